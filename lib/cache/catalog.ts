@@ -1,0 +1,138 @@
+import type { ResourceKind } from '../errors';
+import { deepFreeze } from '../model/checks';
+import type { CorsRecord } from '../model/cors';
+import type { EventTypeRecord } from '../model/event-type';
+import type { FunctionRecord } from '../model/function';
+import type { KeyLayout, RecordKind } from '../model/key-layout';
+import type { SubscriptionRecord } from '../model/subscription';
+import type { CacheChange } from './config-cache';
+
+/** The record type of each kind. */
+export interface RecordsByKind {
+  eventtypes: EventTypeRecord;
+  functions: FunctionRecord;
+  subscriptions: SubscriptionRecord;
+  cors: CorsRecord;
+}
+
+/** Any configuration record. */
+export type ConfigRecord = RecordsByKind[RecordKind];
+
+/** A configuration change as the routing layer sees it: typed, after JSON decoding. */
+export interface ConfigChange {
+  readonly resource: ResourceKind;
+  readonly space: string;
+  readonly id: string;
+  /** The record after the change; absent when it was deleted. */
+  readonly record?: ConfigRecord;
+  /** The record before the change; absent when it was created. */
+  readonly prev?: ConfigRecord;
+}
+
+/** A stored value the catalog could not use; it is left out of routing and reported. */
+export interface InvalidRecord {
+  readonly key: string;
+  readonly reason: string;
+}
+
+const RESOURCE: Record<RecordKind, ResourceKind> = {
+  eventtypes: 'eventType',
+  functions: 'function',
+  subscriptions: 'subscription',
+  cors: 'cors',
+};
+
+const ID_FIELD: Record<RecordKind, string> = {
+  eventtypes: 'name',
+  functions: 'functionId',
+  subscriptions: 'subscriptionId',
+  cors: 'corsId',
+};
+
+type Table<T> = Map<string, Map<string, T>>;
+
+/**
+ * The typed view of the cache: records by kind, space and ID, decoded once when they change and
+ * frozen, so that reads cost a map lookup and nobody can alter the cache through a returned
+ * record.
+ */
+export class Catalog {
+  private readonly tables: { [K in RecordKind]: Table<RecordsByKind[K]> } = {
+    eventtypes: new Map(),
+    functions: new Map(),
+    subscriptions: new Map(),
+    cors: new Map(),
+  };
+
+  constructor(private readonly layout: KeyLayout) {}
+
+  get<K extends RecordKind>(kind: K, space: string, id: string): RecordsByKind[K] | undefined {
+    return this.tables[kind].get(space)?.get(id);
+  }
+
+  /** Every record of one kind in one space, in ID order. */
+  list<K extends RecordKind>(kind: K, space: string): RecordsByKind[K][] {
+    const bySpace = this.tables[kind].get(space);
+    if (!bySpace) return [];
+    return [...bySpace.keys()].sort().map((id) => bySpace.get(id) as RecordsByKind[K]);
+  }
+
+  /** Records of one kind in one space, unordered (cheap: for checks). */
+  values<K extends RecordKind>(kind: K, space: string): Iterable<RecordsByKind[K]> {
+    return this.tables[kind].get(space)?.values() ?? [];
+  }
+
+  count(kind: RecordKind): number {
+    let n = 0;
+    for (const bySpace of this.tables[kind].values()) n += bySpace.size;
+    return n;
+  }
+
+  /** Applies the cache's changes; returns them typed, and the values that could not be used. */
+  apply(changes: readonly CacheChange[]): { applied: ConfigChange[]; invalid: InvalidRecord[] } {
+    const applied: ConfigChange[] = [];
+    const invalid: InvalidRecord[] = [];
+    for (const change of changes) {
+      const address = this.layout.parse(change.key);
+      if (!address) continue;
+      const { kind, space, id } = address;
+      const table = this.tables[kind] as Table<ConfigRecord>;
+      const prev = table.get(space)?.get(id);
+      let record: ConfigRecord | undefined;
+      if (change.kv) {
+        const decoded = decode(change.kv.value, ID_FIELD[kind], id, space);
+        if (typeof decoded === 'string') invalid.push({ key: change.key, reason: decoded });
+        else record = decoded;
+      }
+      if (record) {
+        let bySpace = table.get(space);
+        if (!bySpace) table.set(space, (bySpace = new Map()));
+        bySpace.set(id, record);
+      } else if (prev) {
+        const bySpace = table.get(space) as Map<string, ConfigRecord>;
+        bySpace.delete(id);
+        if (bySpace.size === 0) table.delete(space);
+      }
+      if (record || prev) applied.push({ resource: RESOURCE[kind], space, id, record, prev });
+    }
+    return { applied, invalid };
+  }
+}
+
+/** Parses a stored value; a string is the reason it cannot be used. */
+function decode(value: string, idField: string, id: string, space: string): ConfigRecord | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    return `not JSON: ${(error as Error).message}`;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return 'not a JSON object';
+  }
+  const record = parsed as Record<string, unknown>;
+  if (record[idField] !== id) return `"${idField}" does not match the key`;
+  if (record.space === undefined) record.space = space;
+  else if (record.space !== space) return '"space" does not match the key';
+  return deepFreeze(record) as unknown as ConfigRecord;
+}

@@ -1,0 +1,277 @@
+import { EventEmitter } from 'eventemitter3';
+import { GatewayClosedError, StoreUnavailableError } from '../errors';
+import type { KeyValue, Store, Watch, WatchEvent } from '../store/store';
+
+/** One key's change as the cache applied it: `kv` is the new state (absent: deleted). */
+export interface CacheChange {
+  readonly key: string;
+  readonly kv: KeyValue | undefined;
+  readonly prev: KeyValue | undefined;
+}
+
+/** Options for {@link ConfigCache}. */
+export interface ConfigCacheOptions {
+  /** Pairs per page of the initial listing and of every relisting. @default 1000 */
+  pageSize?: number;
+  /** Milliseconds between anti-entropy relistings; 0 turns them off. @default 300000 */
+  resyncInterval?: number;
+  /** First delay before retrying a failed listing; it doubles up to `maxRetryDelay`. @default 100 */
+  retryDelay?: number;
+  /** @default 5000 */
+  maxRetryDelay?: number;
+}
+
+/** Events of a {@link ConfigCache}. */
+export interface ConfigCacheEvents {
+  /** A batch was applied; `revision` is the cache's new revision. */
+  changes: [changes: CacheChange[], revision: number];
+  /** The cache relisted the store (after a reset, a watch error, or for anti-entropy). */
+  resync: [reason: string, repaired: number];
+  /** A listing failed; the cache keeps serving its last good state and retries. */
+  error: [error: Error];
+}
+
+interface Waiter {
+  readonly revision: number;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A local copy of every key under a prefix, kept in step with the store: one listing, then one
+ * watch over the whole prefix from the listing's revision + 1. Batches are applied atomically in
+ * revision order; anything not newer than what is applied is dropped; a reset or a watch error
+ * leads to a relisting diffed against the copy (deletes missed meanwhile become synthetic
+ * deletes). Until the store answers again the last good copy keeps being served.
+ */
+export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
+  private readonly data = new Map<string, KeyValue>();
+  private appliedRevision = 0;
+  private watch: Watch | undefined;
+  private readonly waiters: Waiter[] = [];
+  private readyPromise: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (error: Error) => void;
+  private hasListed = false;
+  private closed = false;
+  private syncing: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private lastHeard = 0;
+  private readonly pageSize: number;
+  private readonly resyncInterval: number;
+  private readonly retryDelay: number;
+  private readonly maxRetryDelay: number;
+  private failures = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly prefix: string,
+    options: ConfigCacheOptions = {},
+  ) {
+    super();
+    this.pageSize = options.pageSize ?? 1000;
+    this.resyncInterval = options.resyncInterval ?? 300_000;
+    this.retryDelay = options.retryDelay ?? 100;
+    this.maxRetryDelay = options.maxRetryDelay ?? 5000;
+    this.readyPromise = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    // A gateway nobody awaits must not crash the process with an unhandled rejection on close.
+    this.readyPromise.catch(() => undefined);
+  }
+
+  /** Starts the first listing. Called once, by the owner. */
+  start(): void {
+    void this.resync('initial listing');
+    if (this.resyncInterval > 0) {
+      this.resyncTimer = setInterval(() => void this.resync('anti-entropy'), this.resyncInterval);
+      this.resyncTimer.unref();
+    }
+  }
+
+  /** Resolves once the first listing is applied. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  /** True once the first listing is applied. */
+  get isReady(): boolean {
+    return this.hasListed;
+  }
+
+  /** The highest store revision the copy reflects. */
+  get revision(): number {
+    return this.appliedRevision;
+  }
+
+  /** When the store was last heard from (ms since the epoch), 0 if never. */
+  get lastHeardAt(): number {
+    return this.lastHeard;
+  }
+
+  /** True while a watch is established. */
+  get watching(): boolean {
+    return this.watch !== undefined;
+  }
+
+  get(key: string): KeyValue | undefined {
+    return this.data.get(key);
+  }
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** Resolves once the copy reflects `revision` (read-your-writes). */
+  waitFor(revision: number): Promise<void> {
+    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    if (this.appliedRevision >= revision) return Promise.resolve();
+    return new Promise((resolve, reject) => this.waiters.push({ revision, resolve, reject }));
+  }
+
+  /**
+   * Relists the store and diffs it against the copy, then watches from the listing's revision.
+   * Concurrent calls share one relisting.
+   */
+  resync(reason: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.syncing ??= this.relist(reason).finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  /** Stops watching; pending waiters and `ready()` reject. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watch?.close();
+    this.watch = undefined;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.resyncTimer);
+    const error = new GatewayClosedError('The gateway is closed.');
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    if (!this.hasListed) this.rejectReady(error);
+  }
+
+  private async relist(reason: string): Promise<void> {
+    this.watch?.close();
+    this.watch = undefined;
+    let listing: Map<string, KeyValue>;
+    let revision: number;
+    try {
+      ({ listing, revision } = await this.listAll());
+    } catch (error) {
+      if (this.closed) return;
+      const delay = Math.min(this.maxRetryDelay, this.retryDelay * 2 ** this.failures++);
+      const err = new StoreUnavailableError(
+        `Listing the store failed (${reason}); serving the last good configuration, retrying in ${delay} ms.`,
+        { cause: error },
+      );
+      this.emit('error', err);
+      this.retryTimer = setTimeout(() => void this.resync(reason), delay);
+      this.retryTimer.unref();
+      return;
+    }
+    if (this.closed) return;
+    this.failures = 0;
+    const changes = this.diff(listing);
+    const wentBackwards = revision < this.appliedRevision;
+    this.commit(changes, revision);
+    if (wentBackwards) this.releaseAllWaiters();
+    if (!this.hasListed) {
+      this.hasListed = true;
+      this.resolveReady();
+    } else {
+      this.emit('resync', reason, changes.length);
+    }
+    this.watch = this.store.watch(this.prefix, revision + 1, (event) => this.onWatch(event));
+  }
+
+  private async listAll(): Promise<{ listing: Map<string, KeyValue>; revision: number }> {
+    const listing = new Map<string, KeyValue>();
+    let page = await this.store.list(this.prefix, { limit: this.pageSize });
+    const revision = page.revision;
+    for (;;) {
+      for (const kv of page.items) listing.set(kv.key, kv);
+      if (!page.more || page.items.length === 0) break;
+      const after = page.items[page.items.length - 1].key;
+      page = await this.store.list(this.prefix, { limit: this.pageSize, after, revision });
+    }
+    return { listing, revision };
+  }
+
+  private diff(listing: Map<string, KeyValue>): CacheChange[] {
+    const changes: CacheChange[] = [];
+    for (const [key, prev] of this.data) {
+      if (!listing.has(key)) changes.push({ key, kv: undefined, prev });
+    }
+    for (const [key, kv] of listing) {
+      const prev = this.data.get(key);
+      if (!prev || prev.modRevision !== kv.modRevision || prev.value !== kv.value) {
+        changes.push({ key, kv, prev });
+      }
+    }
+    return changes;
+  }
+
+  private onWatch(event: WatchEvent): void {
+    if (this.closed) return;
+    this.lastHeard = Date.now();
+    if (event.type === 'reset') {
+      this.watch = undefined;
+      void this.resync(`watch reset: ${event.reason}`);
+      return;
+    }
+    if (event.type === 'error') {
+      this.watch = undefined;
+      this.emit('error', event.error);
+      void this.resync(`watch error: ${event.error.message}`);
+      return;
+    }
+    if (event.revision < this.appliedRevision) {
+      this.watch?.close();
+      this.watch = undefined;
+      void this.resync(`revision went backwards (${event.revision} < ${this.appliedRevision})`);
+      return;
+    }
+    const changes: CacheChange[] = [];
+    for (const change of event.changes) {
+      const key = change.type === 'put' ? change.kv.key : change.key;
+      const modRevision = change.type === 'put' ? change.kv.modRevision : change.modRevision;
+      const prev = this.data.get(key);
+      // Already reflected: the listing or an earlier batch covered this revision.
+      if (modRevision <= this.appliedRevision || (prev && modRevision <= prev.modRevision))
+        continue;
+      if (change.type === 'delete' && !prev) continue;
+      changes.push({ key, kv: change.type === 'put' ? change.kv : undefined, prev });
+    }
+    this.commit(changes, Math.max(event.revision, this.appliedRevision));
+  }
+
+  private commit(changes: CacheChange[], revision: number): void {
+    for (const change of changes) {
+      if (change.kv) this.data.set(change.key, change.kv);
+      else this.data.delete(change.key);
+    }
+    this.appliedRevision = revision;
+    this.lastHeard = Date.now();
+    if (changes.length > 0) this.emit('changes', changes, revision);
+    this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    let kept = 0;
+    for (const waiter of this.waiters) {
+      if (waiter.revision <= this.appliedRevision) waiter.resolve();
+      else this.waiters[kept++] = waiter;
+    }
+    this.waiters.length = kept;
+  }
+
+  /** The store went back in time (restarted empty): revisions waited for may never come again. */
+  private releaseAllWaiters(): void {
+    for (const waiter of this.waiters.splice(0)) waiter.resolve();
+  }
+}

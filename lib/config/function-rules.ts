@@ -1,0 +1,96 @@
+import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors';
+import { toFunctionRecord, type FunctionInput, type FunctionRecord } from '../model/function';
+import type { RuleContext, WritePlan } from './write-plan';
+
+/** `Function "X" not found.` */
+export function functionNotFound(space: string, functionId: string): NotFoundError {
+  return new NotFoundError(`Function "${functionId}" not found.`, {
+    resource: 'function',
+    id: functionId,
+    space,
+  });
+}
+
+/** The record, or NotFoundError. */
+export function requireFunction(
+  ctx: RuleContext,
+  space: string,
+  functionId: string,
+): FunctionRecord {
+  const record = ctx.catalog.get('functions', space, functionId);
+  if (!record) throw functionNotFound(space, functionId);
+  return record;
+}
+
+export function planRegisterFunction(
+  ctx: RuleContext,
+  input: FunctionInput,
+  space: string,
+): WritePlan<FunctionRecord> {
+  const record = toFunctionRecord(input, space);
+  if (ctx.catalog.get('functions', record.space, record.functionId)) {
+    throw new AlreadyExistsError(`Function "${record.functionId}" already registered.`, {
+      resource: 'function',
+      id: record.functionId,
+      space: record.space,
+    });
+  }
+  const key = ctx.layout.key('functions', record.space, record.functionId);
+  return {
+    compares: [{ key, modRevision: 0 }],
+    operations: [{ type: 'put', key, value: JSON.stringify(record) }],
+    result: record,
+  };
+}
+
+export function planUpdateFunction(
+  ctx: RuleContext,
+  input: FunctionInput,
+  space: string,
+): WritePlan<FunctionRecord> {
+  const record = toFunctionRecord(input, space);
+  requireFunction(ctx, record.space, record.functionId);
+  const key = ctx.layout.key('functions', record.space, record.functionId);
+  return {
+    compares: [{ key, exists: true }],
+    operations: [{ type: 'put', key, value: JSON.stringify(record) }],
+    result: record,
+  };
+}
+
+export function planDeleteFunction(
+  ctx: RuleContext,
+  space: string,
+  functionId: string,
+): WritePlan<void> {
+  requireFunction(ctx, space, functionId);
+  for (const eventType of ctx.catalog.values('eventtypes', space)) {
+    if (eventType.authorizerId === functionId) {
+      throw new ConflictError(
+        `Function ${functionId} cannot be deleted because is used as an authorizer for ${eventType.name} event type.`,
+        'in-use',
+        { resource: 'function', id: functionId, space },
+      );
+    }
+  }
+  for (const sub of ctx.catalog.values('subscriptions', space)) {
+    if (sub.functionId === functionId) {
+      throw new ConflictError(
+        "Function cannot be deleted because it's subscribed to a least one event.",
+        'in-use',
+        { resource: 'function', id: functionId, space },
+      );
+    }
+  }
+  const key = ctx.layout.key('functions', space, functionId);
+  return {
+    compares: [
+      { key, exists: true },
+      // Nothing that could refer to the function appeared since the catalog's revision.
+      { prefix: ctx.layout.spacePrefix('subscriptions', space), maxModRevision: ctx.revision },
+      { prefix: ctx.layout.spacePrefix('eventtypes', space), maxModRevision: ctx.revision },
+    ],
+    operations: [{ type: 'delete', key }],
+    result: undefined,
+  };
+}

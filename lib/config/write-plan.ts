@@ -1,0 +1,22 @@
+import type { Catalog } from '../cache/catalog';
+import type { KeyLayout } from '../model/key-layout';
+import type { Compare, Operation } from '../store/store';
+
+/**
+ * What a write needs to know: the catalog as this instance's cache has it, and the revision that
+ * catalog reflects. Rules decide from the catalog and guard their decision with store compares,
+ * so that a decision made on a stale cache fails in the store instead of corrupting it.
+ */
+export interface RuleContext {
+  readonly catalog: Catalog;
+  readonly layout: KeyLayout;
+  /** The store revision the catalog reflects. */
+  readonly revision: number;
+}
+
+/** One transaction and what the write resolves with when it commits. */
+export interface WritePlan<T> {
+  readonly compares: Compare[];
+  readonly operations: Operation[];
+  readonly result: T;
+}

@@ -1,0 +1,150 @@
+/**
+ * Stable, machine-readable error codes. A code never changes meaning between versions; new codes
+ * may be added.
+ */
+export type GatewayErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'CONFLICT'
+  | 'STORE_UNAVAILABLE'
+  | 'REVISION_COMPACTED'
+  | 'NOT_READY'
+  | 'GATEWAY_CLOSED';
+
+/** The kind of resource an error is about. */
+export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors';
+
+/** Details shared by every {@link GatewayError}. */
+export interface GatewayErrorDetails {
+  /** The resource kind the error is about, when there is one. */
+  resource?: ResourceKind;
+  /** The identifier of that resource (name, functionId, subscriptionId or corsId). */
+  id?: string;
+  /** The space the resource lives in. */
+  space?: string;
+  /** The lower-level error that caused this one. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error the gateway throws on purpose. Catch it to tell the gateway's own,
+ * expected failures from bugs.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await gateway.registerFunction({ functionId: 'hello', type: 'http', provider: { url: 'x' } });
+ * } catch (err) {
+ *   if (err instanceof GatewayError) console.log(err.code, err.status, err.message);
+ * }
+ * ```
+ */
+export abstract class GatewayError extends Error {
+  /** Stable machine-readable code. */
+  abstract readonly code: GatewayErrorCode;
+  /** The HTTP status this error maps to in the Configuration and Events APIs. */
+  abstract readonly status: number;
+  /** The resource kind the error is about, when there is one. */
+  readonly resource?: ResourceKind;
+  /** The identifier of that resource. */
+  readonly id?: string;
+  /** The space the resource lives in. */
+  readonly space?: string;
+
+  constructor(message: string, details: GatewayErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    if (details.resource !== undefined) this.resource = details.resource;
+    if (details.id !== undefined) this.id = details.id;
+    if (details.space !== undefined) this.space = details.space;
+  }
+
+  /** The error body of the Configuration API: `{"errors":[{"message": ...}]}`. */
+  toJSON(): { errors: { message: string }[] } {
+    return { errors: [{ message: this.message }] };
+  }
+}
+
+/** The input does not validate. Nothing was changed. HTTP 400. */
+export class ValidationError extends GatewayError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly status = 400;
+}
+
+/** The resource named does not exist. HTTP 404. */
+export class NotFoundError extends GatewayError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+}
+
+/** A resource with the same identifier exists already. HTTP 409. */
+export class AlreadyExistsError extends GatewayError {
+  readonly code = 'ALREADY_EXISTS';
+  readonly status = 409;
+}
+
+/** Why a write conflicts with the configuration as it stands. */
+export type ConflictReason =
+  /** A resource the write refers to (a function, an event type, an authorizer) does not exist. */
+  | 'missing-reference'
+  /** The resource is still used (subscribed to, or an authorizer) and cannot be deleted. */
+  | 'in-use'
+  /** A sync subscription's path overlaps another one for the same space, method and event type. */
+  | 'path-conflict'
+  /** Concurrent writers kept changing the same resources; the write gave up after retrying. */
+  | 'contention';
+
+/**
+ * The write is well-formed but conflicts with the configuration as it stands (a missing
+ * reference, a resource in use, a path conflict). Nothing was changed. HTTP 400, as Event Gateway
+ * 0.9 answered.
+ */
+export class ConflictError extends GatewayError {
+  readonly code = 'CONFLICT';
+  readonly status = 400;
+  /** What the write conflicts with. */
+  readonly reason: ConflictReason;
+
+  constructor(message: string, reason: ConflictReason, details: GatewayErrorDetails = {}) {
+    super(message, details);
+    this.reason = reason;
+  }
+}
+
+/** The store could not be reached or failed; the write may not have happened. HTTP 503. */
+export class StoreUnavailableError extends GatewayError {
+  readonly code = 'STORE_UNAVAILABLE';
+  readonly status = 503;
+}
+
+/**
+ * A store was asked for a revision it no longer keeps (compacted away). Callers relist at the
+ * latest revision. HTTP 500: it never reaches an API client.
+ */
+export class RevisionCompactedError extends GatewayError {
+  readonly code = 'REVISION_COMPACTED';
+  readonly status = 500;
+  /** The oldest revision the store can still serve. */
+  readonly oldestRevision: number;
+
+  constructor(message: string, oldestRevision: number) {
+    super(message);
+    this.oldestRevision = oldestRevision;
+  }
+}
+
+/** The gateway (or store) was closed; it accepts no more work. HTTP 503. */
+export class GatewayClosedError extends GatewayError {
+  readonly code = 'GATEWAY_CLOSED';
+  readonly status = 503;
+}
+
+/**
+ * The gateway has not loaded the configuration yet: `await gateway.ready()` before reading from a
+ * gateway just created. HTTP 503.
+ */
+export class GatewayNotReadyError extends GatewayError {
+  readonly code = 'NOT_READY';
+  readonly status = 503;
+}

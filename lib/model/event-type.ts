@@ -1,0 +1,41 @@
+import { Checks, type Metadata } from './checks';
+
+/** An event type: the name events are routed by, optionally guarded by an authorizer function. */
+export interface EventTypeRecord {
+  readonly space: string;
+  /** The event type's name, e.g. `user.created`. */
+  readonly name: string;
+  /** The function that authorizes events of this type before delivery. */
+  readonly authorizerId?: string;
+  readonly metadata?: Metadata;
+}
+
+/** Arguments of `createEventType` and `updateEventType`. */
+export interface EventTypeInput {
+  /** @default the gateway's `space` option */
+  space?: string;
+  name: string;
+  authorizerId?: string;
+  metadata?: Record<string, string>;
+}
+
+/** The event type every plain HTTP request becomes; subscriptions may name it without creating it. */
+export const HTTP_REQUEST_EVENT = 'http.request';
+
+const checks: Checks = new Checks('eventType');
+
+/** Validates input into a stored record. Throws ValidationError. */
+export function toEventTypeRecord(input: EventTypeInput, space: string): EventTypeRecord {
+  checks.object(input, 'the event type');
+  checks.onlyFields(input as never, ['space', 'name', 'authorizerId', 'metadata'], 'an event type');
+  const record: { -readonly [K in keyof EventTypeRecord]: EventTypeRecord[K] } = {
+    space: checks.space(space),
+    name: checks.identifier(input.name, 'name'),
+  };
+  if (input.authorizerId !== undefined) {
+    record.authorizerId = checks.identifier(input.authorizerId, 'authorizerId');
+  }
+  const metadata = checks.metadata(input.metadata);
+  if (metadata) record.metadata = metadata;
+  return record;
+}

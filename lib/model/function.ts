@@ -1,0 +1,133 @@
+import { Checks, type Metadata } from './checks';
+
+/** The function types the gateway knows. Plug-in providers may add more. */
+export type FunctionType = 'http' | 'local' | 'awslambda' | 'awskinesis' | 'awsfirehose' | 'awssqs';
+
+/**
+ * What `local` functions run: called with the event, its result is the function's result. Bound
+ * on the instance that registered it (the store only says that the function exists).
+ */
+export type LocalHandler = (event: unknown, context: LocalHandlerContext) => unknown;
+
+/** The second argument of a {@link LocalHandler}. */
+export interface LocalHandlerContext {
+  readonly space: string;
+  readonly functionId: string;
+  /** Aborted when the delivery times out or the gateway closes. */
+  readonly signal: AbortSignal;
+}
+
+/** A function: something events can be delivered to. */
+export interface FunctionRecord {
+  readonly space: string;
+  readonly functionId: string;
+  readonly type: FunctionType;
+  /** The provider's configuration: `{url, timeout?}` for http, `{arn, region, ...}` for awslambda... */
+  readonly provider: Readonly<Record<string, string | number>>;
+  readonly metadata?: Metadata;
+}
+
+/** Arguments of `registerFunction` and `updateFunction`. */
+export interface FunctionInput {
+  /** @default the gateway's `space` option */
+  space?: string;
+  functionId: string;
+  /** @default `'local'` when `handler` is given */
+  type?: FunctionType;
+  /** The provider's configuration; omitted for `local` functions. */
+  provider?: Record<string, unknown>;
+  /** The handler of a `local` function. Not stored: bound on this instance only. */
+  handler?: LocalHandler;
+  metadata?: Record<string, string>;
+}
+
+interface ProviderSchema {
+  readonly required: readonly string[];
+  readonly optional: readonly string[];
+}
+
+const AWS_CREDENTIALS = ['awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken'];
+
+/** Provider fields per type, as Event Gateway 0.9 defined them (plus `timeout` for http). */
+const PROVIDERS: Record<FunctionType, ProviderSchema> = {
+  http: { required: ['url'], optional: ['timeout'] },
+  local: { required: [], optional: [] },
+  awslambda: { required: ['arn', 'region'], optional: AWS_CREDENTIALS },
+  awskinesis: { required: ['streamName', 'region'], optional: AWS_CREDENTIALS },
+  awsfirehose: { required: ['deliveryStreamName', 'region'], optional: AWS_CREDENTIALS },
+  awssqs: { required: ['queueUrl', 'region'], optional: AWS_CREDENTIALS },
+};
+
+/** The function types this version can validate. */
+export const FUNCTION_TYPES = Object.keys(PROVIDERS) as FunctionType[];
+
+const checks: Checks = new Checks('function');
+
+/** Validates input into a stored record (without the handler). Throws ValidationError. */
+export function toFunctionRecord(input: FunctionInput, space: string): FunctionRecord {
+  checks.object(input, 'the function');
+  checks.onlyFields(
+    input as never,
+    ['space', 'functionId', 'type', 'provider', 'handler', 'metadata'],
+    'a function',
+  );
+  const functionId = checks.identifier(input.functionId, 'functionId');
+  const type = input.type ?? (input.handler !== undefined ? 'local' : undefined);
+  if (type === undefined) checks.fail(`"type" is required (one of ${FUNCTION_TYPES.join(', ')}).`);
+  if (typeof type !== 'string' || !Object.hasOwn(PROVIDERS, type)) {
+    checks.fail(`provider "${String(type)}" not supported.`);
+  }
+  const schema = PROVIDERS[type];
+  if (type === 'local') {
+    if (typeof input.handler !== 'function') {
+      checks.fail(`a "local" function needs a "handler" function.`);
+    }
+  } else if (input.handler !== undefined) {
+    checks.fail(`"handler" is only for "local" functions (this one is "${type}").`);
+  }
+  const provider = validateProvider(type, schema, input.provider);
+  const record: { -readonly [K in keyof FunctionRecord]: FunctionRecord[K] } = {
+    space: checks.space(space),
+    functionId,
+    type,
+    provider,
+  };
+  const metadata = checks.metadata(input.metadata);
+  if (metadata) record.metadata = metadata;
+  return record;
+}
+
+function validateProvider(
+  type: FunctionType,
+  schema: ProviderSchema,
+  value: unknown,
+): Record<string, string | number> {
+  if (value === undefined && schema.required.length === 0) return {};
+  const provider = checks.object(value, `"provider" of a "${type}" function`);
+  checks.onlyFields(provider, [...schema.required, ...schema.optional], `the "${type}" provider`);
+  const out: Record<string, string | number> = {};
+  for (const field of schema.required)
+    out[field] = checks.string(provider[field], `provider.${field}`);
+  for (const field of schema.optional) {
+    if (provider[field] === undefined) continue;
+    out[field] =
+      field === 'timeout'
+        ? (checks.positiveInteger(provider[field], 'provider.timeout') as number)
+        : checks.string(provider[field], `provider.${field}`);
+  }
+  if (type === 'http') checkHttpUrl(out.url as string);
+  if (type === 'awssqs') checkHttpUrl(out.queueUrl as string, 'provider.queueUrl');
+  return out;
+}
+
+function checkHttpUrl(value: string, field = 'provider.url'): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    checks.fail(`"${field}" must be an absolute URL (got ${JSON.stringify(value)}).`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    checks.fail(`"${field}" must be an http: or https: URL (got ${JSON.stringify(value)}).`);
+  }
+}

@@ -1,0 +1,43 @@
+/** The four kinds of configuration records, named as their key segment. */
+export type RecordKind = 'eventtypes' | 'functions' | 'subscriptions' | 'cors';
+
+const KINDS: readonly RecordKind[] = ['eventtypes', 'functions', 'subscriptions', 'cors'];
+
+/** Where a record lives: `<root>/<kind>/<space>/<id>`, Event Gateway 0.9's layout. */
+export interface RecordAddress {
+  readonly kind: RecordKind;
+  readonly space: string;
+  readonly id: string;
+}
+
+/** The default root prefix, the one Event Gateway 0.9 used, so its stores load as they are. */
+export const DEFAULT_ROOT = '/serverless-event-gateway';
+
+/** Builds and parses the store keys of configuration records under one root prefix. */
+export class KeyLayout {
+  /** The prefix every configuration key starts with (ends with `/`). */
+  readonly prefix: string;
+
+  constructor(root: string = DEFAULT_ROOT) {
+    this.prefix = root.endsWith('/') ? root : root + '/';
+  }
+
+  key(kind: RecordKind, space: string, id: string): string {
+    return `${this.prefix}${kind}/${space}/${id}`;
+  }
+
+  /** The prefix of every record of one kind in one space. */
+  spacePrefix(kind: RecordKind, space: string): string {
+    return `${this.prefix}${kind}/${space}/`;
+  }
+
+  /** The address of a key, or undefined when the key is not a configuration record. */
+  parse(key: string): RecordAddress | undefined {
+    if (!key.startsWith(this.prefix)) return undefined;
+    const parts = key.slice(this.prefix.length).split('/');
+    if (parts.length !== 3 || !parts[1] || !parts[2]) return undefined;
+    const kind = parts[0] as RecordKind;
+    if (!KINDS.includes(kind)) return undefined;
+    return { kind, space: parts[1], id: parts[2] };
+  }
+}

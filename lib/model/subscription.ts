@@ -1,0 +1,97 @@
+import { Checks, type Metadata } from './checks';
+import { HTTP_METHODS, pathEscape, routeProblem, type HttpMethod } from './paths';
+
+/**
+ * `async`: every subscriber receives the event (fan-out). `sync`: one function answers the HTTP
+ * request the event came from.
+ */
+export type SubscriptionType = 'async' | 'sync';
+
+/** A subscription: deliver events of one type (at one HTTP method and path) to one function. */
+export interface SubscriptionRecord {
+  readonly space: string;
+  /** Derived from the other fields, exactly as Event Gateway 0.9 derived it. */
+  readonly subscriptionId: string;
+  readonly type: SubscriptionType;
+  readonly eventType: string;
+  readonly functionId: string;
+  readonly path: string;
+  readonly method: HttpMethod;
+  readonly metadata?: Metadata;
+}
+
+/** Arguments of `subscribe`. */
+export interface SubscriptionInput {
+  /** @default the gateway's `space` option */
+  space?: string;
+  /** @default `'async'` */
+  type?: SubscriptionType;
+  eventType: string;
+  functionId: string;
+  /** The request path (sync routes may use `:param` segments and a trailing `*wildcard`). @default `'/'` */
+  path?: string;
+  /** @default `'POST'` */
+  method?: string;
+  metadata?: Record<string, string>;
+  /** Accepted only when it equals the ID derived from the other fields (as a stored record has it). */
+  subscriptionId?: string;
+}
+
+const checks: Checks = new Checks('subscription');
+
+/** Validates input into a stored record, computing its ID. Throws ValidationError. */
+export function toSubscriptionRecord(input: SubscriptionInput, space: string): SubscriptionRecord {
+  checks.object(input, 'the subscription');
+  checks.onlyFields(
+    input as never,
+    ['space', 'subscriptionId', 'type', 'eventType', 'functionId', 'path', 'method', 'metadata'],
+    'a subscription',
+  );
+  const type = input.type ?? 'async';
+  if (type !== 'async' && type !== 'sync') checks.fail(`"type" must be "async" or "sync".`);
+  const eventType = checks.identifier(input.eventType, 'eventType');
+  const functionId = checks.identifier(input.functionId, 'functionId');
+  const method = checkMethod(checks, input.method ?? 'POST');
+  let path = input.path === undefined ? '/' : checks.string(input.path, 'path');
+  if (!path.startsWith('/')) path = '/' + path;
+  const problem = routeProblem(path);
+  if (problem) checks.fail(`"path" ${problem} (got ${JSON.stringify(path)}).`);
+  const record: { -readonly [K in keyof SubscriptionRecord]: SubscriptionRecord[K] } = {
+    space: checks.space(space),
+    subscriptionId: subscriptionId({ type, eventType, functionId, path, method }),
+    type,
+    eventType,
+    functionId,
+    path,
+    method,
+  };
+  const metadata = checks.metadata(input.metadata);
+  if (metadata) record.metadata = metadata;
+  if (input.subscriptionId !== undefined && input.subscriptionId !== record.subscriptionId) {
+    checks.fail(`"subscriptionId" is derived from the other fields and cannot be chosen.`);
+  }
+  return record;
+}
+
+/** Upper-cases and checks an HTTP method. */
+export function checkMethod(on: Checks, value: unknown): HttpMethod {
+  const method = on.string(value, 'method').toUpperCase();
+  if (!(HTTP_METHODS as readonly string[]).includes(method)) {
+    on.fail(`"method" must be one of ${HTTP_METHODS.join(', ')} (got ${JSON.stringify(value)}).`);
+  }
+  return method as HttpMethod;
+}
+
+/**
+ * Event Gateway 0.9's subscription ID: base64url without padding of
+ * `async,<eventType>,<functionId>,<escaped path>,<METHOD>` or `sync,<eventType>,<escaped path>,<METHOD>`.
+ */
+export function subscriptionId(
+  sub: Pick<SubscriptionRecord, 'type' | 'eventType' | 'functionId' | 'path' | 'method'>,
+): string {
+  const raw =
+    sub.type === 'async'
+      ? `async,${sub.eventType},${sub.functionId},${pathEscape(sub.path)},${sub.method}`
+      : `sync,${sub.eventType},${pathEscape(sub.path)},${sub.method}`;
+  return Buffer.from(raw, 'utf8').toString('base64url');
+}
