@@ -46,18 +46,19 @@ export abstract class GatewayError extends Error {
   /** The HTTP status this error maps to in the Configuration and Events APIs. */
   abstract readonly status: number;
   /** The resource kind the error is about, when there is one. */
-  readonly resource?: ResourceKind;
+  declare readonly resource?: ResourceKind;
   /** The identifier of that resource. */
-  readonly id?: string;
+  declare readonly id?: string;
   /** The space the resource lives in. */
-  readonly space?: string;
+  declare readonly space?: string;
 
   constructor(message: string, details: GatewayErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
-    if (details.resource !== undefined) this.resource = details.resource;
-    if (details.id !== undefined) this.id = details.id;
-    if (details.space !== undefined) this.space = details.space;
+    // Only the details given become properties, so that printed errors stay short.
+    if (details.resource !== undefined) Object.assign(this, { resource: details.resource });
+    if (details.id !== undefined) Object.assign(this, { id: details.id });
+    if (details.space !== undefined) Object.assign(this, { space: details.space });
   }
 
   /** The error body of the Configuration API: `{"errors":[{"message": ...}]}`. */

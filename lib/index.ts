@@ -37,7 +37,7 @@ export type {
 } from './store/store';
 export { ConfigCache } from './cache/config-cache';
 export type { CacheChange, ConfigCacheEvents, ConfigCacheOptions } from './cache/config-cache';
-export type { ConfigChange, ConfigRecord, InvalidRecord } from './cache/catalog';
+export type { ConfigChange, ConfigRecord, InvalidRecord, RecordsByKind } from './cache/catalog';
 export type { EventTypeInput, EventTypeRecord } from './model/event-type';
 export { HTTP_REQUEST_EVENT } from './model/event-type';
 export type {
@@ -52,6 +52,8 @@ export type { SubscriptionUpdateInput } from './config/subscription-rules';
 export { subscriptionId } from './model/subscription';
 export type { CorsInput, CorsRecord } from './model/cors';
 export { corsId } from './model/cors';
+export { HTTP_METHODS } from './model/paths';
 export type { HttpMethod } from './model/paths';
 export type { Metadata } from './model/checks';
 export { DEFAULT_ROOT } from './model/key-layout';
+export type { RecordKind } from './model/key-layout';

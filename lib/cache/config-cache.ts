@@ -116,10 +116,12 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     return this.watch !== undefined;
   }
 
+  /** The cached pair of a key, or undefined. */
   get(key: string): KeyValue | undefined {
     return this.data.get(key);
   }
 
+  /** How many keys the cache holds. */
   get size(): number {
     return this.data.size;
   }

@@ -176,6 +176,7 @@ export class MemoryStore implements Store {
     this.watchers.clear();
   }
 
+  /** What the REPL prints: the revision and the number of keys. */
   [inspect.custom](): string {
     return `MemoryStore { revision: ${this.currentRevision}, keys: ${this.data.size}${this.closed ? ', closed' : ''} }`;
   }
