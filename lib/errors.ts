@@ -10,10 +10,12 @@ export type GatewayErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'REVISION_COMPACTED'
   | 'NOT_READY'
+  | 'BACKPRESSURE'
+  | 'INVOCATION_FAILED'
   | 'GATEWAY_CLOSED';
 
 /** The kind of resource an error is about. */
-export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors';
+export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
 
 /** Details shared by every {@link GatewayError}. */
 export interface GatewayErrorDetails {
@@ -148,4 +150,46 @@ export class GatewayClosedError extends GatewayError {
 export class GatewayNotReadyError extends GatewayError {
   readonly code = 'NOT_READY';
   readonly status = 503;
+}
+
+/**
+ * The delivery queue has no room for every delivery an event needs; none of them was accepted
+ * (the event was not dropped silently: the caller decides). Retry later. HTTP 503.
+ */
+export class BackpressureError extends GatewayError {
+  readonly code = 'BACKPRESSURE';
+  readonly status = 503;
+}
+
+/** Details of an {@link InvocationError}. */
+export interface InvocationErrorDetails extends GatewayErrorDetails {
+  /** Whether the same delivery may succeed if tried again later. */
+  retryable: boolean;
+  /** The HTTP status the function answered, if it answered. */
+  statusCode?: number;
+  /** How long the function asked to wait before a retry (Retry-After), in ms. */
+  retryAfter?: number;
+}
+
+/**
+ * A function could not be invoked or failed: a connection error, a timeout, an error status, a
+ * handler that threw, no provider or handler on this instance. Providers throw it to say whether
+ * the failure may pass (`retryable`). HTTP 500 when it answers a request.
+ */
+export class InvocationError extends GatewayError {
+  readonly code = 'INVOCATION_FAILED';
+  readonly status = 500;
+  /** Whether the same delivery may succeed if tried again later. */
+  readonly retryable: boolean;
+  /** The HTTP status the function answered, if it answered. */
+  declare readonly statusCode?: number;
+  /** How long the function asked to wait before a retry, in ms. */
+  declare readonly retryAfter?: number;
+
+  constructor(message: string, details: InvocationErrorDetails) {
+    super(message, details);
+    this.retryable = details.retryable;
+    if (details.statusCode !== undefined) Object.assign(this, { statusCode: details.statusCode });
+    if (details.retryAfter !== undefined) Object.assign(this, { retryAfter: details.retryAfter });
+  }
 }

@@ -13,6 +13,19 @@ import * as functions from './config/function-rules';
 import * as subscriptions from './config/subscription-rules';
 import type { RuleContext, WritePlan } from './config/write-plan';
 import {
+  DeliveryService,
+  type EmitOptions,
+  type EmitResult,
+  type SystemEvents,
+} from './delivery/delivery-service';
+import type { DeadLetter } from './delivery/dispatcher';
+import type { Provider } from './delivery/provider';
+import { HttpProvider } from './delivery/providers/http-provider';
+import { LocalProvider } from './delivery/providers/local-provider';
+import type { CloudEvent } from './events/cloudevent';
+import type { MetricsSnapshot } from './metrics/gateway-metrics';
+import { Router } from './router/router';
+import {
   ConflictError,
   GatewayClosedError,
   GatewayError,
@@ -24,7 +37,12 @@ import {
 import { Checks, matchesMetadata } from './model/checks';
 import type { CorsInput, CorsRecord } from './model/cors';
 import type { EventTypeInput, EventTypeRecord } from './model/event-type';
-import type { FunctionInput, FunctionRecord, LocalHandler } from './model/function';
+import type {
+  FunctionInput,
+  FunctionRecord,
+  LocalHandler,
+  ProviderValidator,
+} from './model/function';
 import { KeyLayout, type RecordKind } from './model/key-layout';
 import type { SubscriptionInput, SubscriptionRecord } from './model/subscription';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options';
@@ -46,8 +64,14 @@ export interface ListArguments extends SpaceArgument {
 /** Arguments of `updateCors`: `corsId`, or `method` and `path`, name the configuration. */
 export type CorsUpdateInput = Partial<CorsInput>;
 
-/** Events a gateway emits (through eventemitter3). */
-export interface GatewayEvents {
+/** What `close()` resolves with. */
+export interface CloseReport {
+  /** Deliveries the drain could not finish (each also went to `onDeadLetter`). */
+  readonly undelivered: DeadLetter[];
+}
+
+/** Events a gateway emits locally (through eventemitter3), with their arguments. */
+export interface GatewayEvents extends SystemEvents {
   /** Configuration changed (by this instance or another); `revision` is the cache's new revision. */
   'config.changed': [changes: ConfigChange[], revision: number];
   /** A stored value could not be used (not JSON, wrong ID); it is left out of routing. */
@@ -56,6 +80,8 @@ export interface GatewayEvents {
   'store.error': [error: Error];
   /** The cache relisted the store; `repaired` counts the differences it applied. */
   'store.resync': [reason: string, repaired: number];
+  /** A failure with no caller to report to (an `onDeadLetter` hook that threw). */
+  'gateway.error': [error: Error];
 }
 
 /**
@@ -66,15 +92,20 @@ export interface GatewayEvents {
  * atomically (with referential integrity under concurrent writers), then resolve once this
  * instance's cache has applied them, so a write is visible to the next read here.
  */
-export class Gateway extends EventEmitter<GatewayEvents> {
+export class Gateway {
   /** The resolved options. */
   readonly options: Readonly<ResolvedGatewayOptions>;
+  private readonly events = new EventEmitter<GatewayEvents>();
   private readonly layout: KeyLayout;
   private readonly cache: ConfigCache;
   private readonly catalog: Catalog;
+  private readonly router = new Router();
+  private readonly delivery: DeliveryService;
+  private readonly providers: Map<string, Provider>;
+  private readonly providerValidators: Map<string, ProviderValidator | undefined>;
   private readonly handlers = new Map<string, LocalHandler>();
   private closed = false;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseReport> | undefined;
 
   /** Use {@link createGateway}. */
   constructor(
@@ -83,22 +114,49 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     options: GatewayOptions = {},
     private readonly ownsStore = false,
   ) {
-    super();
     this.options = Object.freeze(resolveOptions(options));
     this.layout = new KeyLayout(this.options.prefix);
     this.catalog = new Catalog(this.layout);
+    this.providers = new Map<string, Provider>([
+      ['http', new HttpProvider()],
+      ['local', new LocalProvider()],
+      ...Object.entries(this.options.providers),
+    ]);
+    this.providerValidators = new Map(
+      Object.entries(this.options.providers).map(([type, p]) => [type, p.validate?.bind(p)]),
+    );
+    this.delivery = new DeliveryService({
+      catalog: this.catalog,
+      router: this.router,
+      providers: this.providers,
+      defaultSpace: this.options.space,
+      queueSize: this.options.queueSize,
+      concurrency: this.options.concurrency,
+      functionConcurrency: this.options.functionConcurrency,
+      retry: this.options.retry,
+      timeout: this.options.timeout,
+      onDeadLetter: this.options.onDeadLetter,
+      localHandler: (space, functionId) => this.localHandler(space, functionId),
+      emitLocal: (name, ...payload) =>
+        (this.events.emit as (n: string, ...a: unknown[]) => boolean)(name, ...payload),
+      hasLocalListeners: (name) => this.events.listenerCount(name) > 0,
+      reportError: (error) => this.events.emit('gateway.error', error),
+    });
     this.cache = new ConfigCache(store, this.layout.prefix, {
       pageSize: this.options.listPageSize,
       resyncInterval: this.options.resyncInterval,
     });
     this.cache.on('changes', (changes, revision) => {
       const { applied, invalid } = this.catalog.apply(changes);
+      this.router.apply(applied);
       for (const change of applied) this.unbindStaleHandler(change);
-      for (const item of invalid) this.emit('config.invalid', item);
-      if (applied.length > 0) this.emit('config.changed', applied, revision);
+      for (const item of invalid) this.events.emit('config.invalid', item);
+      if (applied.length > 0) this.events.emit('config.changed', applied, revision);
     });
-    this.cache.on('error', (error) => this.emit('store.error', error));
-    this.cache.on('resync', (reason, repaired) => this.emit('store.resync', reason, repaired));
+    this.cache.on('error', (error) => this.events.emit('store.error', error));
+    this.cache.on('resync', (reason, repaired) =>
+      this.events.emit('store.resync', reason, repaired),
+    );
     this.cache.start();
   }
 
@@ -119,17 +177,93 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Stops watching the store and rejects every pending write. Closes the store only if the
-   * gateway created it (`createGateway()` without a store). Idempotent.
+   * Stops accepting events, drains pending deliveries (up to the `drainTimeout` option), then
+   * stops watching the store and rejects pending writes. Closes the store only if the gateway
+   * created it (`createGateway()` without a store). Resolves with what it could not deliver.
+   * Idempotent.
    */
-  close(): Promise<void> {
+  close(): Promise<CloseReport> {
     this.closing ??= (async () => {
       this.closed = true;
+      const undelivered = await this.delivery.close(this.options.drainTimeout);
       this.cache.close();
       this.handlers.clear();
+      await Promise.all([...this.providers.values()].map((p) => p.close?.()));
       if (this.ownsStore) await this.store.close();
+      return { undelivered };
     })();
     return this.closing;
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /**
+   * Emits an event: validates it (CloudEvents 1.0; 0.1 is accepted and converted), routes it
+   * from the local cache to the async subscriptions of its space, type, method and path, and
+   * hands the deliveries to the dispatcher. Resolves with the event ID and the number of
+   * deliveries accepted; with `wait: true`, once every delivery finished, with their outcomes.
+   * Rejects with ValidationError for an invalid event and BackpressureError when the queue cannot
+   * take every delivery (then none is accepted).
+   * @example
+   * ```ts
+   * await gateway.emit({ specversion: '1.0', id: '1', source: '/app', type: 'user.created', data: { name: 'Ada' } });
+   * const { outcomes } = await gateway.emit(event, { wait: true });
+   * ```
+   */
+  async emit(
+    event: CloudEvent | Record<string, unknown>,
+    options: EmitOptions = {},
+  ): Promise<EmitResult> {
+    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
+    if (!this.cache.isReady) await this.ready();
+    return this.delivery.emit(event, options);
+  }
+
+  /** Counters and gauges of events and deliveries. */
+  metrics(): MetricsSnapshot {
+    const { dispatcher } = this.delivery;
+    return this.delivery.metrics.snapshot({
+      queueDepth: dispatcher.queued,
+      deliveriesPending: dispatcher.pending,
+    });
+  }
+
+  /** Receives each delivery attempt's duration (ms); returns a function that stops it. @internal */
+  observeAttempts(observer: (ms: number) => void): () => void {
+    const observers = this.delivery.metrics.attemptObservers;
+    observers.push(observer);
+    return () => {
+      const i = observers.indexOf(observer);
+      if (i >= 0) observers.splice(i, 1);
+    };
+  }
+
+  /**
+   * Listens to a gateway event: system events (`event.received`, `function.invoking`,
+   * `function.invoked`, `function.invocationFailed`), configuration changes and store state.
+   * @example
+   * ```ts
+   * gateway.on('function.invoked', ({ functionId, result }) => console.log(functionId, result));
+   * ```
+   */
+  on<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
+    this.events.on(name, listener as never);
+    return this;
+  }
+
+  /** Like {@link Gateway.on}, for one call. */
+  once<K extends keyof GatewayEvents>(
+    name: K,
+    listener: (...args: GatewayEvents[K]) => void,
+  ): this {
+    this.events.once(name, listener as never);
+    return this;
+  }
+
+  /** Removes a listener added with {@link Gateway.on} or {@link Gateway.once}. */
+  off<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
+    this.events.off(name, listener as never);
+    return this;
   }
 
   // ---- event types -------------------------------------------------------------------------
@@ -345,7 +479,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         'The gateway has not loaded its configuration yet: await gateway.ready() first.',
       );
     }
-    return { catalog: this.catalog, layout: this.layout, revision: this.cache.revision };
+    return {
+      catalog: this.catalog,
+      layout: this.layout,
+      revision: this.cache.revision,
+      providerValidators: this.providerValidators,
+    };
   }
 
   private list<K extends RecordKind>(kind: K, input: ListArguments): RecordsByKind[K][] {

@@ -5,20 +5,50 @@
  * @packageDocumentation
  */
 export { createGateway, Gateway } from './gateway';
-export type { CorsUpdateInput, GatewayEvents, ListArguments, SpaceArgument } from './gateway';
+export type {
+  CloseReport,
+  CorsUpdateInput,
+  GatewayEvents,
+  ListArguments,
+  SpaceArgument,
+} from './gateway';
 export type { GatewayOptions, ResolvedGatewayOptions } from './options';
 export {
   AlreadyExistsError,
+  BackpressureError,
   ConflictError,
   GatewayClosedError,
   GatewayError,
   GatewayNotReadyError,
+  InvocationError,
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
   ValidationError,
 } from './errors';
-export type { ConflictReason, GatewayErrorCode, GatewayErrorDetails, ResourceKind } from './errors';
+export type {
+  ConflictReason,
+  GatewayErrorCode,
+  GatewayErrorDetails,
+  InvocationErrorDetails,
+  ResourceKind,
+} from './errors';
+export type { EmitOptions, EmitResult, SystemEvents } from './delivery/delivery-service';
+export type { DeadLetter, DeliveryOutcome } from './delivery/dispatcher';
+export type { InvocationContext, Provider } from './delivery/provider';
+export { HttpProvider } from './delivery/providers/http-provider';
+export type { HttpProviderOptions } from './delivery/providers/http-provider';
+export { LocalProvider } from './delivery/providers/local-provider';
+export type { RetryOptions, RetryPolicy } from './model/retry-options';
+export { DEFAULT_RETRY } from './model/retry-options';
+export type { CloudEvent } from './events/cloudevent';
+export { parseCloudEvent } from './events/cloudevent';
+export { SYSTEM_EVENT_TYPES } from './events/system-events';
+export type { SystemEventType } from './events/system-events';
+export type { MetricsSnapshot } from './metrics/gateway-metrics';
+export type { HistogramSnapshot } from './metrics/histogram';
+export { registerPrometheusMetrics } from './metrics/prometheus';
+export type { MetricsSource, PrometheusOptions } from './metrics/prometheus';
 export { MemoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';
 export type {
@@ -46,6 +76,7 @@ export type {
   FunctionType,
   LocalHandler,
   LocalHandlerContext,
+  ProviderValidator,
 } from './model/function';
 export type { SubscriptionInput, SubscriptionRecord, SubscriptionType } from './model/subscription';
 export type { SubscriptionUpdateInput } from './config/subscription-rules';

@@ -1,5 +1,13 @@
+import type { DeadLetter } from './delivery/dispatcher';
+import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
 import { DEFAULT_ROOT } from './model/key-layout';
+import {
+  DEFAULT_RETRY,
+  resolveRetry,
+  type RetryOptions,
+  type RetryPolicy,
+} from './model/retry-options';
 
 /** Options of {@link createGateway}. Every field is optional. */
 export interface GatewayOptions {
@@ -36,10 +44,55 @@ export interface GatewayOptions {
    * @default 10
    */
   maxWriteAttempts?: number;
+  /**
+   * Deliveries that may wait (queued, or between retries) beyond those running. When an event's
+   * deliveries do not fit, `emit` rejects with BackpressureError and accepts none.
+   * @default 10000
+   */
+  queueSize?: number;
+  /**
+   * Deliveries running at once.
+   * @default 100
+   */
+  concurrency?: number;
+  /**
+   * Deliveries running at once to any one function, so that a slow or failing function can never
+   * take every slot. Functions with queued deliveries are served in turn.
+   * @default half of `concurrency` (at least 1)
+   */
+  functionConcurrency?: number;
+  /**
+   * Each delivery attempt's timeout, in ms (an http function's `provider.timeout` overrides it).
+   * @default 10000
+   */
+  timeout?: number;
+  /** How failed deliveries are retried (a function's `retry` overrides it field by field). */
+  retry?: RetryOptions;
+  /**
+   * How long `close()` waits for pending deliveries, in ms, before it aborts and reports them.
+   * @default 10000
+   */
+  drainTimeout?: number;
+  /**
+   * Receives every delivery that failed for good, with the reason, the last status and the
+   * attempts. A hook that throws is reported as a `gateway.error` event.
+   */
+  onDeadLetter?: (letter: DeadLetter) => unknown;
+  /**
+   * Providers by function type: plug-ins (e.g. `awslambda`) or replacements of the built-in `http`
+   * and `local` ones.
+   */
+  providers?: Record<string, Provider>;
 }
 
 /** {@link GatewayOptions} with every default applied. */
-export type ResolvedGatewayOptions = Required<GatewayOptions>;
+export type ResolvedGatewayOptions = Required<
+  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry'>
+> & {
+  retry: RetryPolicy;
+  onDeadLetter?: (letter: DeadLetter) => unknown;
+  providers: Record<string, Provider>;
+};
 
 /** Applies defaults and rejects impossible values with a ValidationError. */
 export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
@@ -50,8 +103,34 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     resyncInterval: options.resyncInterval ?? 300_000,
     listPageSize: options.listPageSize ?? 1000,
     maxWriteAttempts: options.maxWriteAttempts ?? 10,
+    queueSize: options.queueSize ?? 10_000,
+    concurrency: options.concurrency ?? 100,
+    functionConcurrency:
+      options.functionConcurrency ?? Math.max(1, Math.floor((options.concurrency ?? 100) / 2)),
+    timeout: options.timeout ?? 10_000,
+    drainTimeout: options.drainTimeout ?? 10_000,
+    retry: resolveRetry(options.retry, DEFAULT_RETRY, (detail) => {
+      throw new ValidationError(`createGateway: option ${detail}`);
+    }),
+    onDeadLetter: options.onDeadLetter,
+    providers: { ...options.providers },
   };
-  for (const name of ['consistencyTimeout', 'listPageSize', 'maxWriteAttempts'] as const) {
+  if (resolved.onDeadLetter !== undefined && typeof resolved.onDeadLetter !== 'function') {
+    throw new ValidationError(`createGateway: option "onDeadLetter" must be a function.`);
+  }
+  for (const [type, provider] of Object.entries(resolved.providers)) {
+    if (typeof provider?.invoke !== 'function') {
+      throw new ValidationError(`createGateway: providers.${type} must have an invoke() method.`);
+    }
+  }
+  for (const name of [
+    'consistencyTimeout',
+    'listPageSize',
+    'maxWriteAttempts',
+    'concurrency',
+    'functionConcurrency',
+    'timeout',
+  ] as const) {
     if (!Number.isInteger(resolved[name]) || resolved[name] <= 0) {
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
     }

@@ -27,7 +27,7 @@ export function planRegisterFunction(
   input: FunctionInput,
   space: string,
 ): WritePlan<FunctionRecord> {
-  const record = toFunctionRecord(input, space);
+  const record = toFunctionRecord(input, space, ctx.providerValidators);
   if (ctx.catalog.get('functions', record.space, record.functionId)) {
     throw new AlreadyExistsError(`Function "${record.functionId}" already registered.`, {
       resource: 'function',
@@ -48,7 +48,7 @@ export function planUpdateFunction(
   input: FunctionInput,
   space: string,
 ): WritePlan<FunctionRecord> {
-  const record = toFunctionRecord(input, space);
+  const record = toFunctionRecord(input, space, ctx.providerValidators);
   requireFunction(ctx, record.space, record.functionId);
   const key = ctx.layout.key('functions', record.space, record.functionId);
   return {

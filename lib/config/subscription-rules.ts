@@ -1,5 +1,5 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
-import { HTTP_REQUEST_EVENT } from '../model/event-type';
+import { isImplicitEventType } from '../model/event-type';
 import { routeShape } from '../model/paths';
 import {
   toSubscriptionRecord,
@@ -49,11 +49,12 @@ export function planSubscribe(
     });
   }
   const compares: Compare[] = [{ key, modRevision: 0 }];
-  // http.request exists implicitly in every space; created explicitly, it is checked like any other.
+  // http.request and the system event types exist implicitly in every space; created
+  // explicitly (to attach an authorizer), they are checked like any other.
   const eventType = catalog.get('eventtypes', record.space, record.eventType);
   if (eventType) {
     compares.push({ key: layout.key('eventtypes', record.space, record.eventType), exists: true });
-  } else if (record.eventType !== HTTP_REQUEST_EVENT) {
+  } else if (!isImplicitEventType(record.eventType)) {
     throw missingReference(eventTypeNotFound(record.space, record.eventType));
   }
   if (!catalog.get('functions', record.space, record.functionId)) {

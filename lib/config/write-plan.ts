@@ -1,4 +1,5 @@
 import type { Catalog } from '../cache/catalog';
+import type { ProviderValidator } from '../model/function';
 import type { KeyLayout } from '../model/key-layout';
 import type { Compare, Operation } from '../store/store';
 
@@ -12,6 +13,8 @@ export interface RuleContext {
   readonly layout: KeyLayout;
   /** The store revision the catalog reflects. */
   readonly revision: number;
+  /** Validators of plug-in provider types, by type. */
+  readonly providerValidators: ReadonlyMap<string, ProviderValidator | undefined>;
 }
 
 /** One transaction and what the write resolves with when it commits. */

@@ -4,6 +4,7 @@ import { ValidationError, type ResourceKind } from '../errors';
 export type Metadata = Readonly<Record<string, string>>;
 
 const NOUN: Record<ResourceKind, string> = {
+  event: 'CloudEvent',
   eventType: 'Event Type',
   function: 'Function',
   subscription: 'Subscription',

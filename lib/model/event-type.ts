@@ -1,3 +1,4 @@
+import { isSystemEventType } from '../events/system-events';
 import { Checks, type Metadata } from './checks';
 
 /** An event type: the name events are routed by, optionally guarded by an authorizer function. */
@@ -38,4 +39,9 @@ export function toEventTypeRecord(input: EventTypeInput, space: string): EventTy
   const metadata = checks.metadata(input.metadata);
   if (metadata) record.metadata = metadata;
   return record;
+}
+
+/** True for the event types that exist in every space without being created. */
+export function isImplicitEventType(name: string): boolean {
+  return name === HTTP_REQUEST_EVENT || isSystemEventType(name);
 }

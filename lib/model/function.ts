@@ -1,4 +1,5 @@
 import { Checks, type Metadata } from './checks';
+import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
 
 /** The function types the gateway knows. Plug-in providers may add more. */
 export type FunctionType = 'http' | 'local' | 'awslambda' | 'awskinesis' | 'awsfirehose' | 'awssqs';
@@ -23,7 +24,9 @@ export interface FunctionRecord {
   readonly functionId: string;
   readonly type: FunctionType;
   /** The provider's configuration: `{url, timeout?}` for http, `{arn, region, ...}` for awslambda... */
-  readonly provider: Readonly<Record<string, string | number>>;
+  readonly provider: Readonly<Record<string, string | number | boolean>>;
+  /** Overrides the gateway's retry policy for deliveries to this function. */
+  readonly retry?: Readonly<RetryOptions>;
   readonly metadata?: Metadata;
 }
 
@@ -38,8 +41,15 @@ export interface FunctionInput {
   provider?: Record<string, unknown>;
   /** The handler of a `local` function. Not stored: bound on this instance only. */
   handler?: LocalHandler;
+  /** Overrides the gateway's retry policy for deliveries to this function. */
+  retry?: RetryOptions;
   metadata?: Record<string, string>;
 }
+
+/** Validates the `provider` configuration of a plug-in function type; throws on a bad one. */
+export type ProviderValidator = (
+  config: Record<string, unknown>,
+) => Record<string, string | number | boolean>;
 
 interface ProviderSchema {
   readonly required: readonly string[];
@@ -49,7 +59,7 @@ interface ProviderSchema {
 const AWS_CREDENTIALS = ['awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken'];
 
 /** Provider fields per type, as Event Gateway 0.9 defined them (plus `timeout` for http). */
-const PROVIDERS: Record<FunctionType, ProviderSchema> = {
+const PROVIDERS: Record<string, ProviderSchema> = {
   http: { required: ['url'], optional: ['timeout'] },
   local: { required: [], optional: [] },
   awslambda: { required: ['arn', 'region'], optional: AWS_CREDENTIALS },
@@ -59,25 +69,35 @@ const PROVIDERS: Record<FunctionType, ProviderSchema> = {
 };
 
 /** The function types this version can validate. */
-export const FUNCTION_TYPES = Object.keys(PROVIDERS) as FunctionType[];
+export const FUNCTION_TYPES: readonly string[] = Object.keys(PROVIDERS);
 
 const checks: Checks = new Checks('function');
 
-/** Validates input into a stored record (without the handler). Throws ValidationError. */
-export function toFunctionRecord(input: FunctionInput, space: string): FunctionRecord {
+/**
+ * Validates input into a stored record (without the handler). `plugins` are the validators of
+ * plug-in provider types (they take precedence over a built-in schema). Throws ValidationError.
+ */
+export function toFunctionRecord(
+  input: FunctionInput,
+  space: string,
+  plugins: ReadonlyMap<string, ProviderValidator | undefined> = new Map(),
+): FunctionRecord {
   checks.object(input, 'the function');
   checks.onlyFields(
     input as never,
-    ['space', 'functionId', 'type', 'provider', 'handler', 'metadata'],
+    ['space', 'functionId', 'type', 'provider', 'handler', 'retry', 'metadata'],
     'a function',
   );
   const functionId = checks.identifier(input.functionId, 'functionId');
   const type = input.type ?? (input.handler !== undefined ? 'local' : undefined);
-  if (type === undefined) checks.fail(`"type" is required (one of ${FUNCTION_TYPES.join(', ')}).`);
-  if (typeof type !== 'string' || !Object.hasOwn(PROVIDERS, type)) {
+  if (type === undefined) {
+    checks.fail(
+      `"type" is required (one of ${[...FUNCTION_TYPES, ...plugins.keys()].join(', ')}).`,
+    );
+  }
+  if (typeof type !== 'string' || (!Object.hasOwn(PROVIDERS, type) && !plugins.has(type))) {
     checks.fail(`provider "${String(type)}" not supported.`);
   }
-  const schema = PROVIDERS[type];
   if (type === 'local') {
     if (typeof input.handler !== 'function') {
       checks.fail(`a "local" function needs a "handler" function.`);
@@ -85,20 +105,41 @@ export function toFunctionRecord(input: FunctionInput, space: string): FunctionR
   } else if (input.handler !== undefined) {
     checks.fail(`"handler" is only for "local" functions (this one is "${type}").`);
   }
-  const provider = validateProvider(type, schema, input.provider);
+  const plugin = plugins.get(type);
+  const provider = plugin
+    ? validateWithPlugin(type, plugin, input.provider)
+    : validateProvider(type, PROVIDERS[type], input.provider);
   const record: { -readonly [K in keyof FunctionRecord]: FunctionRecord[K] } = {
     space: checks.space(space),
     functionId,
     type,
     provider,
   };
+  if (input.retry !== undefined) {
+    resolveRetry(input.retry, DEFAULT_RETRY, (detail) => checks.fail(detail));
+    record.retry = { ...input.retry };
+  }
   const metadata = checks.metadata(input.metadata);
   if (metadata) record.metadata = metadata;
   return record;
 }
 
+function validateWithPlugin(
+  type: string,
+  validate: ProviderValidator,
+  value: unknown,
+): Record<string, string | number | boolean> {
+  const config =
+    value === undefined ? {} : checks.object(value, `"provider" of a "${type}" function`);
+  try {
+    return validate(config);
+  } catch (error) {
+    checks.fail(`the "${type}" provider refused its configuration: ${(error as Error).message}`);
+  }
+}
+
 function validateProvider(
-  type: FunctionType,
+  type: string,
   schema: ProviderSchema,
   value: unknown,
 ): Record<string, string | number> {

@@ -1,0 +1,330 @@
+import type { Catalog } from '../cache/catalog';
+import { InvocationError, ValidationError } from '../errors';
+import { parseCloudEvent, type CloudEvent } from '../events/cloudevent';
+import { SYSTEM_EVENT_TYPES, systemCloudEvent } from '../events/system-events';
+import { HTTP_METHODS } from '../model/paths';
+import type { FunctionRecord, LocalHandler } from '../model/function';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { Router } from '../router/router';
+import { Dispatcher, type DeadLetter, type DeliveryOutcome, type DeliveryTask } from './dispatcher';
+import type { Provider } from './provider';
+import { resolveRetry, type RetryPolicy } from '../model/retry-options';
+
+/** Options of `emit`. */
+export interface EmitOptions {
+  /** @default the gateway's `space` option */
+  space?: string;
+  /** The path the event arrived at; async subscriptions match it. @default '/' */
+  path?: string;
+  /** The method it arrived with; async subscriptions match it. @default 'POST' */
+  method?: string;
+  /** Resolve only once every delivery finished, with each one's outcome. @default false */
+  wait?: boolean;
+}
+
+/** What `emit` resolves with. */
+export interface EmitResult {
+  /** The event's `id`. */
+  readonly eventId: string;
+  readonly space: string;
+  /** Deliveries accepted (one per matching subscription). */
+  readonly accepted: number;
+  /** With `wait: true`: each delivery's outcome, in subscription order. */
+  readonly outcomes?: DeliveryOutcome[];
+}
+
+/** The local names of system events on `gateway.on(...)`, and their payloads. */
+export interface SystemEvents {
+  'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
+  'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
+  'function.invoked': [
+    {
+      space: string;
+      functionId: string;
+      event: CloudEvent;
+      result: unknown;
+      attempts: number;
+      durationMs: number;
+    },
+  ];
+  'function.invocationFailed': [
+    {
+      space: string;
+      functionId: string;
+      event: CloudEvent;
+      error: { message: string; code: string };
+      reason: string;
+      lastStatus?: number;
+      attempts: number;
+    },
+  ];
+}
+
+type SystemKind = 'received' | 'invoking' | 'invoked' | 'invocationFailed';
+const LOCAL_NAME = {
+  received: 'event.received',
+  invoking: 'function.invoking',
+  invoked: 'function.invoked',
+  invocationFailed: 'function.invocationFailed',
+} as const;
+
+/** What the delivery service needs from the gateway. */
+export interface DeliveryServiceDeps {
+  readonly catalog: Catalog;
+  readonly router: Router;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly defaultSpace: string;
+  readonly queueSize: number;
+  readonly concurrency: number;
+  readonly functionConcurrency: number;
+  readonly retry: RetryPolicy;
+  readonly timeout: number;
+  readonly onDeadLetter?: (letter: DeadLetter) => unknown;
+  localHandler(space: string, functionId: string): LocalHandler | undefined;
+  emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
+  hasLocalListeners(name: keyof SystemEvents): boolean;
+  /** Reports a failure that has no caller to go to (a dead-letter hook that threw). */
+  reportError(error: Error): void;
+}
+
+/**
+ * Emits events: validates, routes from the cache (no store call), hands the deliveries to the
+ * dispatcher, and turns the dispatcher's progress into system events, metrics and dead letters.
+ */
+export class DeliveryService {
+  readonly metrics = new GatewayMetrics();
+  readonly dispatcher: Dispatcher;
+  private readonly policies = new WeakMap<FunctionRecord, RetryPolicy>();
+
+  constructor(private readonly deps: DeliveryServiceDeps) {
+    this.dispatcher = new Dispatcher(
+      {
+        queueSize: deps.queueSize,
+        concurrency: deps.concurrency,
+        functionConcurrency: deps.functionConcurrency,
+      },
+      {
+        invoke: (task, attempt, signal) => this.invoke(task, attempt, signal),
+        invoking: (task, attempt) => {
+          if (!task.system) {
+            this.system(task.space, 'invoking', {
+              space: task.space,
+              functionId: task.fn.functionId,
+              event: task.event,
+              attempt,
+            });
+          }
+        },
+        succeeded: (task, result, attempts, attemptMs) => {
+          this.metrics.deliveriesSucceeded++;
+          this.metrics.observeAttempt(attemptMs);
+          if (!task.system) {
+            this.system(task.space, 'invoked', {
+              space: task.space,
+              functionId: task.fn.functionId,
+              event: task.event,
+              result,
+              attempts,
+              durationMs: attemptMs,
+            });
+          }
+        },
+        attemptFailed: (_task, _error, _attempt, retryIn) => {
+          if (retryIn !== undefined) this.metrics.deliveriesRetried++;
+        },
+        deadLettered: (letter, task) => this.deadLettered(letter, task.system),
+      },
+    );
+  }
+
+  /** Validates and routes one event. See `Gateway.emit`. */
+  emit(input: unknown, options: EmitOptions = {}): Promise<EmitResult> {
+    let event: CloudEvent;
+    let method: string;
+    try {
+      event = parseCloudEvent(input);
+      method = (options.method ?? 'POST').toUpperCase();
+      if (!(HTTP_METHODS as readonly string[]).includes(method)) {
+        throw new ValidationError(`emit: "method" must be one of ${HTTP_METHODS.join(', ')}.`);
+      }
+    } catch (error) {
+      this.metrics.eventsRejected++;
+      return Promise.reject(error);
+    }
+    const space = options.space ?? this.deps.defaultSpace;
+    return this.route(event, space, method, options.path ?? '/', false, options.wait === true);
+  }
+
+  /** Stops intake, drains, and reports what could not be delivered. */
+  close(drainTimeout: number): Promise<DeadLetter[]> {
+    return this.dispatcher.close(drainTimeout);
+  }
+
+  private route(
+    event: CloudEvent,
+    space: string,
+    method: string,
+    path: string,
+    system: boolean,
+    wait: boolean,
+  ): Promise<EmitResult> {
+    const targets = this.deps.router.asyncTargets(space, event.type, method, path);
+    const outcomes: DeliveryOutcome[] = [];
+    let unsettled = targets.length;
+    let settle: () => void = () => undefined;
+    const settled = wait ? new Promise<void>((resolve) => (settle = resolve)) : undefined;
+    const tasks: DeliveryTask[] = [];
+    const missing: DeliveryTask[] = [];
+    targets.forEach(({ value: subscription }, index) => {
+      const fn = this.deps.catalog.get('functions', space, subscription.functionId);
+      const task: DeliveryTask = {
+        space,
+        event,
+        subscription,
+        fn: fn ?? { space, functionId: subscription.functionId, type: 'local', provider: {} },
+        retry: fn ? this.policy(fn) : this.deps.retry,
+        timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
+        system,
+        onSettled: wait
+          ? (outcome) => {
+              outcomes[index] = outcome;
+              if (--unsettled === 0) settle();
+            }
+          : undefined,
+      };
+      (fn ? tasks : missing).push(task);
+    });
+    try {
+      this.dispatcher.accept(tasks);
+    } catch (error) {
+      if (!system) {
+        this.metrics.eventsRejected++;
+        return Promise.reject(error);
+      }
+      // A system event has no caller to refuse: its deliveries are dead-lettered, not lost.
+      missing.push(...tasks);
+      tasks.length = 0;
+    }
+    this.metrics.eventsReceived++;
+    this.metrics.deliveriesAccepted += tasks.length + missing.length;
+    for (const task of missing) this.deadLetterNow(task, system);
+    if (!system) this.system(space, 'received', { space, event, path, method });
+    const result = { eventId: event.id, space, accepted: targets.length };
+    if (!settled) return Promise.resolve(result);
+    if (targets.length === 0) return Promise.resolve({ ...result, outcomes });
+    return settled.then(() => ({ ...result, outcomes }));
+  }
+
+  private invoke(task: DeliveryTask, attempt: number, signal: AbortSignal): Promise<unknown> {
+    const provider = this.deps.providers.get(task.fn.type);
+    if (!provider) {
+      throw new InvocationError(
+        `No provider for function type "${task.fn.type}" on this instance: pass one in createGateway(store, { providers }).`,
+        { retryable: false, resource: 'function', id: task.fn.functionId, space: task.space },
+      );
+    }
+    return provider.invoke(task.fn, task.event, {
+      signal,
+      timeout: task.timeout,
+      attempt,
+      localHandler:
+        task.fn.type === 'local'
+          ? this.deps.localHandler(task.space, task.fn.functionId)
+          : undefined,
+    });
+  }
+
+  private policy(fn: FunctionRecord): RetryPolicy {
+    let policy = this.policies.get(fn);
+    if (!policy) {
+      try {
+        policy = resolveRetry(fn.retry, this.deps.retry, (detail) => {
+          throw new ValidationError(detail);
+        });
+      } catch {
+        policy = this.deps.retry; // validated at registration; a foreign record falls back
+      }
+      this.policies.set(fn, policy);
+    }
+    return policy;
+  }
+
+  /** Dead-letters a delivery that could not even be queued. */
+  private deadLetterNow(task: DeliveryTask, system: boolean): void {
+    const known = this.deps.catalog.get('functions', task.space, task.fn.functionId);
+    const reason = known
+      ? 'the delivery queue was full when this system event was raised'
+      : `function "${task.fn.functionId}" is not in this instance's configuration`;
+    const error = new InvocationError(`Not delivered: ${reason}.`, {
+      retryable: false,
+      resource: 'function',
+      id: task.fn.functionId,
+      space: task.space,
+    });
+    const letter: DeadLetter = {
+      space: task.space,
+      event: task.event,
+      subscriptionId: task.subscription.subscriptionId,
+      functionId: task.fn.functionId,
+      reason,
+      attempts: 0,
+      error,
+    };
+    this.deadLettered(letter, system);
+    task.onSettled?.({
+      ok: false,
+      subscriptionId: letter.subscriptionId,
+      functionId: letter.functionId,
+      error,
+      attempts: 0,
+      durationMs: 0,
+    });
+  }
+
+  private deadLettered(letter: DeadLetter, system: boolean): void {
+    this.metrics.deliveriesDeadLettered++;
+    const hook = this.deps.onDeadLetter;
+    if (hook) {
+      try {
+        Promise.resolve(hook(letter)).catch((error: unknown) => this.hookFailed(error));
+      } catch (error) {
+        this.hookFailed(error);
+      }
+    }
+    if (!system) {
+      this.system(letter.space, 'invocationFailed', {
+        space: letter.space,
+        functionId: letter.functionId,
+        event: letter.event,
+        error: { message: letter.error.message, code: letter.error.code },
+        reason: letter.reason,
+        ...(letter.lastStatus !== undefined ? { lastStatus: letter.lastStatus } : {}),
+        attempts: letter.attempts,
+      });
+    }
+  }
+
+  private hookFailed(error: unknown): void {
+    const err = new Error(
+      `The onDeadLetter hook failed: ${(error as Error)?.message ?? String(error)}`,
+      { cause: error },
+    );
+    this.deps.reportError(err);
+  }
+
+  /** Emits a system event locally and routes it to subscribed functions; it never causes another. */
+  private system<K extends SystemKind>(
+    space: string,
+    kind: K,
+    payload: SystemEvents[(typeof LOCAL_NAME)[K]][0],
+  ): void {
+    const name = LOCAL_NAME[kind];
+    if (this.deps.hasLocalListeners(name)) {
+      (this.deps.emitLocal as (n: string, p: unknown) => void)(name, payload);
+    }
+    const type = SYSTEM_EVENT_TYPES[kind];
+    if (this.deps.router.hasSubscribers(space, type)) {
+      void this.route(systemCloudEvent(type, payload), space, 'POST', '/', true, false);
+    }
+  }
+}

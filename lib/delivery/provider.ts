@@ -1,0 +1,41 @@
+import type { CloudEvent } from '../events/cloudevent';
+import type { FunctionRecord, LocalHandler } from '../model/function';
+
+/** What a provider gets besides the function and the event. */
+export interface InvocationContext {
+  /** Aborted when the attempt times out or the gateway closes. Pass it on to any I/O. */
+  readonly signal: AbortSignal;
+  /** This attempt's timeout, in ms. */
+  readonly timeout: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** For `local` functions: the handler bound on this instance, if any. */
+  readonly localHandler?: LocalHandler;
+}
+
+/**
+ * Delivers events to one type of function. Built in: `http` and `local`; pass others (AWS, a
+ * queue, anything) in `createGateway(store, { providers: { type: provider } })`.
+ *
+ * @example
+ * ```ts
+ * const sqs: Provider = {
+ *   validate: (config) => ({ queueUrl: String(config.queueUrl), region: String(config.region) }),
+ *   invoke: async (fn, event, { signal }) => sendToQueue(fn.provider.queueUrl, event, signal),
+ * };
+ * ```
+ */
+export interface Provider {
+  /**
+   * Checks a function's `provider` configuration at registration and returns it normalised;
+   * throws (an Error whose message becomes the validation error's detail) when it is wrong.
+   */
+  validate?(config: Record<string, unknown>): Record<string, string | number | boolean>;
+  /**
+   * Delivers the event; resolves with the function's result. Throw an {@link InvocationError} to
+   * say whether a failure may succeed later (`retryable`); any other error counts as retryable.
+   */
+  invoke(fn: FunctionRecord, event: CloudEvent, context: InvocationContext): Promise<unknown>;
+  /** Releases connections. Called by the gateway's `close()`. */
+  close?(): Promise<void>;
+}

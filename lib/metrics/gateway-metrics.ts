@@ -1,0 +1,54 @@
+import { Histogram, type HistogramSnapshot } from './histogram';
+
+/** What `gateway.metrics()` returns: counters since the gateway started, and current gauges. */
+export interface MetricsSnapshot {
+  /** Events that passed validation and were routed (system events included). */
+  readonly eventsReceived: number;
+  /** Events refused: invalid, or no room in the queue. */
+  readonly eventsRejected: number;
+  /** Deliveries accepted by the dispatcher. */
+  readonly deliveriesAccepted: number;
+  /** Deliveries that succeeded. */
+  readonly deliveriesSucceeded: number;
+  /** Failed attempts followed by a retry. */
+  readonly deliveriesRetried: number;
+  /** Deliveries that failed for good (every one reached the dead-letter hook). */
+  readonly deliveriesDeadLettered: number;
+  /** Deliveries waiting in the queue now. */
+  readonly queueDepth: number;
+  /** Deliveries accepted and not finished now (queued, running, between retries). */
+  readonly deliveriesPending: number;
+  /** Duration of each attempt, in ms. */
+  readonly attemptDuration: HistogramSnapshot;
+}
+
+/** The counters behind {@link MetricsSnapshot}; cheap enough for the hot path. */
+export class GatewayMetrics {
+  eventsReceived = 0;
+  eventsRejected = 0;
+  deliveriesAccepted = 0;
+  deliveriesSucceeded = 0;
+  deliveriesRetried = 0;
+  deliveriesDeadLettered = 0;
+  readonly attemptDuration = new Histogram();
+  /** Called with each attempt's duration in ms (the Prometheus bridge listens here). */
+  readonly attemptObservers: ((ms: number) => void)[] = [];
+
+  observeAttempt(ms: number): void {
+    this.attemptDuration.observe(ms);
+    for (const observer of this.attemptObservers) observer(ms);
+  }
+
+  snapshot(gauges: { queueDepth: number; deliveriesPending: number }): MetricsSnapshot {
+    return {
+      eventsReceived: this.eventsReceived,
+      eventsRejected: this.eventsRejected,
+      deliveriesAccepted: this.deliveriesAccepted,
+      deliveriesSucceeded: this.deliveriesSucceeded,
+      deliveriesRetried: this.deliveriesRetried,
+      deliveriesDeadLettered: this.deliveriesDeadLettered,
+      ...gauges,
+      attemptDuration: this.attemptDuration.snapshot(),
+    };
+  }
+}

@@ -1,0 +1,100 @@
+import type { Registry } from 'prom-client';
+import type { MetricsSnapshot } from './gateway-metrics';
+
+/** What the Prometheus bridge needs of a gateway. */
+export interface MetricsSource {
+  metrics(): MetricsSnapshot;
+  /** Receives each attempt's duration in ms; returns a function that stops it. @internal */
+  observeAttempts(observer: (ms: number) => void): () => void;
+}
+
+/** Options of {@link registerPrometheusMetrics}. */
+export interface PrometheusOptions {
+  /**
+   * The registry to register in.
+   * @default prom-client's global registry
+   */
+  registry?: Registry;
+  /**
+   * Prefix of every metric name.
+   * @default 'eventgateway_'
+   */
+  prefix?: string;
+  /** Labels added to every metric, e.g. `{ instance: 'a' }` when several gateways share a registry. */
+  labels?: Record<string, string>;
+}
+
+const COUNTERS: [keyof MetricsSnapshot, string, string][] = [
+  ['eventsReceived', 'events_received_total', 'Events validated and routed.'],
+  ['eventsRejected', 'events_rejected_total', 'Events refused (invalid, or no room in the queue).'],
+  ['deliveriesAccepted', 'deliveries_accepted_total', 'Deliveries accepted.'],
+  ['deliveriesSucceeded', 'deliveries_succeeded_total', 'Deliveries that succeeded.'],
+  ['deliveriesRetried', 'deliveries_retried_total', 'Failed attempts followed by a retry.'],
+  ['deliveriesDeadLettered', 'deliveries_dead_lettered_total', 'Deliveries that failed for good.'],
+];
+
+/**
+ * Exposes a gateway's metrics through prom-client (an optional peer dependency, loaded on this
+ * call). Counters and gauges are read from `gateway.metrics()` when Prometheus scrapes; attempt
+ * durations feed a prom-client histogram (seconds) as they happen. Returns a function that
+ * unregisters them.
+ *
+ * @example
+ * ```ts
+ * import { register } from 'prom-client';
+ * registerPrometheusMetrics(gateway);
+ * app.get('/metrics', async (req, res) => res.type(register.contentType).send(await register.metrics()));
+ * ```
+ */
+export function registerPrometheusMetrics(
+  gateway: MetricsSource,
+  options: PrometheusOptions = {},
+): () => void {
+  const prom = require('prom-client') as typeof import('prom-client');
+  const registry = options.registry ?? prom.register;
+  const prefix = options.prefix ?? 'eventgateway_';
+  const labels = options.labels ?? {};
+  const labelNames = Object.keys(labels);
+  const names: string[] = [];
+  for (const [field, name, help] of COUNTERS) {
+    names.push(prefix + name);
+    new prom.Counter({
+      name: prefix + name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(labels, gateway.metrics()[field] as number);
+      },
+    });
+  }
+  for (const [field, name, help] of [
+    ['queueDepth', 'queue_depth', 'Deliveries waiting in the queue.'],
+    ['deliveriesPending', 'deliveries_pending', 'Deliveries accepted and not finished.'],
+  ] as const) {
+    names.push(prefix + name);
+    new prom.Gauge({
+      name: prefix + name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.set(labels, gateway.metrics()[field]);
+      },
+    });
+  }
+  const histogram = new prom.Histogram({
+    name: prefix + 'attempt_duration_seconds',
+    help: 'Duration of each delivery attempt.',
+    labelNames,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  names.push(prefix + 'attempt_duration_seconds');
+  const stop = gateway.observeAttempts((ms) => histogram.observe(labels, ms / 1000));
+  return () => {
+    stop();
+    for (const name of names) registry.removeSingleMetric(name);
+  };
+}

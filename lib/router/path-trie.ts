@@ -1,0 +1,164 @@
+/** A route match: the value stored at the route and the path parameters it captured. */
+export interface RouteMatch<T> {
+  readonly value: T;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+interface TrieNode<T> {
+  readonly statics: Map<string, TrieNode<T>>;
+  readonly params: Map<string, TrieNode<T>>;
+  readonly wildcards: Map<string, Set<T>>;
+  readonly values: Set<T>;
+}
+
+const node = <T>(): TrieNode<T> => ({
+  statics: new Map(),
+  params: new Map(),
+  wildcards: new Map(),
+  values: new Set(),
+});
+
+/** Splits a path into segments; a trailing slash is ignored, and `/` has none. */
+export function pathSegments(path: string): string[] {
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return trimmed === '/' || trimmed === '' ? [] : trimmed.slice(1).split('/');
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * Routes with static segments, `:param` segments and a trailing `*wildcard` (one or more
+ * segments), several values per route. Lookup cost depends on the path's length and the routes
+ * along it, never on the number of routes elsewhere.
+ */
+export class PathTrie<T> {
+  private readonly root: TrieNode<T> = node();
+  private count = 0;
+
+  /** How many values the trie holds. */
+  get size(): number {
+    return this.count;
+  }
+
+  add(route: string, value: T): void {
+    const { target, wildcard } = this.walk(route, true) as {
+      target: TrieNode<T>;
+      wildcard?: string;
+    };
+    const set = wildcard === undefined ? target.values : target.wildcards.get(wildcard);
+    if (set && !set.has(value)) {
+      set.add(value);
+      this.count++;
+    }
+  }
+
+  remove(route: string, value: T): void {
+    const found = this.walk(route, false);
+    if (!found) return;
+    const set =
+      found.wildcard === undefined
+        ? found.target.values
+        : found.target.wildcards.get(found.wildcard);
+    if (set?.delete(value)) this.count--;
+    // Empty nodes are left in place: routes come back, and they cost nothing to match past.
+  }
+
+  /** Every value whose route matches the path (for fan-out). */
+  matchAll(path: string): RouteMatch<T>[] {
+    const out: RouteMatch<T>[] = [];
+    this.collect(this.root, pathSegments(path), 0, {}, out);
+    return out;
+  }
+
+  /**
+   * The values of the single best route for the path: static segments win over parameters, which
+   * win over wildcards, segment by segment, backtracking when a branch dead-ends.
+   */
+  matchBest(path: string): { values: T[]; params: Record<string, string> } | undefined {
+    return this.best(this.root, pathSegments(path), 0, {});
+  }
+
+  private walk(
+    route: string,
+    create: boolean,
+  ): { target: TrieNode<T>; wildcard?: string } | undefined {
+    let current = this.root;
+    const segments = pathSegments(route);
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i];
+      if (segment.startsWith('*')) {
+        const name = segment.slice(1);
+        if (!current.wildcards.has(name)) {
+          if (!create) return undefined;
+          current.wildcards.set(name, new Set());
+        }
+        return { target: current, wildcard: name };
+      }
+      const map = segment.startsWith(':') ? current.params : current.statics;
+      const key = segment.startsWith(':') ? segment.slice(1) : segment;
+      let next = map.get(key);
+      if (!next) {
+        if (!create) return undefined;
+        map.set(key, (next = node()));
+      }
+      current = next;
+    }
+    return { target: current };
+  }
+
+  private collect(
+    at: TrieNode<T>,
+    segments: string[],
+    i: number,
+    params: Record<string, string>,
+    out: RouteMatch<T>[],
+  ): void {
+    if (i === segments.length) {
+      for (const value of at.values) out.push({ value, params });
+      return;
+    }
+    const segment = segments[i];
+    const next = at.statics.get(segment);
+    if (next) this.collect(next, segments, i + 1, params, out);
+    for (const [name, child] of at.params) {
+      this.collect(child, segments, i + 1, { ...params, [name]: decode(segment) }, out);
+    }
+    for (const [name, values] of at.wildcards) {
+      const rest = { ...params, [name]: segments.slice(i).map(decode).join('/') };
+      for (const value of values) out.push({ value, params: rest });
+    }
+  }
+
+  private best(
+    at: TrieNode<T>,
+    segments: string[],
+    i: number,
+    params: Record<string, string>,
+  ): { values: T[]; params: Record<string, string> } | undefined {
+    if (i === segments.length)
+      return at.values.size > 0 ? { values: [...at.values], params } : undefined;
+    const segment = segments[i];
+    const next = at.statics.get(segment);
+    const viaStatic = next && this.best(next, segments, i + 1, params);
+    if (viaStatic) return viaStatic;
+    for (const [name, child] of at.params) {
+      const viaParam = this.best(child, segments, i + 1, { ...params, [name]: decode(segment) });
+      if (viaParam) return viaParam;
+    }
+    for (const [name, values] of at.wildcards) {
+      if (values.size > 0) {
+        return {
+          values: [...values],
+          params: { ...params, [name]: segments.slice(i).map(decode).join('/') },
+        };
+      }
+    }
+    return undefined;
+  }
+}

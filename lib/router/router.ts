@@ -1,0 +1,103 @@
+import type { ConfigChange } from '../cache/catalog';
+import type { SubscriptionRecord } from '../model/subscription';
+import { PathTrie, type RouteMatch } from './path-trie';
+
+interface EventTypeRoutes {
+  readonly async: Map<string, PathTrie<SubscriptionRecord>>;
+  readonly sync: Map<string, PathTrie<SubscriptionRecord>>;
+}
+
+/**
+ * Finds the subscriptions an event goes to. Indexed by space, then event type, then method, then
+ * path: a lookup never looks at other spaces' or other event types' subscriptions. Kept up to
+ * date incrementally from configuration changes; it does no I/O.
+ */
+export class Router {
+  private readonly spaces = new Map<string, Map<string, EventTypeRoutes>>();
+  /** The routed record of each subscription, so that removal finds the exact value stored. */
+  private readonly routed = new Map<string, SubscriptionRecord>();
+
+  /** How many subscriptions are routed. */
+  get size(): number {
+    return this.routed.size;
+  }
+
+  /** Applies configuration changes (only subscriptions matter here). */
+  apply(changes: readonly ConfigChange[]): void {
+    for (const change of changes) {
+      if (change.resource !== 'subscription') continue;
+      if (change.prev) this.remove(change.prev as SubscriptionRecord);
+      if (change.record) this.add(change.record as SubscriptionRecord);
+    }
+  }
+
+  /** Every async subscription of the space and event type whose method and path match. */
+  asyncTargets(
+    space: string,
+    eventType: string,
+    method: string,
+    path: string,
+  ): RouteMatch<SubscriptionRecord>[] {
+    const trie = this.spaces.get(space)?.get(eventType)?.async.get(method);
+    return trie ? trie.matchAll(path) : [];
+  }
+
+  /** The sync subscription that answers the request, if any (best route wins). */
+  syncTarget(
+    space: string,
+    eventType: string,
+    method: string,
+    path: string,
+  ): RouteMatch<SubscriptionRecord> | undefined {
+    const match = this.spaces.get(space)?.get(eventType)?.sync.get(method)?.matchBest(path);
+    return match && { value: match.values[0], params: match.params };
+  }
+
+  /** True when the space has any subscription for the event type (a cheap check before work). */
+  hasSubscribers(space: string, eventType: string): boolean {
+    return this.spaces.get(space)?.has(eventType) ?? false;
+  }
+
+  private routes(
+    sub: SubscriptionRecord,
+    create: boolean,
+  ): Map<string, PathTrie<SubscriptionRecord>> | undefined {
+    let byType = this.spaces.get(sub.space);
+    if (!byType) {
+      if (!create) return undefined;
+      this.spaces.set(sub.space, (byType = new Map()));
+    }
+    let routes = byType.get(sub.eventType);
+    if (!routes) {
+      if (!create) return undefined;
+      byType.set(sub.eventType, (routes = { async: new Map(), sync: new Map() }));
+    }
+    return sub.type === 'sync' ? routes.sync : routes.async;
+  }
+
+  private add(sub: SubscriptionRecord): void {
+    const byMethod = this.routes(sub, true) as Map<string, PathTrie<SubscriptionRecord>>;
+    let trie = byMethod.get(sub.method);
+    if (!trie) byMethod.set(sub.method, (trie = new PathTrie()));
+    trie.add(sub.path, sub);
+    this.routed.set(routedKey(sub), sub);
+  }
+
+  private remove(prev: SubscriptionRecord): void {
+    const sub = this.routed.get(routedKey(prev));
+    if (!sub) return;
+    this.routed.delete(routedKey(sub));
+    const byMethod = this.routes(sub, false) as Map<string, PathTrie<SubscriptionRecord>>;
+    const trie = byMethod.get(sub.method) as PathTrie<SubscriptionRecord>;
+    trie.remove(sub.path, sub);
+    if (trie.size === 0) byMethod.delete(sub.method);
+    const byType = this.spaces.get(sub.space) as Map<string, EventTypeRoutes>;
+    const routes = byType.get(sub.eventType) as EventTypeRoutes;
+    if (routes.async.size === 0 && routes.sync.size === 0) byType.delete(sub.eventType);
+    if (byType.size === 0) this.spaces.delete(sub.space);
+  }
+}
+
+function routedKey(sub: SubscriptionRecord): string {
+  return `${sub.space}\u0000${sub.subscriptionId}`;
+}
