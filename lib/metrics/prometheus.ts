@@ -50,6 +50,8 @@ export function registerPrometheusMetrics(
   gateway: MetricsSource,
   options: PrometheusOptions = {},
 ): () => void {
+  // An optional peer dependency: loaded only by those who ask for Prometheus.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom = require('prom-client') as typeof import('prom-client');
   const registry = options.registry ?? prom.register;
   const prefix = options.prefix ?? 'eventgateway_';

@@ -22,6 +22,7 @@ export interface HttpProviderOptions {
 type Undici = typeof import('undici');
 let undici: Undici | undefined;
 // undici costs ~150 ms to load: only gateways that deliver over HTTP pay for it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
 const loadUndici = (): Undici => (undici ??= require('undici') as Undici);
 
 /** Statuses that can succeed later: timeouts, too early, too many requests, server errors. */
