@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { createGateway, Gateway } from './gateway';
+export { ConfigurationApi } from './config/configuration-api';
 export type {
   CloseReport,
   CorsUpdateInput,

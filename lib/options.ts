@@ -90,6 +90,7 @@ export type ResolvedGatewayOptions = Required<
   Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry'>
 > & {
   retry: RetryPolicy;
+  /** See {@link GatewayOptions.onDeadLetter}. */
   onDeadLetter?: (letter: DeadLetter) => unknown;
   providers: Record<string, Provider>;
 };

@@ -3,6 +3,7 @@ import type { MetricsSnapshot } from './gateway-metrics';
 
 /** What the Prometheus bridge needs of a gateway. */
 export interface MetricsSource {
+  /** The current figures. */
   metrics(): MetricsSnapshot;
   /** Receives each attempt's duration in ms; returns a function that stops it. @internal */
   observeAttempts(observer: (ms: number) => void): () => void;

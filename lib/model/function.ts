@@ -1,8 +1,16 @@
 import { Checks, type Metadata } from './checks';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
 
-/** The function types the gateway knows. Plug-in providers may add more. */
-export type FunctionType = 'http' | 'local' | 'awslambda' | 'awskinesis' | 'awsfirehose' | 'awssqs';
+/** The function types the gateway knows. Plug-in providers add more (any string). */
+export type FunctionType =
+  | 'http'
+  | 'local'
+  | 'awslambda'
+  | 'awskinesis'
+  | 'awsfirehose'
+  | 'awssqs'
+  // `string & {}` admits plug-in types while editors still complete the built-in names.
+  | (string & {});
 
 /**
  * What `local` functions run: called with the event, its result is the function's result. Bound

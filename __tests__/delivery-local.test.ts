@@ -1,0 +1,476 @@
+import { Registry } from 'prom-client';
+import {
+  BackpressureError,
+  createGateway,
+  GatewayClosedError,
+  MemoryStore,
+  registerPrometheusMetrics,
+  ValidationError,
+  type CloudEvent,
+  type DeadLetter,
+  type Gateway,
+  type GatewayOptions,
+  type Provider,
+} from '../lib';
+import { cloudEvent } from './helpers/events';
+import { latch } from './helpers/function-server';
+
+const FAST_RETRY = { initialDelay: 2, maxDelay: 10, maxAttempts: 3, maxAge: 10_000 };
+
+const gateways: Gateway[] = [];
+async function gatewayWith(options: GatewayOptions = {}, store = new MemoryStore()) {
+  const deadLetters: DeadLetter[] = [];
+  const gateway = createGateway(store, {
+    resyncInterval: 0,
+    retry: FAST_RETRY,
+    onDeadLetter: (letter) => void deadLetters.push(letter),
+    ...options,
+  });
+  gateways.push(gateway);
+  await gateway.ready();
+  await gateway.createEventType({ name: 'user.created' }).catch(() => undefined);
+  return { gateway, deadLetters, store };
+}
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+});
+
+describe('emit and the local provider', () => {
+  test('a local handler receives the event and its result is the outcome', async () => {
+    const { gateway } = await gatewayWith();
+    const seen: CloudEvent[] = [];
+    await gateway.registerFunction({
+      functionId: 'greet',
+      handler: async (event, context) => {
+        seen.push(event as CloudEvent);
+        return {
+          hello: (event as CloudEvent & { data: { name: string } }).data.name,
+          functionId: context.functionId,
+        };
+      },
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'greet' });
+    const event = cloudEvent('user.created', { name: 'Ada' });
+    const { outcomes, accepted, eventId } = await gateway.emit(event, { wait: true });
+    expect(accepted).toBe(1);
+    expect(eventId).toBe(event.id);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        ok: true,
+        result: { hello: 'Ada', functionId: 'greet' },
+        attempts: 1,
+      }),
+    ]);
+    expect(seen).toEqual([event]);
+  });
+
+  test('without wait, emit resolves on acceptance; an event nobody subscribed to is accepted by none', async () => {
+    const { gateway } = await gatewayWith();
+    const done = latch();
+    await gateway.registerFunction({ functionId: 'f', handler: () => done.release() });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'f' });
+    expect(await gateway.emit(cloudEvent('user.created'))).toMatchObject({ accepted: 1 });
+    await done.promise;
+    expect(await gateway.emit(cloudEvent('nobody.listens'), { wait: true })).toMatchObject({
+      accepted: 0,
+      outcomes: [],
+    });
+  });
+
+  test('a handler that throws is retried; one that says retryable: false is final', async () => {
+    const { gateway, deadLetters } = await gatewayWith();
+    let calls = 0;
+    await gateway.registerFunction({
+      functionId: 'flaky',
+      handler: () => {
+        if (++calls < 3) throw new Error(`boom ${calls}`);
+        return 'third';
+      },
+    });
+    await gateway.registerFunction({
+      functionId: 'refuses',
+      handler: () => {
+        throw Object.assign(new Error('bad input'), { retryable: false });
+      },
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'flaky' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'refuses' });
+    const { outcomes } = await gateway.emit(cloudEvent('user.created'), { wait: true });
+    const byFunction = Object.fromEntries((outcomes ?? []).map((o) => [o.functionId, o]));
+    expect(byFunction.flaky).toMatchObject({ ok: true, attempts: 3, result: 'third' });
+    expect(byFunction.refuses).toMatchObject({ ok: false, attempts: 1 });
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        functionId: 'refuses',
+        reason: 'a final failure: Function "refuses" threw: bad input',
+      }),
+    ]);
+  });
+
+  test('a handler ignoring its abort signal still times out', async () => {
+    const { gateway, deadLetters } = await gatewayWith({
+      timeout: 50,
+      retry: { ...FAST_RETRY, maxAttempts: 1 },
+    });
+    let signalled = false;
+    await gateway.registerFunction({
+      functionId: 'stuck',
+      handler: (_e, { signal }) => {
+        signal.addEventListener('abort', () => (signalled = true));
+        return new Promise(() => undefined);
+      },
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'stuck' });
+    await gateway.emit(cloudEvent('user.created'), { wait: true });
+    expect(signalled).toBe(true);
+    expect(deadLetters[0].reason).toMatch(/Function "stuck" timed out after 50 ms/);
+  });
+
+  test('a local function without a handler on this instance fails for good, without retries', async () => {
+    const store = new MemoryStore();
+    const { gateway: a } = await gatewayWith({}, store);
+    await a.registerFunction({ functionId: 'here-only', handler: () => 'a' });
+    await a.subscribe({ eventType: 'user.created', functionId: 'here-only' });
+    const { gateway: b, deadLetters } = await gatewayWith({}, store);
+    const { outcomes } = await b.emit(cloudEvent('user.created'), { wait: true });
+    expect(outcomes?.[0]).toMatchObject({ ok: false, attempts: 1 });
+    expect(deadLetters[0].reason).toMatch(
+      /No handler is bound on this instance for local function "here-only"/,
+    );
+    b.bindLocalHandler({ functionId: 'here-only', handler: () => 'b' });
+    expect((await b.emit(cloudEvent('user.created'), { wait: true })).outcomes?.[0]).toMatchObject({
+      ok: true,
+      result: 'b',
+    });
+  });
+
+  test('invalid events are refused with 0.9 messages; CloudEvents 0.1 is accepted and converted', async () => {
+    const { gateway } = await gatewayWith();
+    const refuse = (event: unknown) => gateway.emit(event as CloudEvent).catch((e: unknown) => e);
+    expect(await refuse({ specversion: '1.0', source: '/s', type: 't' })).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      status: 400,
+      message: `CloudEvent doesn't validate: "id" is required and must be a non-empty string.`,
+    });
+    expect(await refuse({ id: '1', source: '/s', type: 't' })).toBeInstanceOf(ValidationError);
+    expect(
+      await refuse({ specversion: '1.0', id: '1', source: '/s', type: 't', time: 'yesterday' }),
+    ).toMatchObject({ message: expect.stringMatching(/"time" must be an RFC 3339/) });
+    expect(
+      await refuse({ specversion: '1.0', id: '1', source: '/s', type: 't', Bad_Ext: 1 }),
+    ).toMatchObject({ message: expect.stringMatching(/extension attribute "Bad_Ext"/) });
+    expect(
+      await refuse({
+        specversion: '1.0',
+        id: '1',
+        source: '/s',
+        type: 't',
+        data: 1,
+        data_base64: 'AA==',
+      }),
+    ).toMatchObject({ message: expect.stringMatching(/exclusive/) });
+    expect(await refuse('not an object')).toMatchObject({
+      message: `CloudEvent doesn't validate: an event must be a JSON object.`,
+    });
+    expect(gateway.metrics().eventsRejected).toBe(6);
+
+    const seen: CloudEvent[] = [];
+    await gateway.registerFunction({
+      functionId: 'f',
+      handler: (e) => void seen.push(e as CloudEvent),
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'f' });
+    await gateway.emit(
+      {
+        cloudEventsVersion: '0.1',
+        eventType: 'user.created',
+        eventID: 'legacy-1',
+        source: '/old',
+        eventTime: '2018-01-01T00:00:00Z',
+        contentType: 'application/json',
+        data: { a: 1 },
+        extensions: { trace: { id: 'x' } },
+      },
+      { wait: true },
+    );
+    expect(seen).toEqual([
+      {
+        specversion: '1.0',
+        id: 'legacy-1',
+        source: '/old',
+        type: 'user.created',
+        time: '2018-01-01T00:00:00Z',
+        datacontenttype: 'application/json',
+        data: { a: 1 },
+        trace: '{"id":"x"}',
+      },
+    ]);
+  });
+
+  test('async subscriptions match the method and path the event came with, parameters included', async () => {
+    const { gateway } = await gatewayWith();
+    const seen: string[] = [];
+    for (const [id, path, method] of [
+      ['root', '/', 'POST'],
+      ['user', '/users/:id', 'GET'],
+      ['any', '/users/*rest', 'GET'],
+    ]) {
+      await gateway.registerFunction({ functionId: id, handler: () => void seen.push(id) });
+      await gateway.subscribe({ eventType: 'user.created', functionId: id, path, method });
+    }
+    expect((await gateway.emit(cloudEvent('user.created'), { wait: true })).accepted).toBe(1);
+    expect(
+      (
+        await gateway.emit(cloudEvent('user.created'), {
+          path: '/users/42',
+          method: 'get',
+          wait: true,
+        })
+      ).accepted,
+    ).toBe(2);
+    expect(
+      (
+        await gateway.emit(cloudEvent('user.created'), {
+          path: '/users/42/posts',
+          method: 'GET',
+          wait: true,
+        })
+      ).accepted,
+    ).toBe(1);
+    expect(
+      (
+        await gateway.emit(cloudEvent('user.created'), {
+          path: '/users/42',
+          method: 'POST',
+          wait: true,
+        })
+      ).accepted,
+    ).toBe(0);
+    expect(seen.sort()).toEqual(['any', 'any', 'root', 'user']);
+  });
+
+  test('spaces: an event emitted in one space never reaches another space', async () => {
+    const { gateway } = await gatewayWith();
+    const seen: string[] = [];
+    for (const space of ['tenant-a', 'tenant-b']) {
+      await gateway.createEventType({ space, name: 'user.created' });
+      await gateway.registerFunction({
+        space,
+        functionId: 'f',
+        handler: () => void seen.push(space),
+      });
+      await gateway.subscribe({ space, eventType: 'user.created', functionId: 'f' });
+    }
+    await gateway.emit(cloudEvent('user.created'), { space: 'tenant-a', wait: true });
+    expect(seen).toEqual(['tenant-a']);
+    expect((await gateway.emit(cloudEvent('user.created'), { wait: true })).accepted).toBe(0);
+  });
+
+  test('a plug-in provider validates its configuration and delivers; a type with no provider fails for good', async () => {
+    const sent: unknown[] = [];
+    const queue: Provider = {
+      validate: (config) => {
+        if (typeof config.queue !== 'string') throw new Error('"queue" must be a string');
+        return { queue: config.queue };
+      },
+      invoke: async (fn, event) => {
+        sent.push([fn.provider.queue, (event as CloudEvent).id]);
+        return 'queued';
+      },
+    };
+    const { gateway, deadLetters } = await gatewayWith({ providers: { queue } });
+    await expect(
+      gateway.registerFunction({ functionId: 'q', type: 'queue', provider: {} }),
+    ).rejects.toMatchObject({
+      message: `Function doesn't validate. Validation error: the "queue" provider refused its configuration: "queue" must be a string`,
+    });
+    await gateway.registerFunction({ functionId: 'q', type: 'queue', provider: { queue: 'jobs' } });
+    await gateway.registerFunction({
+      functionId: 'lambda',
+      type: 'awslambda',
+      provider: { arn: 'arn:x', region: 'us-east-1' },
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'q' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'lambda' });
+    const event = cloudEvent('user.created');
+    const { outcomes } = await gateway.emit(event, { wait: true });
+    expect(sent).toEqual([['jobs', event.id]]);
+    expect(outcomes?.find((o) => o.functionId === 'q')).toMatchObject({
+      ok: true,
+      result: 'queued',
+    });
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        functionId: 'lambda',
+        attempts: 1,
+        reason: expect.stringMatching(/No provider for function type "awslambda" on this instance/),
+      }),
+    ]);
+  });
+
+  test('per-function retry overrides the gateway policy', async () => {
+    const { gateway, deadLetters } = await gatewayWith({
+      retry: { ...FAST_RETRY, maxAttempts: 5 },
+    });
+    let calls = 0;
+    await gateway.registerFunction({
+      functionId: 'once',
+      handler: () => {
+        calls++;
+        throw new Error('no');
+      },
+      retry: { maxAttempts: 2 },
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'once' });
+    await gateway.emit(cloudEvent('user.created'), { wait: true });
+    expect(calls).toBe(2);
+    expect(deadLetters[0]).toMatchObject({ attempts: 2 });
+    await expect(
+      gateway.registerFunction({ functionId: 'x', handler: () => 1, retry: { maxAttempts: 0 } }),
+    ).rejects.toMatchObject({
+      message: `Function doesn't validate. Validation error: "retry.maxAttempts" must be an integer >= 1.`,
+    });
+  });
+
+  test('backpressure: when an event does not fit, emit rejects and accepts none of its deliveries', async () => {
+    // Room for 3: one running, two waiting.
+    const { gateway } = await gatewayWith({ queueSize: 2, concurrency: 1 });
+    const held = latch();
+    await gateway.registerFunction({ functionId: 'slow', handler: () => held.promise });
+    await gateway.registerFunction({ functionId: 'also', handler: () => held.promise });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'slow' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'also' });
+    const first = gateway.emit(cloudEvent('user.created'), { wait: true }); // 2 deliveries
+    await Promise.resolve();
+    expect(gateway.metrics().deliveriesPending).toBe(2);
+    // The next event needs 2 slots and 1 is left: refused whole, nothing half-accepted.
+    const error = await gateway.emit(cloudEvent('user.created')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackpressureError);
+    expect(error).toMatchObject({ code: 'BACKPRESSURE', status: 503 });
+    expect((error as Error).message).toMatch(
+      /2 deliveries needed, room for 1 .*Nothing was accepted/,
+    );
+    expect(gateway.metrics()).toMatchObject({
+      deliveriesAccepted: 2,
+      eventsRejected: 1,
+      deliveriesPending: 2,
+      queueDepth: 1,
+    });
+    held.release();
+    expect((await first).outcomes?.every((o) => o.ok)).toBe(true);
+    expect(gateway.metrics().deliveriesPending).toBe(0);
+    expect((await gateway.emit(cloudEvent('user.created'), { wait: true })).accepted).toBe(2);
+  });
+
+  test('close() drains in-flight deliveries, then reports and dead-letters what it could not finish', async () => {
+    const { gateway, deadLetters } = await gatewayWith({ drainTimeout: 100, concurrency: 2 });
+    await gateway.registerFunction({
+      functionId: 'quick',
+      handler: () => new Promise((r) => setTimeout(() => r('done'), 30)),
+    });
+    await gateway.registerFunction({
+      functionId: 'forever',
+      handler: () => new Promise(() => undefined),
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'quick' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'forever' });
+    const invoked: string[] = [];
+    gateway.on('function.invoked', (e) => invoked.push(e.functionId));
+    const waited = gateway.emit(cloudEvent('user.created'), { wait: true });
+    await new Promise((r) => setTimeout(r, 5));
+    const report = await gateway.close();
+    expect(invoked).toEqual(['quick']);
+    expect(report.undelivered).toEqual([
+      expect.objectContaining({
+        functionId: 'forever',
+        reason: expect.stringMatching(/the gateway closed while it was being delivered/),
+      }),
+    ]);
+    expect(deadLetters.map((d) => d.functionId)).toEqual(['forever']);
+    const { outcomes } = await waited;
+    expect(outcomes?.map((o) => o.ok).sort()).toEqual([false, true]);
+    await expect(gateway.emit(cloudEvent('user.created'))).rejects.toBeInstanceOf(
+      GatewayClosedError,
+    );
+    expect(await gateway.close()).toBe(report);
+  });
+
+  test('system events: local listeners, and functions subscribed to them; none causes another', async () => {
+    const { gateway } = await gatewayWith();
+    const local: string[] = [];
+    for (const name of [
+      'event.received',
+      'function.invoking',
+      'function.invoked',
+      'function.invocationFailed',
+    ] as const) {
+      gateway.on(name, () => local.push(name));
+    }
+    const audit: CloudEvent[] = [];
+    await gateway.registerFunction({ functionId: 'worker', handler: () => 'work done' });
+    await gateway.registerFunction({
+      functionId: 'audit',
+      handler: (e) => void audit.push(e as CloudEvent),
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'worker' });
+    // System event types need not be created, like http.request.
+    await gateway.subscribe({ eventType: 'eventgateway.function.invoked', functionId: 'audit' });
+    const event = cloudEvent('user.created');
+    await gateway.emit(event, { wait: true });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      specversion: '1.0',
+      source: 'eventgateway',
+      type: 'eventgateway.function.invoked',
+      data: { space: 'default', functionId: 'worker', event, result: 'work done' },
+    });
+    // The audit delivery itself raised no system event: one of each for the worker only.
+    expect(local.sort()).toEqual(['event.received', 'function.invoked', 'function.invoking']);
+  });
+
+  test('a dead-letter hook that throws is reported, never swallowed', async () => {
+    const { gateway } = await gatewayWith({
+      onDeadLetter: () => {
+        throw new Error('hook broke');
+      },
+    });
+    const errors: Error[] = [];
+    gateway.on('gateway.error', (e) => errors.push(e));
+    await gateway.registerFunction({
+      functionId: 'f',
+      handler: () => {
+        throw Object.assign(new Error('x'), { retryable: false });
+      },
+    });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'f' });
+    await gateway.emit(cloudEvent('user.created'), { wait: true });
+    expect(errors.map((e) => e.message)).toEqual(['The onDeadLetter hook failed: hook broke']);
+  });
+
+  test('metrics: a snapshot, and the same figures through prom-client', async () => {
+    const { gateway } = await gatewayWith();
+    await gateway.registerFunction({ functionId: 'f', handler: () => 'ok' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'f' });
+    const registry = new Registry();
+    const unregister = registerPrometheusMetrics(gateway, { registry, labels: { instance: 'a' } });
+    for (let i = 0; i < 3; i++) await gateway.emit(cloudEvent('user.created'), { wait: true });
+    const snapshot = gateway.metrics();
+    expect(snapshot).toMatchObject({
+      eventsReceived: 3,
+      deliveriesAccepted: 3,
+      deliveriesSucceeded: 3,
+      deliveriesDeadLettered: 0,
+      queueDepth: 0,
+      deliveriesPending: 0,
+    });
+    expect(snapshot.attemptDuration.count).toBe(3);
+    expect(snapshot.attemptDuration.buckets['+Inf']).toBe(3);
+    const text = await registry.metrics();
+    expect(text).toContain('eventgateway_deliveries_succeeded_total{instance="a"} 3');
+    expect(text).toContain('eventgateway_attempt_duration_seconds_count{instance="a"} 3');
+    expect(text).toContain('eventgateway_queue_depth{instance="a"} 0');
+    unregister();
+    expect(await registry.metrics()).toBe('\n');
+  });
+});

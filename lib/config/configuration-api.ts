@@ -1,0 +1,374 @@
+import { Catalog, type ConfigChange, type RecordsByKind } from '../cache/catalog';
+import { ConfigCache } from '../cache/config-cache';
+import {
+  ConflictError,
+  GatewayClosedError,
+  GatewayError,
+  GatewayNotReadyError,
+  StoreUnavailableError,
+  ValidationError,
+  type ResourceKind,
+} from '../errors';
+import { Checks, matchesMetadata } from '../model/checks';
+import type { CorsInput, CorsRecord } from '../model/cors';
+import type { EventTypeInput, EventTypeRecord } from '../model/event-type';
+import type {
+  FunctionInput,
+  FunctionRecord,
+  LocalHandler,
+  ProviderValidator,
+} from '../model/function';
+import { KeyLayout, type RecordKind } from '../model/key-layout';
+import type { SubscriptionInput, SubscriptionRecord } from '../model/subscription';
+import type { ResolvedGatewayOptions } from '../options';
+import type { Store } from '../store/store';
+import * as cors from './cors-rules';
+import * as eventTypes from './event-type-rules';
+import * as functions from './function-rules';
+import * as subscriptions from './subscription-rules';
+import type { RuleContext, WritePlan } from './write-plan';
+
+/** Names a resource in a space: the argument of get and delete methods. */
+export interface SpaceArgument {
+  /** @default the gateway's `space` option */
+  space?: string;
+}
+
+/** Arguments of the list methods. */
+export interface ListArguments extends SpaceArgument {
+  /** Only records whose metadata has every one of these entries. */
+  metadata?: Record<string, string>;
+}
+
+/** Arguments of `updateCors`: `corsId`, or `method` and `path`, name the configuration. */
+export type CorsUpdateInput = Partial<CorsInput>;
+
+/**
+ * The configuration API of a {@link Gateway}: event types, functions, subscriptions and CORS
+ * configurations, read from the local cache and written to the store with referential integrity.
+ * Not used on its own: {@link Gateway} extends it.
+ */
+export abstract class ConfigurationApi {
+  /** The resolved options. */
+  readonly options: Readonly<ResolvedGatewayOptions>;
+  protected readonly layout: KeyLayout;
+  protected readonly cache: ConfigCache;
+  protected readonly catalog: Catalog;
+  protected readonly handlers = new Map<string, LocalHandler>();
+  protected closed = false;
+
+  protected constructor(
+    /** The store the configuration lives in. */
+    readonly store: Store,
+    options: ResolvedGatewayOptions,
+    private readonly providerValidators: ReadonlyMap<string, ProviderValidator | undefined>,
+  ) {
+    this.options = options;
+    this.layout = new KeyLayout(options.prefix);
+    this.catalog = new Catalog(this.layout);
+    this.cache = new ConfigCache(store, this.layout.prefix, {
+      pageSize: options.listPageSize,
+      resyncInterval: options.resyncInterval,
+    });
+  }
+
+  /** Resolves once the configuration is loaded from the store; reads throw before that. */
+  ready(): Promise<void> {
+    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    return this.cache.ready();
+  }
+
+  /** True once the configuration is loaded. */
+  get isReady(): boolean {
+    return this.cache.isReady;
+  }
+
+  /** The store revision this instance's configuration reflects. */
+  get revision(): number {
+    return this.cache.revision;
+  }
+
+  // ---- event types -------------------------------------------------------------------------
+
+  /**
+   * Creates an event type, optionally guarded by an authorizer function (which must exist).
+   * @example
+   * ```ts
+   * await gateway.createEventType({ name: 'user.created' });
+   * ```
+   */
+  createEventType(input: EventTypeInput): Promise<EventTypeRecord> {
+    return this.write((ctx) => eventTypes.planCreateEventType(ctx, input, this.spaceOf(input)));
+  }
+
+  /** Replaces an event type's authorizer and metadata. */
+  updateEventType(input: EventTypeInput): Promise<EventTypeRecord> {
+    return this.write((ctx) => eventTypes.planUpdateEventType(ctx, input, this.spaceOf(input)));
+  }
+
+  /** Deletes an event type; refused while a subscription uses it. */
+  deleteEventType(input: SpaceArgument & { name: string }): Promise<void> {
+    const name = this.idOf(input, 'name', 'eventType');
+    return this.write((ctx) => eventTypes.planDeleteEventType(ctx, this.spaceOf(input), name));
+  }
+
+  /** The event type, or NotFoundError. */
+  getEventType(input: SpaceArgument & { name: string }): EventTypeRecord {
+    const name = this.idOf(input, 'name', 'eventType');
+    return eventTypes.requireEventType(this.readContext(), this.spaceOf(input), name);
+  }
+
+  /** The space's event types, in name order, filtered on metadata. */
+  listEventTypes(input: ListArguments = {}): EventTypeRecord[] {
+    return this.list('eventtypes', input);
+  }
+
+  // ---- functions ---------------------------------------------------------------------------
+
+  /**
+   * Registers a function. `local` functions run `handler` in this process (inferred when only a
+   * handler is given); `http` functions receive events at `provider.url`.
+   * @example
+   * ```ts
+   * await gateway.registerFunction({ functionId: 'hello', handler: async (event) => 'hi' });
+   * await gateway.registerFunction({
+   *   functionId: 'mailer', type: 'http', provider: { url: 'http://localhost:3000/mail' },
+   * });
+   * ```
+   */
+  async registerFunction(input: FunctionInput): Promise<FunctionRecord> {
+    const record = await this.write((ctx) =>
+      functions.planRegisterFunction(ctx, input, this.spaceOf(input)),
+    );
+    if (input.handler)
+      this.handlers.set(handlerKey(record.space, record.functionId), input.handler);
+    return record;
+  }
+
+  /** Replaces a function's type, provider and metadata (and, for `local`, its handler here). */
+  async updateFunction(input: FunctionInput): Promise<FunctionRecord> {
+    const record = await this.write((ctx) =>
+      functions.planUpdateFunction(ctx, input, this.spaceOf(input)),
+    );
+    if (input.handler)
+      this.handlers.set(handlerKey(record.space, record.functionId), input.handler);
+    return record;
+  }
+
+  /** Deletes a function; refused while a subscription or an event type's authorizer uses it. */
+  deleteFunction(input: SpaceArgument & { functionId: string }): Promise<void> {
+    const id = this.idOf(input, 'functionId', 'function');
+    return this.write((ctx) => functions.planDeleteFunction(ctx, this.spaceOf(input), id));
+  }
+
+  /** The function, or NotFoundError. */
+  getFunction(input: SpaceArgument & { functionId: string }): FunctionRecord {
+    const id = this.idOf(input, 'functionId', 'function');
+    return functions.requireFunction(this.readContext(), this.spaceOf(input), id);
+  }
+
+  /** The space's functions, in ID order, filtered on metadata. */
+  listFunctions(input: ListArguments = {}): FunctionRecord[] {
+    return this.list('functions', input);
+  }
+
+  /**
+   * Binds the handler of a `local` function on this instance without writing to the store: for
+   * every instance but the one that registered the function.
+   */
+  bindLocalHandler(input: SpaceArgument & { functionId: string; handler: LocalHandler }): void {
+    const id = this.idOf(input, 'functionId', 'function');
+    if (typeof input.handler !== 'function') {
+      throw new ValidationError(
+        `Function doesn't validate. Validation error: "handler" must be a function.`,
+      );
+    }
+    this.handlers.set(handlerKey(this.spaceOf(input), id), input.handler);
+  }
+
+  /** The handler bound on this instance for a `local` function. @internal */
+  localHandler(space: string, functionId: string): LocalHandler | undefined {
+    return this.handlers.get(handlerKey(space, functionId));
+  }
+
+  // ---- subscriptions -----------------------------------------------------------------------
+
+  /**
+   * Subscribes a function to an event type. Its ID is derived from its fields as Event Gateway
+   * 0.9 derived it. The function and the event type must exist (`http.request` always does).
+   * @example
+   * ```ts
+   * await gateway.subscribe({ eventType: 'user.created', functionId: 'hello' });
+   * await gateway.subscribe({
+   *   type: 'sync', eventType: 'http.request', functionId: 'hello', method: 'GET', path: '/users/:id',
+   * });
+   * ```
+   */
+  subscribe(input: SubscriptionInput): Promise<SubscriptionRecord> {
+    return this.write((ctx) => subscriptions.planSubscribe(ctx, input, this.spaceOf(input)));
+  }
+
+  /** Replaces a subscription's metadata; every other field is fixed. */
+  updateSubscription(input: subscriptions.SubscriptionUpdateInput): Promise<SubscriptionRecord> {
+    return this.write((ctx) =>
+      subscriptions.planUpdateSubscription(ctx, input, this.spaceOf(input)),
+    );
+  }
+
+  /** Deletes a subscription. */
+  unsubscribe(input: SpaceArgument & { subscriptionId: string }): Promise<void> {
+    const id = this.idOf(input, 'subscriptionId', 'subscription');
+    return this.write((ctx) => subscriptions.planUnsubscribe(ctx, this.spaceOf(input), id));
+  }
+
+  /** The subscription, or NotFoundError. */
+  getSubscription(input: SpaceArgument & { subscriptionId: string }): SubscriptionRecord {
+    const id = this.idOf(input, 'subscriptionId', 'subscription');
+    return subscriptions.requireSubscription(this.readContext(), this.spaceOf(input), id);
+  }
+
+  /** The space's subscriptions, in ID order, filtered on metadata. */
+  listSubscriptions(input: ListArguments = {}): SubscriptionRecord[] {
+    return this.list('subscriptions', input);
+  }
+
+  // ---- CORS --------------------------------------------------------------------------------
+
+  /**
+   * Creates a CORS configuration for one method and path of the Events API.
+   * @example
+   * ```ts
+   * await gateway.createCors({ method: 'GET', path: '/users', allowedOrigins: ['https://app.example'] });
+   * ```
+   */
+  createCors(input: CorsInput): Promise<CorsRecord> {
+    return this.write((ctx) => cors.planCreateCors(ctx, input, this.spaceOf(input)));
+  }
+
+  /** Replaces a CORS configuration's allowed origins, methods, headers, credentials, metadata. */
+  updateCors(input: CorsUpdateInput): Promise<CorsRecord> {
+    return this.write((ctx) => cors.planUpdateCors(ctx, input, this.spaceOf(input)));
+  }
+
+  /** Deletes a CORS configuration. */
+  deleteCors(input: SpaceArgument & { corsId: string }): Promise<void> {
+    const id = this.idOf(input, 'corsId', 'cors');
+    return this.write((ctx) => cors.planDeleteCors(ctx, this.spaceOf(input), id));
+  }
+
+  /** The CORS configuration, or NotFoundError. */
+  getCors(input: SpaceArgument & { corsId: string }): CorsRecord {
+    const id = this.idOf(input, 'corsId', 'cors');
+    return cors.requireCors(this.readContext(), this.spaceOf(input), id);
+  }
+
+  /** The space's CORS configurations, in ID order, filtered on metadata. */
+  listCors(input: ListArguments = {}): CorsRecord[] {
+    return this.list('cors', input);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  protected spaceOf(input: SpaceArgument | undefined): string {
+    return input?.space ?? this.options.space;
+  }
+
+  protected idOf<K extends string>(
+    input: Record<K, unknown> | undefined,
+    field: K,
+    resource: ResourceKind,
+  ): string {
+    const checks = new Checks(resource);
+    checks.object(input, 'the argument');
+    return checks.string((input as Record<K, unknown>)[field], field);
+  }
+
+  protected readContext(): RuleContext {
+    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
+    if (!this.cache.isReady) {
+      throw new GatewayNotReadyError(
+        'The gateway has not loaded its configuration yet: await gateway.ready() first.',
+      );
+    }
+    return {
+      catalog: this.catalog,
+      layout: this.layout,
+      revision: this.cache.revision,
+      providerValidators: this.providerValidators,
+    };
+  }
+
+  protected list<K extends RecordKind>(kind: K, input: ListArguments): RecordsByKind[K][] {
+    this.readContext();
+    const records = this.catalog.list(kind, this.spaceOf(input));
+    return input.metadata
+      ? records.filter((r) => matchesMetadata(r.metadata, input.metadata))
+      : records;
+  }
+
+  /**
+   * Plans a write from the cache, commits it as one transaction, and waits until the cache has
+   * applied it. When the store refuses (a concurrent write changed what the plan relied on), the
+   * cache catches up to the store's revision and the write is planned again: it then either
+   * succeeds or fails with the error the new state calls for.
+   */
+  protected async write<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
+    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
+    await this.cache.ready();
+    for (let attempt = 1; attempt <= this.options.maxWriteAttempts; attempt++) {
+      const { compares, operations, result } = plan(this.readContext());
+      let outcome;
+      try {
+        outcome = await this.store.txn(compares, operations);
+      } catch (error) {
+        if (error instanceof GatewayError) throw error;
+        throw new StoreUnavailableError(`The store failed the write: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      await this.caughtUp(outcome.revision, outcome.succeeded);
+      if (outcome.succeeded) return result;
+    }
+    throw new ConflictError(
+      `The write was refused ${this.options.maxWriteAttempts} times by concurrent changes to the same resources; nothing was changed.`,
+      'contention',
+    );
+  }
+
+  protected caughtUp(revision: number, committed: boolean): Promise<void> {
+    const timeout = this.options.consistencyTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const what = committed
+          ? `The write was committed at revision ${revision}, but`
+          : 'The write was not committed and';
+        reject(
+          new StoreUnavailableError(
+            `${what} this instance's cache has not reached that revision within ${timeout} ms (it is at ${this.cache.revision}).`,
+          ),
+        );
+      }, timeout);
+      timer.unref();
+    });
+    return Promise.race([this.cache.waitFor(revision), expired]).finally(() => clearTimeout(timer));
+  }
+
+  /** A deleted function, or one no longer `local`, keeps no handler here. */
+  protected unbindStaleHandler(change: ConfigChange): void {
+    if (change.resource !== 'function') return;
+    const record = change.record as FunctionRecord | undefined;
+    if (!record || record.type !== 'local')
+      this.handlers.delete(handlerKey(change.space, change.id));
+  }
+
+  /** Summary counts for the REPL. */
+  protected counts(): string {
+    const c = (kind: RecordKind) => this.catalog.count(kind);
+    return `eventTypes: ${c('eventtypes')}, functions: ${c('functions')}, subscriptions: ${c('subscriptions')}, cors: ${c('cors')}`;
+  }
+}
+
+function handlerKey(space: string, functionId: string): string {
+  return `${space}\u0000${functionId}`;
+}
