@@ -56,6 +56,8 @@ export class Gateway extends ConfigurationApi {
   private readonly delivery: DeliveryService;
   private readonly providers: Map<string, Provider>;
   private closing: Promise<CloseReport> | undefined;
+  /** Whether each event name has listeners, recomputed after on/once/off (checked per delivery). */
+  private listened = new Map<string, boolean>();
 
   /** Use {@link createGateway}. */
   constructor(
@@ -88,7 +90,7 @@ export class Gateway extends ConfigurationApi {
       localHandler: (space, functionId) => this.localHandler(space, functionId),
       emitLocal: (name, ...payload) =>
         (this.events.emit as (n: string, ...a: unknown[]) => boolean)(name, ...payload),
-      hasLocalListeners: (name) => this.events.listenerCount(name) > 0,
+      hasLocalListeners: (name) => this.listening(name),
       reportError: (error) => this.events.emit('gateway.error', error),
     });
     this.cache.on('changes', (changes, revision) => {
@@ -124,6 +126,16 @@ export class Gateway extends ConfigurationApi {
     return this.closing;
   }
 
+  /** A `once` listener that fired leaves a stale `true`: a wasted emit, never a missed one. */
+  private listening(name: string): boolean {
+    let yes = this.listened.get(name);
+    if (yes === undefined) {
+      yes = this.events.listenerCount(name as keyof GatewayEvents) > 0;
+      this.listened.set(name, yes);
+    }
+    return yes;
+  }
+
   // ---- events ------------------------------------------------------------------------------
 
   /**
@@ -139,12 +151,12 @@ export class Gateway extends ConfigurationApi {
    * const { outcomes } = await gateway.emit(event, { wait: true });
    * ```
    */
-  async emit(
+  emit(
     event: CloudEvent | Record<string, unknown>,
     options: EmitOptions = {},
   ): Promise<EmitResult> {
-    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
-    if (!this.cache.isReady) await this.ready();
+    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    if (!this.cache.isReady) return this.ready().then(() => this.delivery.emit(event, options));
     return this.delivery.emit(event, options);
   }
 
@@ -177,6 +189,7 @@ export class Gateway extends ConfigurationApi {
    */
   on<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
     this.events.on(name, listener as never);
+    this.listened.clear();
     return this;
   }
 
@@ -186,12 +199,14 @@ export class Gateway extends ConfigurationApi {
     listener: (...args: GatewayEvents[K]) => void,
   ): this {
     this.events.once(name, listener as never);
+    this.listened.clear();
     return this;
   }
 
   /** Removes a listener added with {@link Gateway.on} or {@link Gateway.once}. */
   off<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
     this.events.off(name, listener as never);
+    this.listened.clear();
     return this;
   }
 

@@ -54,7 +54,8 @@ export abstract class ConfigurationApi {
   protected readonly layout: KeyLayout;
   protected readonly cache: ConfigCache;
   protected readonly catalog: Catalog;
-  protected readonly handlers = new Map<string, LocalHandler>();
+  /** Local handlers bound on this instance, by space then function ID. */
+  protected readonly handlers = new Map<string, Map<string, LocalHandler>>();
   protected closed = false;
 
   protected constructor(
@@ -140,8 +141,7 @@ export abstract class ConfigurationApi {
     const record = await this.write((ctx) =>
       functions.planRegisterFunction(ctx, input, this.spaceOf(input)),
     );
-    if (input.handler)
-      this.handlers.set(handlerKey(record.space, record.functionId), input.handler);
+    if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return record;
   }
 
@@ -150,8 +150,7 @@ export abstract class ConfigurationApi {
     const record = await this.write((ctx) =>
       functions.planUpdateFunction(ctx, input, this.spaceOf(input)),
     );
-    if (input.handler)
-      this.handlers.set(handlerKey(record.space, record.functionId), input.handler);
+    if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return record;
   }
 
@@ -183,12 +182,12 @@ export abstract class ConfigurationApi {
         `Function doesn't validate. Validation error: "handler" must be a function.`,
       );
     }
-    this.handlers.set(handlerKey(this.spaceOf(input), id), input.handler);
+    this.bind(this.spaceOf(input), id, input.handler);
   }
 
   /** The handler bound on this instance for a `local` function. @internal */
   localHandler(space: string, functionId: string): LocalHandler | undefined {
-    return this.handlers.get(handlerKey(space, functionId));
+    return this.handlers.get(space)?.get(functionId);
   }
 
   // ---- subscriptions -----------------------------------------------------------------------
@@ -358,8 +357,13 @@ export abstract class ConfigurationApi {
   protected unbindStaleHandler(change: ConfigChange): void {
     if (change.resource !== 'function') return;
     const record = change.record as FunctionRecord | undefined;
-    if (!record || record.type !== 'local')
-      this.handlers.delete(handlerKey(change.space, change.id));
+    if (!record || record.type !== 'local') this.handlers.get(change.space)?.delete(change.id);
+  }
+
+  private bind(space: string, functionId: string, handler: LocalHandler): void {
+    let bySpace = this.handlers.get(space);
+    if (!bySpace) this.handlers.set(space, (bySpace = new Map()));
+    bySpace.set(functionId, handler);
   }
 
   /** Summary counts for the REPL. */
@@ -367,8 +371,4 @@ export abstract class ConfigurationApi {
     const c = (kind: RecordKind) => this.catalog.count(kind);
     return `eventTypes: ${c('eventtypes')}, functions: ${c('functions')}, subscriptions: ${c('subscriptions')}, cors: ${c('cors')}`;
   }
-}
-
-function handlerKey(space: string, functionId: string): string {
-  return `${space}\u0000${functionId}`;
 }

@@ -6,7 +6,13 @@ import { HTTP_METHODS } from '../model/paths';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
-import { Dispatcher, type DeadLetter, type DeliveryOutcome, type DeliveryTask } from './dispatcher';
+import {
+  Dispatcher,
+  type Attempt,
+  type DeadLetter,
+  type DeliveryOutcome,
+  type DeliveryTask,
+} from './dispatcher';
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
 
@@ -104,9 +110,13 @@ export class DeliveryService {
         functionConcurrency: deps.functionConcurrency,
       },
       {
-        invoke: (task, attempt, signal) => this.invoke(task, attempt, signal),
+        invoke: (task, attempt) => this.invoke(task, attempt),
+        localHandler: (task) =>
+          task.fn.type === 'local'
+            ? this.deps.localHandler(task.space, task.fn.functionId)
+            : undefined,
         invoking: (task, attempt) => {
-          if (!task.system) {
+          if (!task.system && this.wants(task.space, 'invoking')) {
             this.system(task.space, 'invoking', {
               space: task.space,
               functionId: task.fn.functionId,
@@ -118,7 +128,7 @@ export class DeliveryService {
         succeeded: (task, result, attempts, attemptMs) => {
           this.metrics.deliveriesSucceeded++;
           this.metrics.observeAttempt(attemptMs);
-          if (!task.system) {
+          if (!task.system && this.wants(task.space, 'invoked')) {
             this.system(task.space, 'invoked', {
               space: task.space,
               functionId: task.fn.functionId,
@@ -169,13 +179,11 @@ export class DeliveryService {
     wait: boolean,
   ): Promise<EmitResult> {
     const targets = this.deps.router.asyncTargets(space, event.type, method, path);
-    const outcomes: DeliveryOutcome[] = [];
-    let unsettled = targets.length;
-    let settle: () => void = () => undefined;
-    const settled = wait ? new Promise<void>((resolve) => (settle = resolve)) : undefined;
+    const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const tasks: DeliveryTask[] = [];
-    const missing: DeliveryTask[] = [];
-    targets.forEach(({ value: subscription }, index) => {
+    let missing: DeliveryTask[] | undefined;
+    for (let index = 0; index < targets.length; index++) {
+      const subscription = targets[index].value;
       const fn = this.deps.catalog.get('functions', space, subscription.functionId);
       const task: DeliveryTask = {
         space,
@@ -185,15 +193,11 @@ export class DeliveryService {
         retry: fn ? this.policy(fn) : this.deps.retry,
         timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
         system,
-        onSettled: wait
-          ? (outcome) => {
-              outcomes[index] = outcome;
-              if (--unsettled === 0) settle();
-            }
-          : undefined,
+        onSettled: collector?.slot(index),
       };
-      (fn ? tasks : missing).push(task);
-    });
+      if (fn) tasks.push(task);
+      else (missing ??= []).push(task);
+    }
     try {
       this.dispatcher.accept(tasks);
     } catch (error) {
@@ -202,20 +206,21 @@ export class DeliveryService {
         return Promise.reject(error);
       }
       // A system event has no caller to refuse: its deliveries are dead-lettered, not lost.
-      missing.push(...tasks);
-      tasks.length = 0;
+      missing = (missing ?? []).concat(tasks);
     }
     this.metrics.eventsReceived++;
-    this.metrics.deliveriesAccepted += tasks.length + missing.length;
-    for (const task of missing) this.deadLetterNow(task, system);
-    if (!system) this.system(space, 'received', { space, event, path, method });
-    const result = { eventId: event.id, space, accepted: targets.length };
-    if (!settled) return Promise.resolve(result);
-    if (targets.length === 0) return Promise.resolve({ ...result, outcomes });
-    return settled.then(() => ({ ...result, outcomes }));
+    this.metrics.deliveriesAccepted += targets.length;
+    if (missing) for (const task of missing) this.deadLetterNow(task, system);
+    if (!system && this.wants(space, 'received')) {
+      this.system(space, 'received', { space, event, path, method });
+    }
+    const result: EmitResult = { eventId: event.id, space, accepted: targets.length };
+    return collector
+      ? collector.promise.then((outcomes) => ({ ...result, outcomes }))
+      : Promise.resolve(result);
   }
 
-  private invoke(task: DeliveryTask, attempt: number, signal: AbortSignal): Promise<unknown> {
+  private invoke(task: DeliveryTask, attempt: Attempt): unknown {
     const provider = this.deps.providers.get(task.fn.type);
     if (!provider) {
       throw new InvocationError(
@@ -223,15 +228,7 @@ export class DeliveryService {
         { retryable: false, resource: 'function', id: task.fn.functionId, space: task.space },
       );
     }
-    return provider.invoke(task.fn, task.event, {
-      signal,
-      timeout: task.timeout,
-      attempt,
-      localHandler:
-        task.fn.type === 'local'
-          ? this.deps.localHandler(task.space, task.fn.functionId)
-          : undefined,
-    });
+    return provider.invoke(task.fn, task.event, attempt);
   }
 
   private policy(fn: FunctionRecord): RetryPolicy {
@@ -291,7 +288,7 @@ export class DeliveryService {
         this.hookFailed(error);
       }
     }
-    if (!system) {
+    if (!system && this.wants(letter.space, 'invocationFailed')) {
       this.system(letter.space, 'invocationFailed', {
         space: letter.space,
         functionId: letter.functionId,
@@ -312,6 +309,15 @@ export class DeliveryService {
     this.deps.reportError(err);
   }
 
+  /** True when a system event would reach anyone: checked before its payload is even built. */
+  private wants(space: string, kind: SystemKind): boolean {
+    const { router } = this.deps;
+    return (
+      this.deps.hasLocalListeners(LOCAL_NAME[kind]) ||
+      (router.hasSystemSubscribers && router.hasSubscribers(space, SYSTEM_EVENT_TYPES[kind]))
+    );
+  }
+
   /** Emits a system event locally and routes it to subscribed functions; it never causes another. */
   private system<K extends SystemKind>(
     space: string,
@@ -326,5 +332,27 @@ export class DeliveryService {
     if (this.deps.router.hasSubscribers(space, type)) {
       void this.route(systemCloudEvent(type, payload), space, 'POST', '/', true, false);
     }
+  }
+}
+
+/** Gathers the outcomes of one event's deliveries, in subscription order, for `wait: true`. */
+class OutcomeCollector {
+  private readonly outcomes: DeliveryOutcome[];
+  private unsettled: number;
+  private resolve!: (outcomes: DeliveryOutcome[]) => void;
+  readonly promise: Promise<DeliveryOutcome[]>;
+
+  constructor(count: number) {
+    this.outcomes = new Array(count);
+    this.unsettled = count;
+    this.promise = new Promise((resolve) => (this.resolve = resolve));
+    if (count === 0) this.resolve(this.outcomes);
+  }
+
+  slot(index: number): (outcome: DeliveryOutcome) => void {
+    return (outcome) => {
+      this.outcomes[index] = outcome;
+      if (--this.unsettled === 0) this.resolve(this.outcomes);
+    };
   }
 }

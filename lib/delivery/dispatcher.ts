@@ -1,6 +1,6 @@
 import { BackpressureError, GatewayClosedError, InvocationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
-import type { FunctionRecord } from '../model/function';
+import type { FunctionRecord, LocalHandler } from '../model/function';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { RetryPolicy } from '../model/retry-options';
 import { backoffDelay } from './backoff';
@@ -58,8 +58,11 @@ export interface DeadLetter {
 
 /** What the dispatcher needs from its owner. */
 export interface DispatcherHooks {
-  invoke(task: DeliveryTask, attempt: number, signal: AbortSignal): Promise<unknown>;
+  /** Starts an attempt; returns the result or a promise of it. */
+  invoke(task: DeliveryTask, attempt: Attempt): unknown;
   invoking(task: DeliveryTask, attempt: number): void;
+  /** The handler bound on this instance for a local function's task. */
+  localHandler(task: DeliveryTask): LocalHandler | undefined;
   succeeded(task: DeliveryTask, result: unknown, attempts: number, attemptMs: number): void;
   attemptFailed(
     task: DeliveryTask,
@@ -85,13 +88,63 @@ interface Delivery {
   lane: Lane;
   attempts: number;
   readonly firstAt: number;
-  controller?: AbortController;
+  current?: Attempt;
   retryTimer?: NodeJS.Timeout;
+}
+
+/** The abort reason of a timed-out attempt. */
+class TimeoutSignal extends Error {}
+
+/**
+ * One attempt of a delivery, and the context its provider sees. The AbortController is created
+ * only if someone reads `signal`: most local handlers never do, and an AbortController (an
+ * EventTarget) costs more than the rest of a local delivery.
+ */
+export class Attempt {
+  private controller: AbortController | undefined;
+  /** Set once the attempt has an outcome; later settlements are ignored. */
+  settled = false;
+  /** When the attempt times out (performance.now() ms); set while it awaits a promise. */
+  deadline = Infinity;
+  /** Why the attempt was cut short (timeout or close), when it was. */
+  abortReason: Error | undefined;
+
+  constructor(
+    private readonly task: DeliveryTask,
+    /** 1 for the first attempt. */
+    readonly attempt: number,
+    /** The handler bound here, for a local function. */
+    readonly localHandler: LocalHandler | undefined,
+    /** performance.now() when the attempt started. */
+    readonly startedAt: number,
+  ) {}
+
+  get space(): string {
+    return this.task.space;
+  }
+  get functionId(): string {
+    return this.task.fn.functionId;
+  }
+  get timeout(): number {
+    return this.task.timeout;
+  }
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.abortReason && !this.controller.signal.aborted)
+      this.controller.abort(this.abortReason);
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
 }
 
 /** One function's queue: lanes are served in turn, so no function waits behind another's backlog. */
 interface Lane {
-  readonly key: string;
+  /** The function record the lane serves (a new record after an update gets a new lane). */
+  readonly key: FunctionRecord;
   readonly queue: Delivery[];
   head: number;
   active: number;
@@ -108,7 +161,7 @@ interface Lane {
  * and `close()` reports whatever it could not finish.
  */
 export class Dispatcher {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes = new Map<FunctionRecord, Lane>();
   /** Lanes with queued deliveries, served round-robin from `cursor`. */
   private readonly ring: Lane[] = [];
   private cursor = 0;
@@ -117,6 +170,8 @@ export class Dispatcher {
   private readonly running = new Set<Delivery>();
   private readonly waiting = new Set<Delivery>();
   private closing = false;
+  /** Checks running attempts' deadlines while any is in flight (one timer, not one per attempt). */
+  private watchdog: NodeJS.Timeout | undefined;
   /** Past the drain timeout: nothing is retried any more. */
   private aborting = false;
   /** Dead letters of deliveries that close() cut short. */
@@ -127,6 +182,9 @@ export class Dispatcher {
     private readonly options: DispatcherOptions,
     private readonly hooks: DispatcherHooks,
   ) {}
+
+  /** The watchdog's period, in ms: a tenth of the shortest timeout in flight, 1 to 100 ms. */
+  private tick = 0;
 
   /** Deliveries accepted and not yet finished (queued, running, or between retries). */
   get pending(): number {
@@ -148,9 +206,19 @@ export class Dispatcher {
         `The delivery queue is full: ${tasks.length} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
       );
     }
-    const now = Date.now();
+    const now = performance.now();
     for (const task of tasks) {
-      this.enqueue({ task, lane: this.lane(task), attempts: 0, firstAt: now });
+      const delivery: Delivery = { task, lane: this.lane(task), attempts: 0, firstAt: now };
+      // Fast path: a free slot and nobody queued ahead in this lane: start now.
+      if (
+        this.active < this.options.concurrency &&
+        delivery.lane.active < this.options.functionConcurrency &&
+        !delivery.lane.ready
+      ) {
+        this.run(delivery);
+      } else {
+        this.enqueue(delivery);
+      }
     }
     this.pump();
   }
@@ -186,7 +254,12 @@ export class Dispatcher {
     if (this.running.size > 0) {
       // Running deliveries are aborted; each dead-letters itself as it settles.
       const settled = new Promise<void>((resolve) => (this.idle = resolve));
-      for (const delivery of this.running) delivery.controller?.abort(new Error(reason));
+      for (const delivery of [...this.running]) {
+        const attempt = delivery.current as Attempt;
+        attempt.abort(new Error(reason));
+        // Settled now, not when the function gives up: close() must not wait on a stuck handler.
+        this.settle(delivery, attempt, undefined, attempt.abortReason);
+      }
       await settled;
     }
     return this.abandoned.splice(0);
@@ -198,7 +271,7 @@ export class Dispatcher {
   }
 
   private lane(task: DeliveryTask): Lane {
-    const key = `${task.space}\u0000${task.fn.functionId}`;
+    const key = task.fn;
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { key, queue: [], head: 0, active: 0, ready: false }));
     return lane;
@@ -243,45 +316,87 @@ export class Dispatcher {
     }
   }
 
-  private async run(delivery: Delivery): Promise<void> {
+  private run(delivery: Delivery): void {
     const { task } = delivery;
-    const attempt = ++delivery.attempts;
+    const attemptNumber = ++delivery.attempts;
     this.active++;
     delivery.lane.active++;
     this.running.add(delivery);
-    const controller = new AbortController();
-    delivery.controller = controller;
-    // Ref'd on purpose: a delivery in flight is work the process must finish or report.
-    const timer = setTimeout(() => controller.abort(new TimeoutSignal(task.timeout)), task.timeout);
-    const started = performance.now();
-    let result: unknown;
-    let failure: InvocationError | undefined;
+    const startedAt = attemptNumber === 1 ? delivery.firstAt : performance.now();
+    const attempt = new Attempt(task, attemptNumber, this.hooks.localHandler(task), startedAt);
+    delivery.current = attempt;
+    let outcome: unknown;
     try {
-      this.hooks.invoking(task, attempt);
-      result = await this.hooks.invoke(task, attempt, controller.signal);
+      this.hooks.invoking(task, attemptNumber);
+      outcome = this.hooks.invoke(task, attempt);
     } catch (error) {
-      failure = this.classify(task, error, controller.signal);
-    } finally {
-      clearTimeout(timer);
-      delivery.controller = undefined;
-      this.running.delete(delivery);
-      this.active--;
-      delivery.lane.active--;
-      if (delivery.lane.active === 0 && !delivery.lane.ready) this.lanes.delete(delivery.lane.key);
+      this.settle(delivery, attempt, undefined, error);
+      return;
     }
-    const elapsed = performance.now() - started;
-    if (!failure) {
-      this.hooks.succeeded(task, result, attempt, elapsed);
+    if (outcome !== null && typeof (outcome as PromiseLike<unknown>)?.then === 'function') {
+      attempt.deadline = attempt.startedAt + task.timeout;
+      this.watch(task.timeout);
+      (outcome as PromiseLike<unknown>).then(
+        (result) => this.settle(delivery, attempt, result),
+        (error: unknown) =>
+          this.settle(delivery, attempt, undefined, error ?? new Error(String(error))),
+      );
+    } else {
+      this.settle(delivery, attempt, outcome);
+    }
+  }
+
+  /**
+   * Starts the watchdog if needed. A timer per attempt costs more than a whole local delivery;
+   * the running set is bounded by `concurrency`, so scanning it every tick is cheap. A timeout
+   * fires within one tick (at most 1/10 of the shortest timeout, 1 to 100 ms) after its deadline.
+   * Ref'd on purpose: a delivery in flight is work the process must finish or report.
+   */
+  private watch(timeout: number): void {
+    const tick = Math.min(100, Math.max(1, Math.floor(timeout / 10)));
+    if (this.watchdog && tick >= this.tick) return;
+    clearInterval(this.watchdog);
+    this.tick = tick;
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      for (const delivery of this.running) {
+        const attempt = delivery.current;
+        if (attempt && attempt.deadline <= now) {
+          attempt.abort(new TimeoutSignal(`timed out after ${delivery.task.timeout} ms`));
+          this.settle(delivery, attempt, undefined, attempt.abortReason);
+        }
+      }
+      if (this.running.size === 0) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+        this.tick = 0;
+      }
+    }, this.tick);
+  }
+
+  /** Records an attempt's outcome once: the first of result, failure, timeout or abort wins. */
+  private settle(delivery: Delivery, attempt: Attempt, result: unknown, error?: unknown): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    delivery.current = undefined;
+    this.running.delete(delivery);
+    this.active--;
+    delivery.lane.active--;
+    if (delivery.lane.active === 0 && !delivery.lane.ready) this.lanes.delete(delivery.lane.key);
+    const { task } = delivery;
+    const elapsed = performance.now() - attempt.startedAt;
+    if (error === undefined) {
+      this.hooks.succeeded(task, result, attempt.attempt, elapsed);
       task.onSettled?.({
         ok: true,
         subscriptionId: task.subscription.subscriptionId,
         functionId: task.fn.functionId,
         result,
-        attempts: attempt,
-        durationMs: Date.now() - delivery.firstAt,
+        attempts: attempt.attempt,
+        durationMs: performance.now() - delivery.firstAt,
       });
     } else {
-      this.failed(delivery, failure);
+      this.failed(delivery, this.classify(task, error, attempt));
     }
     this.pump();
     if (this.pending === 0) this.idle?.();
@@ -300,7 +415,7 @@ export class Dispatcher {
       reason = `${attempts} attempts failed; the last: ${error.message}`;
     } else {
       delay = backoffDelay(policy, attempts, error.retryAfter);
-      if (Date.now() + delay - delivery.firstAt > policy.maxAge) {
+      if (performance.now() + delay - delivery.firstAt > policy.maxAge) {
         reason = `retrying in ${delay} ms would pass maxAge (${policy.maxAge} ms); the last failure: ${error.message}`;
       }
     }
@@ -339,22 +454,24 @@ export class Dispatcher {
       functionId: letter.functionId,
       error,
       attempts,
-      durationMs: Date.now() - delivery.firstAt,
+      durationMs: performance.now() - delivery.firstAt,
     });
   }
 
   /** Turns whatever an attempt threw into an InvocationError that says whether to retry. */
-  private classify(task: DeliveryTask, error: unknown, signal: AbortSignal): InvocationError {
+  private classify(task: DeliveryTask, error: unknown, attempt: Attempt): InvocationError {
     const ids = { resource: 'function' as const, id: task.fn.functionId, space: task.space };
-    if (signal.aborted && signal.reason instanceof TimeoutSignal) {
-      return new InvocationError(
-        `Function "${task.fn.functionId}" timed out after ${task.timeout} ms.`,
-        { retryable: true, cause: error, ...ids },
-      );
+    const name = task.fn.functionId;
+    if (attempt.abortReason instanceof TimeoutSignal) {
+      return new InvocationError(`Function "${name}" timed out after ${task.timeout} ms.`, {
+        retryable: true,
+        cause: error,
+        ...ids,
+      });
     }
-    if (signal.aborted) {
+    if (attempt.abortReason) {
       return new InvocationError(
-        `Function "${task.fn.functionId}" was aborted: ${(signal.reason as Error).message}.`,
+        `Function "${name}" was aborted: ${attempt.abortReason.message}.`,
         {
           retryable: false,
           cause: error,
@@ -364,20 +481,11 @@ export class Dispatcher {
     }
     if (error instanceof InvocationError) return error;
     const err = error as Error & { retryable?: boolean };
-    return new InvocationError(
-      `Function "${task.fn.functionId}" failed: ${err?.message ?? String(error)}`,
-      {
-        retryable: err?.retryable !== false,
-        cause: error,
-        ...ids,
-      },
-    );
-  }
-}
-
-/** The abort reason of a timed-out attempt. */
-class TimeoutSignal extends Error {
-  constructor(timeout: number) {
-    super(`timed out after ${timeout} ms`);
+    const verb = task.fn.type === 'local' ? 'threw' : 'failed';
+    return new InvocationError(`Function "${name}" ${verb}: ${err?.message ?? String(error)}`, {
+      retryable: err?.retryable !== false,
+      cause: error,
+      ...ids,
+    });
   }
 }

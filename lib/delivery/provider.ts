@@ -3,7 +3,14 @@ import type { FunctionRecord, LocalHandler } from '../model/function';
 
 /** What a provider gets besides the function and the event. */
 export interface InvocationContext {
-  /** Aborted when the attempt times out or the gateway closes. Pass it on to any I/O. */
+  /** The space of the delivery. */
+  readonly space: string;
+  /** The function being invoked. */
+  readonly functionId: string;
+  /**
+   * Aborted when the attempt times out or the gateway closes. Pass it on to any I/O. (Created on
+   * first access: an attempt that never reads it costs no AbortController.)
+   */
   readonly signal: AbortSignal;
   /** This attempt's timeout, in ms. */
   readonly timeout: number;
@@ -32,10 +39,12 @@ export interface Provider {
    */
   validate?(config: Record<string, unknown>): Record<string, string | number | boolean>;
   /**
-   * Delivers the event; resolves with the function's result. Throw an {@link InvocationError} to
-   * say whether a failure may succeed later (`retryable`); any other error counts as retryable.
+   * Delivers the event; returns the function's result, or a promise of it. Throw (or reject with)
+   * an {@link InvocationError} to say whether a failure may succeed later (`retryable`); any other
+   * error counts as retryable. The gateway enforces the timeout even if the provider ignores
+   * `signal`.
    */
-  invoke(fn: FunctionRecord, event: CloudEvent, context: InvocationContext): Promise<unknown>;
+  invoke(fn: FunctionRecord, event: CloudEvent, context: InvocationContext): unknown;
   /** Releases connections. Called by the gateway's `close()`. */
   close?(): Promise<void>;
 }

@@ -20,18 +20,6 @@ export interface CloudEvent {
   readonly [extension: string]: unknown;
 }
 
-const CONTEXT_ATTRIBUTES = new Set([
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'datacontenttype',
-  'dataschema',
-  'subject',
-  'time',
-  'data',
-  'data_base64',
-]);
 const EXTENSION_NAME = /^[a-z0-9]+$/;
 // RFC 3339 date-time, as the spec requires for `time`.
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -77,27 +65,46 @@ export function parseCloudEvent(input: unknown): CloudEvent {
   requiredString(event, 'id');
   requiredString(event, 'source');
   requiredString(event, 'type');
-  for (const name of ['datacontenttype', 'dataschema', 'subject', 'time'])
-    optionalString(event, name);
-  if (event.time !== undefined && !RFC3339.test(event.time as string)) {
-    throw invalidEvent(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(event.time)}.`);
-  }
-  if (event.data_base64 !== undefined) {
-    if (event.data !== undefined) throw invalidEvent('"data" and "data_base64" are exclusive.');
-    if (typeof event.data_base64 !== 'string' || !BASE64.test(event.data_base64)) {
-      throw invalidEvent('"data_base64" must be a base64 string.');
-    }
-  }
-  for (const name of Object.keys(event)) {
-    if (CONTEXT_ATTRIBUTES.has(name)) continue;
-    if (!EXTENSION_NAME.test(name)) {
-      throw invalidEvent(
-        `extension attribute "${name}" must consist of lower-case letters and digits.`,
-      );
-    }
+  // One pass over the attributes: optional ones checked by name, the rest are extensions.
+  for (const name in event) {
+    if (!Object.hasOwn(event, name)) continue;
     const value = event[name];
-    if (value !== undefined && !['string', 'number', 'boolean'].includes(typeof value)) {
-      throw invalidEvent(`extension attribute "${name}" must be a string, a number or a boolean.`);
+    if (value === undefined) continue;
+    switch (name) {
+      case 'specversion':
+      case 'id':
+      case 'source':
+      case 'type':
+      case 'data':
+        break;
+      case 'datacontenttype':
+      case 'dataschema':
+      case 'subject':
+        optionalString(event, name);
+        break;
+      case 'time':
+        optionalString(event, name);
+        if (!RFC3339.test(value as string)) {
+          throw invalidEvent(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(value)}.`);
+        }
+        break;
+      case 'data_base64':
+        if (event.data !== undefined) throw invalidEvent('"data" and "data_base64" are exclusive.');
+        if (typeof value !== 'string' || !BASE64.test(value)) {
+          throw invalidEvent('"data_base64" must be a base64 string.');
+        }
+        break;
+      default:
+        if (!EXTENSION_NAME.test(name)) {
+          throw invalidEvent(
+            `extension attribute "${name}" must consist of lower-case letters and digits.`,
+          );
+        }
+        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+          throw invalidEvent(
+            `extension attribute "${name}" must be a string, a number or a boolean.`,
+          );
+        }
     }
   }
   return event as CloudEvent;

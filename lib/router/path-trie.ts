@@ -11,6 +11,8 @@ interface TrieNode<T> {
   readonly values: Set<T>;
 }
 
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
 const node = <T>(): TrieNode<T> => ({
   statics: new Map(),
   params: new Map(),
@@ -40,6 +42,8 @@ function decode(segment: string): string {
 export class PathTrie<T> {
   private readonly root: TrieNode<T> = node();
   private count = 0;
+  /** The matches of `/`, the path most events come with, kept until the trie changes. */
+  private rootMatches: readonly RouteMatch<T>[] | undefined;
 
   /** How many values the trie holds. */
   get size(): number {
@@ -55,6 +59,7 @@ export class PathTrie<T> {
     if (set && !set.has(value)) {
       set.add(value);
       this.count++;
+      this.rootMatches = undefined;
     }
   }
 
@@ -65,14 +70,25 @@ export class PathTrie<T> {
       found.wildcard === undefined
         ? found.target.values
         : found.target.wildcards.get(found.wildcard);
-    if (set?.delete(value)) this.count--;
+    if (set?.delete(value)) {
+      this.count--;
+      this.rootMatches = undefined;
+    }
     // Empty nodes are left in place: routes come back, and they cost nothing to match past.
   }
 
-  /** Every value whose route matches the path (for fan-out). */
-  matchAll(path: string): RouteMatch<T>[] {
+  /** Every value whose route matches the path (for fan-out). Do not modify the array. */
+  matchAll(path: string): readonly RouteMatch<T>[] {
+    if (path === '/') {
+      if (!this.rootMatches) {
+        const out: RouteMatch<T>[] = [];
+        this.collect(this.root, [], 0, EMPTY_PARAMS, out);
+        this.rootMatches = Object.freeze(out);
+      }
+      return this.rootMatches;
+    }
     const out: RouteMatch<T>[] = [];
-    this.collect(this.root, pathSegments(path), 0, {}, out);
+    this.collect(this.root, pathSegments(path), 0, EMPTY_PARAMS, out);
     return out;
   }
 

@@ -1,6 +1,9 @@
 import type { ConfigChange } from '../cache/catalog';
 import type { SubscriptionRecord } from '../model/subscription';
+import { isSystemEventType } from '../events/system-events';
 import { PathTrie, type RouteMatch } from './path-trie';
+
+const NONE: readonly RouteMatch<SubscriptionRecord>[] = Object.freeze([]);
 
 interface EventTypeRoutes {
   readonly async: Map<string, PathTrie<SubscriptionRecord>>;
@@ -16,6 +19,8 @@ export class Router {
   private readonly spaces = new Map<string, Map<string, EventTypeRoutes>>();
   /** The routed record of each subscription, so that removal finds the exact value stored. */
   private readonly routed = new Map<string, SubscriptionRecord>();
+  /** Subscriptions to system event types: while there are none, system events cost no lookup. */
+  private systemSubscriptions = 0;
 
   /** How many subscriptions are routed. */
   get size(): number {
@@ -37,9 +42,9 @@ export class Router {
     eventType: string,
     method: string,
     path: string,
-  ): RouteMatch<SubscriptionRecord>[] {
+  ): readonly RouteMatch<SubscriptionRecord>[] {
     const trie = this.spaces.get(space)?.get(eventType)?.async.get(method);
-    return trie ? trie.matchAll(path) : [];
+    return trie ? trie.matchAll(path) : NONE;
   }
 
   /** The sync subscription that answers the request, if any (best route wins). */
@@ -56,6 +61,11 @@ export class Router {
   /** True when the space has any subscription for the event type (a cheap check before work). */
   hasSubscribers(space: string, eventType: string): boolean {
     return this.spaces.get(space)?.has(eventType) ?? false;
+  }
+
+  /** True when some subscription names a system event type, in any space. */
+  get hasSystemSubscribers(): boolean {
+    return this.systemSubscriptions > 0;
   }
 
   private routes(
@@ -81,12 +91,14 @@ export class Router {
     if (!trie) byMethod.set(sub.method, (trie = new PathTrie()));
     trie.add(sub.path, sub);
     this.routed.set(routedKey(sub), sub);
+    if (isSystemEventType(sub.eventType)) this.systemSubscriptions++;
   }
 
   private remove(prev: SubscriptionRecord): void {
     const sub = this.routed.get(routedKey(prev));
     if (!sub) return;
     this.routed.delete(routedKey(sub));
+    if (isSystemEventType(sub.eventType)) this.systemSubscriptions--;
     const byMethod = this.routes(sub, false) as Map<string, PathTrie<SubscriptionRecord>>;
     const trie = byMethod.get(sub.method) as PathTrie<SubscriptionRecord>;
     trie.remove(sub.path, sub);

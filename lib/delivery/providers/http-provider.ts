@@ -36,6 +36,8 @@ export function isRetryableStatus(status: number): boolean {
  */
 export class HttpProvider implements Provider {
   private agent: Agent | undefined;
+  /** Each event's JSON, so that an event fanned out to many functions is serialised once. */
+  private readonly bodies = new WeakMap<CloudEvent, string>();
 
   constructor(private readonly options: HttpProviderOptions = {}) {}
 
@@ -50,14 +52,18 @@ export class HttpProvider implements Provider {
       keepAliveTimeout: this.options.keepAliveTimeout ?? 30_000,
     });
     const url = fn.provider.url as string;
+    let body = this.bodies.get(event);
+    if (body === undefined) this.bodies.set(event, (body = JSON.stringify(event)));
     let response;
     try {
       response = await request(url, {
         method: 'POST',
         headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
-        body: JSON.stringify(event),
+        body,
         dispatcher: this.agent,
-        signal: context.signal,
+        // No `signal`: an AbortSignal per request costs undici about a quarter of its throughput
+        // here. The dispatcher enforces the timeout itself, and undici's own timeouts free the
+        // connection; close() destroys whatever is still in flight.
         headersTimeout: context.timeout,
         bodyTimeout: context.timeout,
       });
@@ -97,10 +103,11 @@ export class HttpProvider implements Provider {
     return text;
   }
 
+  /** Destroys the pool: called once the gateway has settled (drained or given up on) every delivery. */
   async close(): Promise<void> {
     const agent = this.agent;
     this.agent = undefined;
-    await agent?.close();
+    await agent?.destroy();
   }
 }
 

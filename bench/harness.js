@@ -1,0 +1,45 @@
+// Shared helpers of the benchmarks: each benchmark measures ours and its baseline in the same run.
+const { Bench } = require('tinybench');
+
+/**
+ * Median operations per second of each function, measured by tinybench with warm-up, interleaved
+ * runs (ours, baseline, ours, ...) so that drift on the machine hits both sides alike.
+ */
+async function opsPerSecond(fns, { time = 1000, warmupTime = 300, rounds = 3 } = {}) {
+  const runs = Object.fromEntries(Object.keys(fns).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, fn] of Object.entries(fns)) {
+      const bench = new Bench({ time, warmupTime, warmup: true });
+      bench.add(name, fn);
+      await bench.run();
+      const result = bench.tasks[0].result;
+      if (!result || result.state !== 'completed') {
+        throw new Error(`${name}: ${result?.error?.stack ?? result?.state ?? 'no result'}`);
+      }
+      runs[name].push(1000 / result.latency.p50);
+    }
+  }
+  return Object.fromEntries(Object.entries(runs).map(([name, values]) => [name, median(values)]));
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** A formatted figure: 1234567 -> "1.23 M". */
+function format(value, unit) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  const [scaled, suffix] =
+    abs >= 1e6 ? [value / 1e6, ' M'] : abs >= 1e4 ? [value / 1e3, ' k'] : [value, ' '];
+  return `${scaled.toFixed(abs >= 100 && suffix === ' ' ? 0 : 2)}${suffix}${unit}`.trim();
+}
+
+module.exports = { opsPerSecond, median, percentile, format };
