@@ -22,8 +22,9 @@ test('the README quick start works when pasted, in ten lines or fewer', () => {
   try {
     writeFileSync(join(dir, 'quick-start.js'), code);
     const out = execFileSync(process.execPath, ['quick-start.js'], { cwd: dir, encoding: 'utf8' });
-    expect(out).toContain("eventType: 'user.created'");
     expect(out).toContain("functionId: 'hello'");
+    expect(out).toContain("result: 'hello Ada'");
+    expect(out).toContain('ok: true');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -53,6 +54,8 @@ test('npm start runs the demo on the in-memory store and exits', () => {
   expect(out).toContain('Configured: Gateway {');
   expect(out).toContain('Refused (CONFLICT, HTTP 400)');
   expect(out).toContain('Second instance: Gateway {');
+  expect(out).toContain("welcome-email answered { sent: true, to: 'ada@example.com' }");
+  expect(out).toMatch(/Dead letter: users-sync .* could not be reached/);
 });
 
 test('requiring the package does not load etcd3 or undici', () => {

@@ -76,8 +76,46 @@ async function main() {
   await other.ready();
   console.log('Second instance:', inspect(other));
 
+  // Emit an event: delivered to every async subscriber; `wait` resolves with the outcomes.
+  gateway.on('function.invoked', ({ functionId, result }) =>
+    console.log(`${functionId} answered ${inspect(result)}`),
+  );
+  const event = {
+    specversion: '1.0',
+    id: 'evt-1',
+    source: '/signup',
+    type: 'user.created',
+    data: { email: 'ada@example.com' },
+  };
+  const { outcomes } = await gateway.emit(event, { wait: true });
+  console.log(
+    'Outcomes:',
+    outcomes.map((o) => `${o.functionId}: ${o.ok ? 'ok' : o.error.message}`),
+  );
+
+  // A function nobody serves: retried with backoff, then dead-lettered, never dropped silently.
+  await gateway.registerFunction({
+    functionId: 'users-sync',
+    type: 'http',
+    provider: { url: 'http://127.0.0.1:9/unreachable' },
+    retry: { maxAttempts: 2, initialDelay: 50 },
+  });
+  await gateway.subscribe({ eventType: 'user.created', functionId: 'users-sync' });
+  gateway.on('function.invocationFailed', ({ functionId, reason, attempts }) =>
+    console.log(`Dead letter: ${functionId} after ${attempts} attempts: ${reason}`),
+  );
+  await gateway.emit({ ...event, id: 'evt-2' }, { wait: true });
+  const { deliveriesAccepted, deliveriesSucceeded, deliveriesRetried, deliveriesDeadLettered } =
+    gateway.metrics();
+  console.log('Metrics:', {
+    deliveriesAccepted,
+    deliveriesSucceeded,
+    deliveriesRetried,
+    deliveriesDeadLettered,
+  });
+
   await Promise.all([gateway.close(), other.close()]);
-  console.log('Emitting events and the HTTP adapters come next: see the README and CHANGELOG.');
+  console.log('The HTTP adapters (Express, Koa, node:http) and the etcd store come next.');
 }
 
 main().catch((error) => {

@@ -5,8 +5,8 @@ export const LATENCY_BUCKETS_MS = [
 
 /** A histogram's state: cumulative counts per upper bound, as Prometheus reads them. */
 export interface HistogramSnapshot {
-  /** Upper bound (ms) to the number of observations at or below it. */
-  readonly buckets: Readonly<Record<string, number>>;
+  /** For each upper bound `le` (ms; the last is Infinity), how many observations were at or below it. */
+  readonly buckets: readonly { readonly le: number; readonly count: number }[];
   readonly count: number;
   /** Sum of all observations, in ms. */
   readonly sum: number;
@@ -34,13 +34,9 @@ export class Histogram {
   }
 
   snapshot(): HistogramSnapshot {
-    const buckets: Record<string, number> = {};
     let cumulative = 0;
-    this.bounds.forEach((bound, i) => {
-      cumulative += this.counts[i];
-      buckets[String(bound)] = cumulative;
-    });
-    buckets['+Inf'] = this.total;
+    const buckets = this.bounds.map((le, i) => ({ le, count: (cumulative += this.counts[i]) }));
+    buckets.push({ le: Infinity, count: this.total });
     return { buckets, count: this.total, sum: this.sum };
   }
 }
