@@ -21,6 +21,9 @@ import { MemoryStore } from './store/memory-store';
 import type { Store } from './store/store';
 
 export type { CorsUpdateInput, ListArguments, SpaceArgument } from './config/configuration-api';
+import type { SpaceArgument } from './config/configuration-api';
+import type { CorsRecord } from './model/cors';
+import type { EventTypeRecord } from './model/event-type';
 
 /** What `close()` resolves with. */
 export interface CloseReport {
@@ -158,6 +161,42 @@ export class Gateway extends ConfigurationApi {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
     if (!this.cache.isReady) return this.ready().then(() => this.delivery.emit(event, options));
     return this.delivery.emit(event, options);
+  }
+
+  /**
+   * Calls a function once, now, with `payload` (for a local handler, its first argument; for an
+   * http function, the JSON body), and resolves with its result: no queue, no retries, the
+   * function's timeout. Sync subscriptions and authorizers use it. Rejects with InvocationError.
+   * @example
+   * ```ts
+   * const answer = await gateway.invoke({ functionId: 'hello', payload: { name: 'Ada' } });
+   * ```
+   */
+  invoke(input: SpaceArgument & { functionId: string; payload?: unknown }): Promise<unknown> {
+    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    const run = () => this.delivery.call(this.spaceOf(input), input.functionId, input.payload);
+    return this.cache.isReady ? run() : this.ready().then(run);
+  }
+
+  /** The sync subscription answering a request, if any. @internal */
+  syncRoute(
+    space: string,
+    eventType: string,
+    method: string,
+    path: string,
+  ): { functionId: string; params: Record<string, string> } | undefined {
+    const match = this.router.syncTarget(space, eventType, method, path);
+    return match && { functionId: match.value.functionId, params: { ...match.params } };
+  }
+
+  /** The CORS configuration of a request's method and path, if any. @internal */
+  corsFor(space: string, method: string, path: string): CorsRecord | undefined {
+    return this.router.corsFor(space, method, path);
+  }
+
+  /** The event type, or undefined (no error). @internal */
+  findEventType(space: string, name: string): EventTypeRecord | undefined {
+    return this.catalog.get('eventtypes', space, name);
   }
 
   /** Counters and gauges of events and deliveries. */

@@ -89,3 +89,17 @@ export type { HttpMethod } from './model/paths';
 export type { Metadata } from './model/checks';
 export { DEFAULT_ROOT } from './model/key-layout';
 export type { RecordKind } from './model/key-layout';
+export { EventsApi } from './http/events-api';
+export type {
+  EventsApiOptions,
+  EventsRequest,
+  EventsResponse,
+  RequestHeaders,
+} from './http/http-types';
+export type { HttpRequestData } from './http/http-request-event';
+export type { SyncFunctionResponse } from './http/sync-response';
+export { createEventsHandler } from './adapters/node-http';
+export { expressMiddleware } from './adapters/express';
+export type { ExpressLikeRequest } from './adapters/express';
+export { koaMiddleware } from './adapters/koa';
+export type { KoaLikeContext } from './adapters/koa';

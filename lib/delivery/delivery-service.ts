@@ -7,8 +7,9 @@ import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
 import {
+  Attempt,
   Dispatcher,
-  type Attempt,
+  TimeoutSignal,
   type DeadLetter,
   type DeliveryOutcome,
   type DeliveryTask,
@@ -163,6 +164,111 @@ export class DeliveryService {
     }
     const space = options.space ?? this.deps.defaultSpace;
     return this.route(event, space, method, options.path ?? '/', false, options.wait === true);
+  }
+
+  /**
+   * Calls one function now, once, and resolves with its result: for sync subscriptions and
+   * authorizers, where an HTTP request waits for the answer (so no queue and no retries). Rejects
+   * with InvocationError.
+   */
+  call(space: string, functionId: string, payload: unknown): Promise<unknown> {
+    const fn = this.deps.catalog.get('functions', space, functionId);
+    if (!fn) {
+      return Promise.reject(
+        new InvocationError(`Function "${functionId}" not found.`, {
+          retryable: false,
+          resource: 'function',
+          id: functionId,
+          space,
+        }),
+      );
+    }
+    const timeout = (fn.provider.timeout as number | undefined) ?? this.deps.timeout;
+    const localHandler =
+      fn.type === 'local' ? this.deps.localHandler(space, functionId) : undefined;
+    const attempt = new Attempt(space, fn, timeout, 1, localHandler, performance.now());
+    const event = payload as CloudEvent;
+    if (this.wants(space, 'invoking'))
+      this.system(space, 'invoking', { space, functionId, event, attempt: 1 });
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        attempt.abort(new TimeoutSignal(`timed out after ${timeout} ms`));
+        fail(
+          new InvocationError(`Function "${functionId}" timed out after ${timeout} ms.`, {
+            retryable: true,
+            resource: 'function',
+            id: functionId,
+            space,
+          }),
+        );
+      }, timeout);
+      const succeed = (result: unknown) => {
+        if (attempt.settled) return;
+        attempt.settled = true;
+        clearTimeout(timer);
+        const durationMs = performance.now() - attempt.startedAt;
+        this.metrics.callsSucceeded++;
+        this.metrics.observeAttempt(durationMs);
+        if (this.wants(space, 'invoked'))
+          this.system(space, 'invoked', {
+            space,
+            functionId,
+            event,
+            result,
+            attempts: 1,
+            durationMs,
+          });
+        resolve(result);
+      };
+      const fail = (error: unknown) => {
+        if (attempt.settled) return;
+        attempt.settled = true;
+        clearTimeout(timer);
+        this.metrics.callsFailed++;
+        const err =
+          error instanceof InvocationError
+            ? error
+            : new InvocationError(
+                `Function "${functionId}" ${fn.type === 'local' ? 'threw' : 'failed'}: ${(error as Error)?.message ?? String(error)}`,
+                {
+                  retryable: (error as { retryable?: boolean })?.retryable !== false,
+                  cause: error,
+                  resource: 'function',
+                  id: functionId,
+                  space,
+                },
+              );
+        if (this.wants(space, 'invocationFailed')) {
+          this.system(space, 'invocationFailed', {
+            space,
+            functionId,
+            event,
+            error: { message: err.message, code: err.code },
+            reason: err.message,
+            ...(err.statusCode !== undefined ? { lastStatus: err.statusCode } : {}),
+            attempts: 1,
+          });
+        }
+        reject(err);
+      };
+      try {
+        const provider = this.deps.providers.get(fn.type);
+        if (!provider) {
+          throw new InvocationError(
+            `No provider for function type "${fn.type}" on this instance.`,
+            { retryable: false, resource: 'function', id: functionId, space },
+          );
+        }
+        const outcome = provider.invoke(fn, event, attempt);
+        if (outcome !== null && typeof (outcome as PromiseLike<unknown>)?.then === 'function') {
+          (outcome as PromiseLike<unknown>).then(succeed, fail);
+        } else {
+          succeed(outcome);
+        }
+      } catch (error) {
+        fail(error);
+      }
+    });
   }
 
   /** Stops intake, drains, and reports what could not be delivered. */

@@ -93,7 +93,7 @@ interface Delivery {
 }
 
 /** The abort reason of a timed-out attempt. */
-class TimeoutSignal extends Error {}
+export class TimeoutSignal extends Error {}
 
 /**
  * One attempt of a delivery, and the context its provider sees. The AbortController is created
@@ -110,7 +110,11 @@ export class Attempt {
   abortReason: Error | undefined;
 
   constructor(
-    private readonly task: DeliveryTask,
+    /** The space of the delivery. */
+    readonly space: string,
+    private readonly fn: FunctionRecord,
+    /** This attempt's timeout, in ms. */
+    readonly timeout: number,
     /** 1 for the first attempt. */
     readonly attempt: number,
     /** The handler bound here, for a local function. */
@@ -119,14 +123,9 @@ export class Attempt {
     readonly startedAt: number,
   ) {}
 
-  get space(): string {
-    return this.task.space;
-  }
+  /** The function being invoked. */
   get functionId(): string {
-    return this.task.fn.functionId;
-  }
-  get timeout(): number {
-    return this.task.timeout;
+    return this.fn.functionId;
   }
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
@@ -323,7 +322,14 @@ export class Dispatcher {
     delivery.lane.active++;
     this.running.add(delivery);
     const startedAt = attemptNumber === 1 ? delivery.firstAt : performance.now();
-    const attempt = new Attempt(task, attemptNumber, this.hooks.localHandler(task), startedAt);
+    const attempt = new Attempt(
+      task.space,
+      task.fn,
+      task.timeout,
+      attemptNumber,
+      this.hooks.localHandler(task),
+      startedAt,
+    );
     delivery.current = attempt;
     let outcome: unknown;
     try {

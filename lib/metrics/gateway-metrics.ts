@@ -14,6 +14,10 @@ export interface MetricsSnapshot {
   readonly deliveriesRetried: number;
   /** Deliveries that failed for good (every one reached the dead-letter hook). */
   readonly deliveriesDeadLettered: number;
+  /** Direct calls (sync subscriptions, authorizers) that succeeded. */
+  readonly callsSucceeded: number;
+  /** Direct calls that failed (the HTTP request got a 500). */
+  readonly callsFailed: number;
   /** Deliveries waiting in the queue now. */
   readonly queueDepth: number;
   /** Deliveries accepted and not finished now (queued, running, between retries). */
@@ -30,6 +34,8 @@ export class GatewayMetrics {
   deliveriesSucceeded = 0;
   deliveriesRetried = 0;
   deliveriesDeadLettered = 0;
+  callsSucceeded = 0;
+  callsFailed = 0;
   readonly attemptDuration = new Histogram();
   /** Called with each attempt's duration in ms (the Prometheus bridge listens here). */
   readonly attemptObservers: ((ms: number) => void)[] = [];
@@ -47,6 +53,8 @@ export class GatewayMetrics {
       deliveriesSucceeded: this.deliveriesSucceeded,
       deliveriesRetried: this.deliveriesRetried,
       deliveriesDeadLettered: this.deliveriesDeadLettered,
+      callsSucceeded: this.callsSucceeded,
+      callsFailed: this.callsFailed,
       ...gauges,
       attemptDuration: this.attemptDuration.snapshot(),
     };

@@ -32,6 +32,12 @@ const COUNTERS: [keyof MetricsSnapshot, string, string][] = [
   ['deliveriesSucceeded', 'deliveries_succeeded_total', 'Deliveries that succeeded.'],
   ['deliveriesRetried', 'deliveries_retried_total', 'Failed attempts followed by a retry.'],
   ['deliveriesDeadLettered', 'deliveries_dead_lettered_total', 'Deliveries that failed for good.'],
+  [
+    'callsSucceeded',
+    'calls_succeeded_total',
+    'Direct calls (sync subscriptions, authorizers) that succeeded.',
+  ],
+  ['callsFailed', 'calls_failed_total', 'Direct calls that failed.'],
 ];
 
 /**

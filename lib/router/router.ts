@@ -1,4 +1,5 @@
 import type { ConfigChange } from '../cache/catalog';
+import type { CorsRecord } from '../model/cors';
 import type { SubscriptionRecord } from '../model/subscription';
 import { isSystemEventType } from '../events/system-events';
 import { PathTrie, type RouteMatch } from './path-trie';
@@ -21,6 +22,8 @@ export class Router {
   private readonly routed = new Map<string, SubscriptionRecord>();
   /** Subscriptions to system event types: while there are none, system events cost no lookup. */
   private systemSubscriptions = 0;
+  /** CORS configurations by space, then method. */
+  private readonly cors = new Map<string, Map<string, PathTrie<CorsRecord>>>();
 
   /** How many subscriptions are routed. */
   get size(): number {
@@ -30,6 +33,19 @@ export class Router {
   /** Applies configuration changes (only subscriptions matter here). */
   apply(changes: readonly ConfigChange[]): void {
     for (const change of changes) {
+      if (change.resource === 'cors') {
+        if (change.prev)
+          this.corsTrie(change.prev as CorsRecord)?.remove(
+            (change.prev as CorsRecord).path,
+            change.prev as CorsRecord,
+          );
+        if (change.record)
+          this.corsTrie(change.record as CorsRecord, true)?.add(
+            (change.record as CorsRecord).path,
+            change.record as CorsRecord,
+          );
+        continue;
+      }
       if (change.resource !== 'subscription') continue;
       if (change.prev) this.remove(change.prev as SubscriptionRecord);
       if (change.record) this.add(change.record as SubscriptionRecord);
@@ -56,6 +72,22 @@ export class Router {
   ): RouteMatch<SubscriptionRecord> | undefined {
     const match = this.spaces.get(space)?.get(eventType)?.sync.get(method)?.matchBest(path);
     return match && { value: match.values[0], params: match.params };
+  }
+
+  /** The CORS configuration for a request's space, method and path (best route wins), if any. */
+  corsFor(space: string, method: string, path: string): CorsRecord | undefined {
+    return this.cors.get(space)?.get(method)?.matchBest(path)?.values[0];
+  }
+
+  private corsTrie(record: CorsRecord, create = false): PathTrie<CorsRecord> | undefined {
+    let byMethod = this.cors.get(record.space);
+    if (!byMethod) {
+      if (!create) return undefined;
+      this.cors.set(record.space, (byMethod = new Map()));
+    }
+    let trie = byMethod.get(record.method);
+    if (!trie && create) byMethod.set(record.method, (trie = new PathTrie()));
+    return trie;
   }
 
   /** True when the space has any subscription for the event type (a cheap check before work). */

@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Gateway } from '../gateway';
+import { EventsApi } from '../http/events-api';
+import type { EventsApiOptions } from '../http/http-types';
+import { writeResponse } from './node-http';
+
+/** The parts of an Express request the middleware reads (no dependency on Express's types). */
+export type ExpressLikeRequest = IncomingMessage & { body?: unknown };
+
+/**
+ * The Events API as Express (5) middleware. Mount it under a path: Express strips the mount path,
+ * so routes and sync subscriptions see paths relative to it. Works whether or not a body parser
+ * ran before it.
+ * @example
+ * ```ts
+ * app.use('/events', expressMiddleware(gateway));
+ * ```
+ */
+export function expressMiddleware(
+  gateway: Gateway,
+  options: EventsApiOptions = {},
+): (req: ExpressLikeRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
+  const api = new EventsApi(gateway, options);
+  return (req, res, next) => {
+    api
+      .handle({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        stream: req.readableEnded ? undefined : req,
+        parsedBody: req.body,
+      })
+      .then((response) => writeResponse(res, response), next);
+  };
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { invalidEvent, parseCloudEvent, type CloudEvent } from '../events/cloudevent';
+import { HTTP_REQUEST_EVENT } from '../model/event-type';
+import type { RequestHeaders } from './http-types';
+import { bodyData, bodyJson, isJsonType, mediaType, type RequestBody } from './request-body';
+
+/** How a request carries its event(s). */
+export type Classified =
+  | {
+      readonly kind: 'event';
+      readonly mode: 'structured' | 'binary' | 'legacy';
+      readonly event: CloudEvent;
+    }
+  | { readonly kind: 'batch'; readonly events: CloudEvent[] }
+  | { readonly kind: 'http' };
+
+/** The source of events the gateway makes itself from legacy requests. */
+export const GATEWAY_SOURCE = 'https://serverless.com/event-gateway/#transformationVersion=0.1';
+
+const header = (headers: RequestHeaders, name: string): string | undefined => {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+};
+
+function percentDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Classifies a request, in order: structured CloudEvent (`application/cloudevents+json`), batch
+ * (`application/cloudevents-batch+json`), binary 1.0 (`ce-specversion` and other `ce-*`
+ * headers), binary 0.1 (`ce-cloudeventsversion`), a CloudEvents 0.1 JSON body (Event Gateway
+ * 0.9 accepted it as `application/json`), the legacy `Event` header; anything else is a plain
+ * HTTP request. Throws ValidationError (a 400) for an event that does not validate.
+ */
+export function classifyRequest(headers: RequestHeaders, body: RequestBody): Classified {
+  const type = mediaType(headers['content-type']);
+  if (type === 'application/cloudevents+json') {
+    return { kind: 'event', mode: 'structured', event: parseCloudEvent(bodyJson(body)) };
+  }
+  if (type === 'application/cloudevents-batch+json') {
+    const batch = bodyJson(body);
+    if (!Array.isArray(batch)) throw invalidEvent('a batch must be a JSON array of events.');
+    return { kind: 'batch', events: batch.map((item, i) => parseBatchItem(item, i)) };
+  }
+  if (header(headers, 'ce-specversion') !== undefined) {
+    return {
+      kind: 'event',
+      mode: 'binary',
+      event: parseCloudEvent(binaryEvent(headers, body, type)),
+    };
+  }
+  if (header(headers, 'ce-cloudeventsversion') !== undefined) {
+    return {
+      kind: 'event',
+      mode: 'binary',
+      event: parseCloudEvent(binaryEvent01(headers, body, type)),
+    };
+  }
+  if (isJsonType(type)) {
+    const json = safeJson(body);
+    if (
+      json &&
+      typeof json === 'object' &&
+      (json as Record<string, unknown>).cloudEventsVersion === '0.1'
+    ) {
+      return { kind: 'event', mode: 'structured', event: parseCloudEvent(json) };
+    }
+  }
+  const legacyType = header(headers, 'event');
+  if (legacyType !== undefined && legacyType !== HTTP_REQUEST_EVENT) {
+    const { data, binary } = bodyData(body, type);
+    const event: Record<string, unknown> = {
+      specversion: '1.0',
+      id: randomUUID(),
+      source: GATEWAY_SOURCE,
+      type: legacyType,
+    };
+    if (type) event.datacontenttype = type;
+    if (data !== undefined) event[binary ? 'data_base64' : 'data'] = data;
+    return { kind: 'event', mode: 'legacy', event: parseCloudEvent(event) };
+  }
+  return { kind: 'http' };
+}
+
+function parseBatchItem(item: unknown, index: number): CloudEvent {
+  try {
+    return parseCloudEvent(item);
+  } catch (error) {
+    throw invalidEvent(
+      `event ${index} of the batch: ${(error as Error).message.replace(/^CloudEvent doesn't validate: /, '')}`,
+    );
+  }
+}
+
+function safeJson(body: RequestBody): unknown {
+  try {
+    return bodyJson(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A binary-mode 1.0 event: attributes from `ce-*` headers, data from the body. */
+function binaryEvent(
+  headers: RequestHeaders,
+  body: RequestBody,
+  type: string,
+): Record<string, unknown> {
+  const event: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('ce-') || value === undefined) continue;
+    event[name.slice(3)] = percentDecode(Array.isArray(value) ? value.join(', ') : value);
+  }
+  const contentType = header(headers, 'content-type');
+  if (contentType) event.datacontenttype = contentType;
+  const { data, binary } = bodyData(body, type);
+  if (data !== undefined) event[binary ? 'data_base64' : 'data'] = data;
+  return event;
+}
+
+/** A binary-mode 0.1 event (Event Gateway 0.9's `CE-*` header names). */
+function binaryEvent01(
+  headers: RequestHeaders,
+  body: RequestBody,
+  type: string,
+): Record<string, unknown> {
+  const event: Record<string, unknown> = {
+    cloudEventsVersion: header(headers, 'ce-cloudeventsversion'),
+    eventType: header(headers, 'ce-eventtype'),
+    source: header(headers, 'ce-source'),
+    eventID: header(headers, 'ce-eventid'),
+  };
+  const optional: [string, string][] = [
+    ['ce-eventtypeversion', 'eventTypeVersion'],
+    ['ce-eventtime', 'eventTime'],
+    ['ce-schemaurl', 'schemaURL'],
+  ];
+  for (const [name, field] of optional) {
+    const value = header(headers, name);
+    if (value !== undefined) event[field] = value;
+  }
+  event.contentType = header(headers, 'ce-contenttype') ?? (type || undefined);
+  const extensions: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('ce-x-') && typeof value === 'string') extensions[name.slice(5)] = value;
+  }
+  if (Object.keys(extensions).length > 0) event.extensions = extensions;
+  const { data } = bodyData(body, type);
+  if (data !== undefined) event.data = data;
+  return event;
+}

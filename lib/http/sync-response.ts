@@ -1,0 +1,55 @@
+import type { EventsResponse } from './http-types';
+
+/**
+ * What a sync function answers: `{ statusCode?, headers?, body?, isBase64Encoded? }` (Event
+ * Gateway 0.9's contract; `isBase64Encoded` marks a binary body sent as base64).
+ */
+export interface SyncFunctionResponse {
+  /** @default 200 */
+  statusCode?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** @default false */
+  isBase64Encoded?: boolean;
+}
+
+/** Maps a sync function's result to the HTTP response; a string says what is malformed. */
+export function toHttpResponse(result: unknown): EventsResponse | string {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+    return `it must answer an object { statusCode, headers, body }, not ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}`;
+  }
+  const {
+    statusCode = 200,
+    headers = {},
+    body,
+    isBase64Encoded = false,
+  } = result as Record<string, unknown>;
+  if (
+    typeof statusCode !== 'number' ||
+    !Number.isInteger(statusCode) ||
+    statusCode < 100 ||
+    statusCode > 599
+  ) {
+    return `"statusCode" must be an integer from 100 to 599 (got ${JSON.stringify(statusCode)})`;
+  }
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    return '"headers" must be an object of strings';
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') return `header "${name}" must be a string (got ${typeof value})`;
+    out[name.toLowerCase()] = value;
+  }
+  if (body !== undefined && typeof body !== 'string') {
+    return `"body" must be a string (got ${typeof body}); serialise objects yourself`;
+  }
+  if (typeof isBase64Encoded !== 'boolean') return '"isBase64Encoded" must be a boolean';
+  if (isBase64Encoded && body !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) {
+    return '"body" is marked isBase64Encoded but is not base64';
+  }
+  return {
+    status: statusCode,
+    headers: out,
+    body: body === undefined ? undefined : isBase64Encoded ? Buffer.from(body, 'base64') : body,
+  };
+}
