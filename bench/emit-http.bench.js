@@ -1,25 +1,12 @@
 // (c) emit to an HTTP function served by a separate process against raw undici requests to the
 // same server at the same concurrency.
-const { fork } = require('node:child_process');
-const { join } = require('node:path');
 const { Agent, request } = require('undici');
 const { createGateway, MemoryStore, HttpProvider } = require('../dist');
-const { median } = require('./harness');
+const { median, startFunctionServer } = require('./harness');
 
 const CONCURRENCY = 32;
 const REQUESTS = 20_000;
 const ROUNDS = 5;
-
-async function startServer() {
-  const child = fork(join(__dirname, 'function-server.js'), {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`function server exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
-}
 
 async function rawUndici(url, event) {
   const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 30_000 });
@@ -76,7 +63,7 @@ module.exports = {
   title: `(c) emit to an HTTP function (other process) vs raw undici, concurrency ${CONCURRENCY}`,
   goal: 'ratio >= 0.9',
   async run() {
-    const server = await startServer();
+    const server = await startFunctionServer();
     const event = {
       specversion: '1.0',
       id: 'bench-1',

@@ -1,8 +1,8 @@
-// A minimal HTTP function in its own process, for the HTTP benchmarks: answers every request
-// with a small JSON body, prints its port, exits when its parent does.
+// An HTTP function in its own process, for the HTTP benchmarks: answers every request with the
+// JSON given as its argument (default {"ok":true}), prints its port to the parent, exits with it.
 const { createServer } = require('node:http');
 
-const body = JSON.stringify({ ok: true });
+const body = process.argv[2] ?? JSON.stringify({ ok: true });
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {

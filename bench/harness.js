@@ -1,5 +1,20 @@
 // Shared helpers of the benchmarks: each benchmark measures ours and its baseline in the same run.
+const { fork } = require('node:child_process');
+const { join } = require('node:path');
 const { Bench } = require('tinybench');
+
+/** Starts bench/function-server.js in its own process, answering `answer` (JSON text). */
+async function startFunctionServer(answer) {
+  const args = answer === undefined ? [] : [answer];
+  const child = fork(join(__dirname, 'function-server.js'), args, {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`function server exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
+}
 
 /**
  * Median operations per second of each function, measured by tinybench with warm-up, interleaved
@@ -42,4 +57,4 @@ function format(value, unit) {
   return `${scaled.toFixed(abs >= 100 && suffix === ' ' ? 0 : 2)}${suffix}${unit}`.trim();
 }
 
-module.exports = { opsPerSecond, median, percentile, format };
+module.exports = { opsPerSecond, median, percentile, format, startFunctionServer };

@@ -2,23 +2,13 @@
 // same HTTP function with undici directly. Both apps run in this process; the function runs in
 // its own; the load comes from undici clients at the same concurrency.
 const express = require('express');
-const { fork } = require('node:child_process');
-const { join } = require('node:path');
 const { Agent, request } = require('undici');
 const { createGateway, MemoryStore, HttpProvider, expressMiddleware } = require('../dist');
-const { median } = require('./harness');
+const { median, startFunctionServer } = require('./harness');
 
 const CONCURRENCY = 16;
 const REQUESTS = 8000;
 const ROUNDS = 5;
-
-async function startFunction() {
-  const child = fork(join(__dirname, 'sync-function-server.js'), {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
-}
 
 function listen(app) {
   return new Promise((resolve) => {
@@ -48,7 +38,9 @@ module.exports = {
   title: `(d) sync request through the Express adapter vs an Express route calling undici, concurrency ${CONCURRENCY}`,
   goal: 'ratio >= 0.9',
   async run() {
-    const fn = await startFunction();
+    const fn = await startFunctionServer(
+      JSON.stringify({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' }),
+    );
     const gateway = createGateway(new MemoryStore(), {
       resyncInterval: 0,
       providers: { http: new HttpProvider({ connections: CONCURRENCY }) },
