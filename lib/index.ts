@@ -103,3 +103,7 @@ export { expressMiddleware } from './adapters/express';
 export type { ExpressLikeRequest } from './adapters/express';
 export { koaMiddleware } from './adapters/koa';
 export type { KoaLikeContext } from './adapters/koa';
+export { EtcdStore } from './store/etcd-store';
+export type { EtcdStoreOptions } from './store/etcd-store';
+export { startEtcd, freePort } from './store/start-etcd';
+export type { RunningEtcd, StartEtcdOptions } from './store/start-etcd';

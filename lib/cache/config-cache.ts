@@ -121,6 +121,11 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     return this.data.get(key);
   }
 
+  /** Every cached pair. */
+  entries(): IterableIterator<KeyValue> {
+    return this.data.values();
+  }
+
   /** How many keys the cache holds. */
   get size(): number {
     return this.data.size;

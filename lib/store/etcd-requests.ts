@@ -1,0 +1,50 @@
+import type { ICompare, IRequestOp } from 'etcd3';
+import type { Compare, Operation } from './store';
+
+/** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
+export function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // the whole keyspace
+}
+
+/** A contract compare as an etcd compare. */
+export function compareToEtcd(compare: Compare): ICompare {
+  if ('prefix' in compare) {
+    // Every key in the range (vacuously none) was modified at or before the revision.
+    return {
+      key: Buffer.from(compare.prefix),
+      range_end: prefixEnd(compare.prefix),
+      target: 'Mod',
+      result: 'Less',
+      mod_revision: compare.maxModRevision + 1,
+    };
+  }
+  if ('exists' in compare) {
+    return {
+      key: Buffer.from(compare.key),
+      target: 'Version',
+      result: compare.exists ? 'Greater' : 'Equal',
+      version: 0,
+    };
+  }
+  // A missing key's mod_revision is 0, so 0 means "absent", as in the contract.
+  return {
+    key: Buffer.from(compare.key),
+    target: 'Mod',
+    result: 'Equal',
+    mod_revision: compare.modRevision,
+  };
+}
+
+/** A contract operation as an etcd request. */
+export function operationToEtcd(operation: Operation): IRequestOp {
+  return operation.type === 'put'
+    ? { request_put: { key: Buffer.from(operation.key), value: Buffer.from(operation.value) } }
+    : { request_delete_range: { key: Buffer.from(operation.key) } };
+}
