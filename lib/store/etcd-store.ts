@@ -97,6 +97,7 @@ export class EtcdStore implements Store {
   private readonly requestTimeout: number;
   private readonly watchCheckInterval: number;
   private readonly watches = new Set<() => void>();
+  /** The cluster the last listing came from; a watch answered by another one ends in a reset. */
   private clusterId: string | undefined;
   private closed = false;
 
@@ -166,7 +167,8 @@ export class EtcdStore implements Store {
       }
       throw error;
     }
-    this.checkCluster(res.header.cluster_id);
+    // A listing is the truth the caller rebuilds from: its cluster is the one watches must match.
+    this.clusterId = res.header.cluster_id;
     return {
       items: res.kvs.map(toKeyValue),
       // A listing at a past revision is consistent at that revision, whatever the header says.
@@ -208,6 +210,7 @@ export class EtcdStore implements Store {
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
     let ended = false;
+    const cluster = this.clusterId;
     let delivered = fromRevision - 1;
     let suspect = false;
     const watcher: Watcher = this.client
@@ -234,13 +237,13 @@ export class EtcdStore implements Store {
           type: 'reset',
           reason: `the store's revision went backwards (${revision} < ${fromRevision - 1})`,
         });
-      } else if (!this.checkCluster(res.header.cluster_id)) {
+      } else if (cluster !== undefined && res.header.cluster_id !== cluster) {
         end({ type: 'reset', reason: 'the store answers from another cluster' });
       }
     });
     watcher.on('data', (res) => {
       if (ended) return;
-      if (!this.checkCluster(res.header.cluster_id)) {
+      if (cluster !== undefined && res.header.cluster_id !== cluster) {
         end({ type: 'reset', reason: 'the store answers from another cluster' });
         return;
       }
@@ -334,12 +337,6 @@ export class EtcdStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new GatewayClosedError('EtcdStore is closed.');
-  }
-
-  /** False when a response comes from another cluster than the first one this store talked to. */
-  private checkCluster(clusterId: string): boolean {
-    if (this.clusterId === undefined) this.clusterId = clusterId;
-    return this.clusterId === clusterId;
   }
 
   /**
