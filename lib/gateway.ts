@@ -31,6 +31,26 @@ export interface CloseReport {
   readonly undelivered: DeadLetter[];
 }
 
+/** What `gateway.health()` reports. */
+export interface GatewayHealth {
+  /** True once the configuration is loaded (and while it is served, even with the store down). */
+  readonly ready: boolean;
+  /** The store revision the configuration reflects. */
+  readonly revision: number;
+  /** The store's name (`MemoryStore`, `EtcdStore`). */
+  readonly store: string;
+  /** True while the store watch is established; false while the gateway relists or the store is down. */
+  readonly watching: boolean;
+  /** Milliseconds since the store was last heard from (a watch event, a check, a listing). */
+  readonly sinceHeardMs: number | undefined;
+  /** How many times the configuration was relisted after the first load. */
+  readonly resyncs: number;
+  /** The last store failure, while it lasts. */
+  readonly lastError?: string;
+  /** Deliveries accepted and not finished. */
+  readonly pendingDeliveries: number;
+}
+
 /** Events a gateway emits locally (through eventemitter3), with their arguments. */
 export interface GatewayEvents extends SystemEvents {
   /** Configuration changed (by this instance or another); `revision` is the cache's new revision. */
@@ -197,6 +217,32 @@ export class Gateway extends ConfigurationApi {
   /** The event type, or undefined (no error). @internal */
   findEventType(space: string, name: string): EventTypeRecord | undefined {
     return this.catalog.get('eventtypes', space, name);
+  }
+
+  /**
+   * Readiness and the state of the store link, for health checks: routing goes on from the last
+   * good configuration while the store is unreachable.
+   */
+  health(): GatewayHealth {
+    const heard = this.cache.lastHeardAt;
+    const lastError = this.cache.lastError;
+    return {
+      ready: this.cache.isReady && !this.closed,
+      revision: this.cache.revision,
+      store: this.store.name,
+      watching: this.cache.watching,
+      sinceHeardMs: heard === 0 ? undefined : Date.now() - heard,
+      resyncs: this.cache.resyncCount,
+      ...(lastError !== undefined ? { lastError } : {}),
+      pendingDeliveries: this.delivery.dispatcher.pending,
+    };
+  }
+
+  /** Every configuration key and value this instance holds, for consistency checks. @internal */
+  configSnapshot(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const kv of this.cache.entries()) out[kv.key] = kv.value;
+    return out;
   }
 
   /** Counters and gauges of events and deliveries. */

@@ -9,6 +9,7 @@ export { ConfigurationApi } from './config/configuration-api';
 export type {
   CloseReport,
   CorsUpdateInput,
+  GatewayHealth,
   GatewayEvents,
   ListArguments,
   SpaceArgument,

@@ -63,6 +63,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private readonly retryDelay: number;
   private readonly maxRetryDelay: number;
   private failures = 0;
+  private resyncs = 0;
+  private lastFailure: string | undefined;
 
   constructor(
     private readonly store: Store,
@@ -109,6 +111,16 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   /** When the store was last heard from (ms since the epoch), 0 if never. */
   get lastHeardAt(): number {
     return this.lastHeard;
+  }
+
+  /** How many times the cache relisted after its first listing. */
+  get resyncCount(): number {
+    return this.resyncs;
+  }
+
+  /** The last failure seen (a failed listing or a watch error), if any since the last success. */
+  get lastError(): string | undefined {
+    return this.lastFailure;
   }
 
   /** True while a watch is established. */
@@ -175,6 +187,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
         `Listing the store failed (${reason}); serving the last good configuration, retrying in ${delay} ms.`,
         { cause: error },
       );
+      this.lastFailure = err.message;
       this.emit('error', err);
       this.retryTimer = setTimeout(() => void this.resync(reason), delay);
       this.retryTimer.unref();
@@ -182,6 +195,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     }
     if (this.closed) return;
     this.failures = 0;
+    this.lastFailure = undefined;
     const changes = this.diff(listing);
     const wentBackwards = revision < this.appliedRevision;
     this.commit(changes, revision);
@@ -190,6 +204,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       this.hasListed = true;
       this.resolveReady();
     } else {
+      this.resyncs++;
       this.emit('resync', reason, changes.length);
     }
     this.watch = this.store.watch(this.prefix, revision + 1, (event) => this.onWatch(event));
@@ -232,6 +247,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     }
     if (event.type === 'error') {
       this.watch = undefined;
+      this.lastFailure = event.error.message;
       this.emit('error', event.error);
       void this.resync(`watch error: ${event.error.message}`);
       return;

@@ -1,0 +1,139 @@
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { EtcdStore, freePort, startEtcd, type RunningEtcd } from '../../lib';
+import { storeDump } from './etcd-fixture';
+
+jest.setTimeout(120_000);
+
+interface Instance {
+  child: ChildProcess;
+  ask<T>(cmd: string, reply: string): Promise<T>;
+}
+
+function startInstance(
+  hosts: string[],
+  prefix: string,
+  name: string,
+  seed: number,
+): Promise<Instance> {
+  const child = fork(join(__dirname, 'gateway-process.js'), {
+    env: {
+      ...process.env,
+      ETCD_HOSTS: JSON.stringify(hosts),
+      GATEWAY_PREFIX: prefix,
+      INSTANCE_NAME: name,
+      SEED: String(seed),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = <T>(cmd: string, reply: string) =>
+    new Promise<T>((resolve) => {
+      const onMessage = (m: { cmd: string }) => {
+        if (m.cmd === reply) {
+          child.off('message', onMessage);
+          resolve(m as T);
+        }
+      };
+      child.on('message', onMessage);
+      child.send({ cmd });
+    });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { cmd: string }) =>
+      m.cmd === 'ready' ? resolve({ child, ask }) : reject(new Error(String(m.cmd))),
+    );
+    child.once('exit', (code) => reject(new Error(`instance ${name} exited with ${code}`)));
+  });
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health`);
+    return res.ok && (await res.text()).includes('true');
+  } catch {
+    return false;
+  }
+}
+
+test('a 3-member cluster: a member killed and the leader moved while instances write; every cache ends equal to the store', async () => {
+  const names = ['m1', 'm2', 'm3'];
+  const ports = await Promise.all(
+    names.map(async () => ({ client: await freePort(), peer: await freePort() })),
+  );
+  const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i].peer}`).join(',');
+  const members: RunningEtcd[] = await Promise.all(
+    names.map((name, i) =>
+      startEtcd({
+        name,
+        clientPort: ports[i].client,
+        peerPort: ports[i].peer,
+        initialCluster,
+        initialClusterToken: `cluster-${process.pid}`,
+      }),
+    ),
+  );
+  const instances: Instance[] = [];
+  try {
+    for (const m of members)
+      while (!(await healthy(m.endpoints[0]))) await new Promise((r) => setTimeout(r, 100));
+    const hosts = members.map((m) => m.endpoints[0]);
+    const prefix = `/cluster-${process.pid}`;
+    for (let i = 0; i < 3; i++)
+      instances.push(await startInstance(hosts, prefix, `i${i}`, 100 + i));
+    for (const instance of instances) instance.child.send({ cmd: 'start' });
+    await new Promise((r) => setTimeout(r, 1500));
+
+    // Kill a member outright.
+    const admin = new EtcdStore({ hosts: [hosts[0], hosts[1]] });
+    await members[2].stop({ kill: true });
+    await new Promise((r) => setTimeout(r, 1500));
+
+    // Move the leadership to the other surviving member.
+    const status = await admin.client.maintenance.status();
+    const { members: list } = await admin.client.cluster.memberList({});
+    const survivors = list.filter((m) => m.name !== 'm3');
+    const leader = survivors.find((m) => m.ID === status.leader) ?? survivors[0];
+    const target = survivors.find((m) => m.ID !== leader.ID) as (typeof survivors)[number];
+    execFileSync(
+      'etcdctl',
+      ['--endpoints', leader.clientURLs[0], 'move-leader', BigInt(target.ID).toString(16)],
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        stdio: 'pipe',
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const stats = [];
+    for (const instance of instances)
+      stats.push(await instance.ask<{ stats: { ok: number } }>('stop', 'stopped'));
+    expect(stats.every((s) => s.stats.ok > 0)).toBe(true);
+
+    const expected = await storeDump(admin, prefix + '/');
+    expect(Object.keys(expected).length).toBeGreaterThan(0);
+    for (const instance of instances) {
+      const deadline = Date.now() + 30_000;
+      let snapshot: Record<string, string> = {};
+      for (;;) {
+        ({ snapshot } = await instance.ask<{ snapshot: Record<string, string> }>(
+          'snapshot',
+          'snapshot',
+        ));
+        if (
+          JSON.stringify(sortKeys(snapshot)) === JSON.stringify(sortKeys(expected)) ||
+          Date.now() > deadline
+        )
+          break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(sortKeys(snapshot)).toEqual(sortKeys(expected));
+    }
+    await admin.close();
+  } finally {
+    for (const instance of instances) instance.child.kill();
+    await Promise.all(members.map((m) => m.stop()));
+  }
+});
+
+function sortKeys(record: Record<string, string>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
+}
