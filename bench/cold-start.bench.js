@@ -1,0 +1,98 @@
+// (f) Cold start: ready() over 100,000 configuration entries in etcd (time, and heap bytes per
+// subscription), against a raw paginated etcd listing of the same keys.
+const { execFileSync } = require('node:child_process');
+const { join } = require('node:path');
+const { EtcdStore, startEtcd } = require('../dist');
+
+const ENTRIES = 100_000;
+const FUNCTIONS = 1000;
+
+async function fill(endpoints, prefix) {
+  const store = new EtcdStore({ hosts: endpoints, requestTimeout: 30_000 });
+  const fn = (i) => ({
+    space: 'default',
+    functionId: `fn${i}`,
+    type: 'http',
+    provider: { url: `http://127.0.0.1:1/fn${i}` },
+  });
+  const ops = [];
+  for (let i = 0; i < FUNCTIONS; i++)
+    ops.push({
+      type: 'put',
+      key: `${prefix}/functions/default/fn${i}`,
+      value: JSON.stringify(fn(i)),
+    });
+  for (let i = 0; ops.length < ENTRIES; i++) {
+    const functionId = `fn${i % FUNCTIONS}`;
+    const path = `/p${i}`;
+    const raw = `async,http.request,${functionId},${encodeURIComponent(path)},POST`;
+    const subscriptionId = Buffer.from(raw).toString('base64url');
+    const sub = {
+      space: 'default',
+      subscriptionId,
+      type: 'async',
+      eventType: 'http.request',
+      functionId,
+      path,
+      method: 'POST',
+    };
+    ops.push({
+      type: 'put',
+      key: `${prefix}/subscriptions/default/${subscriptionId}`,
+      value: JSON.stringify(sub),
+    });
+  }
+  for (let i = 0; i < ops.length; i += 100) await store.txn([], ops.slice(i, i + 100));
+  await store.close();
+}
+
+function measure(mode, endpoints, prefix) {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      join(__dirname, 'cold-start-child.js'),
+      mode,
+      JSON.stringify(endpoints),
+      prefix,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return JSON.parse(out);
+}
+
+module.exports = {
+  name: 'cold-start',
+  title: `(f) ready() over ${ENTRIES.toLocaleString('en')} entries in etcd vs a raw paginated listing`,
+  goal: 'under 3 s and under 1 KiB per subscription',
+  async run() {
+    const etcd = await startEtcd({
+      name: 'bench-cold',
+      args: ['--quota-backend-bytes', String(4 * 2 ** 30)],
+    });
+    try {
+      const prefix = '/serverless-event-gateway';
+      await fill(etcd.endpoints, prefix);
+      measure('gateway', etcd.endpoints, prefix); // warm-up: etcd's page cache, V8
+      const raw = measure('raw', etcd.endpoints, prefix);
+      const ours = measure('gateway', etcd.endpoints, prefix);
+      const perSubscription = ours.heapBytes / (ENTRIES - FUNCTIONS);
+      return {
+        ours: {
+          value: ours.ms,
+          unit: 'ms',
+          label: `${Math.round(perSubscription)} B heap per subscription`,
+        },
+        baseline: { value: raw.ms, unit: 'ms', label: 'etcd listing, 1000 per page' },
+        ratio: ours.ms / raw.ms,
+        difference: `${Math.round(perSubscription)} B/subscription`,
+        details: { ours, raw, perSubscription },
+        met: ours.ms < 3000 && perSubscription < 1024,
+      };
+    } finally {
+      await etcd.stop();
+    }
+  },
+};
