@@ -194,6 +194,28 @@ describe('ConfigCache', () => {
     expect(repairs[0]).toBe(2);
   });
 
+  test('without retained values it still notifies every change and repairs after a store restarted empty', async () => {
+    const store = new UnreliableStore();
+    await store.put(P + 'a', 'old-a');
+    await store.put(P + 'b', 'old-b');
+    const cache = make(store, { retainValues: false });
+    const seen: string[] = [];
+    cache.on('changes', (changes) =>
+      seen.push(...changes.map((c) => `${c.key}=${c.kv?.value ?? '(deleted)'}`)),
+    );
+    await cache.ready();
+    expect(cache.get(P + 'a')).toMatchObject({ value: '', modRevision: expect.any(Number) });
+    // A new store whose key 'a' sits at the same revision as before, with another value.
+    store.restartEmpty();
+    await store.put(P + 'a', 'new-a');
+    store.breakWatches();
+    await waitUntil(() => seen.includes(`${P}a=new-a`));
+    // 'a' is at the same revision in both stores: only the revision going backwards reveals it.
+    expect(store.inner.revision).toBe(2);
+    expect(seen).toEqual([`${P}a=old-a`, `${P}b=old-b`, `${P}b=(deleted)`, `${P}a=new-a`]);
+    expect(cache.size).toBe(1);
+  });
+
   test('close rejects pending waiters and is idempotent', async () => {
     const store = new MemoryStore();
     const cache = make(store);

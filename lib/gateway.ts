@@ -240,9 +240,7 @@ export class Gateway extends ConfigurationApi {
 
   /** Every configuration key and value this instance holds, for consistency checks. @internal */
   configSnapshot(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const kv of this.cache.entries()) out[kv.key] = kv.value;
-    return out;
+    return this.catalog.snapshot();
   }
 
   /** Counters and gauges of events and deliveries. */

@@ -82,6 +82,18 @@ export class Catalog {
     return this.tables[kind].get(space)?.values() ?? [];
   }
 
+  /** Every record as JSON under its store key (what the gateway wrote, for consistency checks). */
+  snapshot(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const kind of Object.keys(this.tables) as RecordKind[]) {
+      for (const [space, byId] of this.tables[kind]) {
+        for (const [id, record] of byId)
+          out[this.layout.key(kind, space, id)] = JSON.stringify(record);
+      }
+    }
+    return out;
+  }
+
   count(kind: RecordKind): number {
     let n = 0;
     for (const bySpace of this.tables[kind].values()) n += bySpace.size;

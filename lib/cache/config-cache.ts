@@ -19,6 +19,12 @@ export interface ConfigCacheOptions {
   retryDelay?: number;
   /** @default 5000 */
   maxRetryDelay?: number;
+  /**
+   * Keep each key's value after notifying it. A consumer that keeps its own decoded copy (the
+   * gateway's catalog) turns this off to hold each value once; `get()` then answers `value: ''`.
+   * @default true
+   */
+  retainValues?: boolean;
 }
 
 /** Events of a {@link ConfigCache}. */
@@ -62,6 +68,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private readonly resyncInterval: number;
   private readonly retryDelay: number;
   private readonly maxRetryDelay: number;
+  private readonly retainValues: boolean;
   private failures = 0;
   private resyncs = 0;
   private lastFailure: string | undefined;
@@ -76,6 +83,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     this.resyncInterval = options.resyncInterval ?? 300_000;
     this.retryDelay = options.retryDelay ?? 100;
     this.maxRetryDelay = options.maxRetryDelay ?? 5000;
+    this.retainValues = options.retainValues ?? true;
     this.readyPromise = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -196,8 +204,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     if (this.closed) return;
     this.failures = 0;
     this.lastFailure = undefined;
-    const changes = this.diff(listing);
     const wentBackwards = revision < this.appliedRevision;
+    const changes = this.diff(listing, wentBackwards);
     this.commit(changes, revision);
     if (wentBackwards) this.releaseAllWaiters();
     if (!this.hasListed) {
@@ -223,14 +231,23 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     return { listing, revision };
   }
 
-  private diff(listing: Map<string, KeyValue>): CacheChange[] {
+  /**
+   * What changed between the copy and a listing. A key's modification revision tells whether it
+   * changed, except after the revision went backwards (another store): then everything did.
+   */
+  private diff(listing: Map<string, KeyValue>, everything: boolean): CacheChange[] {
     const changes: CacheChange[] = [];
     for (const [key, prev] of this.data) {
       if (!listing.has(key)) changes.push({ key, kv: undefined, prev });
     }
     for (const [key, kv] of listing) {
       const prev = this.data.get(key);
-      if (!prev || prev.modRevision !== kv.modRevision || prev.value !== kv.value) {
+      if (
+        everything ||
+        !prev ||
+        prev.modRevision !== kv.modRevision ||
+        (this.retainValues && prev.value !== kv.value)
+      ) {
         changes.push({ key, kv, prev });
       }
     }
@@ -274,8 +291,18 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
 
   private commit(changes: CacheChange[], revision: number): void {
     for (const change of changes) {
-      if (change.kv) this.data.set(change.key, change.kv);
-      else this.data.delete(change.key);
+      const { kv } = change;
+      if (!kv) this.data.delete(change.key);
+      else if (this.retainValues) this.data.set(change.key, kv);
+      else {
+        // The consumer keeps its own decoded copy: hold the revisions only.
+        this.data.set(change.key, {
+          key: kv.key,
+          value: '',
+          createRevision: kv.createRevision,
+          modRevision: kv.modRevision,
+        });
+      }
     }
     this.appliedRevision = revision;
     this.lastHeard = Date.now();

@@ -70,6 +70,8 @@ export abstract class ConfigurationApi {
     this.cache = new ConfigCache(store, this.layout.prefix, {
       pageSize: options.listPageSize,
       resyncInterval: options.resyncInterval,
+      // The catalog keeps each record decoded; the raw JSON would be a second copy.
+      retainValues: false,
     });
   }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from './cloudevent';
 
 /** The system event types, emitted locally and routable to functions like any event type. */
@@ -23,7 +22,7 @@ export function isSystemEventType(type: string): boolean {
 export function systemCloudEvent(type: SystemEventType, data: unknown): CloudEvent {
   return {
     specversion: '1.0',
-    id: randomUUID(),
+    id: crypto.randomUUID(),
     source: 'eventgateway',
     type,
     time: new Date().toISOString(),

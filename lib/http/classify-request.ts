@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { invalidEvent, parseCloudEvent, type CloudEvent } from '../events/cloudevent';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import type { RequestHeaders } from './http-types';
@@ -76,7 +75,7 @@ export function classifyRequest(headers: RequestHeaders, body: RequestBody): Cla
     const { data, binary } = bodyData(body, type);
     const event: Record<string, unknown> = {
       specversion: '1.0',
-      id: randomUUID(),
+      id: crypto.randomUUID(),
       source: GATEWAY_SOURCE,
       type: legacyType,
     };

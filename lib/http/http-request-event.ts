@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from '../events/cloudevent';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { GATEWAY_SOURCE } from './classify-request';
@@ -49,7 +48,7 @@ export function httpRequestEvent(
   };
   return {
     specversion: '1.0',
-    id: randomUUID(),
+    id: crypto.randomUUID(),
     source: GATEWAY_SOURCE,
     type: HTTP_REQUEST_EVENT,
     time: new Date().toISOString(),

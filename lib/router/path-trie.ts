@@ -4,21 +4,17 @@ export interface RouteMatch<T> {
   readonly params: Readonly<Record<string, string>>;
 }
 
+/** A segment of routes. Its maps and set exist only once needed: most nodes use one of them. */
 interface TrieNode<T> {
-  readonly statics: Map<string, TrieNode<T>>;
-  readonly params: Map<string, TrieNode<T>>;
-  readonly wildcards: Map<string, Set<T>>;
-  readonly values: Set<T>;
+  statics?: Map<string, TrieNode<T>>;
+  params?: Map<string, TrieNode<T>>;
+  wildcards?: Map<string, Set<T>>;
+  values?: Set<T>;
 }
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
-const node = <T>(): TrieNode<T> => ({
-  statics: new Map(),
-  params: new Map(),
-  wildcards: new Map(),
-  values: new Set(),
-});
+const node = <T>(): TrieNode<T> => ({});
 
 /** Splits a path into segments; a trailing slash is ignored, and `/` has none. */
 export function pathSegments(path: string): string[] {
@@ -55,7 +51,10 @@ export class PathTrie<T> {
       target: TrieNode<T>;
       wildcard?: string;
     };
-    const set = wildcard === undefined ? target.values : target.wildcards.get(wildcard);
+    const set =
+      wildcard === undefined
+        ? (target.values ??= new Set())
+        : (target.wildcards as Map<string, Set<T>>).get(wildcard);
     if (set && !set.has(value)) {
       set.add(value);
       this.count++;
@@ -69,7 +68,7 @@ export class PathTrie<T> {
     const set =
       found.wildcard === undefined
         ? found.target.values
-        : found.target.wildcards.get(found.wildcard);
+        : found.target.wildcards?.get(found.wildcard);
     if (set?.delete(value)) {
       this.count--;
       this.rootMatches = undefined;
@@ -110,17 +109,18 @@ export class PathTrie<T> {
       const segment = segments[i];
       if (segment.startsWith('*')) {
         const name = segment.slice(1);
-        if (!current.wildcards.has(name)) {
+        if (!current.wildcards?.has(name)) {
           if (!create) return undefined;
-          current.wildcards.set(name, new Set());
+          (current.wildcards ??= new Map()).set(name, new Set());
         }
         return { target: current, wildcard: name };
       }
-      const map = segment.startsWith(':') ? current.params : current.statics;
-      const key = segment.startsWith(':') ? segment.slice(1) : segment;
-      let next = map.get(key);
+      const isParam = segment.startsWith(':');
+      const key = isParam ? segment.slice(1) : segment;
+      let next = (isParam ? current.params : current.statics)?.get(key);
       if (!next) {
         if (!create) return undefined;
+        const map = isParam ? (current.params ??= new Map()) : (current.statics ??= new Map());
         map.set(key, (next = node()));
       }
       current = next;
@@ -136,19 +136,21 @@ export class PathTrie<T> {
     out: RouteMatch<T>[],
   ): void {
     if (i === segments.length) {
-      for (const value of at.values) out.push({ value, params });
+      if (at.values) for (const value of at.values) out.push({ value, params });
       return;
     }
     const segment = segments[i];
-    const next = at.statics.get(segment);
+    const next = at.statics?.get(segment);
     if (next) this.collect(next, segments, i + 1, params, out);
-    for (const [name, child] of at.params) {
-      this.collect(child, segments, i + 1, { ...params, [name]: decode(segment) }, out);
-    }
-    for (const [name, values] of at.wildcards) {
-      const rest = { ...params, [name]: segments.slice(i).map(decode).join('/') };
-      for (const value of values) out.push({ value, params: rest });
-    }
+    if (at.params)
+      for (const [name, child] of at.params) {
+        this.collect(child, segments, i + 1, { ...params, [name]: decode(segment) }, out);
+      }
+    if (at.wildcards)
+      for (const [name, values] of at.wildcards) {
+        const rest = { ...params, [name]: segments.slice(i).map(decode).join('/') };
+        for (const value of values) out.push({ value, params: rest });
+      }
   }
 
   private best(
@@ -158,23 +160,25 @@ export class PathTrie<T> {
     params: Record<string, string>,
   ): { values: T[]; params: Record<string, string> } | undefined {
     if (i === segments.length)
-      return at.values.size > 0 ? { values: [...at.values], params } : undefined;
+      return at.values?.size ? { values: [...at.values], params } : undefined;
     const segment = segments[i];
-    const next = at.statics.get(segment);
+    const next = at.statics?.get(segment);
     const viaStatic = next && this.best(next, segments, i + 1, params);
     if (viaStatic) return viaStatic;
-    for (const [name, child] of at.params) {
-      const viaParam = this.best(child, segments, i + 1, { ...params, [name]: decode(segment) });
-      if (viaParam) return viaParam;
-    }
-    for (const [name, values] of at.wildcards) {
-      if (values.size > 0) {
-        return {
-          values: [...values],
-          params: { ...params, [name]: segments.slice(i).map(decode).join('/') },
-        };
+    if (at.params)
+      for (const [name, child] of at.params) {
+        const viaParam = this.best(child, segments, i + 1, { ...params, [name]: decode(segment) });
+        if (viaParam) return viaParam;
       }
-    }
+    if (at.wildcards)
+      for (const [name, values] of at.wildcards) {
+        if (values.size > 0) {
+          return {
+            values: [...values],
+            params: { ...params, [name]: segments.slice(i).map(decode).join('/') },
+          };
+        }
+      }
     return undefined;
   }
 }

@@ -19,7 +19,8 @@ interface EventTypeRoutes {
 export class Router {
   private readonly spaces = new Map<string, Map<string, EventTypeRoutes>>();
   /** The routed record of each subscription, so that removal finds the exact value stored. */
-  private readonly routed = new Map<string, SubscriptionRecord>();
+  private readonly routed = new Map<string, Map<string, SubscriptionRecord>>();
+  private routedCount = 0;
   /** Subscriptions to system event types: while there are none, system events cost no lookup. */
   private systemSubscriptions = 0;
   /** CORS configurations by space, then method. */
@@ -27,7 +28,7 @@ export class Router {
 
   /** How many subscriptions are routed. */
   get size(): number {
-    return this.routed.size;
+    return this.routedCount;
   }
 
   /** Applies configuration changes (only subscriptions matter here). */
@@ -122,14 +123,19 @@ export class Router {
     let trie = byMethod.get(sub.method);
     if (!trie) byMethod.set(sub.method, (trie = new PathTrie()));
     trie.add(sub.path, sub);
-    this.routed.set(routedKey(sub), sub);
+    let bySpace = this.routed.get(sub.space);
+    if (!bySpace) this.routed.set(sub.space, (bySpace = new Map()));
+    if (!bySpace.has(sub.subscriptionId)) this.routedCount++;
+    bySpace.set(sub.subscriptionId, sub);
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions++;
   }
 
   private remove(prev: SubscriptionRecord): void {
-    const sub = this.routed.get(routedKey(prev));
+    const bySpace = this.routed.get(prev.space);
+    const sub = bySpace?.get(prev.subscriptionId);
     if (!sub) return;
-    this.routed.delete(routedKey(sub));
+    (bySpace as Map<string, SubscriptionRecord>).delete(sub.subscriptionId);
+    this.routedCount--;
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions--;
     const byMethod = this.routes(sub, false) as Map<string, PathTrie<SubscriptionRecord>>;
     const trie = byMethod.get(sub.method) as PathTrie<SubscriptionRecord>;
@@ -140,8 +146,4 @@ export class Router {
     if (routes.async.size === 0 && routes.sync.size === 0) byType.delete(sub.eventType);
     if (byType.size === 0) this.spaces.delete(sub.space);
   }
-}
-
-function routedKey(sub: SubscriptionRecord): string {
-  return `${sub.space}\u0000${sub.subscriptionId}`;
 }

@@ -1,10 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { StoreUnavailableError, ValidationError } from '../errors';
+
+// Loaded on first use: a gateway that never starts etcd should not pay for these modules.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const childProcess = () => require('node:child_process') as typeof import('node:child_process');
+const fs = () => require('node:fs/promises') as typeof import('node:fs/promises');
+const http = () => require('node:http') as typeof import('node:http');
+const net = () => require('node:net') as typeof import('node:net');
+const os = () => require('node:os') as typeof import('node:os');
+const path = () => require('node:path') as typeof import('node:path');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Options of {@link startEtcd}. */
 export interface StartEtcdOptions {
@@ -52,7 +57,7 @@ export interface RunningEtcd {
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    const server = net().createServer();
     server.unref();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -64,7 +69,7 @@ export function freePort(): Promise<number> {
 
 function healthy(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(`${url}/health`, { timeout: 1000 }, (res) => {
+    const req = http().request(`${url}/health`, { timeout: 1000 }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('true')));
@@ -98,7 +103,8 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
     );
   }
   const ownDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'event-gateway-etcd-')));
+  const dataDir =
+    options.dataDir ?? (await fs().mkdtemp(path().join(os().tmpdir(), 'event-gateway-etcd-')));
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const args = [
@@ -127,7 +133,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
     ...(options.args ?? []),
   ];
   const binary = options.binary ?? 'etcd';
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = childProcess().spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
@@ -151,7 +157,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
           await exited;
           clearTimeout(timer);
         }
-        if (ownDir) await rm(dataDir, { recursive: true, force: true });
+        if (ownDir) await fs().rm(dataDir, { recursive: true, force: true });
       })()),
   };
 
