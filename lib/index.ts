@@ -50,7 +50,7 @@ export type { SystemEventType } from './events/system-events';
 export type { MetricsSnapshot } from './metrics/gateway-metrics';
 export type { HistogramSnapshot } from './metrics/histogram';
 export { registerPrometheusMetrics } from './metrics/prometheus';
-export type { MetricsSource, PrometheusOptions } from './metrics/prometheus';
+export type { MetricsSource, PrometheusOptions, PrometheusRegistry } from './metrics/prometheus';
 export { MemoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';
 export type {

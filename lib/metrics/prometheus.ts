@@ -1,5 +1,12 @@
-import type { Registry } from 'prom-client';
 import type { MetricsSnapshot } from './gateway-metrics';
+
+/**
+ * A prom-client `Registry` (typed structurally, so that the declarations do not need prom-client:
+ * it is an optional peer dependency).
+ */
+export interface PrometheusRegistry {
+  removeSingleMetric(name: string): void;
+}
 
 /** What the Prometheus bridge needs of a gateway. */
 export interface MetricsSource {
@@ -15,7 +22,7 @@ export interface PrometheusOptions {
    * The registry to register in.
    * @default prom-client's global registry
    */
-  registry?: Registry;
+  registry?: PrometheusRegistry;
   /**
    * Prefix of every metric name.
    * @default 'eventgateway_'
@@ -60,7 +67,7 @@ export function registerPrometheusMetrics(
   // An optional peer dependency: loaded only by those who ask for Prometheus.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom = require('prom-client') as typeof import('prom-client');
-  const registry = options.registry ?? prom.register;
+  const registry = (options.registry ?? prom.register) as import('prom-client').Registry;
   const prefix = options.prefix ?? 'eventgateway_';
   const labels = options.labels ?? {};
   const labelNames = Object.keys(labels);
