@@ -5,6 +5,7 @@ import type { MetricsSnapshot } from './gateway-metrics';
  * it is an optional peer dependency).
  */
 export interface PrometheusRegistry {
+  /** Unregisters a metric by name. */
   removeSingleMetric(name: string): void;
 }
 
