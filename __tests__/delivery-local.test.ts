@@ -429,6 +429,37 @@ describe('emit and the local provider', () => {
     expect(local.sort()).toEqual(['event.received', 'function.invoked', 'function.invoking']);
   });
 
+  test('a subscription whose function this instance does not know is dead-lettered, not dropped', async () => {
+    const { gateway, deadLetters, store } = await gatewayWith();
+    // Written behind the gateway's back (another tool, a half-applied foreign store).
+    const sub = {
+      space: 'default',
+      subscriptionId: 'orphan',
+      type: 'async',
+      eventType: 'user.created',
+      functionId: 'ghost',
+      path: '/',
+      method: 'POST',
+    };
+    const written = await store.put(
+      '/serverless-event-gateway/subscriptions/default/orphan',
+      JSON.stringify(sub),
+    );
+    while (gateway.revision < written.revision) await new Promise((r) => setTimeout(r, 1));
+    const { accepted, outcomes } = await gateway.emit(cloudEvent('user.created'), { wait: true });
+    expect(accepted).toBe(1);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ ok: false, functionId: 'ghost', attempts: 0 }),
+    ]);
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        functionId: 'ghost',
+        reason: `function "ghost" is not in this instance's configuration`,
+      }),
+    ]);
+    expect(gateway.metrics()).toMatchObject({ deliveriesAccepted: 1, deliveriesDeadLettered: 1 });
+  });
+
   test('a dead-letter hook that throws is reported, never swallowed', async () => {
     const { gateway } = await gatewayWith({
       onDeadLetter: () => {

@@ -10,6 +10,7 @@ import {
   Attempt,
   Dispatcher,
   TimeoutSignal,
+  invocationFailure,
   type DeadLetter,
   type DeliveryOutcome,
   type DeliveryTask,
@@ -225,19 +226,7 @@ export class DeliveryService {
         attempt.settled = true;
         clearTimeout(timer);
         this.metrics.callsFailed++;
-        const err =
-          error instanceof InvocationError
-            ? error
-            : new InvocationError(
-                `Function "${functionId}" ${fn.type === 'local' ? 'threw' : 'failed'}: ${(error as Error)?.message ?? String(error)}`,
-                {
-                  retryable: (error as { retryable?: boolean })?.retryable !== false,
-                  cause: error,
-                  resource: 'function',
-                  id: functionId,
-                  space,
-                },
-              );
+        const err = invocationFailure(fn, space, error);
         if (this.wants(space, 'invocationFailed')) {
           this.system(space, 'invocationFailed', {
             space,
@@ -316,7 +305,7 @@ export class DeliveryService {
     }
     this.metrics.eventsReceived++;
     this.metrics.deliveriesAccepted += targets.length;
-    if (missing) for (const task of missing) this.deadLetterNow(task, system);
+    if (missing) for (const task of missing) this.deadLetterNow(task);
     if (!system && this.wants(space, 'received')) {
       this.system(space, 'received', { space, event, path, method });
     }
@@ -352,36 +341,15 @@ export class DeliveryService {
     return policy;
   }
 
-  /** Dead-letters a delivery that could not even be queued. */
-  private deadLetterNow(task: DeliveryTask, system: boolean): void {
+  /** Dead-letters a delivery that could not even be queued, saying why. */
+  private deadLetterNow(task: DeliveryTask): void {
     const known = this.deps.catalog.get('functions', task.space, task.fn.functionId);
-    const reason = known
-      ? 'the delivery queue was full when this system event was raised'
-      : `function "${task.fn.functionId}" is not in this instance's configuration`;
-    const error = new InvocationError(`Not delivered: ${reason}.`, {
-      retryable: false,
-      resource: 'function',
-      id: task.fn.functionId,
-      space: task.space,
-    });
-    const letter: DeadLetter = {
-      space: task.space,
-      event: task.event,
-      subscriptionId: task.subscription.subscriptionId,
-      functionId: task.fn.functionId,
-      reason,
-      attempts: 0,
-      error,
-    };
-    this.deadLettered(letter, system);
-    task.onSettled?.({
-      ok: false,
-      subscriptionId: letter.subscriptionId,
-      functionId: letter.functionId,
-      error,
-      attempts: 0,
-      durationMs: 0,
-    });
+    this.dispatcher.refuse(
+      task,
+      known
+        ? 'the delivery queue was full when this system event was raised'
+        : `function "${task.fn.functionId}" is not in this instance's configuration`,
+    );
   }
 
   private deadLettered(letter: DeadLetter, system: boolean): void {

@@ -96,6 +96,30 @@ interface Delivery {
 export class TimeoutSignal extends Error {}
 
 /**
+ * What a function's failure becomes: an InvocationError as is; anything else wrapped, retryable
+ * unless it says `retryable: false`.
+ */
+export function invocationFailure(
+  fn: FunctionRecord,
+  space: string,
+  error: unknown,
+): InvocationError {
+  if (error instanceof InvocationError) return error;
+  const err = error as Error & { retryable?: boolean };
+  const verb = fn.type === 'local' ? 'threw' : 'failed';
+  return new InvocationError(
+    `Function "${fn.functionId}" ${verb}: ${err?.message ?? String(error)}`,
+    {
+      retryable: err?.retryable !== false,
+      cause: error,
+      resource: 'function',
+      id: fn.functionId,
+      space,
+    },
+  );
+}
+
+/**
  * One attempt of a delivery, and the context its provider sees. The AbortController is created
  * only if someone reads `signal`: most local handlers never do, and an AbortController (an
  * EventTarget) costs more than the rest of a local delivery.
@@ -440,6 +464,19 @@ export class Dispatcher {
     }, delay);
   }
 
+  /** Dead-letters a task that could not even be queued (it counts as accepted, with no attempt). */
+  refuse(task: DeliveryTask, reason: string): void {
+    const error = new InvocationError(`Not delivered: ${reason}.`, {
+      retryable: false,
+      resource: 'function',
+      id: task.fn.functionId,
+      space: task.space,
+    });
+    // A lane of its own: the task never runs, so it must not linger in the lanes map.
+    const lane: Lane = { key: task.fn, queue: [], head: 0, active: 0, ready: false };
+    this.deadLetter({ task, lane, attempts: 0, firstAt: performance.now() }, error, reason);
+  }
+
   private deadLetter(delivery: Delivery, error: InvocationError, reason: string): void {
     const { task, attempts } = delivery;
     const letter: DeadLetter = {
@@ -485,13 +522,6 @@ export class Dispatcher {
         },
       );
     }
-    if (error instanceof InvocationError) return error;
-    const err = error as Error & { retryable?: boolean };
-    const verb = task.fn.type === 'local' ? 'threw' : 'failed';
-    return new InvocationError(`Function "${name}" ${verb}: ${err?.message ?? String(error)}`, {
-      retryable: err?.retryable !== false,
-      cause: error,
-      ...ids,
-    });
+    return invocationFailure(task.fn, task.space, error);
   }
 }
