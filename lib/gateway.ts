@@ -81,6 +81,8 @@ export class Gateway extends ConfigurationApi {
   private closing: Promise<CloseReport> | undefined;
   /** Whether each event name has listeners, recomputed after on/once/off (checked per delivery). */
   private listened = new Map<string, boolean>();
+  /** Whether any system event has a listener; undefined until computed after a change. */
+  private systemListening: boolean | undefined;
 
   /** Use {@link createGateway}. */
   constructor(
@@ -114,6 +116,12 @@ export class Gateway extends ConfigurationApi {
       emitLocal: (name, ...payload) =>
         (this.events.emit as (n: string, ...a: unknown[]) => boolean)(name, ...payload),
       hasLocalListeners: (name) => this.listening(name),
+      hasSystemListeners: () =>
+        (this.systemListening ??=
+          this.listening('event.received') ||
+          this.listening('function.invoking') ||
+          this.listening('function.invoked') ||
+          this.listening('function.invocationFailed')),
       reportError: (error) => this.events.emit('gateway.error', error),
     });
     this.cache.on('changes', (changes, revision) => {
@@ -273,6 +281,7 @@ export class Gateway extends ConfigurationApi {
   on<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
     this.events.on(name, listener as never);
     this.listened.clear();
+    this.systemListening = undefined;
     return this;
   }
 
@@ -283,6 +292,7 @@ export class Gateway extends ConfigurationApi {
   ): this {
     this.events.once(name, listener as never);
     this.listened.clear();
+    this.systemListening = undefined;
     return this;
   }
 
@@ -290,6 +300,7 @@ export class Gateway extends ConfigurationApi {
   off<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
     this.events.off(name, listener as never);
     this.listened.clear();
+    this.systemListening = undefined;
     return this;
   }
 

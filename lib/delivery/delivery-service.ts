@@ -91,6 +91,8 @@ export interface DeliveryServiceDeps {
   localHandler(space: string, functionId: string): LocalHandler | undefined;
   emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
   hasLocalListeners(name: keyof SystemEvents): boolean;
+  /** True when any system event has a local listener (checked first, once per delivery step). */
+  hasSystemListeners(): boolean;
   /** Reports a failure that has no caller to go to (a dead-letter hook that threw). */
   reportError(error: Error): void;
 }
@@ -155,8 +157,8 @@ export class DeliveryService {
     let method: string;
     try {
       event = parseCloudEvent(input);
-      method = (options.method ?? 'POST').toUpperCase();
-      if (!(HTTP_METHODS as readonly string[]).includes(method)) {
+      method = options.method === undefined ? 'POST' : options.method.toUpperCase();
+      if (options.method !== undefined && !(HTTP_METHODS as readonly string[]).includes(method)) {
         throw new ValidationError(`emit: "method" must be one of ${HTTP_METHODS.join(', ')}.`);
       }
     } catch (error) {
@@ -386,6 +388,7 @@ export class DeliveryService {
   /** True when a system event would reach anyone: checked before its payload is even built. */
   private wants(space: string, kind: SystemKind): boolean {
     const { router } = this.deps;
+    if (!router.hasSystemSubscribers && !this.deps.hasSystemListeners()) return false;
     return (
       this.deps.hasLocalListeners(LOCAL_NAME[kind]) ||
       (router.hasSystemSubscribers && router.hasSubscribers(space, SYSTEM_EVENT_TYPES[kind]))
