@@ -1,16 +1,18 @@
 import type { Catalog } from '../cache/catalog';
 import { InvocationError, ValidationError } from '../errors';
+
+export type { SystemEvents } from './system-event-emitter';
 import { parseCloudEvent, type CloudEvent } from '../events/cloudevent';
-import { SYSTEM_EVENT_TYPES, systemCloudEvent } from '../events/system-events';
 import { HTTP_METHODS } from '../model/paths';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
+import { directCall } from './direct-call';
+import { OutcomeCollector } from './outcome-collector';
+import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
 import {
-  Attempt,
   Dispatcher,
-  TimeoutSignal,
-  invocationFailure,
+  type Attempt,
   type DeadLetter,
   type DeliveryOutcome,
   type DeliveryTask,
@@ -41,41 +43,6 @@ export interface EmitResult {
   readonly outcomes?: DeliveryOutcome[];
 }
 
-/** The local names of system events on `gateway.on(...)`, and their payloads. */
-export interface SystemEvents {
-  'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
-  'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
-  'function.invoked': [
-    {
-      space: string;
-      functionId: string;
-      event: CloudEvent;
-      result: unknown;
-      attempts: number;
-      durationMs: number;
-    },
-  ];
-  'function.invocationFailed': [
-    {
-      space: string;
-      functionId: string;
-      event: CloudEvent;
-      error: { message: string; code: string };
-      reason: string;
-      lastStatus?: number;
-      attempts: number;
-    },
-  ];
-}
-
-type SystemKind = 'received' | 'invoking' | 'invoked' | 'invocationFailed';
-const LOCAL_NAME = {
-  received: 'event.received',
-  invoking: 'function.invoking',
-  invoked: 'function.invoked',
-  invocationFailed: 'function.invocationFailed',
-} as const;
-
 /** What the delivery service needs from the gateway. */
 export interface DeliveryServiceDeps {
   readonly catalog: Catalog;
@@ -104,9 +71,14 @@ export interface DeliveryServiceDeps {
 export class DeliveryService {
   readonly metrics = new GatewayMetrics();
   readonly dispatcher: Dispatcher;
+  private readonly systemEvents: SystemEventEmitter;
   private readonly policies = new WeakMap<FunctionRecord, RetryPolicy>();
 
   constructor(private readonly deps: DeliveryServiceDeps) {
+    this.systemEvents = new SystemEventEmitter({
+      ...deps,
+      route: (event, space) => void this.route(event, space, 'POST', '/', true, false),
+    });
     this.dispatcher = new Dispatcher(
       {
         queueSize: deps.queueSize,
@@ -120,8 +92,8 @@ export class DeliveryService {
             ? this.deps.localHandler(task.space, task.fn.functionId)
             : undefined,
         invoking: (task, attempt) => {
-          if (!task.system && this.wants(task.space, 'invoking')) {
-            this.system(task.space, 'invoking', {
+          if (!task.system && this.systemEvents.wants(task.space, 'invoking')) {
+            this.systemEvents.emit(task.space, 'invoking', {
               space: task.space,
               functionId: task.fn.functionId,
               event: task.event,
@@ -132,8 +104,8 @@ export class DeliveryService {
         succeeded: (task, result, attempts, attemptMs) => {
           this.metrics.deliveriesSucceeded++;
           this.metrics.observeAttempt(attemptMs);
-          if (!task.system && this.wants(task.space, 'invoked')) {
-            this.system(task.space, 'invoked', {
+          if (!task.system && this.systemEvents.wants(task.space, 'invoked')) {
+            this.systemEvents.emit(task.space, 'invoked', {
               space: task.space,
               functionId: task.fn.functionId,
               event: task.event,
@@ -152,6 +124,16 @@ export class DeliveryService {
   }
 
   /** Validates and routes one event. See `Gateway.emit`. */
+  /** Calls one function now, once: see {@link directCall}. */
+  call(space: string, functionId: string, payload: unknown): Promise<unknown> {
+    return directCall(
+      { ...this.deps, metrics: this.metrics, system: this.systemEvents },
+      space,
+      functionId,
+      payload,
+    );
+  }
+
   emit(input: unknown, options: EmitOptions = {}): Promise<EmitResult> {
     let event: CloudEvent;
     let method: string;
@@ -167,99 +149,6 @@ export class DeliveryService {
     }
     const space = options.space ?? this.deps.defaultSpace;
     return this.route(event, space, method, options.path ?? '/', false, options.wait === true);
-  }
-
-  /**
-   * Calls one function now, once, and resolves with its result: for sync subscriptions and
-   * authorizers, where an HTTP request waits for the answer (so no queue and no retries). Rejects
-   * with InvocationError.
-   */
-  call(space: string, functionId: string, payload: unknown): Promise<unknown> {
-    const fn = this.deps.catalog.get('functions', space, functionId);
-    if (!fn) {
-      return Promise.reject(
-        new InvocationError(`Function "${functionId}" not found.`, {
-          retryable: false,
-          resource: 'function',
-          id: functionId,
-          space,
-        }),
-      );
-    }
-    const timeout = (fn.provider.timeout as number | undefined) ?? this.deps.timeout;
-    const localHandler =
-      fn.type === 'local' ? this.deps.localHandler(space, functionId) : undefined;
-    const attempt = new Attempt(space, fn, timeout, 1, localHandler, performance.now());
-    const event = payload as CloudEvent;
-    if (this.wants(space, 'invoking'))
-      this.system(space, 'invoking', { space, functionId, event, attempt: 1 });
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        attempt.abort(new TimeoutSignal(`timed out after ${timeout} ms`));
-        fail(
-          new InvocationError(`Function "${functionId}" timed out after ${timeout} ms.`, {
-            retryable: true,
-            resource: 'function',
-            id: functionId,
-            space,
-          }),
-        );
-      }, timeout);
-      const succeed = (result: unknown) => {
-        if (attempt.settled) return;
-        attempt.settled = true;
-        clearTimeout(timer);
-        const durationMs = performance.now() - attempt.startedAt;
-        this.metrics.callsSucceeded++;
-        this.metrics.observeAttempt(durationMs);
-        if (this.wants(space, 'invoked'))
-          this.system(space, 'invoked', {
-            space,
-            functionId,
-            event,
-            result,
-            attempts: 1,
-            durationMs,
-          });
-        resolve(result);
-      };
-      const fail = (error: unknown) => {
-        if (attempt.settled) return;
-        attempt.settled = true;
-        clearTimeout(timer);
-        this.metrics.callsFailed++;
-        const err = invocationFailure(fn, space, error);
-        if (this.wants(space, 'invocationFailed')) {
-          this.system(space, 'invocationFailed', {
-            space,
-            functionId,
-            event,
-            error: { message: err.message, code: err.code },
-            reason: err.message,
-            ...(err.statusCode !== undefined ? { lastStatus: err.statusCode } : {}),
-            attempts: 1,
-          });
-        }
-        reject(err);
-      };
-      try {
-        const provider = this.deps.providers.get(fn.type);
-        if (!provider) {
-          throw new InvocationError(
-            `No provider for function type "${fn.type}" on this instance.`,
-            { retryable: false, resource: 'function', id: functionId, space },
-          );
-        }
-        const outcome = provider.invoke(fn, event, attempt);
-        if (outcome !== null && typeof (outcome as PromiseLike<unknown>)?.then === 'function') {
-          (outcome as PromiseLike<unknown>).then(succeed, fail);
-        } else {
-          succeed(outcome);
-        }
-      } catch (error) {
-        fail(error);
-      }
-    });
   }
 
   /** Stops intake, drains, and reports what could not be delivered. */
@@ -308,8 +197,8 @@ export class DeliveryService {
     this.metrics.eventsReceived++;
     this.metrics.deliveriesAccepted += targets.length;
     if (missing) for (const task of missing) this.deadLetterNow(task);
-    if (!system && this.wants(space, 'received')) {
-      this.system(space, 'received', { space, event, path, method });
+    if (!system && this.systemEvents.wants(space, 'received')) {
+      this.systemEvents.emit(space, 'received', { space, event, path, method });
     }
     const result: EmitResult = { eventId: event.id, space, accepted: targets.length };
     return collector
@@ -364,8 +253,8 @@ export class DeliveryService {
         this.hookFailed(error);
       }
     }
-    if (!system && this.wants(letter.space, 'invocationFailed')) {
-      this.system(letter.space, 'invocationFailed', {
+    if (!system && this.systemEvents.wants(letter.space, 'invocationFailed')) {
+      this.systemEvents.emit(letter.space, 'invocationFailed', {
         space: letter.space,
         functionId: letter.functionId,
         event: letter.event,
@@ -383,53 +272,5 @@ export class DeliveryService {
       { cause: error },
     );
     this.deps.reportError(err);
-  }
-
-  /** True when a system event would reach anyone: checked before its payload is even built. */
-  private wants(space: string, kind: SystemKind): boolean {
-    const { router } = this.deps;
-    if (!router.hasSystemSubscribers && !this.deps.hasSystemListeners()) return false;
-    return (
-      this.deps.hasLocalListeners(LOCAL_NAME[kind]) ||
-      (router.hasSystemSubscribers && router.hasSubscribers(space, SYSTEM_EVENT_TYPES[kind]))
-    );
-  }
-
-  /** Emits a system event locally and routes it to subscribed functions; it never causes another. */
-  private system<K extends SystemKind>(
-    space: string,
-    kind: K,
-    payload: SystemEvents[(typeof LOCAL_NAME)[K]][0],
-  ): void {
-    const name = LOCAL_NAME[kind];
-    if (this.deps.hasLocalListeners(name)) {
-      (this.deps.emitLocal as (n: string, p: unknown) => void)(name, payload);
-    }
-    const type = SYSTEM_EVENT_TYPES[kind];
-    if (this.deps.router.hasSubscribers(space, type)) {
-      void this.route(systemCloudEvent(type, payload), space, 'POST', '/', true, false);
-    }
-  }
-}
-
-/** Gathers the outcomes of one event's deliveries, in subscription order, for `wait: true`. */
-class OutcomeCollector {
-  private readonly outcomes: DeliveryOutcome[];
-  private unsettled: number;
-  private resolve!: (outcomes: DeliveryOutcome[]) => void;
-  readonly promise: Promise<DeliveryOutcome[]>;
-
-  constructor(count: number) {
-    this.outcomes = new Array(count);
-    this.unsettled = count;
-    this.promise = new Promise((resolve) => (this.resolve = resolve));
-    if (count === 0) this.resolve(this.outcomes);
-  }
-
-  slot(index: number): (outcome: DeliveryOutcome) => void {
-    return (outcome) => {
-      this.outcomes[index] = outcome;
-      if (--this.unsettled === 0) this.resolve(this.outcomes);
-    };
   }
 }

@@ -1,60 +1,11 @@
 import { BackpressureError, GatewayClosedError, InvocationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
 import type { FunctionRecord, LocalHandler } from '../model/function';
-import type { SubscriptionRecord } from '../model/subscription';
-import type { RetryPolicy } from '../model/retry-options';
 import { backoffDelay } from './backoff';
+import { Attempt, invocationFailure, TimeoutSignal } from './attempt';
+import type { DeadLetter, DeliveryTask } from './delivery';
 
-/** One event to deliver to one subscription's function. */
-export interface DeliveryTask {
-  readonly space: string;
-  readonly event: CloudEvent;
-  readonly subscription: SubscriptionRecord;
-  readonly fn: FunctionRecord;
-  readonly retry: RetryPolicy;
-  /** Each attempt's timeout, in ms. */
-  readonly timeout: number;
-  /** A delivery of a system event: it causes no further system events. */
-  readonly system: boolean;
-  /** Called once with the final outcome (for `emit(..., { wait: true })`). */
-  readonly onSettled?: (outcome: DeliveryOutcome) => void;
-}
-
-/** How one delivery ended. */
-export type DeliveryOutcome =
-  | {
-      readonly ok: true;
-      readonly subscriptionId: string;
-      readonly functionId: string;
-      /** What the function answered. */
-      readonly result: unknown;
-      readonly attempts: number;
-      /** From the first attempt's start to the end of the successful one, in ms. */
-      readonly durationMs: number;
-    }
-  | {
-      readonly ok: false;
-      readonly subscriptionId: string;
-      readonly functionId: string;
-      /** The last attempt's error. */
-      readonly error: InvocationError;
-      readonly attempts: number;
-      readonly durationMs: number;
-    };
-
-/** A delivery that failed for good, handed to the `onDeadLetter` hook. */
-export interface DeadLetter {
-  readonly space: string;
-  readonly event: CloudEvent;
-  readonly subscriptionId: string;
-  readonly functionId: string;
-  /** Why it failed, in words. */
-  readonly reason: string;
-  /** The last status the function answered, if any. */
-  readonly lastStatus?: number;
-  readonly attempts: number;
-  readonly error: InvocationError;
-}
+export type { DeadLetter, DeliveryOutcome, DeliveryTask } from './delivery';
+export { Attempt, invocationFailure, TimeoutSignal } from './attempt';
 
 /** What the dispatcher needs from its owner. */
 export interface DispatcherHooks {
@@ -90,78 +41,6 @@ interface Delivery {
   readonly firstAt: number;
   current?: Attempt;
   retryTimer?: NodeJS.Timeout;
-}
-
-/** The abort reason of a timed-out attempt. */
-export class TimeoutSignal extends Error {}
-
-/**
- * What a function's failure becomes: an InvocationError as is; anything else wrapped, retryable
- * unless it says `retryable: false`.
- */
-export function invocationFailure(
-  fn: FunctionRecord,
-  space: string,
-  error: unknown,
-): InvocationError {
-  if (error instanceof InvocationError) return error;
-  const err = error as Error & { retryable?: boolean };
-  const verb = fn.type === 'local' ? 'threw' : 'failed';
-  return new InvocationError(
-    `Function "${fn.functionId}" ${verb}: ${err?.message ?? String(error)}`,
-    {
-      retryable: err?.retryable !== false,
-      cause: error,
-      resource: 'function',
-      id: fn.functionId,
-      space,
-    },
-  );
-}
-
-/**
- * One attempt of a delivery, and the context its provider sees. The AbortController is created
- * only if someone reads `signal`: most local handlers never do, and an AbortController (an
- * EventTarget) costs more than the rest of a local delivery.
- */
-export class Attempt {
-  private controller: AbortController | undefined;
-  /** Set once the attempt has an outcome; later settlements are ignored. */
-  settled = false;
-  /** When the attempt times out (performance.now() ms); set while it awaits a promise. */
-  deadline = Infinity;
-  /** Why the attempt was cut short (timeout or close), when it was. */
-  abortReason: Error | undefined;
-
-  constructor(
-    /** The space of the delivery. */
-    readonly space: string,
-    private readonly fn: FunctionRecord,
-    /** This attempt's timeout, in ms. */
-    readonly timeout: number,
-    /** 1 for the first attempt. */
-    readonly attempt: number,
-    /** The handler bound here, for a local function. */
-    readonly localHandler: LocalHandler | undefined,
-    /** performance.now() when the attempt started. */
-    readonly startedAt: number,
-  ) {}
-
-  /** The function being invoked. */
-  get functionId(): string {
-    return this.fn.functionId;
-  }
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    if (this.abortReason && !this.controller.signal.aborted)
-      this.controller.abort(this.abortReason);
-    return this.controller.signal;
-  }
-
-  abort(reason: Error): void {
-    this.abortReason = reason;
-    this.controller?.abort(reason);
-  }
 }
 
 /** One function's queue: lanes are served in turn, so no function waits behind another's backlog. */

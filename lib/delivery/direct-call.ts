@@ -1,0 +1,117 @@
+import type { Catalog } from '../cache/catalog';
+import { InvocationError } from '../errors';
+import type { CloudEvent } from '../events/cloudevent';
+import type { LocalHandler } from '../model/function';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { Attempt, invocationFailure, TimeoutSignal } from './attempt';
+import type { Provider } from './provider';
+import type { SystemEventEmitter } from './system-event-emitter';
+
+/** What a direct call needs. */
+export interface DirectCallDeps {
+  readonly catalog: Catalog;
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly timeout: number;
+  readonly metrics: GatewayMetrics;
+  readonly system: SystemEventEmitter;
+  localHandler(space: string, functionId: string): LocalHandler | undefined;
+}
+
+/**
+ * Calls one function now, once, and resolves with its result: for sync subscriptions and
+ * authorizers, where an HTTP request waits for the answer (so no queue and no retries). Rejects
+ * with InvocationError.
+ */
+export function directCall(
+  deps: DirectCallDeps,
+  space: string,
+  functionId: string,
+  payload: unknown,
+): Promise<unknown> {
+  const fn = deps.catalog.get('functions', space, functionId);
+  if (!fn) {
+    return Promise.reject(
+      new InvocationError(`Function "${functionId}" not found.`, {
+        retryable: false,
+        resource: 'function',
+        id: functionId,
+        space,
+      }),
+    );
+  }
+  const timeout = (fn.provider.timeout as number | undefined) ?? deps.timeout;
+  const localHandler = fn.type === 'local' ? deps.localHandler(space, functionId) : undefined;
+  const attempt = new Attempt(space, fn, timeout, 1, localHandler, performance.now());
+  const event = payload as CloudEvent;
+  if (deps.system.wants(space, 'invoking'))
+    deps.system.emit(space, 'invoking', { space, functionId, event, attempt: 1 });
+  return new Promise<unknown>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      attempt.abort(new TimeoutSignal(`timed out after ${timeout} ms`));
+      fail(
+        new InvocationError(`Function "${functionId}" timed out after ${timeout} ms.`, {
+          retryable: true,
+          resource: 'function',
+          id: functionId,
+          space,
+        }),
+      );
+    }, timeout);
+    const succeed = (result: unknown) => {
+      if (attempt.settled) return;
+      attempt.settled = true;
+      clearTimeout(timer);
+      const durationMs = performance.now() - attempt.startedAt;
+      deps.metrics.callsSucceeded++;
+      deps.metrics.observeAttempt(durationMs);
+      if (deps.system.wants(space, 'invoked'))
+        deps.system.emit(space, 'invoked', {
+          space,
+          functionId,
+          event,
+          result,
+          attempts: 1,
+          durationMs,
+        });
+      resolve(result);
+    };
+    const fail = (error: unknown) => {
+      if (attempt.settled) return;
+      attempt.settled = true;
+      clearTimeout(timer);
+      deps.metrics.callsFailed++;
+      const err = invocationFailure(fn, space, error);
+      if (deps.system.wants(space, 'invocationFailed')) {
+        deps.system.emit(space, 'invocationFailed', {
+          space,
+          functionId,
+          event,
+          error: { message: err.message, code: err.code },
+          reason: err.message,
+          ...(err.statusCode !== undefined ? { lastStatus: err.statusCode } : {}),
+          attempts: 1,
+        });
+      }
+      reject(err);
+    };
+    try {
+      const provider = deps.providers.get(fn.type);
+      if (!provider) {
+        throw new InvocationError(`No provider for function type "${fn.type}" on this instance.`, {
+          retryable: false,
+          resource: 'function',
+          id: functionId,
+          space,
+        });
+      }
+      const outcome = provider.invoke(fn, event, attempt);
+      if (outcome !== null && typeof (outcome as PromiseLike<unknown>)?.then === 'function') {
+        (outcome as PromiseLike<unknown>).then(succeed, fail);
+      } else {
+        succeed(outcome);
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+}

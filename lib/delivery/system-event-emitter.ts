@@ -1,0 +1,84 @@
+import type { CloudEvent } from '../events/cloudevent';
+import { SYSTEM_EVENT_TYPES, systemCloudEvent } from '../events/system-events';
+import type { Router } from '../router/router';
+
+/** The local names of system events on `gateway.on(...)`, and their payloads. */
+export interface SystemEvents {
+  'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
+  'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
+  'function.invoked': [
+    {
+      space: string;
+      functionId: string;
+      event: CloudEvent;
+      result: unknown;
+      attempts: number;
+      durationMs: number;
+    },
+  ];
+  'function.invocationFailed': [
+    {
+      space: string;
+      functionId: string;
+      event: CloudEvent;
+      error: { message: string; code: string };
+      reason: string;
+      lastStatus?: number;
+      attempts: number;
+    },
+  ];
+}
+
+/** The four system events, by short name. */
+export type SystemKind = 'received' | 'invoking' | 'invoked' | 'invocationFailed';
+const LOCAL_NAME = {
+  received: 'event.received',
+  invoking: 'function.invoking',
+  invoked: 'function.invoked',
+  invocationFailed: 'function.invocationFailed',
+} as const;
+
+/** What the system-event emitter needs. */
+export interface SystemEventDeps {
+  readonly router: Router;
+  hasLocalListeners(name: keyof SystemEvents): boolean;
+  /** True when any system event has a local listener (checked first). */
+  hasSystemListeners(): boolean;
+  emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
+  /** Routes a system event to the functions subscribed to its type in the space. */
+  route(event: CloudEvent, space: string): void;
+}
+
+/**
+ * Raises system events: locally (gateway.on) and to functions subscribed to the `eventgateway.*`
+ * types. Callers check `wants` before building a payload, so that nobody listening costs nothing.
+ */
+export class SystemEventEmitter {
+  constructor(private readonly deps: SystemEventDeps) {}
+
+  /** True when a system event would reach anyone: checked before its payload is even built. */
+  wants(space: string, kind: SystemKind): boolean {
+    const { router } = this.deps;
+    if (!router.hasSystemSubscribers && !this.deps.hasSystemListeners()) return false;
+    return (
+      this.deps.hasLocalListeners(LOCAL_NAME[kind]) ||
+      (router.hasSystemSubscribers && router.hasSubscribers(space, SYSTEM_EVENT_TYPES[kind]))
+    );
+  }
+
+  /** Emits a system event locally and routes it to subscribed functions; it never causes another. */
+  emit<K extends SystemKind>(
+    space: string,
+    kind: K,
+    payload: SystemEvents[(typeof LOCAL_NAME)[K]][0],
+  ): void {
+    const name = LOCAL_NAME[kind];
+    if (this.deps.hasLocalListeners(name)) {
+      (this.deps.emitLocal as (n: string, p: unknown) => void)(name, payload);
+    }
+    const type = SYSTEM_EVENT_TYPES[kind];
+    if (this.deps.router.hasSubscribers(space, type)) {
+      this.deps.route(systemCloudEvent(type, payload), space);
+    }
+  }
+}
