@@ -212,7 +212,8 @@ export class EtcdStore implements Store {
     let ended = false;
     const cluster = this.clusterId;
     let delivered = fromRevision - 1;
-    let suspect = false;
+    /** A revision the previous check saw in the store: the watch must have reached it since. */
+    let awaited = 0;
     const watcher: Watcher = this.client
       .watch()
       .prefix(prefix)
@@ -262,7 +263,6 @@ export class EtcdStore implements Store {
           ? Number(res.header.revision)
           : Math.max(delivered, ...changes.map(modRevisionOf));
       delivered = Math.max(delivered, revision);
-      suspect = false;
       listener({ type: 'changes', revision: delivered, changes });
     });
     watcher.on('disconnected', (error) => end({ type: 'error', error: this.convert(error) }));
@@ -293,21 +293,22 @@ export class EtcdStore implements Store {
             } catch {
               return; // unreachable: the watch reports its own disconnection
             }
-            if (ended || latest <= delivered) {
-              suspect = false;
-              // Heard from the store: tell the listener it is alive (no change, same revision).
-              if (!ended) listener({ type: 'changes', revision: delivered, changes: [] });
-              return;
-            }
-            if (suspect) {
+            if (ended) return;
+            if (awaited > delivered) {
+              // A whole interval later, the watch still has not delivered what the store had.
               end({
                 type: 'error',
                 error: new StoreUnavailableError(
-                  `The etcd watch went silent: a change at revision ${latest} never arrived (last delivered ${delivered}).`,
+                  `The etcd watch went silent: the change at revision ${awaited} never arrived (last delivered ${delivered}).`,
                 ),
               });
+              return;
             }
-            suspect = true;
+            // Under a steady write load the watch trails the store by a moment: only a change
+            // that is still missing at the next check counts.
+            awaited = latest > delivered ? latest : 0;
+            // Heard from the store: tell the listener it is alive (no change, same revision).
+            if (awaited === 0) listener({ type: 'changes', revision: delivered, changes: [] });
           }, this.watchCheckInterval)
         : undefined;
     check?.unref();
