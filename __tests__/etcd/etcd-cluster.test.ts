@@ -87,20 +87,9 @@ test('a 3-member cluster: a member killed and the leader moved while instances w
     await members[2].stop({ kill: true });
     await new Promise((r) => setTimeout(r, 1500));
 
-    // Move the leadership to the other surviving member.
-    const status = await admin.client.maintenance.status();
-    const { members: list } = await admin.client.cluster.memberList({});
-    const survivors = list.filter((m) => m.name !== 'm3');
-    const leader = survivors.find((m) => m.ID === status.leader) ?? survivors[0];
-    const target = survivors.find((m) => m.ID !== leader.ID) as (typeof survivors)[number];
-    execFileSync(
-      'etcdctl',
-      ['--endpoints', leader.clientURLs[0], 'move-leader', BigInt(target.ID).toString(16)],
-      {
-        env: { ...process.env, ETCDCTL_API: '3' },
-        stdio: 'pipe',
-      },
-    );
+    // Move the leadership to the other surviving member. The kill may have started an election:
+    // ask each survivor who leads until one answers that it does, then move away from it.
+    await moveLeader(hosts.slice(0, 2));
     await new Promise((r) => setTimeout(r, 1500));
 
     const stats = [];
@@ -133,6 +122,45 @@ test('a 3-member cluster: a member killed and the leader moved while instances w
     await Promise.all(members.map((m) => m.stop()));
   }
 });
+
+/** Moves the leadership from the current leader among `endpoints` to another of them. */
+async function moveLeader(endpoints: string[]): Promise<void> {
+  const etcdctl = (args: string[]) =>
+    execFileSync('etcdctl', args, {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      stdio: 'pipe',
+      encoding: 'utf8',
+    });
+  const statuses = () => {
+    const json = etcdctl(['--endpoints', endpoints.join(','), 'endpoint', 'status', '-w', 'json']);
+    // 64-bit member IDs: quote them before JSON.parse rounds them.
+    return JSON.parse(json.replace(/"(member_id|leader|cluster_id)":(\d+)/g, '"$1":"$2"')) as {
+      Endpoint: string;
+      Status: { header: { member_id: string }; leader: string };
+    }[];
+  };
+  let lastError: unknown = new Error('no leader among the survivors');
+  for (let attempt = 0; attempt < 40; attempt++) {
+    try {
+      const all = statuses();
+      const leader = all.find(
+        (s) => s.Status.leader !== '0' && s.Status.leader === s.Status.header.member_id,
+      );
+      const target = all.find((s) => s !== leader);
+      if (leader && target) {
+        const targetId = target.Status.header.member_id;
+        etcdctl(['--endpoints', leader.Endpoint, 'move-leader', BigInt(targetId).toString(16)]);
+        // Done only when every survivor agrees on the new leader.
+        if (statuses().every((s) => s.Status.leader === targetId)) return;
+        lastError = new Error('move-leader answered, but the leadership did not move');
+      }
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`could not move the leader: ${(lastError as Error).message}`);
+}
 
 function sortKeys(record: Record<string, string>): [string, string][] {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
