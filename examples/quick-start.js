@@ -115,7 +115,10 @@ async function main() {
   });
 
   await Promise.all([gateway.close(), other.close()]);
-  console.log('The HTTP adapters (Express, Koa, node:http) and the etcd store come next.');
+  console.log(
+    'Next: node examples/express-app.js or examples/koa-app.js (the Events API in an app), and ' +
+      'EtcdStore for many instances (README: "Production: etcd").',
+  );
 }
 
 main().catch((error) => {
