@@ -307,6 +307,9 @@ describe.each(SERVERS)('Events API in %s', (_name, start) => {
       'tenant-b',
     );
     expect((await send('/same', { method: 'GET' })).status).toBe(202);
+    const bad = await send('/same', { method: 'GET', headers: { 'x-space': 'no' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toEqual({ errors: [{ message: 'Invalid space "no" for this request.' }] });
   });
 
   test('authorizers: a refusal is 403 with its message and nothing is delivered; an allowance travels with the event', async () => {

@@ -1,6 +1,7 @@
 import { BackpressureError, GatewayError, InvocationError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import type { Gateway } from '../gateway';
+import { IDENTIFIER } from '../model/checks';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { classifyRequest } from './classify-request';
 import { corsResponseHeaders, originAllowed, preflightHeaders } from './cors-headers';
@@ -71,6 +72,9 @@ export class EventsApi {
       typeof this.options.space === 'function'
         ? this.options.space(request)
         : (this.options.space ?? this.gateway.options.space);
+    if (typeof space !== 'string' || space.length < 3 || !IDENTIFIER.test(space)) {
+      return errorResponse(400, `Invalid space ${JSON.stringify(space)} for this request.`);
+    }
     const origin = header(request, 'origin');
 
     const preflightMethod = header(request, 'access-control-request-method');
