@@ -87,6 +87,8 @@ export class DeliveryService {
       },
       {
         invoke: (task, attempt) => this.invoke(task, attempt),
+        currentFunction: (task) =>
+          this.deps.catalog.get('functions', task.space, task.fn.functionId),
         localHandler: (task) =>
           task.fn.type === 'local'
             ? this.deps.localHandler(task.space, task.fn.functionId)

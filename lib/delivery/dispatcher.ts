@@ -14,6 +14,8 @@ export interface DispatcherHooks {
   invoking(task: DeliveryTask, attempt: number): void;
   /** The handler bound on this instance for a local function's task. */
   localHandler(task: DeliveryTask): LocalHandler | undefined;
+  /** The function's configuration now (undefined: deleted), read before each retry. */
+  currentFunction(task: DeliveryTask): FunctionRecord | undefined;
   succeeded(task: DeliveryTask, result: unknown, attempts: number, attemptMs: number): void;
   attemptFailed(
     task: DeliveryTask,
@@ -35,7 +37,8 @@ export interface DispatcherOptions {
 }
 
 interface Delivery {
-  readonly task: DeliveryTask;
+  /** Replaced before a retry when the function's configuration changed meanwhile. */
+  task: DeliveryTask;
   lane: Lane;
   attempts: number;
   readonly firstAt: number;
@@ -337,6 +340,18 @@ export class Dispatcher {
     this.waiting.add(delivery);
     delivery.retryTimer = setTimeout(() => {
       this.waiting.delete(delivery);
+      // Retry with the configuration as it is now: a URL fixed meanwhile is the one to use.
+      const fn = this.hooks.currentFunction(delivery.task);
+      if (!fn) {
+        const reason = `function "${delivery.task.fn.functionId}" was deleted before the retry`;
+        this.deadLetter(
+          delivery,
+          new InvocationError(`Not delivered: ${reason}.`, { retryable: false }),
+          reason,
+        );
+        return;
+      }
+      if (fn !== delivery.task.fn) delivery.task = { ...delivery.task, fn };
       delivery.lane = this.lane(delivery.task);
       this.enqueue(delivery);
       this.pump();
