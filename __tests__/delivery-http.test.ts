@@ -1,10 +1,5 @@
-import {
-  createGateway,
-  MemoryStore,
-  type DeadLetter,
-  type Gateway,
-  type GatewayOptions,
-} from '../lib';
+import type { Gateway } from '../lib';
+import { deliveryGateways } from './helpers/delivery-gateway';
 import { cloudEvent } from './helpers/events';
 import { FunctionServer, hang, json, latch, reset, sequence } from './helpers/function-server';
 
@@ -12,24 +7,12 @@ const FAST_RETRY = { initialDelay: 5, maxDelay: 20, maxAttempts: 3, maxAge: 10_0
 
 describe('delivery to HTTP functions', () => {
   const servers: FunctionServer[] = [];
-  const gateways: Gateway[] = [];
   const serve = async (...args: Parameters<typeof FunctionServer.start>) => {
     const server = await FunctionServer.start(...args);
     servers.push(server);
     return server;
   };
-  const gatewayWith = async (options: GatewayOptions = {}) => {
-    const deadLetters: DeadLetter[] = [];
-    const gateway = createGateway(new MemoryStore(), {
-      resyncInterval: 0,
-      retry: FAST_RETRY,
-      onDeadLetter: (letter) => void deadLetters.push(letter),
-      ...options,
-    });
-    gateways.push(gateway);
-    await gateway.ready();
-    return { gateway, deadLetters };
-  };
+  const gatewayWith = deliveryGateways(FAST_RETRY);
   const subscribeHttp = async (
     gateway: Gateway,
     functionId: string,
@@ -43,7 +26,6 @@ describe('delivery to HTTP functions', () => {
     return gateway.subscribe({ eventType, functionId });
   };
   afterEach(async () => {
-    await Promise.all(gateways.splice(0).map((g) => g.close()));
     await Promise.all(servers.splice(0).map((s) => s.stop()));
   });
 

@@ -1,39 +1,26 @@
 import { Registry } from 'prom-client';
 import {
   BackpressureError,
-  createGateway,
   GatewayClosedError,
   MemoryStore,
   registerPrometheusMetrics,
   ValidationError,
   type CloudEvent,
-  type DeadLetter,
-  type Gateway,
   type GatewayOptions,
   type Provider,
 } from '../lib';
+import { deliveryGateways } from './helpers/delivery-gateway';
 import { cloudEvent } from './helpers/events';
 import { latch } from './helpers/function-server';
 
 const FAST_RETRY = { initialDelay: 2, maxDelay: 10, maxAttempts: 3, maxAge: 10_000 };
 
-const gateways: Gateway[] = [];
+const newGateway = deliveryGateways(FAST_RETRY);
 async function gatewayWith(options: GatewayOptions = {}, store = new MemoryStore()) {
-  const deadLetters: DeadLetter[] = [];
-  const gateway = createGateway(store, {
-    resyncInterval: 0,
-    retry: FAST_RETRY,
-    onDeadLetter: (letter) => void deadLetters.push(letter),
-    ...options,
-  });
-  gateways.push(gateway);
-  await gateway.ready();
-  await gateway.createEventType({ name: 'user.created' }).catch(() => undefined);
-  return { gateway, deadLetters, store };
+  const fixture = await newGateway(options, store);
+  await fixture.gateway.createEventType({ name: 'user.created' }).catch(() => undefined);
+  return fixture;
 }
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()));
-});
 
 describe('emit and the local provider', () => {
   test('a local handler receives the event and its result is the outcome', async () => {

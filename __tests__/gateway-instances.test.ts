@@ -8,6 +8,7 @@ import {
   type ConfigChange,
 } from '../lib';
 import { dump, gatewayFixture } from './helpers/gateway';
+import { expectNoDanglingSubscriptions } from './helpers/integrity';
 import { UnreliableStore } from './helpers/unreliable-store';
 import { waitUntil } from './store-contract/store-contract';
 
@@ -155,16 +156,7 @@ describe('several gateways over one store', () => {
     // Both orders happened, so the race was real.
     expect(outcomes.subscribed).toBeGreaterThan(0);
     expect(outcomes.deleted).toBeGreaterThan(0);
-    const stored = await dump(store);
-    const functions = new Set(
-      Object.keys(stored)
-        .filter((k) => k.includes('/functions/'))
-        .map((k) => k.split('/').pop()),
-    );
-    for (const [key, value] of Object.entries(stored)) {
-      if (key.includes('/subscriptions/'))
-        expect(functions.has(JSON.parse(value).functionId)).toBe(true);
-    }
+    expectNoDanglingSubscriptions(await dump(store));
   });
 
   test('conflicting sync routes written concurrently by two instances: exactly one wins', async () => {

@@ -1,4 +1,5 @@
 import { createGateway, type Gateway } from '../../lib';
+import { expectNoDanglingSubscriptions } from '../helpers/integrity';
 import { etcdFixture, storeDump } from './etcd-fixture';
 import type { TcpProxy } from './tcp-proxy';
 
@@ -94,15 +95,6 @@ test.each([1, 2, 3])(
       expect(sortKeys(gateway.configSnapshot())).toEqual(expected);
     }
     // Referential integrity held in the store itself: every subscription names a function.
-    const stored = await storeDump(admin, prefix + '/');
-    const functions = new Set(
-      Object.keys(stored)
-        .filter((k) => k.includes('/functions/'))
-        .map((k) => k.split('/').pop()),
-    );
-    for (const [key, value] of Object.entries(stored)) {
-      if (key.includes('/subscriptions/'))
-        expect(functions.has(JSON.parse(value).functionId)).toBe(true);
-    }
+    expectNoDanglingSubscriptions(await storeDump(admin, prefix + '/'));
   },
 );
