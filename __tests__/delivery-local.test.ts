@@ -315,7 +315,7 @@ describe('emit and the local provider', () => {
     await expect(
       gateway.registerFunction({ functionId: 'x', handler: () => 1, retry: { maxAttempts: 0 } }),
     ).rejects.toMatchObject({
-      message: `Function doesn't validate. Validation error: "retry.maxAttempts" must be an integer >= 1.`,
+      message: `Function doesn't validate. Validation error: "retry.maxAttempts" must be an integer from 1 to 2147483647.`,
     });
   });
 

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3';
 import { inspect } from 'node:util';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
@@ -12,8 +11,9 @@ import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { HttpProvider } from './delivery/providers/http-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
-import { GatewayClosedError } from './errors';
+import { GatewayClosedError, ValidationError } from './errors';
 import type { CloudEvent } from './events/cloudevent';
+import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options';
 import { Router } from './router/router';
@@ -74,7 +74,9 @@ export interface GatewayEvents extends SystemEvents {
  * instance's cache has applied them, so a write is visible to the next read here.
  */
 export class Gateway extends ConfigurationApi {
-  private readonly events = new EventEmitter<GatewayEvents>();
+  private readonly events = new IsolatedEmitter<GatewayEvents>((name, error) =>
+    this.reportError(listenerError(name, error), name === 'gateway.error'),
+  );
   private readonly router = new Router();
   private readonly delivery: DeliveryService;
   private readonly providers: Map<string, Provider>;
@@ -97,7 +99,13 @@ export class Gateway extends ConfigurationApi {
       new Map(Object.entries(resolved.providers).map(([type, p]) => [type, p.validate?.bind(p)])),
     );
     this.providers = new Map<string, Provider>([
-      ['http', new HttpProvider()],
+      [
+        'http',
+        new HttpProvider({
+          maxResponseBytes: resolved.maxResponseBytes,
+          outbound: resolved.outbound,
+        }),
+      ],
       ['local', new LocalProvider()],
       ...Object.entries(resolved.providers),
     ]);
@@ -111,10 +119,11 @@ export class Gateway extends ConfigurationApi {
       functionConcurrency: resolved.functionConcurrency,
       retry: resolved.retry,
       timeout: resolved.timeout,
+      maxDataDepth: resolved.maxDataDepth,
       onDeadLetter: resolved.onDeadLetter,
       localHandler: (space, functionId) => this.localHandler(space, functionId),
       emitLocal: (name, ...payload) =>
-        (this.events.emit as (n: string, ...a: unknown[]) => boolean)(name, ...payload),
+        (this.events.emit as (n: string, ...a: unknown[]) => void)(name, ...payload),
       hasLocalListeners: (name) => this.listening(name),
       hasSystemListeners: () =>
         (this.systemListening ??=
@@ -122,7 +131,7 @@ export class Gateway extends ConfigurationApi {
           this.listening('function.invoking') ||
           this.listening('function.invoked') ||
           this.listening('function.invocationFailed')),
-      reportError: (error) => this.events.emit('gateway.error', error),
+      reportError: (error) => this.reportError(error),
     });
     this.cache.on('changes', (changes, revision) => {
       const { applied, invalid } = this.catalog.apply(changes);
@@ -155,6 +164,23 @@ export class Gateway extends ConfigurationApi {
       return { undelivered };
     })();
     return this.closing;
+  }
+
+  /**
+   * Reports a failure that has no caller to go to: as a `gateway.error` event, or, when nobody
+   * listens (or a `gateway.error` listener itself failed), as a process warning: never silently,
+   * and never by throwing into the host.
+   * @internal
+   */
+  reportError(error: Error, fromErrorListener = false): void {
+    if (!fromErrorListener && this.events.listenerCount('gateway.error') > 0) {
+      this.events.emit('gateway.error', error);
+    } else {
+      process.emitWarning(error.message, {
+        type: 'EventGatewayWarning',
+        code: 'EVENT_GATEWAY_ERROR',
+      });
+    }
   }
 
   /** A `once` listener that fired leaves a stale `true`: a wasted emit, never a missed one. */
@@ -201,8 +227,26 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   invoke(input: SpaceArgument & { functionId: string; payload?: unknown }): Promise<unknown> {
+    if (typeof input !== 'object' || input === null || typeof input.functionId !== 'string') {
+      return Promise.reject(
+        new ValidationError('invoke({ functionId, payload? }): "functionId" must be a string.'),
+      );
+    }
+    return this.callFunction(this.spaceOf(input), input.functionId, input.payload);
+  }
+
+  /**
+   * Calls a function once, now (see {@link Gateway.invoke}); `shown` is what system events show
+   * in place of the payload. @internal
+   */
+  callFunction(
+    space: string,
+    functionId: string,
+    payload: unknown,
+    shown?: unknown,
+  ): Promise<unknown> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    const run = () => this.delivery.call(this.spaceOf(input), input.functionId, input.payload);
+    const run = () => this.delivery.call(space, functionId, payload, shown);
     return this.cache.isReady ? run() : this.ready().then(run);
   }
 
@@ -279,7 +323,7 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   on<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
-    this.events.on(name, listener as never);
+    this.events.on(name, listener);
     this.listened.clear();
     this.systemListening = undefined;
     return this;
@@ -290,7 +334,7 @@ export class Gateway extends ConfigurationApi {
     name: K,
     listener: (...args: GatewayEvents[K]) => void,
   ): this {
-    this.events.once(name, listener as never);
+    this.events.once(name, listener);
     this.listened.clear();
     this.systemListening = undefined;
     return this;
@@ -298,7 +342,7 @@ export class Gateway extends ConfigurationApi {
 
   /** Removes a listener added with {@link Gateway.on} or {@link Gateway.once}. */
   off<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
-    this.events.off(name, listener as never);
+    this.events.off(name, listener);
     this.listened.clear();
     this.systemListening = undefined;
     return this;
@@ -326,5 +370,38 @@ export class Gateway extends ConfigurationApi {
  * ```
  */
 export function createGateway(store?: Store, options: GatewayOptions = {}): Gateway {
-  return store ? new Gateway(store, options) : new Gateway(new MemoryStore(), options, true);
+  if (store === undefined || store === null) return new Gateway(new MemoryStore(), options, true);
+  checkStore(store);
+  return new Gateway(store, options);
+}
+
+const STORE_METHODS = ['get', 'list', 'put', 'delete', 'txn', 'watch', 'close'] as const;
+
+/** Refuses anything that is not a store, options passed first above all (it would wait forever). */
+function checkStore(store: unknown): asserts store is Store {
+  const missing =
+    typeof store === 'object' || typeof store === 'function'
+      ? STORE_METHODS.filter((m) => typeof (store as Record<string, unknown>)[m] !== 'function')
+      : STORE_METHODS;
+  if (missing.length === 0) return;
+  const looksLikeOptions =
+    typeof store === 'object' &&
+    Object.keys(store as object).some((key) =>
+      [
+        'retry',
+        'space',
+        'timeout',
+        'concurrency',
+        'prefix',
+        'providers',
+        'queueSize',
+        'onDeadLetter',
+      ].includes(key),
+    );
+  throw new TypeError(
+    `createGateway(store, options): the first argument must be a Store (a MemoryStore, an EtcdStore, or an object with ${STORE_METHODS.join(', ')}); ` +
+      (looksLikeOptions
+        ? 'it looks like options: pass them second, as createGateway(undefined, options) or createGateway(new MemoryStore(), options).'
+        : `this one lacks ${missing.join(', ')}.`),
+  );
 }

@@ -1,7 +1,9 @@
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
+import { MAX_TIMER_MS } from './model/checks';
 import { DEFAULT_ROOT } from './model/key-layout';
+import { OutboundPolicy, type OutboundOptions } from './model/outbound-policy';
 import {
   DEFAULT_RETRY,
   resolveRetry,
@@ -83,13 +85,57 @@ export interface GatewayOptions {
    * and `local` ones.
    */
   providers?: Record<string, Provider>;
+  /**
+   * How long `ready()`, and writes waiting for the first load, wait for the store before they
+   * reject with StoreUnavailableError carrying the last store error, in ms.
+   * @default 30000
+   */
+  readyTimeout?: number;
+  /**
+   * Largest answer read from an http function, in bytes. A larger one fails the attempt for good
+   * (it is not read into memory) and the delivery is dead-lettered.
+   * @default 6291456 (6 MiB)
+   */
+  maxResponseBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays accepted in an event's `data` (and in `invoke`
+   * payloads); deeper input is refused at intake with a ValidationError.
+   * @default 64
+   */
+  maxDataDepth?: number;
+  /** Where functions may be reached: see {@link OutboundOptions}. */
+  outbound?: OutboundOptions;
 }
+
+/** The option names {@link createGateway} knows: any other is a typo, refused. */
+const OPTION_NAMES: readonly string[] = [
+  'space',
+  'prefix',
+  'consistencyTimeout',
+  'resyncInterval',
+  'listPageSize',
+  'maxWriteAttempts',
+  'queueSize',
+  'concurrency',
+  'functionConcurrency',
+  'timeout',
+  'retry',
+  'drainTimeout',
+  'onDeadLetter',
+  'providers',
+  'readyTimeout',
+  'maxResponseBytes',
+  'maxDataDepth',
+  'outbound',
+];
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
-  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry'>
+  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry' | 'outbound'>
 > & {
   retry: RetryPolicy;
+  /** See {@link GatewayOptions.outbound}. */
+  outbound: OutboundPolicy;
   /** See {@link GatewayOptions.onDeadLetter}. */
   onDeadLetter?: (letter: DeadLetter) => unknown;
   providers: Record<string, Provider>;
@@ -97,6 +143,18 @@ export type ResolvedGatewayOptions = Required<
 
 /** Applies defaults and rejects impossible values with a ValidationError. */
 export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `createGateway(store, options): options must be an object (got ${options === null ? 'null' : typeof options}).`,
+    );
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(name)) {
+      throw new TypeError(
+        `createGateway(store, options): unknown option "${name}" (known: ${OPTION_NAMES.join(', ')}).`,
+      );
+    }
+  }
   const resolved: ResolvedGatewayOptions = {
     space: options.space ?? 'default',
     prefix: options.prefix ?? DEFAULT_ROOT,
@@ -115,6 +173,10 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     }),
     onDeadLetter: options.onDeadLetter,
     providers: { ...options.providers },
+    readyTimeout: options.readyTimeout ?? 30_000,
+    maxResponseBytes: options.maxResponseBytes ?? 6 * 1024 * 1024,
+    maxDataDepth: options.maxDataDepth ?? 64,
+    outbound: new OutboundPolicy(options.outbound ?? {}),
   };
   if (resolved.onDeadLetter !== undefined && typeof resolved.onDeadLetter !== 'function') {
     throw new ValidationError(`createGateway: option "onDeadLetter" must be a function.`);
@@ -125,20 +187,33 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     }
   }
   for (const name of [
-    'consistencyTimeout',
     'listPageSize',
     'maxWriteAttempts',
     'concurrency',
     'functionConcurrency',
-    'timeout',
+    'queueSize',
+    'maxResponseBytes',
+    'maxDataDepth',
   ] as const) {
-    if (!Number.isInteger(resolved[name]) || resolved[name] <= 0) {
+    if (!Number.isSafeInteger(resolved[name]) || resolved[name] <= 0) {
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
     }
   }
-  if (!Number.isInteger(resolved.resyncInterval) || resolved.resyncInterval < 0) {
+  // Timers overflow past 2^31-1 ms and fire after 1 ms: refuse such durations.
+  for (const name of ['consistencyTimeout', 'timeout', 'drainTimeout', 'readyTimeout'] as const) {
+    if (!Number.isInteger(resolved[name]) || resolved[name] <= 0 || resolved[name] > MAX_TIMER_MS) {
+      throw new ValidationError(
+        `createGateway: option "${name}" must be a positive integer of at most ${MAX_TIMER_MS} (ms).`,
+      );
+    }
+  }
+  if (
+    !Number.isInteger(resolved.resyncInterval) ||
+    resolved.resyncInterval < 0 ||
+    resolved.resyncInterval > MAX_TIMER_MS
+  ) {
     throw new ValidationError(
-      `createGateway: option "resyncInterval" must be 0 or a positive integer.`,
+      `createGateway: option "resyncInterval" must be 0 or a positive integer of at most ${MAX_TIMER_MS} (ms).`,
     );
   }
   if (typeof resolved.prefix !== 'string' || !resolved.prefix.startsWith('/')) {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from '../gateway';
+import type { EventsGateway } from '../http/events-gateway';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions } from '../http/http-types';
-import { writeResponse } from './node-http';
+import { failResponse, writeResponse } from './node-http';
 
 /** The parts of an Express request the middleware reads (no dependency on Express's types). */
 export type ExpressLikeRequest = IncomingMessage & { body?: unknown };
@@ -17,7 +17,7 @@ export type ExpressLikeRequest = IncomingMessage & { body?: unknown };
  * ```
  */
 export function expressMiddleware(
-  gateway: Gateway,
+  gateway: EventsGateway,
   options: EventsApiOptions = {},
 ): (req: ExpressLikeRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
   const api = new EventsApi(gateway, options);
@@ -30,6 +30,16 @@ export function expressMiddleware(
         stream: req.readableEnded ? undefined : req,
         parsedBody: req.body,
       })
-      .then((response) => writeResponse(res, response), next);
+      .then(
+        (response) => writeResponse(res, response),
+        (error: unknown) => {
+          // handle() never rejects; should it ever, Express's error handling takes over.
+          try {
+            next(error);
+          } catch {
+            failResponse(res);
+          }
+        },
+      );
   };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Gateway } from '../gateway';
+import type { EventsGateway } from '../http/events-gateway';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions } from '../http/http-types';
 
@@ -25,7 +25,7 @@ export interface KoaLikeContext {
  * ```
  */
 export function koaMiddleware(
-  gateway: Gateway,
+  gateway: EventsGateway,
   options: EventsApiOptions = {},
 ): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void> {
   const api = new EventsApi(gateway, options);
@@ -38,9 +38,15 @@ export function koaMiddleware(
       stream: consumed ? undefined : ctx.req,
       parsedBody: consumed ? (ctx.request.rawBody ?? ctx.request.body) : undefined,
     });
-    ctx.status = response.status;
-    ctx.set(response.headers);
-    // Koa turns a null body into 204: set it only when there is one.
-    if (response.body !== undefined) ctx.body = response.body;
+    try {
+      ctx.status = response.status;
+      ctx.set(response.headers);
+      // Koa turns a null body into 204: set it only when there is one.
+      if (response.body !== undefined) ctx.body = response.body;
+    } catch {
+      // A header Koa refuses: answer 500 rather than leave half a response.
+      ctx.status = 500;
+      ctx.body = { errors: [{ message: 'Internal error. Please check logs.' }] };
+    }
   };
 }

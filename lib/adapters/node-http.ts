@@ -1,15 +1,42 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Gateway } from '../gateway';
 import { EventsApi } from '../http/events-api';
+import type { EventsGateway } from '../http/events-gateway';
 import type { EventsApiOptions, EventsResponse } from '../http/http-types';
 
-/** Writes an Events API response to a node:http response. */
+const FAILED_BODY = JSON.stringify({ errors: [{ message: 'Internal error. Please check logs.' }] });
+
+/**
+ * Writes an Events API response to a node:http response. Never throws: when the response cannot
+ * be written as is (a header node:http refuses), it answers 500 if nothing was sent yet, and
+ * otherwise ends the connection, so that no write failure escapes into the host.
+ */
 export function writeResponse(res: ServerResponse, response: EventsResponse): void {
-  res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-  if (response.body !== undefined)
-    res.setHeader('content-length', Buffer.byteLength(response.body));
-  res.end(response.body);
+  try {
+    res.statusCode = response.status;
+    for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+    if (response.body !== undefined)
+      res.setHeader('content-length', Buffer.byteLength(response.body));
+    res.end(response.body);
+  } catch {
+    failResponse(res);
+  }
+}
+
+/** Answers 500 when nothing was sent yet, and otherwise ends the connection. Never throws. */
+export function failResponse(res: ServerResponse): void {
+  try {
+    if (!res.headersSent) {
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      res.statusCode = 500;
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.setHeader('content-length', Buffer.byteLength(FAILED_BODY));
+      res.end(FAILED_BODY);
+      return;
+    }
+  } catch {
+    // Fall through: the connection is closed instead.
+  }
+  res.destroy();
 }
 
 /**
@@ -21,18 +48,21 @@ export function writeResponse(res: ServerResponse, response: EventsResponse): vo
  * ```
  */
 export function createEventsHandler(
-  gateway: Gateway,
+  gateway: EventsGateway,
   options: EventsApiOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const api = new EventsApi(gateway, options);
   return (req, res) => {
-    void api
+    api
       .handle({
         method: req.method ?? 'GET',
         url: req.url ?? '/',
         headers: req.headers,
         stream: req,
       })
-      .then((response) => writeResponse(res, response));
+      .then(
+        (response) => writeResponse(res, response),
+        () => failResponse(res),
+      );
   };
 }

@@ -75,10 +75,29 @@ export abstract class ConfigurationApi {
     });
   }
 
-  /** Resolves once the configuration is loaded from the store; reads throw before that. */
+  /**
+   * Resolves once the configuration is loaded from the store; reads throw before that. Rejects
+   * with StoreUnavailableError, carrying the last store error, when the store has not answered
+   * within the `readyTimeout` option (the gateway keeps trying: a later call may resolve).
+   */
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    return this.cache.ready();
+    if (this.cache.isReady) return Promise.resolve();
+    const timeout = this.options.readyTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const last = this.cache.lastError;
+        reject(
+          new StoreUnavailableError(
+            `The configuration could not be loaded from ${this.store.name} within ${timeout} ms` +
+              (last ? `; the last store error: ${last}` : '; the store has not answered.'),
+          ),
+        );
+      }, timeout);
+      timer.unref();
+    });
+    return Promise.race([this.cache.ready(), expired]).finally(() => clearTimeout(timer));
   }
 
   /** True once the configuration is loaded. */
@@ -296,6 +315,7 @@ export abstract class ConfigurationApi {
       layout: this.layout,
       revision: this.cache.revision,
       providerValidators: this.providerValidators,
+      outbound: this.options.outbound,
     };
   }
 
@@ -315,7 +335,7 @@ export abstract class ConfigurationApi {
    */
   protected async write<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
     if (this.closed) throw new GatewayClosedError('The gateway is closed.');
-    await this.cache.ready();
+    await this.ready();
     for (let attempt = 1; attempt <= this.options.maxWriteAttempts; attempt++) {
       const { compares, operations, result } = plan(this.readContext());
       let outcome;

@@ -27,7 +27,7 @@ export function planRegisterFunction(
   input: FunctionInput,
   space: string,
 ): WritePlan<FunctionRecord> {
-  const record = toFunctionRecord(input, space, ctx.providerValidators);
+  const record = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
   if (ctx.catalog.get('functions', record.space, record.functionId)) {
     throw new AlreadyExistsError(`Function "${record.functionId}" already registered.`, {
       resource: 'function',
@@ -48,7 +48,7 @@ export function planUpdateFunction(
   input: FunctionInput,
   space: string,
 ): WritePlan<FunctionRecord> {
-  const record = toFunctionRecord(input, space, ctx.providerValidators);
+  const record = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
   requireFunction(ctx, record.space, record.functionId);
   const key = ctx.layout.key('functions', record.space, record.functionId);
   return {

@@ -1,12 +1,15 @@
 import { InvocationError } from '../errors';
+import type { CloudEvent } from '../events/cloudevent';
+import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
+import type { Provider } from './provider';
 
 /** The abort reason of a timed-out attempt. */
 export class TimeoutSignal extends Error {}
 
 /**
- * What a function's failure becomes: an InvocationError as is; anything else wrapped, retryable
- * unless it says `retryable: false`.
+ * What a function's failure becomes: an InvocationError as is; anything else (any thrown value at
+ * all) wrapped, retryable unless it says `retryable: false`.
  */
 export function invocationFailure(
   fn: FunctionRecord,
@@ -14,18 +17,73 @@ export function invocationFailure(
   error: unknown,
 ): InvocationError {
   if (error instanceof InvocationError) return error;
-  const err = error as Error & { retryable?: boolean };
+  let retryable = true;
+  try {
+    retryable = (error as { retryable?: unknown })?.retryable !== false;
+  } catch {
+    // A getter that throws says nothing about retrying.
+  }
   const verb = fn.type === 'local' ? 'threw' : 'failed';
+  return new InvocationError(`Function "${fn.functionId}" ${verb}: ${describeError(error)}`, {
+    retryable,
+    cause: error,
+    resource: 'function',
+    id: fn.functionId,
+    space,
+  });
+}
+
+/** The failure of a function whose type has no provider on this instance. */
+export function noProvider(fn: FunctionRecord, space: string): InvocationError {
   return new InvocationError(
-    `Function "${fn.functionId}" ${verb}: ${err?.message ?? String(error)}`,
-    {
-      retryable: err?.retryable !== false,
-      cause: error,
-      resource: 'function',
-      id: fn.functionId,
-      space,
-    },
+    `No provider for function type "${fn.type}" on this instance: pass one in createGateway(store, { providers }).`,
+    { retryable: false, resource: 'function', id: fn.functionId, space },
   );
+}
+
+/**
+ * Receives an attempt's outcome, exactly once per attempt: `failed` tells a thrown or rejected
+ * value (whatever it is, `undefined` included) from a returned one.
+ */
+export type AttemptDone = (failed: boolean, value: unknown) => void;
+
+/**
+ * Starts one attempt: the one path every delivery and direct call takes. Calls the provider and
+ * reports its outcome to `done` once, whatever the provider does: return a value, throw any
+ * value, return a promise or a hostile thenable (one whose `then` throws or calls back twice).
+ * Returns true when the outcome is pending: the caller must then enforce `attempt.deadline`.
+ */
+export function startAttempt(
+  provider: Provider | undefined,
+  fn: FunctionRecord,
+  event: CloudEvent,
+  attempt: Attempt,
+  done: AttemptDone,
+): boolean {
+  let outcome: unknown;
+  let pending = false;
+  try {
+    if (!provider) throw noProvider(fn, attempt.space);
+    outcome = provider.invoke(fn, event, attempt);
+    pending =
+      outcome !== null &&
+      (typeof outcome === 'object' || typeof outcome === 'function') &&
+      typeof (outcome as PromiseLike<unknown>).then === 'function';
+  } catch (error) {
+    done(true, error);
+    return false;
+  }
+  if (!pending) {
+    done(false, outcome);
+    return false;
+  }
+  attempt.deadline = attempt.startedAt + attempt.timeout;
+  // Promise.resolve adopts a thenable in a later job: a `then` that throws becomes a rejection.
+  Promise.resolve(outcome as PromiseLike<unknown>).then(
+    (value) => done(false, value),
+    (error: unknown) => done(true, error),
+  );
+  return true;
 }
 
 /**
@@ -35,6 +93,7 @@ export function invocationFailure(
  */
 export class Attempt {
   private controller: AbortController | undefined;
+  private abortListener: (() => void) | undefined;
   /** Set once the attempt has an outcome; later settlements are ignored. */
   settled = false;
   /** When the attempt times out (performance.now() ms); set while it awaits a promise. */
@@ -60,6 +119,7 @@ export class Attempt {
   get functionId(): string {
     return this.fn.functionId;
   }
+
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.abortReason && !this.controller.signal.aborted)
@@ -67,8 +127,39 @@ export class Attempt {
     return this.controller.signal;
   }
 
+  /** True once the attempt was cut short. */
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  /** The abort reason, for clients that read it like an AbortSignal's. */
+  get reason(): Error | undefined {
+    return this.abortReason;
+  }
+
+  /**
+   * The attempt as an emitter-style abort signal (`once('abort')`, `removeListener`), which undici
+   * accepts in place of an AbortSignal at a fraction of an AbortController's cost.
+   */
+  once(_event: 'abort', listener: () => void): void {
+    this.abortListener = listener;
+  }
+
+  /** Same as `once`: an attempt aborts at most once. */
+  on(event: 'abort', listener: () => void): void {
+    this.once(event, listener);
+  }
+
+  removeListener(_event: 'abort', listener: () => void): void {
+    if (this.abortListener === listener) this.abortListener = undefined;
+  }
+
   abort(reason: Error): void {
+    if (this.abortReason) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
+    const listener = this.abortListener;
+    this.abortListener = undefined;
+    listener?.();
   }
 }

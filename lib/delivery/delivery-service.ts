@@ -1,22 +1,18 @@
 import type { Catalog } from '../cache/catalog';
-import { InvocationError, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 
 export type { SystemEvents } from './system-event-emitter';
 import { parseCloudEvent, type CloudEvent } from '../events/cloudevent';
-import { HTTP_METHODS } from '../model/paths';
+import { acceptData, isAccepted } from '../events/event-data';
+import { refuseReservedType } from '../events/system-events';
+import { canonicalPath, HTTP_METHODS } from '../model/paths';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
 import { directCall } from './direct-call';
 import { OutcomeCollector } from './outcome-collector';
 import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
-import {
-  Dispatcher,
-  type Attempt,
-  type DeadLetter,
-  type DeliveryOutcome,
-  type DeliveryTask,
-} from './dispatcher';
+import { Dispatcher, type DeadLetter, type DeliveryOutcome, type DeliveryTask } from './dispatcher';
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
 
@@ -54,6 +50,8 @@ export interface DeliveryServiceDeps {
   readonly functionConcurrency: number;
   readonly retry: RetryPolicy;
   readonly timeout: number;
+  /** Deepest nesting of event data and invoke payloads. */
+  readonly maxDataDepth: number;
   readonly onDeadLetter?: (letter: DeadLetter) => unknown;
   localHandler(space: string, functionId: string): LocalHandler | undefined;
   emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
@@ -86,7 +84,7 @@ export class DeliveryService {
         functionConcurrency: deps.functionConcurrency,
       },
       {
-        invoke: (task, attempt) => this.invoke(task, attempt),
+        provider: (task) => this.deps.providers.get(task.fn.type),
         currentFunction: (task) =>
           this.deps.catalog.get('functions', task.space, task.fn.functionId),
         localHandler: (task) =>
@@ -125,32 +123,50 @@ export class DeliveryService {
     );
   }
 
-  /** Validates and routes one event. See `Gateway.emit`. */
   /** Calls one function now, once: see {@link directCall}. */
-  call(space: string, functionId: string, payload: unknown): Promise<unknown> {
+  call(space: string, functionId: string, payload: unknown, shown?: unknown): Promise<unknown> {
+    let accepted: unknown;
+    try {
+      // Copied and frozen like event data: what the caller mutates later is not what was sent.
+      accepted = isAccepted(payload)
+        ? payload
+        : acceptData(payload, this.deps.maxDataDepth, 'payload');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return directCall(
       { ...this.deps, metrics: this.metrics, system: this.systemEvents },
       space,
       functionId,
-      payload,
+      accepted,
+      shown,
     );
   }
 
+  /** Validates and routes one event. See `Gateway.emit`. */
   emit(input: unknown, options: EmitOptions = {}): Promise<EmitResult> {
     let event: CloudEvent;
-    let method: string;
+    let method = 'POST';
+    let path = '/';
     try {
-      event = parseCloudEvent(input);
-      method = options.method === undefined ? 'POST' : options.method.toUpperCase();
-      if (options.method !== undefined && !(HTTP_METHODS as readonly string[]).includes(method)) {
-        throw new ValidationError(`emit: "method" must be one of ${HTTP_METHODS.join(', ')}.`);
+      if (typeof options !== 'object' || options === null) {
+        throw new ValidationError('emit(event, options): options must be an object.');
       }
+      event = parseCloudEvent(input, this.deps.maxDataDepth);
+      refuseReservedType(event);
+      if (options.method !== undefined) {
+        method = typeof options.method === 'string' ? options.method.toUpperCase() : '';
+        if (!(HTTP_METHODS as readonly string[]).includes(method)) {
+          throw new ValidationError(`emit: "method" must be one of ${HTTP_METHODS.join(', ')}.`);
+        }
+      }
+      if (options.path !== undefined && options.path !== '/') path = canonicalPath(options.path);
     } catch (error) {
       this.metrics.eventsRejected++;
       return Promise.reject(error);
     }
     const space = options.space ?? this.deps.defaultSpace;
-    return this.route(event, space, method, options.path ?? '/', false, options.wait === true);
+    return this.route(event, space, method, path, false, options.wait === true);
   }
 
   /** Stops intake, drains, and reports what could not be delivered. */
@@ -206,17 +222,6 @@ export class DeliveryService {
     return collector
       ? collector.promise.then((outcomes) => ({ ...result, outcomes }))
       : Promise.resolve(result);
-  }
-
-  private invoke(task: DeliveryTask, attempt: Attempt): unknown {
-    const provider = this.deps.providers.get(task.fn.type);
-    if (!provider) {
-      throw new InvocationError(
-        `No provider for function type "${task.fn.type}" on this instance: pass one in createGateway(store, { providers }).`,
-        { retryable: false, resource: 'function', id: task.fn.functionId, space: task.space },
-      );
-    }
-    return provider.invoke(task.fn, task.event, attempt);
   }
 
   private policy(fn: FunctionRecord): RetryPolicy {

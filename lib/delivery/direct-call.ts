@@ -3,7 +3,7 @@ import { InvocationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import type { LocalHandler } from '../model/function';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
-import { Attempt, invocationFailure, TimeoutSignal } from './attempt';
+import { Attempt, invocationFailure, startAttempt, TimeoutSignal } from './attempt';
 import type { Provider } from './provider';
 import type { SystemEventEmitter } from './system-event-emitter';
 
@@ -27,6 +27,8 @@ export function directCall(
   space: string,
   functionId: string,
   payload: unknown,
+  /** What system events show as the event (the payload itself by default). */
+  shown: unknown = payload,
 ): Promise<unknown> {
   const fn = deps.catalog.get('functions', space, functionId);
   if (!fn) {
@@ -42,7 +44,7 @@ export function directCall(
   const timeout = (fn.provider.timeout as number | undefined) ?? deps.timeout;
   const localHandler = fn.type === 'local' ? deps.localHandler(space, functionId) : undefined;
   const attempt = new Attempt(space, fn, timeout, 1, localHandler, performance.now());
-  const event = payload as CloudEvent;
+  const event = shown as CloudEvent;
   if (deps.system.wants(space, 'invoking'))
     deps.system.emit(space, 'invoking', { space, functionId, event, attempt: 1 });
   return new Promise<unknown>((resolve, reject) => {
@@ -94,24 +96,12 @@ export function directCall(
       }
       reject(err);
     };
-    try {
-      const provider = deps.providers.get(fn.type);
-      if (!provider) {
-        throw new InvocationError(`No provider for function type "${fn.type}" on this instance.`, {
-          retryable: false,
-          resource: 'function',
-          id: functionId,
-          space,
-        });
-      }
-      const outcome = provider.invoke(fn, event, attempt);
-      if (outcome !== null && typeof (outcome as PromiseLike<unknown>)?.then === 'function') {
-        (outcome as PromiseLike<unknown>).then(succeed, fail);
-      } else {
-        succeed(outcome);
-      }
-    } catch (error) {
-      fail(error);
-    }
+    startAttempt(
+      deps.providers.get(fn.type),
+      fn,
+      payload as CloudEvent,
+      attempt,
+      (failed, value) => (failed ? fail(value) : succeed(value)),
+    );
   });
 }

@@ -1,16 +1,26 @@
 import { BackpressureError, GatewayClosedError, InvocationError } from '../errors';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { backoffDelay } from './backoff';
-import { Attempt, invocationFailure, TimeoutSignal } from './attempt';
+import { Attempt, invocationFailure, startAttempt, TimeoutSignal } from './attempt';
 import type { DeadLetter, DeliveryTask } from './delivery';
+import type { Provider } from './provider';
 
 export type { DeadLetter, DeliveryOutcome, DeliveryTask } from './delivery';
 export { Attempt, invocationFailure, TimeoutSignal } from './attempt';
 
+/**
+ * How long deliveries may start one after another before the dispatcher lets the event loop turn
+ * (timers, I/O), in ms. Local handlers that settle synchronously or through microtasks would
+ * otherwise never yield: two handlers emitting each other's events would freeze the host.
+ */
+const TURN_BUDGET_MS = 10;
+/** Deliveries started between two looks at the clock. */
+const CLOCK_EVERY = 16;
+
 /** What the dispatcher needs from its owner. */
 export interface DispatcherHooks {
-  /** Starts an attempt; returns the result or a promise of it. */
-  invoke(task: DeliveryTask, attempt: Attempt): unknown;
+  /** The provider of the task's function type, if this instance has one. */
+  provider(task: DeliveryTask): Provider | undefined;
   invoking(task: DeliveryTask, attempt: number): void;
   /** The handler bound on this instance for a local function's task. */
   localHandler(task: DeliveryTask): LocalHandler | undefined;
@@ -82,6 +92,15 @@ export class Dispatcher {
   /** Dead letters of deliveries that close() cut short. */
   private readonly abandoned: DeadLetter[] = [];
   private idle: (() => void) | undefined;
+  /** Provider calls on the stack: a delivery never starts inside another's handler. */
+  private depth = 0;
+  /** True while `pump` runs: a nested call leaves the work to that loop. */
+  private pumping = false;
+  /** Deliveries started in this turn of the event loop, and when the turn's first one started. */
+  private turnStarts = 0;
+  private turnBegan = 0;
+  /** Set once the turn used its budget: nothing more starts until the next turn. */
+  private yielding = false;
 
   constructor(
     private readonly options: DispatcherOptions,
@@ -118,7 +137,8 @@ export class Dispatcher {
       if (
         this.active < this.options.concurrency &&
         delivery.lane.active < this.options.functionConcurrency &&
-        !delivery.lane.ready
+        !delivery.lane.ready &&
+        this.mayStart()
       ) {
         this.run(delivery);
       } else {
@@ -163,7 +183,7 @@ export class Dispatcher {
         const attempt = delivery.current as Attempt;
         attempt.abort(new Error(reason));
         // Settled now, not when the function gives up: close() must not wait on a stuck handler.
-        this.settle(delivery, attempt, undefined, attempt.abortReason);
+        this.settle(delivery, attempt, true, attempt.abortReason);
       }
       await settled;
     }
@@ -192,8 +212,22 @@ export class Dispatcher {
     }
   }
 
-  /** Starts deliveries while slots are free, taking lanes in turn and skipping full ones. */
+  /**
+   * Starts deliveries while slots are free, taking lanes in turn and skipping full ones. Not
+   * re-entrant: called from inside a delivery (a handler that emits, a synchronous outcome) it
+   * returns, and the loop or fast path already on the stack goes on.
+   */
   private pump(): void {
+    if (this.pumping || this.depth > 0) return;
+    this.pumping = true;
+    try {
+      this.startQueued();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private startQueued(): void {
     let skipped = 0;
     while (this.active < this.options.concurrency && skipped < this.ring.length) {
       if (this.cursor >= this.ring.length) this.cursor = 0;
@@ -203,6 +237,7 @@ export class Dispatcher {
         skipped++;
         continue;
       }
+      if (!this.mayStart()) return;
       skipped = 0;
       const delivery = lane.queue[lane.head++];
       this.queuedCount--;
@@ -217,8 +252,35 @@ export class Dispatcher {
         }
         this.cursor++;
       }
-      void this.run(delivery);
+      this.run(delivery);
     }
+  }
+
+  /**
+   * Whether a delivery may start now: not inside another delivery's provider call, and not past
+   * this turn's budget. Past it, the next turn of the event loop (a setImmediate) starts the rest,
+   * so that timers and I/O run in between however long a burst or a loop of events lasts.
+   */
+  private mayStart(): boolean {
+    if (this.depth > 0 || this.yielding) return false;
+    if (this.turnStarts++ === 0) {
+      this.turnBegan = performance.now();
+      setImmediate(() => this.nextTurn());
+    } else if (
+      this.turnStarts % CLOCK_EVERY === 0 &&
+      performance.now() - this.turnBegan > TURN_BUDGET_MS
+    ) {
+      this.yielding = true;
+      return false;
+    }
+    return true;
+  }
+
+  private nextTurn(): void {
+    this.turnStarts = 0;
+    const resume = this.yielding;
+    this.yielding = false;
+    if (resume) this.pump();
   }
 
   private run(delivery: Delivery): void {
@@ -237,25 +299,21 @@ export class Dispatcher {
       startedAt,
     );
     delivery.current = attempt;
-    let outcome: unknown;
+    this.depth++;
+    let pending: boolean;
     try {
       this.hooks.invoking(task, attemptNumber);
-      outcome = this.hooks.invoke(task, attempt);
-    } catch (error) {
-      this.settle(delivery, attempt, undefined, error);
-      return;
-    }
-    if (outcome !== null && typeof (outcome as PromiseLike<unknown>)?.then === 'function') {
-      attempt.deadline = attempt.startedAt + task.timeout;
-      this.watch(task.timeout);
-      (outcome as PromiseLike<unknown>).then(
-        (result) => this.settle(delivery, attempt, result),
-        (error: unknown) =>
-          this.settle(delivery, attempt, undefined, error ?? new Error(String(error))),
+      pending = startAttempt(
+        this.hooks.provider(task),
+        task.fn,
+        task.event,
+        attempt,
+        (failed, value) => this.settle(delivery, attempt, failed, value),
       );
-    } else {
-      this.settle(delivery, attempt, outcome);
+    } finally {
+      this.depth--;
     }
+    if (pending && !attempt.settled) this.watch(task.timeout);
   }
 
   /**
@@ -275,7 +333,7 @@ export class Dispatcher {
         const attempt = delivery.current;
         if (attempt && attempt.deadline <= now) {
           attempt.abort(new TimeoutSignal(`timed out after ${delivery.task.timeout} ms`));
-          this.settle(delivery, attempt, undefined, attempt.abortReason);
+          this.settle(delivery, attempt, true, attempt.abortReason);
         }
       }
       if (this.running.size === 0) {
@@ -286,8 +344,11 @@ export class Dispatcher {
     }, this.tick);
   }
 
-  /** Records an attempt's outcome once: the first of result, failure, timeout or abort wins. */
-  private settle(delivery: Delivery, attempt: Attempt, result: unknown, error?: unknown): void {
+  /**
+   * Records an attempt's outcome once: the first of result, failure, timeout or abort wins.
+   * `failed` says whether `value` is a result or what was thrown (which may be `undefined`).
+   */
+  private settle(delivery: Delivery, attempt: Attempt, failed: boolean, value: unknown): void {
     if (attempt.settled) return;
     attempt.settled = true;
     delivery.current = undefined;
@@ -297,7 +358,8 @@ export class Dispatcher {
     if (delivery.lane.active === 0 && !delivery.lane.ready) this.lanes.delete(delivery.lane.key);
     const { task } = delivery;
     const elapsed = performance.now() - attempt.startedAt;
-    if (error === undefined) {
+    if (!failed) {
+      const result = value;
       this.hooks.succeeded(task, result, attempt.attempt, elapsed);
       task.onSettled?.({
         ok: true,
@@ -308,7 +370,7 @@ export class Dispatcher {
         durationMs: performance.now() - delivery.firstAt,
       });
     } else {
-      this.failed(delivery, this.classify(task, error, attempt));
+      this.failed(delivery, this.classify(task, value, attempt));
     }
     this.pump();
     if (this.pending === 0) this.idle?.();

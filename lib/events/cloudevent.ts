@@ -1,4 +1,6 @@
 import { ValidationError } from '../errors';
+import { MAX_NAME_LENGTH } from '../model/checks';
+import { acceptData, markAccepted } from './event-data';
 
 /**
  * A CloudEvents 1.0 event, the gateway's native format. Extension attributes (lower-case
@@ -21,20 +23,69 @@ export interface CloudEvent {
 }
 
 const EXTENSION_NAME = /^[a-z0-9]+$/;
-// RFC 3339 date-time, as the spec requires for `time`.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+// RFC 3339 date-time, as the spec requires for `time`; the fields' ranges are checked apart.
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** The longest string attribute other than `id` and `type` (source, subject, extensions...). */
+export const MAX_ATTRIBUTE_LENGTH = 4096;
+/** The default deepest nesting of `data`. */
+const DEFAULT_MAX_DEPTH = 64;
+
+/** The attributes CloudEvents 1.0 defines: no extension, and no 0.1 extension, may take them. */
+const CONTEXT_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'time',
+  'data',
+  'data_base64',
+]);
+
+/**
+ * True for base64 (RFC 4648): padding, when present, only at the end and completing a group of
+ * four; unpadded text must not end one character into a group (no byte fits there).
+ */
+export function isBase64(value: string): boolean {
+  if (!BASE64.test(value)) return false;
+  const padded = value.endsWith('=');
+  return padded ? value.length % 4 === 0 : value.length % 4 !== 1;
+}
+
+/** True for an RFC 3339 timestamp that names a real instant (month 13 or hour 99 are not). */
+export function isRfc3339(value: string): boolean {
+  const m = RFC3339.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offsetOk = m[8] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 60 &&
+    offsetOk
+  );
+}
 
 /** `CloudEvent doesn't validate: <detail>`, Event Gateway 0.9's message. */
 export function invalidEvent(detail: string): ValidationError {
   return new ValidationError(`CloudEvent doesn't validate: ${detail}`, { resource: 'event' });
 }
 
-function requiredString(event: Record<string, unknown>, name: string): string {
+function requiredString(event: Record<string, unknown>, name: string, max: number): string {
   const value = event[name];
   if (typeof value !== 'string' || value.length === 0) {
     throw invalidEvent(`"${name}" is required and must be a non-empty string.`);
   }
+  if (value.length > max) throw invalidEvent(`"${name}" must be at most ${max} characters long.`);
   return value;
 }
 
@@ -43,28 +94,34 @@ function optionalString(event: Record<string, unknown>, name: string): void {
   if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
     throw invalidEvent(`"${name}" must be a non-empty string when present.`);
   }
+  if (typeof value === 'string' && value.length > MAX_ATTRIBUTE_LENGTH) {
+    throw invalidEvent(`"${name}" must be at most ${MAX_ATTRIBUTE_LENGTH} characters long.`);
+  }
 }
 
 /**
  * Validates a CloudEvent (1.0, or 0.1 which is converted to 1.0) strictly: required attributes
- * are never invented. Returns a 1.0 event; throws ValidationError.
+ * are never invented. Returns a frozen 1.0 copy (its `data` copied and frozen too, at most
+ * `maxDepth` levels deep): what the caller changes afterwards never reaches a function. Throws
+ * ValidationError.
  */
-export function parseCloudEvent(input: unknown): CloudEvent {
+export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): CloudEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalidEvent('an event must be a JSON object.');
   }
   const event = input as Record<string, unknown>;
   if (event.specversion === undefined && event.cloudEventsVersion !== undefined) {
-    return parseCloudEvent(fromVersion01(event));
+    return parseCloudEvent(fromVersion01(event), maxDepth);
   }
   if (event.specversion !== '1.0') {
     throw invalidEvent(
       `"specversion" must be "1.0" (or "cloudEventsVersion" "0.1"), got ${JSON.stringify(event.specversion)}.`,
     );
   }
-  requiredString(event, 'id');
-  requiredString(event, 'source');
-  requiredString(event, 'type');
+  requiredString(event, 'id', MAX_NAME_LENGTH);
+  requiredString(event, 'source', MAX_ATTRIBUTE_LENGTH);
+  requiredString(event, 'type', MAX_NAME_LENGTH);
+  const out: Record<string, unknown> = {};
   // One pass over the attributes: optional ones checked by name, the rest are extensions.
   for (const name in event) {
     if (!Object.hasOwn(event, name)) continue;
@@ -75,8 +132,10 @@ export function parseCloudEvent(input: unknown): CloudEvent {
       case 'id':
       case 'source':
       case 'type':
-      case 'data':
         break;
+      case 'data':
+        out.data = copyData(value, maxDepth);
+        continue;
       case 'datacontenttype':
       case 'dataschema':
       case 'subject':
@@ -84,13 +143,13 @@ export function parseCloudEvent(input: unknown): CloudEvent {
         break;
       case 'time':
         optionalString(event, name);
-        if (!RFC3339.test(value as string)) {
+        if (!isRfc3339(value as string)) {
           throw invalidEvent(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(value)}.`);
         }
         break;
       case 'data_base64':
         if (event.data !== undefined) throw invalidEvent('"data" and "data_base64" are exclusive.');
-        if (typeof value !== 'string' || !BASE64.test(value)) {
+        if (typeof value !== 'string' || !isBase64(value)) {
           throw invalidEvent('"data_base64" must be a base64 string.');
         }
         break;
@@ -105,9 +164,34 @@ export function parseCloudEvent(input: unknown): CloudEvent {
             `extension attribute "${name}" must be a string, a number or a boolean.`,
           );
         }
+        if (typeof value === 'string' && value.length > MAX_ATTRIBUTE_LENGTH) {
+          throw invalidEvent(
+            `extension attribute "${name}" must be at most ${MAX_ATTRIBUTE_LENGTH} characters long.`,
+          );
+        }
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          throw invalidEvent(`extension attribute "${name}" must be a finite number.`);
+        }
     }
+    out[name] = value;
   }
-  return event as CloudEvent;
+  return markAccepted(out) as CloudEvent;
+}
+
+function jsonText(value: object, name: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    throw invalidEvent(`extension "${name}" cannot be written as JSON.`);
+  }
+}
+
+function copyData(value: unknown, maxDepth: number): unknown {
+  try {
+    return acceptData(value, maxDepth);
+  } catch (error) {
+    throw invalidEvent((error as Error).message);
+  }
 }
 
 /** Maps a CloudEvents 0.1 event (Event Gateway 0.9's format) onto 1.0 attributes. */
@@ -134,9 +218,14 @@ function fromVersion01(event: Record<string, unknown>): Record<string, unknown> 
       throw invalidEvent('"extensions" must be an object.');
     }
     for (const [name, value] of Object.entries(extensions)) {
+      const attribute = name.toLowerCase();
+      if (CONTEXT_ATTRIBUTES.has(attribute) || attribute in out) {
+        throw invalidEvent(
+          `extension "${name}" would overwrite the event's "${attribute}" attribute.`,
+        );
+      }
       // 0.1 allowed nested extension values; 1.0 does not, so they travel as JSON text.
-      out[name.toLowerCase()] =
-        typeof value === 'object' && value !== null ? JSON.stringify(value) : value;
+      out[attribute] = typeof value === 'object' && value !== null ? jsonText(value, name) : value;
     }
   }
   for (const required of ['eventID', 'source', 'eventType']) {
@@ -145,4 +234,20 @@ function fromVersion01(event: Record<string, unknown>): Record<string, unknown> 
     }
   }
   return out;
+}
+
+/**
+ * The event with one extension attribute set (or removed, for `undefined`), as a new accepted
+ * (frozen) event: accepted events are never changed in place.
+ */
+export function withExtension(
+  event: CloudEvent,
+  name: string,
+  value: string | undefined,
+): CloudEvent {
+  if (value === undefined && !Object.hasOwn(event, name)) return event;
+  const out: Record<string, unknown> = { ...event };
+  if (value === undefined) delete out[name];
+  else out[name] = value;
+  return markAccepted(out) as CloudEvent;
 }

@@ -1,5 +1,7 @@
 import { invalidEvent, parseCloudEvent, type CloudEvent } from '../events/cloudevent';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
+import { percentDecode } from '../model/paths';
+import { headerValue } from './headers';
 import type { RequestHeaders } from './http-types';
 import { bodyData, bodyJson, isJsonType, mediaType, type RequestBody } from './request-body';
 
@@ -15,19 +17,6 @@ export type Classified =
 
 /** The source of events the gateway makes itself from legacy requests. */
 export const GATEWAY_SOURCE = 'https://serverless.com/event-gateway/#transformationVersion=0.1';
-
-const header = (headers: RequestHeaders, name: string): string | undefined => {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-};
-
-function percentDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
 
 /**
  * Classifies a request, in order: structured CloudEvent (`application/cloudevents+json`), batch
@@ -46,14 +35,14 @@ export function classifyRequest(headers: RequestHeaders, body: RequestBody): Cla
     if (!Array.isArray(batch)) throw invalidEvent('a batch must be a JSON array of events.');
     return { kind: 'batch', events: batch.map((item, i) => parseBatchItem(item, i)) };
   }
-  if (header(headers, 'ce-specversion') !== undefined) {
+  if (headerValue(headers, 'ce-specversion') !== undefined) {
     return {
       kind: 'event',
       mode: 'binary',
       event: parseCloudEvent(binaryEvent(headers, body, type)),
     };
   }
-  if (header(headers, 'ce-cloudeventsversion') !== undefined) {
+  if (headerValue(headers, 'ce-cloudeventsversion') !== undefined) {
     return {
       kind: 'event',
       mode: 'binary',
@@ -70,7 +59,7 @@ export function classifyRequest(headers: RequestHeaders, body: RequestBody): Cla
       return { kind: 'event', mode: 'structured', event: parseCloudEvent(json) };
     }
   }
-  const legacyType = header(headers, 'event');
+  const legacyType = headerValue(headers, 'event');
   if (legacyType !== undefined && legacyType !== HTTP_REQUEST_EVENT) {
     const { data, binary } = bodyData(body, type);
     const event: Record<string, unknown> = {
@@ -113,9 +102,16 @@ function binaryEvent(
   const event: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!name.startsWith('ce-') || value === undefined) continue;
-    event[name.slice(3)] = percentDecode(Array.isArray(value) ? value.join(', ') : value);
+    const attribute = name.slice(3);
+    if (attribute === 'data' || attribute === 'data_base64') {
+      throw invalidEvent(
+        `the "${name}" header is not allowed: in binary mode the body is the data.`,
+      );
+    }
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    event[attribute] = percentDecode(text) ?? text;
   }
-  const contentType = header(headers, 'content-type');
+  const contentType = headerValue(headers, 'content-type');
   if (contentType) event.datacontenttype = contentType;
   const { data, binary } = bodyData(body, type);
   if (data !== undefined) event[binary ? 'data_base64' : 'data'] = data;
@@ -129,10 +125,10 @@ function binaryEvent01(
   type: string,
 ): Record<string, unknown> {
   const event: Record<string, unknown> = {
-    cloudEventsVersion: header(headers, 'ce-cloudeventsversion'),
-    eventType: header(headers, 'ce-eventtype'),
-    source: header(headers, 'ce-source'),
-    eventID: header(headers, 'ce-eventid'),
+    cloudEventsVersion: headerValue(headers, 'ce-cloudeventsversion'),
+    eventType: headerValue(headers, 'ce-eventtype'),
+    source: headerValue(headers, 'ce-source'),
+    eventID: headerValue(headers, 'ce-eventid'),
   };
   const optional: [string, string][] = [
     ['ce-eventtypeversion', 'eventTypeVersion'],
@@ -140,10 +136,10 @@ function binaryEvent01(
     ['ce-schemaurl', 'schemaURL'],
   ];
   for (const [name, field] of optional) {
-    const value = header(headers, name);
+    const value = headerValue(headers, name);
     if (value !== undefined) event[field] = value;
   }
-  event.contentType = header(headers, 'ce-contenttype') ?? (type || undefined);
+  event.contentType = headerValue(headers, 'ce-contenttype') ?? (type || undefined);
   const extensions: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith('ce-x-') && typeof value === 'string') extensions[name.slice(5)] = value;

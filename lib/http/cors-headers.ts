@@ -1,23 +1,30 @@
 import type { CorsRecord } from '../model/cors';
+import { OriginPattern } from './origin-pattern';
 
-/** True when the configuration allows the origin (`*`, exact, or a `*` wildcard inside). */
+/** Each configuration's patterns, compiled once (records are immutable, so the cache is exact). */
+const compiled = new WeakMap<CorsRecord, readonly OriginPattern[]>();
+
+/** True when the configuration allows the origin (`*`, exact, or `*` wildcards in a host name). */
 export function originAllowed(cors: CorsRecord, origin: string): boolean {
-  return cors.allowedOrigins.some((allowed) => {
-    if (allowed === '*' || allowed === origin) return true;
-    if (!allowed.includes('*')) return false;
-    const pattern = allowed.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'));
-    return new RegExp(`^${pattern.join('[^/]*')}$`).test(origin);
-  });
+  let patterns = compiled.get(cors);
+  if (!patterns) {
+    patterns = cors.allowedOrigins.map((allowed) => new OriginPattern(allowed));
+    compiled.set(cors, patterns);
+  }
+  for (const pattern of patterns) if (pattern.matches(origin)) return true;
+  return false;
 }
 
 /** The headers that let a browser at `origin` read the response. */
 export function corsResponseHeaders(cors: CorsRecord, origin: string): Record<string, string> {
-  const wildcard = cors.allowedOrigins.includes('*') && !cors.allowCredentials;
+  // A record with "*" and credentials is refused at write time; one from an older store gets
+  // "*" without credentials rather than every origin reflected with them.
+  const wildcard = cors.allowedOrigins.includes('*');
   const headers: Record<string, string> = {
     'access-control-allow-origin': wildcard ? '*' : origin,
   };
   if (!wildcard) headers.vary = 'Origin';
-  if (cors.allowCredentials) headers['access-control-allow-credentials'] = 'true';
+  if (cors.allowCredentials && !wildcard) headers['access-control-allow-credentials'] = 'true';
   return headers;
 }
 

@@ -1,10 +1,15 @@
-import { BackpressureError, GatewayError, InvocationError, ValidationError } from '../errors';
+import { GatewayError, InvocationError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
-import type { Gateway } from '../gateway';
-import { IDENTIFIER } from '../model/checks';
+import { withExtension } from '../events/cloudevent';
+import { refuseReservedType } from '../events/system-events';
+import { IDENTIFIER, MAX_NAME_LENGTH } from '../model/checks';
+import { describeError } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
+import { canonicalPath } from '../model/paths';
 import { classifyRequest } from './classify-request';
 import { corsResponseHeaders, originAllowed, preflightHeaders } from './cors-headers';
+import type { EventsGateway, SyncRoute } from './events-gateway';
+import { flatHeaders, headerValue, redactHeaders } from './headers';
 import { httpRequestEvent } from './http-request-event';
 import type { EventsApiOptions, EventsRequest, EventsResponse } from './http-types';
 import { BodyTooLargeError, readBody } from './read-body';
@@ -12,15 +17,20 @@ import type { RequestBody } from './request-body';
 import { toHttpResponse } from './sync-response';
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+/** Event Gateway 0.9's answer when a function fails: details go to logs, never to the client. */
+const FUNCTION_FAILED = 'Function call failed. Please check logs.';
+const INTERNAL_ERROR = 'Internal error. Please check logs.';
+/** The extension the gateway attaches an authorizer's answer as; clients may not set it. */
+const AUTHORIZATION = 'eventgatewayauthorization';
+/** Longest Origin header considered (a real origin is a scheme, a host and a port). */
+const MAX_ORIGIN_LENGTH = 1024;
 
 function errorResponse(status: number, message: string): EventsResponse {
   return { status, headers: { ...JSON_TYPE }, body: JSON.stringify({ errors: [{ message }] }) };
 }
 
-const header = (request: EventsRequest, name: string): string | undefined => {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-};
+/** The outcome of an event type's authorizer for one request. */
+type Authorized = { readonly authorization?: string } | { readonly refused: EventsResponse };
 
 /**
  * The Events API, framework-neutral: a request in, a response out. CloudEvents posted to it are
@@ -28,19 +38,42 @@ const header = (request: EventsRequest, name: string): string | undefined => {
  * matching sync subscription (202 when only async subscriptions match). Event types' authorizers
  * run first; CORS configurations answer preflights and decorate responses. Adapters for
  * node:http, Express and Koa wrap it.
+ *
+ * Clients are untrusted: they cannot post `eventgateway.*` events or an authorization of their
+ * own, and a failure answers 500 without details (those go to `gateway.error` and system events).
  */
 export class EventsApi {
   private readonly bodyLimit: number;
   private readonly basePath: string;
+  private readonly maxBatchSize: number;
 
   constructor(
-    private readonly gateway: Gateway,
+    private readonly gateway: EventsGateway,
     private readonly options: EventsApiOptions = {},
   ) {
+    if (
+      typeof gateway !== 'object' ||
+      gateway === null ||
+      typeof gateway.emit !== 'function' ||
+      typeof gateway.callFunction !== 'function'
+    ) {
+      throw new TypeError(
+        'Events API: the first argument must be a gateway (from createGateway), got ' +
+          (gateway === null ? 'null' : typeof gateway) +
+          '.',
+      );
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('Events API: options must be an object.');
+    }
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
+    this.maxBatchSize = options.maxBatchSize ?? 100;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
-    if (!Number.isInteger(this.bodyLimit) || this.bodyLimit < 0) {
+    if (!Number.isSafeInteger(this.bodyLimit) || this.bodyLimit < 0) {
       throw new ValidationError('Events API: "bodyLimit" must be a non-negative integer.');
+    }
+    if (!Number.isSafeInteger(this.maxBatchSize) || this.maxBatchSize <= 0) {
+      throw new ValidationError('Events API: "maxBatchSize" must be a positive integer.');
     }
   }
 
@@ -50,41 +83,56 @@ export class EventsApi {
       return await this.respond(request);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return errorResponse(413, error.message);
-      if (error instanceof GatewayError) return errorResponse(error.status, error.message);
-      return errorResponse(
-        500,
-        `The gateway failed: ${(error as Error)?.message ?? String(error)}`,
+      // Client errors and overload say what is wrong; internal failures say nothing to the client.
+      if (error instanceof GatewayError && (error.status < 500 || error.status === 503)) {
+        return errorResponse(error.status, error.message);
+      }
+      this.gateway.reportError(
+        new Error(`The Events API failed a request: ${describeError(error)}`, { cause: error }),
       );
+      return errorResponse(500, INTERNAL_ERROR);
     }
   }
 
   private async respond(request: EventsRequest): Promise<EventsResponse> {
-    const url = new URL(request.url, 'http://gateway');
-    let path = url.pathname;
+    let url: URL;
+    try {
+      url = new URL(String(request.url), 'http://gateway');
+    } catch {
+      return errorResponse(400, 'Invalid request URL.');
+    }
+    let rawPath = url.pathname;
     if (this.basePath) {
-      if (path !== this.basePath && !path.startsWith(this.basePath + '/')) {
+      if (rawPath !== this.basePath && !rawPath.startsWith(this.basePath + '/')) {
         return errorResponse(404, `Not found: the Events API is under ${this.basePath}.`);
       }
-      path = path.slice(this.basePath.length) || '/';
+      rawPath = rawPath.slice(this.basePath.length) || '/';
     }
-    const method = request.method.toUpperCase();
+    const path = canonicalPath(rawPath);
+    const method = String(request.method).toUpperCase();
     const space =
       typeof this.options.space === 'function'
         ? this.options.space(request)
         : (this.options.space ?? this.gateway.options.space);
-    if (typeof space !== 'string' || space.length < 3 || !IDENTIFIER.test(space)) {
+    if (
+      typeof space !== 'string' ||
+      space.length < 3 ||
+      space.length > MAX_NAME_LENGTH ||
+      !IDENTIFIER.test(space)
+    ) {
       return errorResponse(400, `Invalid space ${JSON.stringify(space)} for this request.`);
     }
-    const origin = header(request, 'origin');
+    const rawOrigin = headerValue(request.headers, 'origin');
+    const origin = rawOrigin && rawOrigin.length <= MAX_ORIGIN_LENGTH ? rawOrigin : undefined;
 
-    const preflightMethod = header(request, 'access-control-request-method');
-    if (method === 'OPTIONS' && origin && preflightMethod) {
+    const preflightMethod = headerValue(request.headers, 'access-control-request-method');
+    if (method === 'OPTIONS' && rawOrigin && preflightMethod) {
       const cors = this.gateway.corsFor(space, preflightMethod.toUpperCase(), path);
       if (cors) {
-        if (!originAllowed(cors, origin))
+        if (!origin || !originAllowed(cors, origin))
           return errorResponse(
             403,
-            `Origin ${origin} is not allowed by CORS configuration "${cors.corsId}".`,
+            `The origin is not allowed by CORS configuration "${cors.corsId}".`,
           );
         return { status: 204, headers: preflightHeaders(cors, origin) };
       }
@@ -108,12 +156,29 @@ export class EventsApi {
   ): Promise<EventsResponse> {
     const body = await this.body(request);
     const classified = classifyRequest(request.headers, body);
+    // One authorizer call per event type and request, however many events a batch holds.
+    const authorizations = new Map<string, Promise<Authorized>>();
+    const authorize = (event: CloudEvent) => {
+      let result = authorizations.get(event.type);
+      if (!result) {
+        result = this.authorize(space, event, request, path, method);
+        authorizations.set(event.type, result);
+      }
+      return result;
+    };
     if (classified.kind === 'batch') {
+      if (classified.events.length > this.maxBatchSize) {
+        return errorResponse(
+          400,
+          `A batch may hold at most ${this.maxBatchSize} events (got ${classified.events.length}).`,
+        );
+      }
       const events: CloudEvent[] = [];
       for (const event of classified.events) {
-        const authorized = await this.authorize(space, event, request, path, method);
-        if (authorized.refused) return authorized.refused;
-        events.push(authorized.event);
+        refuseReservedType(event);
+        const authorized = await authorize(event);
+        if ('refused' in authorized) return authorized.refused;
+        events.push(withExtension(event, AUTHORIZATION, authorized.authorization));
       }
       let accepted = 0;
       for (const event of events) {
@@ -121,10 +186,10 @@ export class EventsApi {
           await this.gateway.emit(event, { space, path, method });
           accepted++;
         } catch (error) {
-          if (error instanceof BackpressureError) {
+          if (error instanceof GatewayError && error.status === 503) {
             return errorResponse(
               503,
-              `${error.message} ${accepted} of the batch's ${classified.events.length} events were accepted before it.`,
+              `${error.message} ${accepted} of the batch's ${events.length} events were accepted before it.`,
             );
           }
           throw error;
@@ -133,44 +198,44 @@ export class EventsApi {
       return { status: 202, headers: {} };
     }
     let event: CloudEvent;
-    let sync: { functionId: string; params: Record<string, string> } | undefined;
+    let sync: SyncRoute | undefined;
     if (classified.kind === 'event') {
+      refuseReservedType(classified.event);
       event = classified.event;
       sync = this.gateway.syncRoute(space, event.type, method, path);
     } else {
       sync = this.gateway.syncRoute(space, HTTP_REQUEST_EVENT, method, path);
       event = httpRequestEvent(method, path, url, request.headers, body, sync?.params ?? {});
     }
-    const authorization = await this.authorize(space, event, request, path, method);
-    if (authorization.refused) return authorization.refused;
-    const authorized = authorization.event;
-    await this.gateway.emit(authorized, { space, path, method });
+    const authorized = await authorize(event);
+    if ('refused' in authorized) return authorized.refused;
+    event = withExtension(event, AUTHORIZATION, authorized.authorization);
+    await this.gateway.emit(event, { space, path, method });
     if (!sync) return { status: 202, headers: {} };
     let result: unknown;
     try {
-      result = await this.gateway.invoke({
-        space,
-        functionId: sync.functionId,
-        payload: authorized,
-      });
+      result = await this.gateway.callFunction(space, sync.functionId, event);
     } catch (error) {
-      const message = error instanceof InvocationError ? error.message : String(error);
-      return errorResponse(500, `Function call failed: ${message}`);
+      // The failure's details reach the function.invocationFailed system event, not the client.
+      if (!(error instanceof InvocationError)) throw error;
+      return errorResponse(500, FUNCTION_FAILED);
     }
     const response = toHttpResponse(result);
     if (typeof response === 'string') {
-      return errorResponse(
-        500,
-        `Function call failed: function "${sync.functionId}" answered a malformed response: ${response}.`,
+      this.gateway.reportError(
+        new InvocationError(
+          `Function "${sync.functionId}" answered a malformed response: ${response}.`,
+          { retryable: false, resource: 'function', id: sync.functionId, space },
+        ),
       );
+      return errorResponse(500, FUNCTION_FAILED);
     }
     return response;
   }
 
   /**
-   * Runs the event type's authorizer, if it has one. Resolves with the event (with the
-   * authorization attached as the `eventgatewayauthorization` extension, JSON text) or with the
-   * refusal's response.
+   * Runs the event type's authorizer, if it has one: resolves with the authorization to attach
+   * (JSON text, as the `eventgatewayauthorization` extension) or with the refusal's response.
    */
   private async authorize(
     space: string,
@@ -178,47 +243,40 @@ export class EventsApi {
     request: EventsRequest,
     path: string,
     method: string,
-  ): Promise<{ event: CloudEvent; refused?: undefined } | { refused: EventsResponse }> {
+  ): Promise<Authorized> {
     const authorizerId = this.gateway.findEventType(space, event.type)?.authorizerId;
-    if (!authorizerId) return { event };
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
+    if (!authorizerId) return {};
+    const headers = flatHeaders(request.headers);
+    const requestInfo = { method, path, headers };
     let answer: unknown;
     try {
-      answer = await this.gateway.invoke({
+      answer = await this.gateway.callFunction(
         space,
-        functionId: authorizerId,
-        payload: { event, request: { method, path, headers } },
-      });
+        authorizerId,
+        { event, request: requestInfo },
+        // System events show the call without the request's credentials.
+        { event, request: { ...requestInfo, headers: redactHeaders(headers) } },
+      );
     } catch (error) {
-      return {
-        refused: errorResponse(
-          500,
-          `Authorizer function "${authorizerId}" failed: ${(error as Error).message}`,
-        ),
-      };
+      if (!(error instanceof InvocationError)) throw error;
+      return { refused: errorResponse(500, FUNCTION_FAILED) };
     }
-    const result = (answer ?? {}) as { authorization?: unknown; error?: { message?: unknown } };
-    if (
-      result.authorization !== undefined &&
-      typeof result.authorization === 'object' &&
-      result.authorization !== null
-    ) {
-      return {
-        event: { ...event, eventgatewayauthorization: JSON.stringify(result.authorization) },
-      };
+    const result = (typeof answer === 'object' && answer !== null ? answer : {}) as {
+      authorization?: unknown;
+      error?: { message?: unknown };
+    };
+    if (typeof result.authorization === 'object' && result.authorization !== null) {
+      return { authorization: JSON.stringify(result.authorization) };
     }
     const message =
-      typeof result.error?.message === 'string'
-        ? result.error.message
+      typeof result.error?.message === 'string' && result.error.message !== ''
+        ? result.error.message.slice(0, 1000)
         : `Authorizer function "${authorizerId}" refused the event.`;
     return { refused: errorResponse(403, message) };
   }
 
   private async body(request: EventsRequest): Promise<RequestBody> {
-    const length = Number(header(request, 'content-length'));
+    const length = Number(headerValue(request.headers, 'content-length'));
     if (request.stream && !request.stream.readableEnded && request.parsedBody === undefined) {
       return {
         raw: await readBody(

@@ -1,6 +1,7 @@
 import type { CloudEvent } from '../events/cloudevent';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { GATEWAY_SOURCE } from './classify-request';
+import { flatHeaders } from './headers';
 import type { RequestHeaders } from './http-types';
 import { bodyData, mediaType, type RequestBody } from './request-body';
 
@@ -29,12 +30,13 @@ export function httpRequestEvent(
   body: RequestBody,
   params: Record<string, string>,
 ): CloudEvent {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  const flat = flatHeaders(headers);
+  // No prototype: a parameter named "constructor" or "__proto__" is just a parameter.
+  const query: Record<string, string[]> = Object.create(null);
+  for (const [name, value] of url.searchParams) {
+    if (Object.hasOwn(query, name)) query[name].push(value);
+    else query[name] = [value];
   }
-  const query: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) (query[name] ??= []).push(value);
   const { data, binary } = bodyData(body, mediaType(headers['content-type']));
   const requestData: HttpRequestData = {
     path,

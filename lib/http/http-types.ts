@@ -42,6 +42,12 @@ export interface EventsApiOptions {
    */
   bodyLimit?: number;
   /**
+   * Most events in one batch request (`application/cloudevents-batch+json`); larger batches get
+   * 400 and nothing is emitted.
+   * @default 100
+   */
+  maxBatchSize?: number;
+  /**
    * A path prefix to strip before routing, for frameworks that do not strip their mount path
    * (Koa without koa-mount, a plain node:http server).
    * @default ''

@@ -1,4 +1,33 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { isBase64 } from '../events/cloudevent';
 import type { EventsResponse } from './http-types';
+
+/**
+ * Headers a function may not set: hop-by-hop headers belong to one connection, and the framing
+ * (length, encoding) is the gateway's to write for the body it sends. Passed through, a
+ * `transfer-encoding` or a wrong `content-length` leaves clients hanging or misreading.
+ */
+const DROPPED_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+]);
+
+/** Why a header cannot be sent as is (CR/LF, a space in a name...), or undefined. */
+function headerProblem(name: string, value: string): string | undefined {
+  try {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    return undefined;
+  } catch {
+    return `header ${JSON.stringify(name.slice(0, 100))} has an invalid name or value (control characters, spaces in the name...)`;
+  }
+}
 
 /**
  * What a sync function answers: `{ statusCode?, headers?, body?, isBase64Encoded? }` (Event
@@ -35,16 +64,20 @@ export function toHttpResponse(result: unknown): EventsResponse | string {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     return '"headers" must be an object of strings';
   }
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null);
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string') return `header "${name}" must be a string (got ${typeof value})`;
-    out[name.toLowerCase()] = value;
+    const lower = name.toLowerCase();
+    if (DROPPED_HEADERS.has(lower)) continue;
+    const problem = headerProblem(lower, value);
+    if (problem) return problem;
+    out[lower] = value;
   }
   if (body !== undefined && typeof body !== 'string') {
     return `"body" must be a string (got ${typeof body}); serialise objects yourself`;
   }
   if (typeof isBase64Encoded !== 'boolean') return '"isBase64Encoded" must be a boolean';
-  if (isBase64Encoded && body !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(body)) {
+  if (isBase64Encoded && body !== undefined && !isBase64(body)) {
     return '"body" is marked isBase64Encoded but is not base64';
   }
   return {

@@ -11,6 +11,12 @@ const NOUN: Record<ResourceKind, string> = {
   cors: 'CORS configuration',
 };
 
+/** The longest timeout or delay a timer can take (larger ones overflow to 1 ms in Node.js). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** The longest identifier (space, function ID, event type name, event `id` and `type`). */
+export const MAX_NAME_LENGTH = 256;
+
 /** The identifier rule of Event Gateway 0.9 for spaces, function IDs and event type names. */
 export const IDENTIFIER = /^[a-zA-Z0-9.\-_]+$/;
 
@@ -61,6 +67,9 @@ export class Checks {
 
   identifier(value: unknown, field: string): string {
     const id = this.string(value, field);
+    if (id.length > MAX_NAME_LENGTH) {
+      this.fail(`"${field}" must be at most ${MAX_NAME_LENGTH} characters long.`);
+    }
     if (!IDENTIFIER.test(id)) {
       this.fail(`"${field}" must match ${IDENTIFIER.source} (got ${JSON.stringify(id)}).`);
     }
@@ -79,10 +88,14 @@ export class Checks {
     return value;
   }
 
-  positiveInteger(value: unknown, field: string): number | undefined {
+  positiveInteger(
+    value: unknown,
+    field: string,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number | undefined {
     if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      this.fail(`"${field}" must be a positive integer.`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+      this.fail(`"${field}" must be a positive integer of at most ${max}.`);
     }
     return value;
   }

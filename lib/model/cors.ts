@@ -37,6 +37,30 @@ export interface CorsInput {
 
 const checks: Checks = new Checks('cors');
 
+/** An HTTP token (RFC 9110): what header names and methods are made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** An origin, or an origin pattern with `*` in its host: `scheme://host[:port]`, nothing else. */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[A-Za-z0-9.*_~!$&'()+,;=%[\]-]+(:\d{1,5})?$/;
+
+function tokens(list: string[], field: string): string[] {
+  list.forEach((item, i) => {
+    if (!TOKEN.test(item))
+      checks.fail(`"${field}[${i}]" must be an HTTP token (got ${JSON.stringify(item)}).`);
+  });
+  return list;
+}
+
+function origins(list: string[]): string[] {
+  list.forEach((item, i) => {
+    if (item !== '*' && item !== 'null' && (item.length > 1024 || !ORIGIN.test(item))) {
+      checks.fail(
+        `"allowedOrigins[${i}]" must be "*" or an origin such as https://app.example.com (a "*" may stand for part of the host) (got ${JSON.stringify(item)}).`,
+      );
+    }
+  });
+  return list;
+}
+
 /** Validates input into a stored record, computing its ID. Throws ValidationError. */
 export function toCorsRecord(input: CorsInput, space: string): CorsRecord {
   checks.object(input, 'the CORS configuration');
@@ -59,25 +83,32 @@ export function toCorsRecord(input: CorsInput, space: string): CorsRecord {
   const path = checks.string(input.path, 'path');
   const problem = routeProblem(path);
   if (problem) checks.fail(`"path" ${problem} (got ${JSON.stringify(path)}).`);
-  const allowedMethods = checks.stringList(input.allowedMethods, 'allowedMethods', [
-    'HEAD',
-    'GET',
-    'POST',
-  ]);
+  const allowedMethods = tokens(
+    checks.stringList(input.allowedMethods, 'allowedMethods', ['HEAD', 'GET', 'POST']),
+    'allowedMethods',
+  );
   const record: { -readonly [K in keyof CorsRecord]: CorsRecord[K] } = {
     space: checks.space(space),
     corsId: corsId(method, path),
     method,
     path,
-    allowedOrigins: checks.stringList(input.allowedOrigins, 'allowedOrigins', ['*']),
+    allowedOrigins: origins(checks.stringList(input.allowedOrigins, 'allowedOrigins', ['*'])),
     allowedMethods: allowedMethods.map((m) => m.toUpperCase()),
-    allowedHeaders: checks.stringList(input.allowedHeaders, 'allowedHeaders', [
-      'Origin',
-      'Accept',
-      'Content-Type',
-    ]),
+    allowedHeaders: tokens(
+      checks.stringList(input.allowedHeaders, 'allowedHeaders', [
+        'Origin',
+        'Accept',
+        'Content-Type',
+      ]),
+      'allowedHeaders',
+    ),
     allowCredentials: checks.boolean(input.allowCredentials, 'allowCredentials', false),
   };
+  if (record.allowCredentials && record.allowedOrigins.includes('*')) {
+    checks.fail(
+      '"allowCredentials" cannot be true with "*" in "allowedOrigins": any site could then make credentialed requests. List the origins.',
+    );
+  }
   const metadata = checks.metadata(input.metadata);
   if (metadata) record.metadata = metadata;
   return record;

@@ -1,4 +1,5 @@
-import { Checks, type Metadata } from './checks';
+import { Checks, MAX_TIMER_MS, type Metadata } from './checks';
+import { redactUrl, type OutboundPolicy } from './outbound-policy';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
 
 /** The function types the gateway knows. Plug-in providers add more (any string). */
@@ -89,6 +90,7 @@ export function toFunctionRecord(
   input: FunctionInput,
   space: string,
   plugins: ReadonlyMap<string, ProviderValidator | undefined> = new Map(),
+  outbound?: OutboundPolicy,
 ): FunctionRecord {
   checks.object(input, 'the function');
   checks.onlyFields(
@@ -116,7 +118,7 @@ export function toFunctionRecord(
   const plugin = plugins.get(type);
   const provider = plugin
     ? validateWithPlugin(type, plugin, input.provider)
-    : validateProvider(type, PROVIDERS[type], input.provider);
+    : validateProvider(type, PROVIDERS[type], input.provider, outbound);
   const record: { -readonly [K in keyof FunctionRecord]: FunctionRecord[K] } = {
     space: checks.space(space),
     functionId,
@@ -150,6 +152,7 @@ function validateProvider(
   type: string,
   schema: ProviderSchema,
   value: unknown,
+  outbound: OutboundPolicy | undefined,
 ): Record<string, string | number> {
   if (value === undefined && schema.required.length === 0) return {};
   const provider = checks.object(value, `"provider" of a "${type}" function`);
@@ -161,15 +164,15 @@ function validateProvider(
     if (provider[field] === undefined) continue;
     out[field] =
       field === 'timeout'
-        ? (checks.positiveInteger(provider[field], 'provider.timeout') as number)
+        ? (checks.positiveInteger(provider[field], 'provider.timeout', MAX_TIMER_MS) as number)
         : checks.string(provider[field], `provider.${field}`);
   }
-  if (type === 'http') checkHttpUrl(out.url as string);
+  if (type === 'http') checkHttpUrl(out.url as string, 'provider.url', outbound);
   if (type === 'awssqs') checkHttpUrl(out.queueUrl as string, 'provider.queueUrl');
   return out;
 }
 
-function checkHttpUrl(value: string, field = 'provider.url'): void {
+function checkHttpUrl(value: string, field: string, outbound?: OutboundPolicy): void {
   let url: URL;
   try {
     url = new URL(value);
@@ -177,6 +180,10 @@ function checkHttpUrl(value: string, field = 'provider.url'): void {
     checks.fail(`"${field}" must be an absolute URL (got ${JSON.stringify(value)}).`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    checks.fail(`"${field}" must be an http: or https: URL (got ${JSON.stringify(value)}).`);
+    checks.fail(
+      `"${field}" must be an http: or https: URL (got ${JSON.stringify(redactUrl(value))}).`,
+    );
   }
+  const problem = outbound?.urlProblem(url);
+  if (problem) checks.fail(`"${field}" is refused: ${problem}.`);
 }

@@ -1,3 +1,5 @@
+import { ValidationError } from '../errors';
+
 /** HTTP methods a subscription or CORS configuration may name (Event Gateway 0.9's list). */
 export const HTTP_METHODS = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'] as const;
 
@@ -21,10 +23,61 @@ export function pathEscape(path: string): string {
   return out;
 }
 
+/** Percent-decodes a value; undefined when its escapes are not valid UTF-8. */
+export function percentDecode(value: string): string | undefined {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
+// Control characters, which no route can name and no request path should carry.
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The one form requests are routed on: the path with each segment percent-decoded once, so that
+ * `/users/%61dmin` is `/users/admin` for static routes and parameters alike. Refuses (with
+ * ValidationError) what no route could mean: undecodable escapes, an encoded `/` inside a
+ * segment, and control characters.
+ */
+export function canonicalPath(raw: string): string {
+  if (typeof raw !== 'string' || !raw.startsWith('/')) {
+    throw new ValidationError(
+      `The path must be a string starting with "/" (got ${JSON.stringify(raw)}).`,
+    );
+  }
+  if (!raw.includes('%')) {
+    if (CONTROL.test(raw))
+      throw new ValidationError('The path must not contain control characters.');
+    return raw;
+  }
+  const segments = raw.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const decoded = percentDecode(segments[i]);
+    if (decoded === undefined) {
+      throw new ValidationError(
+        `The path has an invalid percent-encoding in "${segments[i].slice(0, 100)}".`,
+      );
+    }
+    if (decoded.includes('/')) {
+      throw new ValidationError('The path must not contain an encoded "/" (%2F) inside a segment.');
+    }
+    segments[i] = decoded;
+  }
+  const path = segments.join('/');
+  if (CONTROL.test(path))
+    throw new ValidationError('The path must not contain control characters.');
+  return path;
+}
+
 /** Why a path or route is not acceptable; undefined when it is. */
 export function routeProblem(path: string): string | undefined {
   if (!path.startsWith('/')) return 'must be an absolute path';
   if (/[\s?#]/.test(path)) return 'must not contain whitespace, "?" or "#"';
+  if (CONTROL.test(path)) return 'must not contain control characters';
   const segments = path.split('/').slice(1);
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from './checks';
+
 /** How failed deliveries are retried. */
 export interface RetryOptions {
   /**
@@ -55,8 +57,13 @@ export function resolveRetry(
     const value = given[field];
     if (value === undefined) continue;
     const min = field === 'maxAttempts' ? 1 : 0;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-      fail(`"retry.${field}" must be an integer >= ${min}.`);
+    if (
+      typeof value !== 'number' ||
+      !Number.isInteger(value) ||
+      value < min ||
+      value > MAX_TIMER_MS
+    ) {
+      fail(`"retry.${field}" must be an integer from ${min} to ${MAX_TIMER_MS}.`);
     }
     policy[field] = value;
   }

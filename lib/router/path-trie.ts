@@ -22,17 +22,10 @@ export function pathSegments(path: string): string[] {
   return trimmed === '/' || trimmed === '' ? [] : trimmed.slice(1).split('/');
 }
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
 /**
  * Routes with static segments, `:param` segments and a trailing `*wildcard` (one or more
- * segments), several values per route. Lookup cost depends on the path's length and the routes
+ * segments), several values per route. Paths are matched as given: callers pass the canonical
+ * (decoded) form, so parameters are decoded values. Lookup cost depends on the path's length and the routes
  * along it, never on the number of routes elsewhere.
  */
 export class PathTrie<T> {
@@ -144,11 +137,11 @@ export class PathTrie<T> {
     if (next) this.collect(next, segments, i + 1, params, out);
     if (at.params)
       for (const [name, child] of at.params) {
-        this.collect(child, segments, i + 1, { ...params, [name]: decode(segment) }, out);
+        this.collect(child, segments, i + 1, { ...params, [name]: segment }, out);
       }
     if (at.wildcards)
       for (const [name, values] of at.wildcards) {
-        const rest = { ...params, [name]: segments.slice(i).map(decode).join('/') };
+        const rest = { ...params, [name]: segments.slice(i).join('/') };
         for (const value of values) out.push({ value, params: rest });
       }
   }
@@ -167,7 +160,7 @@ export class PathTrie<T> {
     if (viaStatic) return viaStatic;
     if (at.params)
       for (const [name, child] of at.params) {
-        const viaParam = this.best(child, segments, i + 1, { ...params, [name]: decode(segment) });
+        const viaParam = this.best(child, segments, i + 1, { ...params, [name]: segment });
         if (viaParam) return viaParam;
       }
     if (at.wildcards)
@@ -175,7 +168,7 @@ export class PathTrie<T> {
         if (values.size > 0) {
           return {
             values: [...values],
-            params: { ...params, [name]: segments.slice(i).map(decode).join('/') },
+            params: { ...params, [name]: segments.slice(i).join('/') },
           };
         }
       }

@@ -1,14 +1,20 @@
-import type { Agent } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { InvocationError } from '../../errors';
 import type { CloudEvent } from '../../events/cloudevent';
+import { isAccepted } from '../../events/event-data';
+import { describeError } from '../../model/describe-error';
 import type { FunctionRecord } from '../../model/function';
+import { OutboundPolicy, redactUrl } from '../../model/outbound-policy';
 import type { InvocationContext, Provider } from '../provider';
 import { parseRetryAfter } from '../backoff';
+import { abortHook } from './abort-hook';
+import { guardedLookup } from './guarded-lookup';
 
 /** Options of {@link HttpProvider}. */
 export interface HttpProviderOptions {
   /**
-   * Most connections per origin (undici keeps one keep-alive pool per origin).
+   * Most connections per origin (one keep-alive pool per origin). Deliveries to one function are
+   * also capped by the gateway's `functionConcurrency`, so one slow function never holds them all.
    * @default 256
    */
   connections?: number;
@@ -17,6 +23,13 @@ export interface HttpProviderOptions {
    * @default 30000
    */
   keepAliveTimeout?: number;
+  /**
+   * Largest answer read, in bytes; a larger one fails the attempt for good without being read.
+   * @default 6291456 (6 MiB)
+   */
+  maxResponseBytes?: number;
+  /** Where functions may be reached, checked again at connect time. @default the default policy */
+  outbound?: OutboundPolicy;
 }
 
 type Undici = typeof import('undici');
@@ -30,52 +43,70 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
+/** Where one function's requests go: computed once per function record. */
+interface Target {
+  readonly pool: Pool;
+  /** Path and query. */
+  readonly path: string;
+  /** The URL for messages: credentials and query hidden. */
+  readonly shown: string;
+  /** `authorization` for credentials in the URL (sent as Basic auth, never dropped). */
+  readonly authorization?: string;
+}
+
+const CLOUDEVENTS_JSON = 'application/cloudevents+json; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 /**
  * The `http` provider: POSTs the event as structured CloudEvents JSON to `provider.url` over a
- * keep-alive pool per origin, and resolves with the response body (parsed when it is JSON).
+ * keep-alive pool per origin, and resolves with the response body (parsed when it is JSON). A
+ * timed-out or aborted attempt releases its connection at once; answers larger than
+ * `maxResponseBytes` are refused without being read; every connection is checked against the
+ * outbound policy.
  */
 export class HttpProvider implements Provider {
-  private agent: Agent | undefined;
-  /** Each event's JSON, so that an event fanned out to many functions is serialised once. */
-  private readonly bodies = new WeakMap<CloudEvent, string>();
+  private readonly pools = new Map<string, Pool>();
+  private readonly targets = new WeakMap<FunctionRecord, Target | InvocationError>();
+  /** Each accepted event's JSON: an event fanned out to many functions is serialised once. */
+  private readonly bodies = new WeakMap<object, string>();
+  private readonly maxResponseBytes: number;
+  private readonly outbound: OutboundPolicy;
 
-  constructor(private readonly options: HttpProviderOptions = {}) {}
+  constructor(private readonly options: HttpProviderOptions = {}) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('new HttpProvider(options): options must be an object.');
+    }
+    this.maxResponseBytes = options.maxResponseBytes ?? 6 * 1024 * 1024;
+    this.outbound = options.outbound ?? new OutboundPolicy();
+  }
 
   async invoke(
     fn: FunctionRecord,
     event: CloudEvent,
     context: InvocationContext,
   ): Promise<unknown> {
-    const { request, Agent } = loadUndici();
-    this.agent ??= new Agent({
-      connections: this.options.connections ?? 256,
-      keepAliveTimeout: this.options.keepAliveTimeout ?? 30_000,
-    });
-    const url = fn.provider.url as string;
-    let body = this.bodies.get(event);
-    if (body === undefined) this.bodies.set(event, (body = JSON.stringify(event)));
-    let response;
+    const target = this.target(fn);
+    if (target instanceof InvocationError) throw target;
+    const headers: Record<string, string> = {};
+    const body = this.body(event, headers);
+    if (target.authorization) headers.authorization = target.authorization;
+    let response: Dispatcher.ResponseData;
     try {
-      response = await request(url, {
+      response = await target.pool.request({
+        path: target.path,
         method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+        headers,
         body,
-        dispatcher: this.agent,
-        // No `signal`: an AbortSignal per request costs undici about a quarter of its throughput
-        // here. The dispatcher enforces the timeout itself, and undici's own timeouts free the
-        // connection; close() destroys whatever is still in flight.
+        // An emitter-style signal: undici aborts the request (and frees its socket) when the
+        // attempt times out or the gateway closes, without an AbortController per request.
+        signal: abortHook(context),
         headersTimeout: context.timeout,
         bodyTimeout: context.timeout,
       });
     } catch (error) {
-      throw connectionFailure(fn, url, error);
+      throw connectionFailure(fn, target.shown, error);
     }
-    let text: string;
-    try {
-      text = await response.body.text();
-    } catch (error) {
-      throw connectionFailure(fn, url, error);
-    }
+    const text = await this.read(fn, target, response);
     const status = response.statusCode;
     if (status < 200 || status >= 300) {
       const excerpt = text.length > 200 ? text.slice(0, 200) + '…' : text;
@@ -91,9 +122,8 @@ export class HttpProvider implements Provider {
         },
       );
     }
-    const type = String(response.headers['content-type'] ?? '');
     if (text === '') return undefined;
-    if (/[/+]json\b/.test(type)) {
+    if (/[/+]json\b/.test(String(response.headers['content-type'] ?? ''))) {
       try {
         return JSON.parse(text);
       } catch {
@@ -103,21 +133,128 @@ export class HttpProvider implements Provider {
     return text;
   }
 
-  /** Destroys the pool: called once the gateway has settled (drained or given up on) every delivery. */
+  /** Destroys the pools: called once the gateway has settled (drained or given up on) every delivery. */
   async close(): Promise<void> {
-    const agent = this.agent;
-    this.agent = undefined;
-    await agent?.destroy();
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((pool) => pool.destroy()));
+  }
+
+  /** The request body and its content type, for an accepted event or any `invoke` payload. */
+  private body(payload: unknown, headers: Record<string, string>): string | undefined {
+    if (payload === undefined) return undefined;
+    const cacheable = isAccepted(payload);
+    let body = cacheable ? this.bodies.get(payload as object) : undefined;
+    if (body === undefined) {
+      body = JSON.stringify(payload);
+      if (cacheable) this.bodies.set(payload as object, body);
+    }
+    headers['content-type'] =
+      cacheable && (payload as { specversion?: unknown }).specversion !== undefined
+        ? CLOUDEVENTS_JSON
+        : JSON_TYPE;
+    return body;
+  }
+
+  /** Reads the answer up to the size cap; past it, the connection is dropped unread. */
+  private async read(
+    fn: FunctionRecord,
+    target: Target,
+    response: Dispatcher.ResponseData,
+  ): Promise<string> {
+    const declared = Number(response.headers['content-length']);
+    try {
+      if (Number.isFinite(declared) && declared <= this.maxResponseBytes) {
+        return await response.body.text();
+      }
+      if (Number.isFinite(declared)) throw this.tooLarge(fn, `${declared} bytes declared`);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.maxResponseBytes) throw this.tooLarge(fn, `more than that sent`);
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks, size).toString('utf8');
+    } catch (error) {
+      response.body.destroy();
+      if (error instanceof InvocationError) throw error;
+      throw connectionFailure(fn, target.shown, error);
+    }
+  }
+
+  private tooLarge(fn: FunctionRecord, detail: string): InvocationError {
+    return new InvocationError(
+      `Function "${fn.functionId}" answered more than maxResponseBytes (${this.maxResponseBytes} bytes; ${detail}); the answer was not read.`,
+      { retryable: false, resource: 'function', id: fn.functionId, space: fn.space },
+    );
+  }
+
+  private target(fn: FunctionRecord): Target | InvocationError {
+    let target = this.targets.get(fn);
+    if (!target) this.targets.set(fn, (target = this.makeTarget(fn)));
+    return target;
+  }
+
+  private makeTarget(fn: FunctionRecord): Target | InvocationError {
+    const raw = String(fn.provider.url);
+    const shown = redactUrl(raw);
+    const refuse = (problem: string) =>
+      new InvocationError(`Function "${fn.functionId}" cannot be called at ${shown}: ${problem}.`, {
+        retryable: false,
+        resource: 'function',
+        id: fn.functionId,
+        space: fn.space,
+      });
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return refuse('not a valid URL');
+    }
+    // Checked again here: the record may come from a store written by another instance or policy.
+    const problem = this.outbound.urlProblem(url);
+    if (problem) return refuse(problem);
+    let pool = this.pools.get(url.origin);
+    if (!pool) {
+      const { Pool } = loadUndici();
+      pool = new Pool(url.origin, {
+        connections: this.options.connections ?? 256,
+        keepAliveTimeout: this.options.keepAliveTimeout ?? 30_000,
+        connect: { lookup: guardedLookup(this.outbound) },
+      });
+      this.pools.set(url.origin, pool);
+    }
+    const authorization =
+      url.username || url.password
+        ? 'Basic ' +
+          Buffer.from(
+            `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+          ).toString('base64')
+        : undefined;
+    return {
+      pool,
+      path: url.pathname + url.search,
+      shown,
+      ...(authorization ? { authorization } : {}),
+    };
   }
 }
 
-function connectionFailure(fn: FunctionRecord, url: string, error: unknown): InvocationError {
-  const err = error as Error & { code?: string };
-  const code = err.code ? ` (${err.code})` : '';
+function connectionFailure(fn: FunctionRecord, shown: string, error: unknown): InvocationError {
+  const code = (() => {
+    try {
+      const value = (error as { code?: unknown })?.code;
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
   return new InvocationError(
-    `Function "${fn.functionId}" could not be reached at ${url}: ${err.message}${code}`,
+    `Function "${fn.functionId}" could not be reached at ${shown}: ${describeError(error)}${code ? ` (${code})` : ''}`,
     {
-      retryable: true,
+      // A connection the outbound policy refused will be refused again.
+      retryable: code !== 'EOUTBOUNDDENIED',
       cause: error,
       resource: 'function',
       id: fn.functionId,

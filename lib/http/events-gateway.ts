@@ -1,0 +1,34 @@
+import type { EmitOptions, EmitResult } from '../delivery/delivery-service';
+import type { CloudEvent } from '../events/cloudevent';
+import type { CorsRecord } from '../model/cors';
+import type { EventTypeRecord } from '../model/event-type';
+
+/** A sync subscription's answer to a request: the function and the route's parameters. */
+export interface SyncRoute {
+  readonly functionId: string;
+  readonly params: Record<string, string>;
+}
+
+/**
+ * What the Events API needs of a gateway: a small surface, so that the HTTP layer depends on
+ * neither the Gateway class nor its internals. A {@link Gateway} is one.
+ */
+export interface EventsGateway {
+  readonly options: { readonly space: string };
+  emit(event: CloudEvent, options: EmitOptions): Promise<EmitResult>;
+  /**
+   * Calls a function once, now. `shown` is what system events show in place of the payload (a
+   * request's headers with credentials redacted, say).
+   */
+  callFunction(
+    space: string,
+    functionId: string,
+    payload: unknown,
+    shown?: unknown,
+  ): Promise<unknown>;
+  syncRoute(space: string, eventType: string, method: string, path: string): SyncRoute | undefined;
+  corsFor(space: string, method: string, path: string): CorsRecord | undefined;
+  findEventType(space: string, name: string): EventTypeRecord | undefined;
+  /** Reports a failure no client may see the details of (logged by the host's listeners). */
+  reportError(error: Error): void;
+}
