@@ -1,3 +1,4 @@
+import { describeError } from '../model/describe-error';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchEvent } from '../store/store';
@@ -192,7 +193,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       if (this.closed) return;
       const delay = Math.min(this.maxRetryDelay, this.retryDelay * 2 ** this.failures++);
       const err = new StoreUnavailableError(
-        `Listing the store failed (${reason}); serving the last good configuration, retrying in ${delay} ms.`,
+        `Listing the store failed (${reason}: ${describeError(error)}); serving the last good configuration, retrying in ${delay} ms.`,
         { cause: error },
       );
       this.lastFailure = err.message;

@@ -16,12 +16,12 @@ export function invocationFailure(
   space: string,
   error: unknown,
 ): InvocationError {
-  if (error instanceof InvocationError) return error;
   let retryable = true;
   try {
+    if (error instanceof InvocationError) return error;
     retryable = (error as { retryable?: unknown })?.retryable !== false;
   } catch {
-    // A getter that throws says nothing about retrying.
+    // A revoked proxy or a getter that throws: a failure that says nothing about retrying.
   }
   const verb = fn.type === 'local' ? 'threw' : 'failed';
   return new InvocationError(`Function "${fn.functionId}" ${verb}: ${describeError(error)}`, {
