@@ -166,10 +166,8 @@ export class OutboundPolicy {
 export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
-    if (url.username) url.username = '***';
-    if (url.password) url.password = '***';
-    if (url.search) url.search = '?…';
-    return url.href;
+    const userinfo = url.username || url.password ? '***:***@' : '';
+    return `${url.protocol}//${userinfo}${url.host}${url.pathname}${url.search ? '?…' : ''}`;
   } catch {
     return '(an invalid URL)';
   }
