@@ -348,7 +348,11 @@ describe('canonical paths and honest validation', () => {
       { time: '2020-13-45T99:99:99Z' },
       /"time" must be an RFC 3339 timestamp/,
     ],
-    ['invalid base64', { data: undefined, data_base64: 'abcde' }, /"data_base64" must be a base64 string/],
+    [
+      'invalid base64',
+      { data: undefined, data_base64: 'abcde' },
+      /"data_base64" must be a base64 string/,
+    ],
     ['a 100,000-character id', { id: 'x'.repeat(100_000) }, /"id" must be at most 256 characters/],
     [
       'a 100,000-character type',

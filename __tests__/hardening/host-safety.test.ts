@@ -304,3 +304,15 @@ describe('misuse gets a clear error, never a hang', () => {
     }
   });
 });
+
+test('data that cannot even be inspected (a revoked proxy) is refused with a ValidationError', async () => {
+  const { gateway } = await newGateway();
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  for (const data of [revoked.proxy, { nested: revoked.proxy }, [revoked.proxy]]) {
+    await expect(gateway.emit(cloudEvent('any.thing', data))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/could not be read/),
+    });
+  }
+});

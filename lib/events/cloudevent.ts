@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { MAX_NAME_LENGTH } from '../model/checks';
-import { acceptData, markAccepted } from './event-data';
+import { acceptData, freezeAccepted, newAcceptedEvent } from './event-data';
 
 /**
  * A CloudEvents 1.0 event, the gateway's native format. Extension attributes (lower-case
@@ -121,7 +121,7 @@ export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): C
   requiredString(event, 'id', MAX_NAME_LENGTH);
   requiredString(event, 'source', MAX_ATTRIBUTE_LENGTH);
   requiredString(event, 'type', MAX_NAME_LENGTH);
-  const out: Record<string, unknown> = {};
+  const out = newAcceptedEvent();
   // One pass over the attributes: optional ones checked by name, the rest are extensions.
   for (const name in event) {
     if (!Object.hasOwn(event, name)) continue;
@@ -175,7 +175,7 @@ export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): C
     }
     out[name] = value;
   }
-  return markAccepted(out) as CloudEvent;
+  return freezeAccepted(out) as CloudEvent;
 }
 
 function jsonText(value: object, name: string): string {
@@ -246,8 +246,8 @@ export function withExtension(
   value: string | undefined,
 ): CloudEvent {
   if (value === undefined && !Object.hasOwn(event, name)) return event;
-  const out: Record<string, unknown> = { ...event };
+  const out = Object.assign(newAcceptedEvent(), event);
   if (value === undefined) delete out[name];
   else out[name] = value;
-  return markAccepted(out) as CloudEvent;
+  return freezeAccepted(out) as CloudEvent;
 }

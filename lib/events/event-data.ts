@@ -1,18 +1,26 @@
 import { ValidationError } from '../errors';
 import { describeError } from '../model/describe-error';
 
-/** Objects made by {@link acceptData} (and accepted events): frozen, ours, safe to cache by. */
-const accepted = new WeakSet<object>();
+/**
+ * The class of events the gateway accepted: built by the gateway, deeply frozen, so safe to cache
+ * by (an http function's JSON body is made once per event). The class marks them at no cost; a
+ * WeakSet of accepted events cost a sixth of a local delivery.
+ */
+class AcceptedEvent {}
 
-/** True for a value {@link acceptData} made (or an accepted event): it can never change. */
-export function isAccepted(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && accepted.has(value);
+/** A new, empty accepted event to fill, then freeze with {@link freezeAccepted}. */
+export function newAcceptedEvent(): Record<string, unknown> {
+  return new AcceptedEvent() as Record<string, unknown>;
 }
 
-/** Marks an object the gateway built and froze itself as accepted. */
-export function markAccepted<T extends object>(value: T): T {
-  accepted.add(Object.freeze(value));
-  return value;
+/** Freezes an accepted event once it is filled. */
+export function freezeAccepted<T extends object>(event: T): T {
+  return Object.freeze(event);
+}
+
+/** True for an event the gateway accepted (and froze): it can never change. */
+export function isAccepted(value: unknown): boolean {
+  return value instanceof AcceptedEvent;
 }
 
 /**
@@ -24,83 +32,106 @@ export function markAccepted<T extends object>(value: T): T {
  * names where. `what` names the value in messages.
  */
 export function acceptData(value: unknown, maxDepth: number, what = 'data'): unknown {
-  return copy(value, maxDepth, what, 0);
+  try {
+    return copy(value, maxDepth, 0);
+  } catch (error) {
+    if (!(error instanceof DataProblem)) throw error;
+    const where = what + error.path.join('');
+    throw new ValidationError(`"${where.slice(0, 200)}" ${error.problem}.`, { resource: 'event' });
+  }
 }
 
-function copy(value: unknown, maxDepth: number, where: string, depth: number): unknown {
+/** What is wrong, and where: the path is built on the way out, so a valid copy builds no strings. */
+class DataProblem {
+  readonly path: string[] = [];
+  constructor(readonly problem: string) {}
+}
+
+function copy(value: unknown, maxDepth: number, depth: number): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) refuse(where, `is ${value}, which JSON cannot carry`);
+      if (!Number.isFinite(value)) throw new DataProblem(`is ${value}, which JSON cannot carry`);
       return value;
     case 'object':
       break;
     case 'undefined':
       return undefined;
     default:
-      refuse(where, `is a ${typeof value}, which JSON cannot carry`);
+      throw new DataProblem(`is a ${typeof value}, which JSON cannot carry`);
   }
   if (value === null) return null;
-  if (depth >= maxDepth) refuse(where, `nests deeper than ${maxDepth} levels`);
+  if (depth >= maxDepth) throw new DataProblem(`nests deeper than ${maxDepth} levels`);
   let source: unknown = value;
   try {
+    // Most data is plain objects and arrays: no toJSON, no Map.
+    if (Array.isArray(value)) return copyArray(value, maxDepth, depth);
+    if (Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value)) {
+      return copyObject(value as Record<string, unknown>, maxDepth, depth);
+    }
     if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
       source = (value as { toJSON(key: string): unknown }).toJSON('');
-      if (typeof source !== 'object' || source === null) {
-        return copy(source, maxDepth, where, depth);
-      }
+      if (typeof source !== 'object' || source === null) return copy(source, maxDepth, depth);
     }
     if (source instanceof Map || source instanceof Set) {
-      refuse(where, `is a ${source instanceof Map ? 'Map' : 'Set'}, which JSON cannot carry`);
+      throw new DataProblem(
+        `is a ${source instanceof Map ? 'Map' : 'Set'}, which JSON cannot carry`,
+      );
     }
     return Array.isArray(source)
-      ? copyArray(source, maxDepth, where, depth)
-      : copyObject(source as Record<string, unknown>, maxDepth, where, depth);
+      ? copyArray(source, maxDepth, depth)
+      : copyObject(source as Record<string, unknown>, maxDepth, depth);
   } catch (error) {
-    if (error instanceof ValidationError) throw error;
-    refuse(where, `could not be read: ${describeError(error)}`);
+    if (error instanceof DataProblem) throw error;
+    throw new DataProblem(`could not be read: ${describeError(error)}`);
   }
 }
 
-function copyArray(source: unknown[], maxDepth: number, where: string, depth: number): unknown[] {
+function copyArray(source: unknown[], maxDepth: number, depth: number): unknown[] {
   const out = new Array<unknown>(source.length);
-  for (let i = 0; i < source.length; i++) {
-    const item = copy(source[i], maxDepth, `${where}[${i}]`, depth + 1);
-    // JSON writes a missing array item as null.
-    out[i] = item === undefined ? null : item;
+  let i = 0;
+  try {
+    for (; i < source.length; i++) {
+      const item = copy(source[i], maxDepth, depth + 1);
+      // JSON writes a missing array item as null.
+      out[i] = item === undefined ? null : item;
+    }
+  } catch (error) {
+    if (error instanceof DataProblem) error.path.unshift(`[${i}]`);
+    throw error;
   }
-  accepted.add(Object.freeze(out));
-  return out;
+  return Object.freeze(out) as unknown[];
 }
 
 function copyObject(
   source: Record<string, unknown>,
   maxDepth: number,
-  where: string,
   depth: number,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) {
-    const item = copy(source[key], maxDepth, `${where}.${key}`, depth + 1);
-    if (item === undefined) continue;
-    if (key === '__proto__') {
-      // A plain assignment would set the prototype instead of a property named "__proto__".
-      Object.defineProperty(out, key, {
-        value: item,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      out[key] = item;
+  const keys = Object.keys(source);
+  let key = '';
+  try {
+    for (key of keys) {
+      const item = copy(source[key], maxDepth, depth + 1);
+      if (item === undefined) continue;
+      if (key === '__proto__') {
+        // A plain assignment would set the prototype instead of a property named "__proto__".
+        Object.defineProperty(out, key, {
+          value: item,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        out[key] = item;
+      }
     }
+  } catch (error) {
+    if (error instanceof DataProblem) error.path.unshift(`.${key}`);
+    throw error;
   }
-  accepted.add(Object.freeze(out));
-  return out;
-}
-
-function refuse(where: string, problem: string): never {
-  throw new ValidationError(`"${where.slice(0, 200)}" ${problem}.`, { resource: 'event' });
+  return Object.freeze(out);
 }
