@@ -47,8 +47,20 @@ export function planUpdateCors(
   input: Partial<CorsInput>,
   space: string,
 ): WritePlan<CorsRecord> {
-  const id =
-    input?.corsId ?? corsId(String(input?.method ?? '').toUpperCase(), String(input?.path ?? ''));
+  if (typeof input !== 'object' || input === null) {
+    throw new ValidationError(
+      "CORS configuration doesn't validate. Validation error: the CORS configuration must be an object.",
+      { resource: 'cors' },
+    );
+  }
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  if (input.corsId !== undefined && (typeof input.corsId !== 'string' || input.corsId === '')) {
+    throw new ValidationError(
+      'CORS configuration doesn\'t validate. Validation error: "corsId" must be a non-empty string.',
+      { resource: 'cors' },
+    );
+  }
+  const id = input.corsId ?? corsId(text(input.method).toUpperCase(), text(input.path));
   const existing = requireCors(ctx, space, id);
   const record = toCorsRecord(
     { ...input, method: input.method ?? existing.method, path: input.path ?? existing.path },

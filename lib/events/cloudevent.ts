@@ -1,3 +1,4 @@
+import { showValue } from '../model/describe-error';
 import { ValidationError } from '../errors';
 import { MAX_NAME_LENGTH } from '../model/checks';
 import { acceptData, freezeAccepted, newAcceptedEvent } from './event-data';
@@ -115,7 +116,7 @@ export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): C
   }
   if (event.specversion !== '1.0') {
     throw invalidEvent(
-      `"specversion" must be "1.0" (or "cloudEventsVersion" "0.1"), got ${JSON.stringify(event.specversion)}.`,
+      `"specversion" must be "1.0" (or "cloudEventsVersion" "0.1"), got ${showValue(event.specversion)}.`,
     );
   }
   requiredString(event, 'id', MAX_NAME_LENGTH);
@@ -198,7 +199,7 @@ function copyData(value: unknown, maxDepth: number): unknown {
 function fromVersion01(event: Record<string, unknown>): Record<string, unknown> {
   if (event.cloudEventsVersion !== '0.1') {
     throw invalidEvent(
-      `"cloudEventsVersion" must be "0.1", got ${JSON.stringify(event.cloudEventsVersion)}.`,
+      `"cloudEventsVersion" must be "0.1", got ${showValue(event.cloudEventsVersion)}.`,
     );
   }
   const out: Record<string, unknown> = {

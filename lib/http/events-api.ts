@@ -3,7 +3,7 @@ import type { CloudEvent } from '../events/cloudevent';
 import { withExtension } from '../events/cloudevent';
 import { refuseReservedType } from '../events/system-events';
 import { IDENTIFIER, MAX_NAME_LENGTH } from '../model/checks';
-import { describeError } from '../model/describe-error';
+import { describeError, showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { canonicalPath } from '../model/paths';
 import { classifyRequest } from './classify-request';
@@ -120,7 +120,7 @@ export class EventsApi {
       space.length > MAX_NAME_LENGTH ||
       !IDENTIFIER.test(space)
     ) {
-      return errorResponse(400, `Invalid space ${JSON.stringify(space)} for this request.`);
+      return errorResponse(400, `Invalid space ${showValue(space)} for this request.`);
     }
     const rawOrigin = headerValue(request.headers, 'origin');
     const origin = rawOrigin && rawOrigin.length <= MAX_ORIGIN_LENGTH ? rawOrigin : undefined;
@@ -266,7 +266,16 @@ export class EventsApi {
       error?: { message?: unknown };
     };
     if (typeof result.authorization === 'object' && result.authorization !== null) {
-      return { authorization: JSON.stringify(result.authorization) };
+      try {
+        return { authorization: JSON.stringify(result.authorization) };
+      } catch (error) {
+        this.gateway.reportError(
+          new Error(
+            `Authorizer function "${authorizerId}" answered an authorization JSON cannot write: ${describeError(error)}`,
+          ),
+        );
+        return { refused: errorResponse(500, FUNCTION_FAILED) };
+      }
     }
     const message =
       typeof result.error?.message === 'string' && result.error.message !== ''

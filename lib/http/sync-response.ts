@@ -1,3 +1,4 @@
+import { showValue } from '../model/describe-error';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { isBase64 } from '../events/cloudevent';
 import type { EventsResponse } from './http-types';
@@ -59,7 +60,7 @@ export function toHttpResponse(result: unknown): EventsResponse | string {
     statusCode < 100 ||
     statusCode > 599
   ) {
-    return `"statusCode" must be an integer from 100 to 599 (got ${JSON.stringify(statusCode)})`;
+    return `"statusCode" must be an integer from 100 to 599 (got ${showValue(statusCode)})`;
   }
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
     return '"headers" must be an object of strings';

@@ -49,3 +49,18 @@ function tag(value: object): string {
     return '[object]';
   }
 }
+
+/**
+ * A value as JSON for a message (`"abc"`, `12`, `null`), whatever it is: values JSON cannot write
+ * (bigints, symbols, cycles, throwing getters) are described instead, and long ones cut short.
+ */
+export function showValue(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) text = describeError(value);
+  return text.length > 200 ? text.slice(0, 200) + '…' : text;
+}

@@ -1,3 +1,4 @@
+import { showValue } from './describe-error';
 import { ValidationError } from '../errors';
 
 /** HTTP methods a subscription or CORS configuration may name (Event Gateway 0.9's list). */
@@ -46,7 +47,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 export function canonicalPath(raw: string): string {
   if (typeof raw !== 'string' || !raw.startsWith('/')) {
     throw new ValidationError(
-      `The path must be a string starting with "/" (got ${JSON.stringify(raw)}).`,
+      `The path must be a string starting with "/" (got ${showValue(raw)}).`,
     );
   }
   if (!raw.includes('%')) {
