@@ -1,7 +1,7 @@
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
-import { MAX_TIMER_MS } from './model/checks';
+import { MAX_TIMER_MS, optionsArgument } from './model/checks';
 import { DEFAULT_ROOT } from './model/key-layout';
 import { OutboundPolicy, type OutboundOptions } from './model/outbound-policy';
 import {
@@ -143,11 +143,7 @@ export type ResolvedGatewayOptions = Required<
 
 /** Applies defaults and rejects impossible values with a ValidationError. */
 export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `createGateway(store, options): options must be an object (got ${options === null ? 'null' : typeof options}).`,
-    );
-  }
+  optionsArgument(options, 'createGateway(store, options)');
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.includes(name)) {
       throw new TypeError(

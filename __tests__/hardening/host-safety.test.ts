@@ -1,4 +1,17 @@
-import { createGateway, GatewayError, MemoryStore, type CloudEvent, type Gateway } from '../../lib';
+import {
+  createEventsHandler,
+  createGateway,
+  EtcdStore,
+  EventsApi,
+  expressMiddleware,
+  GatewayError,
+  HttpProvider,
+  koaMiddleware,
+  MemoryStore,
+  registerPrometheusMetrics,
+  type CloudEvent,
+  type Gateway,
+} from '../../lib';
 import { deliveryGateways } from '../helpers/delivery-gateway';
 import { cloudEvent } from '../helpers/events';
 
@@ -271,6 +284,25 @@ describe('misuse gets a clear error, never a hang', () => {
       /unknown option "retries"/,
     );
     expect(() => createGateway(new MemoryStore(), 5 as never)).toThrow(/options must be an object/);
+  });
+
+  test('every factory checks its arguments', () => {
+    expect(() => new MemoryStore('big' as never)).toThrow(
+      /new MemoryStore\(options\): options must be an object/,
+    );
+    expect(() => new HttpProvider(null as never)).toThrow(/options must be an object/);
+    expect(() => new EventsApi(undefined as never)).toThrow(/first argument must be a gateway/);
+    expect(() => createEventsHandler({ retry: {} } as never)).toThrow(
+      /first argument must be a gateway/,
+    );
+    expect(() => expressMiddleware('gateway' as never)).toThrow(TypeError);
+    expect(() => koaMiddleware(null as never)).toThrow(TypeError);
+    expect(() => registerPrometheusMetrics({} as never)).toThrow(
+      /first argument must be a gateway/,
+    );
+    expect(() => new EtcdStore({ hosts: 'http://127.0.0.1:1', requestTimeout: 2 ** 31 })).toThrow(
+      /at most 2147483647/,
+    );
   });
 
   test('timeouts a timer cannot hold are refused', () => {

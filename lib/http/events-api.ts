@@ -2,7 +2,7 @@ import { GatewayError, InvocationError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import { withExtension } from '../events/cloudevent';
 import { refuseReservedType } from '../events/system-events';
-import { IDENTIFIER, MAX_NAME_LENGTH } from '../model/checks';
+import { IDENTIFIER, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
 import { describeError, showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { canonicalPath } from '../model/paths';
@@ -63,9 +63,7 @@ export class EventsApi {
           '.',
       );
     }
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('Events API: options must be an object.');
-    }
+    optionsArgument(options, 'Events API');
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.maxBatchSize = options.maxBatchSize ?? 100;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');

@@ -1,3 +1,4 @@
+import { optionsArgument } from '../model/checks';
 import type { MetricsSnapshot } from './gateway-metrics';
 
 /**
@@ -65,6 +66,12 @@ export function registerPrometheusMetrics(
   gateway: MetricsSource,
   options: PrometheusOptions = {},
 ): () => void {
+  if (typeof (gateway as Partial<MetricsSource>)?.metrics !== 'function') {
+    throw new TypeError(
+      'registerPrometheusMetrics(gateway, options): the first argument must be a gateway.',
+    );
+  }
+  optionsArgument(options, 'registerPrometheusMetrics(gateway, options)');
   // An optional peer dependency: loaded only by those who ask for Prometheus.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom = require('prom-client') as typeof import('prom-client');

@@ -136,3 +136,18 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The options argument of a factory, or a TypeError saying what was passed instead: in plain
+ * JavaScript, a store or a string passed where options belong would otherwise be read as
+ * "no options" or fail much later, far from the slip.
+ */
+export function optionsArgument<T extends object>(value: T | undefined, where: string): T {
+  if (value === undefined) return {} as T;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(
+      `${where}: options must be an object (got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}).`,
+    );
+  }
+  return value;
+}

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../model/checks';
 import type { Etcd3, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
 import { inspect } from 'node:util';
 import {
@@ -107,6 +108,16 @@ export class EtcdStore implements Store {
     }
     this.requestTimeout = options.requestTimeout ?? 5000;
     this.watchCheckInterval = options.watchCheckInterval ?? 10_000;
+    for (const [name, value] of [
+      ['requestTimeout', this.requestTimeout],
+      ['watchCheckInterval', this.watchCheckInterval],
+    ] as const) {
+      if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
+        throw new ValidationError(
+          `EtcdStore: "${name}" must be a positive integer of at most ${MAX_TIMER_MS} (ms).`,
+        );
+      }
+    }
     // Loaded here, not at the top: requiring etcd3 costs ~150 ms.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const etcd3 = require('etcd3') as Etcd3Module;

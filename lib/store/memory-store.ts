@@ -1,3 +1,4 @@
+import { optionsArgument } from '../model/checks';
 import { inspect } from 'node:util';
 import { GatewayClosedError, RevisionCompactedError, ValidationError } from '../errors';
 import type {
@@ -71,6 +72,7 @@ export class MemoryStore implements Store {
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
+    optionsArgument(options, 'new MemoryStore(options)');
     const historySize = options.historySize ?? 10_000;
     if (!Number.isInteger(historySize) || historySize < 1) {
       throw new ValidationError(`MemoryStore: historySize must be a positive integer.`);

@@ -1,3 +1,4 @@
+import { optionsArgument } from '../model/checks';
 import type { ChildProcess } from 'node:child_process';
 import { StoreUnavailableError, ValidationError } from '../errors';
 
@@ -94,6 +95,7 @@ function healthy(url: string): Promise<boolean> {
  * ```
  */
 export async function startEtcd(options: StartEtcdOptions = {}): Promise<RunningEtcd> {
+  optionsArgument(options, 'startEtcd(options)');
   const name = options.name ?? 'eg-dev';
   const clientPort = options.clientPort ?? (await freePort());
   const peerPort = options.peerPort ?? (await freePort());

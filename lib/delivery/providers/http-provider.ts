@@ -1,3 +1,4 @@
+import { optionsArgument } from '../../model/checks';
 import type { Dispatcher, Pool } from 'undici';
 import { InvocationError } from '../../errors';
 import type { CloudEvent } from '../../events/cloudevent';
@@ -73,9 +74,7 @@ export class HttpProvider implements Provider {
   private readonly outbound: OutboundPolicy;
 
   constructor(private readonly options: HttpProviderOptions = {}) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError('new HttpProvider(options): options must be an object.');
-    }
+    optionsArgument(options, 'new HttpProvider(options)');
     this.maxResponseBytes = options.maxResponseBytes ?? 6 * 1024 * 1024;
     this.outbound = options.outbound ?? new OutboundPolicy();
   }
