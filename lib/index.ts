@@ -91,6 +91,9 @@ export type { Metadata } from './model/checks';
 export { DEFAULT_ROOT } from './model/key-layout';
 export type { RecordKind } from './model/key-layout';
 export { EventsApi } from './http/events-api';
+export type { EventsGateway, SyncRoute } from './http/events-gateway';
+export { OutboundPolicy, redactUrl } from './model/outbound-policy';
+export type { OutboundOptions } from './model/outbound-policy';
 export type {
   EventsApiOptions,
   EventsRequest,

@@ -15,6 +15,7 @@ export interface SyncRoute {
  */
 export interface EventsGateway {
   readonly options: { readonly space: string };
+  /** Emits an event (see `Gateway.emit`). */
   emit(event: CloudEvent, options: EmitOptions): Promise<EmitResult>;
   /**
    * Calls a function once, now. `shown` is what system events show in place of the payload (a
@@ -26,8 +27,11 @@ export interface EventsGateway {
     payload: unknown,
     shown?: unknown,
   ): Promise<unknown>;
+  /** The sync subscription that answers a request, if any. */
   syncRoute(space: string, eventType: string, method: string, path: string): SyncRoute | undefined;
+  /** The CORS configuration of a request's method and path, if any. */
   corsFor(space: string, method: string, path: string): CorsRecord | undefined;
+  /** The event type, or undefined. */
   findEventType(space: string, name: string): EventTypeRecord | undefined;
   /** Reports a failure no client may see the details of (logged by the host's listeners). */
   reportError(error: Error): void;

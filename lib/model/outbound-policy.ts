@@ -85,7 +85,15 @@ class HostSet {
   }
 }
 
-/** Checks function URLs and the addresses they resolve to against {@link OutboundOptions}. */
+/**
+ * Checks function URLs and the addresses they resolve to against {@link OutboundOptions}. The
+ * gateway builds one from its `outbound` option; build one yourself to check a URL up front.
+ * @example
+ * ```ts
+ * const policy = new OutboundPolicy({ allow: ['*.example.com'] });
+ * policy.urlProblem(new URL('http://169.254.169.254/')); // 'address 169.254.169.254 is not in the outbound allow list'
+ * ```
+ */
 export class OutboundPolicy {
   private readonly allow: HostSet | undefined;
   private readonly deny: HostSet;
@@ -162,7 +170,13 @@ export class OutboundPolicy {
   }
 }
 
-/** A URL as it may appear in messages and logs: credentials and the query string hidden. */
+/**
+ * A URL as it may appear in messages and logs: credentials and the query string hidden.
+ * @example
+ * ```ts
+ * redactUrl('https://user:pass@host/hook?token=x'); // 'https://***:***@host/hook?…'
+ * ```
+ */
 export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
