@@ -14,6 +14,7 @@ import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
 import type { CloudEvent } from './events/cloudevent';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
+import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options';
 import { Router } from './router/router';
@@ -159,7 +160,19 @@ export class Gateway extends ConfigurationApi {
       const undelivered = await this.delivery.close(this.options.drainTimeout);
       this.cache.close();
       this.handlers.clear();
-      await Promise.all([...this.providers.values()].map((p) => p.close?.()));
+      // A provider that fails to close must not keep the gateway from closing: it is reported.
+      const closed = await Promise.allSettled(
+        [...this.providers.values()].map(async (p) => p.close?.()),
+      );
+      for (const outcome of closed) {
+        if (outcome.status === 'rejected') {
+          this.reportError(
+            new Error(`A provider failed to close: ${describeError(outcome.reason)}`, {
+              cause: outcome.reason,
+            }),
+          );
+        }
+      }
       if (this.ownsStore) await this.store.close();
       return { undelivered };
     })();

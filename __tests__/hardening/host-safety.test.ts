@@ -274,6 +274,23 @@ describe('a loop of local handlers cannot freeze the host', () => {
   });
 });
 
+test('a provider whose close() throws does not keep the gateway from closing', async () => {
+  const { gateway } = await newGateway({
+    providers: {
+      custom: {
+        invoke: () => 'ok',
+        close: () => {
+          throw new Error('close failed');
+        },
+      },
+    },
+  });
+  const errors: string[] = [];
+  gateway.on('gateway.error', (error) => errors.push(error.message));
+  await expect(gateway.close()).resolves.toEqual({ undelivered: [] });
+  expect(errors).toEqual(['A provider failed to close: close failed']);
+});
+
 describe('misuse gets a clear error, never a hang', () => {
   test('options passed where the store belongs', () => {
     expect(() => createGateway({ retry: { maxAttempts: 2 } } as never)).toThrow(
