@@ -3,6 +3,43 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
+/**
+ * The layers of DESIGN.md, lowest first: a module may import its own layer and those below it,
+ * never one above (the store knows nothing of functions, core never imports an adapter).
+ */
+const LAYERS = [
+  ['errors', 'model'],
+  ['store'],
+  ['cache', 'metrics', 'events'],
+  ['router'],
+  ['delivery'],
+  ['config', 'gateway', 'options'],
+  ['http'],
+  ['adapters'],
+];
+
+/** An ESLint block per layer forbidding imports from every layer above it. */
+function layerRules() {
+  return LAYERS.slice(0, -1).map((layer, index) => {
+    const above = LAYERS.slice(index + 1).flat();
+    const files = layer.flatMap((name) => [`lib/${name}.ts`, `lib/${name}/**/*.ts`]);
+    return {
+      files,
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: above.map((name) => ({
+              group: [`**/${name}`, `**/${name}/**`, `./${name}`, `./${name}/**`],
+              message: `"${name}" is a higher layer (DESIGN.md): layers never import upward.`,
+            })),
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'docs/', 'coverage/', 'bench/results/', 'node_modules/'] },
   js.configs.recommended,
@@ -13,6 +50,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  ...layerRules(),
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {

@@ -1,5 +1,6 @@
 import type { CloudEvent } from '../events/cloudevent';
-import { SYSTEM_EVENT_TYPES, systemCloudEvent } from '../events/system-events';
+import { systemCloudEvent } from '../events/system-events';
+import { SYSTEM_EVENT_TYPES } from '../model/system-event-types';
 import type { Router } from '../router/router';
 
 /** The local names of system events on `gateway.on(...)`, and their payloads. */

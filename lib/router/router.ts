@@ -1,7 +1,7 @@
 import type { ConfigChange } from '../cache/catalog';
 import type { CorsRecord } from '../model/cors';
 import type { SubscriptionRecord } from '../model/subscription';
-import { isSystemEventType } from '../events/system-events';
+import { isSystemEventType } from '../model/system-event-types';
 import { PathTrie, type RouteMatch } from './path-trie';
 
 const NONE: readonly RouteMatch<SubscriptionRecord>[] = Object.freeze([]);
