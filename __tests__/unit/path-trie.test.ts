@@ -1,0 +1,76 @@
+import { PathTrie } from '../../lib/router/path-trie';
+
+function trie(routes: string[]): PathTrie<string> {
+  const t = new PathTrie<string>();
+  for (const route of routes) t.add(route, route);
+  return t;
+}
+
+describe('PathTrie.matchBest: one route, static before parameter before wildcard', () => {
+  const t = trie(['/users/admin', '/users/:id', '/users/*rest', '/users/:id/posts', '/*all', '/']);
+
+  test.each([
+    ['/users/admin', '/users/admin', {}],
+    ['/users/ada', '/users/:id', { id: 'ada' }],
+    ['/users/ada/posts', '/users/:id/posts', { id: 'ada' }],
+    ['/users/ada/likes', '/users/*rest', { rest: 'ada/likes' }],
+    ['/users/admin/posts', '/users/:id/posts', { id: 'admin' }],
+    ['/other/thing', '/*all', { all: 'other/thing' }],
+    ['/', '/', {}],
+    ['/users/ada/', '/users/:id', { id: 'ada' }],
+  ])('%s -> %s', (path, route, params) => {
+    expect(t.matchBest(path)).toEqual({ values: [route], params });
+  });
+
+  test('backtracks out of a static branch that dead-ends', () => {
+    const b = trie(['/a/b/c', '/a/:x/d']);
+    expect(b.matchBest('/a/b/d')).toEqual({ values: ['/a/:x/d'], params: { x: 'b' } });
+    expect(b.matchBest('/a/b/e')).toBeUndefined();
+  });
+
+  test('paths are matched as given (callers pass the canonical, decoded form)', () => {
+    const d = trie(['/files/:name']);
+    expect(d.matchBest('/files/a b')).toEqual({
+      values: ['/files/:name'],
+      params: { name: 'a b' },
+    });
+    expect(d.matchBest('/files/%61')).toEqual({
+      values: ['/files/:name'],
+      params: { name: '%61' },
+    });
+  });
+});
+
+describe('PathTrie.matchAll: every matching route (fan-out)', () => {
+  test('static, parameter and wildcard routes all match', () => {
+    const t = trie(['/users/admin', '/users/:id', '/users/*rest', '/orders/:id']);
+    expect(
+      t
+        .matchAll('/users/admin')
+        .map((m) => m.value)
+        .sort(),
+    ).toEqual(['/users/*rest', '/users/:id', '/users/admin']);
+  });
+
+  test('the root matches are cached until the trie changes', () => {
+    const t = trie(['/']);
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(['/']);
+    t.add('/', 'second');
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(['/', 'second']);
+    t.remove('/', '/');
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(['second']);
+  });
+
+  test('size counts values; removing an unknown route or value changes nothing', () => {
+    const t = trie(['/a', '/b/:x', '/c/*y']);
+    expect(t.size).toBe(3);
+    t.remove('/nope', 'x');
+    t.remove('/a', 'other');
+    expect(t.size).toBe(3);
+    t.remove('/b/:x', '/b/:x');
+    t.remove('/c/*y', '/c/*y');
+    expect(t.size).toBe(1);
+    expect(t.matchAll('/b/1')).toEqual([]);
+    expect(t.matchBest('/c/1')).toBeUndefined();
+  });
+});
