@@ -128,18 +128,17 @@ test('retries then dead-letters; a timeout is a failure that is retried', async 
 test('a delivery never starts inside another one’s provider call', async () => {
   let depth = 0;
   let nested = false;
-  let dispatcher!: Dispatcher;
   let spawned = 0;
   const made = dispatcherWith({
     invoke: () => {
       depth++;
       if (depth > 1) nested = true;
-      if (spawned++ < 50) dispatcher.accept([task(fn('self'))]);
+      if (spawned++ < 50) made.dispatcher.accept([task(fn('self'))]);
       depth--;
       return 'ok';
     },
   });
-  dispatcher = made.dispatcher;
+  const { dispatcher } = made;
   dispatcher.accept([task(fn('self'))]);
   await idle(dispatcher);
   expect(nested).toBe(false);
