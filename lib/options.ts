@@ -1,7 +1,7 @@
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
-import { MAX_TIMER_MS, optionsArgument } from './model/checks';
+import { isValidSpace, MAX_TIMER_MS, optionsArgument } from './model/checks';
 import { DEFAULT_ROOT } from './model/key-layout';
 import { OutboundPolicy, type OutboundOptions } from './model/outbound-policy';
 import {
@@ -215,7 +215,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
   if (typeof resolved.prefix !== 'string' || !resolved.prefix.startsWith('/')) {
     throw new ValidationError(`createGateway: option "prefix" must be a string starting with "/".`);
   }
-  if (typeof resolved.space !== 'string' || !/^[a-zA-Z0-9.\-_]{3,}$/.test(resolved.space)) {
+  if (!isValidSpace(resolved.space)) {
     throw new ValidationError(
       `createGateway: option "space" must match ^[a-zA-Z0-9.\\-_]+$ and be at least 3 characters long.`,
     );

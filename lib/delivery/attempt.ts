@@ -33,6 +33,22 @@ export function invocationFailure(
   });
 }
 
+/** The failure of an attempt that timed out (retryable: the next may be faster). */
+export function timedOut(
+  fn: FunctionRecord,
+  space: string,
+  timeout: number,
+  cause?: unknown,
+): InvocationError {
+  return new InvocationError(`Function "${fn.functionId}" timed out after ${timeout} ms.`, {
+    retryable: true,
+    cause,
+    resource: 'function',
+    id: fn.functionId,
+    space,
+  });
+}
+
 /** The failure of a function whose type has no provider on this instance. */
 export function noProvider(fn: FunctionRecord, space: string): InvocationError {
   return new InvocationError(

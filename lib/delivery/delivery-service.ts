@@ -5,6 +5,8 @@ export type { SystemEvents } from './system-event-emitter';
 import { parseCloudEvent, type CloudEvent } from '../events/cloudevent';
 import { acceptData, isAccepted } from '../events/event-data';
 import { refuseReservedType } from '../events/system-events';
+import { isValidSpace } from '../model/checks';
+import { describeError, showValue } from '../model/describe-error';
 import { canonicalPath, HTTP_METHODS } from '../model/paths';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -75,7 +77,8 @@ export class DeliveryService {
   constructor(private readonly deps: DeliveryServiceDeps) {
     this.systemEvents = new SystemEventEmitter({
       ...deps,
-      route: (event, space) => void this.route(event, space, 'POST', '/', true, false),
+      route: (event, space) =>
+        void this.route(event, { space, method: 'POST', path: '/' }, 'system'),
     });
     this.dispatcher = new Dispatcher(
       {
@@ -92,27 +95,16 @@ export class DeliveryService {
             ? this.deps.localHandler(task.space, task.fn.functionId)
             : undefined,
         invoking: (task, attempt) => {
-          if (!task.system && this.systemEvents.wants(task.space, 'invoking')) {
-            this.systemEvents.emit(task.space, 'invoking', {
-              space: task.space,
-              functionId: task.fn.functionId,
-              event: task.event,
-              attempt,
-            });
+          if (!task.system) {
+            this.systemEvents.invoking(task.space, task.fn.functionId, task.event, attempt);
           }
         },
         succeeded: (task, result, attempts, attemptMs) => {
           this.metrics.deliveriesSucceeded++;
           this.metrics.observeAttempt(attemptMs);
-          if (!task.system && this.systemEvents.wants(task.space, 'invoked')) {
-            this.systemEvents.emit(task.space, 'invoked', {
-              space: task.space,
-              functionId: task.fn.functionId,
-              event: task.event,
-              result,
-              attempts,
-              durationMs: attemptMs,
-            });
+          if (!task.system) {
+            const { space, fn, event } = task;
+            this.systemEvents.invoked(space, fn.functionId, event, result, attempts, attemptMs);
           }
         },
         attemptFailed: (_task, _error, _attempt, retryIn) => {
@@ -161,12 +153,17 @@ export class DeliveryService {
         }
       }
       if (options.path !== undefined && options.path !== '/') path = canonicalPath(options.path);
+      if (options.space !== undefined && !isValidSpace(options.space)) {
+        throw new ValidationError(
+          `emit: "space" ${showValue(options.space)} is not a valid space.`,
+        );
+      }
     } catch (error) {
       this.metrics.eventsRejected++;
       return Promise.reject(error);
     }
     const space = options.space ?? this.deps.defaultSpace;
-    return this.route(event, space, method, path, false, options.wait === true);
+    return this.route(event, { space, method, path }, options.wait === true ? 'wait' : 'accept');
   }
 
   /** Stops intake, drains, and reports what could not be delivered. */
@@ -174,14 +171,18 @@ export class DeliveryService {
     return this.dispatcher.close(drainTimeout);
   }
 
+  /**
+   * Routes an accepted event and hands its deliveries to the dispatcher. `mode`: `accept` resolves
+   * once they are accepted, `wait` once they have all ended; `system` is an event the gateway
+   * raised itself (it causes no system event, and what cannot be queued is dead-lettered).
+   */
   private route(
     event: CloudEvent,
-    space: string,
-    method: string,
-    path: string,
-    system: boolean,
-    wait: boolean,
+    { space, method, path }: { space: string; method: string; path: string },
+    mode: 'accept' | 'wait' | 'system',
   ): Promise<EmitResult> {
+    const system = mode === 'system';
+    const wait = mode === 'wait';
     const targets = this.deps.router.asyncTargets(space, event.type, method, path);
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const tasks: DeliveryTask[] = [];
@@ -260,24 +261,16 @@ export class DeliveryService {
         this.hookFailed(error);
       }
     }
-    if (!system && this.systemEvents.wants(letter.space, 'invocationFailed')) {
-      this.systemEvents.emit(letter.space, 'invocationFailed', {
-        space: letter.space,
-        functionId: letter.functionId,
-        event: letter.event,
-        error: { message: letter.error.message, code: letter.error.code },
-        reason: letter.reason,
-        ...(letter.lastStatus !== undefined ? { lastStatus: letter.lastStatus } : {}),
-        attempts: letter.attempts,
-      });
+    if (!system) {
+      const { space, functionId, event, error, reason, attempts } = letter;
+      this.systemEvents.invocationFailed(space, functionId, event, error, reason, attempts);
     }
   }
 
   private hookFailed(error: unknown): void {
-    const err = new Error(
-      `The onDeadLetter hook failed: ${(error as Error)?.message ?? String(error)}`,
-      { cause: error },
-    );
+    const err = new Error(`The onDeadLetter hook failed: ${describeError(error)}`, {
+      cause: error,
+    });
     this.deps.reportError(err);
   }
 }

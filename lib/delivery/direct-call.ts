@@ -3,7 +3,7 @@ import { InvocationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import type { LocalHandler } from '../model/function';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
-import { Attempt, invocationFailure, startAttempt, TimeoutSignal } from './attempt';
+import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
 import type { Provider } from './provider';
 import type { SystemEventEmitter } from './system-event-emitter';
 
@@ -45,19 +45,11 @@ export function directCall(
   const localHandler = fn.type === 'local' ? deps.localHandler(space, functionId) : undefined;
   const attempt = new Attempt(space, fn, timeout, 1, localHandler, performance.now());
   const event = shown as CloudEvent;
-  if (deps.system.wants(space, 'invoking'))
-    deps.system.emit(space, 'invoking', { space, functionId, event, attempt: 1 });
+  deps.system.invoking(space, functionId, event, 1);
   return new Promise<unknown>((resolve, reject) => {
     const timer = setTimeout(() => {
       attempt.abort(new TimeoutSignal(`timed out after ${timeout} ms`));
-      fail(
-        new InvocationError(`Function "${functionId}" timed out after ${timeout} ms.`, {
-          retryable: true,
-          resource: 'function',
-          id: functionId,
-          space,
-        }),
-      );
+      fail(timedOut(fn, space, timeout));
     }, timeout);
     const succeed = (result: unknown) => {
       if (attempt.settled) return;
@@ -66,15 +58,7 @@ export function directCall(
       const durationMs = performance.now() - attempt.startedAt;
       deps.metrics.callsSucceeded++;
       deps.metrics.observeAttempt(durationMs);
-      if (deps.system.wants(space, 'invoked'))
-        deps.system.emit(space, 'invoked', {
-          space,
-          functionId,
-          event,
-          result,
-          attempts: 1,
-          durationMs,
-        });
+      deps.system.invoked(space, functionId, event, result, 1, durationMs);
       resolve(result);
     };
     const fail = (error: unknown) => {
@@ -83,17 +67,7 @@ export function directCall(
       clearTimeout(timer);
       deps.metrics.callsFailed++;
       const err = invocationFailure(fn, space, error);
-      if (deps.system.wants(space, 'invocationFailed')) {
-        deps.system.emit(space, 'invocationFailed', {
-          space,
-          functionId,
-          event,
-          error: { message: err.message, code: err.code },
-          reason: err.message,
-          ...(err.statusCode !== undefined ? { lastStatus: err.statusCode } : {}),
-          attempts: 1,
-        });
-      }
+      deps.system.invocationFailed(space, functionId, event, err, err.message, 1);
       reject(err);
     };
     startAttempt(

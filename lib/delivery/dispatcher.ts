@@ -1,7 +1,7 @@
 import { BackpressureError, GatewayClosedError, InvocationError } from '../errors';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { backoffDelay } from './backoff';
-import { Attempt, invocationFailure, startAttempt, TimeoutSignal } from './attempt';
+import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
 import type { DeadLetter, DeliveryTask } from './delivery';
 import type { Provider } from './provider';
 
@@ -462,11 +462,7 @@ export class Dispatcher {
     const ids = { resource: 'function' as const, id: task.fn.functionId, space: task.space };
     const name = task.fn.functionId;
     if (attempt.abortReason instanceof TimeoutSignal) {
-      return new InvocationError(`Function "${name}" timed out after ${task.timeout} ms.`, {
-        retryable: true,
-        cause: error,
-        ...ids,
-      });
+      return timedOut(task.fn, task.space, task.timeout, error);
     }
     if (attempt.abortReason) {
       return new InvocationError(

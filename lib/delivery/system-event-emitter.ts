@@ -1,3 +1,4 @@
+import type { InvocationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import { systemCloudEvent } from '../events/system-events';
 import { SYSTEM_EVENT_TYPES } from '../model/system-event-types';
@@ -65,6 +66,49 @@ export class SystemEventEmitter {
       this.deps.hasLocalListeners(LOCAL_NAME[kind]) ||
       (router.hasSystemSubscribers && router.hasSubscribers(space, SYSTEM_EVENT_TYPES[kind]))
     );
+  }
+
+  /** `function.invoking`, when anyone would hear it. */
+  invoking(space: string, functionId: string, event: CloudEvent, attempt: number): void {
+    if (this.wants(space, 'invoking')) {
+      this.emit(space, 'invoking', { space, functionId, event, attempt });
+    }
+  }
+
+  /** `function.invoked`, with the function's real result, when anyone would hear it. */
+  invoked(
+    space: string,
+    functionId: string,
+    event: CloudEvent,
+    result: unknown,
+    attempts: number,
+    durationMs: number,
+  ): void {
+    if (this.wants(space, 'invoked')) {
+      this.emit(space, 'invoked', { space, functionId, event, result, attempts, durationMs });
+    }
+  }
+
+  /** `function.invocationFailed`: a delivery failed for good, or a direct call failed. */
+  invocationFailed(
+    space: string,
+    functionId: string,
+    event: CloudEvent,
+    error: InvocationError,
+    reason: string,
+    attempts: number,
+  ): void {
+    if (this.wants(space, 'invocationFailed')) {
+      this.emit(space, 'invocationFailed', {
+        space,
+        functionId,
+        event,
+        error: { message: error.message, code: error.code },
+        reason,
+        ...(error.statusCode !== undefined ? { lastStatus: error.statusCode } : {}),
+        attempts,
+      });
+    }
   }
 
   /** Emits a system event locally and routes it to subscribed functions; it never causes another. */

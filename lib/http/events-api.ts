@@ -2,7 +2,7 @@ import { GatewayError, InvocationError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import { withExtension } from '../events/cloudevent';
 import { refuseReservedType } from '../events/system-events';
-import { IDENTIFIER, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
+import { isValidSpace, optionsArgument } from '../model/checks';
 import { describeError, showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { canonicalPath } from '../model/paths';
@@ -112,12 +112,7 @@ export class EventsApi {
       typeof this.options.space === 'function'
         ? this.options.space(request)
         : (this.options.space ?? this.gateway.options.space);
-    if (
-      typeof space !== 'string' ||
-      space.length < 3 ||
-      space.length > MAX_NAME_LENGTH ||
-      !IDENTIFIER.test(space)
-    ) {
+    if (!isValidSpace(space)) {
       return errorResponse(400, `Invalid space ${showValue(space)} for this request.`);
     }
     const rawOrigin = headerValue(request.headers, 'origin');

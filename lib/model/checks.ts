@@ -20,6 +20,16 @@ export const MAX_NAME_LENGTH = 256;
 /** The identifier rule of Event Gateway 0.9 for spaces, function IDs and event type names. */
 export const IDENTIFIER = /^[a-zA-Z0-9.\-_]+$/;
 
+/** The space rule: an identifier of 3 to 256 characters (Event Gateway 0.9's, bounded). */
+export function isValidSpace(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= 3 &&
+    value.length <= MAX_NAME_LENGTH &&
+    IDENTIFIER.test(value)
+  );
+}
+
 /** Event Gateway 0.9's message: `<Noun> doesn't validate. Validation error: <detail>`. */
 export function validationError(resource: ResourceKind, detail: string): ValidationError {
   return new ValidationError(`${NOUN[resource]} doesn't validate. Validation error: ${detail}`, {
@@ -78,7 +88,7 @@ export class Checks {
 
   space(value: unknown): string {
     const space = this.identifier(value, 'space');
-    if (space.length < 3) this.fail(`"space" must be at least 3 characters long.`);
+    if (!isValidSpace(space)) this.fail(`"space" must be at least 3 characters long.`);
     return space;
   }
 
