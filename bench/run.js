@@ -9,7 +9,8 @@ async function main() {
   const wanted = process.argv.slice(2);
   const all = readdirSync(__dirname)
     .filter((f) => f.endsWith('.bench.js'))
-    .map((f) => require(join(__dirname, f)));
+    // A file may export one benchmark or several (variants of one measure).
+    .flatMap((f) => [].concat(require(join(__dirname, f))));
   const unknown = wanted.filter((name) => !all.some((b) => b.name === name));
   if (unknown.length) {
     throw new Error(
