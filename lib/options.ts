@@ -93,7 +93,8 @@ export interface GatewayOptions {
   readyTimeout?: number;
   /**
    * Largest answer read from an http function, in bytes. A larger one fails the attempt for good
-   * (it is not read into memory) and the delivery is dead-lettered.
+   * (it is not read into memory) and the delivery is dead-lettered. (An `http` provider passed in
+   * `providers` uses its own `maxResponseBytes` and `outbound` options instead.)
    * @default 6291456 (6 MiB)
    */
   maxResponseBytes?: number;
