@@ -2,8 +2,7 @@
 // client for the same work: one Pool per origin, `pool.request({ path })`, each event serialised
 // per request, the same concurrency. The gateway runs with its default options but `concurrency`.
 const { Pool } = require('undici');
-const { createGateway, MemoryStore } = require('../dist');
-const { median, startFunctionServer } = require('./harness');
+const { BENCH_EVENT, gatewayToHttpFunction, median, startFunctionServer } = require('./harness');
 
 const REQUESTS = 20_000;
 const ROUNDS = 5;
@@ -33,14 +32,7 @@ async function rawPool(url, event, concurrency) {
 }
 
 async function viaGateway(url, event, concurrency) {
-  const gateway = createGateway(new MemoryStore(), {
-    resyncInterval: 0,
-    concurrency,
-    queueSize: REQUESTS,
-  });
-  await gateway.registerFunction({ functionId: 'fn', type: 'http', provider: { url } });
-  await gateway.createEventType({ name: 'user.created' });
-  await gateway.subscribe({ eventType: 'user.created', functionId: 'fn' });
+  const gateway = await gatewayToHttpFunction(url, { concurrency, queueSize: REQUESTS });
   const started = performance.now();
   for (let i = 0; i < REQUESTS; i++) {
     await gateway.emit({ ...event, id: String(i) });
@@ -64,13 +56,7 @@ function benchmark(concurrency) {
     goal: 'ratio >= 0.9',
     async run() {
       const server = await startFunctionServer();
-      const event = {
-        specversion: '1.0',
-        id: 'bench-1',
-        source: '/bench',
-        type: 'user.created',
-        data: { n: 1 },
-      };
+      const event = BENCH_EVENT;
       try {
         await rawPool(server.url, event, concurrency); // warm-up: connections, JIT
         await viaGateway(server.url, event, concurrency);

@@ -57,4 +57,32 @@ function format(value, unit) {
   return `${scaled.toFixed(abs >= 100 && suffix === ' ' ? 0 : 2)}${suffix}${unit}`.trim();
 }
 
-module.exports = { opsPerSecond, median, percentile, format, startFunctionServer };
+/** The event every delivery benchmark emits (a fresh copy with its own id per emit, where needed). */
+const BENCH_EVENT = Object.freeze({
+  specversion: '1.0',
+  id: 'bench-1',
+  source: '/bench',
+  type: 'user.created',
+  data: Object.freeze({ n: 1 }),
+});
+
+/** A gateway on a MemoryStore with one http function `fn` at `url` subscribed to the event's type. */
+async function gatewayToHttpFunction(url, options = {}) {
+  // Required here, not at the top: require-cost measures loading the package in a fresh process.
+  const { createGateway, MemoryStore } = require('../dist');
+  const gateway = createGateway(new MemoryStore(), { resyncInterval: 0, ...options });
+  await gateway.registerFunction({ functionId: 'fn', type: 'http', provider: { url } });
+  await gateway.createEventType({ name: BENCH_EVENT.type });
+  await gateway.subscribe({ eventType: BENCH_EVENT.type, functionId: 'fn' });
+  return gateway;
+}
+
+module.exports = {
+  opsPerSecond,
+  median,
+  percentile,
+  format,
+  startFunctionServer,
+  gatewayToHttpFunction,
+  BENCH_EVENT,
+};
