@@ -322,6 +322,32 @@ describe('misuse gets a clear error, never a hang', () => {
     );
   });
 
+  test('the new options refuse impossible values', () => {
+    const store = new MemoryStore();
+    expect(() => createGateway(store, { maxResponseBytes: 0 })).toThrow(
+      /"maxResponseBytes" must be a positive integer/,
+    );
+    expect(() => createGateway(store, { maxDataDepth: 1.5 })).toThrow(/"maxDataDepth"/);
+    expect(() => createGateway(store, { readyTimeout: -1 })).toThrow(/"readyTimeout"/);
+    expect(() => createGateway(store, { outbound: { allow: ['not a host!'] } })).toThrow(
+      /neither a host name/,
+    );
+    expect(() => createGateway(store, { outbound: { deny: '10.0.0.0/8' as never } })).toThrow(
+      /must be an array/,
+    );
+    expect(() => createGateway(store, { outbound: { deny: ['10.0.0.0/33'] } })).toThrow(
+      /invalid prefix length/,
+    );
+    expect(() => createGateway(store, { outbound: { credentials: 'drop' as never } })).toThrow(
+      /'send' or 'refuse'/,
+    );
+  });
+
+  test('the Events API refuses an impossible batch bound', async () => {
+    const { gateway } = await newGateway();
+    expect(() => new EventsApi(gateway, { maxBatchSize: 0 })).toThrow(/"maxBatchSize"/);
+  });
+
   test('timeouts a timer cannot hold are refused', () => {
     for (const options of [
       { timeout: 2 ** 31 },
