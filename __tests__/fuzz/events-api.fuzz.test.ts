@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { EventsApi, type EventsRequest, type Gateway } from '../../lib';
 import { deliveryGateways } from '../helpers/delivery-gateway';
-import { fuzzParameters, ODD_VALUES } from './fuzz-settings';
+import { fuzzParameters, fuzzTimeout, ODD_VALUES } from './fuzz-settings';
 
 /** Odd values a JSON body can carry. */
 const JSON_ODD = ODD_VALUES.filter((v) => typeof v !== 'bigint');
@@ -259,4 +259,5 @@ test.each([
     // The generator reaches the answers that matter, not only refusals.
     expect([...statuses]).toEqual(expect.arrayContaining([...reached]));
   },
+  fuzzTimeout(),
 );

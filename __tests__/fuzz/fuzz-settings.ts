@@ -39,3 +39,8 @@ export const ODD_VALUES: readonly unknown[] = [
   new Date(0),
   new Map(),
 ];
+
+/** A test's time limit: jest's default in `npm test`, generous for `npm run fuzz`. */
+export function fuzzTimeout(): number {
+  return Number(process.env.FUZZ_RUNS ?? 0) > 0 ? 30 * 60_000 : 30_000;
+}
