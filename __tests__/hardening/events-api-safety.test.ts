@@ -200,7 +200,18 @@ describe('denial of service by input', () => {
         headers: { 'content-type': 'application/cloudevents-batch+json' },
         body: JSON.stringify(Array.from({ length: n }, () => cloudEvent('guarded'))),
       });
-    expect((await api.handle(batch(51))).status).toBe(400);
+    const tooLong = await api.handle(batch(51));
+    expect(tooLong.status).toBe(400);
+    // Refused on its length alone, before any item is validated or copied.
+    const invalidTail = await api.handle(
+      req('/', {
+        headers: { 'content-type': 'application/cloudevents-batch+json' },
+        body: JSON.stringify([...Array.from({ length: 50 }, () => cloudEvent('guarded')), {}]),
+      }),
+    );
+    expect(JSON.parse(String(invalidTail.body)).errors[0].message).toBe(
+      'A batch may hold at most 50 events (got 51).',
+    );
     expect((await api.handle(batch(50))).status).toBe(202);
     expect(calls).toBe(1);
     await gateway.close();

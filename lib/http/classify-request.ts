@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors';
 import { invalidEvent, parseCloudEvent, type CloudEvent } from '../events/cloudevent';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { percentDecode } from '../model/paths';
@@ -25,7 +26,11 @@ export const GATEWAY_SOURCE = 'https://serverless.com/event-gateway/#transformat
  * 0.9 accepted it as `application/json`), the legacy `Event` header; anything else is a plain
  * HTTP request. Throws ValidationError (a 400) for an event that does not validate.
  */
-export function classifyRequest(headers: RequestHeaders, body: RequestBody): Classified {
+export function classifyRequest(
+  headers: RequestHeaders,
+  body: RequestBody,
+  maxBatchSize: number,
+): Classified {
   const type = mediaType(headers['content-type']);
   if (type === 'application/cloudevents+json') {
     return { kind: 'event', mode: 'structured', event: parseCloudEvent(bodyJson(body)) };
@@ -33,6 +38,12 @@ export function classifyRequest(headers: RequestHeaders, body: RequestBody): Cla
   if (type === 'application/cloudevents-batch+json') {
     const batch = bodyJson(body);
     if (!Array.isArray(batch)) throw invalidEvent('a batch must be a JSON array of events.');
+    // Bounded before any item is validated or copied: a long batch costs nothing but its parse.
+    if (batch.length > maxBatchSize) {
+      throw new ValidationError(
+        `A batch may hold at most ${maxBatchSize} events (got ${batch.length}).`,
+      );
+    }
     return { kind: 'batch', events: batch.map((item, i) => parseBatchItem(item, i)) };
   }
   if (headerValue(headers, 'ce-specversion') !== undefined) {

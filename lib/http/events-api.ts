@@ -148,7 +148,7 @@ export class EventsApi {
     url: URL,
   ): Promise<EventsResponse> {
     const body = await this.body(request);
-    const classified = classifyRequest(request.headers, body);
+    const classified = classifyRequest(request.headers, body, this.maxBatchSize);
     // One authorizer call per event type and request, however many events a batch holds.
     const authorizations = new Map<string, Promise<Authorized>>();
     const authorize = (event: CloudEvent) => {
@@ -160,12 +160,6 @@ export class EventsApi {
       return result;
     };
     if (classified.kind === 'batch') {
-      if (classified.events.length > this.maxBatchSize) {
-        return errorResponse(
-          400,
-          `A batch may hold at most ${this.maxBatchSize} events (got ${classified.events.length}).`,
-        );
-      }
       const events: CloudEvent[] = [];
       for (const event of classified.events) {
         refuseReservedType(event);
