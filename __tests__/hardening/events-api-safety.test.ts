@@ -159,6 +159,23 @@ describe('forgery', () => {
   });
 });
 
+test("a host's `space` function that throws is a 500 without details, reported on gateway.error", async () => {
+  const { gateway } = await setup();
+  const errors: string[] = [];
+  gateway.on('gateway.error', (error) => errors.push(error.message));
+  const api = new EventsApi(gateway, {
+    space: () => {
+      throw Object.create(null);
+    },
+  });
+  const answer = await api.handle(req('/', { method: 'GET' }));
+  expect(answer.status).toBe(500);
+  expect(JSON.parse(String(answer.body))).toEqual({
+    errors: [{ message: 'Internal error. Please check logs.' }],
+  });
+  expect(errors).toEqual(['The Events API failed a request: [object Object]']);
+});
+
 describe('denial of service by input', () => {
   test('query parameters named like Object.prototype members are plain parameters', async () => {
     const { gateway, api } = await setup();
