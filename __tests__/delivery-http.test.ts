@@ -167,7 +167,13 @@ describe('delivery to HTTP functions', () => {
   });
 
   test('retries use the configuration as it is now: a URL fixed during backoff, or a function deleted', async () => {
-    const broken = await serve(json(503, {}));
+    // The broken function answers only once the test has changed the configuration: with full
+    // jitter a retry may follow at once, so the change must be in place before the failure.
+    let gate = latch();
+    const broken = await serve(async (_n, _req, res) => {
+      await gate.promise;
+      json(503, {})(_n, _req, res, '');
+    });
     const fixed = await serve(json(200, 'fixed'));
     const { gateway, deadLetters } = await gatewayWith({
       retry: { initialDelay: 300, maxDelay: 300, maxAttempts: 3, maxAge: 10_000 },
@@ -176,14 +182,17 @@ describe('delivery to HTTP functions', () => {
     const first = gateway.emit(cloudEvent('user.created'), { wait: true });
     while (broken.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     await gateway.updateFunction({ functionId: 'f', type: 'http', provider: { url: fixed.url } });
+    gate.release();
     expect((await first).outcomes?.[0]).toMatchObject({ ok: true, result: 'fixed', attempts: 2 });
     expect(broken.requests).toHaveLength(1);
 
+    gate = latch();
     await gateway.updateFunction({ functionId: 'f', type: 'http', provider: { url: broken.url } });
     const second = gateway.emit(cloudEvent('user.created'), { wait: true });
     while (broken.requests.length === 1) await new Promise((r) => setTimeout(r, 5));
     await gateway.unsubscribe({ subscriptionId: gateway.listSubscriptions()[0].subscriptionId });
     await gateway.deleteFunction({ functionId: 'f' });
+    gate.release();
     expect((await second).outcomes?.[0]).toMatchObject({ ok: false, attempts: 1 });
     expect(deadLetters.at(-1)?.reason).toBe('function "f" was deleted before the retry');
   });
