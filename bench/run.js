@@ -11,13 +11,15 @@ async function main() {
     .filter((f) => f.endsWith('.bench.js'))
     // A file may export one benchmark or several (variants of one measure).
     .flatMap((f) => [].concat(require(join(__dirname, f))));
-  const unknown = wanted.filter((name) => !all.some((b) => b.name === name));
+  // A name selects that benchmark, or every variant of it (`emit-http` runs emit-http-32 and -64).
+  const picks = (bench, name) => bench.name === name || bench.name.startsWith(`${name}-`);
+  const unknown = wanted.filter((name) => !all.some((b) => picks(b, name)));
   if (unknown.length) {
     throw new Error(
       `unknown benchmark(s) ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`,
     );
   }
-  const selected = wanted.length ? all.filter((b) => wanted.includes(b.name)) : all;
+  const selected = wanted.length ? all.filter((b) => wanted.some((name) => picks(b, name))) : all;
   const results = [];
   for (const bench of selected) {
     process.stderr.write(`running ${bench.name}...\n`);

@@ -58,9 +58,11 @@ export interface GatewayOptions {
    */
   concurrency?: number;
   /**
-   * Deliveries running at once to any one function, so that a slow or failing function can never
-   * take every slot. Functions with queued deliveries are served in turn.
-   * @default half of `concurrency` (at least 1)
+   * Deliveries running at once to any one function. Functions with queued deliveries are served
+   * in turn, and while others have deliveries waiting a function takes no new slot past half of
+   * `concurrency`, so a slow or failing function never holds up the others; alone, it may use
+   * every slot up to this limit.
+   * @default `concurrency`
    */
   functionConcurrency?: number;
   /**
@@ -161,8 +163,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     maxWriteAttempts: options.maxWriteAttempts ?? 10,
     queueSize: options.queueSize ?? 10_000,
     concurrency: options.concurrency ?? 100,
-    functionConcurrency:
-      options.functionConcurrency ?? Math.max(1, Math.floor((options.concurrency ?? 100) / 2)),
+    functionConcurrency: options.functionConcurrency ?? options.concurrency ?? 100,
     timeout: options.timeout ?? 10_000,
     drainTimeout: options.drainTimeout ?? 10_000,
     retry: resolveRetry(options.retry, DEFAULT_RETRY, (detail) => {

@@ -107,6 +107,75 @@ test('concurrency and per-function caps hold; lanes are served in turn', async (
   expect(started.indexOf('quiet')).toBeLessThan(4);
 });
 
+/** A provider whose calls stay open until released, counting those running per function. */
+function heldProvider() {
+  const running = new Map<string, number>();
+  const releases: (() => void)[] = [];
+  const provider: Provider = {
+    invoke: (f) => {
+      running.set(f.functionId, (running.get(f.functionId) ?? 0) + 1);
+      return new Promise<void>((resolve) =>
+        releases.push(() => {
+          running.set(f.functionId, (running.get(f.functionId) as number) - 1);
+          resolve();
+        }),
+      );
+    },
+  };
+  const releaseAll = async () => {
+    for (const release of releases.splice(0)) release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  return { provider, running, releaseAll };
+}
+
+test('a function alone may use every slot; a slow one never holds up the others', async () => {
+  const held = heldProvider();
+  const [slow, fast] = [fn('slow'), fn('fast')];
+  let fastDone = 0;
+  let slowBesideFast = 0;
+  const { dispatcher } = dispatcherWith(
+    {
+      invoke: (f, event, context) => {
+        if (f !== fast) return held.provider.invoke(f, event, context);
+        fastDone++;
+        slowBesideFast = Math.max(slowBesideFast, held.running.get('slow') ?? 0);
+        return new Promise((resolve) => setTimeout(resolve, 1));
+      },
+    },
+    { concurrency: 4, functionConcurrency: 4 },
+  );
+  dispatcher.accept(Array.from({ length: 4 }, (_, i) => task(slow, 10_000, i)));
+  expect(held.running.get('slow')).toBe(4);
+  await held.releaseAll();
+  // Now both have backlogs; the slow function's calls never end, the fast one's end at once.
+  dispatcher.accept(Array.from({ length: 20 }, (_, i) => task(fast, 10_000, i)));
+  dispatcher.accept(Array.from({ length: 20 }, (_, i) => task(slow, 10_000, i)));
+  for (let i = 0; i < 200 && fastDone < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  expect(fastDone).toBe(20);
+  // While the fast function had deliveries waiting, the slow one never took more than half.
+  expect(slowBesideFast).toBe(2);
+  void dispatcher.close(0);
+});
+
+test('spare slots go to functions past their share when every waiting one is', async () => {
+  const held = heldProvider();
+  const { dispatcher } = dispatcherWith(held.provider, {
+    concurrency: 5,
+    functionConcurrency: 5,
+  });
+  const [a, b] = [fn('a'), fn('b')];
+  dispatcher.accept(Array.from({ length: 8 }, (_, i) => task(a, 10_000, i)));
+  dispatcher.accept(Array.from({ length: 8 }, (_, i) => task(b, 10_000, i)));
+  await held.releaseAll();
+  // Both wait and both are at their share (2 of 5): the fifth slot is used all the same.
+  expect((held.running.get('a') ?? 0) + (held.running.get('b') ?? 0)).toBe(5);
+  expect(Math.min(held.running.get('a') ?? 0, held.running.get('b') ?? 0)).toBe(2);
+  while (dispatcher.pending > 0) await held.releaseAll();
+});
+
 test('backpressure is all or nothing', () => {
   const { dispatcher } = dispatcherWith(
     { invoke: () => new Promise(() => undefined) },

@@ -154,8 +154,8 @@ export class Attempt {
   }
 
   /**
-   * The attempt as an emitter-style abort signal (`once('abort')`, `removeListener`), which undici
-   * accepts in place of an AbortSignal at a fraction of an AbortController's cost.
+   * The attempt as an emitter-style abort signal (`once('abort')`, `removeListener`), which the
+   * http provider watches in place of an AbortSignal, at a fraction of an AbortController's cost.
    */
   once(_event: 'abort', listener: () => void): void {
     this.abortListener = listener;

@@ -46,6 +46,15 @@ export interface DispatcherOptions {
   readonly functionConcurrency: number;
 }
 
+/**
+ * The most a function may run at once while other functions have deliveries waiting: half the
+ * slots. Alone, a function may use every slot (up to `functionConcurrency`); under contention,
+ * it takes no new slot past this share, so a slow function never holds up the others.
+ */
+function contendedShare(concurrency: number): number {
+  return Math.max(1, Math.floor(concurrency / 2));
+}
+
 interface Delivery {
   /** Replaced before a retry when the function's configuration changed meanwhile. */
   task: DeliveryTask;
@@ -102,10 +111,14 @@ export class Dispatcher {
   /** Set once the turn used its budget: nothing more starts until the next turn. */
   private yielding = false;
 
+  private readonly share: number;
+
   constructor(
     private readonly options: DispatcherOptions,
     private readonly hooks: DispatcherHooks,
-  ) {}
+  ) {
+    this.share = contendedShare(options.concurrency);
+  }
 
   /** The watchdog's period, in ms: a tenth of the shortest timeout in flight, 1 to 100 ms. */
   private tick = 0;
@@ -136,8 +149,8 @@ export class Dispatcher {
       // Fast path: a free slot and nobody queued ahead in this lane: start now.
       if (
         this.active < this.options.concurrency &&
-        delivery.lane.active < this.options.functionConcurrency &&
         !delivery.lane.ready &&
+        this.hasRoom(delivery.lane, this.ring.length > 0) &&
         this.mayStart()
       ) {
         this.run(delivery);
@@ -227,12 +240,26 @@ export class Dispatcher {
     }
   }
 
+  /** Whether a lane may take one more slot; `contended`: other functions have deliveries waiting. */
+  private hasRoom(lane: Lane, contended: boolean): boolean {
+    return (
+      lane.active < this.options.functionConcurrency && (!contended || lane.active < this.share)
+    );
+  }
+
   private startQueued(): void {
     let skipped = 0;
-    while (this.active < this.options.concurrency && skipped < this.ring.length) {
+    // Set once every waiting function is past its share: the spare slots then go to them too.
+    let relaxed = false;
+    while (this.active < this.options.concurrency && this.ring.length > 0) {
+      if (skipped >= this.ring.length) {
+        if (relaxed) return;
+        relaxed = true;
+        skipped = 0;
+      }
       if (this.cursor >= this.ring.length) this.cursor = 0;
       const lane = this.ring[this.cursor];
-      if (lane.active >= this.options.functionConcurrency) {
+      if (!this.hasRoom(lane, !relaxed && this.ring.length > 1)) {
         this.cursor++;
         skipped++;
         continue;

@@ -1,6 +1,6 @@
 import type { InvocationContext } from '../provider';
 
-/** What undici accepts as an emitter-style abort signal. */
+/** An emitter-style abort signal (the shape undici also accepts). */
 export interface AbortHook {
   readonly aborted: boolean;
   readonly reason: unknown;
@@ -10,10 +10,10 @@ export interface AbortHook {
 }
 
 /**
- * The signal to hand undici for an attempt. An AbortSignal per request costs undici about a
- * quarter of its throughput here; the gateway's own attempts offer the emitter-style interface
- * undici also accepts, at no cost until they are aborted. Other contexts (a provider called by a
- * host directly) fall back to their `signal`.
+ * The signal to watch for an attempt. An AbortSignal per request (an AbortController behind it)
+ * cost about a quarter of the http provider's throughput here; the gateway's own attempts offer
+ * an emitter-style interface instead, at no cost until they are aborted. Other contexts (a
+ * provider called by a host directly) fall back to their `signal`.
  */
 export function abortHook(context: InvocationContext): AbortHook | AbortSignal {
   const hook = context as unknown as Partial<AbortHook>;

@@ -1,5 +1,5 @@
 import { optionsArgument } from '../../model/checks';
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 import { InvocationError } from '../../errors';
 import type { CloudEvent } from '../../events/cloudevent';
 import { isAccepted } from '../../events/event-data';
@@ -9,6 +9,7 @@ import { OutboundPolicy, redactUrl } from '../../model/outbound-policy';
 import type { InvocationContext, Provider } from '../provider';
 import { parseRetryAfter } from '../backoff';
 import { abortHook } from './abort-hook';
+import { HttpCall, type HttpAnswer, type HttpCallFailure } from './http-call';
 import { guardedLookup } from './guarded-lookup';
 
 /** Options of {@link HttpProvider}. */
@@ -79,57 +80,35 @@ export class HttpProvider implements Provider {
     this.outbound = options.outbound ?? new OutboundPolicy();
   }
 
-  async invoke(
-    fn: FunctionRecord,
-    event: CloudEvent,
-    context: InvocationContext,
-  ): Promise<unknown> {
+  invoke(fn: FunctionRecord, event: CloudEvent, context: InvocationContext): Promise<unknown> {
     const target = this.target(fn);
-    if (target instanceof InvocationError) throw target;
+    if (target instanceof InvocationError) return Promise.reject(target);
     const headers: Record<string, string> = {};
     const body = this.body(event, headers);
     if (target.authorization) headers.authorization = target.authorization;
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await target.pool.request({
-        path: target.path,
-        method: 'POST',
-        headers,
-        body,
-        // An emitter-style signal: undici aborts the request (and frees its socket) when the
-        // attempt times out or the gateway closes, without an AbortController per request.
-        signal: abortHook(context),
-        headersTimeout: context.timeout,
-        bodyTimeout: context.timeout,
+    return new Promise((resolve, reject) => {
+      const call = new HttpCall(this.maxResponseBytes, abortHook(context), (failure, answer) => {
+        if (failure) reject(this.failure(fn, target, failure));
+        else {
+          try {
+            resolve(answered(fn, answer as HttpAnswer));
+          } catch (error) {
+            reject(error);
+          }
+        }
       });
-    } catch (error) {
-      throw connectionFailure(fn, target.shown, error);
-    }
-    const text = await this.read(fn, target, response);
-    const status = response.statusCode;
-    if (status < 200 || status >= 300) {
-      const excerpt = text.length > 200 ? text.slice(0, 200) + '…' : text;
-      throw new InvocationError(
-        `Function "${fn.functionId}" answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`,
+      target.pool.dispatch(
         {
-          retryable: isRetryableStatus(status),
-          statusCode: status,
-          retryAfter: parseRetryAfter(response.headers['retry-after']),
-          resource: 'function',
-          id: fn.functionId,
-          space: fn.space,
+          path: target.path,
+          method: 'POST',
+          headers,
+          body,
+          headersTimeout: context.timeout,
+          bodyTimeout: context.timeout,
         },
+        call,
       );
-    }
-    if (text === '') return undefined;
-    if (/[/+]json\b/.test(String(response.headers['content-type'] ?? ''))) {
-      try {
-        return JSON.parse(text);
-      } catch {
-        return text;
-      }
-    }
-    return text;
+    });
   }
 
   /** Destroys the pools: called once the gateway has settled (drained or given up on) every delivery. */
@@ -155,31 +134,10 @@ export class HttpProvider implements Provider {
     return body;
   }
 
-  /** Reads the answer up to the size cap; past it, the connection is dropped unread. */
-  private async read(
-    fn: FunctionRecord,
-    target: Target,
-    response: Dispatcher.ResponseData,
-  ): Promise<string> {
-    const declared = Number(response.headers['content-length']);
-    try {
-      if (Number.isFinite(declared) && declared <= this.maxResponseBytes) {
-        return await response.body.text();
-      }
-      if (Number.isFinite(declared)) throw this.tooLarge(fn, `${declared} bytes declared`);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.maxResponseBytes) throw this.tooLarge(fn, `more than that sent`);
-        chunks.push(chunk as Buffer);
-      }
-      return Buffer.concat(chunks, size).toString('utf8');
-    } catch (error) {
-      response.body.destroy();
-      if (error instanceof InvocationError) throw error;
-      throw connectionFailure(fn, target.shown, error);
-    }
+  private failure(fn: FunctionRecord, target: Target, failure: HttpCallFailure): InvocationError {
+    return failure.kind === 'too-large'
+      ? this.tooLarge(fn, failure.detail)
+      : connectionFailure(fn, target.shown, failure.error);
   }
 
   private tooLarge(fn: FunctionRecord, detail: string): InvocationError {
@@ -238,6 +196,36 @@ export class HttpProvider implements Provider {
       ...(authorization ? { authorization } : {}),
     };
   }
+}
+
+/** The function's answer as its result: the body (parsed when JSON), or a failure for a non-2xx. */
+function answered(
+  fn: FunctionRecord,
+  { status, text, contentType, retryAfter }: HttpAnswer,
+): unknown {
+  if (status < 200 || status >= 300) {
+    const excerpt = text.length > 200 ? text.slice(0, 200) + '…' : text;
+    throw new InvocationError(
+      `Function "${fn.functionId}" answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`,
+      {
+        retryable: isRetryableStatus(status),
+        statusCode: status,
+        retryAfter: parseRetryAfter(retryAfter),
+        resource: 'function',
+        id: fn.functionId,
+        space: fn.space,
+      },
+    );
+  }
+  if (text === '') return undefined;
+  if (/[/+]json\b/.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
 }
 
 function connectionFailure(fn: FunctionRecord, shown: string, error: unknown): InvocationError {
