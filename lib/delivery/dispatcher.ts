@@ -4,6 +4,7 @@ import { backoffDelay } from './backoff';
 import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
 import type { DeadLetter, DeliveryTask } from './delivery';
 import type { Provider } from './provider';
+import { StretchClock } from './stretch-clock';
 
 export type { DeadLetter, DeliveryOutcome, DeliveryTask } from './delivery';
 export { Attempt, invocationFailure, TimeoutSignal } from './attempt';
@@ -63,6 +64,8 @@ interface Delivery {
   readonly firstAt: number;
   current?: Attempt;
   retryTimer?: NodeJS.Timeout;
+  /** Its index in `running` while an attempt runs. */
+  slot: number;
 }
 
 /** One function's queue: lanes are served in turn, so no function waits behind another's backlog. */
@@ -85,13 +88,15 @@ interface Lane {
  * and `close()` reports whatever it could not finish.
  */
 export class Dispatcher {
-  private readonly lanes = new Map<FunctionRecord, Lane>();
+  /** Weak: a lane lives as long as its function record (replaced on every update) is in use. */
+  private readonly lanes = new WeakMap<FunctionRecord, Lane>();
   /** Lanes with queued deliveries, served round-robin from `cursor`. */
   private readonly ring: Lane[] = [];
   private cursor = 0;
   private queuedCount = 0;
   private active = 0;
-  private readonly running = new Set<Delivery>();
+  /** Deliveries with an attempt running; each knows its `slot` (cheaper than a Set's hashing). */
+  private readonly running: Delivery[] = [];
   private readonly waiting = new Set<Delivery>();
   private closing = false;
   /** Checks running attempts' deadlines while any is in flight (one timer, not one per attempt). */
@@ -112,6 +117,7 @@ export class Dispatcher {
   private yielding = false;
 
   private readonly share: number;
+  private readonly clock = new StretchClock();
 
   constructor(
     private readonly options: DispatcherOptions,
@@ -125,7 +131,7 @@ export class Dispatcher {
 
   /** Deliveries accepted and not yet finished (queued, running, or between retries). */
   get pending(): number {
-    return this.queuedCount + this.running.size + this.waiting.size;
+    return this.queuedCount + this.running.length + this.waiting.size;
   }
 
   /** Deliveries waiting in the queue. */
@@ -143,9 +149,17 @@ export class Dispatcher {
         `The delivery queue is full: ${tasks.length} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
       );
     }
-    const now = performance.now();
+    const now = this.clock.now();
     for (const task of tasks) {
-      const delivery: Delivery = { task, lane: this.lane(task), attempts: 0, firstAt: now };
+      const delivery: Delivery = {
+        task,
+        lane: this.lane(task),
+        attempts: 0,
+        firstAt: now,
+        current: undefined,
+        retryTimer: undefined,
+        slot: -1,
+      };
       // Fast path: a free slot and nobody queued ahead in this lane: start now.
       if (
         this.active < this.options.concurrency &&
@@ -189,10 +203,10 @@ export class Dispatcher {
       lane.ready = false;
     }
     this.ring.length = this.queuedCount = 0;
-    if (this.running.size > 0) {
+    if (this.running.length > 0) {
       // Running deliveries are aborted; each dead-letters itself as it settles.
       const settled = new Promise<void>((resolve) => (this.idle = resolve));
-      for (const delivery of [...this.running]) {
+      for (const delivery of this.running.slice()) {
         const attempt = delivery.current as Attempt;
         attempt.abort(new Error(reason));
         // Settled now, not when the function gives up: close() must not wait on a stuck handler.
@@ -315,7 +329,7 @@ export class Dispatcher {
     const attemptNumber = ++delivery.attempts;
     this.active++;
     delivery.lane.active++;
-    this.running.add(delivery);
+    delivery.slot = this.running.push(delivery) - 1;
     const startedAt = attemptNumber === 1 ? delivery.firstAt : performance.now();
     const attempt = new Attempt(
       task.space,
@@ -356,14 +370,16 @@ export class Dispatcher {
     this.tick = tick;
     this.watchdog = setInterval(() => {
       const now = performance.now();
-      for (const delivery of this.running) {
+      // Backwards: settling moves the last delivery into the freed slot, one already seen.
+      for (let i = this.running.length - 1; i >= 0; i--) {
+        const delivery = this.running[i];
         const attempt = delivery.current;
         if (attempt && attempt.deadline <= now) {
           attempt.abort(new TimeoutSignal(`timed out after ${delivery.task.timeout} ms`));
           this.settle(delivery, attempt, true, attempt.abortReason);
         }
       }
-      if (this.running.size === 0) {
+      if (this.running.length === 0) {
         clearInterval(this.watchdog);
         this.watchdog = undefined;
         this.tick = 0;
@@ -379,12 +395,16 @@ export class Dispatcher {
     if (attempt.settled) return;
     attempt.settled = true;
     delivery.current = undefined;
-    this.running.delete(delivery);
+    const last = this.running.pop() as Delivery;
+    if (last !== delivery) {
+      last.slot = delivery.slot;
+      this.running[last.slot] = last;
+    }
     this.active--;
     delivery.lane.active--;
-    if (delivery.lane.active === 0 && !delivery.lane.ready) this.lanes.delete(delivery.lane.key);
     const { task } = delivery;
-    const elapsed = performance.now() - attempt.startedAt;
+    const now = this.clock.now();
+    const elapsed = now - attempt.startedAt;
     if (!failed) {
       const result = value;
       this.hooks.succeeded(task, result, attempt.attempt, elapsed);
@@ -394,7 +414,7 @@ export class Dispatcher {
         functionId: task.fn.functionId,
         result,
         attempts: attempt.attempt,
-        durationMs: performance.now() - delivery.firstAt,
+        durationMs: now - delivery.firstAt,
       });
     } else {
       this.failed(delivery, this.classify(task, value, attempt));
@@ -457,7 +477,8 @@ export class Dispatcher {
     });
     // A lane of its own: the task never runs, so it must not linger in the lanes map.
     const lane: Lane = { key: task.fn, queue: [], head: 0, active: 0, ready: false };
-    this.deadLetter({ task, lane, attempts: 0, firstAt: performance.now() }, error, reason);
+    const delivery: Delivery = { task, lane, attempts: 0, firstAt: performance.now(), slot: -1 };
+    this.deadLetter(delivery, error, reason);
   }
 
   private deadLetter(delivery: Delivery, error: InvocationError, reason: string): void {

@@ -90,8 +90,7 @@ function requiredString(event: Record<string, unknown>, name: string, max: numbe
   return value;
 }
 
-function optionalString(event: Record<string, unknown>, name: string): void {
-  const value = event[name];
+function optionalString(value: unknown, name: string): void {
   if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
     throw invalidEvent(`"${name}" must be a non-empty string when present.`);
   }
@@ -119,31 +118,31 @@ export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): C
       `"specversion" must be "1.0" (or "cloudEventsVersion" "0.1"), got ${showValue(event.specversion)}.`,
     );
   }
-  requiredString(event, 'id', MAX_NAME_LENGTH);
-  requiredString(event, 'source', MAX_ATTRIBUTE_LENGTH);
-  requiredString(event, 'type', MAX_NAME_LENGTH);
   const out = newAcceptedEvent();
-  // One pass over the attributes: optional ones checked by name, the rest are extensions.
-  for (const name in event) {
-    if (!Object.hasOwn(event, name)) continue;
+  // The required attributes first, as validated (a getter read twice could answer differently),
+  // always in the same order: one hidden class for every accepted event.
+  out.specversion = '1.0';
+  out.id = requiredString(event, 'id', MAX_NAME_LENGTH);
+  out.source = requiredString(event, 'source', MAX_ATTRIBUTE_LENGTH);
+  out.type = requiredString(event, 'type', MAX_NAME_LENGTH);
+  // One pass over the other attributes: optional ones checked by name, the rest are extensions.
+  const names = Object.keys(event);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (name === 'specversion' || name === 'id' || name === 'source' || name === 'type') continue;
     const value = event[name];
     if (value === undefined) continue;
     switch (name) {
-      case 'specversion':
-      case 'id':
-      case 'source':
-      case 'type':
-        break;
       case 'data':
         out.data = copyData(value, maxDepth);
         continue;
       case 'datacontenttype':
       case 'dataschema':
       case 'subject':
-        optionalString(event, name);
+        optionalString(value, name);
         break;
       case 'time':
-        optionalString(event, name);
+        optionalString(value, name);
         if (!isRfc3339(value as string)) {
           throw invalidEvent(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(value)}.`);
         }
