@@ -1,5 +1,5 @@
 import { Dispatcher, type DispatcherHooks } from '../../lib/delivery/dispatcher';
-import type { DeliveryTask } from '../../lib/delivery/delivery';
+import { Delivery, type DeliveryTask } from '../../lib/delivery/delivery';
 import type { Provider } from '../../lib/delivery/provider';
 import type { FunctionRecord } from '../../lib/model/function';
 
@@ -31,8 +31,8 @@ function dispatcherWith(
   return { dispatcher, counts };
 }
 
-function task(f: FunctionRecord, timeout = 1000, n = 0): DeliveryTask {
-  return {
+function task(f: FunctionRecord, timeout = 1000, n = 0): Delivery {
+  return new Delivery({
     space: 'default',
     event: { specversion: '1.0', id: String(n), source: '/t', type: 't' },
     subscription: { subscriptionId: `s-${f.functionId}` } as DeliveryTask['subscription'],
@@ -40,7 +40,7 @@ function task(f: FunctionRecord, timeout = 1000, n = 0): DeliveryTask {
     retry: RETRY,
     timeout,
     system: false,
-  };
+  });
 }
 
 const idle = async (dispatcher: Dispatcher) => {

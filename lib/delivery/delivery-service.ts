@@ -14,7 +14,7 @@ import type { Router } from '../router/router';
 import { directCall } from './direct-call';
 import { OutcomeCollector } from './outcome-collector';
 import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
-import { Dispatcher, type DeadLetter, type DeliveryOutcome, type DeliveryTask } from './dispatcher';
+import { Delivery, Dispatcher, type DeadLetter, type DeliveryOutcome } from './dispatcher';
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
 
@@ -185,12 +185,12 @@ export class DeliveryService {
     const wait = mode === 'wait';
     const targets = this.deps.router.asyncTargets(space, event.type, method, path);
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
-    const tasks: DeliveryTask[] = [];
-    let missing: DeliveryTask[] | undefined;
+    const tasks: Delivery[] = [];
+    let missing: Delivery[] | undefined;
     for (let index = 0; index < targets.length; index++) {
       const subscription = targets[index].value;
       const fn = this.deps.catalog.get('functions', space, subscription.functionId);
-      const task: DeliveryTask = {
+      const task = new Delivery({
         space,
         event,
         subscription,
@@ -199,7 +199,7 @@ export class DeliveryService {
         timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
         system,
         onSettled: collector?.slot(index),
-      };
+      });
       if (fn) tasks.push(task);
       else (missing ??= []).push(task);
     }
@@ -241,7 +241,7 @@ export class DeliveryService {
   }
 
   /** Dead-letters a delivery that could not even be queued, saying why. */
-  private deadLetterNow(task: DeliveryTask): void {
+  private deadLetterNow(task: Delivery): void {
     const known = this.deps.catalog.get('functions', task.space, task.fn.functionId);
     this.dispatcher.refuse(
       task,

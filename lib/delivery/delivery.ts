@@ -3,6 +3,7 @@ import type { CloudEvent } from '../events/cloudevent';
 import type { FunctionRecord } from '../model/function';
 import type { RetryPolicy } from '../model/retry-options';
 import type { SubscriptionRecord } from '../model/subscription';
+import type { Attempt } from './attempt';
 
 /** One event to deliver to one subscription's function. */
 export interface DeliveryTask {
@@ -17,6 +18,54 @@ export interface DeliveryTask {
   readonly system: boolean;
   /** Called once with the final outcome (for `emit(..., { wait: true })`). */
   readonly onSettled?: (outcome: DeliveryOutcome) => void;
+}
+
+/** One function's queue in the dispatcher: lanes are served in turn. */
+export interface Lane {
+  /** The function record the lane serves (a new record after an update gets a new lane). */
+  readonly key: FunctionRecord;
+  readonly queue: Delivery[];
+  head: number;
+  active: number;
+  /** True while the lane is in the dispatcher's ready ring. */
+  ready: boolean;
+}
+
+/**
+ * A task and its progress in the dispatcher, in one object: the one allocation a delivery costs
+ * besides its attempts.
+ */
+export class Delivery implements DeliveryTask {
+  readonly space: string;
+  readonly event: CloudEvent;
+  readonly subscription: SubscriptionRecord;
+  /** Replaced before a retry when the function's configuration changed meanwhile. */
+  fn: FunctionRecord;
+  readonly retry: RetryPolicy;
+  readonly timeout: number;
+  readonly system: boolean;
+  readonly onSettled: ((outcome: DeliveryOutcome) => void) | undefined;
+  /** Set by the dispatcher when it accepts the delivery. */
+  lane: Lane | undefined = undefined;
+  attempts = 0;
+  /** performance.now() when it was accepted. */
+  firstAt = 0;
+  /** The attempt running, if one is. */
+  current: Attempt | undefined = undefined;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+  /** Its index in the dispatcher's running list while an attempt runs. */
+  slot = -1;
+
+  constructor(task: DeliveryTask) {
+    this.space = task.space;
+    this.event = task.event;
+    this.subscription = task.subscription;
+    this.fn = task.fn;
+    this.retry = task.retry;
+    this.timeout = task.timeout;
+    this.system = task.system;
+    this.onSettled = task.onSettled;
+  }
 }
 
 /** How one delivery ended. */

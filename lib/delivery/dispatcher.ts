@@ -2,11 +2,11 @@ import { BackpressureError, GatewayClosedError, InvocationError } from '../error
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { backoffDelay } from './backoff';
 import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
-import type { DeadLetter, DeliveryTask } from './delivery';
+import { Delivery, type DeadLetter, type DeliveryTask, type Lane } from './delivery';
 import type { Provider } from './provider';
 import { StretchClock } from './stretch-clock';
 
-export type { DeadLetter, DeliveryOutcome, DeliveryTask } from './delivery';
+export { Delivery, type DeadLetter, type DeliveryOutcome, type DeliveryTask } from './delivery';
 export { Attempt, invocationFailure, TimeoutSignal } from './attempt';
 
 /**
@@ -54,29 +54,6 @@ export interface DispatcherOptions {
  */
 function contendedShare(concurrency: number): number {
   return Math.max(1, Math.floor(concurrency / 2));
-}
-
-interface Delivery {
-  /** Replaced before a retry when the function's configuration changed meanwhile. */
-  task: DeliveryTask;
-  lane: Lane;
-  attempts: number;
-  readonly firstAt: number;
-  current?: Attempt;
-  retryTimer?: NodeJS.Timeout;
-  /** Its index in `running` while an attempt runs. */
-  slot: number;
-}
-
-/** One function's queue: lanes are served in turn, so no function waits behind another's backlog. */
-interface Lane {
-  /** The function record the lane serves (a new record after an update gets a new lane). */
-  readonly key: FunctionRecord;
-  readonly queue: Delivery[];
-  head: number;
-  active: number;
-  /** True while the lane is in the ready ring. */
-  ready: boolean;
 }
 
 /**
@@ -139,32 +116,26 @@ export class Dispatcher {
     return this.queuedCount;
   }
 
-  /** Accepts every task, or none: throws BackpressureError when they do not all fit. */
-  accept(tasks: readonly DeliveryTask[]): void {
+  /** Accepts every delivery, or none: throws BackpressureError when they do not all fit. */
+  accept(deliveries: readonly Delivery[]): void {
     if (this.closing)
       throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
     const room = this.options.queueSize + this.options.concurrency - this.pending;
-    if (tasks.length > room) {
+    if (deliveries.length > room) {
       throw new BackpressureError(
-        `The delivery queue is full: ${tasks.length} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
+        `The delivery queue is full: ${deliveries.length} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
       );
     }
     const now = this.clock.now();
-    for (const task of tasks) {
-      const delivery: Delivery = {
-        task,
-        lane: this.lane(task),
-        attempts: 0,
-        firstAt: now,
-        current: undefined,
-        retryTimer: undefined,
-        slot: -1,
-      };
+    for (const delivery of deliveries) {
+      const lane = this.lane(delivery.fn);
+      delivery.lane = lane;
+      delivery.firstAt = now;
       // Fast path: a free slot and nobody queued ahead in this lane: start now.
       if (
         this.active < this.options.concurrency &&
-        !delivery.lane.ready &&
-        this.hasRoom(delivery.lane, this.ring.length > 0) &&
+        !lane.ready &&
+        this.hasRoom(lane, this.ring.length > 0) &&
         this.mayStart()
       ) {
         this.run(delivery);
@@ -222,15 +193,14 @@ export class Dispatcher {
     this.deadLetter(delivery, error, reason);
   }
 
-  private lane(task: DeliveryTask): Lane {
-    const key = task.fn;
+  private lane(key: FunctionRecord): Lane {
     let lane = this.lanes.get(key);
     if (!lane) this.lanes.set(key, (lane = { key, queue: [], head: 0, active: 0, ready: false }));
     return lane;
   }
 
   private enqueue(delivery: Delivery): void {
-    const { lane } = delivery;
+    const lane = delivery.lane as Lane;
     lane.queue.push(delivery);
     this.queuedCount++;
     if (!lane.ready) {
@@ -325,10 +295,10 @@ export class Dispatcher {
   }
 
   private run(delivery: Delivery): void {
-    const { task } = delivery;
+    const task = delivery;
     const attemptNumber = ++delivery.attempts;
     this.active++;
-    delivery.lane.active++;
+    (delivery.lane as Lane).active++;
     delivery.slot = this.running.push(delivery) - 1;
     const startedAt = attemptNumber === 1 ? delivery.firstAt : performance.now();
     const attempt = new Attempt(
@@ -375,7 +345,7 @@ export class Dispatcher {
         const delivery = this.running[i];
         const attempt = delivery.current;
         if (attempt && attempt.deadline <= now) {
-          attempt.abort(new TimeoutSignal(`timed out after ${delivery.task.timeout} ms`));
+          attempt.abort(new TimeoutSignal(`timed out after ${delivery.timeout} ms`));
           this.settle(delivery, attempt, true, attempt.abortReason);
         }
       }
@@ -401,8 +371,8 @@ export class Dispatcher {
       this.running[last.slot] = last;
     }
     this.active--;
-    delivery.lane.active--;
-    const { task } = delivery;
+    (delivery.lane as Lane).active--;
+    const task = delivery;
     const now = this.clock.now();
     const elapsed = now - attempt.startedAt;
     if (!failed) {
@@ -424,7 +394,8 @@ export class Dispatcher {
   }
 
   private failed(delivery: Delivery, error: InvocationError): void {
-    const { task, attempts } = delivery;
+    const { attempts } = delivery;
+    const task = delivery;
     const policy = task.retry;
     let reason: string | undefined;
     let delay = 0;
@@ -450,9 +421,9 @@ export class Dispatcher {
     delivery.retryTimer = setTimeout(() => {
       this.waiting.delete(delivery);
       // Retry with the configuration as it is now: a URL fixed meanwhile is the one to use.
-      const fn = this.hooks.currentFunction(delivery.task);
+      const fn = this.hooks.currentFunction(delivery);
       if (!fn) {
-        const reason = `function "${delivery.task.fn.functionId}" was deleted before the retry`;
+        const reason = `function "${delivery.fn.functionId}" was deleted before the retry`;
         this.deadLetter(
           delivery,
           new InvocationError(`Not delivered: ${reason}.`, { retryable: false }),
@@ -460,29 +431,28 @@ export class Dispatcher {
         );
         return;
       }
-      if (fn !== delivery.task.fn) delivery.task = { ...delivery.task, fn };
-      delivery.lane = this.lane(delivery.task);
+      delivery.fn = fn;
+      delivery.lane = this.lane(fn);
       this.enqueue(delivery);
       this.pump();
     }, delay);
   }
 
-  /** Dead-letters a task that could not even be queued (it counts as accepted, with no attempt). */
-  refuse(task: DeliveryTask, reason: string): void {
+  /** Dead-letters a delivery that could not even be queued (accepted, with no attempt). */
+  refuse(task: Delivery, reason: string): void {
     const error = new InvocationError(`Not delivered: ${reason}.`, {
       retryable: false,
       resource: 'function',
       id: task.fn.functionId,
       space: task.space,
     });
-    // A lane of its own: the task never runs, so it must not linger in the lanes map.
-    const lane: Lane = { key: task.fn, queue: [], head: 0, active: 0, ready: false };
-    const delivery: Delivery = { task, lane, attempts: 0, firstAt: performance.now(), slot: -1 };
-    this.deadLetter(delivery, error, reason);
+    task.firstAt = performance.now();
+    this.deadLetter(task, error, reason);
   }
 
   private deadLetter(delivery: Delivery, error: InvocationError, reason: string): void {
-    const { task, attempts } = delivery;
+    const { attempts } = delivery;
+    const task = delivery;
     const letter: DeadLetter = {
       space: task.space,
       event: task.event,
