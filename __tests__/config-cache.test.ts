@@ -57,6 +57,39 @@ describe('ConfigCache', () => {
     expect(store.lists).toBe(7);
   });
 
+  test('asks for the next page before handing a page to onPage, which sees new or changed pairs only', async () => {
+    const store = new MemoryStore();
+    for (let i = 0; i < 10; i++) await store.put(`${P}k${i}`, String(i));
+    const steps: string[] = [];
+    const list = store.list.bind(store);
+    store.list = (prefix, options) => {
+      steps.push(`list after ${options?.after?.slice(P.length) ?? '-'}`);
+      return list(prefix, options);
+    };
+    const seen: string[][] = [];
+    const onPage = (items: readonly { key: string }[]) => {
+      steps.push(`page of ${items.length}`);
+      seen.push(items.map((kv) => kv.key.slice(P.length)));
+    };
+    const cache = make(store, { pageSize: 4, onPage });
+    await cache.ready();
+    expect(steps).toEqual([
+      'list after -',
+      'list after k3',
+      'page of 4',
+      'list after k7',
+      'page of 4',
+      'page of 2',
+    ]);
+    // A relisting hands on only what changed since (here, behind a watch that went silent).
+    store.suspendWatches();
+    await store.put(`${P}k5`, 'changed');
+    seen.length = 0;
+    await cache.resync('test');
+    expect(seen.flat()).toEqual(['k5']);
+    expect(cache.get(`${P}k5`)?.value).toBe('changed');
+  });
+
   test('applies watched batches atomically, in order, and notifies with the changes', async () => {
     const store = new MemoryStore();
     const cache = make(store);

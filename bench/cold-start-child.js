@@ -2,7 +2,7 @@
 // raw paginated listing, and the heap it leaves.
 const { createGateway, EtcdStore } = require('../dist');
 
-const [mode, endpointsJson, prefix] = process.argv.slice(2);
+const [mode, endpointsJson, prefix, pageSize] = process.argv.slice(2);
 
 async function main() {
   const store = new EtcdStore({ hosts: JSON.parse(endpointsJson), requestTimeout: 30_000 });
@@ -19,7 +19,7 @@ async function main() {
     let after;
     let revision;
     for (;;) {
-      const page = await store.list(prefix + '/', { limit: 1000, after, revision });
+      const page = await store.list(prefix + '/', { limit: Number(pageSize), after, revision });
       revision = page.revision;
       keep.push(...page.items);
       if (!page.more) break;

@@ -46,7 +46,7 @@ async function fill(endpoints, prefix) {
   await store.close();
 }
 
-function measure(mode, endpoints, prefix) {
+function measure(mode, endpoints, prefix, pageSize = 1000) {
   const out = execFileSync(
     process.execPath,
     [
@@ -55,6 +55,7 @@ function measure(mode, endpoints, prefix) {
       mode,
       JSON.stringify(endpoints),
       prefix,
+      String(pageSize),
     ],
     {
       encoding: 'utf8',
@@ -65,7 +66,7 @@ function measure(mode, endpoints, prefix) {
 
 module.exports = {
   name: 'cold-start',
-  title: `(f) ready() over ${ENTRIES.toLocaleString('en')} entries in etcd vs a raw paginated listing`,
+  title: `(f) ready() over ${ENTRIES.toLocaleString('en')} entries in etcd vs a raw listing, 1,000 per page`,
   goal: 'under 3 s and under 1 KiB per subscription',
   async run() {
     const etcd = await startEtcd({
@@ -78,6 +79,8 @@ module.exports = {
       measure('gateway', etcd.endpoints, prefix); // warm-up: etcd's page cache, V8
       const raw = measure('raw', etcd.endpoints, prefix);
       const ours = measure('gateway', etcd.endpoints, prefix);
+      // The same single stream with the gateway's page size: what is left is the gateway's own work.
+      const rawLarge = measure('raw', etcd.endpoints, prefix, 10_000);
       const perSubscription = ours.heapBytes / (ENTRIES - FUNCTIONS);
       return {
         ours: {
@@ -87,8 +90,8 @@ module.exports = {
         },
         baseline: { value: raw.ms, unit: 'ms', label: 'etcd listing, 1000 per page' },
         ratio: ours.ms / raw.ms,
-        difference: `${Math.round(perSubscription)} B/subscription`,
-        details: { ours, raw, perSubscription },
+        difference: `${Math.round(perSubscription)} B/subscription; raw by 10,000: ${Math.round(rawLarge.ms)} ms`,
+        details: { ours, raw, rawLarge, perSubscription },
         met: ours.ms < 3000 && perSubscription < 1024,
       };
     } finally {

@@ -5,6 +5,7 @@ import type { EventTypeRecord } from '../model/event-type';
 import type { FunctionRecord } from '../model/function';
 import type { KeyLayout, RecordKind } from '../model/key-layout';
 import type { SubscriptionRecord } from '../model/subscription';
+import type { KeyValue } from '../store/store';
 import type { CacheChange } from './config-cache';
 
 /** The record type of each kind. */
@@ -64,7 +65,23 @@ export class Catalog {
     cors: new Map(),
   };
 
+  /** Values decoded ahead of their change (as a listing arrives), by the pair they came in. */
+  private readonly prepared = new Map<KeyValue, ConfigRecord | string>();
+
   constructor(private readonly layout: KeyLayout) {}
+
+  /**
+   * Decodes pairs ahead of `apply` (while the rest of a listing is still being fetched); `apply`
+   * then uses the result for the same pair object instead of decoding it again.
+   */
+  prepare(items: readonly KeyValue[]): void {
+    for (const kv of items) {
+      const address = this.layout.parse(kv.key);
+      if (!address) continue;
+      const { kind, space, id } = address;
+      this.prepared.set(kv, decode(kv.value, ID_FIELD[kind], id, space));
+    }
+  }
 
   get<K extends RecordKind>(kind: K, space: string, id: string): RecordsByKind[K] | undefined {
     return this.tables[kind].get(space)?.get(id);
@@ -112,7 +129,8 @@ export class Catalog {
       const prev = table.get(space)?.get(id);
       let record: ConfigRecord | undefined;
       if (change.kv) {
-        const decoded = decode(change.kv.value, ID_FIELD[kind], id, space);
+        const decoded =
+          this.prepared.get(change.kv) ?? decode(change.kv.value, ID_FIELD[kind], id, space);
         if (typeof decoded === 'string') invalid.push({ key: change.key, reason: decoded });
         else record = decoded;
       }
@@ -127,6 +145,8 @@ export class Catalog {
       }
       if (record || prev) applied.push({ resource: RESOURCE[kind], space, id, record, prev });
     }
+    // Whatever was prepared and not applied (a listing that failed half-way) is let go.
+    this.prepared.clear();
     return { applied, invalid };
   }
 }

@@ -12,8 +12,14 @@ export interface CacheChange {
 
 /** Options for {@link ConfigCache}. */
 export interface ConfigCacheOptions {
-  /** Pairs per page of the initial listing and of every relisting. @default 1000 */
+  /** Pairs per page of the initial listing and of every relisting. @default 10000 */
   pageSize?: number;
+  /**
+   * Sees the new or changed pairs of each page of a listing as it arrives, while the next page is
+   * being fetched: a consumer that decodes values can do it here, overlapped with the store's
+   * work, instead of after the whole listing. Must not throw.
+   */
+  onPage?: (items: readonly KeyValue[]) => void;
   /** Milliseconds between anti-entropy relistings; 0 turns them off. @default 300000 */
   resyncInterval?: number;
   /** First delay before retrying a failed listing; it doubles up to `maxRetryDelay`. @default 100 */
@@ -70,6 +76,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private readonly retryDelay: number;
   private readonly maxRetryDelay: number;
   private readonly retainValues: boolean;
+  private readonly onPage: ((items: readonly KeyValue[]) => void) | undefined;
   private failures = 0;
   private resyncs = 0;
   private lastFailure: string | undefined;
@@ -80,7 +87,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     options: ConfigCacheOptions = {},
   ) {
     super();
-    this.pageSize = options.pageSize ?? 1000;
+    this.pageSize = options.pageSize ?? 10_000;
+    this.onPage = options.onPage;
     this.resyncInterval = options.resyncInterval ?? 300_000;
     this.retryDelay = options.retryDelay ?? 100;
     this.maxRetryDelay = options.maxRetryDelay ?? 5000;
@@ -219,15 +227,33 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     this.watch = this.store.watch(this.prefix, revision + 1, (event) => this.onWatch(event));
   }
 
+  /**
+   * Lists every key at one revision. The next page is asked for before this one is handled, so
+   * that the store's work and the consumer's decoding (`onPage`) overlap.
+   */
   private async listAll(): Promise<{ listing: Map<string, KeyValue>; revision: number }> {
     const listing = new Map<string, KeyValue>();
     let page = await this.store.list(this.prefix, { limit: this.pageSize });
     const revision = page.revision;
     for (;;) {
-      for (const kv of page.items) listing.set(kv.key, kv);
-      if (!page.more || page.items.length === 0) break;
-      const after = page.items[page.items.length - 1].key;
-      page = await this.store.list(this.prefix, { limit: this.pageSize, after, revision });
+      const { items } = page;
+      const next =
+        page.more && items.length > 0
+          ? this.store.list(this.prefix, {
+              limit: this.pageSize,
+              after: items[items.length - 1].key,
+              revision,
+            })
+          : undefined;
+      // Awaited below; until then a failure must not count as unhandled.
+      next?.catch(() => undefined);
+      for (const kv of items) listing.set(kv.key, kv);
+      if (this.onPage) {
+        const fresh = items.filter((kv) => this.data.get(kv.key)?.modRevision !== kv.modRevision);
+        if (fresh.length > 0) this.onPage(fresh);
+      }
+      if (!next) break;
+      page = await next;
     }
     return { listing, revision };
   }

@@ -72,6 +72,7 @@ export abstract class ConfigurationApi {
       resyncInterval: options.resyncInterval,
       // The catalog keeps each record decoded; the raw JSON would be a second copy.
       retainValues: false,
+      onPage: (items) => this.catalog.prepare(items),
     });
   }
 
