@@ -169,6 +169,8 @@ export interface InvocationErrorDetails extends GatewayErrorDetails {
   statusCode?: number;
   /** How long the function asked to wait before a retry (Retry-After), in ms. */
   retryAfter?: number;
+  /** What the function answered with its failure (a Lambda's error payload), when it answered. */
+  payload?: unknown;
 }
 
 /**
@@ -185,11 +187,14 @@ export class InvocationError extends GatewayError {
   declare readonly statusCode?: number;
   /** How long the function asked to wait before a retry, in ms. */
   declare readonly retryAfter?: number;
+  /** What the function answered with its failure (a Lambda's error payload), when it answered. */
+  declare readonly payload?: unknown;
 
   constructor(message: string, details: InvocationErrorDetails) {
     super(message, details);
     this.retryable = details.retryable;
     if (details.statusCode !== undefined) Object.assign(this, { statusCode: details.statusCode });
     if (details.retryAfter !== undefined) Object.assign(this, { retryAfter: details.retryAfter });
+    if (details.payload !== undefined) Object.assign(this, { payload: details.payload });
   }
 }

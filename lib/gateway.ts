@@ -10,6 +10,11 @@ import {
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { HttpProvider } from './delivery/providers/http-provider';
+import { AwsClients } from './delivery/providers/aws/aws-clients';
+import { FirehoseProvider } from './delivery/providers/aws/firehose-provider';
+import { KinesisProvider } from './delivery/providers/aws/kinesis-provider';
+import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
+import { SqsProvider } from './delivery/providers/aws/sqs-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
 import type { CloudEvent } from './events/cloudevent';
@@ -99,6 +104,8 @@ export class Gateway extends ConfigurationApi {
       resolved,
       new Map(Object.entries(resolved.providers).map(([type, p]) => [type, p.validate?.bind(p)])),
     );
+    // Built for every gateway, cheap: the AWS SDK loads only when a delivery to AWS starts.
+    const aws = new AwsClients({ outbound: resolved.outbound });
     this.providers = new Map<string, Provider>([
       [
         'http',
@@ -108,6 +115,10 @@ export class Gateway extends ConfigurationApi {
         }),
       ],
       ['local', new LocalProvider()],
+      ['awslambda', new LambdaProvider(aws)],
+      ['awssqs', new SqsProvider(aws)],
+      ['awskinesis', new KinesisProvider(aws)],
+      ['awsfirehose', new FirehoseProvider(aws)],
       ...Object.entries(resolved.providers),
     ]);
     this.delivery = new DeliveryService({

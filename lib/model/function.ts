@@ -65,16 +65,31 @@ interface ProviderSchema {
   readonly optional: readonly string[];
 }
 
-const AWS_CREDENTIALS = ['awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken'];
+/** The AWS credential fields of a provider configuration: never shown unless asked for. */
+export const AWS_SECRET_FIELDS: readonly string[] = ['awsSecretAccessKey', 'awsSessionToken'];
 
-/** Provider fields per type, as Event Gateway 0.9 defined them (plus `timeout` for http). */
+/**
+ * Optional fields of every AWS type: 0.9's credentials, plus `endpoint` (a local or private
+ * endpoint) and `timeout`.
+ */
+const AWS_OPTIONAL = ['awsAccessKeyId', ...AWS_SECRET_FIELDS, 'endpoint', 'timeout'];
+
+/** Provider fields per type, as Event Gateway 0.9 defined them (plus `timeout`, `endpoint`...). */
 const PROVIDERS: Record<string, ProviderSchema> = {
   http: { required: ['url'], optional: ['timeout'] },
   local: { required: [], optional: [] },
-  awslambda: { required: ['arn', 'region'], optional: AWS_CREDENTIALS },
-  awskinesis: { required: ['streamName', 'region'], optional: AWS_CREDENTIALS },
-  awsfirehose: { required: ['deliveryStreamName', 'region'], optional: AWS_CREDENTIALS },
-  awssqs: { required: ['queueUrl', 'region'], optional: AWS_CREDENTIALS },
+  awslambda: { required: ['arn', 'region'], optional: AWS_OPTIONAL },
+  awskinesis: {
+    required: ['streamName', 'region'],
+    // The event attribute whose value is the partition key (default `id`).
+    optional: [...AWS_OPTIONAL, 'partitionKeyAttribute'],
+  },
+  awsfirehose: { required: ['deliveryStreamName', 'region'], optional: AWS_OPTIONAL },
+  awssqs: {
+    required: ['queueUrl', 'region'],
+    // FIFO queues: the event attribute whose value is the message group (default `source`).
+    optional: [...AWS_OPTIONAL, 'messageGroupAttribute'],
+  },
 };
 
 /** The function types this version can validate. */
@@ -168,7 +183,15 @@ function validateProvider(
         : checks.string(provider[field], `provider.${field}`);
   }
   if (type === 'http') checkHttpUrl(out.url as string, 'provider.url', outbound);
-  if (type === 'awssqs') checkHttpUrl(out.queueUrl as string, 'provider.queueUrl');
+  // The SDK sends to a queue URL's host: it is an outbound address like an http function's.
+  if (type === 'awssqs') checkHttpUrl(out.queueUrl as string, 'provider.queueUrl', outbound);
+  if (out.endpoint !== undefined) {
+    checkHttpUrl(out.endpoint as string, 'provider.endpoint', outbound);
+  }
+  const credentials = ['awsAccessKeyId', 'awsSecretAccessKey'].filter((f) => out[f] !== undefined);
+  if (credentials.length === 1) {
+    checks.fail(`"provider.awsAccessKeyId" and "provider.awsSecretAccessKey" go together.`);
+  }
   return out;
 }
 
