@@ -26,7 +26,12 @@ import { Router } from './router/router';
 import { MemoryStore } from './store/memory-store';
 import type { Store } from './store/store';
 
-export type { CorsUpdateInput, ListArguments, SpaceArgument } from './config/configuration-api';
+export type {
+  CorsUpdateInput,
+  ListArguments,
+  SecretsArgument,
+  SpaceArgument,
+} from './config/configuration-api';
 import type { SpaceArgument } from './config/configuration-api';
 import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';

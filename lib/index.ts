@@ -12,6 +12,7 @@ export type {
   GatewayHealth,
   GatewayEvents,
   ListArguments,
+  SecretsArgument,
   SpaceArgument,
 } from './gateway';
 export type { GatewayOptions, ResolvedGatewayOptions } from './options';
@@ -41,6 +42,9 @@ export type { InvocationContext, Provider } from './delivery/provider';
 export { HttpProvider } from './delivery/providers/http-provider';
 export type { HttpProviderOptions } from './delivery/providers/http-provider';
 export { LocalProvider } from './delivery/providers/local-provider';
+export type { SqsResult } from './delivery/providers/aws/sqs-provider';
+export type { KinesisResult } from './delivery/providers/aws/kinesis-provider';
+export type { FirehoseResult } from './delivery/providers/aws/firehose-provider';
 export type { RetryOptions, RetryPolicy } from './model/retry-options';
 export { DEFAULT_RETRY } from './model/retry-options';
 export type { CloudEvent } from './events/cloudevent';
@@ -72,6 +76,7 @@ export type { CacheChange, ConfigCacheEvents, ConfigCacheOptions } from './cache
 export type { ConfigChange, ConfigRecord, InvalidRecord, RecordsByKind } from './cache/catalog';
 export type { EventTypeInput, EventTypeRecord } from './model/event-type';
 export { HTTP_REQUEST_EVENT } from './model/event-type';
+export { SECRET_MASK } from './model/function';
 export type {
   FunctionInput,
   FunctionRecord,

@@ -32,3 +32,12 @@ if [ ! -d "$CACHE/moto/usr/lib/python3/dist-packages/moto" ]; then
   (cd "$CACHE/apt-trixie/archives" && apt-get "${APT[@]}" download python3-moto >/dev/null)
   dpkg -x "$CACHE"/apt-trixie/archives/python3-moto_*.deb "$CACHE/moto"
 fi
+
+# A Lambda emulator that runs real handler code: serverless-offline 13 with serverless 3, from
+# npm into the cache (~280 MB: not a devDependency of every install).
+if [ ! -f "$CACHE/serverless/node_modules/serverless-offline/package.json" ]; then
+  mkdir -p "$CACHE/serverless"
+  echo '{"name":"eg-lambda-emulator","private":true}' >"$CACHE/serverless/package.json"
+  (cd "$CACHE/serverless" && npm install --no-audit --no-fund --loglevel=error \
+    serverless@3 serverless-offline@13 >/dev/null)
+fi

@@ -12,11 +12,12 @@ import {
 import { Checks, matchesMetadata } from '../model/checks';
 import type { CorsInput, CorsRecord } from '../model/cors';
 import type { EventTypeInput, EventTypeRecord } from '../model/event-type';
-import type {
-  FunctionInput,
-  FunctionRecord,
-  LocalHandler,
-  ProviderValidator,
+import {
+  withoutSecrets,
+  type FunctionInput,
+  type FunctionRecord,
+  type LocalHandler,
+  type ProviderValidator,
 } from '../model/function';
 import { KeyLayout, type RecordKind } from '../model/key-layout';
 import type { SubscriptionInput, SubscriptionRecord } from '../model/subscription';
@@ -32,6 +33,12 @@ import type { RuleContext, WritePlan } from './write-plan';
 export interface SpaceArgument {
   /** @default the gateway's `space` option */
   space?: string;
+}
+
+/** Asks for a function's secrets as stored (the default masks them). */
+export interface SecretsArgument {
+  /** Return AWS secrets as stored instead of `'[redacted]'`. @default false */
+  secrets?: boolean;
 }
 
 /** Arguments of the list methods. */
@@ -164,16 +171,19 @@ export abstract class ConfigurationApi {
       functions.planRegisterFunction(ctx, input, this.spaceOf(input)),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
-    return record;
+    return withoutSecrets(record);
   }
 
-  /** Replaces a function's type, provider and metadata (and, for `local`, its handler here). */
+  /**
+   * Replaces a function's type, provider and metadata (and, for `local`, its handler here). A
+   * secret given as `'[redacted]'` (as read without `secrets: true`) keeps the stored one.
+   */
   async updateFunction(input: FunctionInput): Promise<FunctionRecord> {
     const record = await this.write((ctx) =>
       functions.planUpdateFunction(ctx, input, this.spaceOf(input)),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
-    return record;
+    return withoutSecrets(record);
   }
 
   /** Deletes a function; refused while a subscription or an event type's authorizer uses it. */
@@ -182,15 +192,20 @@ export abstract class ConfigurationApi {
     return this.write((ctx) => functions.planDeleteFunction(ctx, this.spaceOf(input), id));
   }
 
-  /** The function, or NotFoundError. */
-  getFunction(input: SpaceArgument & { functionId: string }): FunctionRecord {
+  /**
+   * The function, or NotFoundError. Its AWS secrets (`awsSecretAccessKey`, `awsSessionToken`)
+   * read `'[redacted]'` unless `secrets` is true.
+   */
+  getFunction(input: SpaceArgument & { functionId: string } & SecretsArgument): FunctionRecord {
     const id = this.idOf(input, 'functionId', 'function');
-    return functions.requireFunction(this.readContext(), this.spaceOf(input), id);
+    const record = functions.requireFunction(this.readContext(), this.spaceOf(input), id);
+    return input.secrets === true ? record : withoutSecrets(record);
   }
 
-  /** The space's functions, in ID order, filtered on metadata. */
-  listFunctions(input: ListArguments = {}): FunctionRecord[] {
-    return this.list('functions', input);
+  /** The space's functions, in ID order, filtered on metadata; secrets as in `getFunction`. */
+  listFunctions(input: ListArguments & SecretsArgument = {}): FunctionRecord[] {
+    const records = this.list('functions', input);
+    return input.secrets === true ? records : records.map(withoutSecrets);
   }
 
   /**

@@ -1,5 +1,11 @@
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../errors';
-import { toFunctionRecord, type FunctionInput, type FunctionRecord } from '../model/function';
+import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import {
+  AWS_SECRET_FIELDS,
+  SECRET_MASK,
+  toFunctionRecord,
+  type FunctionInput,
+  type FunctionRecord,
+} from '../model/function';
 import type { RuleContext, WritePlan } from './write-plan';
 
 /** `Function "X" not found.` */
@@ -27,7 +33,11 @@ export function planRegisterFunction(
   input: FunctionInput,
   space: string,
 ): WritePlan<FunctionRecord> {
-  const record = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
+  // A new function has no stored secret to keep: the mask is refused.
+  const record = keepMaskedSecrets(
+    toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound),
+    undefined,
+  );
   if (ctx.catalog.get('functions', record.space, record.functionId)) {
     throw new AlreadyExistsError(`Function "${record.functionId}" already registered.`, {
       resource: 'function',
@@ -48,8 +58,9 @@ export function planUpdateFunction(
   input: FunctionInput,
   space: string,
 ): WritePlan<FunctionRecord> {
-  const record = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
-  requireFunction(ctx, record.space, record.functionId);
+  const given = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
+  const stored = requireFunction(ctx, given.space, given.functionId);
+  const record = keepMaskedSecrets(given, stored);
   const key = ctx.layout.key('functions', record.space, record.functionId);
   return {
     compares: [{ key, exists: true }],
@@ -93,4 +104,25 @@ export function planDeleteFunction(
     operations: [{ type: 'delete', key }],
     result: undefined,
   };
+}
+
+/** A secret given back as the mask (from a record read without secrets) keeps the stored one. */
+function keepMaskedSecrets(
+  given: FunctionRecord,
+  stored: FunctionRecord | undefined,
+): FunctionRecord {
+  const masked = AWS_SECRET_FIELDS.filter((field) => given.provider[field] === SECRET_MASK);
+  if (masked.length === 0) return given;
+  const provider = { ...given.provider };
+  for (const field of masked) {
+    const secret = stored?.provider[field];
+    if (secret === undefined || secret === SECRET_MASK) {
+      throw new ValidationError(
+        `Function doesn't validate. Validation error: "provider.${field}" is "${SECRET_MASK}", but no such secret is stored to keep.`,
+        { resource: 'function', id: given.functionId, space: given.space },
+      );
+    }
+    provider[field] = secret;
+  }
+  return { ...given, provider };
 }

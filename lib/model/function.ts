@@ -69,6 +69,22 @@ interface ProviderSchema {
 export const AWS_SECRET_FIELDS: readonly string[] = ['awsSecretAccessKey', 'awsSessionToken'];
 
 /**
+ * What a secret provider field reads as in records returned without `secrets: true`. Given back
+ * to `updateFunction`, it keeps the stored secret.
+ */
+export const SECRET_MASK = '[redacted]';
+
+/** The record with its secret provider fields masked (the same record when it has none). */
+export function withoutSecrets(record: FunctionRecord): FunctionRecord {
+  if (!AWS_SECRET_FIELDS.some((field) => record.provider[field] !== undefined)) return record;
+  const provider = { ...record.provider };
+  for (const field of AWS_SECRET_FIELDS) {
+    if (provider[field] !== undefined) provider[field] = SECRET_MASK;
+  }
+  return Object.freeze({ ...record, provider: Object.freeze(provider) });
+}
+
+/**
  * Optional fields of every AWS type: 0.9's credentials, plus `endpoint` (a local or private
  * endpoint) and `timeout`.
  */
