@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../lib/store/start-etcd';
 
-const CACHE = process.env.EVENT_GATEWAY_TEST_CACHE ?? '/var/cache/event-gateway-test';
+import { CACHE } from '../../scripts/servers';
 const ROOT = `${CACHE}/serverless`;
 const SERVERLESS = `${ROOT}/node_modules/serverless/bin/serverless.js`;
 

@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { InvocationError } from '../../../errors';
 import type { FunctionRecord } from '../../../model/function';
 import type { OutboundPolicy } from '../../../model/outbound-policy';
@@ -116,6 +114,11 @@ export class AwsClients {
       maxSockets: this.options.connections ?? 256,
       lookup: guardedLookup(this.options.outbound),
     };
+    // Required here: node:https (and TLS behind it) costs milliseconds to load.
+    /* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose */
+    const { Agent: HttpAgent } = require('node:http') as typeof import('node:http');
+    const { Agent: HttpsAgent } = require('node:https') as typeof import('node:https');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     return new NodeHttpHandler({
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
