@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,
+  // Installs the real servers the suites start, when missing (scripts/test-servers.sh).
+  globalSetup: '<rootDir>/scripts/ensure-test-servers.js',
 };

@@ -35,6 +35,7 @@ export type {
 import type { SpaceArgument } from './config/configuration-api';
 import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
+import { withoutSecrets, type FunctionRecord } from './model/function';
 
 /** What `close()` resolves with. */
 export interface CloseReport {
@@ -155,7 +156,9 @@ export class Gateway extends ConfigurationApi {
       this.router.apply(applied);
       for (const change of applied) this.unbindStaleHandler(change);
       for (const item of invalid) this.events.emit('config.invalid', item);
-      if (applied.length > 0) this.events.emit('config.changed', applied, revision);
+      if (applied.length > 0 && this.listening('config.changed')) {
+        this.events.emit('config.changed', applied.map(withoutChangeSecrets), revision);
+      }
     });
     this.cache.on('error', (error) => this.events.emit('store.error', error));
     this.cache.on('resync', (reason, repaired) =>
@@ -433,4 +436,14 @@ function checkStore(store: unknown): asserts store is Store {
         ? 'it looks like options: pass them second, as createGateway(undefined, options) or createGateway(new MemoryStore(), options).'
         : `this one lacks ${missing.join(', ')}.`),
   );
+}
+
+/** A change as listeners see it: function records with their AWS secrets masked. */
+function withoutChangeSecrets(change: ConfigChange): ConfigChange {
+  if (change.resource !== 'function') return change;
+  return {
+    ...change,
+    ...(change.record ? { record: withoutSecrets(change.record as FunctionRecord) } : {}),
+    ...(change.prev ? { prev: withoutSecrets(change.prev as FunctionRecord) } : {}),
+  };
 }

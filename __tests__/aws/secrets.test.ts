@@ -81,3 +81,12 @@ test('an access key without its secret is refused, and endpoints must be http(s)
     }),
   ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /provider.endpoint/ });
 });
+
+test('config.changed listeners see function records with their secrets masked', async () => {
+  const { gateway } = await newGateway();
+  const seen: string[] = [];
+  gateway.on('config.changed', (changes) => seen.push(JSON.stringify(changes)));
+  await gateway.registerFunction({ functionId: 'jobs', type: 'awssqs', provider: PROVIDER });
+  expect(seen.join('')).toContain('"awsSecretAccessKey":"[redacted]"');
+  expect(seen.join('')).not.toContain(SECRET);
+});

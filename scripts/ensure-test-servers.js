@@ -1,0 +1,31 @@
+// Jest's global setup: the suites start real servers (etcd, moto, a Lambda emulator). When one
+// is missing, install it (as root, through scripts/test-servers.sh) or say in one line how to.
+const { execFileSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { CACHE } = require('./servers');
+
+function missing() {
+  const out = [];
+  try {
+    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
+  } catch {
+    out.push('etcd');
+  }
+  if (!existsSync(`${CACHE}/moto/usr/lib/python3/dist-packages/moto`)) out.push('moto');
+  if (!existsSync(`${CACHE}/serverless/node_modules/serverless-offline/package.json`)) {
+    out.push('serverless-offline');
+  }
+  return out;
+}
+
+module.exports = async function ensureTestServers() {
+  const absent = missing();
+  if (absent.length === 0) return;
+  const script = join(__dirname, 'test-servers.sh');
+  if (process.getuid?.() !== 0) {
+    throw new Error(`Test servers missing (${absent.join(', ')}): run "sudo bash ${script}".`);
+  }
+  process.stderr.write(`Installing test servers (${absent.join(', ')})...\n`);
+  execFileSync('bash', [script], { stdio: 'inherit' });
+};
