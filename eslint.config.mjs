@@ -12,7 +12,7 @@ const LAYERS = [
   ['store'],
   ['cache', 'metrics', 'events'],
   ['router'],
-  ['delivery'],
+  ['delivery', 'journal'],
   ['config', 'gateway', 'options'],
   ['http'],
   ['adapters'],

@@ -12,7 +12,8 @@ export type GatewayErrorCode =
   | 'NOT_READY'
   | 'BACKPRESSURE'
   | 'INVOCATION_FAILED'
-  | 'GATEWAY_CLOSED';
+  | 'GATEWAY_CLOSED'
+  | 'JOURNAL_UNAVAILABLE';
 
 /** The kind of resource an error is about. */
 export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
@@ -118,6 +119,15 @@ export class ConflictError extends GatewayError {
 /** The store could not be reached or failed; the write may not have happened. HTTP 503. */
 export class StoreUnavailableError extends GatewayError {
   readonly code = 'STORE_UNAVAILABLE';
+  readonly status = 503;
+}
+
+/**
+ * The journal could not record an event (full, failing, locked by another process, closed):
+ * nothing was accepted. HTTP 503.
+ */
+export class JournalUnavailableError extends GatewayError {
+  readonly code = 'JOURNAL_UNAVAILABLE';
   readonly status = 503;
 }
 

@@ -36,6 +36,7 @@ import type { SpaceArgument } from './config/configuration-api';
 import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
 import { withoutSecrets, type FunctionRecord } from './model/function';
+import type { Journal } from './journal/journal';
 
 /** What `close()` resolves with. */
 export interface CloseReport {
@@ -61,6 +62,8 @@ export interface GatewayHealth {
   readonly lastError?: string;
   /** Deliveries accepted and not finished. */
   readonly pendingDeliveries: number;
+  /** The journal (with the `journal` option): unfinished deliveries, and its failure if any. */
+  readonly journal?: { readonly entries: number; readonly lastError?: string };
 }
 
 /** Events a gateway emits locally (through eventemitter3), with their arguments. */
@@ -92,6 +95,10 @@ export class Gateway extends ConfigurationApi {
   private readonly router = new Router();
   private readonly delivery: DeliveryService;
   private readonly providers: Map<string, Provider>;
+  private readonly journal: Journal | undefined;
+  /** Settles once the journal is open and its unfinished deliveries resumed. */
+  private journalReady: Promise<unknown> | undefined;
+  private journalError: string | undefined;
   private closing: Promise<CloseReport> | undefined;
   /** Whether each event name has listeners, recomputed after on/once/off (checked per delivery). */
   private listened = new Map<string, boolean>();
@@ -150,7 +157,20 @@ export class Gateway extends ConfigurationApi {
           this.listening('function.invoked') ||
           this.listening('function.invocationFailed')),
       reportError: (error) => this.reportError(error),
+      journal: resolved.journal,
     });
+    this.journal = resolved.journal;
+    if (this.journal) {
+      const journal = this.journal;
+      // Deliveries are resumed once the configuration (their functions) is loaded.
+      this.journalReady = this.cache.ready().then(() =>
+        this.delivery.resume(journal).catch((error: unknown) => {
+          this.journalError = describeError(error);
+          throw error;
+        }),
+      );
+      this.journalReady.catch(() => undefined);
+    }
     this.cache.on('changes', (changes, revision) => {
       const { applied, invalid } = this.catalog.apply(changes);
       this.router.apply(applied);
@@ -177,6 +197,14 @@ export class Gateway extends ConfigurationApi {
     this.closing ??= (async () => {
       this.closed = true;
       const undelivered = await this.delivery.close(this.options.drainTimeout);
+      // What close() cut short stays in the journal: the next start delivers it.
+      await this.journal
+        ?.close()
+        .catch((error: unknown) =>
+          this.reportError(
+            new Error(`The journal failed to close: ${describeError(error)}`, { cause: error }),
+          ),
+        );
       this.cache.close();
       this.handlers.clear();
       // A provider that fails to close must not keep the gateway from closing: it is reported.
@@ -228,12 +256,23 @@ export class Gateway extends ConfigurationApi {
   // ---- events ------------------------------------------------------------------------------
 
   /**
+   * Resolves once the configuration is loaded and, with a journal, once the journal is open and
+   * its unfinished deliveries resumed. See {@link ConfigurationApi.ready}.
+   */
+  override ready(): Promise<void> {
+    const loaded = super.ready();
+    const journal = this.journalReady;
+    return journal ? loaded.then(() => journal).then(() => undefined) : loaded;
+  }
+
+  /**
    * Emits an event: validates it (CloudEvents 1.0; 0.1 is accepted and converted), routes it
    * from the local cache to the async subscriptions of its space, type, method and path, and
    * hands the deliveries to the dispatcher. Resolves with the event ID and the number of
    * deliveries accepted; with `wait: true`, once every delivery finished, with their outcomes.
    * Rejects with ValidationError for an invalid event and BackpressureError when the queue cannot
-   * take every delivery (then none is accepted).
+   * take every delivery (then none is accepted). With a journal, resolves once the deliveries are
+   * recorded, and rejects with JournalUnavailableError (accepting nothing) when it cannot.
    * @example
    * ```ts
    * await gateway.emit({ specversion: '1.0', id: '1', source: '/app', type: 'user.created', data: { name: 'Ada' } });
@@ -319,6 +358,14 @@ export class Gateway extends ConfigurationApi {
       resyncs: this.cache.resyncCount,
       ...(lastError !== undefined ? { lastError } : {}),
       pendingDeliveries: this.delivery.dispatcher.pending,
+      ...(this.journal
+        ? {
+            journal: {
+              entries: this.journal.size().entries,
+              ...(this.journalError ? { lastError: this.journalError } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -333,6 +380,7 @@ export class Gateway extends ConfigurationApi {
     return this.delivery.metrics.snapshot({
       queueDepth: dispatcher.queued,
       deliveriesPending: dispatcher.pending,
+      ...(this.journal ? { journalEntries: this.journal.size().entries } : {}),
     });
   }
 

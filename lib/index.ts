@@ -24,6 +24,7 @@ export {
   GatewayError,
   GatewayNotReadyError,
   InvocationError,
+  JournalUnavailableError,
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
@@ -55,6 +56,10 @@ export type { MetricsSnapshot } from './metrics/gateway-metrics';
 export type { HistogramSnapshot } from './metrics/histogram';
 export { registerPrometheusMetrics } from './metrics/prometheus';
 export type { MetricsSource, PrometheusOptions, PrometheusRegistry } from './metrics/prometheus';
+export { LocalJournal } from './journal/local-journal';
+export type { LocalJournalOptions } from './journal/local-journal';
+export type { Journal, JournalEntry, JournalSize } from './journal/journal';
+export { DELIVERY_ID } from './delivery/delivery-service';
 export { MemoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';
 export type {

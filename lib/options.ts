@@ -1,3 +1,4 @@
+import type { Journal } from './journal/journal';
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
@@ -109,6 +110,18 @@ export interface GatewayOptions {
   maxDataDepth?: number;
   /** Where functions may be reached: see {@link OutboundOptions}. */
   outbound?: OutboundOptions;
+  /**
+   * Records accepted deliveries before `emit` resolves, so that a crash loses none of them; on
+   * start the gateway resumes what it holds unfinished (see {@link LocalJournal}). Each journaled
+   * delivery carries a `deliveryid` CloudEvents extension, the same on every attempt and after a
+   * restart. Without it, accepted deliveries live in memory only.
+   * @default none
+   * @example
+   * ```ts
+   * createGateway(store, { journal: new LocalJournal({ directory: '/var/lib/gateway/journal' }) });
+   * ```
+   */
+  journal?: Journal;
 }
 
 /** The option names {@link createGateway} knows: any other is a typo, refused. */
@@ -131,12 +144,15 @@ const OPTION_NAMES: readonly string[] = [
   'maxResponseBytes',
   'maxDataDepth',
   'outbound',
+  'journal',
 ];
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
-  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry' | 'outbound'>
+  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'journal'>
 > & {
+  /** See {@link GatewayOptions.journal}. */
+  journal?: Journal;
   retry: RetryPolicy;
   /** See {@link GatewayOptions.outbound}. */
   outbound: OutboundPolicy;
@@ -176,7 +192,17 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     maxResponseBytes: options.maxResponseBytes ?? 6 * 1024 * 1024,
     maxDataDepth: options.maxDataDepth ?? 64,
     outbound: new OutboundPolicy(options.outbound ?? {}),
+    journal: options.journal,
   };
+  const journal = resolved.journal as Partial<Journal> | undefined;
+  if (
+    journal !== undefined &&
+    (typeof journal?.open !== 'function' || typeof journal.record !== 'function')
+  ) {
+    throw new ValidationError(
+      `createGateway: option "journal" must be a Journal (e.g. new LocalJournal(...)).`,
+    );
+  }
   if (resolved.onDeadLetter !== undefined && typeof resolved.onDeadLetter !== 'function') {
     throw new ValidationError(`createGateway: option "onDeadLetter" must be a function.`);
   }

@@ -2,7 +2,7 @@ import type { Catalog } from '../cache/catalog';
 import { ValidationError } from '../errors';
 
 export type { SystemEvents } from './system-event-emitter';
-import { parseCloudEvent, type CloudEvent } from '../events/cloudevent';
+import { parseCloudEvent, withExtension, type CloudEvent } from '../events/cloudevent';
 import { acceptData, isAccepted } from '../events/event-data';
 import { refuseReservedType } from '../events/system-events';
 import { isValidSpace } from '../model/checks';
@@ -17,6 +17,8 @@ import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
 import { Delivery, Dispatcher, type DeadLetter, type DeliveryOutcome } from './dispatcher';
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
+import type { SubscriptionRecord } from '../model/subscription';
+import type { Journal } from '../journal/journal';
 
 /** Options of `emit`. */
 export interface EmitOptions {
@@ -62,6 +64,8 @@ export interface DeliveryServiceDeps {
   hasSystemListeners(): boolean;
   /** Reports a failure that has no caller to go to (a dead-letter hook that threw). */
   reportError(error: Error): void;
+  /** Where accepted deliveries are recorded before `emit` resolves, if anywhere. */
+  readonly journal?: Journal;
 }
 
 /**
@@ -95,11 +99,13 @@ export class DeliveryService {
             ? this.deps.localHandler(task.space, task.fn.functionId)
             : undefined,
         invoking: (task, attempt) => {
+          if (task.deliveryId !== undefined) this.deps.journal?.attempted(task.deliveryId, attempt);
           if (!task.system) {
             this.systemEvents.invoking(task.space, task.fn.functionId, task.event, attempt);
           }
         },
         succeeded: (task, result, attempts, attemptMs) => {
+          if (task.deliveryId !== undefined) this.deps.journal?.finished([task.deliveryId]);
           this.metrics.deliveriesSucceeded++;
           this.metrics.observeAttempt(attemptMs);
           if (!task.system) {
@@ -110,7 +116,14 @@ export class DeliveryService {
         attemptFailed: (_task, _error, _attempt, retryIn) => {
           if (retryIn !== undefined) this.metrics.deliveriesRetried++;
         },
-        deadLettered: (letter, task) => this.deadLettered(letter, task.system),
+        deadLettered: (letter, task, abandoned) => {
+          if (task.deliveryId !== undefined && this.deps.journal) {
+            // Cut short by close(): the journal keeps it, and the next start delivers it.
+            if (abandoned) return;
+            this.deps.journal.finished([task.deliveryId]);
+          }
+          this.deadLettered(letter, task.system);
+        },
       },
     );
   }
@@ -183,6 +196,8 @@ export class DeliveryService {
   ): Promise<EmitResult> {
     const system = mode === 'system';
     const wait = mode === 'wait';
+    // System events are derived from deliveries: only events from outside are journaled.
+    const journal = system ? undefined : this.deps.journal;
     const targets = this.deps.router.asyncTargets(space, event.type, method, path);
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const tasks: Delivery[] = [];
@@ -190,9 +205,11 @@ export class DeliveryService {
     for (let index = 0; index < targets.length; index++) {
       const subscription = targets[index].value;
       const fn = this.deps.catalog.get('functions', space, subscription.functionId);
+      const deliveryId = journal && fn ? newDeliveryId() : undefined;
       const task = new Delivery({
         space,
-        event,
+        // Each journaled delivery carries its ID: functions can tell a redelivery.
+        event: deliveryId ? withExtension(event, DELIVERY_ID, deliveryId) : event,
         subscription,
         fn: fn ?? { space, functionId: subscription.functionId, type: 'local', provider: {} },
         retry: fn ? this.policy(fn) : this.deps.retry,
@@ -200,8 +217,19 @@ export class DeliveryService {
         system,
         onSettled: collector?.slot(index),
       });
+      task.deliveryId = deliveryId;
       if (fn) tasks.push(task);
       else (missing ??= []).push(task);
+    }
+    if (journal && tasks.length > 0) {
+      return this.routeJournaled(
+        journal,
+        event,
+        tasks,
+        missing,
+        { space, method, path },
+        collector,
+      );
     }
     try {
       this.dispatcher.accept(tasks);
@@ -213,16 +241,128 @@ export class DeliveryService {
       // A system event has no caller to refuse: its deliveries are dead-lettered, not lost.
       missing = (missing ?? []).concat(tasks);
     }
+    return this.accepted(
+      event,
+      targets.length,
+      missing,
+      { space, method, path },
+      system,
+      collector,
+    );
+  }
+
+  /** The bookkeeping of an accepted event, and what its `emit` resolves with. */
+  private accepted(
+    event: CloudEvent,
+    count: number,
+    missing: Delivery[] | undefined,
+    { space, method, path }: { space: string; method: string; path: string },
+    system: boolean,
+    collector: OutcomeCollector | undefined,
+  ): Promise<EmitResult> {
     this.metrics.eventsReceived++;
-    this.metrics.deliveriesAccepted += targets.length;
+    this.metrics.deliveriesAccepted += count;
     if (missing) for (const task of missing) this.deadLetterNow(task);
     if (!system && this.systemEvents.wants(space, 'received')) {
       this.systemEvents.emit(space, 'received', { space, event, path, method });
     }
-    const result: EmitResult = { eventId: event.id, space, accepted: targets.length };
+    const result: EmitResult = { eventId: event.id, space, accepted: count };
     return collector
       ? collector.promise.then((outcomes) => ({ ...result, outcomes }))
       : Promise.resolve(result);
+  }
+
+  /**
+   * Records the deliveries in the journal before accepting them: `emit` resolves once they are
+   * durable, and rejects (accepting nothing) when the queue is full or the journal fails.
+   */
+  private async routeJournaled(
+    journal: Journal,
+    event: CloudEvent,
+    tasks: Delivery[],
+    missing: Delivery[] | undefined,
+    where: { space: string; method: string; path: string },
+    collector: OutcomeCollector | undefined,
+  ): Promise<EmitResult> {
+    try {
+      this.dispatcher.reserve(tasks.length);
+    } catch (error) {
+      this.metrics.eventsRejected++;
+      throw error;
+    }
+    const acceptedAt = Date.now();
+    try {
+      await this.journalOpened;
+      await journal.record(
+        tasks.map((task) => ({
+          deliveryId: task.deliveryId as string,
+          space: task.space,
+          event: task.event,
+          subscriptionId: task.subscription.subscriptionId,
+          functionId: task.fn.functionId,
+          attempts: 0,
+          acceptedAt,
+        })),
+      );
+    } catch (error) {
+      this.dispatcher.unreserve(tasks.length);
+      this.metrics.eventsRejected++;
+      throw error;
+    }
+    this.dispatcher.acceptReserved(tasks);
+    const count = tasks.length + (missing?.length ?? 0);
+    return this.accepted(event, count, missing, where, false, collector);
+  }
+
+  /** Set by `resume`: emits wait for the journal to be open. */
+  private journalOpened: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Opens the journal and takes back every delivery it holds unfinished, with its attempts and
+   * age. Deliveries whose function is gone are dead-lettered. Called once, when ready.
+   */
+  resume(journal: Journal): Promise<number> {
+    const opened = journal.open().then((entries) => {
+      const deliveries: Delivery[] = [];
+      const now = Date.now();
+      const started = performance.now();
+      for (const entry of entries) {
+        const fn = this.deps.catalog.get('functions', entry.space, entry.functionId);
+        const subscription = this.deps.catalog.get(
+          'subscriptions',
+          entry.space,
+          entry.subscriptionId,
+        ) ?? {
+          space: entry.space,
+          subscriptionId: entry.subscriptionId,
+          functionId: entry.functionId,
+        };
+        const task = new Delivery({
+          space: entry.space,
+          event: entry.event,
+          subscription: subscription as SubscriptionRecord,
+          fn: fn ?? {
+            space: entry.space,
+            functionId: entry.functionId,
+            type: 'local',
+            provider: {},
+          },
+          retry: fn ? this.policy(fn) : this.deps.retry,
+          timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
+          system: false,
+        });
+        task.deliveryId = entry.deliveryId;
+        task.attempts = entry.attempts;
+        // Its age goes on across the restart (a firstAt before this process began is fine).
+        task.firstAt = started - Math.max(0, now - entry.acceptedAt) || Number.MIN_VALUE;
+        if (fn) deliveries.push(task);
+        else this.deadLetterNow(task);
+      }
+      this.dispatcher.restore(deliveries);
+      return entries.length;
+    });
+    this.journalOpened = opened;
+    return opened;
   }
 
   private policy(fn: FunctionRecord): RetryPolicy {
@@ -273,4 +413,13 @@ export class DeliveryService {
     });
     this.deps.reportError(err);
   }
+}
+
+/** The CloudEvents extension that carries a journaled delivery's ID. */
+export const DELIVERY_ID = 'deliveryid';
+
+function newDeliveryId(): string {
+  // Required here: only gateways with a journal load node:crypto.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+  return (require('node:crypto') as typeof import('node:crypto')).randomUUID();
 }

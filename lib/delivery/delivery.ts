@@ -55,6 +55,10 @@ export class Delivery implements DeliveryTask {
   retryTimer: NodeJS.Timeout | undefined = undefined;
   /** Its index in the dispatcher's running list while an attempt runs. */
   slot = -1;
+  /** Taken back from a journal after a restart: its age predates this process. */
+  restored = false;
+  /** Its ID in the journal, when the gateway has one. */
+  deliveryId: string | undefined = undefined;
 
   constructor(task: DeliveryTask) {
     this.space = task.space;

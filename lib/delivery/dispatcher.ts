@@ -21,20 +21,16 @@ const CLOCK_EVERY = 16;
 /** What the dispatcher needs from its owner. */
 export interface DispatcherHooks {
   /** The provider of the task's function type, if this instance has one. */
-  provider(task: DeliveryTask): Provider | undefined;
-  invoking(task: DeliveryTask, attempt: number): void;
+  provider(task: Delivery): Provider | undefined;
+  invoking(task: Delivery, attempt: number): void;
   /** The handler bound on this instance for a local function's task. */
-  localHandler(task: DeliveryTask): LocalHandler | undefined;
+  localHandler(task: Delivery): LocalHandler | undefined;
   /** The function's configuration now (undefined: deleted), read before each retry. */
-  currentFunction(task: DeliveryTask): FunctionRecord | undefined;
-  succeeded(task: DeliveryTask, result: unknown, attempts: number, attemptMs: number): void;
-  attemptFailed(
-    task: DeliveryTask,
-    error: InvocationError,
-    attempt: number,
-    retryInMs?: number,
-  ): void;
-  deadLettered(letter: DeadLetter, task: DeliveryTask): void;
+  currentFunction(task: Delivery): FunctionRecord | undefined;
+  succeeded(task: Delivery, result: unknown, attempts: number, attemptMs: number): void;
+  attemptFailed(task: Delivery, error: InvocationError, attempt: number, retryInMs?: number): void;
+  /** `abandoned`: cut short by close() rather than failed (a journal keeps it for a restart). */
+  deadLettered(letter: DeadLetter, task: Delivery, abandoned: boolean): void;
 }
 
 /** Options of the {@link Dispatcher}. */
@@ -108,8 +104,11 @@ export class Dispatcher {
 
   /** Deliveries accepted and not yet finished (queued, running, or between retries). */
   get pending(): number {
-    return this.queuedCount + this.running.length + this.waiting.size;
+    return this.queuedCount + this.running.length + this.waiting.size + this.reserved;
   }
+
+  /** Room held for deliveries being journaled. */
+  private reserved = 0;
 
   /** Deliveries waiting in the queue. */
   get queued(): number {
@@ -118,19 +117,53 @@ export class Dispatcher {
 
   /** Accepts every delivery, or none: throws BackpressureError when they do not all fit. */
   accept(deliveries: readonly Delivery[]): void {
+    this.reserve(deliveries.length);
+    this.acceptReserved(deliveries);
+  }
+
+  /**
+   * Holds room for `count` deliveries (while they are being journaled), or throws
+   * BackpressureError when they do not fit. Give it back with `acceptReserved` or `unreserve`.
+   */
+  reserve(count: number): void {
     if (this.closing)
       throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
     const room = this.options.queueSize + this.options.concurrency - this.pending;
-    if (deliveries.length > room) {
+    if (count > room) {
       throw new BackpressureError(
-        `The delivery queue is full: ${deliveries.length} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
+        `The delivery queue is full: ${count} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
       );
     }
+    this.reserved += count;
+  }
+
+  /** Gives back room reserved for deliveries that were not accepted after all. */
+  unreserve(count: number): void {
+    this.reserved -= count;
+  }
+
+  /** Accepts deliveries whose room was reserved. */
+  acceptReserved(deliveries: readonly Delivery[]): void {
+    this.reserved -= deliveries.length;
+    this.admit(deliveries);
+  }
+
+  /**
+   * Takes back deliveries accepted before a restart (from a journal), whatever the room: they
+   * were accepted already. Their attempts and age go on from where they were.
+   */
+  restore(deliveries: readonly Delivery[]): void {
+    for (const delivery of deliveries) delivery.restored = true;
+    this.admit(deliveries);
+  }
+
+  private admit(deliveries: readonly Delivery[]): void {
     const now = this.clock.now();
     for (const delivery of deliveries) {
       const lane = this.lane(delivery.fn);
       delivery.lane = lane;
-      delivery.firstAt = now;
+      // A restored delivery keeps its age.
+      if (delivery.firstAt === 0) delivery.firstAt = now;
       // Fast path: a free slot and nobody queued ahead in this lane: start now.
       if (
         this.active < this.options.concurrency &&
@@ -300,7 +333,9 @@ export class Dispatcher {
     this.active++;
     (delivery.lane as Lane).active++;
     delivery.slot = this.running.push(delivery) - 1;
-    const startedAt = attemptNumber === 1 ? delivery.firstAt : performance.now();
+    // A first attempt starts when it was accepted (no second clock read), unless restored.
+    const startedAt =
+      attemptNumber === 1 && !delivery.restored ? delivery.firstAt : performance.now();
     const attempt = new Attempt(
       task.space,
       task.fn,
@@ -464,7 +499,7 @@ export class Dispatcher {
       error,
     };
     if (this.aborting) this.abandoned.push(letter);
-    this.hooks.deadLettered(letter, task);
+    this.hooks.deadLettered(letter, task, this.aborting);
     task.onSettled?.({
       ok: false,
       subscriptionId: letter.subscriptionId,

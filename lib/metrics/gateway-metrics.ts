@@ -22,6 +22,8 @@ export interface MetricsSnapshot {
   readonly queueDepth: number;
   /** Deliveries accepted and not finished now (queued, running, between retries). */
   readonly deliveriesPending: number;
+  /** Unfinished deliveries in the journal (only with the `journal` option). */
+  readonly journalEntries?: number;
   /** Duration of each attempt, in ms. */
   readonly attemptDuration: HistogramSnapshot;
 }
@@ -45,7 +47,11 @@ export class GatewayMetrics {
     for (const observer of this.attemptObservers) observer(ms);
   }
 
-  snapshot(gauges: { queueDepth: number; deliveriesPending: number }): MetricsSnapshot {
+  snapshot(gauges: {
+    queueDepth: number;
+    deliveriesPending: number;
+    journalEntries?: number;
+  }): MetricsSnapshot {
     return {
       eventsReceived: this.eventsReceived,
       eventsRejected: this.eventsRejected,

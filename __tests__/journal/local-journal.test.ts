@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createGateway,
+  DELIVERY_ID,
+  LocalJournal,
+  MemoryStore,
+  type CloudEvent,
+  type Gateway,
+} from '../../lib';
+import { cloudEvent } from '../helpers/events';
+
+let dir: string;
+const gateways: Gateway[] = [];
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'eg-journal-'))));
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A store with one event type and a local function `fn` subscribed to it. */
+async function configured(): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  const setup = createGateway(store, { resyncInterval: 0 });
+  await setup.registerFunction({ functionId: 'fn', handler: () => undefined });
+  await setup.createEventType({ name: 'user.created' });
+  await setup.subscribe({ eventType: 'user.created', functionId: 'fn' });
+  await setup.close();
+  return store;
+}
+
+async function journaled(store: MemoryStore, handler: (event: CloudEvent) => unknown) {
+  const gateway = createGateway(store, {
+    resyncInterval: 0,
+    drainTimeout: 50,
+    retry: { maxAttempts: 3, initialDelay: 1, maxDelay: 5 },
+    journal: new LocalJournal({ directory: dir }),
+  });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler: (event) => handler(event as CloudEvent) });
+  await gateway.ready();
+  return gateway;
+}
+
+test('every journaled delivery carries a delivery ID, the same on every attempt', async () => {
+  const store = await configured();
+  const seen: string[] = [];
+  const gateway = await journaled(store, (event) => {
+    seen.push(event[DELIVERY_ID] as string);
+    if (seen.length < 2) throw new Error('once more');
+  });
+  const { outcomes } = await gateway.emit(cloudEvent('user.created'), { wait: true });
+  expect(outcomes?.[0]).toMatchObject({ ok: true, attempts: 2 });
+  expect(seen).toHaveLength(2);
+  expect(seen[0]).toMatch(/^[0-9a-f-]{36}$/);
+  expect(seen[1]).toBe(seen[0]);
+  expect(gateway.metrics().journalEntries).toBe(0);
+});
+
+test('what close() cut short stays in the journal and is delivered, with its ID, after a restart', async () => {
+  const store = await configured();
+  const first: string[] = [];
+  const gateway = await journaled(store, (event) => {
+    first.push(event[DELIVERY_ID] as string);
+    return new Promise(() => undefined); // never answers
+  });
+  await gateway.emit(cloudEvent('user.created', undefined, { id: 'kept' }));
+  while (first.length === 0) await new Promise((r) => setTimeout(r, 2));
+  const { undelivered } = await gateway.close();
+  expect(undelivered.map((d) => d.event.id)).toEqual(['kept']);
+
+  const second: CloudEvent[] = [];
+  const restarted = await journaled(store, (event) => void second.push(event));
+  while (second.length === 0) await new Promise((r) => setTimeout(r, 2));
+  expect(second[0]).toMatchObject({ id: 'kept', [DELIVERY_ID]: first[0] });
+  while (restarted.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+  expect(restarted.health().journal).toEqual({ entries: 0 });
+});
+
+test('a second process (or gateway) cannot open the same journal: its emits are refused', async () => {
+  const store = await configured();
+  await journaled(store, () => undefined);
+  const other = createGateway(store, {
+    resyncInterval: 0,
+    journal: new LocalJournal({ directory: dir }),
+  });
+  gateways.push(other);
+  await expect(other.ready()).rejects.toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+    message: expect.stringMatching(/in use by another process/),
+  });
+  await expect(other.emit(cloudEvent('user.created'))).rejects.toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+  });
+  expect(other.health().journal?.lastError).toMatch(/in use/);
+});
+
+test('a full journal refuses the event and accepts nothing', async () => {
+  const store = await configured();
+  const gateway = createGateway(store, {
+    resyncInterval: 0,
+    drainTimeout: 10,
+    journal: new LocalJournal({ directory: dir, maxEntries: 2 }),
+  });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
+  await gateway.ready();
+  await gateway.emit(cloudEvent('user.created'));
+  await gateway.emit(cloudEvent('user.created'));
+  await expect(gateway.emit(cloudEvent('user.created'))).rejects.toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+    status: 503,
+    message: expect.stringMatching(/full/),
+  });
+  expect(gateway.metrics()).toMatchObject({ deliveriesAccepted: 2, eventsRejected: 1 });
+});
+
+test('concurrent emits share syncs (group commit)', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: dir });
+  const gateway = createGateway(store, { resyncInterval: 0, journal });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler: () => undefined });
+  await gateway.ready();
+  const results = await Promise.all(
+    Array.from({ length: 200 }, () => gateway.emit(cloudEvent('user.created'))),
+  );
+  expect(results.every((r) => r.accepted === 1)).toBe(true);
+  while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+  expect(gateway.metrics().deliveriesSucceeded).toBe(200);
+  expect(journal.syncs).toBeLessThan(20);
+});
