@@ -1,0 +1,29 @@
+// A gateway process with a local journal, for the crash tests: it configures one http function
+// (the parent's server) on its in-memory store, opens the journal and resumes what it holds,
+// then emits what the parent asks over IPC and answers `accepted` or `rejected` per event.
+const { createGateway, LocalJournal, MemoryStore } = require('../../dist');
+
+const [directory, url] = process.argv.slice(2);
+
+(async () => {
+  const store = new MemoryStore();
+  const setup = createGateway(store, { resyncInterval: 0 });
+  await setup.registerFunction({ functionId: 'fn', type: 'http', provider: { url } });
+  await setup.createEventType({ name: 'job.created' });
+  await setup.subscribe({ eventType: 'job.created', functionId: 'fn' });
+  await setup.close();
+  const gateway = createGateway(store, {
+    resyncInterval: 0,
+    concurrency: 8,
+    retry: { maxAttempts: 100, initialDelay: 5, maxDelay: 50, maxAge: 600_000 },
+    journal: new LocalJournal({ directory, maxEntries: 60 }),
+  });
+  await gateway.ready();
+  process.on('message', ({ id }) => {
+    gateway.emit({ specversion: '1.0', id, source: '/crash', type: 'job.created' }).then(
+      () => process.send({ id, accepted: true }),
+      (error) => process.send({ id, accepted: false, code: error.code }),
+    );
+  });
+  process.send({ ready: true });
+})();
