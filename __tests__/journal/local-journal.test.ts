@@ -131,3 +131,35 @@ test('concurrent emits share syncs (group commit)', async () => {
   expect(gateway.metrics().deliveriesSucceeded).toBe(200);
   expect(journal.syncs).toBeLessThan(20);
 });
+
+test('after a restart, a delivery whose function was deleted meanwhile is dead-lettered and leaves the journal', async () => {
+  const store = await configured();
+  const held: string[] = [];
+  const gateway = await journaled(store, (event) => {
+    held.push(event.id);
+    return new Promise(() => undefined);
+  });
+  await gateway.emit(cloudEvent('user.created', undefined, { id: 'orphan' }));
+  while (held.length === 0) await new Promise((r) => setTimeout(r, 2));
+  await gateway.close();
+  // Meanwhile, another instance removes the subscription and the function.
+  const admin = createGateway(store, { resyncInterval: 0 });
+  await admin.ready();
+  const [sub] = admin.listSubscriptions();
+  await admin.unsubscribe({ subscriptionId: sub.subscriptionId });
+  await admin.deleteFunction({ functionId: 'fn' });
+  await admin.close();
+
+  const letters: { reason: string; id: string }[] = [];
+  const restarted = createGateway(store, {
+    resyncInterval: 0,
+    journal: new LocalJournal({ directory: dir }),
+    onDeadLetter: (letter) => void letters.push({ reason: letter.reason, id: letter.event.id }),
+  });
+  gateways.push(restarted);
+  await restarted.ready();
+  expect(letters).toEqual([
+    { id: 'orphan', reason: expect.stringMatching(/not in this instance's configuration/) },
+  ]);
+  while ((restarted.metrics().journalEntries ?? 0) > 0) await new Promise((r) => setTimeout(r, 2));
+});
