@@ -198,7 +198,10 @@ export class DeliveryService {
     const wait = mode === 'wait';
     // System events are derived from deliveries: only events from outside are journaled.
     const journal = system ? undefined : this.deps.journal;
-    const targets = this.deps.router.asyncTargets(space, event.type, method, path);
+    const targets = this.matching(
+      this.deps.router.asyncTargets(space, event.type, method, path),
+      event,
+    );
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const tasks: Delivery[] = [];
     let missing: Delivery[] | undefined;
@@ -363,6 +366,26 @@ export class DeliveryService {
     });
     this.journalOpened = opened;
     return opened;
+  }
+
+  /**
+   * The subscriptions among the candidates whose filter the event matches. Filters run after the
+   * (space, type, method, path) lookup: their cost never depends on other types' subscriptions.
+   */
+  private matching<T extends { readonly value: SubscriptionRecord }>(
+    candidates: readonly T[],
+    event: CloudEvent,
+  ): readonly T[] {
+    let out: T[] | undefined;
+    for (let i = 0; i < candidates.length; i++) {
+      const subscription = candidates[i].value;
+      const filter = subscription.filter && this.deps.router.filterOf(subscription);
+      if (filter && !filter.matches(event)) {
+        // The first miss copies the matches so far; without filters nothing is allocated.
+        out ??= candidates.slice(0, i);
+      } else out?.push(candidates[i]);
+    }
+    return out ?? candidates;
   }
 
   private policy(fn: FunctionRecord): RetryPolicy {

@@ -1,4 +1,5 @@
 import { Checks, type Metadata } from './checks';
+import { compilePattern, type EventPattern } from './event-pattern';
 import { HTTP_METHODS, pathEscape, routeProblem, type HttpMethod } from './paths';
 
 /**
@@ -18,6 +19,8 @@ export interface SubscriptionRecord {
   readonly path: string;
   readonly method: HttpMethod;
   readonly metadata?: Metadata;
+  /** Only events matching this pattern are delivered (async subscriptions). */
+  readonly filter?: EventPattern;
 }
 
 /** Arguments of `subscribe`. */
@@ -33,6 +36,15 @@ export interface SubscriptionInput {
   /** @default `'POST'` */
   method?: string;
   metadata?: Record<string, string>;
+  /**
+   * An EventBridge-style pattern over the event's attributes, extensions and `data`: only
+   * matching events are delivered. Part of the subscription's identity. Async subscriptions only.
+   * @example
+   * ```ts
+   * { data: { amount: [{ numeric: ['>=', 100] }], country: ['FR', 'DE'] } }
+   * ```
+   */
+  filter?: EventPattern;
   /** Accepted only when it equals the ID derived from the other fields (as a stored record has it). */
   subscriptionId?: string;
 }
@@ -44,7 +56,17 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
   checks.object(input, 'the subscription');
   checks.onlyFields(
     input as never,
-    ['space', 'subscriptionId', 'type', 'eventType', 'functionId', 'path', 'method', 'metadata'],
+    [
+      'space',
+      'subscriptionId',
+      'type',
+      'eventType',
+      'functionId',
+      'path',
+      'method',
+      'metadata',
+      'filter',
+    ],
     'a subscription',
   );
   const type = input.type ?? 'async';
@@ -56,9 +78,16 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
   if (!path.startsWith('/')) path = '/' + path;
   const problem = routeProblem(path);
   if (problem) checks.fail(`"path" ${problem} (got ${JSON.stringify(path)}).`);
+  let filter: EventPattern | undefined;
+  if (input.filter !== undefined) {
+    if (type !== 'async') checks.fail(`"filter" applies to async subscriptions only.`);
+    compilePattern(input.filter);
+    // Kept as JSON carries it: what is stored is what every instance compiles.
+    filter = JSON.parse(JSON.stringify(input.filter)) as EventPattern;
+  }
   const record: { -readonly [K in keyof SubscriptionRecord]: SubscriptionRecord[K] } = {
     space: checks.space(space),
-    subscriptionId: subscriptionId({ type, eventType, functionId, path, method }),
+    subscriptionId: subscriptionId({ type, eventType, functionId, path, method, filter }),
     type,
     eventType,
     functionId,
@@ -67,6 +96,7 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
   };
   const metadata = checks.metadata(input.metadata);
   if (metadata) record.metadata = metadata;
+  if (filter) record.filter = filter;
   if (input.subscriptionId !== undefined && input.subscriptionId !== record.subscriptionId) {
     checks.fail(`"subscriptionId" is derived from the other fields and cannot be chosen.`);
   }
@@ -85,13 +115,33 @@ export function checkMethod(on: Checks, value: unknown): HttpMethod {
 /**
  * Event Gateway 0.9's subscription ID: base64url without padding of
  * `async,<eventType>,<functionId>,<escaped path>,<METHOD>` or `sync,<eventType>,<escaped path>,<METHOD>`.
+ * A filtered subscription appends `,<the first 16 hex digits of the SHA-256 of its canonical
+ * filter>`, so that two subscriptions differing only by filter are two subscriptions.
  */
 export function subscriptionId(
-  sub: Pick<SubscriptionRecord, 'type' | 'eventType' | 'functionId' | 'path' | 'method'>,
+  sub: Pick<SubscriptionRecord, 'type' | 'eventType' | 'functionId' | 'path' | 'method' | 'filter'>,
 ): string {
-  const raw =
+  let raw =
     sub.type === 'async'
       ? `async,${sub.eventType},${sub.functionId},${pathEscape(sub.path)},${sub.method}`
       : `sync,${sub.eventType},${pathEscape(sub.path)},${sub.method}`;
+  if (sub.filter !== undefined) {
+    // Required here: node:crypto costs milliseconds to load, and only filters need it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
+    raw += ',' + createHash('sha256').update(canonicalJson(sub.filter)).digest('hex').slice(0, 16);
+  }
   return Buffer.from(raw, 'utf8').toString('base64url');
+}
+
+/** JSON with object keys sorted at every level: equal patterns, equal text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -1,3 +1,4 @@
+import { compilePattern, type CompiledPattern } from '../model/event-pattern';
 import type { ConfigChange } from '../cache/catalog';
 import type { CorsRecord } from '../model/cors';
 import type { SubscriptionRecord } from '../model/subscription';
@@ -23,6 +24,8 @@ export class Router {
   private routedCount = 0;
   /** Subscriptions to system event types: while there are none, system events cost no lookup. */
   private systemSubscriptions = 0;
+  /** Each filtered subscription's pattern, compiled once when the subscription is routed. */
+  private readonly filters = new WeakMap<SubscriptionRecord, CompiledPattern>();
   /** CORS configurations by space, then method. */
   private readonly cors = new Map<string, Map<string, PathTrie<CorsRecord>>>();
 
@@ -118,7 +121,25 @@ export class Router {
     return sub.type === 'sync' ? routes.sync : routes.async;
   }
 
+  /** The compiled filter of a routed subscription, if it has one. */
+  filterOf(sub: SubscriptionRecord): CompiledPattern | undefined {
+    return this.filters.get(sub);
+  }
+
   private add(sub: SubscriptionRecord): void {
+    if (sub.filter !== undefined) {
+      let compiled: CompiledPattern;
+      try {
+        compiled = compilePattern(sub.filter);
+      } catch {
+        // A stored filter this version cannot read (another version wrote it): it matches nothing.
+        compiled = {
+          matches: () => false,
+          explain: () => ({ field: '$filter', operator: 'invalid' }),
+        };
+      }
+      this.filters.set(sub, compiled);
+    }
     const byMethod = this.routes(sub, true) as Map<string, PathTrie<SubscriptionRecord>>;
     let trie = byMethod.get(sub.method);
     if (!trie) byMethod.set(sub.method, (trie = new PathTrie()));

@@ -1,0 +1,133 @@
+import { MemoryStore } from '../lib';
+import { subscriptionId } from '../lib/model/subscription';
+import { cloudEvent } from './helpers/events';
+import { dump, gatewayFixture } from './helpers/gateway';
+
+const newGateway = gatewayFixture();
+
+async function setup(store = new MemoryStore()) {
+  const { gateway } = await newGateway(store);
+  const seen: Record<string, string[]> = { big: [], fr: [], all: [] };
+  for (const id of Object.keys(seen)) {
+    await gateway.registerFunction({
+      functionId: id,
+      handler: (event) => void seen[id].push((event as { id: string }).id),
+    });
+  }
+  await gateway.createEventType({ name: 'order.placed' });
+  return { gateway, seen, store };
+}
+
+test('a filtered subscription receives only the events its pattern matches', async () => {
+  const { gateway, seen } = await setup();
+  await gateway.subscribe({
+    eventType: 'order.placed',
+    functionId: 'big',
+    filter: { data: { amount: [{ numeric: ['>=', 100] }] } },
+  });
+  await gateway.subscribe({
+    eventType: 'order.placed',
+    functionId: 'fr',
+    filter: { data: { country: ['FR'] }, source: [{ prefix: '/shop' }] },
+  });
+  await gateway.subscribe({ eventType: 'order.placed', functionId: 'all' });
+  const events = [
+    cloudEvent('order.placed', { amount: 150, country: 'DE' }, { id: 'a', source: '/shop' }),
+    cloudEvent('order.placed', { amount: 20, country: 'FR' }, { id: 'b', source: '/shop' }),
+    cloudEvent('order.placed', { amount: 20, country: 'FR' }, { id: 'c', source: '/blog' }),
+  ];
+  const accepted = [];
+  for (const e of events) accepted.push((await gateway.emit(e, { wait: true })).accepted);
+  expect(accepted).toEqual([2, 2, 1]);
+  expect(seen).toEqual({ big: ['a'], fr: ['b'], all: ['a', 'b', 'c'] });
+});
+
+test('the filter is part of the identity; unfiltered IDs stay Event Gateway 0.9’s', async () => {
+  const { gateway } = await setup();
+  const plain = await gateway.subscribe({ eventType: 'order.placed', functionId: 'big' });
+  expect(plain.subscriptionId).toBe(
+    Buffer.from('async,order.placed,big,%2F,POST').toString('base64url'),
+  );
+  const a = await gateway.subscribe({
+    eventType: 'order.placed',
+    functionId: 'big',
+    filter: { data: { country: ['FR'] } },
+  });
+  const b = await gateway.subscribe({
+    eventType: 'order.placed',
+    functionId: 'big',
+    filter: { data: { country: ['DE'] } },
+  });
+  expect(new Set([plain.subscriptionId, a.subscriptionId, b.subscriptionId]).size).toBe(3);
+  // Key order does not make another subscription.
+  expect(
+    subscriptionId({
+      type: 'async',
+      eventType: 'order.placed',
+      functionId: 'big',
+      path: '/',
+      method: 'POST',
+      filter: { source: ['x'], data: { country: ['FR'] } },
+    }),
+  ).toBe(
+    subscriptionId({
+      type: 'async',
+      eventType: 'order.placed',
+      functionId: 'big',
+      path: '/',
+      method: 'POST',
+      filter: { data: { country: ['FR'] }, source: ['x'] },
+    }),
+  );
+  await expect(
+    gateway.subscribe({
+      eventType: 'order.placed',
+      functionId: 'big',
+      filter: { data: { country: ['FR'] } },
+    }),
+  ).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+});
+
+test('an invalid filter is refused at subscribe, naming the field, and nothing is written', async () => {
+  const { gateway, store } = await setup();
+  const before = await dump(store);
+  await expect(
+    gateway.subscribe({
+      eventType: 'order.placed',
+      functionId: 'big',
+      filter: { data: { amount: [{ numeric: ['>>', 1] }] } },
+    }),
+  ).rejects.toMatchObject({
+    code: 'VALIDATION_FAILED',
+    message: expect.stringMatching(/"filter\.data\.amount" "numeric" has/),
+  });
+  await expect(
+    gateway.subscribe({
+      type: 'sync',
+      eventType: 'http.request',
+      functionId: 'big',
+      filter: { type: ['x'] },
+    }),
+  ).rejects.toMatchObject({ message: expect.stringMatching(/async subscriptions only/) });
+  expect(await dump(store)).toEqual(before);
+});
+
+test('the filter is stored with the subscription: another instance routes the same', async () => {
+  const store = new MemoryStore();
+  const first = await setup(store);
+  await first.gateway.subscribe({
+    eventType: 'order.placed',
+    functionId: 'fr',
+    filter: { data: { country: ['FR'] } },
+  });
+  const { gateway: other } = await newGateway(store);
+  const seen: string[] = [];
+  other.bindLocalHandler({
+    functionId: 'fr',
+    handler: (e) => void seen.push((e as { id: string }).id),
+  });
+  await other.emit(cloudEvent('order.placed', { country: 'DE' }, { id: 'de' }), { wait: true });
+  await other.emit(cloudEvent('order.placed', { country: 'FR' }, { id: 'fr' }), { wait: true });
+  expect(seen).toEqual(['fr']);
+  expect(other.listSubscriptions()[0].filter).toEqual({ data: { country: ['FR'] } });
+});

@@ -1,0 +1,317 @@
+import { ValidationError } from '../errors';
+import { showValue } from '../model/describe-error';
+
+/**
+ * A subscription filter: an EventBridge-style pattern over the CloudEvent (its attributes,
+ * extensions and `data`). Each key names a field (nested objects name nested fields); each leaf is
+ * an array of values or operators, any of which may match (OR), and every field must match (AND).
+ * `$or` takes an array of patterns, one of which must match.
+ *
+ * @example
+ * ```ts
+ * { source: [{ prefix: '/shop/' }], data: { amount: [{ numeric: ['>=', 100] }], country: ['FR', 'DE'] } }
+ * ```
+ */
+export type EventPattern = { readonly [field: string]: unknown };
+
+/** Why a compiled pattern did not match an event: the first field and operator that failed. */
+export interface PatternMiss {
+  /** The field, as a dotted path (`data.amount`), or `$or` when no branch matched. */
+  readonly field: string;
+  /** The operators of that field, as written (`numeric`, `prefix`, `exact`...). */
+  readonly operator: string;
+}
+
+/** A pattern checked and compiled once: matching reads the event, never the pattern's JSON. */
+export interface CompiledPattern {
+  matches(event: Readonly<Record<string, unknown>>): boolean;
+  /** The first field that failed, or undefined when the event matches. */
+  explain(event: Readonly<Record<string, unknown>>): PatternMiss | undefined;
+}
+
+/** Most matchers (values and operators) in one pattern, `$or` branches included. */
+export const MAX_PATTERN_MATCHERS = 100;
+/** Deepest nesting of fields in a pattern. */
+const MAX_DEPTH = 10;
+/** Most `*` in one wildcard. */
+const MAX_WILDCARDS = 5;
+
+type Value = unknown;
+type Test = (value: Value) => boolean;
+
+interface Matcher {
+  readonly operator: string;
+  /** Tests one present, non-array value. */
+  readonly test: Test;
+  /** `exists: false` matches a missing field; nothing else does. */
+  readonly matchesMissing: boolean;
+}
+
+interface FieldRule {
+  readonly path: readonly string[];
+  readonly matchers: readonly Matcher[];
+}
+
+interface Node {
+  readonly fields: readonly FieldRule[];
+  /** Each `$or`: one of its branches must match. */
+  readonly ors: readonly (readonly Node[])[];
+}
+
+const NUMERIC_OPS = new Set(['<', '<=', '=', '>', '>=']);
+
+/** Checks and compiles a pattern; throws ValidationError naming the offending field. */
+export function compilePattern(pattern: unknown, name = 'filter'): CompiledPattern {
+  const budget = { matchers: 0 };
+  const root = compileNode(pattern, [], [], name, budget, 0);
+  return {
+    matches: (event) => matchNode(root, event),
+    explain: (event) => explainNode(root, event),
+  };
+}
+
+function fail(name: string, path: readonly string[], problem: string): never {
+  const where = [name, ...path].join('.');
+  throw new ValidationError(
+    `Subscription doesn't validate. Validation error: "${where}" ${problem}.`,
+    {
+      resource: 'subscription',
+    },
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `path`: where the fields are in the event; `label`: where they are in the pattern (messages). */
+function compileNode(
+  pattern: unknown,
+  path: string[],
+  label: string[],
+  name: string,
+  budget: { matchers: number },
+  depth: number,
+): Node {
+  if (!isPlainObject(pattern)) fail(name, label, 'must be an object of fields');
+  if (depth > MAX_DEPTH) fail(name, label, `nests deeper than ${MAX_DEPTH} levels`);
+  const keys = Object.keys(pattern);
+  if (keys.length === 0) fail(name, label, 'must name at least one field');
+  const fields: FieldRule[] = [];
+  const ors: (readonly Node[])[] = [];
+  for (const key of keys) {
+    const value = pattern[key];
+    if (key === '$or') {
+      if (!Array.isArray(value) || value.length < 2) {
+        fail(name, [...label, key], 'must be an array of at least two patterns');
+      }
+      ors.push(
+        value.map((branch, i) =>
+          compileNode(branch, path, [...label, `$or[${i}]`], name, budget, depth + 1),
+        ),
+      );
+    } else if (Array.isArray(value)) {
+      if (value.length === 0)
+        fail(name, [...label, key], 'must list at least one value or operator');
+      const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
+      budget.matchers += matchers.length;
+      if (budget.matchers > MAX_PATTERN_MATCHERS) {
+        fail(
+          name,
+          [...label, key],
+          `takes the pattern past ${MAX_PATTERN_MATCHERS} values and operators`,
+        );
+      }
+      fields.push({ path: [...path, key], matchers });
+    } else if (isPlainObject(value)) {
+      const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
+      fields.push(...nested.fields);
+      ors.push(...nested.ors);
+    } else {
+      fail(
+        name,
+        [...label, key],
+        `must be an array of values or operators, got ${showValue(value)}`,
+      );
+    }
+  }
+  return { fields, ors };
+}
+
+function compileMatcher(item: unknown, path: string[], name: string): Matcher {
+  if (item === null || typeof item === 'string' || typeof item === 'boolean') {
+    return { operator: 'exact', test: (v) => v === item, matchesMissing: false };
+  }
+  if (typeof item === 'number') {
+    if (!Number.isFinite(item)) fail(name, path, `cannot match ${item}`);
+    return { operator: 'exact', test: (v) => v === item, matchesMissing: false };
+  }
+  if (!isPlainObject(item) || Object.keys(item).length !== 1) {
+    fail(name, path, `has ${showValue(item)}, which is neither a value nor one operator`);
+  }
+  const [operator] = Object.keys(item);
+  const arg = item[operator];
+  const matcher = (test: Test, matchesMissing = false): Matcher => ({
+    operator,
+    test,
+    matchesMissing,
+  });
+  switch (operator) {
+    case 'prefix': {
+      const s = text(arg, operator, path, name);
+      return matcher((v) => typeof v === 'string' && v.startsWith(s));
+    }
+    case 'suffix': {
+      const s = text(arg, operator, path, name);
+      return matcher((v) => typeof v === 'string' && v.endsWith(s));
+    }
+    case 'equals-ignore-case': {
+      const s = text(arg, operator, path, name).toLowerCase();
+      return matcher((v) => typeof v === 'string' && v.toLowerCase() === s);
+    }
+    case 'wildcard':
+      return matcher(wildcard(text(arg, operator, path, name), path, name));
+    case 'exists':
+      if (typeof arg !== 'boolean') fail(name, path, '"exists" takes true or false');
+      // A present field matches `exists: true`; a missing one only `exists: false`.
+      return matcher(() => arg, !arg);
+    case 'numeric':
+      return matcher(numeric(arg, path, name));
+    case 'anything-but':
+      return matcher(anythingBut(arg, path, name));
+    default:
+      fail(name, path, `uses the unknown operator "${operator}"`);
+  }
+}
+
+function text(arg: unknown, operator: string, path: string[], name: string): string {
+  if (typeof arg !== 'string')
+    fail(name, path, `"${operator}" takes a string, got ${showValue(arg)}`);
+  return arg;
+}
+
+function wildcard(expression: string, path: string[], name: string): Test {
+  if (expression.includes('**')) fail(name, path, '"wildcard" cannot have consecutive "*"');
+  const parts = expression.split('*');
+  if (parts.length - 1 > MAX_WILDCARDS)
+    fail(name, path, `"wildcard" takes at most ${MAX_WILDCARDS} "*"`);
+  const regex = new RegExp(
+    `^${parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`,
+    's',
+  );
+  return (v) => typeof v === 'string' && regex.test(v);
+}
+
+function numeric(arg: unknown, path: string[], name: string): Test {
+  if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
+    fail(name, path, '"numeric" takes [op, number] or [op, number, op, number]');
+  }
+  const checks: Test[] = [];
+  for (let i = 0; i < arg.length; i += 2) {
+    const [op, bound] = [arg[i], arg[i + 1]];
+    if (
+      typeof op !== 'string' ||
+      !NUMERIC_OPS.has(op) ||
+      typeof bound !== 'number' ||
+      !Number.isFinite(bound)
+    ) {
+      fail(
+        name,
+        path,
+        `"numeric" has ${showValue(op)} ${showValue(bound)}; use <, <=, =, >, >= and a number`,
+      );
+    }
+    checks.push(
+      op === '<'
+        ? (v) => (v as number) < bound
+        : op === '<='
+          ? (v) => (v as number) <= bound
+          : op === '='
+            ? (v) => v === bound
+            : op === '>'
+              ? (v) => (v as number) > bound
+              : (v) => (v as number) >= bound,
+    );
+  }
+  if (arg.length === 4 && (!/^>/.test(arg[0] as string) || !/^</.test(arg[2] as string))) {
+    fail(
+      name,
+      path,
+      '"numeric" with two conditions takes a lower bound (> or >=) then an upper one',
+    );
+  }
+  // Numbers given as strings are not numbers: EventBridge does not match them either.
+  return (v) => typeof v === 'number' && checks.every((check) => check(v));
+}
+
+function anythingBut(arg: unknown, path: string[], name: string): Test {
+  if (isPlainObject(arg)) {
+    const [operator] = Object.keys(arg);
+    if (Object.keys(arg).length !== 1 || (operator !== 'prefix' && operator !== 'suffix')) {
+      fail(name, path, '"anything-but" takes a value, a list, {prefix} or {suffix}');
+    }
+    const s = text(arg[operator], `anything-but ${operator}`, path, name);
+    return operator === 'prefix'
+      ? (v) => typeof v === 'string' && !v.startsWith(s)
+      : (v) => typeof v === 'string' && !v.endsWith(s);
+  }
+  const values = Array.isArray(arg) ? arg : [arg];
+  if (
+    values.length === 0 ||
+    !values.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
+  ) {
+    fail(name, path, '"anything-but" takes strings or numbers');
+  }
+  const excluded = new Set(values);
+  return (v) => (typeof v === 'string' || typeof v === 'number') && !excluded.has(v);
+}
+
+/** The value at a path, or undefined when any step is missing. */
+function valueAt(event: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
+  let value: unknown = event;
+  for (const step of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, step))
+      return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value;
+}
+
+function matchField(rule: FieldRule, event: Readonly<Record<string, unknown>>): boolean {
+  const value = valueAt(event, rule.path);
+  if (value === undefined) return rule.matchers.some((m) => m.matchesMissing);
+  // An array matches when one of its elements does.
+  const values = Array.isArray(value) ? value : [value];
+  for (const m of rule.matchers) {
+    if (m.matchesMissing) continue;
+    for (const v of values) if (m.test(v)) return true;
+  }
+  return false;
+}
+
+function matchNode(node: Node, event: Readonly<Record<string, unknown>>): boolean {
+  for (const rule of node.fields) if (!matchField(rule, event)) return false;
+  for (const branches of node.ors) {
+    if (!branches.some((branch) => matchNode(branch, event))) return false;
+  }
+  return true;
+}
+
+function explainNode(
+  node: Node,
+  event: Readonly<Record<string, unknown>>,
+): PatternMiss | undefined {
+  for (const rule of node.fields) {
+    if (!matchField(rule, event)) {
+      return {
+        field: rule.path.join('.'),
+        operator: [...new Set(rule.matchers.map((m) => m.operator))].join('|'),
+      };
+    }
+  }
+  for (const branches of node.ors) {
+    if (!branches.some((branch) => matchNode(branch, event)))
+      return { field: '$or', operator: '$or' };
+  }
+  return undefined;
+}
