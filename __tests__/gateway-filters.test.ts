@@ -131,3 +131,32 @@ test('the filter is stored with the subscription: another instance routes the sa
   expect(seen).toEqual(['fr']);
   expect(other.listSubscriptions()[0].filter).toEqual({ data: { country: ['FR'] } });
 });
+
+test('explain() lists every candidate, matched or not, and why not, delivering nothing', async () => {
+  const { gateway, seen } = await setup();
+  await gateway.subscribe({
+    eventType: 'order.placed',
+    functionId: 'big',
+    filter: { source: [{ prefix: '/shop' }], data: { amount: [{ numeric: ['>=', 100] }] } },
+  });
+  await gateway.subscribe({ eventType: 'order.placed', functionId: 'all' });
+  const explanation = gateway.explain({
+    event: cloudEvent('order.placed', { amount: 5 }, { id: 'x', source: '/shop' }),
+  });
+  expect(explanation).toMatchObject({ eventId: 'x', space: 'default', method: 'POST', path: '/' });
+  expect(explanation.subscriptions).toEqual(
+    expect.arrayContaining([
+      {
+        subscriptionId: expect.any(String),
+        functionId: 'big',
+        matched: false,
+        failed: { field: 'data.amount', operator: 'numeric' },
+      },
+      { subscriptionId: expect.any(String), functionId: 'all', matched: true },
+    ]),
+  );
+  expect(() => gateway.explain({ event: { type: 'x' } })).toThrow(/doesn't validate/);
+  await new Promise((r) => setTimeout(r, 10));
+  expect(seen).toEqual({ big: [], fr: [], all: [] });
+  expect(gateway.metrics().eventsReceived).toBe(0);
+});

@@ -6,6 +6,8 @@ import {
   type EmitOptions,
   type EmitResult,
   type SystemEvents,
+  type ExplainInput,
+  type Explanation,
 } from './delivery/delivery-service';
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
@@ -286,6 +288,21 @@ export class Gateway extends ConfigurationApi {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
     if (!this.cache.isReady) return this.ready().then(() => this.delivery.emit(event, options));
     return this.delivery.emit(event, options);
+  }
+
+  /**
+   * A dry run of `emit`: validates the event and lists every candidate async subscription of its
+   * space, type, method and path, whether its filter matches, and for a miss the first field and
+   * operator that failed. Delivers nothing; reads only this instance's cache.
+   * @example
+   * ```ts
+   * const { subscriptions } = gateway.explain({ event: { specversion: '1.0', id: '1', source: '/shop', type: 'order.placed', data: { amount: 5 } } });
+   * // [{ subscriptionId, functionId: 'big-orders', matched: false, failed: { field: 'data.amount', operator: 'numeric' } }]
+   * ```
+   */
+  explain(input: ExplainInput): Explanation {
+    this.readContext(); // throws before the configuration is loaded, or once closed
+    return this.delivery.explain(input);
   }
 
   /**

@@ -37,7 +37,14 @@ export type {
   InvocationErrorDetails,
   ResourceKind,
 } from './errors';
-export type { EmitOptions, EmitResult, SystemEvents } from './delivery/delivery-service';
+export type {
+  EmitOptions,
+  EmitResult,
+  ExplainInput,
+  Explanation,
+  SystemEvents,
+} from './delivery/delivery-service';
+export type { EventPattern, PatternMiss } from './model/event-pattern';
 export type { DeadLetter, DeliveryOutcome } from './delivery/dispatcher';
 export type { InvocationContext, Provider } from './delivery/provider';
 export { HttpProvider } from './delivery/providers/http-provider';

@@ -86,15 +86,27 @@ describe('EventBridge-style patterns', () => {
     ['empty', {}, /"filter" must name at least one field/],
     ['leaf not an array', { type: 'order.placed' }, /"filter.type" must be an array/],
     ['empty array', { data: { country: [] } }, /"filter.data.country" must list at least one/],
-    ['unknown operator', { type: [{ regex: '.*' }] }, /"filter.type" uses the unknown operator "regex"/],
+    [
+      'unknown operator',
+      { type: [{ regex: '.*' }] },
+      /"filter.type" uses the unknown operator "regex"/,
+    ],
     ['two operators in one', { type: [{ prefix: 'a', suffix: 'b' }] }, /"filter.type" has/],
     ['prefix not a string', { type: [{ prefix: 1 }] }, /"prefix" takes a string/],
     ['numeric syntax', { data: { n: [{ numeric: ['>>', 1] }] } }, /"filter.data.n" "numeric" has/],
     ['numeric bounds order', { data: { n: [{ numeric: ['<', 1, '>', 0] }] } }, /lower bound/],
     ['exists not boolean', { x: [{ exists: 'yes' }] }, /"exists" takes true or false/],
     ['wildcard **', { x: [{ wildcard: 'a**b' }] }, /consecutive/],
-    ['$or with one branch', { $or: [{ x: ['a'] }] }, /"filter.\$or" must be an array of at least two/],
-    ['bad branch named', { $or: [{ x: ['a'] }, { y: 'b' }] }, /"filter.\$or\[1\].y" must be an array/],
+    [
+      '$or with one branch',
+      { $or: [{ x: ['a'] }] },
+      /"filter.\$or" must be an array of at least two/,
+    ],
+    [
+      'bad branch named',
+      { $or: [{ x: ['a'] }, { y: 'b' }] },
+      /"filter.\$or\[1\].y" must be an array/,
+    ],
     ['NaN', { x: [NaN] }, /cannot match NaN/],
   ];
   test.each(INVALID)('refused: %s, naming the field', (_what, pattern, message) => {

@@ -5,9 +5,7 @@ export type { SystemEvents } from './system-event-emitter';
 import { parseCloudEvent, withExtension, type CloudEvent } from '../events/cloudevent';
 import { acceptData, isAccepted } from '../events/event-data';
 import { refuseReservedType } from '../events/system-events';
-import { isValidSpace } from '../model/checks';
-import { describeError, showValue } from '../model/describe-error';
-import { canonicalPath, HTTP_METHODS } from '../model/paths';
+import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
@@ -17,6 +15,8 @@ import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
 import { Delivery, Dispatcher, type DeadLetter, type DeliveryOutcome } from './dispatcher';
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
+import type { PatternMiss } from '../model/event-pattern';
+import { emitTarget, type EmitTarget } from './emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { Journal } from '../journal/journal';
 
@@ -30,6 +30,28 @@ export interface EmitOptions {
   method?: string;
   /** Resolve only once every delivery finished, with each one's outcome. @default false */
   wait?: boolean;
+}
+
+/** What `explain` takes: the event, and where it would be emitted. */
+export interface ExplainInput extends Omit<EmitOptions, 'wait'> {
+  readonly event: unknown;
+}
+
+/** What `explain` finds: every candidate subscription, matched or not, and why not. */
+export interface Explanation {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly space: string;
+  readonly method: string;
+  readonly path: string;
+  readonly subscriptions: readonly {
+    readonly subscriptionId: string;
+    readonly functionId: string;
+    /** True when the event would be delivered to it. */
+    readonly matched: boolean;
+    /** For a miss: the first field and operator of its filter that failed. */
+    readonly failed?: PatternMiss;
+  }[];
 }
 
 /** What `emit` resolves with. */
@@ -151,32 +173,44 @@ export class DeliveryService {
   /** Validates and routes one event. See `Gateway.emit`. */
   emit(input: unknown, options: EmitOptions = {}): Promise<EmitResult> {
     let event: CloudEvent;
-    let method = 'POST';
-    let path = '/';
+    let target: EmitTarget;
     try {
-      if (typeof options !== 'object' || options === null) {
-        throw new ValidationError('emit(event, options): options must be an object.');
-      }
+      target = emitTarget(options, this.deps.defaultSpace, 'emit(event, options)');
       event = parseCloudEvent(input, this.deps.maxDataDepth);
       refuseReservedType(event);
-      if (options.method !== undefined) {
-        method = typeof options.method === 'string' ? options.method.toUpperCase() : '';
-        if (!(HTTP_METHODS as readonly string[]).includes(method)) {
-          throw new ValidationError(`emit: "method" must be one of ${HTTP_METHODS.join(', ')}.`);
-        }
-      }
-      if (options.path !== undefined && options.path !== '/') path = canonicalPath(options.path);
-      if (options.space !== undefined && !isValidSpace(options.space)) {
-        throw new ValidationError(
-          `emit: "space" ${showValue(options.space)} is not a valid space.`,
-        );
-      }
     } catch (error) {
       this.metrics.eventsRejected++;
       return Promise.reject(error);
     }
-    const space = options.space ?? this.deps.defaultSpace;
-    return this.route(event, { space, method, path }, options.wait === true ? 'wait' : 'accept');
+    return this.route(event, target, options.wait === true ? 'wait' : 'accept');
+  }
+
+  /** A dry run of `emit`: see `Gateway.explain`. Delivers nothing. */
+  explain(input: ExplainInput): Explanation {
+    const target = emitTarget(input ?? {}, this.deps.defaultSpace, 'explain(input)');
+    const event = parseCloudEvent(input?.event, this.deps.maxDataDepth);
+    const candidates = this.deps.router.asyncTargets(
+      target.space,
+      event.type,
+      target.method,
+      target.path,
+    );
+    return {
+      eventId: event.id,
+      eventType: event.type,
+      ...target,
+      subscriptions: candidates.map(({ value: subscription }) => {
+        const miss = subscription.filter
+          ? this.deps.router.filterOf(subscription)?.explain(event)
+          : undefined;
+        return {
+          subscriptionId: subscription.subscriptionId,
+          functionId: subscription.functionId,
+          matched: miss === undefined,
+          ...(miss ? { failed: miss } : {}),
+        };
+      }),
+    };
   }
 
   /** Stops intake, drains, and reports what could not be delivered. */
