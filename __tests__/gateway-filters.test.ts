@@ -1,4 +1,6 @@
-import { MemoryStore } from '../lib';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createEventsHandler, MemoryStore } from '../lib';
 import { subscriptionId } from '../lib/model/subscription';
 import { cloudEvent } from './helpers/events';
 import { dump, gatewayFixture } from './helpers/gateway';
@@ -159,4 +161,68 @@ test('explain() lists every candidate, matched or not, and why not, delivering n
   await new Promise((r) => setTimeout(r, 10));
   expect(seen).toEqual({ big: [], fr: [], all: [] });
   expect(gateway.metrics().eventsReceived).toBe(0);
+});
+
+describe('wildcard event types', () => {
+  test('user.* receives every user. event; * every event; system types only when named', async () => {
+    const { gateway } = await newGateway();
+    const seen: Record<string, string[]> = { users: [], everything: [], system: [] };
+    for (const id of Object.keys(seen)) {
+      await gateway.registerFunction({
+        functionId: id,
+        handler: (event) => void seen[id].push((event as { type: string }).type),
+      });
+    }
+    for (const name of ['user.created', 'user.profile.updated', 'order.placed']) {
+      await gateway.createEventType({ name });
+    }
+    await gateway.subscribe({ eventType: 'user.*', functionId: 'users' });
+    await gateway.subscribe({ eventType: '*', functionId: 'everything' });
+    await gateway.subscribe({ eventType: 'eventgateway.function.invoked', functionId: 'system' });
+    for (const type of ['user.created', 'user.profile.updated', 'order.placed']) {
+      await gateway.emit(cloudEvent(type), { wait: true });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen.users).toEqual(['user.created', 'user.profile.updated']);
+    expect(seen.everything).toEqual(['user.created', 'user.profile.updated', 'order.placed']);
+    // The wildcard never saw the system events the deliveries raised; the named one did.
+    expect(seen.system.length).toBeGreaterThan(0);
+    expect(seen.system.every((t) => t === 'eventgateway.function.invoked')).toBe(true);
+    await expect(
+      gateway.subscribe({ eventType: 'eventgateway.*', functionId: 'users' }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/must be named/) });
+    await expect(
+      gateway.subscribe({ eventType: 'us er.*', functionId: 'users' }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  test('a sync wildcard subscription answers when the type has no route of its own', async () => {
+    const { gateway } = await newGateway();
+    await gateway.registerFunction({ functionId: 'any', handler: () => ({ body: 'wildcard' }) });
+    await gateway.registerFunction({ functionId: 'own', handler: () => ({ body: 'own' }) });
+    await gateway.subscribe({
+      type: 'sync',
+      eventType: 'http.*',
+      functionId: 'any',
+      path: '/a',
+      method: 'GET',
+    });
+    await gateway.subscribe({
+      type: 'sync',
+      eventType: 'http.request',
+      functionId: 'own',
+      path: '/b',
+      method: 'GET',
+    });
+    const server = createServer(createEventsHandler(gateway));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect(await (await fetch(`${base}/a`)).text()).toBe('wildcard');
+      expect(await (await fetch(`${base}/b`)).text()).toBe('own');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

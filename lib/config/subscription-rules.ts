@@ -1,5 +1,5 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
-import { isImplicitEventType } from '../model/event-type';
+import { isImplicitEventType, isWildcardType } from '../model/event-type';
 import { routeShape } from '../model/paths';
 import {
   toSubscriptionRecord,
@@ -54,7 +54,7 @@ export function planSubscribe(
   const eventType = catalog.get('eventtypes', record.space, record.eventType);
   if (eventType) {
     compares.push({ key: layout.key('eventtypes', record.space, record.eventType), exists: true });
-  } else if (!isImplicitEventType(record.eventType)) {
+  } else if (!isImplicitEventType(record.eventType) && !isWildcardType(record.eventType)) {
     throw missingReference(eventTypeNotFound(record.space, record.eventType));
   }
   if (!catalog.get('functions', record.space, record.functionId)) {

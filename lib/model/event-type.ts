@@ -45,3 +45,25 @@ export function toEventTypeRecord(input: EventTypeInput, space: string): EventTy
 export function isImplicitEventType(name: string): boolean {
   return name === HTTP_REQUEST_EVENT || isSystemEventType(name);
 }
+
+/**
+ * True for a wildcard event type of a subscription: `user.*` (every type that starts with
+ * `user.`) or `*` (every type). Wildcards never match system (`eventgateway.*`) types.
+ */
+export function isWildcardType(name: string): boolean {
+  return name === '*' || name.endsWith('.*');
+}
+
+/**
+ * The wildcard types that may match an event type, most specific first: `a.b.c` gives `a.b.*`,
+ * `a.*`, `*`. None for system types: they are matched only when named.
+ */
+export function wildcardsOf(eventType: string): string[] {
+  if (isSystemEventType(eventType)) return [];
+  const out: string[] = [];
+  for (let i = eventType.lastIndexOf('.'); i > 0; i = eventType.lastIndexOf('.', i - 1)) {
+    out.push(eventType.slice(0, i) + '.*');
+  }
+  out.push('*');
+  return out;
+}

@@ -1,5 +1,7 @@
 import { Checks, type Metadata } from './checks';
 import { compilePattern, type EventPattern } from './event-pattern';
+import { isWildcardType } from './event-type';
+import { RESERVED_PREFIX } from './system-event-types';
 import { HTTP_METHODS, pathEscape, routeProblem, type HttpMethod } from './paths';
 
 /**
@@ -71,7 +73,7 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
   );
   const type = input.type ?? 'async';
   if (type !== 'async' && type !== 'sync') checks.fail(`"type" must be "async" or "sync".`);
-  const eventType = checks.identifier(input.eventType, 'eventType');
+  const eventType = checkEventType(input.eventType);
   const functionId = checks.identifier(input.functionId, 'functionId');
   const method = checkMethod(checks, input.method ?? 'POST');
   let path = input.path === undefined ? '/' : checks.string(input.path, 'path');
@@ -101,6 +103,21 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
     checks.fail(`"subscriptionId" is derived from the other fields and cannot be chosen.`);
   }
   return record;
+}
+
+/** An event type, or a wildcard (`user.*`, `*`) matching a family of them. */
+function checkEventType(value: unknown): string {
+  if (typeof value === 'string' && isWildcardType(value)) {
+    const prefix = value.slice(0, -2);
+    if (prefix !== '') checks.identifier(prefix, 'eventType');
+    if ((prefix + '.').startsWith(RESERVED_PREFIX)) {
+      checks.fail(
+        `"eventType" ${JSON.stringify(value)}: system event types must be named, not matched by a wildcard.`,
+      );
+    }
+    return value;
+  }
+  return checks.identifier(value, 'eventType');
 }
 
 /** Upper-cases and checks an HTTP method. */

@@ -1,3 +1,4 @@
+import { isWildcardType, wildcardsOf } from '../model/event-type';
 import { compilePattern, type CompiledPattern } from '../model/event-pattern';
 import type { ConfigChange } from '../cache/catalog';
 import type { CorsRecord } from '../model/cors';
@@ -24,6 +25,8 @@ export class Router {
   private routedCount = 0;
   /** Subscriptions to system event types: while there are none, system events cost no lookup. */
   private systemSubscriptions = 0;
+  /** Wildcard subscriptions per space: while a space has none, lookups try no wildcard. */
+  private readonly wildcards = new Map<string, number>();
   /** Each filtered subscription's pattern, compiled once when the subscription is routed. */
   private readonly filters = new WeakMap<SubscriptionRecord, CompiledPattern>();
   /** CORS configurations by space, then method. */
@@ -63,8 +66,16 @@ export class Router {
     method: string,
     path: string,
   ): readonly RouteMatch<SubscriptionRecord>[] {
-    const trie = this.spaces.get(space)?.get(eventType)?.async.get(method);
-    return trie ? trie.matchAll(path) : NONE;
+    const byType = this.spaces.get(space);
+    const trie = byType?.get(eventType)?.async.get(method);
+    const exact = trie ? trie.matchAll(path) : NONE;
+    if (!byType || !this.wildcards.get(space)) return exact;
+    let all: RouteMatch<SubscriptionRecord>[] | undefined;
+    for (const wildcard of wildcardsOf(eventType)) {
+      const matched = byType.get(wildcard)?.async.get(method)?.matchAll(path);
+      if (matched?.length) (all ??= [...exact]).push(...matched);
+    }
+    return all ?? exact;
   }
 
   /** The sync subscription that answers the request, if any (best route wins). */
@@ -74,7 +85,15 @@ export class Router {
     method: string,
     path: string,
   ): RouteMatch<SubscriptionRecord> | undefined {
-    const match = this.spaces.get(space)?.get(eventType)?.sync.get(method)?.matchBest(path);
+    const byType = this.spaces.get(space);
+    let match = byType?.get(eventType)?.sync.get(method)?.matchBest(path);
+    // No route for the type itself: the most specific wildcard that has one answers.
+    if (!match && byType && this.wildcards.get(space)) {
+      for (const wildcard of wildcardsOf(eventType)) {
+        match = byType.get(wildcard)?.sync.get(method)?.matchBest(path);
+        if (match) break;
+      }
+    }
     return match && { value: match.values[0], params: match.params };
   }
 
@@ -96,7 +115,10 @@ export class Router {
 
   /** True when the space has any subscription for the event type (a cheap check before work). */
   hasSubscribers(space: string, eventType: string): boolean {
-    return this.spaces.get(space)?.has(eventType) ?? false;
+    const byType = this.spaces.get(space);
+    if (!byType) return false;
+    if (byType.has(eventType)) return true;
+    return !!this.wildcards.get(space) && wildcardsOf(eventType).some((w) => byType.has(w));
   }
 
   /** True when some subscription names a system event type, in any space. */
@@ -149,6 +171,9 @@ export class Router {
     if (!bySpace.has(sub.subscriptionId)) this.routedCount++;
     bySpace.set(sub.subscriptionId, sub);
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions++;
+    if (isWildcardType(sub.eventType)) {
+      this.wildcards.set(sub.space, (this.wildcards.get(sub.space) ?? 0) + 1);
+    }
   }
 
   private remove(prev: SubscriptionRecord): void {
@@ -158,6 +183,9 @@ export class Router {
     (bySpace as Map<string, SubscriptionRecord>).delete(sub.subscriptionId);
     this.routedCount--;
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions--;
+    if (isWildcardType(sub.eventType)) {
+      this.wildcards.set(sub.space, (this.wildcards.get(sub.space) ?? 1) - 1);
+    }
     const byMethod = this.routes(sub, false) as Map<string, PathTrie<SubscriptionRecord>>;
     const trie = byMethod.get(sub.method) as PathTrie<SubscriptionRecord>;
     trie.remove(sub.path, sub);
