@@ -56,12 +56,12 @@ describe('delivery to HTTP functions', () => {
     expect(server.requests[0].headers['content-type']).toBe(
       'application/cloudevents+json; charset=utf-8',
     );
-    expect(JSON.parse(server.requests[0].body)).toEqual(event);
+    expect(JSON.parse(server.requests[0].body)).toEqual({ ...event, hopcount: 0 });
     expect(invoked).toEqual([
       expect.objectContaining({
         space: 'default',
         functionId: 'greeter',
-        event,
+        event: { ...event, hopcount: 0 },
         result: { greeting: 'hello' },
         attempts: 1,
         durationMs: expect.any(Number),
@@ -115,7 +115,7 @@ describe('delivery to HTTP functions', () => {
     expect(deadLetters).toEqual([
       expect.objectContaining({
         space: 'default',
-        event,
+        event: { ...event, hopcount: 0 },
         subscriptionId: sub.subscriptionId,
         functionId: 'f',
         lastStatus: 400,

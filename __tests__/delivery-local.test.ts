@@ -48,7 +48,8 @@ describe('emit and the local provider', () => {
         attempts: 1,
       }),
     ]);
-    expect(seen).toEqual([event]);
+    // As sent, plus its hop count (0: it came in for the first time).
+    expect(seen).toEqual([{ ...event, hopcount: 0 }]);
   });
 
   test('without wait, emit resolves on acceptance; an event nobody subscribed to is accepted by none', async () => {
@@ -182,6 +183,7 @@ describe('emit and the local provider', () => {
     );
     expect(seen).toEqual([
       {
+        hopcount: 0,
         specversion: '1.0',
         id: 'legacy-1',
         source: '/old',

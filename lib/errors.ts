@@ -13,7 +13,8 @@ export type GatewayErrorCode =
   | 'BACKPRESSURE'
   | 'INVOCATION_FAILED'
   | 'GATEWAY_CLOSED'
-  | 'JOURNAL_UNAVAILABLE';
+  | 'JOURNAL_UNAVAILABLE'
+  | 'HOP_LIMIT';
 
 /** The kind of resource an error is about. */
 export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
@@ -120,6 +121,16 @@ export class ConflictError extends GatewayError {
 export class StoreUnavailableError extends GatewayError {
   readonly code = 'STORE_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * An event came back through the gateway more times than the `maxHops` option allows (its
+ * `hopcount` extension): most likely functions emitting each other's events in a loop. Nothing
+ * was accepted. HTTP 422.
+ */
+export class HopLimitError extends GatewayError {
+  readonly code = 'HOP_LIMIT';
+  readonly status = 422;
 }
 
 /**

@@ -147,6 +147,7 @@ export class Gateway extends ConfigurationApi {
       retry: resolved.retry,
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,
+      maxHops: resolved.maxHops,
       onDeadLetter: resolved.onDeadLetter,
       localHandler: (space, functionId) => this.localHandler(space, functionId),
       emitLocal: (name, ...payload) =>

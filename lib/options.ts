@@ -108,6 +108,14 @@ export interface GatewayOptions {
    * @default 64
    */
   maxDataDepth?: number;
+  /**
+   * Most times an event may come back through the gateway: every accepted event carries a
+   * `hopcount` extension (0 when it first arrives, one more each time an event carrying it is
+   * emitted again); past this it is refused with HopLimitError (422), counted in
+   * `metrics().eventsLooped` and reported as an `event.refused` local event.
+   * @default 16
+   */
+  maxHops?: number;
   /** Where functions may be reached: see {@link OutboundOptions}. */
   outbound?: OutboundOptions;
   /**
@@ -145,6 +153,7 @@ const OPTION_NAMES: readonly string[] = [
   'maxDataDepth',
   'outbound',
   'journal',
+  'maxHops',
 ];
 
 /** {@link GatewayOptions} with every default applied. */
@@ -191,6 +200,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     readyTimeout: options.readyTimeout ?? 30_000,
     maxResponseBytes: options.maxResponseBytes ?? 6 * 1024 * 1024,
     maxDataDepth: options.maxDataDepth ?? 64,
+    maxHops: options.maxHops ?? 16,
     outbound: new OutboundPolicy(options.outbound ?? {}),
     journal: options.journal,
   };
@@ -219,6 +229,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     'queueSize',
     'maxResponseBytes',
     'maxDataDepth',
+    'maxHops',
   ] as const) {
     if (!Number.isSafeInteger(resolved[name]) || resolved[name] <= 0) {
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);

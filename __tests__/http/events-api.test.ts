@@ -76,7 +76,7 @@ describe.each(SERVERS)('Events API in %s', (_name, start) => {
     const res = await send('/', { headers: { 'content-type': CE }, body: JSON.stringify(event) });
     expect(res.status).toBe(202);
     await settled();
-    expect(received.listener).toEqual([event]);
+    expect(received.listener).toEqual([{ ...event, hopcount: 0 }]);
   });
 
   test('binary mode (1.0): attributes from ce-* headers, data from the body', async () => {
@@ -95,6 +95,7 @@ describe.each(SERVERS)('Events API in %s', (_name, start) => {
     await settled();
     expect(received.listener).toEqual([
       {
+        hopcount: 0,
         specversion: '1.0',
         id: 'b-1',
         source: '/binary',
@@ -133,6 +134,7 @@ describe.each(SERVERS)('Events API in %s', (_name, start) => {
     await settled();
     expect(received.listener).toEqual([
       {
+        hopcount: 0,
         specversion: '1.0',
         id: 'o-1',
         source: '/old',
@@ -141,7 +143,14 @@ describe.each(SERVERS)('Events API in %s', (_name, start) => {
         data: 'hello',
         trace: 't1',
       },
-      { specversion: '1.0', id: 'o-2', source: '/old', type: 'user.created', data: { a: 1 } },
+      {
+        hopcount: 0,
+        specversion: '1.0',
+        id: 'o-2',
+        source: '/old',
+        type: 'user.created',
+        data: { a: 1 },
+      },
     ]);
   });
 

@@ -1,4 +1,5 @@
 import type { Catalog } from '../cache/catalog';
+import { HopLimitError } from '../errors';
 import { ValidationError } from '../errors';
 
 export type { SystemEvents } from './system-event-emitter';
@@ -78,6 +79,8 @@ export interface DeliveryServiceDeps {
   readonly timeout: number;
   /** Deepest nesting of event data and invoke payloads. */
   readonly maxDataDepth: number;
+  /** Most times an event may come back through the gateway (its `hopcount`). */
+  readonly maxHops: number;
   readonly onDeadLetter?: (letter: DeadLetter) => unknown;
   localHandler(space: string, functionId: string): LocalHandler | undefined;
   emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
@@ -176,13 +179,28 @@ export class DeliveryService {
     let target: EmitTarget;
     try {
       target = emitTarget(options, this.deps.defaultSpace, 'emit(event, options)');
-      event = parseCloudEvent(input, this.deps.maxDataDepth);
+      event = parseCloudEvent(input, this.deps.maxDataDepth, this.deps.maxHops);
       refuseReservedType(event);
     } catch (error) {
       this.metrics.eventsRejected++;
+      if (error instanceof HopLimitError) this.looped(error, input, options?.space);
       return Promise.reject(error);
     }
     return this.route(event, target, options.wait === true ? 'wait' : 'accept');
+  }
+
+  /** Counts and reports an event refused for looping. */
+  private looped(error: HopLimitError, input: unknown, space: string | undefined): void {
+    this.metrics.eventsLooped++;
+    if (this.deps.hasLocalListeners('event.refused')) {
+      const id = (input as { id?: unknown })?.id;
+      this.deps.emitLocal('event.refused', {
+        space: space ?? this.deps.defaultSpace,
+        eventId: typeof id === 'string' ? id : '',
+        code: error.code,
+        reason: error.message,
+      });
+    }
   }
 
   /** A dry run of `emit`: see `Gateway.explain`. Delivers nothing. */

@@ -7,6 +7,8 @@ import type { Router } from '../router/router';
 /** The local names of system events on `gateway.on(...)`, and their payloads. */
 export interface SystemEvents {
   'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
+  /** An event refused at intake for looping (past `maxHops`): local only. */
+  'event.refused': [{ space: string; eventId: string; code: string; reason: string }];
   'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
   'function.invoked': [
     {

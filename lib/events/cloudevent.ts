@@ -1,5 +1,5 @@
 import { showValue } from '../model/describe-error';
-import { ValidationError } from '../errors';
+import { HopLimitError, ValidationError } from '../errors';
 import { MAX_NAME_LENGTH } from '../model/checks';
 import { acceptData, freezeAccepted, newAcceptedEvent } from './event-data';
 
@@ -24,6 +24,11 @@ export interface CloudEvent {
 }
 
 const EXTENSION_NAME = /^[a-z0-9]+$/;
+/**
+ * The extension counting how many times an event came through a gateway: 0 when it first
+ * arrives, one more each time a function emits it (or an event carrying it) again.
+ */
+export const HOP_COUNT = 'hopcount';
 // RFC 3339 date-time, as the spec requires for `time`; the fields' ranges are checked apart.
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
@@ -105,13 +110,17 @@ function optionalString(value: unknown, name: string): void {
  * `maxDepth` levels deep): what the caller changes afterwards never reaches a function. Throws
  * ValidationError.
  */
-export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): CloudEvent {
+export function parseCloudEvent(
+  input: unknown,
+  maxDepth = DEFAULT_MAX_DEPTH,
+  maxHops?: number,
+): CloudEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw invalidEvent('an event must be a JSON object.');
   }
   const event = input as Record<string, unknown>;
   if (event.specversion === undefined && event.cloudEventsVersion !== undefined) {
-    return parseCloudEvent(fromVersion01(event), maxDepth);
+    return parseCloudEvent(fromVersion01(event), maxDepth, maxHops);
   }
   if (event.specversion !== '1.0') {
     throw invalidEvent(
@@ -153,6 +162,12 @@ export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): C
           throw invalidEvent('"data_base64" must be a base64 string.');
         }
         break;
+      case HOP_COUNT:
+        if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+          throw invalidEvent(`extension attribute "${HOP_COUNT}" must be a whole number of hops.`);
+        }
+        if (maxHops !== undefined) continue; // set below, one hop more
+        break;
       default:
         if (!EXTENSION_NAME.test(name)) {
           throw invalidEvent(
@@ -174,6 +189,17 @@ export function parseCloudEvent(input: unknown, maxDepth = DEFAULT_MAX_DEPTH): C
         }
     }
     out[name] = value;
+  }
+  if (maxHops !== undefined) {
+    const incoming = event[HOP_COUNT];
+    const hops = typeof incoming === 'number' ? incoming + 1 : 0;
+    if (hops > maxHops) {
+      throw new HopLimitError(
+        `The event went through the gateway more than ${maxHops} times (${HOP_COUNT} ${incoming}): a loop between functions? It was refused.`,
+        { resource: 'event', id: out.id as string },
+      );
+    }
+    out[HOP_COUNT] = hops;
   }
   return freezeAccepted(out) as CloudEvent;
 }

@@ -6,6 +6,8 @@ export interface MetricsSnapshot {
   readonly eventsReceived: number;
   /** Events refused: invalid, or no room in the queue. */
   readonly eventsRejected: number;
+  /** Events refused because they looped (past `maxHops`); also counted in `eventsRejected`. */
+  readonly eventsLooped: number;
   /** Deliveries accepted by the dispatcher. */
   readonly deliveriesAccepted: number;
   /** Deliveries that succeeded. */
@@ -32,6 +34,7 @@ export interface MetricsSnapshot {
 export class GatewayMetrics {
   eventsReceived = 0;
   eventsRejected = 0;
+  eventsLooped = 0;
   deliveriesAccepted = 0;
   deliveriesSucceeded = 0;
   deliveriesRetried = 0;
@@ -55,6 +58,7 @@ export class GatewayMetrics {
     return {
       eventsReceived: this.eventsReceived,
       eventsRejected: this.eventsRejected,
+      eventsLooped: this.eventsLooped,
       deliveriesAccepted: this.deliveriesAccepted,
       deliveriesSucceeded: this.deliveriesSucceeded,
       deliveriesRetried: this.deliveriesRetried,
