@@ -206,7 +206,7 @@ function numeric(arg: unknown, path: string[], name: string): Test {
   if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
     fail(name, path, '"numeric" takes [op, number] or [op, number, op, number]');
   }
-  const checks: Test[] = [];
+  const checks: ((v: number) => boolean)[] = [];
   for (let i = 0; i < arg.length; i += 2) {
     const [op, bound] = [arg[i], arg[i + 1]];
     if (
@@ -241,7 +241,10 @@ function numeric(arg: unknown, path: string[], name: string): Test {
     );
   }
   // Numbers given as strings are not numbers: EventBridge does not match them either.
-  return (v) => typeof v === 'number' && checks.every((check) => check(v));
+  const [first, second] = checks;
+  return second
+    ? (v) => typeof v === 'number' && first(v) && second(v)
+    : (v) => typeof v === 'number' && first(v);
 }
 
 function anythingBut(arg: unknown, path: string[], name: string): Test {
@@ -279,12 +282,21 @@ function valueAt(event: Readonly<Record<string, unknown>>, path: readonly string
 
 function matchField(rule: FieldRule, event: Readonly<Record<string, unknown>>): boolean {
   const value = valueAt(event, rule.path);
-  if (value === undefined) return rule.matchers.some((m) => m.matchesMissing);
+  const { matchers } = rule;
+  if (value === undefined) {
+    for (let i = 0; i < matchers.length; i++) if (matchers[i].matchesMissing) return true;
+    return false;
+  }
   // An array matches when one of its elements does.
-  const values = Array.isArray(value) ? value : [value];
-  for (const m of rule.matchers) {
+  const many = Array.isArray(value);
+  for (let i = 0; i < matchers.length; i++) {
+    const m = matchers[i];
     if (m.matchesMissing) continue;
-    for (const v of values) if (m.test(v)) return true;
+    if (!many) {
+      if (m.test(value)) return true;
+    } else {
+      for (let j = 0; j < value.length; j++) if (m.test(value[j])) return true;
+    }
   }
   return false;
 }
