@@ -111,6 +111,14 @@ test('an invalid filter is refused at subscribe, naming the field, and nothing i
       filter: { type: ['x'] },
     }),
   ).rejects.toMatchObject({ message: expect.stringMatching(/async subscriptions only/) });
+  const hostile = {
+    get data() {
+      throw new Error('no');
+    },
+  };
+  await expect(
+    gateway.subscribe({ eventType: 'order.placed', functionId: 'big', filter: hostile }),
+  ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /could not be read: no/ });
   expect(await dump(store)).toEqual(before);
 });
 

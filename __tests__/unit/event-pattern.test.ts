@@ -113,6 +113,20 @@ describe('EventBridge-style patterns', () => {
     expect(() => compilePattern(pattern)).toThrow(message);
   });
 
+  test('wildcards match in linear time, whatever the event sends', () => {
+    const compiled = compilePattern({ data: { text: [{ wildcard: 'a*a*a*a*a*b' }] } });
+    // A backtracking regular expression takes hours on this; leftmost matching, no time at all.
+    expect(compiled.matches({ data: { text: 'a'.repeat(20_000) } })).toBe(false);
+    expect(compiled.matches({ data: { text: 'a'.repeat(20_000) + 'b' } })).toBe(true);
+    const middle = compilePattern({ x: [{ wildcard: 'ab*cd*ef' }] });
+    expect(middle.matches({ x: 'abXcdYef' })).toBe(true);
+    expect(middle.matches({ x: 'abcdef' })).toBe(true);
+    expect(middle.matches({ x: 'abcef' })).toBe(false);
+    expect(middle.matches({ x: 'abef' })).toBe(false);
+    // Prefix and suffix may not overlap.
+    expect(compilePattern({ x: [{ wildcard: 'ab*ba' }] }).matches({ x: 'aba' })).toBe(false);
+  });
+
   test('a complexity limit keeps matching cheap', () => {
     const big = { x: Array.from({ length: 101 }, (_, i) => `v${i}`) };
     expect(() => compilePattern(big)).toThrow(/past 100 values and operators/);

@@ -1,4 +1,6 @@
 import { Checks, type Metadata } from './checks';
+import { ValidationError } from '../errors';
+import { describeError } from './describe-error';
 import { compilePattern, type EventPattern } from './event-pattern';
 import { isWildcardType } from './event-type';
 import { RESERVED_PREFIX } from './system-event-types';
@@ -83,9 +85,14 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
   let filter: EventPattern | undefined;
   if (input.filter !== undefined) {
     if (type !== 'async') checks.fail(`"filter" applies to async subscriptions only.`);
-    compilePattern(input.filter);
-    // Kept as JSON carries it: what is stored is what every instance compiles.
-    filter = JSON.parse(JSON.stringify(input.filter)) as EventPattern;
+    try {
+      compilePattern(input.filter);
+      // Kept as JSON carries it: what is stored is what every instance compiles.
+      filter = JSON.parse(JSON.stringify(input.filter)) as EventPattern;
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
+      checks.fail(`"filter" could not be read: ${describeError(error)}`);
+    }
   }
   const record: { -readonly [K in keyof SubscriptionRecord]: SubscriptionRecord[K] } = {
     space: checks.space(space),
