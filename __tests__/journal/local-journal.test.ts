@@ -163,3 +163,15 @@ test('after a restart, a delivery whose function was deleted meanwhile is dead-l
   ]);
   while ((restarted.metrics().journalEntries ?? 0) > 0) await new Promise((r) => setTimeout(r, 2));
 });
+
+test('a gateway closed while its journal opens lets the directory go', async () => {
+  const store = await configured();
+  const early = createGateway(store, {
+    resyncInterval: 0,
+    journal: new LocalJournal({ directory: dir }),
+  });
+  await early.close();
+  await new Promise((r) => setTimeout(r, 50));
+  const gateway = await journaled(store, () => undefined);
+  expect((await gateway.emit(cloudEvent('user.created'), { wait: true })).accepted).toBe(1);
+});

@@ -101,6 +101,11 @@ export class LocalJournal implements Journal {
         { cause: error },
       );
     }
+    if (this.closed) {
+      // Closed while it was opening: let the directory go at once.
+      await db.close();
+      throw new JournalUnavailableError('The journal was closed before it finished opening.');
+    }
     this.db = db;
     const groups = new Map<number, JournalEntry[]>();
     const finished = new Set<string>();
