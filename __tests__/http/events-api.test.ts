@@ -354,6 +354,33 @@ describe.each(SERVERS)('Events API in %s', (_name, start) => {
     });
   });
 
+  test('a wildcard subscriber gets only what the concrete type’s authorizer lets in', async () => {
+    await fn('auth', (e) => {
+      const token = (e as unknown as { request: { headers: Record<string, string> } }).request
+        .headers.authorization;
+      return token === 'secret'
+        ? { authorization: { principalId: 'ada' } }
+        : { error: { message: 'bad token' } };
+    });
+    await fn('family');
+    await gateway.updateEventType({ name: 'user.created', authorizerId: 'auth' });
+    await gateway.subscribe({ eventType: 'user.*', functionId: 'family' });
+    const denied = await send('/', {
+      headers: { 'content-type': CE, authorization: 'wrong' },
+      body: JSON.stringify(event),
+    });
+    expect(denied.status).toBe(403);
+    await settled();
+    expect(received.family).toBeUndefined();
+    const allowed = await send('/', {
+      headers: { 'content-type': CE, authorization: 'secret' },
+      body: JSON.stringify(event),
+    });
+    expect(allowed.status).toBe(202);
+    await settled();
+    expect(received.family.map((e) => e.id)).toEqual(['e-1']);
+  });
+
   test('CORS: preflights answered, responses decorated, other origins refused', async () => {
     await fn('api', () => ({ body: 'data' }));
     await gateway.subscribe({
