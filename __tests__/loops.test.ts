@@ -23,6 +23,13 @@ test('two local functions emitting each other’s events are stopped at maxHops,
   for (const name of ['ping', 'pong']) await gateway.createEventType({ name });
   await gateway.subscribe({ eventType: 'ping', functionId: 'ping' });
   await gateway.subscribe({ eventType: 'pong', functionId: 'pong' });
+  // A function can watch for loops like for any system event.
+  const watched: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'watch',
+    handler: (e) => void watched.push(e as CloudEvent),
+  });
+  await gateway.subscribe({ eventType: 'eventgateway.event.refused', functionId: 'watch' });
   const refused: { code: string; eventId: string }[] = [];
   gateway.on('event.refused', (e) => void refused.push(e));
 
@@ -33,6 +40,11 @@ test('two local functions emitting each other’s events are stopped at maxHops,
   expect(failures).toEqual([expect.objectContaining({ code: 'HOP_LIMIT', status: 422 })]);
   expect(refused).toEqual([expect.objectContaining({ code: 'HOP_LIMIT' })]);
   expect(gateway.metrics().eventsLooped).toBe(1);
+  while (watched.length === 0) await new Promise((r) => setTimeout(r, 2));
+  expect(watched[0]).toMatchObject({
+    type: 'eventgateway.event.refused',
+    data: { code: 'HOP_LIMIT', space: 'default' },
+  });
 });
 
 test('the Events API answers 422 for an event past the limit, and accepts one at it', async () => {

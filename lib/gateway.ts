@@ -156,6 +156,7 @@ export class Gateway extends ConfigurationApi {
       hasSystemListeners: () =>
         (this.systemListening ??=
           this.listening('event.received') ||
+          this.listening('event.refused') ||
           this.listening('function.invoking') ||
           this.listening('function.invoked') ||
           this.listening('function.invocationFailed')),

@@ -1,5 +1,6 @@
 import type { Catalog } from '../cache/catalog';
 import { HopLimitError } from '../errors';
+import { isValidSpace } from '../model/checks';
 import { ValidationError } from '../errors';
 
 export type { SystemEvents } from './system-event-emitter';
@@ -192,10 +193,16 @@ export class DeliveryService {
   /** Counts and reports an event refused for looping. */
   private looped(error: HopLimitError, input: unknown, space: string | undefined): void {
     this.metrics.eventsLooped++;
-    if (this.deps.hasLocalListeners('event.refused')) {
-      const id = (input as { id?: unknown })?.id;
-      this.deps.emitLocal('event.refused', {
-        space: space ?? this.deps.defaultSpace,
+    const where = typeof space === 'string' && isValidSpace(space) ? space : this.deps.defaultSpace;
+    if (this.systemEvents.wants(where, 'refused')) {
+      let id: unknown;
+      try {
+        id = (input as { id?: unknown })?.id;
+      } catch {
+        // a hostile getter: the event is refused all the same
+      }
+      this.systemEvents.emit(where, 'refused', {
+        space: where,
         eventId: typeof id === 'string' ? id : '',
         code: error.code,
         reason: error.message,

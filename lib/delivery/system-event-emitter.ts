@@ -7,7 +7,7 @@ import type { Router } from '../router/router';
 /** The local names of system events on `gateway.on(...)`, and their payloads. */
 export interface SystemEvents {
   'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
-  /** An event refused at intake for looping (past `maxHops`): local only. */
+  /** An event refused at intake for looping (past `maxHops`). */
   'event.refused': [{ space: string; eventId: string; code: string; reason: string }];
   'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
   'function.invoked': [
@@ -34,12 +34,13 @@ export interface SystemEvents {
 }
 
 /** The four system events, by short name. */
-export type SystemKind = 'received' | 'invoking' | 'invoked' | 'invocationFailed';
+export type SystemKind = 'received' | 'invoking' | 'invoked' | 'invocationFailed' | 'refused';
 const LOCAL_NAME = {
   received: 'event.received',
   invoking: 'function.invoking',
   invoked: 'function.invoked',
   invocationFailed: 'function.invocationFailed',
+  refused: 'event.refused',
 } as const;
 
 /** What the system-event emitter needs. */

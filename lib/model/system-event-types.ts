@@ -4,6 +4,8 @@ export const SYSTEM_EVENT_TYPES = {
   invoking: 'eventgateway.function.invoking',
   invoked: 'eventgateway.function.invoked',
   invocationFailed: 'eventgateway.function.invocationFailed',
+  /** An event refused at intake for looping (past `maxHops`). */
+  refused: 'eventgateway.event.refused',
 } as const;
 
 /** One of {@link SYSTEM_EVENT_TYPES}. */
