@@ -175,3 +175,53 @@ test('a gateway closed while its journal opens lets the directory go', async () 
   const gateway = await journaled(store, () => undefined);
   expect((await gateway.emit(cloudEvent('user.created'), { wait: true })).accepted).toBe(1);
 });
+
+test('attempts and age go on across a restart: maxAge still ends a delivery', async () => {
+  const store = await configured();
+  // Retries wait under 250 ms (full jitter): always within maxAge before the restart, never after.
+  const retry = { maxAttempts: 10, initialDelay: 250, maxDelay: 250, maxAge: 300 };
+  const first = createGateway(store, {
+    resyncInterval: 0,
+    drainTimeout: 10,
+    retry,
+    journal: new LocalJournal({ directory: dir }),
+  });
+  let calls = 0;
+  first.bindLocalHandler({
+    functionId: 'fn',
+    handler: () => {
+      calls++;
+      throw new Error('down');
+    },
+  });
+  await first.ready();
+  await first.emit(cloudEvent('user.created', undefined, { id: 'aging' }));
+  while (calls === 0) await new Promise((r) => setTimeout(r, 2));
+  const { undelivered } = await first.close(); // waiting for its retry: kept in the journal
+  expect(undelivered.map((d) => d.event.id)).toEqual(['aging']);
+  await new Promise((r) => setTimeout(r, 350)); // older than maxAge by now
+
+  const letters: { reason: string; attempts: number }[] = [];
+  const second = createGateway(store, {
+    resyncInterval: 0,
+    retry,
+    journal: new LocalJournal({ directory: dir }),
+    onDeadLetter: (l) => void letters.push({ reason: l.reason, attempts: l.attempts }),
+  });
+  gateways.push(second);
+  second.bindLocalHandler({
+    functionId: 'fn',
+    handler: () => {
+      throw new Error('still down');
+    },
+  });
+  await second.ready();
+  while (letters.length === 0) await new Promise((r) => setTimeout(r, 2));
+  // The attempts made before the restart count: the first one here is at least the second.
+  expect(letters).toEqual([
+    {
+      attempts: calls + 1,
+      reason: expect.stringMatching(/would pass maxAge \(300 ms\)/),
+    },
+  ]);
+});
