@@ -27,6 +27,8 @@ export class Router {
   private systemSubscriptions = 0;
   /** Wildcard subscriptions per space: while a space has none, lookups try no wildcard. */
   private readonly wildcards = new Map<string, number>();
+  /** Wildcard subscriptions in all spaces: while 0, emits pay no lookup at all for them. */
+  private wildcardCount = 0;
   /** Each filtered subscription's pattern, compiled once when the subscription is routed. */
   private readonly filters = new WeakMap<SubscriptionRecord, CompiledPattern>();
   /** CORS configurations by space, then method. */
@@ -69,7 +71,7 @@ export class Router {
     const byType = this.spaces.get(space);
     const trie = byType?.get(eventType)?.async.get(method);
     const exact = trie ? trie.matchAll(path) : NONE;
-    if (!byType || !this.wildcards.get(space)) return exact;
+    if (!byType || this.wildcardCount === 0 || !this.wildcards.get(space)) return exact;
     let all: RouteMatch<SubscriptionRecord>[] | undefined;
     for (const wildcard of wildcardsOf(eventType)) {
       const matched = byType.get(wildcard)?.async.get(method)?.matchAll(path);
@@ -173,6 +175,7 @@ export class Router {
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions++;
     if (isWildcardType(sub.eventType)) {
       this.wildcards.set(sub.space, (this.wildcards.get(sub.space) ?? 0) + 1);
+      this.wildcardCount++;
     }
   }
 
@@ -185,6 +188,7 @@ export class Router {
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions--;
     if (isWildcardType(sub.eventType)) {
       this.wildcards.set(sub.space, (this.wildcards.get(sub.space) ?? 1) - 1);
+      this.wildcardCount--;
     }
     const byMethod = this.routes(sub, false) as Map<string, PathTrie<SubscriptionRecord>>;
     const trie = byMethod.get(sub.method) as PathTrie<SubscriptionRecord>;
