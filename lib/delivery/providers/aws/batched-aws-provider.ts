@@ -125,3 +125,35 @@ export function attributeValue(event: CloudEvent, attribute: string): string {
     ? String(value)
     : event.id;
 }
+
+/** One record's answer in a `PutRecords` / `PutRecordBatch` reply (answers come in entry order). */
+interface RecordAnswer {
+  readonly ErrorCode?: string;
+  readonly ErrorMessage?: string;
+}
+
+/**
+ * Each entry's outcome from a reply listing one answer per record: a failure where the answer has
+ * an error code (retryable when the code is about load, not the record), else `ok(answer)`.
+ */
+export function recordOutcomes<A extends RecordAnswer, R>(
+  count: number,
+  answers: readonly A[] | undefined,
+  service: string,
+  retryableCodes: ReadonlySet<string>,
+  ok: (answer: A) => R,
+): (R | EntryFailure)[] {
+  return Array.from({ length: count }, (_, i) => {
+    const answer = answers?.[i];
+    if (!answer)
+      return new EntryFailure('NoAnswer', `${service} did not answer for this record`, false);
+    if (answer.ErrorCode) {
+      return new EntryFailure(
+        answer.ErrorCode,
+        answer.ErrorMessage ?? '',
+        !retryableCodes.has(answer.ErrorCode),
+      );
+    }
+    return ok(answer);
+  });
+}

@@ -1,6 +1,6 @@
 import type { FunctionRecord } from '../../../model/function';
 import type { AwsClients, SdkClient, SdkModule } from './aws-clients';
-import { BatchedAwsProvider, EntryFailure, type AwsEntry } from './batched-aws-provider';
+import { BatchedAwsProvider, recordOutcomes, type AwsEntry } from './batched-aws-provider';
 
 /** What a delivery to Firehose resolves with. */
 export interface FirehoseResult {
@@ -44,19 +44,15 @@ export class FirehoseProvider extends BatchedAwsProvider<FirehoseResult> {
         Records: entries.map((entry) => ({ Data: line(entry) })),
       }),
     )) as { RequestResponses?: { RecordId?: string; ErrorCode?: string; ErrorMessage?: string }[] };
-    return entries.map((_, i): FirehoseResult | EntryFailure => {
-      const answer = out.RequestResponses?.[i];
-      if (!answer)
-        return new EntryFailure('NoAnswer', 'Firehose did not answer for this record', false);
-      if (answer.ErrorCode) {
-        return new EntryFailure(
-          answer.ErrorCode,
-          answer.ErrorMessage ?? '',
-          !RETRYABLE_CODES.has(answer.ErrorCode),
-        );
-      }
-      return { recordId: String(answer.RecordId) };
-    });
+    return recordOutcomes(
+      entries.length,
+      out.RequestResponses,
+      'Firehose',
+      RETRYABLE_CODES,
+      (answer) => ({
+        recordId: String(answer.RecordId),
+      }),
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import type { AwsClients, SdkClient, SdkModule } from './aws-clients';
 import {
   attributeValue,
   BatchedAwsProvider,
-  EntryFailure,
+  recordOutcomes,
   type AwsEntry,
 } from './batched-aws-provider';
 
@@ -54,19 +54,10 @@ export class KinesisProvider extends BatchedAwsProvider<KinesisResult> {
         ErrorMessage?: string;
       }[];
     };
-    return entries.map((_, i): KinesisResult | EntryFailure => {
-      const answer = out.Records?.[i];
-      if (!answer)
-        return new EntryFailure('NoAnswer', 'Kinesis did not answer for this record', false);
-      if (answer.ErrorCode) {
-        return new EntryFailure(
-          answer.ErrorCode,
-          answer.ErrorMessage ?? '',
-          !RETRYABLE_CODES.has(answer.ErrorCode),
-        );
-      }
-      return { sequenceNumber: String(answer.SequenceNumber), shardId: String(answer.ShardId) };
-    });
+    return recordOutcomes(entries.length, out.Records, 'Kinesis', RETRYABLE_CODES, (answer) => ({
+      sequenceNumber: String(answer.SequenceNumber),
+      shardId: String(answer.ShardId),
+    }));
   }
 }
 
