@@ -119,6 +119,13 @@ test('an invalid filter is refused at subscribe, naming the field, and nothing i
   await expect(
     gateway.subscribe({ eventType: 'order.placed', functionId: 'big', filter: hostile }),
   ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /could not be read: no/ });
+  await expect(
+    gateway.subscribe({
+      eventType: 'order.placed',
+      functionId: 'big',
+      filter: { source: [{ prefix: 'x'.repeat(100_000) }] },
+    }),
+  ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: /at most 16384 characters/ });
   expect(await dump(store)).toEqual(before);
 });
 

@@ -130,5 +130,8 @@ describe('EventBridge-style patterns', () => {
   test('a complexity limit keeps matching cheap', () => {
     const big = { x: Array.from({ length: 101 }, (_, i) => `v${i}`) };
     expect(() => compilePattern(big)).toThrow(/past 100 values and operators/);
+    // A long anything-but list is as costly as a long list of values.
+    const excluded = { x: [{ 'anything-but': Array.from({ length: 1_000_000 }, (_, i) => i) }] };
+    expect(() => compilePattern(excluded)).toThrow(/past 100 values and operators/);
   });
 });

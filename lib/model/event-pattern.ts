@@ -113,8 +113,9 @@ function compileNode(
     } else if (Array.isArray(value)) {
       if (value.length === 0)
         fail(name, [...label, key], 'must list at least one value or operator');
-      const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
-      budget.matchers += matchers.length;
+      // Counted before anything is built. Values listed inside `anything-but` count too: each
+      // costs memory for every subscription.
+      budget.matchers += value.reduce<number>((n, item) => n + Math.max(1, listedValues(item)), 0);
       if (budget.matchers > MAX_PATTERN_MATCHERS) {
         fail(
           name,
@@ -122,6 +123,7 @@ function compileNode(
           `takes the pattern past ${MAX_PATTERN_MATCHERS} values and operators`,
         );
       }
+      const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
       fields.push({ path: [...path, key], matchers });
     } else if (isPlainObject(value)) {
       const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
@@ -136,6 +138,12 @@ function compileNode(
     }
   }
   return { fields, ors };
+}
+
+/** How many values an `anything-but` list names (0 for anything else). */
+function listedValues(item: unknown): number {
+  const list = isPlainObject(item) ? item['anything-but'] : undefined;
+  return Array.isArray(list) ? list.length : 0;
 }
 
 function compileMatcher(item: unknown, path: string[], name: string): Matcher {

@@ -54,6 +54,8 @@ export interface SubscriptionInput {
 }
 
 const checks: Checks = new Checks('subscription');
+/** The longest filter, as JSON: every instance keeps it, compiled, for every subscription. */
+const MAX_FILTER_LENGTH = 16 * 1024;
 
 /** Validates input into a stored record, computing its ID. Throws ValidationError. */
 export function toSubscriptionRecord(input: SubscriptionInput, space: string): SubscriptionRecord {
@@ -88,7 +90,11 @@ export function toSubscriptionRecord(input: SubscriptionInput, space: string): S
     try {
       compilePattern(input.filter);
       // Kept as JSON carries it: what is stored is what every instance compiles.
-      filter = JSON.parse(JSON.stringify(input.filter)) as EventPattern;
+      const text = JSON.stringify(input.filter);
+      if (text.length > MAX_FILTER_LENGTH) {
+        checks.fail(`"filter" must be at most ${MAX_FILTER_LENGTH} characters of JSON.`);
+      }
+      filter = JSON.parse(text) as EventPattern;
     } catch (error) {
       if (error instanceof ValidationError) throw error;
       checks.fail(`"filter" could not be read: ${describeError(error)}`);
