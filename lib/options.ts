@@ -120,7 +120,8 @@ export interface GatewayOptions {
   outbound?: OutboundOptions;
   /**
    * Records accepted deliveries before `emit` resolves, so that a crash loses none of them; on
-   * start the gateway resumes what it holds unfinished (see {@link LocalJournal}). Each journaled
+   * start the gateway resumes what it holds unfinished: {@link LocalJournal} for one process,
+   * {@link KafkaJournal} for a fleet (any instance may make what another accepted). Each journaled
    * delivery carries a `deliveryid` CloudEvents extension, the same on every attempt and after a
    * restart. Without it, accepted deliveries live in memory only.
    * @default none

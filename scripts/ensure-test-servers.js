@@ -1,4 +1,4 @@
-// Jest's global setup: the suites start real servers (etcd, moto, a Lambda emulator). When one
+// Jest's global setup: the suites start real servers (etcd, moto, a Lambda emulator, a Kafka mock). When one
 // is missing, install it (as root, through scripts/test-servers.sh) or say in one line how to.
 const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
@@ -11,6 +11,11 @@ function missing() {
     execFileSync('etcd', ['--version'], { stdio: 'ignore' });
   } catch {
     out.push('etcd');
+  }
+  try {
+    execFileSync('kcat', ['-V'], { stdio: 'ignore' });
+  } catch {
+    out.push('kcat');
   }
   if (!existsSync(`${CACHE}/moto/usr/lib/python3/dist-packages/moto`)) out.push('moto');
   if (!existsSync(`${CACHE}/serverless/node_modules/serverless-offline/package.json`)) {

@@ -5,5 +5,13 @@ export interface RunningMoto {
 }
 /** Starts moto; fails with the command that installs it when it is missing. */
 export function startMoto(): Promise<RunningMoto>;
+/** librdkafka's mock Kafka cluster (3 brokers, in memory) through kcat. */
+export interface RunningKafkaMock {
+  readonly brokers: string[];
+  /** Kills it: every broker fails at once. */
+  stop(): Promise<void>;
+}
+/** Starts the Kafka mock cluster; fails with the command that installs kcat when it is missing. */
+export function startKafkaMock(): Promise<RunningKafkaMock>;
 /** Where scripts/test-servers.sh installs the servers. */
 export const CACHE: string;

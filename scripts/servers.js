@@ -60,4 +60,68 @@ async function startMoto() {
   };
 }
 
-module.exports = { startMoto, CACHE };
+/**
+ * Starts librdkafka's mock Kafka cluster (3 brokers, in memory) through kcat; `stop` kills it,
+ * which is also how a test makes every broker fail at once.
+ */
+function startKafkaMock() {
+  return new Promise((resolve, reject) => {
+    let child;
+    try {
+      // -C mode: in -P mode kcat ignores SIGTERM.
+      child = spawn(
+        'kcat',
+        [
+          '-C',
+          '-b',
+          '127.0.0.1:1',
+          '-X',
+          'test.mock.num.brokers=3',
+          '-t',
+          '__mock',
+          '-o',
+          'end',
+          '-u',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+    } catch (error) {
+      return reject(error);
+    }
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the Kafka mock cluster did not start within 10 s: ${stderr}`));
+    }, 10_000);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `kcat could not start (run "sudo bash scripts/test-servers.sh"): ${error.message}`,
+        ),
+      );
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kcat exited (${code}): ${stderr}`));
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr = (stderr + chunk).slice(-4000);
+      const found = /replaced with ([0-9.:,]+)/.exec(stderr);
+      if (!found) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({
+        brokers: found[1].split(','),
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGKILL');
+          }),
+      });
+    });
+  });
+}
+
+module.exports = { startMoto, startKafkaMock, CACHE };

@@ -16,6 +16,8 @@ apt_install() {
 
 # etcd: the store tests.
 apt_install etcd-server etcd-client
+# kcat: librdkafka's mock Kafka cluster, for the Kafka journal tests.
+apt_install kcat
 
 # moto (SQS, Kinesis, Firehose, S3): Debian trixie's pure-Python python3-moto, unpacked into the
 # cache and run on the system python3 with bookworm's builds of its dependencies.

@@ -1,17 +1,13 @@
 // A gateway process with a local journal, for the crash tests: it configures one http function
 // (the parent's server) on its in-memory store, opens the journal and resumes what it holds,
 // then emits what the parent asks over IPC and answers `accepted` or `rejected` per event.
-const { createGateway, LocalJournal, MemoryStore } = require('../../dist');
+const { createGateway, LocalJournal } = require('../../dist');
+const { childStore } = require('./child-store');
 
 const [directory, url] = process.argv.slice(2);
 
 (async () => {
-  const store = new MemoryStore();
-  const setup = createGateway(store, { resyncInterval: 0 });
-  await setup.registerFunction({ functionId: 'fn', type: 'http', provider: { url } });
-  await setup.createEventType({ name: 'job.created' });
-  await setup.subscribe({ eventType: 'job.created', functionId: 'fn' });
-  await setup.close();
+  const store = await childStore(url);
   const gateway = createGateway(store, {
     resyncInterval: 0,
     concurrency: 8,

@@ -1,5 +1,5 @@
 import type { Catalog } from '../cache/catalog';
-import { HopLimitError } from '../errors';
+import { GatewayClosedError, HopLimitError } from '../errors';
 import { isValidSpace } from '../model/checks';
 import { ValidationError } from '../errors';
 
@@ -20,7 +20,7 @@ import { resolveRetry, type RetryPolicy } from '../model/retry-options';
 import type { PatternMiss } from '../model/event-pattern';
 import { emitTarget, type EmitTarget } from './emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
-import type { Journal } from '../journal/journal';
+import type { Journal, JournalEntry } from '../journal/journal';
 
 /** Options of `emit`. */
 export interface EmitOptions {
@@ -255,8 +255,9 @@ export class DeliveryService {
   ): Promise<EmitResult> {
     const system = mode === 'system';
     const wait = mode === 'wait';
-    // System events are derived from deliveries: only events from outside are journaled.
-    const journal = system ? undefined : this.deps.journal;
+    // System events are derived from deliveries: only events from outside are journaled. A
+    // caller that waits for the outcomes gets them from here, not from a shared journal's consumer.
+    const journal = system || (wait && this.deps.journal?.shared) ? undefined : this.deps.journal;
     const targets = this.matching(
       this.deps.router.asyncTargets(space, event.type, method, path),
       event,
@@ -336,7 +337,8 @@ export class DeliveryService {
 
   /**
    * Records the deliveries in the journal before accepting them: `emit` resolves once they are
-   * durable, and rejects (accepting nothing) when the queue is full or the journal fails.
+   * durable, and rejects (accepting nothing) when the queue is full or the journal fails. With a
+   * shared journal they are made by the instance it hands them to (maybe this one).
    */
   private async routeJournaled(
     journal: Journal,
@@ -346,8 +348,13 @@ export class DeliveryService {
     where: { space: string; method: string; path: string },
     collector: OutcomeCollector | undefined,
   ): Promise<EmitResult> {
+    // A shared journal hands the deliveries to whichever instance it assigns: no room here.
+    const here = !journal.shared;
     try {
-      this.dispatcher.reserve(tasks.length);
+      if (here) this.dispatcher.reserve(tasks.length);
+      else if (this.dispatcher.closing) {
+        throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
+      }
     } catch (error) {
       this.metrics.eventsRejected++;
       throw error;
@@ -367,11 +374,11 @@ export class DeliveryService {
         })),
       );
     } catch (error) {
-      this.dispatcher.unreserve(tasks.length);
+      if (here) this.dispatcher.unreserve(tasks.length);
       this.metrics.eventsRejected++;
       throw error;
     }
-    this.dispatcher.acceptReserved(tasks);
+    if (here) this.dispatcher.acceptReserved(tasks);
     const count = tasks.length + (missing?.length ?? 0);
     return this.accepted(event, count, missing, where, false, collector);
   }
@@ -380,51 +387,66 @@ export class DeliveryService {
   private journalOpened: Promise<unknown> = Promise.resolve();
 
   /**
-   * Opens the journal and takes back every delivery it holds unfinished, with its attempts and
-   * age. Deliveries whose function is gone are dead-lettered. Called once, when ready.
+   * Opens the journal, which hands this gateway its deliveries: what a previous run left
+   * unfinished and, from a shared journal, what this instance is assigned. Called once, when ready.
    */
-  resume(journal: Journal): Promise<number> {
-    const opened = journal.open().then((entries) => {
-      const deliveries: Delivery[] = [];
-      const now = Date.now();
-      const started = performance.now();
-      for (const entry of entries) {
-        const fn = this.deps.catalog.get('functions', entry.space, entry.functionId);
-        const subscription = this.deps.catalog.get(
-          'subscriptions',
-          entry.space,
-          entry.subscriptionId,
-        ) ?? {
-          space: entry.space,
-          subscriptionId: entry.subscriptionId,
-          functionId: entry.functionId,
-        };
-        const task = new Delivery({
-          space: entry.space,
-          event: entry.event,
-          subscription: subscription as SubscriptionRecord,
-          fn: fn ?? {
-            space: entry.space,
-            functionId: entry.functionId,
-            type: 'local',
-            provider: {},
-          },
-          retry: fn ? this.policy(fn) : this.deps.retry,
-          timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
-          system: false,
-        });
-        task.deliveryId = entry.deliveryId;
-        task.attempts = entry.attempts;
-        // Its age goes on across the restart (a firstAt before this process began is fine).
-        task.firstAt = started - Math.max(0, now - entry.acceptedAt) || Number.MIN_VALUE;
-        if (fn) deliveries.push(task);
-        else this.deadLetterNow(task);
-      }
-      this.dispatcher.restore(deliveries);
-      return entries.length;
+  resume(journal: Journal): Promise<void> {
+    const opened = journal.open({
+      take: (entries) => this.take(entries),
+      report: (error) => this.deps.reportError(error),
     });
     this.journalOpened = opened;
     return opened;
+  }
+
+  /**
+   * Takes deliveries from the journal, with their attempts and age, whatever the room: they were
+   * accepted already (a shared journal bounds what it hands over). Deliveries whose function is
+   * gone are dead-lettered.
+   */
+  private take(entries: readonly JournalEntry[]): Promise<void> {
+    if (this.dispatcher.closing) {
+      return Promise.reject(
+        new GatewayClosedError('The gateway is closing; it takes no deliveries.'),
+      );
+    }
+    const deliveries: Delivery[] = [];
+    const now = Date.now();
+    const started = performance.now();
+    for (const entry of entries) {
+      const fn = this.deps.catalog.get('functions', entry.space, entry.functionId);
+      const subscription = this.deps.catalog.get(
+        'subscriptions',
+        entry.space,
+        entry.subscriptionId,
+      ) ?? {
+        space: entry.space,
+        subscriptionId: entry.subscriptionId,
+        functionId: entry.functionId,
+      };
+      const task = new Delivery({
+        space: entry.space,
+        event: entry.event,
+        subscription: subscription as SubscriptionRecord,
+        fn: fn ?? {
+          space: entry.space,
+          functionId: entry.functionId,
+          type: 'local',
+          provider: {},
+        },
+        retry: fn ? this.policy(fn) : this.deps.retry,
+        timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
+        system: false,
+      });
+      task.deliveryId = entry.deliveryId;
+      task.attempts = entry.attempts;
+      // Its age goes on across the restart (a firstAt before this process began is fine).
+      task.firstAt = started - Math.max(0, now - entry.acceptedAt) || Number.MIN_VALUE;
+      if (fn) deliveries.push(task);
+      else this.deadLetterNow(task);
+    }
+    this.dispatcher.restore(deliveries);
+    return Promise.resolve();
   }
 
   /**

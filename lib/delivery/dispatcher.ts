@@ -71,7 +71,7 @@ export class Dispatcher {
   /** Deliveries with an attempt running; each knows its `slot` (cheaper than a Set's hashing). */
   private readonly running: Delivery[] = [];
   private readonly waiting = new Set<Delivery>();
-  private closing = false;
+  private closingFlag = false;
   /** Checks running attempts' deadlines while any is in flight (one timer, not one per attempt). */
   private watchdog: NodeJS.Timeout | undefined;
   /** Past the drain timeout: nothing is retried any more. */
@@ -107,6 +107,11 @@ export class Dispatcher {
     return this.queuedCount + this.running.length + this.waiting.size + this.reserved;
   }
 
+  /** True once `close` began: it accepts nothing more. */
+  get closing(): boolean {
+    return this.closingFlag;
+  }
+
   /** Room held for deliveries being journaled. */
   private reserved = 0;
 
@@ -126,7 +131,7 @@ export class Dispatcher {
    * BackpressureError when they do not fit. Give it back with `acceptReserved` or `unreserve`.
    */
   reserve(count: number): void {
-    if (this.closing)
+    if (this.closingFlag)
       throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
     const room = this.options.queueSize + this.options.concurrency - this.pending;
     if (count > room) {
@@ -184,7 +189,7 @@ export class Dispatcher {
    * dead-letters it. Resolves with every delivery it could not finish.
    */
   async close(drainTimeout: number): Promise<DeadLetter[]> {
-    this.closing = true;
+    this.closingFlag = true;
     if (this.pending > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, drainTimeout);

@@ -23,15 +23,35 @@ export interface JournalSize {
   readonly bytes?: number;
 }
 
+/** What a journal hands its deliveries to: the gateway that opened it. */
+export interface JournalSink {
+  /**
+   * Takes deliveries to make (unfinished ones after a restart, or, from a shared journal, the
+   * ones this instance was assigned). Resolves once they are accepted; rejects when the gateway
+   * is closing (it takes nothing then: leave them for the next start or another instance).
+   */
+  take(entries: readonly JournalEntry[]): Promise<void>;
+  /** Reports a failure that has no caller to go to (an entry that cannot be read, a lost commit). */
+  report(error: Error): void;
+}
+
 /**
  * Where accepted deliveries are recorded before `emit` resolves, so that a crash loses none of
  * them: the gateway records them (`record`, durable when it resolves), notes attempts, marks each
- * delivery finished when it is delivered or dead-lettered, and on start resumes every delivery
- * `open` returns. Built in: {@link LocalJournal} (one process, on its disk).
+ * delivery finished when it is delivered or dead-lettered, and makes every delivery the journal
+ * hands to its sink. Built in: {@link LocalJournal} (one process, on its disk) and
+ * {@link KafkaJournal} (a fleet, on a Kafka topic).
  */
 export interface Journal {
-  /** Opens the journal; resolves with the unfinished deliveries to resume. Called once. */
-  open(): Promise<JournalEntry[]>;
+  /**
+   * `true` when the instance that records a delivery is not the one that makes it: recorded
+   * deliveries come back through the sink of whichever instance the journal assigns them to
+   * (a Kafka consumer group). `false` or absent: the recording instance makes them, and the sink
+   * only receives what a previous run left unfinished.
+   */
+  readonly shared?: boolean;
+  /** Opens the journal and starts handing deliveries to the sink. Called once. */
+  open(sink: JournalSink): Promise<void>;
   /** Records deliveries durably; many concurrent calls may share one sync (group commit). */
   record(entries: readonly JournalEntry[]): Promise<void>;
   /** Notes a delivery's attempt count (not awaited: a crash may lose the last counts). */

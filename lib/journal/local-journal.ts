@@ -1,7 +1,7 @@
 import { JournalUnavailableError } from '../errors';
 import { optionsArgument } from '../model/checks';
 import { describeError } from '../model/describe-error';
-import type { Journal, JournalEntry, JournalSize } from './journal';
+import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 
 /** Options of {@link LocalJournal}. */
 export interface LocalJournalOptions {
@@ -84,7 +84,7 @@ export class LocalJournal implements Journal {
     this.maxEntries = options.maxEntries ?? 1_000_000;
   }
 
-  async open(): Promise<JournalEntry[]> {
+  async open(sink: JournalSink): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
     const { ClassicLevel } = require('classic-level') as {
       ClassicLevel: new (dir: string, options: { valueEncoding: string }) => Level;
@@ -148,7 +148,7 @@ export class LocalJournal implements Journal {
     for (const [seq, keys] of keysOf) if (!groups.has(seq)) this.deletes.push(...keys);
     this.count = out.length;
     this.write();
-    return out.sort((a, b) => a.acceptedAt - b.acceptedAt);
+    await sink.take(out.sort((a, b) => a.acceptedAt - b.acceptedAt));
   }
 
   record(entries: readonly JournalEntry[]): Promise<void> {

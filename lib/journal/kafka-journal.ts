@@ -1,0 +1,332 @@
+import { JournalUnavailableError } from '../errors';
+import { optionsArgument } from '../model/checks';
+import { describeError } from '../model/describe-error';
+import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
+import { PartitionProgress, type Taken } from './partition-progress';
+import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from './kafka-client';
+import { GroupConsumer } from './group-consumer';
+
+/** Options of {@link KafkaJournal}. */
+export interface KafkaJournalOptions {
+  /**
+   * The kafkajs client configuration (`new Kafka(client)`): `brokers`, `clientId`, `ssl`, `sasl`,
+   * `retry`... `logLevel` defaults to kafkajs's ERROR level.
+   */
+  client: {
+    /** The brokers to bootstrap from (`host:port`), or a function that finds them. */
+    brokers: string[] | (() => string[] | Promise<string[]>);
+    [option: string]: unknown;
+  };
+  /**
+   * The topic deliveries are recorded on. Create it with the partitions and replication you need
+   * (the consumers of the group share its partitions); brokers that auto-create topics make it
+   * with their defaults.
+   * @default 'event-gateway-journal'
+   */
+  topic?: string;
+  /** The consumer group every gateway instance of the fleet joins. @default 'event-gateway' */
+  groupId?: string;
+  /** More kafkajs producer options (`transactionalId` and `idempotent` are not supported). */
+  producer?: Record<string, unknown>;
+  /** More kafkajs consumer options (`sessionTimeout`, `heartbeatInterval`...). */
+  consumer?: Record<string, unknown>;
+  /**
+   * Most deliveries this instance holds taken and unfinished; past it, it stops fetching until
+   * some end (the rest wait in Kafka).
+   * @default 10000
+   */
+  maxUnfinished?: number;
+  /** How often finished offsets are committed, in ms. @default 100 */
+  commitInterval?: number;
+}
+
+/** A produce request's records, and the emits waiting for it. */
+interface Pending {
+  messages: { value: string }[];
+  waiters: { resolve(): void; reject(error: Error): void }[];
+}
+
+/**
+ * A journal on a Kafka topic for a fleet of gateways (kafkajs, an optional peer dependency loaded
+ * on open). `emit` resolves once its deliveries are produced with acks from all in-sync replicas;
+ * produce requests are grouped (the emits that arrive while one is in flight share the next). The
+ * instances form one consumer group: each makes the deliveries of the partitions it is assigned,
+ * and commits a partition's offset only past records whose deliveries have all ended, so when an
+ * instance dies, the one that takes its partitions makes what it had not finished (at least once:
+ * what was in flight may be made twice). Retries, `maxAge` and dead letters follow the gateway's
+ * rules; attempt counts are not shared, so a delivery taken over starts its attempts again (its
+ * age goes on).
+ *
+ * @example
+ * ```ts
+ * const journal = new KafkaJournal({ client: { brokers: ['kafka-1:9092', 'kafka-2:9092'] } });
+ * const gateway = createGateway(store, { journal });
+ * ```
+ */
+export class KafkaJournal implements Journal {
+  readonly shared = true;
+  private readonly topic: string;
+  private readonly maxUnfinished: number;
+  private producer: KafkaProducer | undefined;
+  private consumer: GroupConsumer | undefined;
+  private sink: JournalSink | undefined;
+  private readonly progress = new PartitionProgress();
+  private pending: Pending = { messages: [], waiters: [] };
+  private sending: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing: Promise<void> | undefined;
+  private readonly roomWaiters = new Set<() => void>();
+  private consumerDown = false;
+  private closed = false;
+  private produceRequests = 0;
+
+  constructor(private readonly options: KafkaJournalOptions) {
+    optionsArgument(options, 'new KafkaJournal(options)');
+    if (typeof options.client !== 'object' || options.client === null || !options.client.brokers) {
+      throw new TypeError(
+        'new KafkaJournal(options): "client" must be a kafkajs config with "brokers".',
+      );
+    }
+    this.topic = options.topic ?? 'event-gateway-journal';
+    this.maxUnfinished = options.maxUnfinished ?? 10_000;
+    if (typeof this.topic !== 'string' || this.topic === '') {
+      throw new TypeError('new KafkaJournal(options): "topic" must be a non-empty string.');
+    }
+    if (!Number.isInteger(this.maxUnfinished) || this.maxUnfinished < 1) {
+      throw new TypeError('new KafkaJournal(options): "maxUnfinished" must be a positive integer.');
+    }
+  }
+
+  async open(sink: JournalSink): Promise<void> {
+    this.sink = sink;
+    const kafkajs = loadKafka();
+    // kafkajs logs to the console by default: a library in someone's process reports instead.
+    const kafka = new kafkajs.Kafka({ logLevel: kafkajs.logLevel.NOTHING, ...this.options.client });
+    const producer = kafka.producer({
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      ...this.options.producer,
+      idempotent: false,
+    });
+    const retry = (this.options.consumer?.retry ?? {}) as { initialRetryTime?: number };
+    this.producer = producer;
+    this.consumer = new GroupConsumer({
+      topic: this.topic,
+      initialRetryTime: retry.initialRetryTime,
+      create: () =>
+        kafka.consumer({
+          // An idle fetch waits this long; close() waits for it.
+          maxWaitTimeInMs: 1000,
+          ...this.options.consumer,
+          groupId: this.options.groupId ?? 'event-gateway',
+          // The GroupConsumer restarts it (see there why not kafkajs).
+          retry: { ...retry, restartOnFailure: async () => false },
+        }),
+      onBatch: (payload) => this.consume(payload),
+      onAssigned: (partitions) => {
+        this.consumerDown = false;
+        // Partitions given to another instance are its to commit: forget them here.
+        this.progress.keepOnly(partitions);
+      },
+      onCrash: (error, retryIn) => {
+        // Reported once per outage: it restarts until it joins again.
+        if (this.consumerDown || this.closed) return;
+        this.consumerDown = true;
+        this.sink?.report(
+          new JournalUnavailableError(
+            `The Kafka journal's consumer failed (it restarts in ${retryIn} ms, and until the brokers answer): ${describeError(error)}`,
+            { cause: error },
+          ),
+        );
+      },
+    });
+    try {
+      await producer.connect();
+      await this.consumer.start();
+    } catch (error) {
+      await this.disconnect().catch(() => undefined);
+      throw new JournalUnavailableError(
+        `The Kafka journal could not connect: ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    if (this.closed) {
+      await this.disconnect();
+      throw new JournalUnavailableError('The journal was closed before it finished opening.');
+    }
+  }
+
+  record(entries: readonly JournalEntry[]): Promise<void> {
+    const problem = this.closed ? 'it is closed' : !this.producer ? 'it is not open' : undefined;
+    if (problem) {
+      return Promise.reject(
+        new JournalUnavailableError(
+          `The journal cannot record the event: ${problem}. Nothing was accepted.`,
+        ),
+      );
+    }
+    this.pending.messages.push({ value: JSON.stringify(entries) });
+    const done = new Promise<void>((resolve, reject) =>
+      this.pending.waiters.push({ resolve, reject }),
+    );
+    // The emits of this turn go together: one produce request instead of one, then the rest.
+    if (this.pending.messages.length === 1 && !this.sending) setImmediate(() => this.send());
+    return done;
+  }
+
+  attempted(): void {
+    // Attempt counts stay with the instance making the delivery (see the class notes).
+  }
+
+  finished(deliveryIds: readonly string[]): void {
+    if (this.progress.finished(deliveryIds)) this.commitSoon();
+    if (this.roomWaiters.size > 0) this.wake();
+  }
+
+  size(): JournalSize {
+    return { entries: this.progress.unfinished };
+  }
+
+  /** Produce requests so far: with grouping, far fewer than the emits they recorded. */
+  get requests(): number {
+    return this.produceRequests;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake();
+    clearTimeout(this.commitTimer);
+    while (this.sending) await this.sending;
+    await this.commit();
+    await this.disconnect();
+  }
+
+  /** Sends what is pending in one produce request, unless one is in flight: it goes next. */
+  private send(): void {
+    if (this.sending || this.pending.messages.length === 0 || !this.producer) return;
+    const { messages, waiters } = this.pending;
+    this.pending = { messages: [], waiters: [] };
+    this.produceRequests++;
+    this.sending = this.producer.send({ topic: this.topic, acks: -1, messages }).then(
+      () => {
+        for (const waiter of waiters) waiter.resolve();
+      },
+      (error: unknown) => {
+        const failed = new JournalUnavailableError(
+          `The Kafka journal could not record the event: ${describeError(error)}. Nothing was accepted.`,
+          { cause: error },
+        );
+        for (const waiter of waiters) waiter.reject(failed);
+      },
+    );
+    void this.sending.finally(() => {
+      this.sending = undefined;
+      this.send();
+    });
+  }
+
+  /** Hands a fetched batch's deliveries to the gateway, then waits while it holds too many. */
+  private async consume(payload: KafkaBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const entries: JournalEntry[] = [];
+    const taken: Taken[] = [];
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      if (!this.progress.isNew(batch.partition, message.offset)) continue;
+      let read: JournalEntry[];
+      try {
+        read = JSON.parse(String(message.value)) as JournalEntry[];
+        if (!Array.isArray(read)) throw new TypeError('not a list of deliveries');
+      } catch (error) {
+        // Never dropped silently: reported, and passed over so the partition is not stuck.
+        read = [];
+        this.sink?.report(
+          new JournalUnavailableError(
+            `The Kafka journal skipped record ${batch.partition}/${message.offset} of ${this.topic}: it cannot be read (${describeError(error)}).`,
+            { cause: error },
+          ),
+        );
+      }
+      taken.push(this.progress.take(batch.partition, message.offset, read));
+      for (const entry of read) entries.push(entry);
+    }
+    if (taken.length === 0) return;
+    try {
+      await this.sink?.take(entries);
+    } catch {
+      // The gateway is closing: these stay in Kafka for the next owner of the partition. Wait
+      // here for the consumer to stop (kafkajs spins when every partition is paused instead).
+      this.progress.giveBack(batch.partition, taken);
+      while (!this.closed && isRunning()) await this.pause(HEARTBEAT_WAIT);
+      return;
+    }
+    resolveOffset(taken[taken.length - 1].offset);
+    this.commitSoon();
+    await heartbeat();
+    // Holding too many: fetch nothing more until some end (the rest wait in Kafka).
+    while (this.progress.unfinished >= this.maxUnfinished && isRunning() && !isStale()) {
+      await this.pause(HEARTBEAT_WAIT);
+      await heartbeat();
+    }
+  }
+
+  /** Waits until a delivery ends, the journal closes, or `ms` pass. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.roomWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.roomWaiters.add(done);
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of [...this.roomWaiters]) waiter();
+  }
+
+  private commitSoon(): void {
+    if (this.commitTimer || this.closed) return;
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = undefined;
+      void this.commit();
+    }, this.options.commitInterval ?? 100);
+    this.commitTimer.unref();
+  }
+
+  /** Commits each partition's offset past the records whose deliveries have all ended. */
+  private async commit(): Promise<void> {
+    while (this.committing) await this.committing;
+    const offsets = this.progress.committable();
+    if (offsets.length === 0 || !this.consumer) return;
+    const consumer = this.consumer;
+    this.committing = consumer
+      .commit(offsets.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })))
+      .then(
+        () => this.progress.committed(offsets),
+        (error: unknown) => {
+          // Lost in a rebalance, or the brokers are away: the next commit covers it.
+          this.sink?.report(
+            new JournalUnavailableError(
+              `The Kafka journal could not commit its offsets: ${describeError(error)}`,
+              { cause: error },
+            ),
+          );
+        },
+      );
+    await this.committing;
+    this.committing = undefined;
+  }
+
+  private async disconnect(): Promise<void> {
+    const results = await Promise.allSettled([this.consumer?.stop(), this.producer?.disconnect()]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/** How long a consumer waiting for room (or for close) sleeps between heartbeats, in ms. */
+const HEARTBEAT_WAIT = 500;
