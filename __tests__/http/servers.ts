@@ -4,9 +4,13 @@ import Koa from 'koa';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  createConfigHandler,
   createEventsHandler,
+  expressConfigMiddleware,
   expressMiddleware,
+  koaConfigMiddleware,
   koaMiddleware,
+  type ConfigApiOptions,
   type EventsApiOptions,
   type Gateway,
 } from '../../lib';
@@ -70,6 +74,54 @@ export const SERVERS: [string, StartServer][] = [
       app.use(bodyParser());
       app.use(koaMiddleware(gateway, { basePath: '/events', ...options }));
       return listen(createServer(app.callback()), '/events');
+    },
+  ],
+];
+
+export type StartConfigServer = (
+  gateway: Gateway,
+  options?: ConfigApiOptions,
+) => Promise<ApiServer>;
+
+/** The hosts the Configuration API is tested in (`url` is where `/v1` starts). */
+export const CONFIG_SERVERS: [string, StartConfigServer][] = [
+  [
+    'node:http',
+    (gateway, options) => listen(createServer(createConfigHandler(gateway, options)), ''),
+  ],
+  [
+    'Express 5',
+    (gateway, options) => {
+      const app = express();
+      app.use('/admin', expressConfigMiddleware(gateway, options));
+      return listen(createServer(app), '/admin');
+    },
+  ],
+  [
+    // A JSON body parser that ran first answers bad JSON itself (400, its own body).
+    'Express 5 after express.json()',
+    (gateway, options) => {
+      const app = express();
+      app.use(express.json());
+      app.use('/admin', expressConfigMiddleware(gateway, options));
+      return listen(createServer(app), '/admin');
+    },
+  ],
+  [
+    'Koa 3',
+    (gateway, options) => {
+      const app = new Koa();
+      app.use(koaConfigMiddleware(gateway, { basePath: '/admin', ...options }));
+      return listen(createServer(app.callback()), '/admin');
+    },
+  ],
+  [
+    'Koa 3 after @koa/bodyparser',
+    (gateway, options) => {
+      const app = new Koa();
+      app.use(bodyParser());
+      app.use(koaConfigMiddleware(gateway, { basePath: '/admin', ...options }));
+      return listen(createServer(app.callback()), '/admin');
     },
   ],
 ];

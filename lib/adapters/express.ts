@@ -1,26 +1,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
+import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
 import { EventsApi } from '../http/events-api';
-import type { EventsApiOptions } from '../http/http-types';
+import type { EventsApiOptions, RequestHandler } from '../http/http-types';
 import { failResponse, writeResponse } from './node-http';
 
 /** The parts of an Express request the middleware reads (no dependency on Express's types). */
 export type ExpressLikeRequest = IncomingMessage & { body?: unknown };
 
-/**
- * The Events API as Express (5) middleware. Mount it under a path: Express strips the mount path,
- * so routes and sync subscriptions see paths relative to it. Works whether or not a body parser
- * ran before it.
- * @example
- * ```ts
- * app.use('/events', expressMiddleware(gateway));
- * ```
- */
-export function expressMiddleware(
-  gateway: EventsGateway,
-  options: EventsApiOptions = {},
-): (req: ExpressLikeRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
-  const api = new EventsApi(gateway, options);
+/** Express middleware serving a handler (Events or Configuration API). */
+export type ExpressMiddleware = (
+  req: ExpressLikeRequest,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+function expressHandler(api: RequestHandler): ExpressMiddleware {
   return (req, res, next) => {
     api
       .handle({
@@ -42,4 +37,36 @@ export function expressMiddleware(
         },
       );
   };
+}
+
+/**
+ * The Events API as Express (5) middleware. Mount it under a path: Express strips the mount path,
+ * so routes and sync subscriptions see paths relative to it. Works whether or not a body parser
+ * ran before it.
+ * @example
+ * ```ts
+ * app.use('/events', expressMiddleware(gateway));
+ * ```
+ */
+export function expressMiddleware(
+  gateway: EventsGateway,
+  options: EventsApiOptions = {},
+): ExpressMiddleware {
+  return expressHandler(new EventsApi(gateway, options));
+}
+
+/**
+ * The Configuration API (Event Gateway 0.9's, under `/v1`) as Express (5) middleware: mount it
+ * behind your own authentication, or give it `apiKeys`.
+ * @example
+ * ```ts
+ * app.use('/admin', requireAdmin, expressConfigMiddleware(gateway));
+ * // GET /admin/v1/spaces/default/functions
+ * ```
+ */
+export function expressConfigMiddleware(
+  gateway: ConfigGateway,
+  options: ConfigApiOptions = {},
+): ExpressMiddleware {
+  return expressHandler(new ConfigHttpApi(gateway, options));
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
+import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
 import { EventsApi } from '../http/events-api';
-import type { EventsApiOptions } from '../http/http-types';
+import type { EventsApiOptions, RequestHandler } from '../http/http-types';
 
 /** The parts of a Koa context the middleware uses (no dependency on Koa's types). */
 export interface KoaLikeContext {
@@ -15,20 +16,10 @@ export interface KoaLikeContext {
   set(field: Record<string, string>): void;
 }
 
-/**
- * The Events API as Koa (3) middleware. With koa-mount, paths are relative to the mount point;
- * without, pass `basePath`. Works whether or not a body parser ran before it (its `rawBody` is
- * preferred when present).
- * @example
- * ```ts
- * app.use(koaMiddleware(gateway, { basePath: '/events' }));
- * ```
- */
-export function koaMiddleware(
-  gateway: EventsGateway,
-  options: EventsApiOptions = {},
-): (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void> {
-  const api = new EventsApi(gateway, options);
+/** Koa middleware serving a handler (Events or Configuration API). */
+export type KoaMiddleware = (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void>;
+
+function koaHandler(api: RequestHandler): KoaMiddleware {
   return async (ctx) => {
     const consumed = ctx.req.readableEnded;
     const response = await api.handle({
@@ -49,4 +40,34 @@ export function koaMiddleware(
       ctx.body = { errors: [{ message: 'Internal error. Please check logs.' }] };
     }
   };
+}
+
+/**
+ * The Events API as Koa (3) middleware. With koa-mount, paths are relative to the mount point;
+ * without, pass `basePath`. Works whether or not a body parser ran before it (its `rawBody` is
+ * preferred when present).
+ * @example
+ * ```ts
+ * app.use(koaMiddleware(gateway, { basePath: '/events' }));
+ * ```
+ */
+export function koaMiddleware(
+  gateway: EventsGateway,
+  options: EventsApiOptions = {},
+): KoaMiddleware {
+  return koaHandler(new EventsApi(gateway, options));
+}
+
+/**
+ * The Configuration API (Event Gateway 0.9's, under `/v1`) as Koa (3) middleware.
+ * @example
+ * ```ts
+ * app.use(koaConfigMiddleware(gateway, { basePath: '/admin', apiKeys }));
+ * ```
+ */
+export function koaConfigMiddleware(
+  gateway: ConfigGateway,
+  options: ConfigApiOptions = {},
+): KoaMiddleware {
+  return koaHandler(new ConfigHttpApi(gateway, options));
 }

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
 import { EventsApi } from '../http/events-api';
 import type { EventsGateway } from '../http/events-gateway';
-import type { EventsApiOptions, EventsResponse } from '../http/http-types';
+import type { EventsApiOptions, EventsResponse, RequestHandler } from '../http/http-types';
 
 const FAILED_BODY = JSON.stringify({ errors: [{ message: 'Internal error. Please check logs.' }] });
 
@@ -39,19 +40,8 @@ export function failResponse(res: ServerResponse): void {
   res.destroy();
 }
 
-/**
- * The Events API as a node:http request listener.
- * @example
- * ```ts
- * import { createServer } from 'node:http';
- * createServer(createEventsHandler(gateway)).listen(4000);
- * ```
- */
-export function createEventsHandler(
-  gateway: EventsGateway,
-  options: EventsApiOptions = {},
-): (req: IncomingMessage, res: ServerResponse) => void {
-  const api = new EventsApi(gateway, options);
+/** A handler (Events or Configuration API) as a node:http request listener. */
+function nodeListener(api: RequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     api
       .handle({
@@ -65,4 +55,34 @@ export function createEventsHandler(
         () => failResponse(res),
       );
   };
+}
+
+/**
+ * The Events API as a node:http request listener.
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * createServer(createEventsHandler(gateway)).listen(4000);
+ * ```
+ */
+export function createEventsHandler(
+  gateway: EventsGateway,
+  options: EventsApiOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return nodeListener(new EventsApi(gateway, options));
+}
+
+/**
+ * The Configuration API (Event Gateway 0.9's, under `/v1`) as a node:http request listener.
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * createServer(createConfigHandler(gateway)).listen(4001);
+ * ```
+ */
+export function createConfigHandler(
+  gateway: ConfigGateway,
+  options: ConfigApiOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return nodeListener(new ConfigHttpApi(gateway, options));
 }

@@ -99,6 +99,15 @@ export class Catalog {
     return this.tables[kind].get(space)?.values() ?? [];
   }
 
+  /** The spaces that hold any record, sorted. */
+  spaces(): string[] {
+    const out = new Set<string>();
+    for (const table of Object.values(this.tables)) {
+      for (const [space, byId] of table) if (byId.size > 0) out.add(space);
+    }
+    return [...out].sort();
+  }
+
   /** Every record as JSON under its store key (what the gateway wrote, for consistency checks). */
   snapshot(): Record<string, string> {
     const out: Record<string, string> = {};

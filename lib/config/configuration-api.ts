@@ -118,6 +118,18 @@ export abstract class ConfigurationApi {
     return this.cache.revision;
   }
 
+  /**
+   * The spaces that hold any event type, function, subscription or CORS configuration, sorted
+   * (from the local cache).
+   * @example
+   * ```ts
+   * gateway.listSpaces(); // ['default', 'orders']
+   * ```
+   */
+  listSpaces(): string[] {
+    return this.catalog.spaces();
+  }
+
   // ---- event types -------------------------------------------------------------------------
 
   /**

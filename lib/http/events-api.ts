@@ -6,14 +6,15 @@ import { isValidSpace, optionsArgument } from '../model/checks';
 import { describeError, showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { canonicalPath } from '../model/paths';
+import { AccessControl } from './access-control';
 import { classifyRequest } from './classify-request';
+import { requestPath } from './request-path';
 import { corsResponseHeaders, originAllowed, preflightHeaders } from './cors-headers';
 import type { EventsGateway, SyncRoute } from './events-gateway';
 import { flatHeaders, headerValue, redactHeaders } from './headers';
 import { httpRequestEvent } from './http-request-event';
 import type { EventsApiOptions, EventsRequest, EventsResponse } from './http-types';
-import { BodyTooLargeError, readBody } from './read-body';
-import type { RequestBody } from './request-body';
+import { BodyTooLargeError, requestBody } from './read-body';
 import { toHttpResponse } from './sync-response';
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
@@ -46,6 +47,7 @@ export class EventsApi {
   private readonly bodyLimit: number;
   private readonly basePath: string;
   private readonly maxBatchSize: number;
+  private readonly access: AccessControl;
 
   constructor(
     private readonly gateway: EventsGateway,
@@ -67,6 +69,7 @@ export class EventsApi {
     this.bodyLimit = options.bodyLimit ?? 1024 * 1024;
     this.maxBatchSize = options.maxBatchSize ?? 100;
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
+    this.access = new AccessControl(options, (error) => gateway.reportError(error));
     if (!Number.isSafeInteger(this.bodyLimit) || this.bodyLimit < 0) {
       throw new ValidationError('Events API: "bodyLimit" must be a non-negative integer.');
     }
@@ -93,20 +96,10 @@ export class EventsApi {
   }
 
   private async respond(request: EventsRequest): Promise<EventsResponse> {
-    let url: URL;
-    try {
-      url = new URL(String(request.url), 'http://gateway');
-    } catch {
-      return errorResponse(400, 'Invalid request URL.');
-    }
-    let rawPath = url.pathname;
-    if (this.basePath) {
-      if (rawPath !== this.basePath && !rawPath.startsWith(this.basePath + '/')) {
-        return errorResponse(404, `Not found: the Events API is under ${this.basePath}.`);
-      }
-      rawPath = rawPath.slice(this.basePath.length) || '/';
-    }
-    const path = canonicalPath(rawPath);
+    const located = requestPath(request.url, this.basePath);
+    if ('status' in located) return errorResponse(located.status, located.message);
+    const { url } = located;
+    const path = canonicalPath(located.path);
     const method = String(request.method).toUpperCase();
     const space =
       typeof this.options.space === 'function'
@@ -131,6 +124,11 @@ export class EventsApi {
       }
     }
 
+    if (this.access.enabled) {
+      // Before the body is read: a refused request costs nothing more.
+      const allowed = await this.access.check(request, space, 'emit');
+      if ('refused' in allowed) return allowed.refused;
+    }
     const response = await this.answer(request, space, method, path, url);
     if (origin) {
       const cors = this.gateway.corsFor(space, method, path);
@@ -147,7 +145,7 @@ export class EventsApi {
     path: string,
     url: URL,
   ): Promise<EventsResponse> {
-    const body = await this.body(request);
+    const body = await requestBody(request, this.bodyLimit);
     const classified = classifyRequest(request.headers, body, this.maxBatchSize);
     // One authorizer call per event type and request, however many events a batch holds.
     const authorizations = new Map<string, Promise<Authorized>>();
@@ -269,29 +267,5 @@ export class EventsApi {
         ? result.error.message.slice(0, 1000)
         : `Authorizer function "${authorizerId}" refused the event.`;
     return { refused: errorResponse(403, message) };
-  }
-
-  private async body(request: EventsRequest): Promise<RequestBody> {
-    const length = Number(headerValue(request.headers, 'content-length'));
-    if (request.stream && !request.stream.readableEnded && request.parsedBody === undefined) {
-      return {
-        raw: await readBody(
-          request.stream,
-          this.bodyLimit,
-          Number.isFinite(length) ? length : undefined,
-        ),
-      };
-    }
-    const parsed = request.parsedBody;
-    if (parsed === undefined) return { raw: Buffer.alloc(0) };
-    if (Buffer.isBuffer(parsed)) {
-      if (parsed.length > this.bodyLimit) throw new BodyTooLargeError(this.bodyLimit);
-      return { raw: parsed };
-    }
-    if (typeof parsed === 'string') {
-      if (Buffer.byteLength(parsed) > this.bodyLimit) throw new BodyTooLargeError(this.bodyLimit);
-      return { raw: Buffer.from(parsed) };
-    }
-    return { parsed };
   }
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AccessOptions } from './access-control';
 
 /** Request headers, lower-cased names (as node:http gives them). */
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -28,8 +29,14 @@ export interface EventsResponse {
   readonly body?: string | Buffer;
 }
 
+/** What an adapter serves: the Events API or the Configuration API. */
+export interface RequestHandler {
+  /** Answers one request; never rejects. */
+  handle(request: EventsRequest): Promise<EventsResponse>;
+}
+
 /** Options of the Events API handler and its adapters. */
-export interface EventsApiOptions {
+export interface EventsApiOptions extends AccessOptions {
   /**
    * The space requests belong to: a name, or a function of the request (e.g. from the host or a
    * header).

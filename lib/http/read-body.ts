@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream';
+import { headerValue } from './headers';
+import type { EventsRequest } from './http-types';
+import type { RequestBody } from './request-body';
 
 /** The body is larger than allowed. */
 export class BodyTooLargeError extends Error {
@@ -41,4 +44,37 @@ export function readBody(
     });
     stream.on('error', reject);
   });
+}
+
+/**
+ * A request's body, at most `limit` bytes: read from its stream, or taken from what a body
+ * parser left (raw bytes and strings are measured against the limit too).
+ */
+export async function requestBody(request: EventsRequest, limit: number): Promise<RequestBody> {
+  const length = Number(headerValue(request.headers, 'content-length'));
+  if (request.stream && !request.stream.readableEnded && request.parsedBody === undefined) {
+    return {
+      raw: await readBody(request.stream, limit, Number.isFinite(length) ? length : undefined),
+    };
+  }
+  const parsed = request.parsedBody;
+  if (parsed === undefined) return { raw: Buffer.alloc(0) };
+  if (Buffer.isBuffer(parsed)) {
+    if (parsed.length > limit) throw new BodyTooLargeError(limit);
+    return { raw: parsed };
+  }
+  if (typeof parsed === 'string') {
+    if (Buffer.byteLength(parsed) > limit) throw new BodyTooLargeError(limit);
+    return { raw: Buffer.from(parsed) };
+  }
+  // A body parser's object: measured as the JSON it came from (near enough). One that cannot be
+  // serialised (a host's own value, cyclic) is left to the handler's checks.
+  let size = 0;
+  try {
+    size = Buffer.byteLength(JSON.stringify(parsed) ?? '');
+  } catch {
+    size = 0;
+  }
+  if (size > limit) throw new BodyTooLargeError(limit);
+  return { parsed };
 }

@@ -1,0 +1,147 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { describeError } from '../model/describe-error';
+import { headerValue } from './headers';
+import type { EventsRequest, EventsResponse } from './http-types';
+
+/** What a request does: read configuration, change it, or emit events. */
+export type AccessScope = 'read' | 'write' | 'emit';
+
+/** An API key, as its hash: the key itself is never configured, logged or kept. */
+export interface ApiKey {
+  /** SHA-256 of the key, in hex (`printf %s "$KEY" | sha256sum`). */
+  readonly hash: string;
+  /** The spaces it may act in, or `'*'` for every space. */
+  readonly spaces: readonly string[] | '*';
+  /** What it may do there. */
+  readonly scopes: readonly AccessScope[];
+  /** A name for logs and errors (never the key). */
+  readonly name?: string;
+}
+
+/** Access options shared by the Events API and the Configuration API. */
+export interface AccessOptions {
+  /**
+   * API keys: a request must carry one (`Authorization: Bearer <key>` or `X-Api-Key: <key>`)
+   * allowed in its space for what it does. A missing or unknown key is 401, a key used outside
+   * its spaces or scopes 403; nothing is changed or delivered.
+   * @default none: no key is asked for
+   */
+  apiKeys?: readonly ApiKey[];
+  /**
+   * Your own check, after the keys: resolve false to refuse a request with 403 (a throw refuses
+   * too, and is reported as `gateway.error`).
+   * @default none
+   */
+  authorize?: (
+    request: EventsRequest,
+    access: { readonly space: string | undefined; readonly scope: AccessScope },
+  ) => boolean | Promise<boolean>;
+}
+
+/** The outcome of a check: the key that passed (if keys are on), or the refusal to send. */
+export type AccessResult = { readonly key?: ApiKey } | { readonly refused: EventsResponse };
+
+const HASH = /^[0-9a-f]{64}$/;
+const SCOPES: readonly AccessScope[] = ['read', 'write', 'emit'];
+
+function refusal(status: 401 | 403, message: string): { refused: EventsResponse } {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  if (status === 401) headers['www-authenticate'] = 'Bearer';
+  return { refused: { status, headers, body: JSON.stringify({ errors: [{ message }] }) } };
+}
+
+/** Checks API keys and the `authorize` hook for the Events and Configuration APIs. */
+export class AccessControl {
+  private readonly keys: { key: ApiKey; digest: Buffer }[] | undefined;
+
+  constructor(
+    private readonly options: AccessOptions,
+    private readonly reportError: (error: Error) => void,
+  ) {
+    if (options.apiKeys !== undefined) {
+      if (!Array.isArray(options.apiKeys)) throw new TypeError('"apiKeys" must be an array.');
+      this.keys = options.apiKeys.map((key, index) => {
+        const where = `"apiKeys[${index}]"`;
+        if (typeof key?.hash !== 'string' || !HASH.test(key.hash.toLowerCase())) {
+          throw new TypeError(`${where}: "hash" must be the key's SHA-256 in hex (64 characters).`);
+        }
+        if (key.spaces !== '*' && !(Array.isArray(key.spaces) && key.spaces.length > 0)) {
+          throw new TypeError(`${where}: "spaces" must be '*' or a non-empty list of spaces.`);
+        }
+        if (
+          !Array.isArray(key.scopes) ||
+          !key.scopes.every((s: AccessScope) => SCOPES.includes(s))
+        ) {
+          throw new TypeError(`${where}: "scopes" must list 'read', 'write' or 'emit'.`);
+        }
+        return { key, digest: Buffer.from(key.hash.toLowerCase(), 'hex') };
+      });
+    }
+    if (options.authorize !== undefined && typeof options.authorize !== 'function') {
+      throw new TypeError('"authorize" must be a function.');
+    }
+  }
+
+  /** True when requests are checked at all. */
+  get enabled(): boolean {
+    return this.keys !== undefined || this.options.authorize !== undefined;
+  }
+
+  /** Whether a key may act in a space (any space when `space` is undefined). */
+  static allows(key: ApiKey, space: string | undefined, scope: AccessScope): boolean {
+    return (
+      key.scopes.includes(scope) &&
+      (key.spaces === '*' || space === undefined || key.spaces.includes(space))
+    );
+  }
+
+  async check(
+    request: EventsRequest,
+    space: string | undefined,
+    scope: AccessScope,
+  ): Promise<AccessResult> {
+    let key: ApiKey | undefined;
+    if (this.keys) {
+      const presented = presentedKey(request);
+      if (presented === undefined) return refusal(401, 'An API key is required.');
+      key = this.match(presented);
+      if (!key) return refusal(401, 'The API key is not valid.');
+      if (!AccessControl.allows(key, space, scope)) {
+        const what = space === undefined ? scope : `${scope} in space "${space}"`;
+        return refusal(403, `The API key${key.name ? ` "${key.name}"` : ''} may not ${what}.`);
+      }
+    }
+    if (this.options.authorize) {
+      let allowed: boolean;
+      try {
+        allowed = (await this.options.authorize(request, { space, scope })) === true;
+      } catch (error) {
+        this.reportError(
+          new Error(`The authorize hook threw: ${describeError(error)}`, { cause: error }),
+        );
+        allowed = false;
+      }
+      if (!allowed) return refusal(403, 'The request is not authorized.');
+    }
+    return { key };
+  }
+
+  /** The configured key whose hash is the presented key's, compared in constant time. */
+  private match(presented: string): ApiKey | undefined {
+    const digest = createHash('sha256').update(presented).digest();
+    let found: ApiKey | undefined;
+    // Every key is compared, so the time does not tell which one (or whether one) matched.
+    for (const { key, digest: expected } of this.keys ?? []) {
+      if (timingSafeEqual(digest, expected) && !found) found = key;
+    }
+    return found;
+  }
+}
+
+/** The key a request carries: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. */
+function presentedKey(request: EventsRequest): string | undefined {
+  const authorization = headerValue(request.headers, 'authorization');
+  const bearer = authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  const key = bearer ?? headerValue(request.headers, 'x-api-key')?.trim();
+  return key ? key : undefined;
+}

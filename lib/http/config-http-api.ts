@@ -1,0 +1,297 @@
+import { GatewayError, type ResourceKind } from '../errors';
+import type { Gateway } from '../gateway';
+import { isValidSpace, optionsArgument, validationError } from '../model/checks';
+import { describeError } from '../model/describe-error';
+import { AccessControl, type AccessOptions, type AccessScope } from './access-control';
+import type { EventsRequest, EventsResponse } from './http-types';
+import { BodyTooLargeError, requestBody } from './read-body';
+import { requestPath } from './request-path';
+import { bodyText } from './request-body';
+
+/** What the Configuration API uses of a gateway. */
+export type ConfigGateway = Pick<
+  Gateway,
+  | 'createEventType'
+  | 'updateEventType'
+  | 'deleteEventType'
+  | 'getEventType'
+  | 'listEventTypes'
+  | 'registerFunction'
+  | 'updateFunction'
+  | 'deleteFunction'
+  | 'getFunction'
+  | 'listFunctions'
+  | 'subscribe'
+  | 'updateSubscription'
+  | 'unsubscribe'
+  | 'getSubscription'
+  | 'listSubscriptions'
+  | 'createCors'
+  | 'updateCors'
+  | 'deleteCors'
+  | 'getCors'
+  | 'listCors'
+  | 'listSpaces'
+  | 'health'
+  | 'reportError'
+>;
+
+/** Options of the Configuration API handler and its adapters. */
+export interface ConfigApiOptions extends AccessOptions {
+  /**
+   * Largest accepted body, in bytes; larger requests get 413.
+   * @default 65536 (64 KiB)
+   */
+  bodyLimit?: number;
+  /**
+   * A path prefix to strip before routing (the API's own paths start with `/v1`).
+   * @default ''
+   */
+  basePath?: string;
+  /**
+   * Answers `GET /v1/metrics` with Prometheus text (e.g. from a prom-client registry's
+   * `metrics()`); without it that path is 404.
+   * @default none
+   */
+  metrics?: () => string | Promise<string>;
+}
+
+type Handlers = {
+  readonly kind: ResourceKind;
+  /** The list wrapper's key in 0.9's answers. */
+  readonly listKey: string;
+  /** The ID field the path's last segment fills. */
+  readonly idField: string;
+  create(g: ConfigGateway, body: Record<string, unknown>): Promise<unknown>;
+  update(g: ConfigGateway, body: Record<string, unknown>): Promise<unknown>;
+  remove(g: ConfigGateway, at: Record<string, string>): Promise<void>;
+  get(g: ConfigGateway, at: Record<string, string>): unknown;
+  list(g: ConfigGateway, at: { space: string; metadata: Record<string, string> }): unknown[];
+};
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- bodies are checked by the gateway's rules */
+const COLLECTIONS: Readonly<Record<string, Handlers>> = {
+  eventtypes: {
+    kind: 'eventType',
+    listKey: 'eventTypes',
+    idField: 'name',
+    create: (g, b) => g.createEventType(b as any),
+    update: (g, b) => g.updateEventType(b as any),
+    remove: (g, at) => g.deleteEventType(at as any),
+    get: (g, at) => g.getEventType(at as any),
+    list: (g, at) => g.listEventTypes(at),
+  },
+  functions: {
+    kind: 'function',
+    listKey: 'functions',
+    idField: 'functionId',
+    create: (g, b) => g.registerFunction(b as any),
+    update: (g, b) => g.updateFunction(b as any),
+    remove: (g, at) => g.deleteFunction(at as any),
+    get: (g, at) => g.getFunction(at as any),
+    list: (g, at) => g.listFunctions(at),
+  },
+  subscriptions: {
+    kind: 'subscription',
+    listKey: 'subscriptions',
+    idField: 'subscriptionId',
+    create: (g, b) => g.subscribe(b as any),
+    update: (g, b) => g.updateSubscription(b as any),
+    remove: (g, at) => g.unsubscribe(at as any),
+    get: (g, at) => g.getSubscription(at as any),
+    list: (g, at) => g.listSubscriptions(at),
+  },
+  cors: {
+    kind: 'cors',
+    listKey: 'cors',
+    idField: 'corsId',
+    create: (g, b) => g.createCors(b as any),
+    update: (g, b) => g.updateCors(b as any),
+    remove: (g, at) => g.deleteCors(at as any),
+    get: (g, at) => g.getCors(at as any),
+    list: (g, at) => g.listCors(at),
+  },
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+const INTERNAL_ERROR = 'Internal error. Please check logs.';
+
+function json(status: number, value: unknown): EventsResponse {
+  return { status, headers: { ...JSON_TYPE }, body: JSON.stringify(value) };
+}
+
+function errorResponse(status: number, message: string): EventsResponse {
+  return json(status, { errors: [{ message }] });
+}
+
+/**
+ * The Configuration API of Event Gateway 0.9 over HTTP, framework-neutral: a request in, a
+ * response out. Paths, bodies, list wrappers, `?metadata.<key>=<value>` filters, status codes and
+ * error messages are 0.9's, so its SDK and scripts keep working; plus `GET /v1/spaces`,
+ * `GET /v1/status` (503 with the reason while not ready) and `GET /v1/metrics`. Function secrets
+ * are never sent (they read `'[redacted]'`). Adapters for node:http, Express and Koa wrap it.
+ */
+export class ConfigHttpApi {
+  private readonly bodyLimit: number;
+  private readonly basePath: string;
+  private readonly access: AccessControl;
+
+  constructor(
+    private readonly gateway: ConfigGateway,
+    private readonly options: ConfigApiOptions = {},
+  ) {
+    if (typeof gateway?.listEventTypes !== 'function' || typeof gateway.health !== 'function') {
+      throw new TypeError(
+        'Configuration API: the first argument must be a gateway (from createGateway).',
+      );
+    }
+    optionsArgument(options, 'Configuration API');
+    this.bodyLimit = options.bodyLimit ?? 64 * 1024;
+    if (!Number.isSafeInteger(this.bodyLimit) || this.bodyLimit < 0) {
+      throw new TypeError('Configuration API: "bodyLimit" must be a non-negative integer.');
+    }
+    this.basePath = (options.basePath ?? '').replace(/\/$/, '');
+    this.access = new AccessControl(options, (error) => gateway.reportError(error));
+  }
+
+  /** Answers one request. Never rejects: every failure becomes an error response. */
+  async handle(request: EventsRequest): Promise<EventsResponse> {
+    try {
+      return await this.respond(request);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return errorResponse(413, error.message);
+      if (error instanceof GatewayError && error.status < 500) {
+        return errorResponse(error.status, error.message);
+      }
+      if (error instanceof GatewayError && error.status === 503) {
+        return errorResponse(503, error.message);
+      }
+      this.gateway.reportError(
+        new Error(`The Configuration API failed a request: ${describeError(error)}`, {
+          cause: error,
+        }),
+      );
+      return errorResponse(500, INTERNAL_ERROR);
+    }
+  }
+
+  private async respond(request: EventsRequest): Promise<EventsResponse> {
+    const located = requestPath(request.url, this.basePath);
+    if ('status' in located) return errorResponse(located.status, located.message);
+    const { url, path } = located;
+    const raw = path.split('/').filter(Boolean);
+    const decoded = raw.map(safeDecode);
+    const method = String(request.method).toUpperCase();
+    if (decoded[0] !== 'v1' || decoded.includes(null)) return errorResponse(404, 'Not found.');
+    const [, first, space, collection, decodedId, ...rest] = decoded as string[];
+    // CORS IDs are stored escaped (`GET%2Fusers`, 0.9's form): they are looked up as sent.
+    const id = collection === 'cors' ? raw[4] : decodedId;
+    if (raw.length === 2 && method === 'GET') {
+      if (first === 'status') return this.status();
+      if (first === 'metrics' && this.options.metrics) return this.metrics(request);
+      if (first === 'spaces') return this.spaces(request);
+    }
+    // 0.9's spec names one subscription `/subscription/:id`, its server `/subscriptions/:id`.
+    const handlers =
+      COLLECTIONS[collection === 'subscription' && id ? 'subscriptions' : collection];
+    if (first !== 'spaces' || !handlers || rest.length > 0 || space === undefined) {
+      return errorResponse(404, 'Not found.');
+    }
+    if (!isValidSpace(space)) {
+      throw validationError(handlers.kind, `invalid space "${String(space).slice(0, 100)}".`);
+    }
+    const scope: AccessScope = method === 'GET' ? 'read' : 'write';
+    const allowed = await this.access.check(request, space, scope);
+    if ('refused' in allowed) return allowed.refused;
+    const g = this.gateway;
+    const at = { space, [handlers.idField]: id } as Record<string, string>;
+    if (id === undefined) {
+      if (method === 'GET') {
+        const metadata = metadataFilter(url.searchParams);
+        return json(200, { [handlers.listKey]: handlers.list(g, { space, metadata }) });
+      }
+      if (method === 'POST') {
+        const body = await this.body(request, handlers.kind);
+        return json(201, await handlers.create(g, { ...body, space }));
+      }
+      return errorResponse(405, `Method ${method} is not allowed here.`);
+    }
+    if (method === 'GET') return json(200, handlers.get(g, at));
+    if (method === 'PUT') {
+      const body = await this.body(request, handlers.kind);
+      return json(200, await handlers.update(g, { ...body, ...at }));
+    }
+    if (method === 'DELETE') {
+      await handlers.remove(g, at);
+      return { status: 204, headers: {} };
+    }
+    return errorResponse(405, `Method ${method} is not allowed here.`);
+  }
+
+  private status(): EventsResponse {
+    const health = this.gateway.health();
+    if (health.ready && health.lastError === undefined) return json(200, { status: 'ok' });
+    const reason = !health.ready
+      ? 'the configuration is not loaded yet'
+      : `the store is failing: ${health.lastError}`;
+    return errorResponse(503, `Not ready: ${reason}.`);
+  }
+
+  private async metrics(request: EventsRequest): Promise<EventsResponse> {
+    const allowed = await this.access.check(request, undefined, 'read');
+    if ('refused' in allowed) return allowed.refused;
+    const text = await (this.options.metrics as () => string | Promise<string>)();
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      body: text,
+    };
+  }
+
+  private async spaces(request: EventsRequest): Promise<EventsResponse> {
+    const allowed = await this.access.check(request, undefined, 'read');
+    if ('refused' in allowed) return allowed.refused;
+    const key = allowed.key;
+    const spaces = this.gateway
+      .listSpaces()
+      .filter((space) => !key || AccessControl.allows(key, space, 'read'));
+    return json(200, { spaces });
+  }
+
+  /** The request's JSON object body; anything else is 0.9's validation error for the kind. */
+  private async body(request: EventsRequest, kind: ResourceKind): Promise<Record<string, unknown>> {
+    const body = await requestBody(request, this.bodyLimit);
+    let value: unknown = body.parsed;
+    if (value === undefined) {
+      try {
+        value = JSON.parse(bodyText(body));
+      } catch {
+        throw validationError(kind, 'the body is not valid JSON.');
+      }
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw validationError(kind, 'the body must be a JSON object.');
+    }
+    return value as Record<string, unknown>;
+  }
+}
+
+function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/** `?metadata.<key>=<value>` pairs: every one must match (0.9's filters). */
+function metadataFilter(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of params) {
+    if (name.startsWith('metadata.') && name.length > 'metadata.'.length) {
+      out[name.slice('metadata.'.length)] = value;
+    }
+  }
+  return out;
+}

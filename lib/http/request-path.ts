@@ -1,0 +1,20 @@
+/** A request URL, parsed, with its path relative to where the API is mounted. */
+export type RequestPath =
+  | { readonly url: URL; readonly path: string }
+  | { readonly status: 400 | 404; readonly message: string };
+
+/** Parses a request's URL and strips `basePath` (`''` for none) from its path. */
+export function requestPath(rawUrl: unknown, basePath: string): RequestPath {
+  let url: URL;
+  try {
+    url = new URL(String(rawUrl), 'http://gateway');
+  } catch {
+    return { status: 400, message: 'Invalid request URL.' };
+  }
+  const path = url.pathname;
+  if (!basePath) return { url, path };
+  if (path !== basePath && !path.startsWith(basePath + '/')) {
+    return { status: 404, message: `Not found: this API is under ${basePath}.` };
+  }
+  return { url, path: path.slice(basePath.length) || '/' };
+}
