@@ -119,6 +119,8 @@ export const CONFIG_SERVERS: [string, StartConfigServer][] = [
     'Koa 3 after @koa/bodyparser',
     (gateway, options) => {
       const app = new Koa();
+      // Its body parser answers bad JSON itself (and would log it to the console).
+      app.silent = true;
       app.use(bodyParser());
       app.use(koaConfigMiddleware(gateway, { basePath: '/admin', ...options }));
       return listen(createServer(app.callback()), '/admin');
