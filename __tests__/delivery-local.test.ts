@@ -481,7 +481,15 @@ describe('emit and the local provider', () => {
     expect(snapshot.attemptDuration.buckets.at(-1)).toEqual({ le: Infinity, count: 3 });
     const text = await registry.metrics();
     expect(text).toContain('eventgateway_deliveries_succeeded_total{instance="a"} 3');
-    expect(text).toContain('eventgateway_attempt_duration_seconds_count{instance="a"} 3');
+    expect(text).toContain(
+      'eventgateway_attempt_duration_seconds_count{instance="a",space="default",function="f"} 3',
+    );
+    expect(text).toContain(
+      'eventgateway_function_deliveries_total{instance="a",space="default",function="f",outcome="succeeded"} 3',
+    );
+    expect(gateway.functionMetrics()).toEqual([
+      { space: 'default', functionId: 'f', succeeded: 3, retried: 0, deadLettered: 0 },
+    ]);
     expect(text).toContain('eventgateway_queue_depth{instance="a"} 0');
     unregister();
     expect(await registry.metrics()).toBe('\n');

@@ -39,6 +39,8 @@ import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
 import { withoutSecrets, type FunctionRecord } from './model/function';
 import type { Journal } from './journal/journal';
+import type { FunctionMetrics } from './metrics/function-counters';
+import type { AttemptObserver } from './metrics/gateway-metrics';
 
 /** What `close()` resolves with. */
 export interface CloseReport {
@@ -403,8 +405,23 @@ export class Gateway extends ConfigurationApi {
     });
   }
 
-  /** Receives each delivery attempt's duration (ms); returns a function that stops it. @internal */
-  observeAttempts(observer: (ms: number) => void): () => void {
+  /**
+   * Delivery counts per function (succeeded, retried, dead-lettered), for metrics labelled by
+   * space and function. Bounded: past 1,000 functions the rest are counted as `(other)`.
+   * @example
+   * ```ts
+   * gateway.functionMetrics(); // [{ space: 'default', functionId: 'mailer', succeeded: 12, retried: 1, deadLettered: 0 }]
+   * ```
+   */
+  functionMetrics(): FunctionMetrics[] {
+    return this.delivery.metrics.functions.snapshot();
+  }
+
+  /**
+   * Receives each delivery attempt's duration (ms) with its function's labels; returns a function
+   * that stops it. @internal
+   */
+  observeAttempts(observer: AttemptObserver): () => void {
     const observers = this.delivery.metrics.attemptObservers;
     observers.push(observer);
     return () => {

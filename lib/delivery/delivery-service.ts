@@ -133,14 +133,17 @@ export class DeliveryService {
         succeeded: (task, result, attempts, attemptMs) => {
           if (task.deliveryId !== undefined) this.deps.journal?.finished([task.deliveryId]);
           this.metrics.deliveriesSucceeded++;
-          this.metrics.observeAttempt(attemptMs);
+          this.metrics.functions.of(task.space, task.fn.functionId).succeeded++;
+          this.metrics.observeAttempt(attemptMs, task.space, task.fn.functionId);
           if (!task.system) {
             const { space, fn, event } = task;
             this.systemEvents.invoked(space, fn.functionId, event, result, attempts, attemptMs);
           }
         },
-        attemptFailed: (_task, _error, _attempt, retryIn) => {
-          if (retryIn !== undefined) this.metrics.deliveriesRetried++;
+        attemptFailed: (task, _error, _attempt, retryIn) => {
+          if (retryIn === undefined) return;
+          this.metrics.deliveriesRetried++;
+          this.metrics.functions.of(task.space, task.fn.functionId).retried++;
         },
         deadLettered: (letter, task, abandoned) => {
           if (task.deliveryId !== undefined && this.deps.journal) {
@@ -497,6 +500,7 @@ export class DeliveryService {
 
   private deadLettered(letter: DeadLetter, system: boolean): void {
     this.metrics.deliveriesDeadLettered++;
+    this.metrics.functions.of(letter.space, letter.functionId).deadLettered++;
     const hook = this.deps.onDeadLetter;
     if (hook) {
       try {

@@ -57,7 +57,8 @@ export function directCall(
       clearTimeout(timer);
       const durationMs = performance.now() - attempt.startedAt;
       deps.metrics.callsSucceeded++;
-      deps.metrics.observeAttempt(durationMs);
+      deps.metrics.functions.of(space, functionId).succeeded++;
+      deps.metrics.observeAttempt(durationMs, space, functionId);
       deps.system.invoked(space, functionId, event, result, 1, durationMs);
       resolve(result);
     };

@@ -1,3 +1,4 @@
+import { FunctionCounters } from './function-counters';
 import { Histogram, type HistogramSnapshot } from './histogram';
 
 /** What `gateway.metrics()` returns: counters since the gateway started, and current gauges. */
@@ -30,6 +31,9 @@ export interface MetricsSnapshot {
   readonly attemptDuration: HistogramSnapshot;
 }
 
+/** Receives an attempt's duration in ms, with its function's labels. */
+export type AttemptObserver = (ms: number, space: string, functionId: string) => void;
+
 /** The counters behind {@link MetricsSnapshot}; cheap enough for the hot path. */
 export class GatewayMetrics {
   eventsReceived = 0;
@@ -42,12 +46,17 @@ export class GatewayMetrics {
   callsSucceeded = 0;
   callsFailed = 0;
   readonly attemptDuration = new Histogram();
-  /** Called with each attempt's duration in ms (the Prometheus bridge listens here). */
-  readonly attemptObservers: ((ms: number) => void)[] = [];
+  /** Counts per function, bounded (see {@link FunctionCounters}). */
+  readonly functions = new FunctionCounters();
+  /** Called with each attempt's duration in ms and its function (the Prometheus bridge). */
+  readonly attemptObservers: AttemptObserver[] = [];
 
-  observeAttempt(ms: number): void {
+  observeAttempt(ms: number, space: string, functionId: string): void {
     this.attemptDuration.observe(ms);
-    for (const observer of this.attemptObservers) observer(ms);
+    if (this.attemptObservers.length === 0) return;
+    // Past the bound, the function is labelled as the rest are.
+    const { space: s, functionId: f } = this.functions.of(space, functionId);
+    for (const observer of this.attemptObservers) observer(ms, s, f);
   }
 
   snapshot(gauges: {

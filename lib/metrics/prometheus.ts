@@ -1,5 +1,6 @@
 import { optionsArgument } from '../model/checks';
-import type { MetricsSnapshot } from './gateway-metrics';
+import type { FunctionMetrics } from './function-counters';
+import type { AttemptObserver, MetricsSnapshot } from './gateway-metrics';
 
 /**
  * A prom-client `Registry` (typed structurally, so that the declarations do not need prom-client:
@@ -14,8 +15,10 @@ export interface PrometheusRegistry {
 export interface MetricsSource {
   /** The current figures. */
   metrics(): MetricsSnapshot;
-  /** Receives each attempt's duration in ms; returns a function that stops it. @internal */
-  observeAttempts(observer: (ms: number) => void): () => void;
+  /** Delivery counts per function (bounded). */
+  functionMetrics(): readonly FunctionMetrics[];
+  /** Receives each attempt's duration in ms and its function; returns a function that stops it. @internal */
+  observeAttempts(observer: AttemptObserver): () => void;
 }
 
 /** Options of {@link registerPrometheusMetrics}. */
@@ -109,15 +112,35 @@ export function registerPrometheusMetrics(
       },
     });
   }
+  // Labelled by space and function: bounded, past 1,000 functions the rest are `(other)`.
+  const perFunction = [...labelNames, 'space', 'function'];
+  names.push(prefix + 'function_deliveries_total');
+  new prom.Counter({
+    name: prefix + 'function_deliveries_total',
+    help: 'Deliveries and direct calls per function, by outcome (succeeded, retried, dead_lettered).',
+    labelNames: [...perFunction, 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const f of gateway.functionMetrics()) {
+        const at = { ...labels, space: f.space, function: f.functionId };
+        this.inc({ ...at, outcome: 'succeeded' }, f.succeeded);
+        this.inc({ ...at, outcome: 'retried' }, f.retried);
+        this.inc({ ...at, outcome: 'dead_lettered' }, f.deadLettered);
+      }
+    },
+  });
   const histogram = new prom.Histogram({
     name: prefix + 'attempt_duration_seconds',
     help: 'Duration of each delivery attempt.',
-    labelNames,
+    labelNames: perFunction,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   names.push(prefix + 'attempt_duration_seconds');
-  const stop = gateway.observeAttempts((ms) => histogram.observe(labels, ms / 1000));
+  const stop = gateway.observeAttempts((ms, space, functionId) =>
+    histogram.observe({ ...labels, space, function: functionId }, ms / 1000),
+  );
   return () => {
     stop();
     for (const name of names) registry.removeSingleMetric(name);
