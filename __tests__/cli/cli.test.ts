@@ -336,3 +336,19 @@ describe('two commands sharing one etcd', () => {
     fn.server.close();
   });
 });
+
+test('--embed-etcd starts its own etcd, serves from it, and stops it on SIGTERM', async () => {
+  const gateway = await start(['--embed-etcd']);
+  expect(gateway.output()).toContain('"store":"EtcdStore"');
+  const status = await request(`${gateway.config}/v1/status`);
+  expect(status.statusCode).toBe(200);
+  await status.body.text();
+  const created = await request(`${gateway.config}/v1/spaces/default/eventtypes`, {
+    method: 'POST',
+    body: JSON.stringify({ name: 'trial.started' }),
+  });
+  expect(created.statusCode).toBe(201);
+  await created.body.text();
+  gateway.child.kill('SIGTERM');
+  expect(await gateway.exited).toBe(0);
+});
