@@ -218,12 +218,26 @@ describe.each(CONFIG_SERVERS)('Configuration API in %s', (name, start) => {
   });
 
   test('API keys: 401 without or with a wrong key, 403 outside its spaces or scopes, and nothing changes', async () => {
+    const readerKey: {
+      name: string;
+      hash: string;
+      spaces: string[];
+      scopes: ('read' | 'write')[];
+    } = {
+      name: 'reader',
+      hash: sha256('read-key'),
+      spaces: ['default'],
+      scopes: ['read'],
+    };
     await serve({
       apiKeys: [
-        { name: 'reader', hash: sha256('read-key'), spaces: ['default'], scopes: ['read'] },
+        readerKey,
         { name: 'admin', hash: sha256('admin-key'), spaces: '*', scopes: ['read', 'write'] },
       ],
     });
+    // Changing the caller's objects afterwards grants nothing.
+    readerKey.scopes.push('write');
+    readerKey.spaces.push('other');
     const body = { name: 'user.created' };
     const none = await call('POST', '/v1/spaces/default/eventtypes', body);
     expect(none.status).toBe(401);

@@ -128,6 +128,33 @@ test('emit resolves once the event is on Kafka; the group delivers it with a sta
   await gateway.close();
 });
 
+test('a record the journal did not write is reported and passed over; the partition goes on', async () => {
+  const topic = `journal-${++topicCount}`;
+  const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  // Every partition gets garbage: not JSON, and JSON of the wrong shape.
+  const garbage = ['not json', '[{"deliveryId":1}]', '{"a":1}', 'null'];
+  for (let partition = 0; partition < 4; partition++) {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: garbage.map((value) => ({ value, partition })),
+    });
+  }
+  await producer.disconnect();
+  const { gateway } = await gatewayOn(topic);
+  const errors: string[] = [];
+  gateway.on('gateway.error', (error) => void errors.push(error.message));
+  await gateway.emit(event('real'));
+  await until(() => fn.received.length === 1, 'the real event');
+  expect(fn.received[0].id).toBe('real');
+  expect(errors.filter((m) => m.includes('skipped record'))).toHaveLength(16);
+  await until(() => gateway.health().journal?.entries === 0, 'the journal to empty');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(await committed(topic)).toBe(17);
+  await gateway.close();
+});
+
 test('brokers that fail make emit reject with JOURNAL_UNAVAILABLE: nothing unrecorded is accepted or delivered', async () => {
   const topic = `journal-${++topicCount}`;
   const { gateway } = await gatewayOn(topic);

@@ -74,7 +74,14 @@ export class AccessControl {
         ) {
           throw new TypeError(`${where}: "scopes" must list 'read', 'write' or 'emit'.`);
         }
-        return { key, digest: Buffer.from(key.hash.toLowerCase(), 'hex') };
+        // A copy: changing the caller's objects later changes nothing here.
+        const copy: ApiKey = Object.freeze({
+          hash: key.hash,
+          spaces: key.spaces === '*' ? '*' : Object.freeze([...key.spaces]),
+          scopes: Object.freeze([...key.scopes]),
+          ...(key.name !== undefined ? { name: String(key.name) } : {}),
+        });
+        return { key: copy, digest: Buffer.from(key.hash.toLowerCase(), 'hex') };
       });
     }
     if (options.authorize !== undefined && typeof options.authorize !== 'function') {

@@ -236,7 +236,9 @@ export class KafkaJournal implements Journal {
       let read: JournalEntry[];
       try {
         read = JSON.parse(String(message.value)) as JournalEntry[];
-        if (!Array.isArray(read)) throw new TypeError('not a list of deliveries');
+        if (!Array.isArray(read) || !read.every(isEntry)) {
+          throw new TypeError('not a list of deliveries');
+        }
       } catch (error) {
         // Never dropped silently: reported, and passed over so the partition is not stuck.
         read = [];
@@ -326,6 +328,23 @@ export class KafkaJournal implements Journal {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
+}
+
+/** The shape of an entry this journal wrote (the topic may hold anything: check before use). */
+function isEntry(value: unknown): value is JournalEntry {
+  const entry = value as Partial<JournalEntry> | null;
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    typeof entry.deliveryId === 'string' &&
+    typeof entry.space === 'string' &&
+    typeof entry.subscriptionId === 'string' &&
+    typeof entry.functionId === 'string' &&
+    typeof entry.event === 'object' &&
+    entry.event !== null &&
+    typeof entry.attempts === 'number' &&
+    typeof entry.acceptedAt === 'number'
+  );
 }
 
 /** How long a consumer waiting for room (or for close) sleeps between heartbeats, in ms. */
