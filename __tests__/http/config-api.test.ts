@@ -179,6 +179,53 @@ describe.each(CONFIG_SERVERS)('Configuration API in %s', (name, start) => {
     );
   });
 
+  test('subscriptions carry their filter: stored, listed, part of the ID, and routed on', async () => {
+    const delivered: string[] = [];
+    await gateway.registerFunction({
+      functionId: 'big-orders',
+      handler: (event) => void delivered.push((event as { id: string }).id),
+    });
+    await call('POST', '/v1/spaces/default/eventtypes', { name: 'order.placed' });
+    const filter = { data: { amount: [{ numeric: ['>=', 100] }] } };
+    const created = await call('POST', '/v1/spaces/default/subscriptions', {
+      type: 'async',
+      eventType: 'order.placed',
+      functionId: 'big-orders',
+      filter,
+    });
+    expect(created.status).toBe(201);
+    const { subscriptionId } = created.json();
+    // 0.9's ID of the same subscription without a filter, then the filter's hash.
+    expect(Buffer.from(subscriptionId, 'base64url').toString()).toMatch(
+      /^async,order\.placed,big-orders,%2F,POST,[0-9a-f]{16}$/,
+    );
+    expect((await call('GET', '/v1/spaces/default/subscriptions')).json().subscriptions).toEqual([
+      expect.objectContaining({ subscriptionId, filter }),
+    ]);
+    const invalid = await call('POST', '/v1/spaces/default/subscriptions', {
+      type: 'async',
+      eventType: 'order.placed',
+      functionId: 'big-orders',
+      filter: { data: { amount: [{ numeric: ['>>', 1] }] } },
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json().errors[0].message).toContain('data.amount');
+    for (const [id, amount] of [
+      ['small', 5],
+      ['big', 500],
+    ] as const) {
+      await gateway.emit({
+        specversion: '1.0',
+        id,
+        source: '/t',
+        type: 'order.placed',
+        data: { amount },
+      });
+    }
+    while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+    expect(delivered).toEqual(['big']);
+  });
+
   test('spaces, status, unknown paths and methods', async () => {
     await call('POST', '/v1/spaces/alpha/eventtypes', { name: 'a' });
     await call('POST', '/v1/spaces/beta/eventtypes', { name: 'b' });
