@@ -36,6 +36,7 @@ export class GroupConsumer {
 
   /** Connects and subscribes (rejects when it cannot), then joins in the background. */
   async start(): Promise<void> {
+    if (this.stopped) return;
     const consumer = this.options.create();
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -43,13 +44,20 @@ export class GroupConsumer {
       this.options.onAssigned(event.payload.memberAssignment?.[this.options.topic] ?? []);
     });
     consumer.on(consumer.events.CRASH, (event) => this.crashed(event.payload.error));
-    try {
+    const connecting = (async () => {
       await consumer.connect();
       await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+    })();
+    // A stop() from now on waits for this start before it disconnects.
+    this.starting = connecting.catch(() => undefined);
+    try {
+      await connecting;
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
       throw error;
     }
+    // Stopped while connecting: stop() disconnects it; it must not start fetching.
+    if (this.stopped) return;
     // Joins in the background (the broker's rebalance delay, 3 s by default, and more); resolves
     // once joined, or once a failure to join was handled as a crash.
     this.starting = consumer
