@@ -134,3 +134,14 @@ export { EtcdStore } from './store/etcd-store';
 export type { EtcdStoreOptions } from './store/etcd-store';
 export { startEtcd, freePort } from './store/start-etcd';
 export type { RunningEtcd, StartEtcdOptions } from './store/start-etcd';
+export { ZooKeeperStore } from './store/zookeeper-store';
+export type { ZooKeeperStoreOptions } from './store/zookeeper-store';
+export type { LogStoreOptions } from './store/log-backed-store';
+export { startZooKeeper } from './store/start-zookeeper';
+export type {
+  RunningZooKeeper,
+  StartZooKeeperOptions,
+  ZooKeeperMember,
+} from './store/start-zookeeper';
+export { startConsul } from './store/start-consul';
+export type { RunningConsul, StartConsulOptions } from './store/start-consul';

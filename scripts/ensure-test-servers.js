@@ -1,5 +1,5 @@
-// Jest's global setup: the suites start real servers (etcd, moto, a Lambda emulator, a Kafka mock). When one
-// is missing, install it (as root, through scripts/test-servers.sh) or say in one line how to.
+// Jest's global setup: the suites start real servers (etcd, ZooKeeper, Consul, moto, a Lambda emulator, a
+// Kafka mock). When one is missing, install it (as root, through scripts/test-servers.sh) or say how to.
 const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
@@ -17,6 +17,8 @@ function missing() {
   } catch {
     out.push('kcat');
   }
+  if (!existsSync('/usr/share/java/zookeeper.jar')) out.push('zookeeper');
+  if (!existsSync(`${CACHE}/consul/usr/bin/consul`)) out.push('consul');
   if (!existsSync(`${CACHE}/moto/usr/lib/python3/dist-packages/moto`)) out.push('moto');
   if (!existsSync(`${CACHE}/serverless/node_modules/serverless-offline/package.json`)) {
     out.push('serverless-offline');

@@ -14,10 +14,31 @@ apt_install() {
   fi
 }
 
+# Downloads a package of another Debian release and unpacks it into a directory, through a private
+# apt sources list so that the system's own lists stay untouched.
+unpack_from_release() {
+  local release=$1 pkg=$2 into=$3 dir="$CACHE/apt-$1"
+  mkdir -p "$dir/lists/partial" "$dir/archives/partial" "$into"
+  echo "deb http://deb.debian.org/debian $release main" >"$dir/sources.list"
+  local apt=(-o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache::Archives=$dir/archives"
+    -o APT::Sandbox::User=root)
+  apt-get "${apt[@]}" update -qq
+  (cd "$dir/archives" && apt-get "${apt[@]}" download "$pkg" >/dev/null)
+  dpkg -x "$dir"/archives/"$pkg"_*.deb "$into"
+}
+
 # etcd: the store tests.
 apt_install etcd-server etcd-client
 # kcat: librdkafka's mock Kafka cluster, for the Kafka journal tests.
 apt_install kcat
+# ZooKeeper 3.8 (Java 17 comes with it), for the ZooKeeper store tests.
+apt_install zookeeper
+
+# Consul 1.8: Debian bullseye's package (bookworm has none), unpacked into the cache.
+if [ ! -x "$CACHE/consul/usr/bin/consul" ]; then
+  unpack_from_release bullseye consul "$CACHE/consul"
+fi
 
 # moto (SQS, Kinesis, Firehose, S3): Debian trixie's pure-Python python3-moto, unpacked into the
 # cache and run on the system python3 with bookworm's builds of its dependencies.
@@ -25,14 +46,7 @@ apt_install python3-boto3 python3-botocore python3-cryptography python3-dateutil
   python3-flask-cors python3-jinja2 python3-requests python3-responses python3-werkzeug \
   python3-xmltodict python3-antlr4
 if [ ! -d "$CACHE/moto/usr/lib/python3/dist-packages/moto" ]; then
-  mkdir -p "$CACHE/apt-trixie/lists/partial" "$CACHE/apt-trixie/archives/partial" "$CACHE/moto"
-  echo 'deb http://deb.debian.org/debian trixie main' >"$CACHE/apt-trixie/sources.list"
-  APT=(-o "Dir::Etc::SourceList=$CACHE/apt-trixie/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$CACHE/apt-trixie/lists" -o "Dir::Cache::Archives=$CACHE/apt-trixie/archives"
-    -o APT::Sandbox::User=root)
-  apt-get "${APT[@]}" update -qq
-  (cd "$CACHE/apt-trixie/archives" && apt-get "${APT[@]}" download python3-moto >/dev/null)
-  dpkg -x "$CACHE"/apt-trixie/archives/python3-moto_*.deb "$CACHE/moto"
+  unpack_from_release trixie python3-moto "$CACHE/moto"
 fi
 
 # A Lambda emulator that runs real handler code: serverless-offline 13 with serverless 3, from

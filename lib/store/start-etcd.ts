@@ -1,16 +1,12 @@
 import { optionsArgument } from '../model/checks';
 import type { ChildProcess } from 'node:child_process';
-import { StoreUnavailableError, ValidationError } from '../errors';
+import { ValidationError } from '../errors';
 
-// Loaded on first use: a gateway that never starts etcd should not pay for these modules.
-/* eslint-disable @typescript-eslint/no-require-imports */
-const childProcess = () => require('node:child_process') as typeof import('node:child_process');
-const fs = () => require('node:fs/promises') as typeof import('node:fs/promises');
+import { freePort, spawnDevServer, temporaryDirectory } from './dev-server';
+
+// Loaded on first use: a gateway that never starts etcd should not pay for this module.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const http = () => require('node:http') as typeof import('node:http');
-const net = () => require('node:net') as typeof import('node:net');
-const os = () => require('node:os') as typeof import('node:os');
-const path = () => require('node:path') as typeof import('node:path');
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Options of {@link startEtcd}. */
 export interface StartEtcdOptions {
@@ -55,19 +51,6 @@ export interface RunningEtcd {
   stop(options?: { kill?: boolean }): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net().createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function healthy(url: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http().request(`${url}/health`, { timeout: 1000 }, (res) => {
@@ -105,8 +88,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
     );
   }
   const ownDir = options.dataDir === undefined;
-  const dataDir =
-    options.dataDir ?? (await fs().mkdtemp(path().join(os().tmpdir(), 'event-gateway-etcd-')));
+  const dataDir = options.dataDir ?? (await temporaryDirectory('etcd'));
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const args = [
@@ -134,58 +116,26 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
     'error',
     ...(options.args ?? []),
   ];
-  const binary = options.binary ?? 'etcd';
-  const child = childProcess().spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-
-  let stopped: Promise<void> | undefined;
-  const running: RunningEtcd = {
+  const server = await spawnDevServer({
+    helper: 'startEtcd',
+    binary: options.binary ?? 'etcd',
+    args,
+    dataDir,
+    ownDir,
+    installHint: 'Install etcd (Debian and Ubuntu: apt-get install etcd-server)',
+    // A member of a cluster is healthy only once a quorum is up: the caller waits for that.
+    ready: async () => options.initialCluster !== undefined || (await healthy(clientUrl)),
+    startTimeout: options.startTimeout ?? 20_000,
+  });
+  return {
     endpoints: [clientUrl],
     clientPort,
     peerPort,
     name,
     dataDir,
-    process: child,
-    stop: ({ kill = false } = {}) =>
-      (stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill(kill ? 'SIGKILL' : 'SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exited;
-          clearTimeout(timer);
-        }
-        if (ownDir) await fs().rm(dataDir, { recursive: true, force: true });
-      })()),
+    process: server.process,
+    stop: server.stop,
   };
-
-  const deadline = Date.now() + (options.startTimeout ?? 20_000);
-  for (;;) {
-    const failure = await Promise.race([
-      spawnError,
-      exited.then((code) => new Error(`etcd exited with code ${code}: ${stderr.trim()}`)),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 100)),
-    ]);
-    if (failure) {
-      await running.stop();
-      if ((failure as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new StoreUnavailableError(
-          `startEtcd: no etcd binary at "${binary}". Install etcd (Debian and Ubuntu: apt-get install etcd-server) or pass { binary }.`,
-        );
-      }
-      throw new StoreUnavailableError(`startEtcd: ${failure.message}`);
-    }
-    // A member of a cluster is healthy only once a quorum is up: the caller waits for that.
-    if (options.initialCluster !== undefined || (await healthy(clientUrl))) return running;
-    if (Date.now() > deadline) {
-      await running.stop({ kill: true });
-      throw new StoreUnavailableError(
-        `startEtcd: etcd did not become healthy at ${clientUrl}: ${stderr.trim()}`,
-      );
-    }
-  }
 }
+
+export { freePort };

@@ -1,0 +1,17 @@
+import { startZooKeeper, ZooKeeperStore, type RunningZooKeeper } from '../../lib';
+import { describeStoreContract } from '../store-contract/store-contract';
+
+let zk: RunningZooKeeper;
+beforeAll(async () => {
+  zk = await startZooKeeper();
+}, 30_000);
+afterAll(() => zk?.stop());
+
+describeStoreContract('ZooKeeperStore', async () => {
+  const store = new ZooKeeperStore({ servers: zk.servers, historySize: 50 });
+  return {
+    store,
+    compact: (revision) => store.compact(revision),
+    dispose: () => store.close(),
+  };
+});

@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import {
+  GatewayClosedError,
+  GatewayError,
+  RevisionCompactedError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../errors';
+import { MAX_TIMER_MS } from '../model/checks';
+import type {
+  LogBackend,
+  LogHead,
+  LogRecord,
+  PriorState,
+  RecordChange,
+  StoredKey,
+} from './log-backend';
+import { listAtRevision } from './log-listing';
+import { LogWatch } from './log-watch';
+import type {
+  Compare,
+  KeyValue,
+  ListOptions,
+  ListResult,
+  Operation,
+  Store,
+  Watch,
+  WatchListener,
+  WriteOptions,
+  WriteResult,
+} from './store';
+
+/** Options every store built on a change log shares ({@link ZooKeeperStore}, {@link ConsulStore}). */
+export interface LogStoreOptions {
+  /**
+   * How long one call (a read, or a write with its retries) may take before it fails with
+   * StoreUnavailableError, in ms. Calls fail at once while the client knows it is disconnected.
+   * @default 5000
+   */
+  requestTimeout?: number;
+  /**
+   * How many change records the store keeps: watches and paged listings can resume from any
+   * revision they cover; older ones get a `reset` (and the cache relists).
+   * @default 10000
+   */
+  historySize?: number;
+  /**
+   * How often an idle watch reads the head to prove the server still answers, in ms (a watch that
+   * cannot read it ends with an error, and the cache relists).
+   * @default 10000
+   */
+  watchCheckInterval?: number;
+}
+
+export function toKeyValue(stored: StoredKey): KeyValue {
+  const { key, value, createRevision, modRevision } = stored;
+  return { key, value, createRevision, modRevision };
+}
+
+/**
+ * The store contract over a server without multi-version history: keys as the server keeps them,
+ * plus a change log written in the same atomic commit (see {@link LogBackend}). Every write swaps
+ * one head record, so concurrent writers from many gateways serialise on it and every compare of
+ * the contract is checked against one consistent state.
+ */
+export abstract class LogBackedStore implements Store {
+  abstract readonly name: string;
+  protected readonly requestTimeout: number;
+  private readonly historySize: number;
+  private readonly watchCheckInterval: number;
+  private readonly watches = new Set<LogWatch>();
+  private closed = false;
+
+  protected constructor(
+    protected readonly backend: LogBackend,
+    options: LogStoreOptions,
+  ) {
+    this.requestTimeout = positive(options.requestTimeout ?? 5000, 'requestTimeout');
+    this.historySize = positive(options.historySize ?? 10_000, 'historySize');
+    this.watchCheckInterval = positive(options.watchCheckInterval ?? 10_000, 'watchCheckInterval');
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const [stored] = await this.call(() => this.backend.readKeys([key]));
+    return stored && toKeyValue(stored);
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    return this.call(() => listAtRevision(this.backend, () => this.head(), prefix, options));
+  }
+
+  put(key: string, value: string, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.txn(compareFor(key, options), [{ type: 'put', key, value }]);
+  }
+
+  delete(key: string, options: WriteOptions = {}): Promise<WriteResult> {
+    return this.txn(compareFor(key, options), [{ type: 'delete', key }]);
+  }
+
+  async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
+    const writeId = randomUUID();
+    // A commit whose answer was lost may have landed: its record would carry our write id.
+    const unsure: number[] = [];
+    return this.call(async (deadline) => {
+      for (let attempt = 0; ; attempt++) {
+        if (unsure.length > 0) {
+          const landed = (await this.backend.readRecords(unsure)).find((r) => r?.w === writeId);
+          if (landed) return { succeeded: true, revision: landed.revision };
+        }
+        const head = await this.head();
+        const state = await this.readState(compares, operations);
+        if (!compares.every((compare) => holds(compare, state))) {
+          const after = await this.head();
+          if (after.token === head.token) return { succeeded: false, revision: head.revision };
+          continue;
+        }
+        const changes = applyOperations(operations, state.keys);
+        if (changes.length === 0) return { succeeded: true, revision: head.revision };
+        const seq = head.seq + 1;
+        const trim = head.seq - head.oldest + 1 >= this.historySize ? [head.oldest] : [];
+        try {
+          const revision = await this.backend.commit({
+            head,
+            newHead: { seq, oldest: head.oldest + trim.length, cluster: head.cluster },
+            record: { seq, body: { w: writeId, p: head.revision, c: changes } },
+            puts: changes.flatMap((c) =>
+              c[0] === 'p' ? [{ key: c[1], value: c[2], token: state.keys.get(c[1])?.token }] : [],
+            ),
+            deletes: changes.flatMap((c) =>
+              c[0] === 'd' ? [{ key: c[1], token: state.keys.get(c[1])!.token }] : [],
+            ),
+            trim,
+          });
+          if (revision !== undefined) return { succeeded: true, revision };
+        } catch (error) {
+          if (error instanceof GatewayError) throw error;
+          unsure.push(seq);
+          if (Date.now() > deadline) throw error;
+        }
+        // Another writer got there first: back off a little (more each time) and plan again.
+        await sleep(Math.min(2 ** attempt, 50) * Math.random());
+      }
+    });
+  }
+
+  watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
+    this.assertOpen();
+    const watch = new LogWatch({
+      backend: this.backend,
+      call: (read) => this.call(read),
+      head: () => this.head(),
+      floor: (head) => this.floor(head),
+      prefix,
+      fromRevision,
+      listener,
+      checkInterval: this.watchCheckInterval,
+      onClose: () => this.watches.delete(watch),
+    });
+    this.watches.add(watch);
+    return watch;
+  }
+
+  /**
+   * Deletes the change records up to `revision` (watches and listings from before it get a reset
+   * or RevisionCompactedError), as etcd's compaction does. The store also trims on its own beyond
+   * `historySize`.
+   */
+  async compact(revision: number): Promise<void> {
+    await this.call(async () => {
+      for (;;) {
+        const head = await this.head();
+        const seqs = range(head.oldest, head.seq);
+        const records = await this.backend.readRecords(seqs);
+        const trim = seqs.filter((_, i) => (records[i]?.revision ?? 0) <= revision);
+        if (trim.length === 0) return;
+        const done = await this.backend.commit({
+          head,
+          newHead: { seq: head.seq, oldest: head.oldest + trim.length, cluster: head.cluster },
+          puts: [],
+          deletes: [],
+          trim,
+        });
+        if (done !== undefined) return;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watch of [...this.watches]) watch.close();
+    await this.backend.close();
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new GatewayClosedError(`${this.name} is closed.`);
+  }
+
+  /** The head, created on first use of an empty store. */
+  private async head(): Promise<LogHead> {
+    const head = await this.backend.readHead();
+    if (head) return head;
+    await this.backend.createHead(randomUUID());
+    const created = await this.backend.readHead();
+    if (!created)
+      throw new StoreUnavailableError(`${this.name}: the head vanished after creation.`);
+    return created;
+  }
+
+  /** The revision up to which history is gone: listings at it and watches after it are whole. */
+  private async floor(head: LogHead): Promise<number> {
+    if (head.oldest <= 1) return 0;
+    if (head.oldest > head.seq) return head.revision;
+    const [oldest] = await this.backend.readRecords([head.oldest]);
+    if (!oldest) throw new RevisionCompactedError(`${this.name}: history moved on.`, head.revision);
+    return oldest.p;
+  }
+
+  private async readState(compares: readonly Compare[], operations: readonly Operation[]) {
+    const keys = new Set<string>();
+    for (const item of [...compares, ...operations]) if ('key' in item) keys.add(item.key);
+    const names = [...keys];
+    const stored = await this.backend.readKeys(names);
+    const prefixMax = new Map<string, number>();
+    for (const compare of compares) {
+      if (!('prefix' in compare) || prefixMax.has(compare.prefix)) continue;
+      const under = await this.backend.readKeys(await this.backend.listKeys(compare.prefix));
+      prefixMax.set(compare.prefix, Math.max(0, ...under.map((kv) => kv?.modRevision ?? 0)));
+    }
+    const map = new Map<string, StoredKey>();
+    names.forEach((name, i) => stored[i] && map.set(name, stored[i]!));
+    return { keys: map, prefixMax };
+  }
+
+  /**
+   * Runs a call within `requestTimeout`, converting what the client throws into our errors. The
+   * call may retry inside while it sees the deadline ahead.
+   */
+  private async call<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const deadline = Date.now() + this.requestTimeout;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StoreUnavailableError(
+              `${this.name} did not answer within ${this.requestTimeout} ms.`,
+            ),
+          ),
+        Math.min(this.requestTimeout, MAX_TIMER_MS),
+      );
+      timer.unref();
+    });
+    try {
+      return await Promise.race([fn(deadline), timeout]);
+    } catch (error) {
+      if (this.closed) throw new GatewayClosedError(`${this.name} is closed.`, { cause: error });
+      if (error instanceof GatewayError) throw error;
+      throw new StoreUnavailableError(
+        `${this.name} failed: ${(error as Error)?.message ?? error}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ValidationError(`${name} must be a positive integer, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function compareFor(key: string, options: WriteOptions): Compare[] {
+  return options.ifModRevision === undefined ? [] : [{ key, modRevision: options.ifModRevision }];
+}
+
+function holds(
+  compare: Compare,
+  state: { keys: Map<string, StoredKey>; prefixMax: Map<string, number> },
+): boolean {
+  if ('prefix' in compare)
+    return (state.prefixMax.get(compare.prefix) ?? 0) <= compare.maxModRevision;
+  const stored = state.keys.get(compare.key);
+  if ('exists' in compare) return (stored !== undefined) === compare.exists;
+  return (stored?.modRevision ?? 0) === compare.modRevision;
+}
+
+function priorOf(stored: StoredKey | undefined): PriorState {
+  return stored ? [stored.value, stored.createRevision, stored.modRevision] : null;
+}
+
+/** The changes a transaction's operations make (a later operation on a key replaces an earlier one). */
+function applyOperations(
+  operations: readonly Operation[],
+  keys: Map<string, StoredKey>,
+): RecordChange[] {
+  const last = new Map<string, Operation>();
+  for (const op of operations) last.set(op.key, op);
+  const changes: RecordChange[] = [];
+  for (const [key, op] of last) {
+    const prior = priorOf(keys.get(key));
+    if (op.type === 'put') changes.push(['p', key, op.value, prior]);
+    else if (prior) changes.push(['d', key, prior]);
+  }
+  return changes;
+}
+
+export function range(from: number, to: number): number[] {
+  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export type { LogRecord };

@@ -1,0 +1,138 @@
+import { RevisionCompactedError, StoreUnavailableError, ValidationError } from '../errors';
+import type { LogBackend, LogHead, LogRecord, PriorState, StoredKey } from './log-backend';
+import type { KeyValue, ListOptions, ListResult } from './store';
+
+/** How many times a listing reads on while writers keep changing what it read. */
+const MAX_ROUNDS = 50;
+
+/**
+ * Lists a prefix as it was at one revision, on a server that can only read the present: reads the
+ * present, then undoes every change the log recorded after the revision (each change carries what
+ * the key was before it). Reads made while writers change things are corrected the same way: the
+ * listing ends once a round of reads saw the head unchanged.
+ */
+export async function listAtRevision(
+  backend: LogBackend,
+  readHead: () => Promise<LogHead>,
+  prefix: string,
+  options: ListOptions,
+): Promise<ListResult> {
+  let head = await readHead();
+  const revision = options.revision ?? head.revision;
+  if (revision > head.revision) {
+    throw new ValidationError(`revision ${revision} is ahead of the store (${head.revision}).`);
+  }
+  const names = await backend.listKeys(prefix);
+  // What each key changed after `revision` was, before its first such change.
+  const before = new Map<string, PriorState>();
+  const note = (records: readonly LogRecord[]) => {
+    for (const record of records) {
+      for (const change of record.c) {
+        const key = change[1];
+        if (key.startsWith(prefix) && !before.has(key)) {
+          before.set(key, change[0] === 'p' ? change[3] : change[2]);
+        }
+      }
+    }
+  };
+  note(await recordsAfter(backend, head, revision));
+  const read = new Map<string, StoredKey | undefined>();
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const page = candidates(names, before, options);
+    const missing = page.keys.filter((key) => !before.has(key) && !read.has(key));
+    const stored = await backend.readKeys(missing);
+    missing.forEach((key, i) => read.set(key, stored[i]));
+    const now = await readHead();
+    if (now.cluster !== head.cluster) {
+      throw new StoreUnavailableError('the store was emptied and made anew while listing.');
+    }
+    if (now.token === head.token) return assemble(page, before, read, revision);
+    note(await recordsBetween(backend, head.seq + 1, now.seq));
+    head = now;
+  }
+  throw new StoreUnavailableError(
+    `writes kept changing the listing of "${prefix}" for ${MAX_ROUNDS} rounds.`,
+  );
+}
+
+/** The keys of one page: those that existed at the revision, sorted, after `after`, to `limit`. */
+function candidates(
+  names: readonly string[],
+  before: Map<string, PriorState>,
+  options: ListOptions,
+) {
+  const present = new Set(names.filter((key) => !before.has(key)));
+  for (const [key, prior] of before) if (prior) present.add(key);
+  let keys = [...present].sort(byKey);
+  if (options.after !== undefined) keys = keys.filter((key) => key > options.after!);
+  const more = options.limit !== undefined && keys.length > options.limit;
+  if (more) keys = keys.slice(0, options.limit);
+  return { keys, more };
+}
+
+function assemble(
+  page: { keys: string[]; more: boolean },
+  before: Map<string, PriorState>,
+  read: Map<string, StoredKey | undefined>,
+  revision: number,
+): ListResult {
+  const items: KeyValue[] = [];
+  for (const key of page.keys) {
+    const prior = before.get(key);
+    if (prior)
+      items.push({ key, value: prior[0], createRevision: prior[1], modRevision: prior[2] });
+    else {
+      const stored = read.get(key);
+      // Absent with the head unchanged: deleted before the listing began, and not since.
+      if (stored) {
+        const { value, createRevision, modRevision } = stored;
+        items.push({ key, value, createRevision, modRevision });
+      }
+    }
+  }
+  return { items, revision, more: page.more };
+}
+
+/** The records with a revision above `revision`, oldest first, or RevisionCompactedError. */
+async function recordsAfter(
+  backend: LogBackend,
+  head: LogHead,
+  revision: number,
+): Promise<LogRecord[]> {
+  if (revision >= head.revision) return [];
+  const found: LogRecord[] = [];
+  for (let seq = head.seq; seq >= 1; seq--) {
+    const [record] = seq >= head.oldest ? await backend.readRecords([seq]) : [undefined];
+    if (record && record.revision <= revision) return found.reverse();
+    if (!record) {
+      throw new RevisionCompactedError(
+        `revision ${revision} is older than the store's change log.`,
+        found.length ? found[found.length - 1].p : head.revision,
+      );
+    }
+    found.push(record);
+    // The oldest record names the revision before it: older history was trimmed.
+    if (record.p <= revision) return found.reverse();
+  }
+  return found.reverse();
+}
+
+/** The records `from`..`to`, all of which must exist. */
+export async function recordsBetween(
+  backend: LogBackend,
+  from: number,
+  to: number,
+): Promise<LogRecord[]> {
+  if (to < from) return [];
+  const seqs = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const records = await backend.readRecords(seqs);
+  const gone = records.findIndex((r) => r === undefined);
+  if (gone >= 0) {
+    throw new RevisionCompactedError(`change record ${seqs[gone]} was trimmed.`, 0);
+  }
+  return records as LogRecord[];
+}
+
+function byKey(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

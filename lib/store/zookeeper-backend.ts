@@ -1,0 +1,322 @@
+import { StoreUnavailableError } from '../errors';
+import type { CommitPlan, LogBackend, LogHead, LogRecord, StoredKey } from './log-backend';
+import { parseRecordBody } from './log-backend';
+
+/** The parts of node-zookeeper-client the backend uses (structural: it is an optional peer). */
+interface ZkStat {
+  readonly czxid: Buffer;
+  readonly mzxid: Buffer;
+  readonly version: number;
+}
+interface ZkError extends Error {
+  getCode(): number;
+}
+type Callback<T> = (error: ZkError | null, result: T, stat: ZkStat) => void;
+interface ZkTransaction {
+  create(path: string, data?: Buffer): ZkTransaction;
+  setData(path: string, data: Buffer, version: number): ZkTransaction;
+  remove(path: string, version: number): ZkTransaction;
+  commit(callback: (error: ZkError | null, results: { stat?: ZkStat }[]) => void): void;
+}
+interface ZkClient {
+  connect(): void;
+  close(): void;
+  once(event: 'connected' | 'expired', listener: () => void): void;
+  on(event: 'state', listener: (state: { name: string }) => void): void;
+  getState(): { name: string };
+  /** Internal: node-zookeeper-client's connection manager (see {@link shutDown}). */
+  connectionManager: {
+    socket?: { destroy(): void };
+    connectTimeoutHandler?: NodeJS.Timeout;
+    connect(): void;
+    findNextServer(callback: unknown): void;
+    setState(state: number): void;
+  };
+  getData(path: string, watcher: (() => void) | undefined, cb: Callback<Buffer>): void;
+  getChildren(path: string, cb: Callback<string[]>): void;
+  create(path: string, data: Buffer | undefined, cb: (error: ZkError | null) => void): void;
+  mkdirp(path: string, cb: (error: ZkError | null) => void): void;
+  transaction(): ZkTransaction;
+}
+interface ZkModule {
+  createClient(servers: string, options: object): ZkClient;
+}
+
+const NO_NODE = -101;
+const BAD_VERSION = -103;
+const NODE_EXISTS = -110;
+/** node-zookeeper-client's ConnectionManager.STATES.CLOSING. */
+const CLOSING = -1;
+
+/** Where the backend keeps its nodes, and how it connects. */
+export interface ZooKeeperBackendOptions {
+  readonly servers: string;
+  readonly path: string;
+  readonly sessionTimeout: number;
+}
+
+function zxid(buffer: Buffer): number {
+  return Number(buffer.readBigUInt64BE(0));
+}
+
+function code(error: unknown): number | undefined {
+  return typeof (error as ZkError)?.getCode === 'function'
+    ? (error as ZkError).getCode()
+    : undefined;
+}
+
+/** ZooKeeper 3.5+ through node-zookeeper-client: keys, head and log as znodes (see {@link LogBackend}). */
+export class ZooKeeperBackend implements LogBackend {
+  private readonly zk: ZkModule;
+  private client!: ZkClient;
+  private connected!: Promise<void>;
+  private closed = false;
+  private readonly headWaiters = new Set<() => void>();
+  /** The session whose watch on the head is registered (a new session has none). */
+  private headWatchSession: ZkClient | undefined;
+  private readonly keysPath: string;
+  private readonly logPath: string;
+  private readonly headPath: string;
+
+  constructor(private readonly options: ZooKeeperBackendOptions) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      this.zk = require('node-zookeeper-client') as ZkModule;
+    } catch (error) {
+      throw new StoreUnavailableError(
+        'ZooKeeperStore needs the node-zookeeper-client package: npm install node-zookeeper-client',
+        { cause: error },
+      );
+    }
+    this.keysPath = `${options.path}/keys`;
+    this.logPath = `${options.path}/log`;
+    this.headPath = `${options.path}/head`;
+    this.connect();
+  }
+
+  /** A new session; made again when ZooKeeper expires the old one (it never comes back). */
+  private connect(): void {
+    const client = this.zk.createClient(this.options.servers, {
+      sessionTimeout: this.options.sessionTimeout,
+      spinDelay: 200,
+      retries: 0,
+    });
+    this.client = client;
+    this.connected = new Promise((resolve) => client.once('connected', resolve));
+    this.connected.catch(() => undefined);
+    client.once('expired', () => {
+      shutDown(client);
+      if (!this.closed && this.client === client) this.connect();
+    });
+    client.connect();
+  }
+
+  /** The client once connected; the store's request timeout bounds the wait. */
+  private async session(): Promise<ZkClient> {
+    await this.connected;
+    return this.client;
+  }
+
+  private call<T>(run: (client: ZkClient, done: Callback<T>) => void): Promise<[T, ZkStat]> {
+    return this.session().then(
+      (client) =>
+        new Promise((resolve, reject) =>
+          run(client, (error, result, stat) => (error ? reject(error) : resolve([result, stat]))),
+        ),
+    );
+  }
+
+  private async read(path: string, watcher?: () => void): Promise<[Buffer, ZkStat] | undefined> {
+    try {
+      return await this.call<Buffer>((c, done) => c.getData(path, watcher, done));
+    } catch (error) {
+      if (code(error) === NO_NODE) return undefined;
+      throw error;
+    }
+  }
+
+  async readHead(): Promise<LogHead | undefined> {
+    const found = await this.read(this.headPath);
+    return found && this.toHead(found);
+  }
+
+  private toHead([data, stat]: [Buffer, ZkStat]): LogHead {
+    const { seq, oldest, cluster } = JSON.parse(data.toString('utf8')) as LogHead;
+    return { seq, oldest, cluster, revision: zxid(stat.mzxid), token: stat.version };
+  }
+
+  async createHead(cluster: string): Promise<void> {
+    await this.call<void>((c, done) =>
+      c.mkdirp(this.options.path, (e) => done(e, undefined, undefined as never)),
+    );
+    const head = Buffer.from(JSON.stringify({ seq: 0, oldest: 1, cluster }));
+    for (const [path, data] of [
+      [this.keysPath, undefined],
+      [this.logPath, undefined],
+      [this.headPath, head],
+    ] as const) {
+      try {
+        await this.call<void>((c, done) =>
+          c.create(path, data, (e) => done(e, undefined, undefined as never)),
+        );
+      } catch (error) {
+        if (code(error) !== NODE_EXISTS) throw error;
+      }
+    }
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const start = encodeKey(prefix);
+    try {
+      const [names] = await this.call<string[]>((c, done) => c.getChildren(this.keysPath, done));
+      return names.filter((name) => name.startsWith(start)).map(decodeKey);
+    } catch (error) {
+      if (code(error) === NO_NODE) return [];
+      throw error;
+    }
+  }
+
+  readKeys(keys: readonly string[]): Promise<(StoredKey | undefined)[]> {
+    return Promise.all(
+      keys.map(async (key) => {
+        const found = await this.read(`${this.keysPath}/${encodeKey(key)}`);
+        if (!found) return undefined;
+        const [data, stat] = found;
+        return {
+          key,
+          value: data.toString('utf8'),
+          createRevision: zxid(stat.czxid),
+          modRevision: zxid(stat.mzxid),
+          token: stat.version,
+        };
+      }),
+    );
+  }
+
+  readRecords(seqs: readonly number[]): Promise<(LogRecord | undefined)[]> {
+    return Promise.all(
+      seqs.map(async (seq) => {
+        const found = await this.read(this.recordPath(seq));
+        if (!found) return undefined;
+        // Created by its commit: the creation zxid is the commit's.
+        return {
+          ...parseRecordBody(found[0].toString('utf8')),
+          seq,
+          revision: zxid(found[1].czxid),
+        };
+      }),
+    );
+  }
+
+  async commit(plan: CommitPlan): Promise<number | undefined> {
+    const client = await this.session();
+    const t = client.transaction();
+    t.setData(this.headPath, Buffer.from(JSON.stringify(plan.newHead)), plan.head.token);
+    if (plan.record) {
+      t.create(this.recordPath(plan.record.seq), Buffer.from(JSON.stringify(plan.record.body)));
+    }
+    for (const put of plan.puts) {
+      const path = `${this.keysPath}/${encodeKey(put.key)}`;
+      if (put.token === undefined) t.create(path, Buffer.from(put.value));
+      else t.setData(path, Buffer.from(put.value), put.token);
+    }
+    for (const del of plan.deletes) t.remove(`${this.keysPath}/${encodeKey(del.key)}`, del.token);
+    for (const seq of plan.trim) t.remove(this.recordPath(seq), -1);
+    try {
+      const results = await new Promise<{ stat?: ZkStat }[]>((resolve, reject) =>
+        t.commit((error, r) => (error ? reject(error) : resolve(r))),
+      );
+      return zxid(results[0].stat!.mzxid);
+    } catch (error) {
+      const failed = code(error);
+      if (failed === BAD_VERSION || failed === NODE_EXISTS || failed === NO_NODE) return undefined;
+      throw error;
+    }
+  }
+
+  async waitForHead(
+    known: LogHead,
+    maxWait: number,
+    signal: AbortSignal,
+  ): Promise<LogHead | undefined> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    this.headWaiters.add(wake);
+    let timer: NodeJS.Timeout | undefined;
+    signal.addEventListener('abort', wake, { once: true });
+    try {
+      const watcher = this.headWatch();
+      const found = await this.read(this.headPath, watcher).catch((error: unknown) => {
+        if (watcher) this.headWatchSession = undefined;
+        throw error;
+      });
+      if (!found) {
+        if (watcher) this.headWatchSession = undefined;
+        throw new StoreUnavailableError('ZooKeeper: the head node is gone.');
+      }
+      const head = this.toHead(found);
+      if (head.token !== known.token || signal.aborted) return head;
+      await Promise.race([woken, new Promise((resolve) => (timer = setTimeout(resolve, maxWait)))]);
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      this.headWaiters.delete(wake);
+    }
+    if (signal.aborted) return undefined;
+    if (this.client.getState().name !== 'SYNC_CONNECTED') {
+      throw new StoreUnavailableError('ZooKeeper is unreachable (the connection was lost).');
+    }
+    return this.readHead();
+  }
+
+  /**
+   * One ZooKeeper watch on the head at a time, shared by every waiter: ZooKeeper keeps each
+   * registered watcher until the node changes, so one per wait would pile up on an idle store.
+   */
+  private headWatch(): (() => void) | undefined {
+    if (this.headWatchSession === this.client) return undefined;
+    const session = this.client;
+    this.headWatchSession = session;
+    return () => {
+      if (this.headWatchSession === session) this.headWatchSession = undefined;
+      for (const wake of [...this.headWaiters]) wake();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    shutDown(this.client);
+  }
+
+  private recordPath(seq: number): string {
+    return `${this.logPath}/${String(seq).padStart(12, '0')}`;
+  }
+}
+
+/**
+ * Ends a client whatever its state. node-zookeeper-client's own `close()` works only once
+ * connected: before that it throws inside its socket handlers (an uncaught exception in the host)
+ * or reconnects forever. So a client not connected is stopped from reconnecting and its socket
+ * destroyed, with its state set to closing so that the socket's close ends it for good.
+ */
+function shutDown(client: ZkClient): void {
+  const manager = client.connectionManager;
+  if (client.getState().name === 'SYNC_CONNECTED') {
+    client.close();
+    return;
+  }
+  manager.connect = () => undefined;
+  manager.findNextServer = () => undefined;
+  clearTimeout(manager.connectTimeoutHandler);
+  manager.setState(CLOSING);
+  manager.socket?.destroy();
+}
+
+/** One znode name per key: ZooKeeper paths cannot hold every character a key may. */
+function encodeKey(key: string): string {
+  return 'k' + encodeURIComponent(key);
+}
+
+function decodeKey(name: string): string {
+  return decodeURIComponent(name.slice(1));
+}
