@@ -16,6 +16,7 @@ const LAYERS = [
   ['config', 'gateway', 'options'],
   ['http'],
   ['adapters'],
+  ['testing'],
 ];
 
 /** An ESLint block per layer forbidding imports from every layer above it. */

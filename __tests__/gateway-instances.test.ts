@@ -10,7 +10,7 @@ import {
 import { dump, gatewayFixture } from './helpers/gateway';
 import { expectNoDanglingSubscriptions } from './helpers/integrity';
 import { UnreliableStore } from './helpers/unreliable-store';
-import { waitUntil } from './store-contract/store-contract';
+import { waitUntil } from '../lib/testing';
 
 const setup = gatewayFixture();
 

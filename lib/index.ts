@@ -145,3 +145,5 @@ export type {
 } from './store/start-zookeeper';
 export { startConsul } from './store/start-consul';
 export type { RunningConsul, StartConsulOptions } from './store/start-consul';
+export { ConsulStore } from './store/consul-store';
+export type { ConsulStoreOptions } from './store/consul-store';

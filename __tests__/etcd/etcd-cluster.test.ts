@@ -1,49 +1,14 @@
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { EtcdStore, freePort, startEtcd, type RunningEtcd } from '../../lib';
-import { storeDump } from './etcd-fixture';
+import {
+  expectInstancesConverged,
+  startInstance,
+  stopWriting,
+  type Instance,
+} from '../helpers/gateway-instances';
+import { storeDump } from '../helpers/store-fixture';
 
 jest.setTimeout(120_000);
-
-interface Instance {
-  child: ChildProcess;
-  ask<T>(cmd: string, reply: string): Promise<T>;
-}
-
-function startInstance(
-  hosts: string[],
-  prefix: string,
-  name: string,
-  seed: number,
-): Promise<Instance> {
-  const child = fork(join(__dirname, 'gateway-process.js'), {
-    env: {
-      ...process.env,
-      ETCD_HOSTS: JSON.stringify(hosts),
-      GATEWAY_PREFIX: prefix,
-      INSTANCE_NAME: name,
-      SEED: String(seed),
-    },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = <T>(cmd: string, reply: string) =>
-    new Promise<T>((resolve) => {
-      const onMessage = (m: { cmd: string }) => {
-        if (m.cmd === reply) {
-          child.off('message', onMessage);
-          resolve(m as T);
-        }
-      };
-      child.on('message', onMessage);
-      child.send({ cmd });
-    });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m: { cmd: string }) =>
-      m.cmd === 'ready' ? resolve({ child, ask }) : reject(new Error(String(m.cmd))),
-    );
-    child.once('exit', (code) => reject(new Error(`instance ${name} exited with ${code}`)));
-  });
-}
 
 async function healthy(url: string): Promise<boolean> {
   try {
@@ -78,7 +43,14 @@ test('a 3-member cluster: a member killed and the leader moved while instances w
     const hosts = members.map((m) => m.endpoints[0]);
     const prefix = `/cluster-${process.pid}`;
     for (let i = 0; i < 3; i++)
-      instances.push(await startInstance(hosts, prefix, `i${i}`, 100 + i));
+      instances.push(
+        await startInstance(
+          { STORE_KIND: 'etcd', STORE_ADDRESS: hosts.join(',') },
+          prefix,
+          `i${i}`,
+          100 + i,
+        ),
+      );
     for (const instance of instances) instance.child.send({ cmd: 'start' });
     await new Promise((r) => setTimeout(r, 1500));
 
@@ -92,30 +64,10 @@ test('a 3-member cluster: a member killed and the leader moved while instances w
     await moveLeader(hosts.slice(0, 2));
     await new Promise((r) => setTimeout(r, 1500));
 
-    const stats = [];
-    for (const instance of instances)
-      stats.push(await instance.ask<{ stats: { ok: number } }>('stop', 'stopped'));
-    expect(stats.every((s) => s.stats.ok > 0)).toBe(true);
-
+    await stopWriting(instances);
     const expected = await storeDump(admin, prefix + '/');
     expect(Object.keys(expected).length).toBeGreaterThan(0);
-    for (const instance of instances) {
-      const deadline = Date.now() + 30_000;
-      let snapshot: Record<string, string> = {};
-      for (;;) {
-        ({ snapshot } = await instance.ask<{ snapshot: Record<string, string> }>(
-          'snapshot',
-          'snapshot',
-        ));
-        if (
-          JSON.stringify(sortKeys(snapshot)) === JSON.stringify(sortKeys(expected)) ||
-          Date.now() > deadline
-        )
-          break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(sortKeys(snapshot)).toEqual(sortKeys(expected));
-    }
+    await expectInstancesConverged(instances, expected);
     await admin.close();
   } finally {
     for (const instance of instances) instance.child.kill();
@@ -160,8 +112,4 @@ async function moveLeader(endpoints: string[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`could not move the leader: ${(lastError as Error).message}`);
-}
-
-function sortKeys(record: Record<string, string>): [string, string][] {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
 }

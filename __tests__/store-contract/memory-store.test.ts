@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../lib';
-import { describeStoreContract } from './store-contract';
+import { describeStoreContract } from '../../lib/testing';
 
 describeStoreContract('MemoryStore', async () => {
   const store = new MemoryStore();

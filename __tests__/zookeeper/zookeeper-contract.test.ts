@@ -1,5 +1,5 @@
 import { startZooKeeper, ZooKeeperStore, type RunningZooKeeper } from '../../lib';
-import { describeStoreContract } from '../store-contract/store-contract';
+import { describeStoreContract } from '../../lib/testing';
 
 let zk: RunningZooKeeper;
 beforeAll(async () => {

@@ -33,6 +33,8 @@ export interface DevServerSpec {
   /** The helper's name, for errors (`startEtcd`). */
   readonly helper: string;
   readonly binary: string;
+  /** What the binary is, for errors (`etcd`, `java`). */
+  readonly program: string;
   readonly args: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   /** The data directory; removed on stop when `ownDir`. */
@@ -102,7 +104,7 @@ export async function spawnDevServer(spec: DevServerSpec): Promise<DevServerProc
       await running.stop();
       if ((failure as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new StoreUnavailableError(
-          `${spec.helper}: no binary at "${spec.binary}". ${spec.installHint} or pass { binary }.`,
+          `${spec.helper}: no ${spec.program} binary at "${spec.binary}". ${spec.installHint} or pass { binary }.`,
         );
       }
       throw new StoreUnavailableError(`${spec.helper}: ${failure.message}`);

@@ -30,6 +30,12 @@ import type {
   WriteResult,
 } from './store';
 
+/** How many change records one compaction commit deletes. */
+const TRIM_STEP = 50;
+
+/** The pause before a read or write tries again after a lost connection. */
+const RETRY_DELAY_MS = 50;
+
 /** Options every store built on a change log shares ({@link ZooKeeperStore}, {@link ConsulStore}). */
 export interface LogStoreOptions {
   /**
@@ -81,12 +87,14 @@ export abstract class LogBackedStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const [stored] = await this.call(() => this.backend.readKeys([key]));
+    const [stored] = await this.call(() => this.retrying(() => this.backend.readKeys([key])));
     return stored && toKeyValue(stored);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    return this.call(() => listAtRevision(this.backend, () => this.head(), prefix, options));
+    return this.call(() =>
+      this.retrying(() => listAtRevision(this.backend, () => this.head(), prefix, options)),
+    );
   }
 
   put(key: string, value: string, options: WriteOptions = {}): Promise<WriteResult> {
@@ -103,22 +111,27 @@ export abstract class LogBackedStore implements Store {
     const unsure: number[] = [];
     return this.call(async (deadline) => {
       for (let attempt = 0; ; attempt++) {
-        if (unsure.length > 0) {
-          const landed = (await this.backend.readRecords(unsure)).find((r) => r?.w === writeId);
-          if (landed) return { succeeded: true, revision: landed.revision };
-        }
-        const head = await this.head();
-        const state = await this.readState(compares, operations);
-        if (!compares.every((compare) => holds(compare, state))) {
-          const after = await this.head();
-          if (after.token === head.token) return { succeeded: false, revision: head.revision };
-          continue;
-        }
-        const changes = applyOperations(operations, state.keys);
-        if (changes.length === 0) return { succeeded: true, revision: head.revision };
-        const seq = head.seq + 1;
-        const trim = head.seq - head.oldest + 1 >= this.historySize ? [head.oldest] : [];
+        let sent: number | undefined;
+        // The caller has had its StoreUnavailableError: nothing more may be sent for it.
+        if (this.closed || Date.now() >= deadline) throw new StoreUnavailableError('timed out');
         try {
+          if (unsure.length > 0) {
+            const landed = (await this.backend.readRecords(unsure)).find((r) => r?.w === writeId);
+            if (landed) return { succeeded: true, revision: landed.revision };
+          }
+          const head = await this.head();
+          const state = await this.readState(compares, operations);
+          if (!compares.every((compare) => holds(compare, state))) {
+            const after = await this.head();
+            if (after.token === head.token) return { succeeded: false, revision: head.revision };
+            continue;
+          }
+          const changes = applyOperations(operations, state.keys);
+          if (changes.length === 0) return { succeeded: true, revision: head.revision };
+          const seq = head.seq + 1;
+          const trim = head.seq - head.oldest + 1 >= this.historySize ? [head.oldest] : [];
+          if (this.closed || Date.now() >= deadline) throw new StoreUnavailableError('timed out');
+          sent = seq;
           const revision = await this.backend.commit({
             head,
             newHead: { seq, oldest: head.oldest + trim.length, cluster: head.cluster },
@@ -134,8 +147,10 @@ export abstract class LogBackedStore implements Store {
           if (revision !== undefined) return { succeeded: true, revision };
         } catch (error) {
           if (error instanceof GatewayError) throw error;
-          unsure.push(seq);
-          if (Date.now() > deadline) throw error;
+          if (sent !== undefined) unsure.push(sent);
+          if (Date.now() + RETRY_DELAY_MS >= deadline) throw error;
+          await sleep(RETRY_DELAY_MS);
+          continue;
         }
         // Another writer got there first: back off a little (more each time) and plan again.
         await sleep(Math.min(2 ** attempt, 50) * Math.random());
@@ -167,20 +182,20 @@ export abstract class LogBackedStore implements Store {
    */
   async compact(revision: number): Promise<void> {
     await this.call(async () => {
+      // In steps of TRIM_STEP records: one commit must stay within every server's request limits.
       for (;;) {
         const head = await this.head();
-        const seqs = range(head.oldest, head.seq);
+        const seqs = range(head.oldest, Math.min(head.seq, head.oldest + TRIM_STEP - 1));
         const records = await this.backend.readRecords(seqs);
         const trim = seqs.filter((_, i) => (records[i]?.revision ?? 0) <= revision);
         if (trim.length === 0) return;
-        const done = await this.backend.commit({
+        await this.backend.commit({
           head,
           newHead: { seq: head.seq, oldest: head.oldest + trim.length, cluster: head.cluster },
           puts: [],
           deletes: [],
           trim,
         });
-        if (done !== undefined) return;
       }
     });
   }
@@ -230,6 +245,23 @@ export abstract class LogBackedStore implements Store {
     const map = new Map<string, StoredKey>();
     names.forEach((name, i) => stored[i] && map.set(name, stored[i]!));
     return { keys: map, prefixMax };
+  }
+
+  /**
+   * Runs a read again after a failure that may pass (a connection lost while it was in flight),
+   * until the request timeout ends it.
+   */
+  private async retrying<T>(read: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.requestTimeout;
+    for (;;) {
+      try {
+        return await read();
+      } catch (error) {
+        if (error instanceof GatewayError || this.closed) throw error;
+        if (Date.now() + RETRY_DELAY_MS >= deadline) throw error;
+        await sleep(RETRY_DELAY_MS);
+      }
+    }
   }
 
   /**

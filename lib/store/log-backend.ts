@@ -88,7 +88,8 @@ export interface LogBackend {
   commit(plan: CommitPlan): Promise<number | undefined>;
   /**
    * Resolves with the head once it differs from `known` (by token), or with the current head when
-   * `maxWait` ms pass first; rejects when the server cannot be reached. `signal` ends the wait.
+   * `maxWait` ms pass first (`undefined`: there is no head any more, the data is gone); rejects
+   * when the server cannot be reached. `signal` ends the wait (the result is then ignored).
    */
   waitForHead(known: LogHead, maxWait: number, signal: AbortSignal): Promise<LogHead | undefined>;
   /** Releases connections. */

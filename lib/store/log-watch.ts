@@ -78,8 +78,8 @@ export class LogWatch implements Watch {
         next = head.seq + 1;
       }
       const seen = await backend.waitForHead(head, this.options.checkInterval, this.abort.signal);
-      if (this.done || !seen) return;
-      if (seen.cluster !== cluster) {
+      if (this.done) return;
+      if (!seen || seen.cluster !== cluster) {
         return this.end({ type: 'reset', reason: 'the store was emptied and made anew.' });
       }
       if (seen.seq < next - 1 || seen.oldest > next) {

@@ -115,6 +115,7 @@ export async function startConsul(options: StartConsulOptions = {}): Promise<Run
   const server = await spawnDevServer({
     helper: 'startConsul',
     binary: options.binary ?? 'consul',
+    program: 'consul',
     args,
     dataDir: configDir,
     ownDir: true,

@@ -119,6 +119,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
   const server = await spawnDevServer({
     helper: 'startEtcd',
     binary: options.binary ?? 'etcd',
+    program: 'etcd',
     args,
     dataDir,
     ownDir,

@@ -122,6 +122,7 @@ export async function startZooKeeper(
   const server = await spawnDevServer({
     helper: 'startZooKeeper',
     binary: options.binary ?? 'java',
+    program: 'java',
     args: [
       '-Xmx256m',
       '-cp',

@@ -1,6 +1,7 @@
-import { StoreUnavailableError } from '../errors';
+import { StoreUnavailableError, ValidationError } from '../errors';
 import type { CommitPlan, LogBackend, LogHead, LogRecord, StoredKey } from './log-backend';
 import { parseRecordBody } from './log-backend';
+import { decodeKey, encodeKey } from './key-encoding';
 
 /** The parts of node-zookeeper-client the backend uses (structural: it is an optional peer). */
 interface ZkStat {
@@ -21,7 +22,6 @@ interface ZkTransaction {
 interface ZkClient {
   connect(): void;
   close(): void;
-  once(event: 'connected' | 'expired', listener: () => void): void;
   on(event: 'state', listener: (state: { name: string }) => void): void;
   getState(): { name: string };
   /** Internal: node-zookeeper-client's connection manager (see {@link shutDown}). */
@@ -45,6 +45,8 @@ interface ZkModule {
 const NO_NODE = -101;
 const BAD_VERSION = -103;
 const NODE_EXISTS = -110;
+/** Errors after which a request may or may not have been applied: connection loss, timeout, expiry. */
+const AMBIGUOUS = new Set([-4, -7, -112]);
 /** node-zookeeper-client's ConnectionManager.STATES.CLOSING. */
 const CLOSING = -1;
 
@@ -53,6 +55,8 @@ export interface ZooKeeperBackendOptions {
   readonly servers: string;
   readonly path: string;
   readonly sessionTimeout: number;
+  /** The largest request the servers accept (`jute.maxbuffer`), in bytes. */
+  readonly maxRequestBytes: number;
 }
 
 function zxid(buffer: Buffer): number {
@@ -94,7 +98,12 @@ export class ZooKeeperBackend implements LogBackend {
     this.connect();
   }
 
-  /** A new session; made again when ZooKeeper expires the old one (it never comes back). */
+  /**
+   * A new session, made again when the old one is lost for good: when ZooKeeper expires it, or when
+   * the client cannot get back in for a whole session timeout (a server restarted without its data
+   * refuses a client that has seen later transactions than its own, and the client would retry
+   * forever; ZooKeeper has expired such a session by then anyway).
+   */
   private connect(): void {
     const client = this.zk.createClient(this.options.servers, {
       sessionTimeout: this.options.sessionTimeout,
@@ -102,19 +111,41 @@ export class ZooKeeperBackend implements LogBackend {
       retries: 0,
     });
     this.client = client;
-    this.connected = new Promise((resolve) => client.once('connected', resolve));
-    this.connected.catch(() => undefined);
-    client.once('expired', () => {
+    let connected!: () => void;
+    let lostTimer: NodeJS.Timeout | undefined;
+    const waitForConnection = () => {
+      this.connected = new Promise((resolve) => (connected = resolve));
+    };
+    const replace = () => {
+      clearTimeout(lostTimer);
       shutDown(client);
-      if (!this.closed && this.client === client) this.connect();
+      if (this.closed || this.client !== client) return;
+      this.connect();
+      // The old session's watches are gone with it: every waiter reads the head anew.
+      for (const wake of [...this.headWaiters]) wake();
+    };
+    waitForConnection();
+    client.on('state', (state) => {
+      if (state.name === 'SYNC_CONNECTED') {
+        clearTimeout(lostTimer);
+        connected();
+      } else if (state.name === 'DISCONNECTED' && !this.closed && this.client === client) {
+        waitForConnection();
+        clearTimeout(lostTimer);
+        lostTimer = setTimeout(replace, this.options.sessionTimeout);
+        lostTimer.unref();
+      } else if (state.name === 'EXPIRED') replace();
     });
     client.connect();
   }
 
   /** The client once connected; the store's request timeout bounds the wait. */
   private async session(): Promise<ZkClient> {
-    await this.connected;
-    return this.client;
+    for (;;) {
+      const client = this.client;
+      await this.connected;
+      if (client === this.client) return client;
+    }
   }
 
   private call<T>(run: (client: ZkClient, done: Callback<T>) => void): Promise<[T, ZkStat]> {
@@ -209,17 +240,26 @@ export class ZooKeeperBackend implements LogBackend {
   }
 
   async commit(plan: CommitPlan): Promise<number | undefined> {
+    const record = plan.record && Buffer.from(JSON.stringify(plan.record.body));
+    const values = plan.puts.map((put) => Buffer.from(put.value));
+    // ZooKeeper drops the connection of a request over jute.maxbuffer: refuse it here instead.
+    const bytes =
+      (record?.length ?? 0) +
+      values.reduce((sum, value, i) => sum + value.length + plan.puts[i].key.length * 3 + 64, 0);
+    if (bytes > this.options.maxRequestBytes) {
+      throw new ValidationError(
+        `ZooKeeperStore: this write is about ${bytes} bytes; the store allows ${this.options.maxRequestBytes} (maxRequestBytes, which must stay below the servers' jute.maxbuffer).`,
+      );
+    }
     const client = await this.session();
     const t = client.transaction();
     t.setData(this.headPath, Buffer.from(JSON.stringify(plan.newHead)), plan.head.token);
-    if (plan.record) {
-      t.create(this.recordPath(plan.record.seq), Buffer.from(JSON.stringify(plan.record.body)));
-    }
-    for (const put of plan.puts) {
+    if (plan.record && record) t.create(this.recordPath(plan.record.seq), record);
+    plan.puts.forEach((put, i) => {
       const path = `${this.keysPath}/${encodeKey(put.key)}`;
-      if (put.token === undefined) t.create(path, Buffer.from(put.value));
-      else t.setData(path, Buffer.from(put.value), put.token);
-    }
+      if (put.token === undefined) t.create(path, values[i]);
+      else t.setData(path, values[i], put.token);
+    });
     for (const del of plan.deletes) t.remove(`${this.keysPath}/${encodeKey(del.key)}`, del.token);
     for (const seq of plan.trim) t.remove(this.recordPath(seq), -1);
     try {
@@ -230,6 +270,10 @@ export class ZooKeeperBackend implements LogBackend {
     } catch (error) {
       const failed = code(error);
       if (failed === BAD_VERSION || failed === NODE_EXISTS || failed === NO_NODE) return undefined;
+      // Only a lost connection leaves the outcome unknown; any other answer is final.
+      if (failed !== undefined && !AMBIGUOUS.has(failed)) {
+        throw new StoreUnavailableError(`ZooKeeper refused the write: ${error}`, { cause: error });
+      }
       throw error;
     }
   }
@@ -310,13 +354,4 @@ function shutDown(client: ZkClient): void {
   clearTimeout(manager.connectTimeoutHandler);
   manager.setState(CLOSING);
   manager.socket?.destroy();
-}
-
-/** One znode name per key: ZooKeeper paths cannot hold every character a key may. */
-function encodeKey(key: string): string {
-  return 'k' + encodeURIComponent(key);
-}
-
-function decodeKey(name: string): string {
-  return decodeURIComponent(name.slice(1));
 }

@@ -20,6 +20,13 @@ export interface ZooKeeperStoreOptions extends LogStoreOptions {
    * @default 10000
    */
   sessionTimeout?: number;
+  /**
+   * The largest write, in bytes (keys, values and the change record, which holds each value and
+   * what it replaced); larger ones fail with ValidationError. Keep it below the servers'
+   * `jute.maxbuffer`, which drop the connection of a larger request.
+   * @default 1000000 (ZooKeeper's default jute.maxbuffer is 1048575)
+   */
+  maxRequestBytes?: number;
 }
 
 /**
@@ -29,8 +36,8 @@ export interface ZooKeeperStoreOptions extends LogStoreOptions {
  * record, so transactions check every compare of the contract against one state, and watches
  * resume from any revision the change log (`historySize` records) still covers.
  *
- * Values and each write's change record are znodes: ZooKeeper's `jute.maxbuffer` (1 MiB by
- * default) bounds one write's keys and values together.
+ * One write's keys, values and change record travel in one request: `maxRequestBytes` (below
+ * ZooKeeper's `jute.maxbuffer`, 1 MiB by default) bounds them together.
  * @example
  * ```ts
  * const store = new ZooKeeperStore({ servers: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
@@ -59,6 +66,7 @@ export class ZooKeeperStore extends LogBackedStore {
         servers: options.servers,
         path,
         sessionTimeout: options.sessionTimeout ?? 10_000,
+        maxRequestBytes: options.maxRequestBytes ?? 1_000_000,
       }),
       options,
     );

@@ -1,17 +1,27 @@
 // A gateway instance in its own process, driven by a test over IPC: it keeps writing random
 // configuration while told to, and reports its cache when asked.
-const { createGateway, EtcdStore } = require('../../dist');
+const { createGateway, ConsulStore, EtcdStore, ZooKeeperStore } = require('../../dist');
 
-const hosts = JSON.parse(process.env.ETCD_HOSTS);
+// The same choice as storeAt() in store-servers.ts, over the built package.
+const kind = process.env.STORE_KIND;
+const address = process.env.STORE_ADDRESS;
+const tuning = { requestTimeout: 3000, watchCheckInterval: 500 };
 const prefix = process.env.GATEWAY_PREFIX;
 const name = process.env.INSTANCE_NAME;
 let seed = Number(process.env.SEED ?? 1);
 const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
 
-const store = new EtcdStore({ hosts, requestTimeout: 3000, watchCheckInterval: 500 });
+const store =
+  kind === 'etcd'
+    ? new EtcdStore({ hosts: address.split(','), ...tuning })
+    : kind === 'zookeeper'
+      ? new ZooKeeperStore({ servers: address, sessionTimeout: 4000, ...tuning })
+      : new ConsulStore({ url: address, ...tuning });
 const gateway = createGateway(store, { resyncInterval: 2000, prefix });
 let writing = false;
 const stats = { ok: 0, refused: 0, unavailable: 0 };
+
+let loop = Promise.resolve();
 
 async function writeLoop() {
   while (writing) {
@@ -48,9 +58,11 @@ async function writeLoop() {
 process.on('message', async (message) => {
   if (message.cmd === 'start') {
     writing = true;
-    void writeLoop();
+    loop = writeLoop();
   } else if (message.cmd === 'stop') {
     writing = false;
+    // Reply once the write in flight has ended: the test reads the store next.
+    await loop;
     process.send({ cmd: 'stopped', stats });
   } else if (message.cmd === 'snapshot') {
     process.send({ cmd: 'snapshot', snapshot: gateway.configSnapshot(), health: gateway.health() });

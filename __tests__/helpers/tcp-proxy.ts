@@ -2,7 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A TCP proxy on loopback between a client and etcd, to cut connections on purpose: `cut()`
+ * A TCP proxy on loopback between a client and a store server, to cut connections on purpose: `cut()`
  * drops every open connection (the client reconnects), `block()` also refuses new ones until
  * `unblock()`.
  */
@@ -26,7 +26,7 @@ export class TcpProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Points the proxy at another port (an etcd restarted elsewhere). */
+  /** Points the proxy at another port (a server restarted elsewhere). */
   retarget(port: number): void {
     this.targetPort = port;
   }

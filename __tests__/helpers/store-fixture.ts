@@ -1,37 +1,43 @@
-import { ConfigCache, EtcdStore, startEtcd, type RunningEtcd } from '../../lib';
+import { ConfigCache, type Store } from '../../lib';
+import {
+  startStoreServer,
+  type ConnectOptions,
+  type StoreKind,
+  type StoreServer,
+} from './store-servers';
 import { TcpProxy } from './tcp-proxy';
 
-/** One etcd for a test file, started before its tests and stopped after them. */
-export function etcdFixture() {
-  const state: { etcd: RunningEtcd } = {} as never;
+/** One server of a kind for a test file, started before its tests and removed after them. */
+export function storeFixture(kind: StoreKind) {
+  const state: { server: StoreServer } = {} as never;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   beforeAll(async () => {
-    state.etcd = await startEtcd();
-  }, 30_000);
+    state.server = await startStoreServer(kind);
+  }, 60_000);
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   afterAll(async () => {
-    await state.etcd?.stop();
+    await state.server?.dispose();
   });
   const fixture = {
-    get etcd() {
-      return state.etcd;
+    get server() {
+      return state.server;
     },
     /** Registers something to undo after the test. */
     later(cleanup: () => Promise<unknown> | unknown) {
       cleanups.push(cleanup);
     },
-    /** A store talking to etcd directly. */
-    store(options: Partial<ConstructorParameters<typeof EtcdStore>[0]> = {}): EtcdStore {
-      const store = new EtcdStore({ hosts: state.etcd.endpoints, ...options });
+    /** A store talking to the server directly. */
+    store(options: ConnectOptions = {}) {
+      const store = state.server.connect(options);
       cleanups.push(() => store.close());
       return store;
     },
-    /** A store talking to etcd through a proxy that the test can cut. */
-    async proxied(options: Partial<ConstructorParameters<typeof EtcdStore>[0]> = {}) {
-      const proxy = await TcpProxy.start(state.etcd.clientPort);
-      const store = new EtcdStore({ hosts: proxy.url, requestTimeout: 1500, ...options });
+    /** A store talking to the server through a proxy that the test can cut. */
+    async proxied(options: ConnectOptions = {}) {
+      const proxy = await TcpProxy.start(state.server.port);
+      const store = state.server.connect({ requestTimeout: 1500, ...options, port: proxy.port });
       cleanups.push(
         () => proxy.close(),
         () => store.close(),
@@ -40,7 +46,7 @@ export function etcdFixture() {
     },
     /** A started cache over a store. */
     cache(
-      store: EtcdStore,
+      store: Store,
       prefix: string,
       options: ConstructorParameters<typeof ConfigCache>[2] = {},
     ) {
@@ -59,7 +65,7 @@ export function etcdFixture() {
 }
 
 /** Every key and value under a prefix, in the store. */
-export async function storeDump(store: EtcdStore, prefix: string): Promise<Record<string, string>> {
+export async function storeDump(store: Store, prefix: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   let after: string | undefined;
   let revision: number | undefined;
@@ -82,7 +88,7 @@ export function cacheDump(cache: ConfigCache): Record<string, string> {
 /** Waits until the cache holds exactly what the store holds under the prefix. */
 export async function expectConverged(
   cache: ConfigCache,
-  store: EtcdStore,
+  store: Store,
   prefix: string,
   timeoutMs = 30_000,
 ): Promise<void> {
@@ -100,6 +106,6 @@ export async function expectConverged(
   }
 }
 
-function sorted(record: Record<string, string>): [string, string][] {
+export function sorted(record: Record<string, string>): [string, string][] {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

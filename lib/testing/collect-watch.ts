@@ -1,5 +1,6 @@
-import type { Store, WatchEvent } from '../../lib';
+import type { Store, WatchEvent } from '../index';
 
+/** One change seen by {@link collectWatch}, flattened for assertions. */
 export interface FlatChange {
   type: 'put' | 'delete';
   key: string;
@@ -7,8 +8,28 @@ export interface FlatChange {
   modRevision: number;
 }
 
-/** Watches a store and collects what arrives, for assertions. */
-export function collectWatch(store: Store, prefix: string, fromRevision: number) {
+/** What {@link collectWatch} returns. */
+export interface CollectedWatch {
+  /** Every non-empty batch, in arrival order. */
+  readonly batches: { revision: number; changes: FlatChange[] }[];
+  /** Resets and errors. */
+  readonly others: WatchEvent[];
+  close(): void;
+  /** Resolves with every change so far once `predicate` holds; rejects after `timeoutMs`. */
+  until(predicate: (changes: FlatChange[]) => boolean, timeoutMs?: number): Promise<FlatChange[]>;
+}
+
+/**
+ * Watches a store and collects what arrives, for assertions.
+ * @example
+ * ```ts
+ * const w = collectWatch(store, '/p/', (await store.put('/p/a', '1')).revision + 1);
+ * await store.put('/p/b', '2');
+ * await w.until((changes) => changes.length === 1);
+ * w.close();
+ * ```
+ */
+export function collectWatch(store: Store, prefix: string, fromRevision: number): CollectedWatch {
   const batches: { revision: number; changes: FlatChange[] }[] = [];
   const others: WatchEvent[] = [];
   const watch = store.watch(prefix, fromRevision, (event) => {

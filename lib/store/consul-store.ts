@@ -1,0 +1,78 @@
+import { inspect } from 'node:util';
+import { optionsArgument } from '../model/checks';
+import { ValidationError } from '../errors';
+import { ConsulBackend } from './consul-backend';
+import { LogBackedStore, type LogStoreOptions } from './log-backed-store';
+
+/** Options of {@link ConsulStore}. */
+export interface ConsulStoreOptions extends LogStoreOptions {
+  /** The HTTP address of a Consul agent, e.g. `'http://127.0.0.1:8500'`. */
+  url: string;
+  /** An ACL token with read and write access to the store's keys. @default none */
+  token?: string;
+  /**
+   * The key prefix under which the store keeps its keys, head and change log. Gateways that share
+   * configuration use the same path.
+   * @default 'event-gateway'
+   */
+  path?: string;
+  /**
+   * The largest write, in bytes of its Consul transaction (keys, values and the change record, in
+   * base64); larger ones fail with ValidationError. Keep it at or below the agent's
+   * `limits.txn_max_req_len`.
+   * @default 524288 (Consul's default limit)
+   */
+  maxRequestBytes?: number;
+}
+
+/**
+ * A store on Consul's KV store (1.7+, through the `consul` package, an optional peer dependency
+ * loaded when the first ConsulStore is constructed). Revisions are Consul's raft indexes
+ * (`ModifyIndex`); each write is one `/v1/txn` with index checks that also swaps a head entry
+ * and appends a change record, so transactions check every compare of the contract against one
+ * state, and watches (blocking queries on the head) resume from any revision the change log
+ * (`historySize` records) still covers.
+ *
+ * Consul limits one transaction to 64 operations (so one write to 61 keys) and, by default, a
+ * value to 512 KiB and a transaction to 512 KiB (`limits.txn_max_req_len`, `kv_max_value_size`).
+ * @example
+ * ```ts
+ * const store = new ConsulStore({ url: 'http://127.0.0.1:8500' });
+ * const gateway = createGateway(store);
+ * ```
+ */
+export class ConsulStore extends LogBackedStore {
+  readonly name = 'ConsulStore';
+  private readonly url: string;
+
+  constructor(options: ConsulStoreOptions) {
+    optionsArgument(options, 'new ConsulStore(options)');
+    if (typeof options.url !== 'string' || !/^https?:\/\/[^/]+/.test(options.url)) {
+      throw new ValidationError(
+        "ConsulStore: url must be an agent's HTTP address such as 'http://127.0.0.1:8500'.",
+      );
+    }
+    const path = options.path ?? 'event-gateway';
+    if (!/^[^/]+(\/[^/]+)*$/.test(path)) {
+      throw new ValidationError(
+        `ConsulStore: path must be a key prefix without leading or trailing slashes, got "${path}".`,
+      );
+    }
+    super(
+      new ConsulBackend({
+        url: options.url,
+        token: options.token,
+        path,
+        requestTimeout: options.requestTimeout ?? 5000,
+        maxRequestBytes: options.maxRequestBytes ?? 512 * 1024,
+      }),
+      options,
+    );
+    this.url = options.url;
+  }
+
+  /** What the REPL prints. */
+  [inspect.custom](): string {
+    return `ConsulStore { url: ${this.url} }`;
+  }
+}
