@@ -12,6 +12,8 @@ const USAGE = `Usage: event-gateway [options]
   --dev                     keep the configuration in memory (one process, nothing to install)
   --db-hosts h:p,...        etcd client endpoints (default 127.0.0.1:2379)
   --embed-etcd              start a local etcd for this process (needs the etcd binary)
+  --zookeeper h:p,...       keep the configuration in ZooKeeper instead (its connection string)
+  --consul url              keep the configuration in Consul instead (an agent's HTTP address)
   --events-port N           Events API port (default 4000)
   --config-port N           Configuration API port (default 4001)
   --workers N               deliveries in flight at once (default 100)
@@ -29,6 +31,8 @@ const OPTIONS = {
   dev: { type: 'boolean' },
   'db-hosts': { type: 'string' },
   'embed-etcd': { type: 'boolean' },
+  zookeeper: { type: 'string' },
+  consul: { type: 'string' },
   'events-port': { type: 'string' },
   'config-port': { type: 'string' },
   workers: { type: 'string' },
@@ -67,7 +71,8 @@ function parse(argv) {
     throw new UsageError(`${error.message.split('\n')[0]} (see --help)`);
   }
   const stores = ['dev', 'embed-etcd'].filter((name) => values[name]);
-  if (values['db-hosts'] !== undefined) stores.push('db-hosts');
+  for (const name of ['db-hosts', 'zookeeper', 'consul'])
+    if (values[name] !== undefined) stores.push(name);
   if (stores.length > 1) throw new UsageError(`choose one of --${stores.join(', --')}.`);
   const format = values['log-format'] ?? 'json';
   if (format !== 'json' && format !== 'text') {
@@ -80,7 +85,17 @@ function parse(argv) {
   return {
     help: values.help === true,
     version: values.version === true,
-    store: values.dev ? 'memory' : values['embed-etcd'] ? 'embedded-etcd' : 'etcd',
+    store: values.dev
+      ? 'memory'
+      : values['embed-etcd']
+        ? 'embedded-etcd'
+        : values.zookeeper !== undefined
+          ? 'zookeeper'
+          : values.consul !== undefined
+            ? 'consul'
+            : 'etcd',
+    zookeeper: values.zookeeper,
+    consul: values.consul,
     dbHosts: (values['db-hosts'] ?? '127.0.0.1:2379').split(',').filter(Boolean),
     eventsPort: integer(values, 'events-port', 4000, 0, 65535),
     configPort: integer(values, 'config-port', 4001, 0, 65535),
@@ -155,6 +170,8 @@ function listen(handler, port, name) {
 
 async function openStore(options, lib, cleanups) {
   if (options.store === 'memory') return new lib.MemoryStore();
+  if (options.store === 'zookeeper') return new lib.ZooKeeperStore({ servers: options.zookeeper });
+  if (options.store === 'consul') return new lib.ConsulStore({ url: options.consul });
   let hosts = options.dbHosts.map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
   if (options.store === 'embedded-etcd') {
     let etcd;
@@ -210,7 +227,7 @@ async function main(argv) {
   );
   gateway.on('gateway.error', (error) => log.error({ error: error.message }, 'gateway error'));
   gateway.on('store.error', (error) => log.warn({ error: error.message }, 'store error'));
-  // Not unref'd: while etcd is unreachable, this timer is what keeps the process waiting.
+  // Not unref'd: while the store is unreachable, this timer is what keeps the process waiting.
   let timer;
   const ready = await Promise.race([
     gateway.ready().then(() => true),
@@ -219,7 +236,13 @@ async function main(argv) {
   clearTimeout(timer);
   if (!ready) {
     await gateway.close();
-    throw new UsageError(`cannot reach etcd at ${options.dbHosts.join(', ')} (10 s).`);
+    const where =
+      options.store === 'zookeeper'
+        ? `ZooKeeper at ${options.zookeeper}`
+        : options.store === 'consul'
+          ? `Consul at ${options.consul}`
+          : `etcd at ${options.dbHosts.join(', ')}`;
+    throw new UsageError(`cannot reach ${where} (10 s).`);
   }
   const access = apiKeys ? { apiKeys } : {};
   const metrics = prometheus(lib, gateway);

@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { freePort, startEtcd, type RunningEtcd } from '../../lib';
+import { freePort } from '../../lib';
+import { startStoreServer, type StoreServer } from '../helpers/store-servers';
 
 jest.setTimeout(60_000);
 
@@ -259,17 +260,21 @@ test('SIGTERM with deliveries in flight: new events get 503, every accepted one 
   fn.server.close();
 });
 
-describe('two commands sharing one etcd', () => {
-  let etcd: RunningEtcd;
+describe.each(['etcd', 'zookeeper', 'consul'] as const)('two commands sharing one %s', (kind) => {
+  let server: StoreServer;
   beforeAll(async () => {
-    etcd = await startEtcd();
+    server = await startStoreServer(kind);
   });
-  afterAll(() => etcd.stop());
+  afterAll(() => server.dispose());
 
   test('a write on one is served by the other', async () => {
     const fn = await functionServer();
-    const hosts = etcd.endpoints.map((url) => new URL(url).host).join(',');
-    const [a, b] = await Promise.all([start(['-db-hosts', hosts]), start(['-db-hosts', hosts])]);
+    const flags = {
+      etcd: ['-db-hosts', `127.0.0.1:${server.port}`],
+      zookeeper: ['--zookeeper', `127.0.0.1:${server.port}`],
+      consul: ['--consul', `http://127.0.0.1:${server.port}`],
+    }[kind];
+    const [a, b] = await Promise.all([start(flags), start(flags)]);
     const post = (path: string, body: unknown) =>
       request(`${a.config}${path}`, { method: 'POST', body: JSON.stringify(body) }).then(
         (r) => r.statusCode,
