@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { StoreUnavailableError, ValidationError } from '../errors';
-import type { CommitPlan, LogBackend, LogHead, LogRecord, StoredKey } from './log-backend';
+import type {
+  CommitPlan,
+  HeadChange,
+  LogBackend,
+  LogHead,
+  LogRecord,
+  StoredKey,
+} from './log-backend';
 import { parseRecordBody } from './log-backend';
 import { decodeKey, encodeKey } from './key-encoding';
 
@@ -112,16 +119,44 @@ export class ConsulBackend implements LogBackend {
     return (keys ?? []).map((key) => decodeKey(key.slice(this.keysPrefix.length)));
   }
 
+  /**
+   * One read-only transaction: `get-tree` (not `get`, which fails the whole transaction on an
+   * absent key) of the head and of each key, keeping exact matches.
+   */
+  async readHeadAndKeys(
+    keys: readonly string[],
+  ): Promise<[LogHead | undefined, (StoredKey | undefined)[]]> {
+    // A write's head, record and trim come on top of its keys: refuse early what cannot commit.
+    checkOperationCount(keys.length + 3);
+    const names = keys.map((key) => this.keysPrefix + encodeKey(key));
+    const answer = await this.txn(
+      [this.headKey, ...names].map((Key) => ({ KV: { Verb: 'get-tree', Key } })),
+    );
+    const found = new Map((answer.Results ?? []).map(({ KV }) => [KV.Key, KV]));
+    const head = found.get(this.headKey);
+    return [
+      head && toHead({ ...head, Value: unb64(head.Value) }),
+      names.map((name, i) => {
+        const entry = found.get(name);
+        return entry && this.toStoredKey(entry, keys[i]);
+      }),
+    ];
+  }
+
+  private toStoredKey(entry: ConsulEntry, key: string): StoredKey {
+    return {
+      key,
+      value: unb64(entry.Value),
+      createRevision: entry.CreateIndex,
+      modRevision: entry.ModifyIndex,
+      token: entry.ModifyIndex,
+    };
+  }
+
   async readKeys(keys: readonly string[]): Promise<(StoredKey | undefined)[]> {
     return this.readMany(
       keys.map((key) => this.keysPrefix + encodeKey(key)),
-      (entry, i): StoredKey => ({
-        key: keys[i],
-        value: unb64(entry.Value),
-        createRevision: entry.CreateIndex,
-        modRevision: entry.ModifyIndex,
-        token: entry.ModifyIndex,
-      }),
+      (entry, i) => this.toStoredKey(entry, keys[i]),
     );
   }
 
@@ -194,11 +229,7 @@ export class ConsulBackend implements LogBackend {
       });
     }
     for (const seq of plan.trim) ops.push({ KV: { Verb: 'delete', Key: this.recordKey(seq) } });
-    if (ops.length > CONSUL_MAX_TXN_OPS) {
-      throw new ValidationError(
-        `ConsulStore: a write may change at most ${CONSUL_MAX_TXN_OPS - 3} keys (Consul's transaction limit), got ${ops.length - 3}.`,
-      );
-    }
+    checkOperationCount(ops.length);
     const bytes = Buffer.byteLength(JSON.stringify(ops));
     if (bytes > this.options.maxRequestBytes) {
       throw new ValidationError(
@@ -210,7 +241,11 @@ export class ConsulBackend implements LogBackend {
     return answer.Results![0].KV.ModifyIndex;
   }
 
-  async waitForHead(known: LogHead, maxWait: number, signal: AbortSignal) {
+  async waitForHead(
+    known: LogHead,
+    maxWait: number,
+    signal: AbortSignal,
+  ): Promise<HeadChange | undefined> {
     const ctx = this.ctx();
     const cancel = () => ctx.emit('cancel');
     signal.addEventListener('abort', cancel, { once: true });
@@ -222,7 +257,7 @@ export class ConsulBackend implements LogBackend {
         ctx,
       });
       if (signal.aborted) return undefined;
-      return entry && toHead(entry);
+      return { head: entry && toHead(entry) };
     } catch (error) {
       if (signal.aborted) return undefined;
       throw error;
@@ -266,6 +301,14 @@ export class ConsulBackend implements LogBackend {
 function toHead(entry: ConsulEntry): LogHead {
   const { seq, oldest, cluster } = JSON.parse(entry.Value ?? '') as LogHead;
   return { seq, oldest, cluster, revision: entry.ModifyIndex, token: entry.ModifyIndex };
+}
+
+function checkOperationCount(count: number): void {
+  if (count > CONSUL_MAX_TXN_OPS) {
+    throw new ValidationError(
+      `ConsulStore: a write may change at most ${CONSUL_MAX_TXN_OPS - 3} keys (Consul's transaction limit), got ${count - 3}.`,
+    );
+  }
 }
 
 function range(from: number, to: number): number[] {

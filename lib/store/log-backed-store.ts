@@ -15,7 +15,7 @@ import type {
   RecordChange,
   StoredKey,
 } from './log-backend';
-import { listAtRevision } from './log-listing';
+import { listAtRevision, NamesMemo } from './log-listing';
 import { LogWatch } from './log-watch';
 import type {
   Compare,
@@ -75,6 +75,7 @@ export abstract class LogBackedStore implements Store {
   private readonly historySize: number;
   private readonly watchCheckInterval: number;
   private readonly watches = new Set<LogWatch>();
+  private readonly namesMemo = new NamesMemo();
   private closed = false;
 
   protected constructor(
@@ -93,7 +94,9 @@ export abstract class LogBackedStore implements Store {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     return this.call(() =>
-      this.retrying(() => listAtRevision(this.backend, () => this.head(), prefix, options)),
+      this.retrying(() =>
+        listAtRevision(this.backend, () => this.head(), prefix, options, this.namesMemo),
+      ),
     );
   }
 
@@ -119,8 +122,7 @@ export abstract class LogBackedStore implements Store {
             const landed = (await this.backend.readRecords(unsure)).find((r) => r?.w === writeId);
             if (landed) return { succeeded: true, revision: landed.revision };
           }
-          const head = await this.head();
-          const state = await this.readState(compares, operations);
+          const [head, state] = await this.headAndState(compares, operations);
           if (!compares.every((compare) => holds(compare, state))) {
             const after = await this.head();
             if (after.token === head.token) return { succeeded: false, revision: head.revision };
@@ -231,20 +233,26 @@ export abstract class LogBackedStore implements Store {
     return oldest.p;
   }
 
-  private async readState(compares: readonly Compare[], operations: readonly Operation[]) {
-    const keys = new Set<string>();
-    for (const item of [...compares, ...operations]) if ('key' in item) keys.add(item.key);
-    const names = [...keys];
-    const stored = await this.backend.readKeys(names);
+  /** The head, and the keys a write depends on as of that head or later. */
+  private async headAndState(compares: readonly Compare[], operations: readonly Operation[]) {
+    const names = new Set<string>();
+    for (const item of [...compares, ...operations]) if ('key' in item) names.add(item.key);
+    const keys = [...names];
+    let [head, stored] = await this.backend.readHeadAndKeys(keys);
+    if (!head) {
+      // An empty store: make the head, then read again after it.
+      head = await this.head();
+      stored = await this.backend.readKeys(keys);
+    }
+    const map = new Map<string, StoredKey>();
+    keys.forEach((key, i) => stored[i] && map.set(key, stored[i]!));
     const prefixMax = new Map<string, number>();
     for (const compare of compares) {
       if (!('prefix' in compare) || prefixMax.has(compare.prefix)) continue;
       const under = await this.backend.readKeys(await this.backend.listKeys(compare.prefix));
       prefixMax.set(compare.prefix, Math.max(0, ...under.map((kv) => kv?.modRevision ?? 0)));
     }
-    const map = new Map<string, StoredKey>();
-    names.forEach((name, i) => stored[i] && map.set(name, stored[i]!));
-    return { keys: map, prefixMax };
+    return [head, { keys: map, prefixMax }] as const;
   }
 
   /**

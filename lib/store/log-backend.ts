@@ -72,6 +72,14 @@ export interface CommitPlan {
   readonly trim: readonly number[];
 }
 
+/** What {@link LogBackend.waitForHead} saw. */
+export interface HeadChange {
+  /** The head now; absent when there is none any more (the data is gone). */
+  readonly head: LogHead | undefined;
+  /** Record `known.seq + 1`, when the backend could read it in the same round trip. */
+  readonly next?: LogRecord;
+}
+
 /** A server the {@link LogBackedStore} runs on. */
 export interface LogBackend {
   /** Reads the head; `undefined` when there is none yet. */
@@ -80,6 +88,13 @@ export interface LogBackend {
   createHead(cluster: string): Promise<void>;
   /** The names of every key under a prefix, in no particular order. */
   listKeys(prefix: string): Promise<string[]>;
+  /**
+   * Reads the head and keys in one round trip, the keys no older than the head (read after it, or
+   * with it atomically): what a write plans on.
+   */
+  readHeadAndKeys(
+    keys: readonly string[],
+  ): Promise<[LogHead | undefined, (StoredKey | undefined)[]]>;
   /** Reads keys; `undefined` for an absent one. */
   readKeys(keys: readonly string[]): Promise<(StoredKey | undefined)[]>;
   /** Reads change records; `undefined` for one that is not there (trimmed, or never written). */
@@ -88,10 +103,14 @@ export interface LogBackend {
   commit(plan: CommitPlan): Promise<number | undefined>;
   /**
    * Resolves with the head once it differs from `known` (by token), or with the current head when
-   * `maxWait` ms pass first (`undefined`: there is no head any more, the data is gone); rejects
-   * when the server cannot be reached. `signal` ends the wait (the result is then ignored).
+   * `maxWait` ms pass first (no head: the data is gone); rejects when the server cannot be
+   * reached. `signal` ends the wait (with `undefined`).
    */
-  waitForHead(known: LogHead, maxWait: number, signal: AbortSignal): Promise<LogHead | undefined>;
+  waitForHead(
+    known: LogHead,
+    maxWait: number,
+    signal: AbortSignal,
+  ): Promise<HeadChange | undefined>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -16,13 +16,14 @@ export async function listAtRevision(
   readHead: () => Promise<LogHead>,
   prefix: string,
   options: ListOptions,
+  memo: NamesMemo,
 ): Promise<ListResult> {
   let head = await readHead();
   const revision = options.revision ?? head.revision;
   if (revision > head.revision) {
     throw new ValidationError(`revision ${revision} is ahead of the store (${head.revision}).`);
   }
-  const names = await backend.listKeys(prefix);
+  const names = await memo.names(backend, prefix, head, revision);
   // What each key changed after `revision` was, before its first such change.
   const before = new Map<string, PriorState>();
   const note = (records: readonly LogRecord[]) => {
@@ -46,7 +47,10 @@ export async function listAtRevision(
     if (now.cluster !== head.cluster) {
       throw new StoreUnavailableError('the store was emptied and made anew while listing.');
     }
-    if (now.token === head.token) return assemble(page, before, read, revision);
+    if (now.token === head.token) {
+      if (!page.more) memo.forget();
+      return assemble(page, before, read, revision);
+    }
     note(await recordsBetween(backend, head.seq + 1, now.seq));
     head = now;
   }
@@ -55,19 +59,65 @@ export async function listAtRevision(
   );
 }
 
-/** The keys of one page: those that existed at the revision, sorted, after `after`, to `limit`. */
+/**
+ * The key names of the listing being paged. Any names read at or after the listing's revision
+ * serve every page of it (the change records correct them to the revision), so the pages of a
+ * large listing share one read, sorted once, instead of reading every name again per page.
+ */
+export class NamesMemo {
+  private kept?: { prefix: string; cluster: string; revision: number; names: string[] };
+
+  async names(
+    backend: LogBackend,
+    prefix: string,
+    head: LogHead,
+    revision: number,
+  ): Promise<readonly string[]> {
+    const kept = this.kept;
+    if (kept?.prefix === prefix && kept.cluster === head.cluster && kept.revision >= revision) {
+      return kept.names;
+    }
+    const names = (await backend.listKeys(prefix)).sort(byKey);
+    this.kept = { prefix, cluster: head.cluster, revision: head.revision, names };
+    return names;
+  }
+
+  /** Drops the names once the last page is out: a large listing's names are megabytes. */
+  forget(): void {
+    this.kept = undefined;
+  }
+}
+
+/**
+ * The keys of one page: those that existed at the revision, sorted, after `after`, to `limit`.
+ * `names` is sorted: the smallest `limit + 1` untouched names after `after`, with every touched
+ * key that existed at the revision, hold the page and tell whether more follow.
+ */
 function candidates(
   names: readonly string[],
   before: Map<string, PriorState>,
   options: ListOptions,
 ) {
-  const present = new Set(names.filter((key) => !before.has(key)));
-  for (const [key, prior] of before) if (prior) present.add(key);
-  let keys = [...present].sort(byKey);
-  if (options.after !== undefined) keys = keys.filter((key) => key > options.after!);
-  const more = options.limit !== undefined && keys.length > options.limit;
-  if (more) keys = keys.slice(0, options.limit);
-  return { keys, more };
+  const { after, limit = Infinity } = options;
+  let start = 0;
+  if (after !== undefined) {
+    let high = names.length;
+    while (start < high) {
+      const middle = (start + high) >> 1;
+      if (names[middle] <= after) start = middle + 1;
+      else high = middle;
+    }
+  }
+  const keys: string[] = [];
+  for (let i = start; i < names.length && keys.length <= limit; i++) {
+    if (!before.has(names[i])) keys.push(names[i]);
+  }
+  for (const [key, prior] of before) {
+    if (prior && (after === undefined || key > after)) keys.push(key);
+  }
+  keys.sort(byKey);
+  const more = keys.length > limit;
+  return { keys: more ? keys.slice(0, limit) : keys, more };
 }
 
 function assemble(

@@ -69,16 +69,19 @@ export class LogWatch implements Watch {
         next--;
       }
     }
+    let prefetched: LogRecord | undefined;
     while (!this.done) {
       if (head.seq >= next) {
         const from = next;
-        const records = await call(() => recordsBetween(backend, from, head.seq));
+        const first = prefetched?.seq === from ? [prefetched] : [];
+        const rest = await call(() => recordsBetween(backend, from + first.length, head.seq));
         if (this.done) return;
-        this.deliver(records);
+        this.deliver([...first, ...rest]);
         next = head.seq + 1;
       }
-      const seen = await backend.waitForHead(head, this.options.checkInterval, this.abort.signal);
-      if (this.done) return;
+      const change = await backend.waitForHead(head, this.options.checkInterval, this.abort.signal);
+      if (this.done || !change) return;
+      const seen = change.head;
       if (!seen || seen.cluster !== cluster) {
         return this.end({ type: 'reset', reason: 'the store was emptied and made anew.' });
       }
@@ -88,6 +91,7 @@ export class LogWatch implements Watch {
       if (seen.token === head.token) {
         this.emit({ type: 'changes', revision: head.revision, changes: [] });
       }
+      prefetched = change.next;
       head = seen;
     }
   }

@@ -1,5 +1,12 @@
 import { StoreUnavailableError, ValidationError } from '../errors';
-import type { CommitPlan, LogBackend, LogHead, LogRecord, StoredKey } from './log-backend';
+import type {
+  CommitPlan,
+  HeadChange,
+  LogBackend,
+  LogHead,
+  LogRecord,
+  StoredKey,
+} from './log-backend';
 import { parseRecordBody } from './log-backend';
 import { decodeKey, encodeKey } from './key-encoding';
 
@@ -207,6 +214,11 @@ export class ZooKeeperBackend implements LogBackend {
     }
   }
 
+  /** Sent together: ZooKeeper answers one session's requests in the order they were sent. */
+  readHeadAndKeys(keys: readonly string[]) {
+    return Promise.all([this.readHead(), this.readKeys(keys)]);
+  }
+
   readKeys(keys: readonly string[]): Promise<(StoredKey | undefined)[]> {
     return Promise.all(
       keys.map(async (key) => {
@@ -278,11 +290,15 @@ export class ZooKeeperBackend implements LogBackend {
     }
   }
 
+  /**
+   * Reads the head with a watch on it (and, in the same round trip, the record after `known`, so
+   * that a watcher needs no second one), then waits for the watch when the head is unchanged.
+   */
   async waitForHead(
     known: LogHead,
     maxWait: number,
     signal: AbortSignal,
-  ): Promise<LogHead | undefined> {
+  ): Promise<HeadChange | undefined> {
     let wake!: () => void;
     const woken = new Promise<void>((resolve) => (wake = resolve));
     this.headWaiters.add(wake);
@@ -290,16 +306,16 @@ export class ZooKeeperBackend implements LogBackend {
     signal.addEventListener('abort', wake, { once: true });
     try {
       const watcher = this.headWatch();
-      const found = await this.read(this.headPath, watcher).catch((error: unknown) => {
+      const [found, [next]] = await Promise.all([
+        this.read(this.headPath, watcher),
+        this.readRecords([known.seq + 1]),
+      ]).catch((error: unknown) => {
         if (watcher) this.headWatchSession = undefined;
         throw error;
       });
-      if (!found) {
-        if (watcher) this.headWatchSession = undefined;
-        throw new StoreUnavailableError('ZooKeeper: the head node is gone.');
-      }
-      const head = this.toHead(found);
-      if (head.token !== known.token || signal.aborted) return head;
+      if (!found && watcher) this.headWatchSession = undefined;
+      const head = found && this.toHead(found);
+      if (!head || head.token !== known.token || signal.aborted) return { head, next };
       await Promise.race([woken, new Promise((resolve) => (timer = setTimeout(resolve, maxWait)))]);
     } finally {
       clearTimeout(timer);
@@ -310,7 +326,8 @@ export class ZooKeeperBackend implements LogBackend {
     if (this.client.getState().name !== 'SYNC_CONNECTED') {
       throw new StoreUnavailableError('ZooKeeper is unreachable (the connection was lost).');
     }
-    return this.readHead();
+    const [head, [next]] = await Promise.all([this.readHead(), this.readRecords([known.seq + 1])]);
+    return { head, next };
   }
 
   /**

@@ -14,6 +14,7 @@ export interface CollectedWatch {
   readonly batches: { revision: number; changes: FlatChange[] }[];
   /** Resets and errors. */
   readonly others: WatchEvent[];
+  /** Closes the watch. */
   close(): void;
   /** Resolves with every change so far once `predicate` holds; rejects after `timeoutMs`. */
   until(predicate: (changes: FlatChange[]) => boolean, timeoutMs?: number): Promise<FlatChange[]>;

@@ -20,9 +20,13 @@ export interface StoreHarness {
  * passes `{ describe, it, beforeEach, afterEach }` from `node:test`.
  */
 export interface TestRunner {
+  /** Groups the contract's tests. */
   describe(name: string, body: () => void): void;
+  /** One test; `timeout` in ms where the runner takes one (jest, vitest). */
   it(name: string, body: () => Promise<void>, timeout?: number): void;
+  /** Makes the store before each test. */
   beforeEach(body: () => Promise<void>): void;
+  /** Disposes of it after each test. */
   afterEach(body: () => Promise<void>): void;
 }
 
