@@ -77,7 +77,102 @@ async function gatewayToHttpFunction(url, options = {}) {
   return gateway;
 }
 
+/**
+ * Latencies, in ms, of a write on one gateway to routable on another: `makeStore()` gives each
+ * its own store on the same server; `samples` measured after 50 of warm-up.
+ */
+async function propagationLatencies(makeStore, samples) {
+  const { createGateway } = require('../dist');
+  const options = { resyncInterval: 0, prefix: '/bench-propagation' };
+  const a = createGateway(makeStore(), options);
+  const b = createGateway(makeStore(), options);
+  await Promise.all([a.ready(), b.ready()]);
+  const latencies = [];
+  for (let i = 0; i < samples + 50; i++) {
+    const routable = new Promise((resolve) => b.once('config.changed', resolve));
+    const started = performance.now();
+    await Promise.all([
+      a.registerFunction({
+        functionId: `f${i}`,
+        type: 'http',
+        provider: { url: 'http://127.0.0.1:1/' },
+      }),
+      routable,
+    ]);
+    if (i >= 50) latencies.push(performance.now() - started);
+  }
+  for (const g of [a, b]) {
+    await g.close();
+    await g.store.close();
+  }
+  return latencies;
+}
+
+/** The result of a propagation benchmark: latencies of ours and of the raw watch, in ms. */
+function propagationResult(ours, raw) {
+  const o = { p50: percentile(ours, 50), p99: percentile(ours, 99) };
+  const b = { p50: percentile(raw, 50), p99: percentile(raw, 99) };
+  return {
+    ours: { value: o.p99, unit: 'ms p99', label: `p50 ${o.p50.toFixed(2)} ms` },
+    baseline: { value: b.p99, unit: 'ms p99', label: `p50 ${b.p50.toFixed(2)} ms` },
+    ratio: o.p99 / b.p99,
+    difference: `p99 +${(o.p99 - b.p99).toFixed(2)} ms, p50 +${(o.p50 - b.p50).toFixed(2)} ms`,
+    details: { ours: o, raw: b },
+    met: o.p99 - b.p99 <= 1,
+  };
+}
+
+/** The result of a cold-start benchmark over `subscriptions` subscriptions. */
+function coldStartResult(ours, raw, subscriptions, rawLabel, extra = {}) {
+  const perSubscription = ours.heapBytes / subscriptions;
+  return {
+    ours: {
+      value: ours.ms,
+      unit: 'ms',
+      label: `${Math.round(perSubscription)} B heap per subscription`,
+    },
+    baseline: { value: raw.ms, unit: 'ms', label: rawLabel },
+    ratio: ours.ms / raw.ms,
+    difference: [`${Math.round(perSubscription)} B/subscription`, extra.difference]
+      .filter(Boolean)
+      .join('; '),
+    details: { ours, raw, perSubscription, ...extra.details },
+    met: ours.ms < 3000 && perSubscription < 1024,
+  };
+}
+
+/**
+ * One cold start in this process (run with --expose-gc): `ready()` of a gateway on `store` under
+ * `prefix` when `mode` is 'gateway', else `rawRead()`; prints the time and the heap it leaves.
+ */
+async function measureColdStart(store, mode, prefix, rawRead) {
+  const { createGateway } = require('../dist');
+  await store.get('/warm'); // connect first: the connection is not what is measured
+  global.gc();
+  const before = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  let keep;
+  if (mode === 'gateway') {
+    keep = createGateway(store, { resyncInterval: 0, prefix });
+    await keep.ready();
+  } else {
+    keep = await rawRead();
+  }
+  const ms = performance.now() - started;
+  global.gc();
+  const heapBytes = process.memoryUsage().heapUsed - before;
+  process.stdout.write(
+    JSON.stringify({ ms, heapBytes, entries: mode === 'gateway' ? keep.revision : keep.length }),
+  );
+  if (mode === 'gateway') await keep.close();
+  await store.close();
+}
+
 module.exports = {
+  propagationLatencies,
+  propagationResult,
+  coldStartResult,
+  measureColdStart,
   opsPerSecond,
   median,
   percentile,
