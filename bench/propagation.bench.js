@@ -33,7 +33,10 @@ module.exports = {
     try {
       await rawEtcd(etcd.endpoints); // warm-up
       const raw = await rawEtcd(etcd.endpoints);
-      const ours = await propagationLatencies(() => new EtcdStore({ hosts: etcd.endpoints }), SAMPLES);
+      const ours = await propagationLatencies(
+        () => new EtcdStore({ hosts: etcd.endpoints }),
+        SAMPLES,
+      );
       return propagationResult(ours, raw);
     } finally {
       await etcd.stop();
