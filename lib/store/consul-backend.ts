@@ -119,6 +119,22 @@ export class ConsulBackend implements LogBackend {
     return (keys ?? []).map((key) => decodeKey(key.slice(this.keysPrefix.length)));
   }
 
+  async readPrefix(prefix: string): Promise<StoredKey[]> {
+    const { entry } = await this.entry(this.keysPrefix + encodeKey(prefix), {
+      recurse: true,
+      consistent: true,
+    });
+    const entries = (entry ?? []) as unknown as ConsulEntry[];
+    // `kv.get` decodes values from base64 itself.
+    return entries.map((e) => ({
+      key: decodeKey(e.Key.slice(this.keysPrefix.length)),
+      value: e.Value ?? '',
+      createRevision: e.CreateIndex,
+      modRevision: e.ModifyIndex,
+      token: e.ModifyIndex,
+    }));
+  }
+
   /**
    * One read-only transaction: `get-tree` (not `get`, which fails the whole transaction on an
    * absent key) of the head and of each key, keeping exact matches.

@@ -95,6 +95,11 @@ export interface LogBackend {
   readHeadAndKeys(
     keys: readonly string[],
   ): Promise<[LogHead | undefined, (StoredKey | undefined)[]]>;
+  /**
+   * Every key under a prefix with its value, in one read, where the server has such a read (a
+   * recursive GET in Consul); listings then read no key by key.
+   */
+  readPrefix?(prefix: string): Promise<StoredKey[]>;
   /** Reads keys; `undefined` for an absent one. */
   readKeys(keys: readonly string[]): Promise<(StoredKey | undefined)[]>;
   /** Reads change records; `undefined` for one that is not there (trimmed, or never written). */

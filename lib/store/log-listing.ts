@@ -23,7 +23,7 @@ export async function listAtRevision(
   if (revision > head.revision) {
     throw new ValidationError(`revision ${revision} is ahead of the store (${head.revision}).`);
   }
-  const names = await memo.names(backend, prefix, head, revision);
+  const { names, values } = await memo.names(backend, prefix, head, revision);
   // What each key changed after `revision` was, before its first such change.
   const before = new Map<string, PriorState>();
   const note = (records: readonly LogRecord[]) => {
@@ -40,7 +40,13 @@ export async function listAtRevision(
   const read = new Map<string, StoredKey | undefined>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const page = candidates(names, before, options);
-    const missing = page.keys.filter((key) => !before.has(key) && !read.has(key));
+    // Values read with the names are as good as values read now: a key changed since has a record.
+    const missing = page.keys.filter((key) => {
+      if (before.has(key) || read.has(key)) return false;
+      const known = values?.get(key);
+      if (known) read.set(key, known);
+      return !known;
+    });
     const stored = await backend.readKeys(missing);
     missing.forEach((key, i) => read.set(key, stored[i]));
     const now = await readHead();
@@ -65,24 +71,33 @@ export async function listAtRevision(
  * large listing share one read, sorted once, instead of reading every name again per page.
  */
 export class NamesMemo {
-  private kept?: { prefix: string; cluster: string; revision: number; names: string[] };
+  private kept?: {
+    prefix: string;
+    cluster: string;
+    revision: number;
+    names: string[];
+    values?: Map<string, StoredKey>;
+  };
 
-  async names(
-    backend: LogBackend,
-    prefix: string,
-    head: LogHead,
-    revision: number,
-  ): Promise<readonly string[]> {
+  /** The names (sorted), and their values where the backend reads both in one go. */
+  async names(backend: LogBackend, prefix: string, head: LogHead, revision: number) {
     const kept = this.kept;
     if (kept?.prefix === prefix && kept.cluster === head.cluster && kept.revision >= revision) {
-      return kept.names;
+      return kept;
     }
-    const names = (await backend.listKeys(prefix)).sort(byKey);
-    this.kept = { prefix, cluster: head.cluster, revision: head.revision, names };
-    return names;
+    let names: string[];
+    let values: Map<string, StoredKey> | undefined;
+    if (backend.readPrefix) {
+      values = new Map((await backend.readPrefix(prefix)).map((kv) => [kv.key, kv]));
+      names = [...values.keys()].sort(byKey);
+    } else {
+      names = (await backend.listKeys(prefix)).sort(byKey);
+    }
+    this.kept = { prefix, cluster: head.cluster, revision: head.revision, names, values };
+    return this.kept;
   }
 
-  /** Drops the names once the last page is out: a large listing's names are megabytes. */
+  /** Drops the names once the last page is out: a large listing's names (and values) are megabytes. */
   forget(): void {
     this.kept = undefined;
   }
