@@ -1,8 +1,17 @@
 import { inspect } from 'node:util';
-import { optionsArgument } from '../model/checks';
+import { MAX_TIMER_MS, optionsArgument } from '../model/checks';
 import { ValidationError } from '../errors';
 import { ConsulBackend } from './consul-backend';
-import { LogBackedStore, type LogStoreOptions } from './log-backed-store';
+import { LogBackedStore, positiveOption, type LogStoreOptions } from './log-backed-store';
+
+function isAgentUrl(url: unknown): boolean {
+  try {
+    const parsed = new URL(url as string);
+    return /^https?:$/.test(parsed.protocol) && parsed.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 /** Options of {@link ConsulStore}. */
 export interface ConsulStoreOptions extends LogStoreOptions {
@@ -47,9 +56,9 @@ export class ConsulStore extends LogBackedStore {
 
   constructor(options: ConsulStoreOptions) {
     optionsArgument(options, 'new ConsulStore(options)');
-    if (typeof options.url !== 'string' || !/^https?:\/\/[^/]+/.test(options.url)) {
+    if (!isAgentUrl(options.url)) {
       throw new ValidationError(
-        "ConsulStore: url must be an agent's HTTP address such as 'http://127.0.0.1:8500'.",
+        `ConsulStore: url must be an agent's HTTP address such as 'http://127.0.0.1:8500', got ${JSON.stringify(options.url)}.`,
       );
     }
     const path = options.path ?? 'event-gateway';
@@ -59,13 +68,18 @@ export class ConsulStore extends LogBackedStore {
       );
     }
     super(
-      new ConsulBackend({
-        url: options.url,
-        token: options.token,
-        path,
-        requestTimeout: options.requestTimeout ?? 5000,
-        maxRequestBytes: options.maxRequestBytes ?? 512 * 1024,
-      }),
+      () =>
+        new ConsulBackend({
+          url: options.url,
+          token: options.token,
+          path,
+          requestTimeout: positiveOption(
+            options.requestTimeout ?? 5000,
+            'requestTimeout',
+            MAX_TIMER_MS,
+          ),
+          maxRequestBytes: positiveOption(options.maxRequestBytes ?? 512 * 1024, 'maxRequestBytes'),
+        }),
       options,
     );
     this.url = options.url;

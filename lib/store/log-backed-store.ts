@@ -78,13 +78,15 @@ export abstract class LogBackedStore implements Store {
   private readonly namesMemo = new NamesMemo();
   private closed = false;
 
-  protected constructor(
-    protected readonly backend: LogBackend,
-    options: LogStoreOptions,
-  ) {
-    this.requestTimeout = positive(options.requestTimeout ?? 5000, 'requestTimeout');
-    this.historySize = positive(options.historySize ?? 10_000, 'historySize');
-    this.watchCheckInterval = positive(options.watchCheckInterval ?? 10_000, 'watchCheckInterval');
+  protected readonly backend: LogBackend;
+
+  /** Checks every option first: a refused store never connects. */
+  protected constructor(makeBackend: () => LogBackend, options: LogStoreOptions) {
+    const timer = (value: number, name: string) => positiveOption(value, name, MAX_TIMER_MS);
+    this.requestTimeout = timer(options.requestTimeout ?? 5000, 'requestTimeout');
+    this.historySize = positiveOption(options.historySize ?? 10_000, 'historySize');
+    this.watchCheckInterval = timer(options.watchCheckInterval ?? 10_000, 'watchCheckInterval');
+    this.backend = makeBackend();
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -309,9 +311,12 @@ export abstract class LogBackedStore implements Store {
   }
 }
 
-function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ValidationError(`${name} must be a positive integer, got ${String(value)}.`);
+/** An option that must be a positive integer (a timer's at most MAX_TIMER_MS, or it fires at once). */
+export function positiveOption(value: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value <= 0 || value > max) {
+    throw new ValidationError(
+      `option "${name}" must be a positive integer of at most ${max}, got ${String(value)}.`,
+    );
   }
   return value;
 }

@@ -1,8 +1,12 @@
 import { inspect } from 'node:util';
-import { optionsArgument } from '../model/checks';
+import { MAX_TIMER_MS, optionsArgument } from '../model/checks';
 import { ValidationError } from '../errors';
-import { LogBackedStore, type LogStoreOptions } from './log-backed-store';
+import { LogBackedStore, positiveOption, type LogStoreOptions } from './log-backed-store';
 import { ZooKeeperBackend } from './zookeeper-backend';
+
+/** One `host:port` of a connection string (a port from 1 to 65535). */
+const SERVER =
+  /^[A-Za-z0-9.-]+:([1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/;
 
 /** Options of {@link ZooKeeperStore}. */
 export interface ZooKeeperStoreOptions extends LogStoreOptions {
@@ -50,9 +54,12 @@ export class ZooKeeperStore extends LogBackedStore {
 
   constructor(options: ZooKeeperStoreOptions) {
     optionsArgument(options, 'new ZooKeeperStore(options)');
-    if (typeof options.servers !== 'string' || options.servers.trim() === '') {
+    // node-zookeeper-client throws inside its socket code (an uncaught exception in the host) on
+    // a port that is not a number: every entry is checked here.
+    const entries = typeof options.servers === 'string' ? options.servers.split(',') : [];
+    if (entries.length === 0 || !entries.every((entry) => SERVER.test(entry.trim()))) {
       throw new ValidationError(
-        "ZooKeeperStore: servers must be a connection string such as '127.0.0.1:2181'.",
+        `ZooKeeperStore: servers must be host:port entries separated by commas, such as '10.0.0.1:2181,10.0.0.2:2181', got ${JSON.stringify(options.servers)} (the store's znode goes in "path", not after the servers).`,
       );
     }
     const path = options.path ?? '/event-gateway';
@@ -62,12 +69,17 @@ export class ZooKeeperStore extends LogBackedStore {
       );
     }
     super(
-      new ZooKeeperBackend({
-        servers: options.servers,
-        path,
-        sessionTimeout: options.sessionTimeout ?? 10_000,
-        maxRequestBytes: options.maxRequestBytes ?? 1_000_000,
-      }),
+      () =>
+        new ZooKeeperBackend({
+          servers: options.servers,
+          path,
+          sessionTimeout: positiveOption(
+            options.sessionTimeout ?? 10_000,
+            'sessionTimeout',
+            MAX_TIMER_MS,
+          ),
+          maxRequestBytes: positiveOption(options.maxRequestBytes ?? 1_000_000, 'maxRequestBytes'),
+        }),
       options,
     );
     this.servers = options.servers;
