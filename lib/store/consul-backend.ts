@@ -8,7 +8,7 @@ import type {
   LogRecord,
   StoredKey,
 } from './log-backend';
-import { parseRecordBody } from './log-backend';
+import { parseRecordBody, seqRange } from './log-backend';
 import { decodeKey, encodeKey } from './key-encoding';
 
 /** One KV entry as Consul's HTTP API answers it (values in base64 inside transactions). */
@@ -198,7 +198,7 @@ export class ConsulBackend implements LogBackend {
     const out: (T | undefined)[] = new Array(keys.length).fill(undefined);
     const chunks: number[][] = [];
     for (let i = 0; i < keys.length; i += CONSUL_MAX_TXN_OPS) {
-      chunks.push(range(i, Math.min(keys.length, i + CONSUL_MAX_TXN_OPS)));
+      chunks.push(seqRange(i, Math.min(keys.length, i + CONSUL_MAX_TXN_OPS) - 1));
     }
     await Promise.all(
       chunks.map(async (chunk) => {
@@ -325,8 +325,4 @@ function checkOperationCount(count: number): void {
       `ConsulStore: a write may change at most ${CONSUL_MAX_TXN_OPS - 3} keys (Consul's transaction limit), got ${count - 3}.`,
     );
   }
-}
-
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from }, (_, i) => from + i);
 }

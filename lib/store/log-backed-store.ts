@@ -7,13 +7,14 @@ import {
   ValidationError,
 } from '../errors';
 import { MAX_TIMER_MS } from '../model/checks';
-import type {
-  LogBackend,
-  LogHead,
-  LogRecord,
-  PriorState,
-  RecordChange,
-  StoredKey,
+import {
+  seqRange,
+  toKeyValue,
+  type LogBackend,
+  type LogHead,
+  type PriorState,
+  type RecordChange,
+  type StoredKey,
 } from './log-backend';
 import { listAtRevision, NamesMemo } from './log-listing';
 import { LogWatch } from './log-watch';
@@ -56,11 +57,6 @@ export interface LogStoreOptions {
    * @default 10000
    */
   watchCheckInterval?: number;
-}
-
-export function toKeyValue(stored: StoredKey): KeyValue {
-  const { key, value, createRevision, modRevision } = stored;
-  return { key, value, createRevision, modRevision };
 }
 
 /**
@@ -189,7 +185,7 @@ export abstract class LogBackedStore implements Store {
       // In steps of TRIM_STEP records: one commit must stay within every server's request limits.
       for (;;) {
         const head = await this.head();
-        const seqs = range(head.oldest, Math.min(head.seq, head.oldest + TRIM_STEP - 1));
+        const seqs = seqRange(head.oldest, Math.min(head.seq, head.oldest + TRIM_STEP - 1));
         const records = await this.backend.readRecords(seqs);
         const trim = seqs.filter((_, i) => (records[i]?.revision ?? 0) <= revision);
         if (trim.length === 0) return;
@@ -356,12 +352,6 @@ function applyOperations(
   return changes;
 }
 
-export function range(from: number, to: number): number[] {
-  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
-
-export type { LogRecord };

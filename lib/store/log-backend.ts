@@ -9,6 +9,7 @@
  * Revisions are the server's own transaction indexes (ZooKeeper's zxid, Consul's raft index):
  * every key and the record written by one atomic commit share that commit's index.
  */
+import type { KeyValue } from './store';
 
 /** The head record: the log's extent and the identity of this store's data. */
 export interface LogHead {
@@ -118,6 +119,16 @@ export interface LogBackend {
   ): Promise<HeadChange | undefined>;
   /** Releases connections. */
   close(): Promise<void>;
+}
+
+/** The numbers `from` to `to`, both included (none when `to < from`). */
+export function seqRange(from: number, to: number): number[] {
+  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** A stored key as the store contract shows it (without the backend's token). */
+export function toKeyValue({ key, value, createRevision, modRevision }: StoredKey): KeyValue {
+  return { key, value, createRevision, modRevision };
 }
 
 /** Parses a record body; throws on anything else (the store reports it as corrupt). */

@@ -1,5 +1,6 @@
 import { RevisionCompactedError, StoreUnavailableError, ValidationError } from '../errors';
 import type { LogBackend, LogHead, LogRecord, PriorState, StoredKey } from './log-backend';
+import { seqRange, toKeyValue } from './log-backend';
 import type { KeyValue, ListOptions, ListResult } from './store';
 
 /** How many times a listing reads on while writers keep changing what it read. */
@@ -149,10 +150,7 @@ function assemble(
     else {
       const stored = read.get(key);
       // Absent with the head unchanged: deleted before the listing began, and not since.
-      if (stored) {
-        const { value, createRevision, modRevision } = stored;
-        items.push({ key, value, createRevision, modRevision });
-      }
+      if (stored) items.push(toKeyValue(stored));
     }
   }
   return { items, revision, more: page.more };
@@ -189,7 +187,7 @@ export async function recordsBetween(
   to: number,
 ): Promise<LogRecord[]> {
   if (to < from) return [];
-  const seqs = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const seqs = seqRange(from, to);
   const records = await backend.readRecords(seqs);
   const gone = records.findIndex((r) => r === undefined);
   if (gone >= 0) {
