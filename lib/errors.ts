@@ -14,7 +14,10 @@ export type GatewayErrorCode =
   | 'INVOCATION_FAILED'
   | 'GATEWAY_CLOSED'
   | 'JOURNAL_UNAVAILABLE'
-  | 'HOP_LIMIT';
+  | 'HOP_LIMIT'
+  | 'EVENT_REFUSED'
+  | 'INTAKE_FAILED'
+  | 'ARCHIVE_UNAVAILABLE';
 
 /** The kind of resource an error is about. */
 export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
@@ -218,4 +221,51 @@ export class InvocationError extends GatewayError {
     if (details.retryAfter !== undefined) Object.assign(this, { retryAfter: details.retryAfter });
     if (details.payload !== undefined) Object.assign(this, { payload: details.payload });
   }
+}
+
+/** Details of an {@link EventRefusedError} or {@link IntakeFailedError}. */
+export interface IntakeErrorDetails extends GatewayErrorDetails {
+  /** The intake plugin that refused the event, or failed. */
+  plugin: string;
+}
+
+/**
+ * An intake plugin refused the event: nothing was accepted or delivered. `status` is the one the
+ * plugin chose (403 unless it said 400, 429 or 503); the message is its reason.
+ */
+export class EventRefusedError extends GatewayError {
+  readonly code = 'EVENT_REFUSED';
+  readonly status: number;
+  /** The plugin that refused it. */
+  readonly plugin: string;
+
+  constructor(message: string, status: number, details: IntakeErrorDetails) {
+    super(message, details);
+    this.status = status;
+    this.plugin = details.plugin;
+  }
+}
+
+/**
+ * An intake plugin failed on the event (threw, rejected, or ran past its time budget) and is not
+ * fail-open, so the event was refused: nothing was accepted. Retry later. HTTP 503.
+ */
+export class IntakeFailedError extends GatewayError {
+  readonly code = 'INTAKE_FAILED';
+  readonly status = 503;
+  /** The plugin that failed. */
+  readonly plugin: string;
+
+  constructor(message: string, details: IntakeErrorDetails) {
+    super(message, details);
+    this.plugin = details.plugin;
+  }
+}
+
+/**
+ * An archive could not be read (replay) or written (a sink that cannot start). HTTP 503.
+ */
+export class ArchiveUnavailableError extends GatewayError {
+  readonly code = 'ARCHIVE_UNAVAILABLE';
+  readonly status = 503;
 }

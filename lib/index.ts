@@ -18,11 +18,14 @@ export type {
 export type { GatewayOptions, ResolvedGatewayOptions } from './options';
 export {
   AlreadyExistsError,
+  ArchiveUnavailableError,
   BackpressureError,
   ConflictError,
   GatewayClosedError,
   GatewayError,
+  EventRefusedError,
   GatewayNotReadyError,
+  IntakeFailedError,
   InvocationError,
   JournalUnavailableError,
   NotFoundError,
@@ -32,6 +35,7 @@ export {
 } from './errors';
 export type {
   ConflictReason,
+  IntakeErrorDetails,
   GatewayErrorCode,
   GatewayErrorDetails,
   InvocationErrorDetails,
@@ -64,12 +68,25 @@ export type { FunctionMetrics } from './metrics/function-counters';
 export type { HistogramSnapshot } from './metrics/histogram';
 export { registerPrometheusMetrics } from './metrics/prometheus';
 export type { MetricsSource, PrometheusOptions, PrometheusRegistry } from './metrics/prometheus';
+export type {
+  AcceptedContext,
+  ArchiveDroppedReport,
+  DeliveredEvent,
+  IntakeContext,
+  IntakePlugin,
+  IntakeVerdict,
+  IntakeVia,
+  PluginHost,
+} from './intake/intake-plugin';
+export type { PluginMetrics } from './metrics/plugin-metrics';
+export type { ArchivedEvent, ArchiveQuery, ArchiveSource } from './intake/archive-source';
+export type { ReplayOptions, ReplayProgress } from './intake/replay';
 export { LocalJournal } from './journal/local-journal';
 export type { LocalJournalOptions } from './journal/local-journal';
 export { KafkaJournal } from './journal/kafka-journal';
 export type { KafkaJournalOptions } from './journal/kafka-journal';
 export type { Journal, JournalEntry, JournalSink, JournalSize } from './journal/journal';
-export { DELIVERY_ID } from './delivery/delivery-service';
+export { DELIVERY_ID, REPLAY_ID } from './events/gateway-extensions';
 export { MemoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';
 export type {

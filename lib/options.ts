@@ -1,4 +1,5 @@
 import type { Journal } from './journal/journal';
+import type { IntakePlugin } from './intake/intake-plugin';
 import type { DeadLetter } from './delivery/dispatcher';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
@@ -131,6 +132,18 @@ export interface GatewayOptions {
    * ```
    */
   journal?: Journal;
+  /**
+   * Intake plugins, in the order they run: each sees every event from outside (`emit`, the
+   * Events API, replay) before routing and may refuse or enrich it, and hears of its outcome.
+   * Archives ({@link S3Archive}, {@link KafkaArchive}) are plugins. More can be added with
+   * `gateway.use(plugin)`.
+   * @default []
+   * @example
+   * ```ts
+   * createGateway(store, { plugins: [new S3Archive({ bucket: 'events' })] });
+   * ```
+   */
+  plugins?: readonly IntakePlugin[];
 }
 
 /** The option names {@link createGateway} knows: any other is a typo, refused. */
@@ -155,12 +168,15 @@ const OPTION_NAMES: readonly string[] = [
   'outbound',
   'journal',
   'maxHops',
+  'plugins',
 ];
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
   Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'journal'>
 > & {
+  /** See {@link GatewayOptions.plugins}. */
+  plugins: readonly IntakePlugin[];
   /** See {@link GatewayOptions.journal}. */
   journal?: Journal;
   retry: RetryPolicy;
@@ -204,7 +220,13 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     maxHops: options.maxHops ?? 16,
     outbound: new OutboundPolicy(options.outbound ?? {}),
     journal: options.journal,
+    plugins: Array.isArray(options.plugins) ? [...options.plugins] : [],
   };
+  if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
+    throw new ValidationError(
+      'createGateway: option "plugins" must be an array of intake plugins.',
+    );
+  }
   const journal = resolved.journal as Partial<Journal> | undefined;
   if (
     journal !== undefined &&

@@ -21,6 +21,10 @@ import type { PatternMiss } from '../model/event-pattern';
 import { emitTarget, type EmitTarget } from './emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { Journal, JournalEntry } from '../journal/journal';
+import { DELIVERY_ID } from '../events/gateway-extensions';
+import type { IntakeChain, IntakeWhere } from '../intake/intake-chain';
+import type { ArchiveDroppedReport, IntakeVia } from '../intake/intake-plugin';
+import { EventRefusedError, IntakeFailedError } from '../errors';
 
 /** Options of `emit`. */
 export interface EmitOptions {
@@ -92,7 +96,12 @@ export interface DeliveryServiceDeps {
   reportError(error: Error): void;
   /** Where accepted deliveries are recorded before `emit` resolves, if anywhere. */
   readonly journal?: Journal;
+  /** The intake plugins every event from outside passes through. */
+  readonly intake: IntakeChain;
 }
+
+/** Where an event is emitted: its space, method and path. */
+type Where = { space: string; method: string; path: string };
 
 /**
  * Emits events: validates, routes from the cache (no store call), hands the deliveries to the
@@ -138,6 +147,16 @@ export class DeliveryService {
           if (!task.system) {
             const { space, fn, event } = task;
             this.systemEvents.invoked(space, fn.functionId, event, result, attempts, attemptMs);
+            if (this.deps.intake.watchesDeliveries) {
+              const { subscriptionId } = task.subscription;
+              this.deps.intake.delivered({
+                space,
+                event,
+                subscriptionId,
+                functionId: fn.functionId,
+                attempts,
+              });
+            }
           }
         },
         attemptFailed: (task, _error, _attempt, retryIn) => {
@@ -177,8 +196,16 @@ export class DeliveryService {
     );
   }
 
-  /** Validates and routes one event. See `Gateway.emit`. */
-  emit(input: unknown, options: EmitOptions = {}): Promise<EmitResult> {
+  /**
+   * Validates one event, passes it through the intake plugins (unless `admitted` already, by
+   * {@link DeliveryService.admit}) and routes it. See `Gateway.emit`.
+   */
+  emit(
+    input: unknown,
+    options: EmitOptions = {},
+    via: IntakeVia = 'emit',
+    admitted = false,
+  ): Promise<EmitResult> {
     let event: CloudEvent;
     let target: EmitTarget;
     try {
@@ -190,7 +217,57 @@ export class DeliveryService {
       if (error instanceof HopLimitError) this.looped(error, input, options?.space);
       return Promise.reject(error);
     }
-    return this.route(event, target, options.wait === true ? 'wait' : 'accept');
+    const mode = options.wait === true ? 'wait' : 'accept';
+    if (admitted || !this.deps.intake.screens) return this.route(event, target, mode, via);
+    let screened: CloudEvent | Promise<CloudEvent>;
+    try {
+      screened = this.deps.intake.admit(event, { ...target, via });
+    } catch (error) {
+      return Promise.reject(this.refused(error, event, target.space));
+    }
+    if (!(screened instanceof Promise)) return this.route(screened, target, mode, via);
+    return screened.then(
+      (accepted) => this.route(accepted, target, mode, via),
+      (error: unknown) => Promise.reject(this.refused(error, event, target.space)),
+    );
+  }
+
+  /**
+   * Passes a validated event through the intake plugins, for a caller that must see the event
+   * they let through before emitting it (the Events API: a batch is screened whole first, a
+   * sync function gets the enriched event). Rejects like `emit` when a plugin refuses it.
+   */
+  async admit(event: CloudEvent, where: IntakeWhere): Promise<CloudEvent> {
+    if (!this.deps.intake.screens) return event;
+    try {
+      return await this.deps.intake.admit(event, where);
+    } catch (error) {
+      throw this.refused(error, event, where.space);
+    }
+  }
+
+  /** Counts and reports an event a plugin refused (or failed on); returns the error to throw. */
+  private refused(error: unknown, event: CloudEvent, space: string): unknown {
+    this.metrics.eventsRejected++;
+    if (!(error instanceof EventRefusedError || error instanceof IntakeFailedError)) return error;
+    this.metrics.eventsRefused++;
+    if (this.systemEvents.wants(space, 'refused')) {
+      this.systemEvents.emit(space, 'refused', {
+        space,
+        eventId: event.id,
+        code: error.code,
+        reason: error.message,
+        plugin: error.plugin,
+      });
+    }
+    return error;
+  }
+
+  /** Raises the `archive.dropped` system event (an archive's plugin host). */
+  archiveDropped(space: string, report: ArchiveDroppedReport): void {
+    if (this.systemEvents.wants(space, 'archiveDropped')) {
+      this.systemEvents.emit(space, 'archiveDropped', report);
+    }
   }
 
   /** Counts and reports an event refused for looping. */
@@ -253,8 +330,9 @@ export class DeliveryService {
    */
   private route(
     event: CloudEvent,
-    { space, method, path }: { space: string; method: string; path: string },
+    { space, method, path }: Where,
     mode: 'accept' | 'wait' | 'system',
+    via?: IntakeVia,
   ): Promise<EmitResult> {
     const system = mode === 'system';
     const wait = mode === 'wait';
@@ -295,6 +373,7 @@ export class DeliveryService {
         missing,
         { space, method, path },
         collector,
+        via,
       );
     }
     try {
@@ -307,30 +386,27 @@ export class DeliveryService {
       // A system event has no caller to refuse: its deliveries are dead-lettered, not lost.
       missing = (missing ?? []).concat(tasks);
     }
-    return this.accepted(
-      event,
-      targets.length,
-      missing,
-      { space, method, path },
-      system,
-      collector,
-    );
+    return this.accepted(event, targets.length, missing, { space, method, path }, collector, via);
   }
 
   /** The bookkeeping of an accepted event, and what its `emit` resolves with. */
+  /** `via` is undefined for an event the gateway raised itself (a system event). */
   private accepted(
     event: CloudEvent,
     count: number,
     missing: Delivery[] | undefined,
-    { space, method, path }: { space: string; method: string; path: string },
-    system: boolean,
+    { space, method, path }: Where,
     collector: OutcomeCollector | undefined,
+    via: IntakeVia | undefined,
   ): Promise<EmitResult> {
     this.metrics.eventsReceived++;
     this.metrics.deliveriesAccepted += count;
     if (missing) for (const task of missing) this.deadLetterNow(task);
-    if (!system && this.systemEvents.wants(space, 'received')) {
-      this.systemEvents.emit(space, 'received', { space, event, path, method });
+    if (via !== undefined) {
+      if (this.systemEvents.wants(space, 'received')) {
+        this.systemEvents.emit(space, 'received', { space, event, path, method });
+      }
+      this.deps.intake.accepted(event, { space, method, path, via, deliveries: count });
     }
     const result: EmitResult = { eventId: event.id, space, accepted: count };
     return collector
@@ -348,8 +424,9 @@ export class DeliveryService {
     event: CloudEvent,
     tasks: Delivery[],
     missing: Delivery[] | undefined,
-    where: { space: string; method: string; path: string },
+    where: Where,
     collector: OutcomeCollector | undefined,
+    via: IntakeVia | undefined,
   ): Promise<EmitResult> {
     // A shared journal hands the deliveries to whichever instance it assigns: no room here.
     const here = !journal.shared;
@@ -383,7 +460,7 @@ export class DeliveryService {
     }
     if (here) this.dispatcher.acceptReserved(tasks);
     const count = tasks.length + (missing?.length ?? 0);
-    return this.accepted(event, count, missing, where, false, collector);
+    return this.accepted(event, count, missing, where, collector, via);
   }
 
   /** Set by `resume`: emits wait for the journal to be open. */
@@ -512,6 +589,7 @@ export class DeliveryService {
     if (!system) {
       const { space, functionId, event, error, reason, attempts } = letter;
       this.systemEvents.invocationFailed(space, functionId, event, error, reason, attempts);
+      this.deps.intake.deadLettered(letter);
     }
   }
 
@@ -522,9 +600,6 @@ export class DeliveryService {
     this.deps.reportError(err);
   }
 }
-
-/** The CloudEvents extension that carries a journaled delivery's ID. */
-export const DELIVERY_ID = 'deliveryid';
 
 function newDeliveryId(): string {
   // Required here: only gateways with a journal load node:crypto.

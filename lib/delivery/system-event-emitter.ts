@@ -1,4 +1,5 @@
 import type { InvocationError } from '../errors';
+import type { ArchiveDroppedReport } from '../intake/intake-plugin';
 import type { CloudEvent } from '../events/cloudevent';
 import { systemCloudEvent } from '../events/system-events';
 import { SYSTEM_EVENT_TYPES } from '../model/system-event-types';
@@ -7,8 +8,12 @@ import type { Router } from '../router/router';
 /** The local names of system events on `gateway.on(...)`, and their payloads. */
 export interface SystemEvents {
   'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
-  /** An event refused at intake for looping (past `maxHops`). */
-  'event.refused': [{ space: string; eventId: string; code: string; reason: string }];
+  /** An event refused at intake: looping (past `maxHops`), or by an intake plugin (`plugin`). */
+  'event.refused': [
+    { space: string; eventId: string; code: string; reason: string; plugin?: string },
+  ];
+  /** Events an archive dropped (its `whenFull: 'drop'` policy), reported at most once a second. */
+  'archive.dropped': [ArchiveDroppedReport];
   'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
   'function.invoked': [
     {
@@ -33,14 +38,16 @@ export interface SystemEvents {
   ];
 }
 
-/** The four system events, by short name. */
-export type SystemKind = 'received' | 'invoking' | 'invoked' | 'invocationFailed' | 'refused';
+/** The system events, by short name. */
+export type SystemKind =
+  'received' | 'invoking' | 'invoked' | 'invocationFailed' | 'refused' | 'archiveDropped';
 const LOCAL_NAME = {
   received: 'event.received',
   invoking: 'function.invoking',
   invoked: 'function.invoked',
   invocationFailed: 'function.invocationFailed',
   refused: 'event.refused',
+  archiveDropped: 'archive.dropped',
 } as const;
 
 /** What the system-event emitter needs. */

@@ -169,24 +169,7 @@ export function parseCloudEvent(
         if (maxHops !== undefined) continue; // set below, one hop more
         break;
       default:
-        if (!EXTENSION_NAME.test(name)) {
-          throw invalidEvent(
-            `extension attribute "${name}" must consist of lower-case letters and digits.`,
-          );
-        }
-        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-          throw invalidEvent(
-            `extension attribute "${name}" must be a string, a number or a boolean.`,
-          );
-        }
-        if (typeof value === 'string' && value.length > MAX_ATTRIBUTE_LENGTH) {
-          throw invalidEvent(
-            `extension attribute "${name}" must be at most ${MAX_ATTRIBUTE_LENGTH} characters long.`,
-          );
-        }
-        if (typeof value === 'number' && !Number.isFinite(value)) {
-          throw invalidEvent(`extension attribute "${name}" must be a finite number.`);
-        }
+        checkExtension(name, value);
     }
     out[name] = value;
   }
@@ -260,6 +243,54 @@ function fromVersion01(event: Record<string, unknown>): Record<string, unknown> 
     }
   }
   return out;
+}
+
+/** Throws ValidationError unless `name` and `value` make a valid extension attribute. */
+function checkExtension(name: string, value: unknown): void {
+  if (!EXTENSION_NAME.test(name)) {
+    throw invalidEvent(
+      `extension attribute "${name}" must consist of lower-case letters and digits.`,
+    );
+  }
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    throw invalidEvent(`extension attribute "${name}" must be a string, a number or a boolean.`);
+  }
+  if (typeof value === 'string' && value.length > MAX_ATTRIBUTE_LENGTH) {
+    throw invalidEvent(
+      `extension attribute "${name}" must be at most ${MAX_ATTRIBUTE_LENGTH} characters long.`,
+    );
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw invalidEvent(`extension attribute "${name}" must be a finite number.`);
+  }
+}
+
+/**
+ * The event with extension attributes added or replaced, as a new accepted (frozen) event.
+ * Throws ValidationError for an invalid one, a context attribute (`id`, `data`...) or a name in
+ * `reserved`; the event is then unchanged.
+ */
+export function withExtensions(
+  event: CloudEvent,
+  extensions: Readonly<Record<string, unknown>>,
+  reserved: ReadonlySet<string>,
+): CloudEvent {
+  if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) {
+    throw invalidEvent('"extensions" must be an object of extension attributes.');
+  }
+  const names = Object.keys(extensions);
+  const values = names.map((name) => extensions[name]);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    if (CONTEXT_ATTRIBUTES.has(name) || name === HOP_COUNT || reserved.has(name)) {
+      throw invalidEvent(`extension attribute "${name}" is reserved.`);
+    }
+    checkExtension(name, values[i]);
+  }
+  if (names.length === 0) return event;
+  const out = Object.assign(newAcceptedEvent(), event);
+  for (let i = 0; i < names.length; i++) out[names[i]] = values[i];
+  return freezeAccepted(out) as CloudEvent;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { GatewayError, InvocationError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import { withExtension } from '../events/cloudevent';
+import { AUTHORIZATION, DELIVERY_ID, REPLAY_ID } from '../events/gateway-extensions';
 import { refuseReservedType } from '../events/system-events';
 import { isValidSpace, optionsArgument } from '../model/checks';
 import { describeError, showValue } from '../model/describe-error';
@@ -21,8 +22,6 @@ const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 /** Event Gateway 0.9's answer when a function fails: details go to logs, never to the client. */
 const FUNCTION_FAILED = 'Function call failed. Please check logs.';
 const INTERNAL_ERROR = 'Internal error. Please check logs.';
-/** The extension the gateway attaches an authorizer's answer as; clients may not set it. */
-const AUTHORIZATION = 'eventgatewayauthorization';
 /** Longest Origin header considered (a real origin is a scheme, a host and a port). */
 const MAX_ORIGIN_LENGTH = 1024;
 
@@ -157,18 +156,23 @@ export class EventsApi {
       }
       return result;
     };
+    const where = { space, path, method };
     if (classified.kind === 'batch') {
       const events: CloudEvent[] = [];
       for (const event of classified.events) {
         refuseReservedType(event);
         const authorized = await authorize(event);
         if ('refused' in authorized) return authorized.refused;
-        events.push(withExtension(event, AUTHORIZATION, authorized.authorization));
+        events.push(fromClient(event, authorized.authorization));
+      }
+      // The whole batch passes the plugins before any of it is emitted: one refusal refuses all.
+      for (let i = 0; i < events.length; i++) {
+        events[i] = await this.gateway.admit(events[i], where, 'batch');
       }
       let accepted = 0;
       for (const event of events) {
         try {
-          await this.gateway.emit(event, { space, path, method });
+          await this.gateway.emitVia(event, where, 'batch', true);
           accepted++;
         } catch (error) {
           if (error instanceof GatewayError && error.status === 503) {
@@ -194,8 +198,9 @@ export class EventsApi {
     }
     const authorized = await authorize(event);
     if ('refused' in authorized) return authorized.refused;
-    event = withExtension(event, AUTHORIZATION, authorized.authorization);
-    await this.gateway.emit(event, { space, path, method });
+    // Admitted first: a sync function gets the event as the plugins let it through.
+    event = await this.gateway.admit(fromClient(event, authorized.authorization), where, 'http');
+    await this.gateway.emitVia(event, where, 'http', true);
     if (!sync) return { status: 202, headers: {} };
     let result: unknown;
     try {
@@ -268,4 +273,17 @@ export class EventsApi {
         : `Authorizer function "${authorizerId}" refused the event.`;
     return { refused: errorResponse(403, message) };
   }
+}
+
+/**
+ * A client's event with the extensions only the gateway sets removed (a replay mark, a delivery
+ * ID) and the authorizer's answer, if any, attached.
+ */
+function fromClient(event: CloudEvent, authorization: string | undefined): CloudEvent {
+  const unmarked = withExtension(
+    withExtension(event, REPLAY_ID, undefined),
+    DELIVERY_ID,
+    undefined,
+  );
+  return withExtension(unmarked, AUTHORIZATION, authorization);
 }

@@ -1,5 +1,6 @@
 import type { EmitOptions, EmitResult } from '../delivery/delivery-service';
 import type { CloudEvent } from '../events/cloudevent';
+import type { IntakeVia } from '../intake/intake-plugin';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 
@@ -17,6 +18,19 @@ export interface EventsGateway {
   readonly options: { readonly space: string };
   /** Emits an event (see `Gateway.emit`). */
   emit(event: CloudEvent, options: EmitOptions): Promise<EmitResult>;
+  /** Passes an event through the intake plugins (see `Gateway.admit`). */
+  admit(
+    event: CloudEvent,
+    where: { space: string; method: string; path: string },
+    via: IntakeVia,
+  ): Promise<CloudEvent>;
+  /** Emits an event that came `via` the Events API; `admitted` when it passed `admit`. */
+  emitVia(
+    event: CloudEvent,
+    options: EmitOptions,
+    via: IntakeVia,
+    admitted?: boolean,
+  ): Promise<EmitResult>;
   /**
    * Calls a function once, now. `shown` is what system events show in place of the payload (a
    * request's headers with credentials redacted, say).

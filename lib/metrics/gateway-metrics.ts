@@ -1,14 +1,17 @@
 import { FunctionCounters } from './function-counters';
 import { Histogram, type HistogramSnapshot } from './histogram';
+import type { PluginMetrics } from './plugin-metrics';
 
 /** What `gateway.metrics()` returns: counters since the gateway started, and current gauges. */
 export interface MetricsSnapshot {
   /** Events that passed validation and were routed (system events included). */
   readonly eventsReceived: number;
-  /** Events refused: invalid, or no room in the queue. */
+  /** Events refused: invalid, no room in the queue, or refused by an intake plugin. */
   readonly eventsRejected: number;
   /** Events refused because they looped (past `maxHops`); also counted in `eventsRejected`. */
   readonly eventsLooped: number;
+  /** Events an intake plugin refused or failed on; also counted in `eventsRejected`. */
+  readonly eventsRefused: number;
   /** Deliveries accepted by the dispatcher. */
   readonly deliveriesAccepted: number;
   /** Deliveries that succeeded. */
@@ -29,6 +32,8 @@ export interface MetricsSnapshot {
   readonly journalEntries?: number;
   /** Duration of each attempt, in ms. */
   readonly attemptDuration: HistogramSnapshot;
+  /** Each intake plugin's figures, in the order they run (empty without plugins). */
+  readonly plugins: readonly PluginMetrics[];
 }
 
 /** Receives an attempt's duration in ms, with its function's labels. */
@@ -39,6 +44,7 @@ export class GatewayMetrics {
   eventsReceived = 0;
   eventsRejected = 0;
   eventsLooped = 0;
+  eventsRefused = 0;
   deliveriesAccepted = 0;
   deliveriesSucceeded = 0;
   deliveriesRetried = 0;
@@ -63,11 +69,13 @@ export class GatewayMetrics {
     queueDepth: number;
     deliveriesPending: number;
     journalEntries?: number;
+    plugins: readonly PluginMetrics[];
   }): MetricsSnapshot {
     return {
       eventsReceived: this.eventsReceived,
       eventsRejected: this.eventsRejected,
       eventsLooped: this.eventsLooped,
+      eventsRefused: this.eventsRefused,
       deliveriesAccepted: this.deliveriesAccepted,
       deliveriesSucceeded: this.deliveriesSucceeded,
       deliveriesRetried: this.deliveriesRetried,

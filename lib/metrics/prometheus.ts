@@ -41,6 +41,7 @@ const COUNTERS: [keyof MetricsSnapshot, string, string][] = [
   ['eventsReceived', 'events_received_total', 'Events validated and routed.'],
   ['eventsRejected', 'events_rejected_total', 'Events refused (invalid, or no room in the queue).'],
   ['eventsLooped', 'events_looped_total', 'Events refused for looping (past maxHops).'],
+  ['eventsRefused', 'events_refused_total', 'Events refused by (or failing) an intake plugin.'],
   ['deliveriesAccepted', 'deliveries_accepted_total', 'Deliveries accepted.'],
   ['deliveriesSucceeded', 'deliveries_succeeded_total', 'Deliveries that succeeded.'],
   ['deliveriesRetried', 'deliveries_retried_total', 'Failed attempts followed by a retry.'],

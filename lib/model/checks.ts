@@ -161,3 +161,13 @@ export function optionsArgument<T extends object>(value: T | undefined, where: s
   }
   return value;
 }
+
+/** An option that must be a positive integer (a timer's at most MAX_TIMER_MS, or it fires at once). */
+export function positiveOption(value: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value <= 0 || value > max) {
+    throw new ValidationError(
+      `option "${name}" must be a positive integer of at most ${max}, got ${String(value)}.`,
+    );
+  }
+  return value;
+}

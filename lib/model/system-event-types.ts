@@ -4,8 +4,10 @@ export const SYSTEM_EVENT_TYPES = {
   invoking: 'eventgateway.function.invoking',
   invoked: 'eventgateway.function.invoked',
   invocationFailed: 'eventgateway.function.invocationFailed',
-  /** An event refused at intake for looping (past `maxHops`). */
+  /** An event refused at intake: looping (past `maxHops`), or by an intake plugin. */
   refused: 'eventgateway.event.refused',
+  /** Events an archive dropped, by its `whenFull: 'drop'` policy. */
+  archiveDropped: 'eventgateway.archive.dropped',
 } as const;
 
 /** One of {@link SYSTEM_EVENT_TYPES}. */

@@ -2,7 +2,8 @@ import { inspect } from 'node:util';
 import { MAX_TIMER_MS, optionsArgument } from '../model/checks';
 import { ValidationError } from '../errors';
 import { ConsulBackend } from './consul-backend';
-import { LogBackedStore, positiveOption, type LogStoreOptions } from './log-backed-store';
+import { positiveOption } from '../model/checks';
+import { LogBackedStore, type LogStoreOptions } from './log-backed-store';
 
 function isAgentUrl(url: unknown): boolean {
   try {

@@ -4,9 +4,8 @@ import {
   GatewayError,
   RevisionCompactedError,
   StoreUnavailableError,
-  ValidationError,
 } from '../errors';
-import { MAX_TIMER_MS } from '../model/checks';
+import { MAX_TIMER_MS, positiveOption } from '../model/checks';
 import {
   seqRange,
   toKeyValue,
@@ -305,16 +304,6 @@ export abstract class LogBackedStore implements Store {
       clearTimeout(timer);
     }
   }
-}
-
-/** An option that must be a positive integer (a timer's at most MAX_TIMER_MS, or it fires at once). */
-export function positiveOption(value: number, name: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value <= 0 || value > max) {
-    throw new ValidationError(
-      `option "${name}" must be a positive integer of at most ${max}, got ${String(value)}.`,
-    );
-  }
-  return value;
 }
 
 function compareFor(key: string, options: WriteOptions): Compare[] {

@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
 import { MAX_TIMER_MS, optionsArgument } from '../model/checks';
 import { ValidationError } from '../errors';
-import { LogBackedStore, positiveOption, type LogStoreOptions } from './log-backed-store';
+import { positiveOption } from '../model/checks';
+import { LogBackedStore, type LogStoreOptions } from './log-backed-store';
 import { ZooKeeperBackend } from './zookeeper-backend';
 
 /** One `host:port` of a connection string (a port from 1 to 65535). */

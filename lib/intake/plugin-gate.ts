@@ -1,0 +1,164 @@
+import { ValidationError } from '../errors';
+import { MAX_TIMER_MS } from '../model/checks';
+import { describeError } from '../model/describe-error';
+import { Histogram } from '../metrics/histogram';
+import type { IntakeContext, IntakePlugin, IntakeVia, PluginHost } from './intake-plugin';
+
+/** Where an event is being taken in: its context without the per-plugin signal. */
+export type IntakeWhere = Omit<IntakeContext, 'signal'>;
+
+/** A failing fail-open plugin is reported at most this often (ms): not once per event. */
+const REPORT_INTERVAL = 10_000;
+
+/** One plugin with its counters. */
+export class Gate {
+  events = 0;
+  passed = 0;
+  enriched = 0;
+  refused = 0;
+  failed = 0;
+  timedOut = 0;
+  failedOpen = 0;
+  hookErrors = 0;
+  readonly duration = new Histogram();
+  readonly timeout: number;
+  readonly failOpen: boolean;
+  private reportedAt = -Infinity;
+  private unreported = 0;
+
+  constructor(
+    readonly plugin: IntakePlugin,
+    private readonly host: PluginHost,
+  ) {
+    this.timeout = plugin.timeout ?? 1000;
+    this.failOpen = plugin.failOpen === true;
+  }
+
+  /** Reports a failure nobody else hears of, at most once per REPORT_INTERVAL. */
+  report(what: string, error: unknown): void {
+    const now = performance.now();
+    if (now - this.reportedAt < REPORT_INTERVAL) {
+      this.unreported++;
+      return;
+    }
+    const more = this.unreported > 0 ? ` (and ${this.unreported} more since the last report)` : '';
+    this.reportedAt = now;
+    this.unreported = 0;
+    this.host.reportError(
+      new Error(`Intake plugin "${this.plugin.name}" ${what}: ${describeError(error)}${more}`, {
+        cause: error,
+      }),
+    );
+  }
+}
+
+type OutcomeHook = 'accepted' | 'delivered' | 'deadLettered';
+
+/** Calls one outcome hook; what it throws is counted and reported, never passed on. */
+export function notify<K extends OutcomeHook>(
+  gate: Gate,
+  hook: K,
+  ...args: Parameters<NonNullable<IntakePlugin[K]>>
+): void {
+  try {
+    (gate.plugin[hook] as (...a: unknown[]) => void).apply(gate.plugin, args);
+  } catch (error) {
+    gate.hookErrors++;
+    gate.report(`failed in its ${hook} hook`, error);
+  }
+}
+
+/** A plugin call's context; its signal is made only when the plugin reads it. */
+export class GateContext implements IntakeContext {
+  readonly space: string;
+  readonly method: string;
+  readonly path: string;
+  readonly via: IntakeVia;
+  controller: AbortController | undefined;
+
+  constructor(where: IntakeWhere) {
+    this.space = where.space;
+    this.method = where.method;
+    this.path = where.path;
+    this.via = where.via;
+  }
+
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal;
+  }
+}
+
+export class BudgetExceeded extends Error {}
+
+/** The promise's value, or BudgetExceeded once `ms` pass (the context's signal is then aborted). */
+export function withinBudget<T>(
+  pending: PromiseLike<T>,
+  ms: number,
+  context: GateContext,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = new BudgetExceeded(`no answer within ${ms} ms`);
+      context.controller?.abort(error);
+      reject(error);
+    }, ms);
+    pending.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** Refuses a malformed plugin (or one whose name is taken) before it is added. */
+export function checkPlugin(plugin: IntakePlugin, gates: readonly Gate[]): void {
+  if (typeof plugin !== 'object' || plugin === null) {
+    throw new ValidationError('use(plugin): a plugin must be an object with a "name".');
+  }
+  const { name, timeout, failOpen } = plugin;
+  if (typeof name !== 'string' || name === '' || name.length > 100) {
+    throw new ValidationError(
+      'use(plugin): "name" must be a non-empty string of at most 100 characters.',
+    );
+  }
+  if (gates.some((g) => g.plugin.name === name)) {
+    throw new ValidationError(`use(plugin): a plugin named "${name}" is in use already.`);
+  }
+  if (
+    timeout !== undefined &&
+    (!Number.isInteger(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS)
+  ) {
+    throw new ValidationError(
+      `use(plugin): plugin "${name}": "timeout" must be a positive integer (ms).`,
+    );
+  }
+  if (failOpen !== undefined && typeof failOpen !== 'boolean') {
+    throw new ValidationError(`use(plugin): plugin "${name}": "failOpen" must be a boolean.`);
+  }
+  for (const hook of [
+    'attach',
+    'onEvent',
+    'accepted',
+    'delivered',
+    'deadLettered',
+    'close',
+    'stats',
+  ] as const) {
+    if (plugin[hook] !== undefined && typeof plugin[hook] !== 'function') {
+      throw new ValidationError(`use(plugin): plugin "${name}": "${hook}" must be a function.`);
+    }
+  }
+}
