@@ -170,7 +170,8 @@ export class Gateway extends ConfigurationApi {
           this.listening('event.refused') ||
           this.listening('function.invoking') ||
           this.listening('function.invoked') ||
-          this.listening('function.invocationFailed')),
+          this.listening('function.invocationFailed') ||
+          this.listening('archive.dropped')),
       reportError: (error) => this.reportError(error),
       journal: resolved.journal,
       intake: this.intake,

@@ -81,6 +81,9 @@ export type {
 export type { PluginMetrics } from './metrics/plugin-metrics';
 export type { ArchivedEvent, ArchiveQuery, ArchiveSource } from './intake/archive-source';
 export type { ReplayOptions, ReplayProgress } from './intake/replay';
+export { S3Archive } from './sinks/s3-archive';
+export type { S3ArchiveOptions } from './sinks/s3-archive';
+export type { ArchiveSinkOptions } from './sinks/archive-sink';
 export { LocalJournal } from './journal/local-journal';
 export type { LocalJournalOptions } from './journal/local-journal';
 export { KafkaJournal } from './journal/kafka-journal';

@@ -1,0 +1,365 @@
+import { ValidationError } from '../errors';
+import type { CloudEvent } from '../events/cloudevent';
+import { REPLAY_ID } from '../events/gateway-extensions';
+import type { ArchivedEvent } from '../intake/archive-source';
+import type {
+  AcceptedContext,
+  IntakeContext,
+  IntakePlugin,
+  IntakeVerdict,
+  PluginHost,
+} from '../intake/intake-plugin';
+import { MAX_TIMER_MS, optionsArgument, positiveOption } from '../model/checks';
+import { describeError } from '../model/describe-error';
+import { ArchiveFilter } from './archive-filter';
+
+/** Options every archive shares ({@link S3Archive}, {@link KafkaArchive}). */
+export interface ArchiveSinkOptions {
+  /** The plugin's name (in metrics and errors); two archives in one gateway need two names. */
+  name?: string;
+  /** Archive only these spaces. @default every space */
+  spaces?: readonly string[];
+  /**
+   * Archive only these event types: a name, or a prefix ending in `*` (`order.*`).
+   * @default every type
+   */
+  types?: readonly string[];
+  /**
+   * Most bytes (of JSON) held while waiting to be written: events pile up here while the archive
+   * is unreachable. Past it, `whenFull` applies.
+   * @default 67108864 (64 MiB)
+   */
+  maxBufferBytes?: number;
+  /**
+   * What happens to new events once the buffer is full: `refuse` them (the Events API answers
+   * 503, `emit` rejects with EventRefusedError: nothing is lost unseen) or `drop` them from the
+   * archive (they are still delivered; each drop is counted and reported by an
+   * `archive.dropped` system event).
+   * @default 'refuse'
+   */
+  whenFull?: 'refuse' | 'drop';
+  /**
+   * How long one write may take (ms) before it is abandoned and retried.
+   * @default 30000
+   */
+  writeTimeout?: number;
+  /** Retry of failed writes: exponential from `initialDelay` to `maxDelay` (ms), forever. */
+  retry?: { initialDelay?: number; maxDelay?: number };
+}
+
+/** Events held for one write, and where they go. */
+export interface ArchiveBatch {
+  /** The group the batch belongs to (S3: space and type). */
+  readonly group: string;
+  readonly records: ArchivedEvent[];
+  /** The records' sequence numbers in this archive (ties of `acceptedAt` keep their order). */
+  readonly seqs: number[];
+  /** The records encoded, one per record. */
+  readonly encoded: string[];
+  bytes: number;
+  readonly openedAt: number;
+}
+
+/** What a dropped-events report gathers before it is raised. */
+interface DropReport {
+  dropped: number;
+  eventIds: string[];
+}
+
+const DROP_REPORT_INTERVAL = 1000;
+const MAX_REPORTED_IDS = 100;
+/** A write failure is reported at most this often (ms), with the count since. */
+const FAILURE_REPORT_INTERVAL = 10_000;
+
+/**
+ * The buffer behind every archive: accepted events (the `accepted` hook) go into batches by
+ * group, sealed by size or age and written by the subclass, with retries; a full buffer refuses
+ * new events (`onEvent`) or drops them, by policy. Replayed events are never archived again.
+ */
+export abstract class ArchiveSink implements IntakePlugin {
+  readonly name: string;
+  private readonly filter: ArchiveFilter;
+  private readonly maxBufferBytes: number;
+  private readonly whenFull: 'refuse' | 'drop';
+  private host: PluginHost | undefined;
+  private readonly open = new Map<string, ArchiveBatch>();
+  private readonly sealed: ArchiveBatch[] = [];
+  private writing = 0;
+  private ageTimer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private closing = false;
+  private readonly aborter = new AbortController();
+  private idleWaiters: (() => void)[] = [];
+  private drops = new Map<string, DropReport>();
+  private dropTimer: NodeJS.Timeout | undefined;
+  private failureReportedAt = -Infinity;
+  private lastError: string | undefined;
+  private readonly counts = {
+    archived: 0,
+    writes: 0,
+    writeFailures: 0,
+    refused: 0,
+    dropped: 0,
+    lost: 0,
+    bufferedEvents: 0,
+    bufferedBytes: 0,
+  };
+
+  private readonly concurrency: number;
+  private readonly maxBatchBytes: number;
+  private readonly maxBatchAge: number;
+  private readonly retry: import('cockatiel').RetryPolicy;
+  private readonly writeTimeout: number;
+
+  /** `settings`: the subclass's name, writes at once, and batch bounds (validated by it). */
+  protected constructor(
+    options: ArchiveSinkOptions,
+    settings: { name: string; concurrency: number; maxBatchBytes: number; maxBatchAge: number },
+  ) {
+    optionsArgument(options, `new ${new.target.name}(options)`);
+    this.name = options.name ?? settings.name;
+    if (typeof this.name !== 'string' || this.name === '') {
+      throw new ValidationError(`${settings.name}: option "name" must be a non-empty string.`);
+    }
+    this.concurrency = settings.concurrency;
+    this.maxBatchBytes = settings.maxBatchBytes;
+    this.maxBatchAge = settings.maxBatchAge;
+    this.filter = new ArchiveFilter(options.spaces, options.types);
+    this.maxBufferBytes = positiveOption(
+      options.maxBufferBytes ?? 64 * 1024 * 1024,
+      'maxBufferBytes',
+    );
+    this.whenFull = options.whenFull ?? 'refuse';
+    if (this.whenFull !== 'refuse' && this.whenFull !== 'drop') {
+      throw new ValidationError(`option "whenFull" must be 'refuse' or 'drop'.`);
+    }
+    this.writeTimeout = positiveOption(
+      options.writeTimeout ?? 30_000,
+      'writeTimeout',
+      MAX_TIMER_MS,
+    );
+    const initialDelay = positiveOption(
+      options.retry?.initialDelay ?? 100,
+      'retry.initialDelay',
+      MAX_TIMER_MS,
+    );
+    const maxDelay = positiveOption(
+      options.retry?.maxDelay ?? 10_000,
+      'retry.maxDelay',
+      MAX_TIMER_MS,
+    );
+    const { retry, handleAll, ExponentialBackoff } = loadCockatiel();
+    this.retry = retry(handleAll, {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      backoff: new ExponentialBackoff({ initialDelay, maxDelay }),
+    });
+    this.retry.onRetry((reason) => {
+      if (!('error' in reason)) return;
+      this.counts.writeFailures++;
+      this.lastError = describeError(reason.error);
+      this.reportFailure(reason.error);
+    });
+  }
+
+  /** The group (a batch per group) an event goes into. */
+  protected abstract groupOf(record: ArchivedEvent): string;
+  /** The record as the archive keeps it. */
+  protected abstract encode(record: ArchivedEvent, seq: number): string;
+  /** Writes a sealed batch; throws to have it retried. */
+  protected abstract write(batch: ArchiveBatch, signal: AbortSignal): Promise<void>;
+  /** Releases the archive's clients (after the last write). */
+  protected abstract release(): Promise<void>;
+
+  attach(host: PluginHost): void {
+    this.host = host;
+  }
+
+  /** With the `refuse` policy, refuses an event the full buffer could not take. */
+  onEvent(event: CloudEvent, context: IntakeContext): IntakeVerdict | undefined {
+    if (this.counts.bufferedBytes < this.maxBufferBytes || this.whenFull !== 'refuse') return;
+    if (!this.wants(event, context.space)) return;
+    this.counts.refused++;
+    return {
+      refuse:
+        `The archive "${this.name}" is full (${this.counts.bufferedEvents} events waiting to be written` +
+        `${this.lastError ? `; last failure: ${this.lastError}` : ''}): the event was refused rather than left out of it. Retry later.`,
+      status: 503,
+    };
+  }
+
+  accepted(event: CloudEvent, context: AcceptedContext): void {
+    if (!this.wants(event, context.space)) return;
+    const record: ArchivedEvent = {
+      space: context.space,
+      method: context.method,
+      path: context.path,
+      acceptedAt: Date.now(),
+      event,
+    };
+    const seq = ++this.seq;
+    const encoded = this.encode(record, seq);
+    // With `refuse`, room was checked at intake: events accepted meanwhile still go in.
+    if (
+      this.whenFull === 'drop' &&
+      this.counts.bufferedBytes + encoded.length > this.maxBufferBytes
+    ) {
+      this.dropped(context.space, event.id);
+      return;
+    }
+    const group = this.groupOf(record);
+    let batch = this.open.get(group);
+    if (!batch) {
+      batch = { group, records: [], seqs: [], encoded: [], bytes: 0, openedAt: record.acceptedAt };
+      this.open.set(group, batch);
+    }
+    batch.records.push(record);
+    batch.seqs.push(seq);
+    batch.encoded.push(encoded);
+    batch.bytes += encoded.length;
+    this.counts.bufferedEvents++;
+    this.counts.bufferedBytes += encoded.length;
+    if (batch.bytes >= this.maxBatchBytes) this.seal(batch);
+    else this.ageTimer ??= unref(setTimeout(() => this.sealAged(), this.maxBatchAge));
+  }
+
+  /** Seals every open batch and writes them, waiting at most `timeoutMs`; reports what is left. */
+  async close(timeoutMs: number): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      for (const batch of [...this.open.values()]) this.seal(batch);
+      clearTimeout(this.ageTimer);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.idle(),
+        new Promise((resolve) => (timer = setTimeout(resolve, Math.min(timeoutMs, MAX_TIMER_MS)))),
+      ]);
+      clearTimeout(timer);
+      this.aborter.abort(new Error('the gateway closed'));
+      await this.idle();
+      this.flushDrops();
+      const left = this.counts.bufferedEvents;
+      if (left > 0) {
+        this.counts.lost += left;
+        this.host?.reportError(
+          new Error(
+            `The archive "${this.name}" could not write ${left} events before the gateway closed` +
+              `${this.lastError ? ` (last failure: ${this.lastError})` : ''}: they are not archived.`,
+          ),
+        );
+      }
+    }
+    await this.release();
+  }
+
+  stats(): Record<string, number> {
+    return { ...this.counts };
+  }
+
+  private wants(event: CloudEvent, space: string): boolean {
+    return event[REPLAY_ID] === undefined && this.filter.matches(space, event.type);
+  }
+
+  private sealAged(): void {
+    this.ageTimer = undefined;
+    const now = Date.now();
+    let next = Infinity;
+    for (const batch of [...this.open.values()]) {
+      const due = batch.openedAt + this.maxBatchAge;
+      if (due <= now + 5) this.seal(batch);
+      else next = Math.min(next, due);
+    }
+    if (next !== Infinity) this.ageTimer = unref(setTimeout(() => this.sealAged(), next - now));
+  }
+
+  private seal(batch: ArchiveBatch): void {
+    this.open.delete(batch.group);
+    this.sealed.push(batch);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.writing < this.concurrency && this.sealed.length > 0) {
+      const batch = this.sealed.shift()!;
+      this.writing++;
+      void this.writeUntilDone(batch).finally(() => {
+        this.writing--;
+        this.pump();
+        if (this.writing === 0 && this.sealed.length === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve();
+        }
+      });
+    }
+  }
+
+  /** Writes a batch, retrying (exponential backoff) until it is written or the archive closes. */
+  private async writeUntilDone(batch: ArchiveBatch): Promise<void> {
+    try {
+      await this.retry.execute(
+        ({ signal }) =>
+          this.write(batch, AbortSignal.any([signal, AbortSignal.timeout(this.writeTimeout)])),
+        this.aborter.signal,
+      );
+    } catch {
+      return; // cancelled by close(): the batch stays counted as buffered, and close() reports it
+    }
+    this.counts.writes++;
+    this.counts.archived += batch.records.length;
+    this.counts.bufferedEvents -= batch.records.length;
+    this.counts.bufferedBytes -= batch.bytes;
+    this.lastError = undefined;
+  }
+
+  private idle(): Promise<void> {
+    if (this.writing === 0 && this.sealed.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private reportFailure(error: unknown): void {
+    const now = performance.now();
+    if (now - this.failureReportedAt < FAILURE_REPORT_INTERVAL) return;
+    this.failureReportedAt = now;
+    this.host?.reportError(
+      new Error(
+        `The archive "${this.name}" failed to write (${this.counts.bufferedEvents} events wait; retrying): ${describeError(error)}`,
+        { cause: error },
+      ),
+    );
+  }
+
+  private dropped(space: string, eventId: string): void {
+    this.counts.dropped++;
+    let report = this.drops.get(space);
+    if (!report) this.drops.set(space, (report = { dropped: 0, eventIds: [] }));
+    report.dropped++;
+    if (report.eventIds.length < MAX_REPORTED_IDS) report.eventIds.push(eventId);
+    this.dropTimer ??= unref(setTimeout(() => this.flushDrops(), DROP_REPORT_INTERVAL));
+  }
+
+  /** Raises one `archive.dropped` system event per space for the drops gathered. */
+  private flushDrops(): void {
+    clearTimeout(this.dropTimer);
+    this.dropTimer = undefined;
+    const drops = this.drops;
+    this.drops = new Map();
+    for (const [space, { dropped, eventIds }] of drops) {
+      this.host?.archiveDropped(space, {
+        archive: this.name,
+        space,
+        dropped,
+        eventIds,
+        reason: `the archive's buffer is full (${this.maxBufferBytes} bytes)${this.lastError ? `; last failure: ${this.lastError}` : ''}`,
+      });
+    }
+  }
+}
+
+function unref(timer: NodeJS.Timeout): NodeJS.Timeout {
+  timer.unref();
+  return timer;
+}
+
+/** cockatiel, loaded with the first archive (a gateway without one does not pay for it). */
+function loadCockatiel(): typeof import('cockatiel') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+  return require('cockatiel') as typeof import('cockatiel');
+}
