@@ -84,6 +84,8 @@ export type { ReplayOptions, ReplayProgress } from './intake/replay';
 export { S3Archive } from './sinks/s3-archive';
 export type { S3ArchiveOptions } from './sinks/s3-archive';
 export type { ArchiveSinkOptions } from './sinks/archive-sink';
+export { KafkaArchive } from './sinks/kafka-archive';
+export type { KafkaArchiveOptions } from './sinks/kafka-archive';
 export { LocalJournal } from './journal/local-journal';
 export type { LocalJournalOptions } from './journal/local-journal';
 export { KafkaJournal } from './journal/kafka-journal';

@@ -1,10 +1,11 @@
 import { JournalUnavailableError } from '../errors';
 
-/** What the Kafka journal uses of kafkajs 2 (an optional peer dependency, loaded on open). */
+/** What the Kafka journal and archive use of kafkajs 2 (an optional peer dependency, lazy). */
 export interface KafkaModule {
   Kafka: new (config: Record<string, unknown>) => {
     producer(config: Record<string, unknown>): KafkaProducer;
     consumer(config: Record<string, unknown>): KafkaConsumer;
+    admin(): KafkaAdmin;
   };
   logLevel: { NOTHING: number };
   Partitioners: { DefaultPartitioner: unknown };
@@ -13,12 +14,35 @@ export interface KafkaModule {
 export interface KafkaProducer {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  send(request: { topic: string; acks: number; messages: { value: string }[] }): Promise<unknown>;
+  send(request: { topic: string; acks: number; messages: KafkaMessage[] }): Promise<unknown>;
+}
+
+/** A record to produce. */
+export interface KafkaMessage {
+  value: string;
+  key?: string;
+  /** ms since the epoch, as text. */
+  timestamp?: string;
+  headers?: Record<string, string>;
+}
+
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]>;
 }
 
 /** One fetched batch, as `eachBatch` receives it. */
 export interface KafkaBatchPayload {
-  batch: { partition: number; messages: { offset: string; value: Buffer | null }[] };
+  batch: {
+    partition: number;
+    messages: {
+      offset: string;
+      value: Buffer | null;
+      timestamp: string;
+      headers?: Record<string, Buffer | string | undefined>;
+    }[];
+  };
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
@@ -35,6 +59,8 @@ export interface KafkaConsumer {
     eachBatch(payload: KafkaBatchPayload): Promise<void>;
   }): Promise<void>;
   commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  pause(topics: { topic: string; partitions: number[] }[]): void;
+  resume(topics: { topic: string; partitions: number[] }[]): void;
   on(
     event: string,
     listener: (event: {
@@ -60,16 +86,19 @@ let patched = false;
  * as a hung process at 95% CPU when brokers died. The patch makes a stopped runner's fetch fail,
  * not succeed empty: its fetchers end, and the consumer crashes out of the loop.
  */
-export function loadKafka(): KafkaModule {
+export function loadKafka(
+  missing: (error: unknown) => Error = (error) =>
+    new JournalUnavailableError(
+      'The Kafka journal needs the "kafkajs" package: npm install kafkajs@2',
+      { cause: error },
+    ),
+): KafkaModule {
   let kafkajs: KafkaModule;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
     kafkajs = require('kafkajs') as KafkaModule;
   } catch (error) {
-    throw new JournalUnavailableError(
-      'The Kafka journal needs the "kafkajs" package: npm install kafkajs@2',
-      { cause: error },
-    );
+    throw missing(error);
   }
   if (!patched) {
     patched = true;

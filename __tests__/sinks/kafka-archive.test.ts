@@ -1,0 +1,205 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { EventRefusedError, KafkaArchive, type Gateway } from '../../lib';
+import { startKafkaMock } from '../../scripts/servers';
+import { archiveStats, event, recordingGateway, settled, until } from './archive-fixture';
+
+// librdkafka's mock cluster (through kcat): in memory, auto-created topics of 4 partitions. No
+// real Kafka broker installs here.
+type Mock = Awaited<ReturnType<typeof startKafkaMock>>;
+
+let mock: Mock;
+let topicCount = 0;
+const newTopic = () => `archive-${++topicCount}-${Date.now()}`;
+
+beforeEach(async () => {
+  mock = await startKafkaMock();
+});
+afterEach(async () => {
+  await mock?.stop();
+});
+
+/** Every record of a topic, read with a plain kafkajs consumer. */
+async function readTopic(brokers: string[], topic: string, expected: number) {
+  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `check-${Math.random()}`, maxWaitTimeInMs: 100 });
+  const records: {
+    key: string;
+    value: Record<string, unknown>;
+    headers: Record<string, string>;
+    partition: number;
+  }[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      records.push({
+        key: message.key!.toString(),
+        value: JSON.parse(message.value!.toString()) as Record<string, unknown>,
+        headers: Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+        ),
+        partition,
+      });
+    },
+  });
+  await until(() => records.length >= expected, 15_000, `${expected} records`);
+  await new Promise((r) => setTimeout(r, 300)); // and nothing more
+  await consumer.disconnect();
+  return records;
+}
+
+describe('KafkaArchive (librdkafka mock cluster)', () => {
+  let gateways: Gateway[] = [];
+  afterEach(async () => {
+    await Promise.all(gateways.map((g) => g.close()));
+    gateways = [];
+  });
+
+  test('each accepted event is one record keyed by its ID, readable by a plain consumer; refused ones are not archived', async () => {
+    const topic = newTopic();
+    const archive = new KafkaArchive({
+      client: { brokers: mock.brokers },
+      topic,
+      types: ['user.*'],
+    });
+    const { gateway } = await recordingGateway({
+      plugins: [
+        {
+          name: 'guard',
+          onEvent: (e) => (e.id.endsWith('-refused') ? { refuse: 'no' } : undefined),
+        },
+        archive,
+      ],
+    });
+    gateways.push(gateway);
+    for (let i = 0; i < 30; i++) {
+      await gateway.emit(event(`k-${i}`));
+      await gateway.emit(event(`o-${i}`, 'order.placed')); // filtered out by type
+      await expect(gateway.emit(event(`k-${i}-refused`))).rejects.toBeInstanceOf(EventRefusedError);
+    }
+    await until(() => archiveStats(gateway, 'kafka-archive').archived === 30, 10_000, 'archived');
+    const records = await readTopic(mock.brokers, topic, 30);
+    expect(records.map((r) => r.key).sort()).toEqual(
+      Array.from({ length: 30 }, (_, i) => `k-${i}`).sort(),
+    );
+    for (const record of records) {
+      expect(record.value).toMatchObject({
+        specversion: '1.0',
+        id: record.key,
+        type: 'user.created',
+        source: '/archive-test',
+      });
+      expect(record.headers).toMatchObject({
+        'content-type': 'application/cloudevents+json; charset=UTF-8',
+        'eventgateway-space': 'default',
+        'eventgateway-method': 'POST',
+        'eventgateway-path': '/',
+      });
+    }
+    expect(new Set(records.map((r) => r.partition)).size).toBeGreaterThan(1); // keyed: spread
+  });
+
+  test('brokers down: events wait within the bound, then are refused; brokers back, the backlog is written', async () => {
+    const topic = newTopic();
+    let brokers = mock.brokers;
+    const archive = new KafkaArchive({
+      client: {
+        brokers: () => brokers,
+        connectionTimeout: 300,
+        requestTimeout: 1000,
+        retry: { retries: 0 },
+      },
+      topic,
+      maxBufferBytes: 3000,
+      writeTimeout: 2000,
+      retry: { initialDelay: 50, maxDelay: 200 },
+    });
+    const { gateway, received } = await recordingGateway({ plugins: [archive] });
+    gateways.push(gateway);
+    await gateway.emit(event('first'));
+    await until(
+      () => archiveStats(gateway, 'kafka-archive').archived === 1,
+      10_000,
+      'the first record',
+    );
+    await mock.stop(); // every broker down at once
+    const accepted: string[] = ['first'];
+    let refusal: unknown;
+    for (let i = 0; i < 200 && !refusal; i++) {
+      try {
+        await gateway.emit(event(`w-${i}`));
+        accepted.push(`w-${i}`);
+      } catch (error) {
+        refusal = error;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(refusal).toBeInstanceOf(EventRefusedError);
+    expect((refusal as EventRefusedError).status).toBe(503);
+    expect(archiveStats(gateway, 'kafka-archive').writeFailures).toBeGreaterThan(0);
+    await settled(gateway);
+    expect(received.map((e) => e.id)).toEqual(accepted);
+    // A new cluster (the mock keeps nothing across a restart): the backlog goes there.
+    mock = await startKafkaMock();
+    brokers = mock.brokers;
+    await until(
+      () => archiveStats(gateway, 'kafka-archive').bufferedEvents === 0,
+      20_000,
+      'the backlog',
+    );
+    const records = await readTopic(mock.brokers, topic, accepted.length - 1);
+    expect(records.map((r) => r.key).sort()).toEqual(accepted.slice(1).sort());
+  });
+
+  test('a replay of a time window delivers the same events to a fresh gateway, in the same order', async () => {
+    const topic = newTopic();
+    const archive = new KafkaArchive({ client: { brokers: mock.brokers }, topic, maxBatchAge: 5 });
+    const { gateway } = await recordingGateway({ plugins: [archive] });
+    gateways.push(gateway);
+    for (let i = 0; i < 20; i++) await gateway.emit(event(`before-${i}`));
+    await new Promise((r) => setTimeout(r, 20));
+    const from = Date.now();
+    const inWindow: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const id = `in-${i}`;
+      await gateway.emit(event(id, i % 3 ? 'user.created' : 'order.placed'));
+      inWindow.push(id);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+    const to = Date.now();
+    for (let i = 0; i < 20; i++) await gateway.emit(event(`after-${i}`));
+    await until(() => archiveStats(gateway, 'kafka-archive').archived === 240, 10_000, 'archived');
+
+    const fresh = await recordingGateway({
+      plugins: [new KafkaArchive({ client: { brokers: mock.brokers }, topic, name: 'again' })],
+    });
+    gateways.push(fresh.gateway);
+    const totals = await fresh.gateway.replay({ source: archive, from, to });
+    expect(totals).toMatchObject({ read: 200, emitted: 200, refused: 0, deliveries: 200 });
+    await settled(fresh.gateway);
+    expect(fresh.received.map((e) => e.id)).toEqual(inWindow);
+    expect(archiveStats(fresh.gateway, 'again').archived).toBe(0); // replays are not archived again
+    const orders = await fresh.gateway.replay({
+      source: archive,
+      from,
+      to,
+      type: 'order.placed',
+      dryRun: true,
+    });
+    expect(orders).toMatchObject({ read: 67, emitted: 67, deliveries: 67 });
+  });
+
+  test('replay from brokers that are gone fails with ArchiveUnavailableError', async () => {
+    const { gateway } = await recordingGateway();
+    gateways.push(gateway);
+    const brokers = mock.brokers;
+    await mock.stop();
+    const archive = new KafkaArchive({
+      client: { brokers, connectionTimeout: 300, retry: { retries: 0 } },
+      topic: 'gone',
+    });
+    await expect(gateway.replay({ source: archive, from: 0 })).rejects.toMatchObject({
+      code: 'ARCHIVE_UNAVAILABLE',
+    });
+  });
+});

@@ -1,0 +1,174 @@
+import { ArchiveUnavailableError, ValidationError } from '../errors';
+import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../intake/archive-source';
+import { loadKafka, type KafkaModule, type KafkaProducer } from '../journal/kafka-client';
+import { MAX_TIMER_MS, positiveOption } from '../model/checks';
+import { describeError } from '../model/describe-error';
+import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
+import { HEADERS, readKafkaArchive } from './kafka-archive-reader';
+
+/** Options of {@link KafkaArchive}. */
+export interface KafkaArchiveOptions extends ArchiveSinkOptions {
+  /**
+   * The kafkajs client configuration (`new Kafka(client)`): `brokers`, `clientId`, `ssl`,
+   * `sasl`... `logLevel` defaults to nothing.
+   */
+  client: {
+    brokers: string[] | (() => string[] | Promise<string[]>);
+    [option: string]: unknown;
+  };
+  /** The topic events are archived on (and read from by replay). @default 'event-gateway-archive' */
+  topic?: string;
+  /** More kafkajs producer options. */
+  producer?: Record<string, unknown>;
+  /** More kafkajs consumer options for replays (`maxBytes`, `sessionTimeout`...). */
+  consumer?: Record<string, unknown>;
+  /** A produce request is sent once its events reach this many bytes... @default 1048576 */
+  maxBatchBytes?: number;
+  /** ...or once its first event is this old (ms). @default 20 */
+  maxBatchAge?: number;
+  /**
+   * How long a replay waits for a record it expects before it fails (ms).
+   * @default 30000
+   */
+  readTimeout?: number;
+}
+
+/**
+ * An archive of accepted events on one Kafka topic (kafkajs, an optional peer dependency loaded on
+ * first use): each event a record keyed by its ID, its value the event as structured CloudEvents
+ * JSON (`content-type: application/cloudevents+json`), its timestamp the time it was accepted,
+ * its space, method, path and sequence in headers. Use it as an intake plugin to archive, and as
+ * a replay's `source` to read back (the topic's retention bounds what can be replayed).
+ *
+ * @example
+ * ```ts
+ * const archive = new KafkaArchive({ client: { brokers: ['kafka-1:9092'] }, topic: 'events' });
+ * const gateway = createGateway(store, { plugins: [archive] });
+ * await gateway.replay({ source: archive, from: Date.now() - 3_600_000 });
+ * ```
+ */
+export class KafkaArchive extends ArchiveSink implements ArchiveSource {
+  private readonly topic: string;
+  private readonly readTimeout: number;
+  private kafka: InstanceType<KafkaModule['Kafka']> | undefined;
+  private producer: Promise<KafkaProducer> | undefined;
+
+  constructor(private readonly options: KafkaArchiveOptions) {
+    super(options, {
+      name: 'kafka-archive',
+      concurrency: 1, // one request at a time: records land in the order they were accepted
+      maxBatchBytes: positiveOption(options?.maxBatchBytes ?? 1024 * 1024, 'maxBatchBytes'),
+      maxBatchAge: positiveOption(options?.maxBatchAge ?? 20, 'maxBatchAge', MAX_TIMER_MS),
+    });
+    if (typeof options.client !== 'object' || options.client === null || !options.client.brokers) {
+      throw new ValidationError(
+        'new KafkaArchive(options): "client" must be a kafkajs config with "brokers".',
+      );
+    }
+    this.topic = options.topic ?? 'event-gateway-archive';
+    if (typeof this.topic !== 'string' || this.topic === '') {
+      throw new ValidationError('new KafkaArchive(options): "topic" must be a non-empty string.');
+    }
+    this.readTimeout = positiveOption(options.readTimeout ?? 30_000, 'readTimeout', MAX_TIMER_MS);
+  }
+
+  protected groupOf(): string {
+    return '';
+  }
+
+  protected encode(record: ArchivedEvent): string {
+    return JSON.stringify(record.event);
+  }
+
+  protected async write(batch: ArchiveBatch, signal: AbortSignal): Promise<void> {
+    const messages = batch.records.map((record, i) => ({
+      key: record.event.id as string,
+      value: batch.encoded[i],
+      timestamp: String(record.acceptedAt),
+      headers: {
+        [HEADERS.contentType]: 'application/cloudevents+json; charset=UTF-8',
+        [HEADERS.space]: record.space,
+        [HEADERS.method]: record.method,
+        [HEADERS.path]: record.path,
+        [HEADERS.seq]: String(batch.seqs[i]),
+      },
+    }));
+    try {
+      const producer = await (this.producer ??= this.connectProducer());
+      await abortable(producer.send({ topic: this.topic, acks: -1, messages }), signal);
+    } catch (error) {
+      // A producer that failed is made anew for the retry (it may be stuck on dead brokers).
+      const failed = this.producer;
+      this.producer = undefined;
+      void failed?.then((p) => p.disconnect()).catch(() => undefined);
+      throw new ArchiveUnavailableError(
+        `The Kafka archive "${this.name}" could not write to topic "${this.topic}": ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private async connectProducer(): Promise<KafkaProducer> {
+    const kafkajs = this.kafkajs();
+    const producer = this.client(kafkajs).producer({
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      retry: { retries: 1 },
+      ...this.options.producer,
+    });
+    await producer.connect();
+    return producer;
+  }
+
+  protected async release(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.then((p) => p.disconnect()).catch(() => undefined);
+  }
+
+  /** The events of a window, in the order they were accepted. See {@link ArchiveSource}. */
+  read(query: ArchiveQuery): AsyncIterable<ArchivedEvent> {
+    return readKafkaArchive(this.client(this.kafkajs()), this.topic, query, {
+      consumer: this.options.consumer,
+      idleTimeout: this.readTimeout,
+      name: this.name,
+    });
+  }
+
+  private kafkajs(): KafkaModule {
+    return loadKafka(
+      (error) =>
+        new ArchiveUnavailableError(
+          'KafkaArchive needs the "kafkajs" package: npm install kafkajs@2',
+          {
+            cause: error,
+          },
+        ),
+    );
+  }
+
+  private client(kafkajs: KafkaModule): InstanceType<KafkaModule['Kafka']> {
+    return (this.kafka ??= new kafkajs.Kafka({
+      logLevel: kafkajs.logLevel.NOTHING,
+      ...this.options.client,
+    }));
+  }
+}
+
+/** The promise's outcome, or the signal's reason once it aborts (the work itself goes on). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
