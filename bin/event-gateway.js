@@ -6,6 +6,7 @@ const { parseArgs } = require('node:util');
 const { readFileSync } = require('node:fs');
 const { createServer } = require('node:http');
 const { join } = require('node:path');
+const { ARCHIVE_USAGE, ARCHIVE_OPTIONS, parseArchiveFlags, runReplay } = require('./archives');
 
 const USAGE = `Usage: event-gateway [options]
 
@@ -25,6 +26,8 @@ const USAGE = `Usage: event-gateway [options]
   -h, --help                this text
   -v, --version             the version
 
+${ARCHIVE_USAGE}
+
 Event Gateway 0.9's single-dash spellings (-dev, -config-port 4001, ...) work too.`;
 
 const OPTIONS = {
@@ -43,6 +46,7 @@ const OPTIONS = {
   'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
+  ...ARCHIVE_OPTIONS,
 };
 
 class UsageError extends Error {}
@@ -65,10 +69,20 @@ function integer(values, name, fallback, min, max) {
 
 function parse(argv) {
   let values;
+  let positionals;
   try {
-    ({ values } = parseArgs({ args: normalize(argv), options: OPTIONS, strict: true }));
+    ({ values, positionals } = parseArgs({
+      args: normalize(argv),
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: true,
+    }));
   } catch (error) {
     throw new UsageError(`${error.message.split('\n')[0]} (see --help)`);
+  }
+  const replaying = positionals[0] === 'replay';
+  if (positionals.length > (replaying ? 1 : 0)) {
+    throw new UsageError(`unexpected argument "${positionals.at(-1)}" (see --help)`);
   }
   const stores = ['dev', 'embed-etcd'].filter((name) => values[name]);
   for (const name of ['db-hosts', 'zookeeper', 'consul'])
@@ -105,6 +119,7 @@ function parse(argv) {
     apiKeysFile: values['api-keys-file'],
     level,
     format,
+    ...parseArchiveFlags(values, replaying, UsageError),
   };
 }
 
@@ -120,18 +135,21 @@ function readApiKeys(file) {
   return keys;
 }
 
-/** pino, writing JSON lines, or `time LEVEL msg key=value` lines with --log-format text. */
-function createLogger({ level, format }) {
+/**
+ * pino, writing JSON lines, or `time LEVEL msg key=value` lines with --log-format text; to stderr
+ * for `replay`, whose stdout is its totals.
+ */
+function createLogger({ level, format, replay }) {
   const pino = require('pino');
-  if (format === 'json') return pino({ level, base: undefined });
+  const out = replay ? process.stderr : process.stdout;
+  if (format === 'json')
+    return pino({ level, base: undefined }, replay ? pino.destination(2) : undefined);
   const names = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
   const text = {
     write(line) {
       const { time, level: n, msg, ...rest } = JSON.parse(line);
       const fields = Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-      process.stdout.write(
-        `${new Date(time).toISOString()} ${names[n]} ${msg} ${fields.join(' ')}\n`,
-      );
+      out.write(`${new Date(time).toISOString()} ${names[n]} ${msg} ${fields.join(' ')}\n`);
     },
   };
   return pino({ level, base: undefined }, text);
@@ -198,7 +216,10 @@ async function main(argv) {
   const log = createLogger(options);
   const cleanups = [];
   const store = await openStore(options, lib, cleanups);
+  // A replay's events are not archived again: its gateway needs no archive.
+  const archives = options.replay ? [] : options.archives(lib);
   const gateway = lib.createGateway(store, {
+    plugins: archives,
     concurrency: options.workers,
     queueSize: options.backlog,
     drainTimeout: options.drainTimeout,
@@ -243,6 +264,13 @@ async function main(argv) {
           ? `Consul at ${options.consul}`
           : `etcd at ${options.dbHosts.join(', ')}`;
     throw new UsageError(`cannot reach ${where} (10 s).`);
+  }
+  if (options.replay) {
+    const [source] = options.archives(lib);
+    const code = await runReplay({ gateway, source, replay: options.replay, log });
+    for (const cleanup of cleanups) await cleanup();
+    log.flush?.();
+    process.exit(code);
   }
   const access = apiKeys ? { apiKeys } : {};
   const metrics = prometheus(lib, gateway);

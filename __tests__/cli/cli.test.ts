@@ -1,94 +1,16 @@
 // The `event-gateway` command as a real child process, driven over HTTP and by Event Gateway
 // 0.9's official JS SDK (@serverless/event-gateway-sdk).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { freePort } from '../../lib';
 import { startStoreServer, type StoreServer } from '../helpers/store-servers';
+import { functionServer, killChildren, run, start } from './cli-process';
 
 jest.setTimeout(60_000);
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS package without types
 const EventGatewaySDK = require('@serverless/event-gateway-sdk');
 
-const BIN = join(__dirname, '..', '..', 'bin', 'event-gateway.js');
-const children: ChildProcess[] = [];
-
-interface Running {
-  child: ChildProcess;
-  events: string;
-  config: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, output: () => output, stderr: () => stderr, exited };
-}
-
-async function start(args: string[]): Promise<Running> {
-  const [eventsPort, configPort] = [await freePort(), await freePort()];
-  const started = run([
-    '-events-port',
-    String(eventsPort),
-    '-config-port',
-    String(configPort),
-    ...args,
-  ]);
-  const deadline = Date.now() + 20_000;
-  while (!started.output().includes('event gateway started')) {
-    if (started.child.exitCode !== null) throw new Error(`exited: ${started.output()}`);
-    if (Date.now() > deadline) throw new Error(`did not start: ${started.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return {
-    ...started,
-    events: `http://127.0.0.1:${eventsPort}`,
-    config: `http://127.0.0.1:${configPort}`,
-  };
-}
-
-/** A real HTTP function: records events, answers after `delay` ms; `fail` makes it answer 500. */
-async function functionServer(delay = 0) {
-  const received: { id: string; type: string }[] = [];
-  const state = { fail: false };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () =>
-      setTimeout(() => {
-        const event = JSON.parse(body || '{}');
-        received.push({ id: event.id, type: event.type });
-        res.statusCode = state.fail ? 500 : 200;
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ statusCode: 200, body: `hello ${event.data?.path ?? ''}` }));
-      }, delay),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    server,
-    received,
-    state,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-  };
-}
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+afterEach(killChildren);
 
 test('--help and --version answer and exit 0; a bad flag or a port in use is one line and exit 2', async () => {
   const help = run(['--help']);
