@@ -331,7 +331,7 @@ export class Gateway extends ConfigurationApi {
     via: IntakeVia,
   ): Promise<CloudEvent> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    return this.delivery.admit(event, { ...where, via });
+    return this.delivery.admit(event, where, via);
   }
 
   /**

@@ -22,7 +22,7 @@ import { emitTarget, type EmitTarget } from './emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { Journal, JournalEntry } from '../journal/journal';
 import { DELIVERY_ID } from '../events/gateway-extensions';
-import type { IntakeChain, IntakeWhere } from '../intake/intake-chain';
+import type { IntakeChain, IntakeTarget } from '../intake/intake-chain';
 import type { ArchiveDroppedReport, IntakeVia } from '../intake/intake-plugin';
 import { EventRefusedError, IntakeFailedError } from '../errors';
 
@@ -221,7 +221,7 @@ export class DeliveryService {
     if (admitted || !this.deps.intake.screens) return this.route(event, target, mode, via);
     let screened: CloudEvent | Promise<CloudEvent>;
     try {
-      screened = this.deps.intake.admit(event, { ...target, via });
+      screened = this.deps.intake.admit(event, target, via);
     } catch (error) {
       return Promise.reject(this.refused(error, event, target.space));
     }
@@ -237,10 +237,10 @@ export class DeliveryService {
    * they let through before emitting it (the Events API: a batch is screened whole first, a
    * sync function gets the enriched event). Rejects like `emit` when a plugin refuses it.
    */
-  async admit(event: CloudEvent, where: IntakeWhere): Promise<CloudEvent> {
+  async admit(event: CloudEvent, where: IntakeTarget, via: IntakeVia): Promise<CloudEvent> {
     if (!this.deps.intake.screens) return event;
     try {
-      return await this.deps.intake.admit(event, where);
+      return await this.deps.intake.admit(event, where, via);
     } catch (error) {
       throw this.refused(error, event, where.space);
     }

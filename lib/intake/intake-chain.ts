@@ -5,7 +5,13 @@ import { GATEWAY_EXTENSIONS } from '../events/gateway-extensions';
 import { MAX_TIMER_MS } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import type { PluginMetrics } from '../metrics/plugin-metrics';
-import type { AcceptedContext, DeliveredEvent, IntakePlugin, PluginHost } from './intake-plugin';
+import type {
+  AcceptedContext,
+  DeliveredEvent,
+  IntakePlugin,
+  IntakeVia,
+  PluginHost,
+} from './intake-plugin';
 
 import {
   BudgetExceeded,
@@ -15,10 +21,10 @@ import {
   isThenable,
   notify,
   withinBudget,
-  type IntakeWhere,
+  type IntakeTarget,
 } from './plugin-gate';
 
-export type { IntakeWhere } from './plugin-gate';
+export type { IntakeTarget } from './plugin-gate';
 
 /** The statuses a plugin may refuse with (anything else is 403). */
 const REFUSAL_STATUSES: ReadonlySet<unknown> = new Set([400, 403, 429, 503]);
@@ -66,12 +72,14 @@ export class IntakeChain {
    * The event as the plugins let it through (maybe with extensions), synchronously when every
    * hook answered synchronously. Throws (or rejects with) EventRefusedError or IntakeFailedError.
    */
-  admit(event: CloudEvent, where: IntakeWhere): CloudEvent | Promise<CloudEvent> {
+  admit(event: CloudEvent, target: IntakeTarget, via: IntakeVia): CloudEvent | Promise<CloudEvent> {
     const gates = this.screening;
     let current = event;
+    // One context for the synchronous run: each plugin gets a signal of its own, made on demand.
+    const context = new GateContext(target, via);
     for (let i = 0; i < gates.length; i++) {
       const gate = gates[i];
-      const context = new GateContext(where);
+      context.controller = undefined;
       const started = performance.now();
       let answer: unknown;
       try {
@@ -81,7 +89,7 @@ export class IntakeChain {
         continue;
       }
       if (isThenable(answer)) {
-        return this.admitAsync(gates, i, current, where, answer, context, started);
+        return this.admitAsync(gates, i, current, target, via, answer, context, started);
       }
       current = this.verdict(gate, current, answer, started);
     }
@@ -92,7 +100,8 @@ export class IntakeChain {
     gates: readonly Gate[],
     index: number,
     event: CloudEvent,
-    where: IntakeWhere,
+    target: IntakeTarget,
+    via: IntakeVia,
     pending: PromiseLike<unknown>,
     context: GateContext,
     started: number,
@@ -101,7 +110,7 @@ export class IntakeChain {
     for (let i = index; i < gates.length; i++) {
       const gate = gates[i];
       if (i > index) {
-        context = new GateContext(where);
+        context = new GateContext(target, via);
         started = performance.now();
         try {
           pending = gate.plugin.onEvent!(current, context) as PromiseLike<unknown>;
@@ -214,7 +223,7 @@ export class IntakeChain {
     await Promise.all(
       this.gates.map(async (gate) => {
         if (typeof gate.plugin.close !== 'function') return;
-        const context = new GateContext({ space: '', method: '', path: '', via: 'emit' });
+        const context = new GateContext({ space: '', method: '', path: '' }, 'emit');
         try {
           const closing = Promise.resolve().then(() => gate.plugin.close!(timeoutMs));
           await withinBudget(closing, Math.min(timeoutMs + 1000, MAX_TIMER_MS), context);

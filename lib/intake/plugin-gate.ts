@@ -4,8 +4,12 @@ import { describeError } from '../model/describe-error';
 import { Histogram } from '../metrics/histogram';
 import type { IntakeContext, IntakePlugin, IntakeVia, PluginHost } from './intake-plugin';
 
-/** Where an event is being taken in: its context without the per-plugin signal. */
-export type IntakeWhere = Omit<IntakeContext, 'signal'>;
+/** Where an event is being emitted: its space, method and path. */
+export interface IntakeTarget {
+  readonly space: string;
+  readonly method: string;
+  readonly path: string;
+}
 
 /** A failing fail-open plugin is reported at most this often (ms): not once per event. */
 const REPORT_INTERVAL = 10_000;
@@ -54,14 +58,16 @@ export class Gate {
 
 type OutcomeHook = 'accepted' | 'delivered' | 'deadLettered';
 
-/** Calls one outcome hook; what it throws is counted and reported, never passed on. */
-export function notify<K extends OutcomeHook>(
-  gate: Gate,
-  hook: K,
-  ...args: Parameters<NonNullable<IntakePlugin[K]>>
-): void {
+/**
+ * Calls one outcome hook with one or two arguments (no rest array: this runs for every event);
+ * what it throws is counted and reported, never passed on.
+ */
+export function notify(gate: Gate, hook: OutcomeHook, first: unknown, second?: unknown): void {
   try {
-    (gate.plugin[hook] as (...a: unknown[]) => void).apply(gate.plugin, args);
+    (gate.plugin as unknown as Record<OutcomeHook, (a: unknown, b: unknown) => void>)[hook](
+      first,
+      second,
+    );
   } catch (error) {
     gate.hookErrors++;
     gate.report(`failed in its ${hook} hook`, error);
@@ -76,11 +82,11 @@ export class GateContext implements IntakeContext {
   readonly via: IntakeVia;
   controller: AbortController | undefined;
 
-  constructor(where: IntakeWhere) {
-    this.space = where.space;
-    this.method = where.method;
-    this.path = where.path;
-    this.via = where.via;
+  constructor(target: IntakeTarget, via: IntakeVia) {
+    this.space = target.space;
+    this.method = target.method;
+    this.path = target.path;
+    this.via = via;
   }
 
   get signal(): AbortSignal {

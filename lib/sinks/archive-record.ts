@@ -1,4 +1,5 @@
 import { ArchiveUnavailableError } from '../errors';
+import type { CloudEvent } from '../events/cloudevent';
 import type { ArchivedEvent } from '../intake/archive-source';
 
 /** An archived event with its sequence number in the archive that wrote it. */
@@ -6,15 +7,49 @@ export interface StoredRecord extends ArchivedEvent {
   readonly seq: number;
 }
 
+let lastAt = NaN;
+let lastIso = '';
+let lastWhere = { space: '', method: '', path: '', json: '' };
+
 /**
- * One archived event as a line of JSON: when and where it was accepted, then the event as it
- * was accepted (`acceptedAt` in ISO 8601, so that query engines read it as a timestamp).
+ * `"space":…,"method":…,"path":…` of where an event was accepted, kept for the next event
+ * (consecutive events mostly share it).
  */
-export function encodeRecord(record: ArchivedEvent, seq: number): string {
+export function whereJson(where: { space: string; method: string; path: string }): string {
+  if (
+    where.space !== lastWhere.space ||
+    where.method !== lastWhere.method ||
+    where.path !== lastWhere.path
+  ) {
+    const { space, method, path } = where;
+    const json = `"space":${JSON.stringify(space)},"method":${JSON.stringify(method)},"path":${JSON.stringify(path)}`;
+    lastWhere = { space, method, path, json };
+  }
+  return lastWhere.json;
+}
+
+/**
+ * Writes one archived event as a line of JSON: when and where it was accepted, then the event
+ * as it was accepted (`acceptedAt` in ISO 8601, so that query engines read it as a timestamp).
+ * Written in pieces (no concatenated string to flatten); returns the bytes written.
+ */
+export function writeRecord(
+  out: { write(text: string): number },
+  event: CloudEvent,
+  where: { space: string; method: string; path: string },
+  acceptedAt: number,
+  seq: number,
+): number {
+  if (acceptedAt !== lastAt) {
+    lastAt = acceptedAt;
+    lastIso = new Date(acceptedAt).toISOString();
+  }
   return (
-    `{"acceptedAt":"${new Date(record.acceptedAt).toISOString()}","seq":${seq},` +
-    `"space":${JSON.stringify(record.space)},"method":${JSON.stringify(record.method)},` +
-    `"path":${JSON.stringify(record.path)},"event":${JSON.stringify(record.event)}}\n`
+    out.write(`{"acceptedAt":"${lastIso}","seq":${seq},`) +
+    out.write(whereJson(where)) +
+    out.write(',"event":') +
+    out.write(JSON.stringify(event)) +
+    out.write('}\n')
   );
 }
 

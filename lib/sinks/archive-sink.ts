@@ -1,7 +1,6 @@
 import { ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import { REPLAY_ID } from '../events/gateway-extensions';
-import type { ArchivedEvent } from '../intake/archive-source';
 import type {
   AcceptedContext,
   IntakeContext,
@@ -47,17 +46,20 @@ export interface ArchiveSinkOptions {
   retry?: { initialDelay?: number; maxDelay?: number };
 }
 
-/** Events held for one write, and where they go. */
-export interface ArchiveBatch {
+/** Events held for one write (encoded as the archive keeps them), and where they go. */
+export interface ArchiveBatch<T> {
   /** The group the batch belongs to (S3: space and type). */
   readonly group: string;
-  readonly records: ArchivedEvent[];
-  /** The records' sequence numbers in this archive (ties of `acceptedAt` keep their order). */
-  readonly seqs: number[];
-  /** The records encoded, one per record. */
-  readonly encoded: string[];
+  /** The space and type of its first event (all of them, when the group is space and type). */
+  readonly space: string;
+  readonly type: string;
+  /** The events, as the archive encoded them (see `append`). */
+  readonly data: T;
+  count: number;
   bytes: number;
-  readonly openedAt: number;
+  /** When its first and last events were accepted (ms since the epoch). */
+  readonly firstAt: number;
+  lastAt: number;
 }
 
 /** What a dropped-events report gathers before it is raised. */
@@ -76,14 +78,14 @@ const FAILURE_REPORT_INTERVAL = 10_000;
  * group, sealed by size or age and written by the subclass, with retries; a full buffer refuses
  * new events (`onEvent`) or drops them, by policy. Replayed events are never archived again.
  */
-export abstract class ArchiveSink implements IntakePlugin {
+export abstract class ArchiveSink<T> implements IntakePlugin {
   readonly name: string;
   private readonly filter: ArchiveFilter;
   private readonly maxBufferBytes: number;
   private readonly whenFull: 'refuse' | 'drop';
   private host: PluginHost | undefined;
-  private readonly open = new Map<string, ArchiveBatch>();
-  private readonly sealed: ArchiveBatch[] = [];
+  private readonly open = new Map<string, ArchiveBatch<T>>();
+  private readonly sealed: ArchiveBatch<T>[] = [];
   private writing = 0;
   private ageTimer: NodeJS.Timeout | undefined;
   private seq = 0;
@@ -162,11 +164,23 @@ export abstract class ArchiveSink implements IntakePlugin {
   }
 
   /** The group (a batch per group) an event goes into. */
-  protected abstract groupOf(record: ArchivedEvent): string;
-  /** The record as the archive keeps it. */
-  protected abstract encode(record: ArchivedEvent, seq: number): string;
+  protected abstract groupOf(space: string, type: string): string;
+  /** A new batch's empty data. */
+  protected abstract newData(): T;
+  /**
+   * Adds the event to a batch's data, encoded as the archive keeps it (the batch holds no event
+   * objects); returns about how many bytes it takes. `seq` orders events accepted in the same
+   * millisecond.
+   */
+  protected abstract append(
+    data: T,
+    event: CloudEvent,
+    where: AcceptedContext,
+    acceptedAt: number,
+    seq: number,
+  ): number;
   /** Writes a sealed batch; throws to have it retried. */
-  protected abstract write(batch: ArchiveBatch, signal: AbortSignal): Promise<void>;
+  protected abstract write(batch: ArchiveBatch<T>, signal: AbortSignal): Promise<void>;
   /** Releases the archive's clients (after the last write). */
   protected abstract release(): Promise<void>;
 
@@ -189,35 +203,27 @@ export abstract class ArchiveSink implements IntakePlugin {
 
   accepted(event: CloudEvent, context: AcceptedContext): void {
     if (!this.wants(event, context.space)) return;
-    const record: ArchivedEvent = {
-      space: context.space,
-      method: context.method,
-      path: context.path,
-      acceptedAt: Date.now(),
-      event,
-    };
-    const seq = ++this.seq;
-    const encoded = this.encode(record, seq);
     // With `refuse`, room was checked at intake: events accepted meanwhile still go in.
-    if (
-      this.whenFull === 'drop' &&
-      this.counts.bufferedBytes + encoded.length > this.maxBufferBytes
-    ) {
+    if (this.whenFull === 'drop' && this.counts.bufferedBytes >= this.maxBufferBytes) {
       this.dropped(context.space, event.id);
       return;
     }
-    const group = this.groupOf(record);
+    const acceptedAt = Date.now();
+    const { space } = context;
+    const group = this.groupOf(space, event.type);
     let batch = this.open.get(group);
     if (!batch) {
-      batch = { group, records: [], seqs: [], encoded: [], bytes: 0, openedAt: record.acceptedAt };
+      const { type } = event;
+      const data = this.newData();
+      batch = { group, space, type, data, count: 0, bytes: 0, firstAt: acceptedAt, lastAt: 0 };
       this.open.set(group, batch);
     }
-    batch.records.push(record);
-    batch.seqs.push(seq);
-    batch.encoded.push(encoded);
-    batch.bytes += encoded.length;
+    const bytes = this.append(batch.data, event, context, acceptedAt, ++this.seq);
+    batch.count++;
+    batch.lastAt = acceptedAt;
+    batch.bytes += bytes;
     this.counts.bufferedEvents++;
-    this.counts.bufferedBytes += encoded.length;
+    this.counts.bufferedBytes += bytes;
     if (batch.bytes >= this.maxBatchBytes) this.seal(batch);
     else this.ageTimer ??= unref(setTimeout(() => this.sealAged(), this.maxBatchAge));
   }
@@ -264,14 +270,14 @@ export abstract class ArchiveSink implements IntakePlugin {
     const now = Date.now();
     let next = Infinity;
     for (const batch of [...this.open.values()]) {
-      const due = batch.openedAt + this.maxBatchAge;
+      const due = batch.firstAt + this.maxBatchAge;
       if (due <= now + 5) this.seal(batch);
       else next = Math.min(next, due);
     }
     if (next !== Infinity) this.ageTimer = unref(setTimeout(() => this.sealAged(), next - now));
   }
 
-  private seal(batch: ArchiveBatch): void {
+  private seal(batch: ArchiveBatch<T>): void {
     this.open.delete(batch.group);
     this.sealed.push(batch);
     this.pump();
@@ -292,7 +298,7 @@ export abstract class ArchiveSink implements IntakePlugin {
   }
 
   /** Writes a batch, retrying (exponential backoff) until it is written or the archive closes. */
-  private async writeUntilDone(batch: ArchiveBatch): Promise<void> {
+  private async writeUntilDone(batch: ArchiveBatch<T>): Promise<void> {
     try {
       await this.retry.execute(
         ({ signal }) =>
@@ -303,8 +309,8 @@ export abstract class ArchiveSink implements IntakePlugin {
       return; // cancelled by close(): the batch stays counted as buffered, and close() reports it
     }
     this.counts.writes++;
-    this.counts.archived += batch.records.length;
-    this.counts.bufferedEvents -= batch.records.length;
+    this.counts.archived += batch.count;
+    this.counts.bufferedEvents -= batch.count;
     this.counts.bufferedBytes -= batch.bytes;
     this.lastError = undefined;
   }

@@ -8,13 +8,14 @@ import { earlier, type StoredRecord } from './archive-record';
 type Kafka = InstanceType<KafkaModule['Kafka']>;
 type KafkaRecord = KafkaBatchPayload['batch']['messages'][number];
 
-/** Headers an archived record carries besides the event (its value). */
+/**
+ * Headers an archived record carries besides the event (its value): its content type, and where
+ * it was accepted with its sequence in one JSON header (`{"space","method","path","seq"}`): each
+ * header costs kafkajs as much to encode as a small record.
+ */
 export const HEADERS = {
   contentType: 'content-type',
-  space: 'eventgateway-space',
-  method: 'eventgateway-method',
-  path: 'eventgateway-path',
-  seq: 'eventgateway-seq',
+  accepted: 'eventgateway-accepted',
 } as const;
 
 /** Records held per partition before it is paused (and resumed at half). */
@@ -194,18 +195,23 @@ function decodeMessage(message: KafkaRecord, where: string): StoredRecord {
       },
     );
   }
-  const space = header(HEADERS.space);
-  if (typeof event !== 'object' || event === null || space === undefined) {
+  let accepted: { space?: unknown; method?: unknown; path?: unknown; seq?: unknown } | undefined;
+  try {
+    accepted = JSON.parse(header(HEADERS.accepted) ?? 'null') as typeof accepted;
+  } catch {
+    accepted = undefined;
+  }
+  if (typeof event !== 'object' || event === null || typeof accepted?.space !== 'string') {
     throw new ArchiveUnavailableError(
       `The Kafka archive holds a record that is not an archived event (${where}).`,
     );
   }
   return {
-    space,
-    method: header(HEADERS.method) ?? 'POST',
-    path: header(HEADERS.path) ?? '/',
+    space: accepted.space,
+    method: typeof accepted.method === 'string' ? accepted.method : 'POST',
+    path: typeof accepted.path === 'string' ? accepted.path : '/',
     acceptedAt: Number(message.timestamp),
-    seq: Number(header(HEADERS.seq) ?? 0),
+    seq: typeof accepted.seq === 'number' ? accepted.seq : 0,
     event: event as Record<string, unknown>,
   };
 }

@@ -1,8 +1,16 @@
 import { ArchiveUnavailableError, ValidationError } from '../errors';
+import type { CloudEvent } from '../events/cloudevent';
 import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../intake/archive-source';
-import { loadKafka, type KafkaModule, type KafkaProducer } from '../journal/kafka-client';
+import type { AcceptedContext } from '../intake/intake-plugin';
+import {
+  loadKafka,
+  type KafkaMessage,
+  type KafkaModule,
+  type KafkaProducer,
+} from '../journal/kafka-client';
 import { MAX_TIMER_MS, positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
+import { whereJson } from './archive-record';
 import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
 import { HEADERS, readKafkaArchive } from './kafka-archive-reader';
 
@@ -47,7 +55,7 @@ export interface KafkaArchiveOptions extends ArchiveSinkOptions {
  * await gateway.replay({ source: archive, from: Date.now() - 3_600_000 });
  * ```
  */
-export class KafkaArchive extends ArchiveSink implements ArchiveSource {
+export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements ArchiveSource {
   private readonly topic: string;
   private readonly readTimeout: number;
   private kafka: InstanceType<KafkaModule['Kafka']> | undefined;
@@ -76,23 +84,32 @@ export class KafkaArchive extends ArchiveSink implements ArchiveSource {
     return '';
   }
 
-  protected encode(record: ArchivedEvent): string {
-    return JSON.stringify(record.event);
+  protected newData(): KafkaMessage[] {
+    return [];
   }
 
-  protected async write(batch: ArchiveBatch, signal: AbortSignal): Promise<void> {
-    const messages = batch.records.map((record, i) => ({
-      key: record.event.id as string,
-      value: batch.encoded[i],
-      timestamp: String(record.acceptedAt),
+  protected append(
+    messages: KafkaMessage[],
+    event: CloudEvent,
+    where: AcceptedContext,
+    acceptedAt: number,
+    seq: number,
+  ): number {
+    const value = JSON.stringify(event);
+    messages.push({
+      key: event.id,
+      value,
+      timestamp: String(acceptedAt),
       headers: {
         [HEADERS.contentType]: 'application/cloudevents+json; charset=UTF-8',
-        [HEADERS.space]: record.space,
-        [HEADERS.method]: record.method,
-        [HEADERS.path]: record.path,
-        [HEADERS.seq]: String(batch.seqs[i]),
+        [HEADERS.accepted]: `{${whereJson(where)},"seq":${seq}}`,
       },
-    }));
+    });
+    return value.length + event.id.length + 150; // with headers and framing
+  }
+
+  protected async write(batch: ArchiveBatch<KafkaMessage[]>, signal: AbortSignal): Promise<void> {
+    const messages = batch.data;
     try {
       const producer = await (this.producer ??= this.connectProducer());
       await abortable(producer.send({ topic: this.topic, acks: -1, messages }), signal);

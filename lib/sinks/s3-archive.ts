@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { ArchiveUnavailableError, ValidationError } from '../errors';
+import type { CloudEvent } from '../events/cloudevent';
 import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../intake/archive-source';
+import type { AcceptedContext } from '../intake/intake-plugin';
 import { positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
-import { decodeRecord, encodeRecord, type StoredRecord } from './archive-record';
+import { decodeRecord, writeRecord, type StoredRecord } from './archive-record';
 import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
+import { ByteChunks } from './byte-chunks';
 import { mergeRuns, type Run } from './merge-runs';
 import { objectKey, parseObjectKey, partitionPrefix } from './s3-object-key';
 
@@ -67,7 +70,7 @@ const HOUR = 3_600_000;
  * await gateway.replay({ source: archive, from: '2026-11-27T10:00:00Z', to: '2026-11-27T11:00:00Z' });
  * ```
  */
-export class S3Archive extends ArchiveSink implements ArchiveSource {
+export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly gzip: boolean;
@@ -76,7 +79,10 @@ export class S3Archive extends ArchiveSink implements ArchiveSource {
   private readonly ownsClient: boolean;
   private commands: Record<string, new (input: unknown) => unknown> | undefined;
   /** Each batch's key and body, made once: a retry writes the same object. */
-  private readonly objects = new WeakMap<ArchiveBatch, Promise<{ key: string; body: Buffer }>>();
+  private readonly objects = new WeakMap<
+    ArchiveBatch<ByteChunks>,
+    Promise<{ key: string; body: Buffer }>
+  >();
 
   constructor(private readonly options: S3ArchiveOptions) {
     const maxObjectAge = positiveOption(options?.maxObjectAge ?? 60_000, 'maxObjectAge', HOUR);
@@ -110,15 +116,25 @@ export class S3Archive extends ArchiveSink implements ArchiveSource {
     }
   }
 
-  protected groupOf(record: ArchivedEvent): string {
-    return `${record.space}\0${record.event.type as string}`;
+  protected groupOf(space: string, type: string): string {
+    return `${space}\0${type}`;
   }
 
-  protected encode(record: ArchivedEvent, seq: number): string {
-    return encodeRecord(record, seq);
+  protected newData(): ByteChunks {
+    return new ByteChunks();
   }
 
-  protected async write(batch: ArchiveBatch, signal: AbortSignal): Promise<void> {
+  protected append(
+    data: ByteChunks,
+    event: CloudEvent,
+    where: AcceptedContext,
+    acceptedAt: number,
+    seq: number,
+  ): number {
+    return writeRecord(data, event, where, acceptedAt, seq);
+  }
+
+  protected async write(batch: ArchiveBatch<ByteChunks>, signal: AbortSignal): Promise<void> {
     let object = this.objects.get(batch);
     if (!object) {
       object = this.makeObject(batch);
@@ -137,18 +153,18 @@ export class S3Archive extends ArchiveSink implements ArchiveSource {
     );
   }
 
-  private async makeObject(batch: ArchiveBatch): Promise<{ key: string; body: Buffer }> {
-    const { records } = batch;
-    const first = records[0];
+  private async makeObject(
+    batch: ArchiveBatch<ByteChunks>,
+  ): Promise<{ key: string; body: Buffer }> {
     const key = objectKey(this.prefix, {
-      space: first.space,
-      type: first.event.type as string,
-      first: first.acceptedAt,
-      last: records[records.length - 1].acceptedAt,
+      space: batch.space,
+      type: batch.type,
+      first: batch.firstAt,
+      last: batch.lastAt,
       id: randomBytes(6).toString('hex'),
       gzip: this.gzip,
     });
-    const text = Buffer.from(batch.encoded.join(''));
+    const text = batch.data.bytes();
     return { key, body: this.gzip ? await gzipAsync(text) : text };
   }
 
