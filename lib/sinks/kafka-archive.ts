@@ -2,17 +2,13 @@ import { ArchiveUnavailableError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../intake/archive-source';
 import type { AcceptedContext } from '../intake/intake-plugin';
-import {
-  loadKafka,
-  type KafkaMessage,
-  type KafkaModule,
-  type KafkaProducer,
-} from '../journal/kafka-client';
+import { loadKafka, type KafkaMessage, type KafkaModule } from '../journal/kafka-client';
 import { MAX_TIMER_MS, positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { whereJson } from './archive-record';
 import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
 import { HEADERS, readKafkaArchive } from './kafka-archive-reader';
+import { copiesToThread, InlineSender, ThreadSender, type KafkaSender } from './kafka-sender';
 
 /** Options of {@link KafkaArchive}. */
 export interface KafkaArchiveOptions extends ArchiveSinkOptions {
@@ -28,6 +24,14 @@ export interface KafkaArchiveOptions extends ArchiveSinkOptions {
   topic?: string;
   /** More kafkajs producer options. */
   producer?: Record<string, unknown>;
+  /**
+   * Run kafkajs's producer in a worker thread: it encodes and checksums records in plain
+   * JavaScript, which in the host's thread costs about as much as routing the events. Without a
+   * thread (or when `client`/`producer` hold functions, which cannot be copied to one), it runs
+   * in the host's thread.
+   * @default true
+   */
+  producerThread?: boolean;
   /** More kafkajs consumer options for replays (`maxBytes`, `sessionTimeout`...). */
   consumer?: Record<string, unknown>;
   /** A produce request is sent once its events reach this many bytes... @default 1048576 */
@@ -59,7 +63,7 @@ export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements Archive
   private readonly topic: string;
   private readonly readTimeout: number;
   private kafka: InstanceType<KafkaModule['Kafka']> | undefined;
-  private producer: Promise<KafkaProducer> | undefined;
+  private sender: KafkaSender | undefined;
 
   constructor(private readonly options: KafkaArchiveOptions) {
     super(options, {
@@ -109,15 +113,9 @@ export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements Archive
   }
 
   protected async write(batch: ArchiveBatch<KafkaMessage[]>, signal: AbortSignal): Promise<void> {
-    const messages = batch.data;
     try {
-      const producer = await (this.producer ??= this.connectProducer());
-      await abortable(producer.send({ topic: this.topic, acks: -1, messages }), signal);
+      await abortable((this.sender ??= this.makeSender()).send(this.topic, batch.data), signal);
     } catch (error) {
-      // A producer that failed is made anew for the retry (it may be stuck on dead brokers).
-      const failed = this.producer;
-      this.producer = undefined;
-      void failed?.then((p) => p.disconnect()).catch(() => undefined);
       throw new ArchiveUnavailableError(
         `The Kafka archive "${this.name}" could not write to topic "${this.topic}": ${describeError(error)}`,
         { cause: error },
@@ -125,21 +123,28 @@ export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements Archive
     }
   }
 
-  private async connectProducer(): Promise<KafkaProducer> {
+  /** In a thread unless asked not to, or when the client config holds functions. */
+  private makeSender(): KafkaSender {
     const kafkajs = this.kafkajs();
-    const producer = this.client(kafkajs).producer({
-      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-      retry: { retries: 1 },
-      ...this.options.producer,
+    const { client, producer } = this.options;
+    if (this.options.producerThread !== false && copiesToThread({ client, producer })) {
+      return new ThreadSender({ kafkajs: require.resolve('kafkajs'), client, producer });
+    }
+    return new InlineSender(async () => {
+      const made = this.client(kafkajs).producer({
+        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+        retry: { retries: 1 },
+        ...producer,
+      });
+      await made.connect();
+      return made;
     });
-    await producer.connect();
-    return producer;
   }
 
   protected async release(): Promise<void> {
-    const producer = this.producer;
-    this.producer = undefined;
-    await producer?.then((p) => p.disconnect()).catch(() => undefined);
+    const sender = this.sender;
+    this.sender = undefined;
+    await sender?.close();
   }
 
   /** The events of a window, in the order they were accepted. See {@link ArchiveSource}. */
