@@ -82,7 +82,7 @@ export type { PluginMetrics } from './metrics/plugin-metrics';
 export type { ArchivedEvent, ArchiveQuery, ArchiveSource } from './intake/archive-source';
 export type { ReplayOptions, ReplayProgress } from './intake/replay';
 export { S3Archive } from './sinks/s3-archive';
-export type { S3ArchiveOptions } from './sinks/s3-archive';
+export type { S3ArchiveOptions, S3Like } from './sinks/s3-archive';
 export type { ArchiveSinkOptions } from './sinks/archive-sink';
 export { KafkaArchive } from './sinks/kafka-archive';
 export type { KafkaArchiveOptions } from './sinks/kafka-archive';

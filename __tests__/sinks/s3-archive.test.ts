@@ -330,6 +330,24 @@ describe('S3Archive (moto S3)', () => {
     expect(typed.received).toHaveLength(15); // the dry run sent nothing
   });
 
+  test('an event type too long to spell out in a key is archived and replayed all the same', async () => {
+    const bucket = await newBucket();
+    const archive = new S3Archive({ bucket, s3: s3Config(moto.endpoint), maxObjectAge: 50 });
+    const long = `order.${'é/'.repeat(120)}placed`; // 252 characters, over 1 KiB URI-encoded
+    const { gateway } = await archiveGateway(archive);
+    const from = Date.now();
+    await gateway.emit(event('long-1', long));
+    await gateway.emit(event('short-1'));
+    await until(() => archiveStats(gateway, 's3-archive').archived === 2, 10_000, 'archived');
+    const keys = (await readBucket(bucket)).map((o) => o.key);
+    expect(keys.every((k) => Buffer.byteLength(k) < 1024)).toBe(true);
+    expect(keys.some((k) => /~[0-9a-f]{32}\//.test(k))).toBe(true);
+    const fresh = await recordingGateway();
+    gateways.push(fresh.gateway);
+    const totals = await fresh.gateway.replay({ source: archive, from, type: long, dryRun: true });
+    expect(totals).toMatchObject({ read: 1, emitted: 1 });
+  });
+
   test('replay from an unreachable archive rejects with ArchiveUnavailableError; bad options are refused', async () => {
     const { gateway } = await recordingGateway();
     gateways.push(gateway);
@@ -355,4 +373,33 @@ describe('S3Archive (moto S3)', () => {
       /whenFull/,
     );
   });
+});
+
+test('examples/archive-replay.js runs against an S3 server and shows refuse, enrich, archive, replay', async () => {
+  const bucket = await newBucket();
+  const { execFile } = await import('node:child_process');
+  const output = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [require.resolve('../../examples/archive-replay.js')],
+      {
+        env: {
+          ...process.env,
+          S3_ENDPOINT: moto.endpoint,
+          BUCKET: bucket,
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+        },
+        timeout: 30_000,
+      },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  expect(output).toContain('live audit got o-1 (tenant acme)');
+  expect(output).toContain('live refused o-2: an order names its tenant (400)');
+  expect(output).toContain('archived: 2');
+  expect(output).toContain('replay audit got o-1 (tenant acme)');
+  expect(output).toContain('replay audit got o-3 (tenant globex)');
+  expect(output).toContain('replayed: { read: 2, emitted: 2, refused: 0 }');
 });

@@ -32,5 +32,6 @@ export interface ArchiveQuery {
 export interface ArchiveSource {
   /** Names the archive in errors and reports. */
   readonly name: string;
+  /** The events of the query's window (and space and type), in the order they were accepted. */
   read(query: ArchiveQuery): AsyncIterable<ArchivedEvent>;
 }

@@ -17,6 +17,7 @@ export interface KafkaArchiveOptions extends ArchiveSinkOptions {
    * `sasl`... `logLevel` defaults to nothing.
    */
   client: {
+    /** The brokers to bootstrap from (`host:port`), or a function that finds them. */
     brokers: string[] | (() => string[] | Promise<string[]>);
     [option: string]: unknown;
   };

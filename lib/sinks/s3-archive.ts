@@ -13,9 +13,11 @@ import { ByteChunks } from './byte-chunks';
 import { mergeRuns, type Run } from './merge-runs';
 import { objectKey, parseObjectKey, partitionPrefix } from './s3-object-key';
 
-/** What the archive uses of an `@aws-sdk/client-s3` S3Client. */
-interface S3Like {
+/** What the archive uses of an `@aws-sdk/client-s3` S3Client (typed structurally: the SDK is optional). */
+export interface S3Like {
+  /** Sends a command. */
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  /** Releases the client's connections. */
   destroy?(): void;
 }
 
@@ -180,7 +182,9 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
       const parsed = parseObjectKey(this.prefix, key);
       if (!parsed || parsed.last < query.from || parsed.first >= query.to) continue;
       if (query.space !== undefined && parsed.space !== query.space) continue;
-      if (query.type !== undefined && parsed.type !== query.type) continue;
+      if (query.type !== undefined && parsed.type !== undefined && parsed.type !== query.type) {
+        continue;
+      }
       runs.push({
         start: parsed.first,
         load: () => this.readObject(key, parsed.gzip, query.signal),
@@ -189,6 +193,7 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
     runs.sort((a, b) => a.start - b.start);
     for await (const record of mergeRuns(runs, 4)) {
       if (record.acceptedAt >= query.to) break;
+      if (query.type !== undefined && record.event.type !== query.type) continue;
       if (record.acceptedAt >= query.from) yield record;
     }
   }

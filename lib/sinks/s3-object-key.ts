@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
+
 /** What an archive object's key says of it. */
 export interface ObjectKeyParts {
   readonly space: string;
-  readonly type: string;
+  /** The event type; undefined in a parsed key whose type was too long to spell out. */
+  readonly type: string | undefined;
   /** When its first and last events were accepted (ms since the epoch). */
   readonly first: number;
   readonly last: number;
@@ -49,8 +52,22 @@ export function partitionPrefix(
   if (space === undefined) return prefix;
   const spacePart = `${prefix}${encodeURIComponent(space)}/`;
   if (type === undefined) return spacePart;
-  const series = `${spacePart}${encodeURIComponent(type)}/`;
+  const series = `${spacePart}${typeSegment(type)}/`;
   return hourOf === undefined ? series : series + hourPath(hourOf);
+}
+
+/** Longest type segment spelled out: S3 keys hold at most 1,024 bytes. */
+const MAX_TYPE_SEGMENT = 400;
+
+/**
+ * The type's URI-encoded name; past MAX_TYPE_SEGMENT, its start, `~` and a hash of the whole (a
+ * replay then tells the type by the events themselves).
+ */
+function typeSegment(type: string): string {
+  const encoded = encodeURIComponent(type);
+  if (encoded.length <= MAX_TYPE_SEGMENT) return encoded;
+  const hash = createHash('sha256').update(type).digest('hex').slice(0, 32);
+  return `${encoded.slice(0, 200).replace(/%[0-9A-F]?$/, '')}~${hash}`;
 }
 
 const NAME = /^(\d{8}T\d{9}Z)-(\d{8}T\d{9}Z)-([0-9a-f]+)\.ndjson(\.gz)?$/;
@@ -68,7 +85,7 @@ export function parseObjectKey(prefix: string, key: string): ObjectKeyParts | un
   try {
     return {
       space: decodeURIComponent(segments[0]),
-      type: decodeURIComponent(segments[1]),
+      type: segments[1].includes('~') ? undefined : decodeURIComponent(segments[1]),
       first,
       last,
       id: name[3],
