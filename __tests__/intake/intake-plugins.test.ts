@@ -7,6 +7,7 @@ import {
   EventRefusedError,
   IntakeFailedError,
   MemoryStore,
+  registerPrometheusMetrics,
   ValidationError,
   type ArchivedEvent,
   type ArchiveSource,
@@ -226,12 +227,21 @@ describe.each(WAYS)('intake plugins on the way in: %s', (way, send) => {
         throw new Error('policy service down');
       },
     });
+    const reported: string[] = [];
+    h.gateway.on('gateway.error', (error) => reported.push(error.message));
     const outcome = await send(h, 't-1');
     expect(outcome.ok).toBe(false);
+    expect(reported.join()).toContain('policy service down'); // the operator hears the details
     if (!outcome.ok) {
-      expect(outcome.message).toMatch(/Intake plugin "guard" failed: .*policy service down/);
+      expect(outcome.message).toMatch(
+        /Intake plugin "guard" failed on the event; the event was refused/,
+      );
+      expect(outcome.message).not.toContain('policy service down'); // no detail reaches a client
       if (way !== 'replay') expect(outcome.status).toBe(503);
-      if (way === 'emit') expect(outcome.error).toBeInstanceOf(IntakeFailedError);
+      if (way === 'emit') {
+        expect(outcome.error).toBeInstanceOf(IntakeFailedError);
+        expect(((outcome.error as Error).cause as Error).message).toBe('policy service down');
+      }
     }
     await settled(h.gateway);
     expect(h.received).toEqual([]);
@@ -363,6 +373,32 @@ describe('intake plugins', () => {
     await gateway.close();
   });
 
+  test('Prometheus shows each plugin by name and position: outcomes, time, its own figures', async () => {
+    const { Registry } = await import('prom-client');
+    const registry = new Registry();
+    h = await start({
+      name: 'guard',
+      onEvent: (e) => (e.id === 'p-2' ? { refuse: 'no' } : undefined),
+      stats: () => ({ checked: 7 }),
+    });
+    const unregister = registerPrometheusMetrics(h.gateway, { registry });
+    await h.gateway.emit(event('p-1'));
+    await expect(h.gateway.emit(event('p-2'))).rejects.toBeInstanceOf(EventRefusedError);
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'eventgateway_plugin_events_total{plugin="guard",position="0",outcome="passed"} 1',
+    );
+    expect(text).toContain(
+      'eventgateway_plugin_events_total{plugin="guard",position="0",outcome="refused"} 1',
+    );
+    expect(text).toMatch(/eventgateway_plugin_seconds_total\{plugin="guard",position="0"\} \d/);
+    expect(text).toContain(
+      'eventgateway_plugin_stat{plugin="guard",position="0",stat="checked"} 7',
+    );
+    expect(text).toContain('eventgateway_events_refused_total 1');
+    unregister();
+  });
+
   test('a refusal is an event.refused system event naming the plugin', async () => {
     h = await start({ name: 'guard', onEvent: () => ({ refuse: 'nope' }) });
     const refused: unknown[] = [];
@@ -371,6 +407,27 @@ describe('intake plugins', () => {
     expect(refused).toEqual([
       { space: 'default', eventId: 's-1', code: 'EVENT_REFUSED', reason: 'nope', plugin: 'guard' },
     ]);
+  });
+
+  test('a replay stops when its signal aborts, and refuses to start with one aborted', async () => {
+    h = await start({ name: 'guard' });
+    const many = Array.from({ length: 1000 }, (_, i) => event(`a-${i}`));
+    const stop = new AbortController();
+    const replaying = h.gateway.replay({
+      source: memorySource(many),
+      from: 0,
+      rate: 500,
+      signal: stop.signal,
+      onProgress: ({ emitted }) => (emitted >= 5 ? stop.abort(new Error('enough')) : undefined),
+      progressInterval: 1,
+    });
+    await expect(replaying).rejects.toThrow('enough');
+    await settled(h.gateway);
+    expect(h.received.length).toBeGreaterThanOrEqual(5);
+    expect(h.received.length).toBeLessThan(50);
+    await expect(
+      h.gateway.replay({ source: memorySource(many), from: 0, signal: stop.signal }),
+    ).rejects.toThrow('enough');
   });
 
   test('a client cannot post the replay mark or a delivery ID: the Events API removes them', async () => {

@@ -116,6 +116,8 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     });
     const { gateway, received } = await recordingGateway({ plugins: [archive] });
     gateways.push(gateway);
+    const errors: string[] = [];
+    gateway.on('gateway.error', (error) => errors.push(error.message));
     await gateway.emit(event('first'));
     await until(
       () => archiveStats(gateway, 'kafka-archive').archived === 1,
@@ -137,6 +139,9 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     expect(refusal).toBeInstanceOf(EventRefusedError);
     expect((refusal as EventRefusedError).status).toBe(503);
     expect(archiveStats(gateway, 'kafka-archive').writeFailures).toBeGreaterThan(0);
+    expect(errors.some((m) => m.includes('The archive "kafka-archive" failed to write'))).toBe(
+      true,
+    );
     await settled(gateway);
     expect(received.map((e) => e.id)).toEqual(accepted);
     // A new cluster (the mock keeps nothing across a restart): the backlog goes there.

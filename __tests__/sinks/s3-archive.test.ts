@@ -6,7 +6,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { gunzipSync } from 'node:zlib';
-import { EventRefusedError, S3Archive, type ArchiveDroppedReport, type Gateway } from '../../lib';
+import {
+  createGateway,
+  EventRefusedError,
+  MemoryStore,
+  S3Archive,
+  type ArchiveDroppedReport,
+  type Gateway,
+} from '../../lib';
 import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
 import { TcpProxy } from '../helpers/tcp-proxy';
 import { archiveStats, event, recordingGateway, settled, until } from './archive-fixture';
@@ -260,6 +267,8 @@ describe('S3Archive (moto S3)', () => {
       true,
     );
     expect(archiveStats(gateway, 's3-archive').lost).toBe(5);
+    // A closed archive can still be read, but no gateway may write through it again.
+    expect(() => createGateway(new MemoryStore(), { plugins: [archive] })).toThrow(/was closed/);
   });
 
   test('a replay of a time window delivers the same events to a fresh gateway, in the same order, once', async () => {

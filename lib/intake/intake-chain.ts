@@ -189,16 +189,16 @@ export class IntakeChain {
     gate.events++;
     gate.failed++;
     if (timedOut) gate.timedOut++;
-    const what = timedOut
-      ? `ran past its ${gate.timeout} ms time budget`
-      : `failed: ${describeError(error)}`;
     if (gate.failOpen) {
       gate.failedOpen++;
       gate.report('failed on an event and let it through (fail-open)', error);
       return event;
     }
+    // The details (the plugin's own error) go to the operator and to `cause`, never to a client.
+    gate.report('failed on an event, which was refused', error);
+    const what = timedOut ? `ran past its ${gate.timeout} ms time budget` : 'failed on the event';
     throw new IntakeFailedError(
-      `Intake plugin "${gate.plugin.name}" ${what}; the event was refused.`,
+      `Intake plugin "${gate.plugin.name}" ${what}; the event was refused. Retry later.`,
       { plugin: gate.plugin.name, resource: 'event', id: event.id, cause: error },
     );
   }

@@ -82,6 +82,7 @@ export async function replay(
   options: ReplayOptions,
 ): Promise<ReplayProgress> {
   const query = checkReplayOptions(options);
+  options.signal?.throwIfAborted();
   const replayId = randomUUID();
   const controller = new AbortController();
   const stop = () => controller.abort(options.signal?.reason);
@@ -117,6 +118,7 @@ export async function replay(
         const due = started + (figures.emitted * 1000) / options.rate;
         const wait = due - performance.now();
         if (wait > 1) await sleep(wait, controller.signal);
+        if (controller.signal.aborted) break;
       }
       try {
         if (options.dryRun) {

@@ -131,6 +131,60 @@ export function registerPrometheusMetrics(
       }
     },
   });
+  // Intake plugins, in the order they run: outcomes of `onEvent`, time spent, their own figures.
+  const perPlugin = [...labelNames, 'plugin', 'position'];
+  names.push(
+    prefix + 'plugin_events_total',
+    prefix + 'plugin_seconds_total',
+    prefix + 'plugin_stat',
+  );
+  new prom.Counter({
+    name: prefix + 'plugin_events_total',
+    help: 'Events seen by each intake plugin, by outcome (passed, enriched, refused, failed, timed_out, failed_open).',
+    labelNames: [...perPlugin, 'outcome'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of gateway.metrics().plugins) {
+        const at = { ...labels, plugin: p.name, position: String(p.position) };
+        this.inc({ ...at, outcome: 'passed' }, p.passed);
+        this.inc({ ...at, outcome: 'enriched' }, p.enriched);
+        this.inc({ ...at, outcome: 'refused' }, p.refused);
+        this.inc({ ...at, outcome: 'failed' }, p.failed);
+        this.inc({ ...at, outcome: 'timed_out' }, p.timedOut);
+        this.inc({ ...at, outcome: 'failed_open' }, p.failedOpen);
+      }
+    },
+  });
+  new prom.Counter({
+    name: prefix + 'plugin_seconds_total',
+    help: "Time spent in each intake plugin's onEvent.",
+    labelNames: perPlugin,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of gateway.metrics().plugins) {
+        this.inc(
+          { ...labels, plugin: p.name, position: String(p.position) },
+          p.duration.sum / 1000,
+        );
+      }
+    },
+  });
+  new prom.Gauge({
+    name: prefix + 'plugin_stat',
+    help: "What each intake plugin reports of itself (an archive's buffer, writes, drops...).",
+    labelNames: [...perPlugin, 'stat'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of gateway.metrics().plugins) {
+        for (const [stat, value] of Object.entries(p.stats ?? {})) {
+          this.set({ ...labels, plugin: p.name, position: String(p.position), stat }, value);
+        }
+      }
+    },
+  });
   const histogram = new prom.Histogram({
     name: prefix + 'attempt_duration_seconds',
     help: 'Duration of each delivery attempt.',

@@ -185,6 +185,11 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
   protected abstract release(): Promise<void>;
 
   attach(host: PluginHost): void {
+    if (this.closing) {
+      throw new ValidationError(
+        `The archive "${this.name}" was closed with its gateway: make a new one (a closed archive can still be a replay's source).`,
+      );
+    }
     this.host = host;
   }
 
