@@ -11,6 +11,7 @@ import type {
 import { MAX_TIMER_MS, optionsArgument, positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { ArchiveFilter } from './archive-filter';
+import { DropReports } from './drop-reports';
 
 /** Options every archive shares ({@link S3Archive}, {@link KafkaArchive}). */
 export interface ArchiveSinkOptions {
@@ -62,15 +63,7 @@ export interface ArchiveBatch<T> {
   lastAt: number;
 }
 
-/** What a dropped-events report gathers before it is raised. */
-interface DropReport {
-  dropped: number;
-  eventIds: string[];
-}
-
-const DROP_REPORT_INTERVAL = 1000;
-const MAX_REPORTED_IDS = 100;
-/** A write failure is reported at most this often (ms), with the count since. */
+/** A write failure is reported at most this often (ms). */
 const FAILURE_REPORT_INTERVAL = 10_000;
 
 /**
@@ -92,8 +85,7 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
   private closing = false;
   private readonly aborter = new AbortController();
   private idleWaiters: (() => void)[] = [];
-  private drops = new Map<string, DropReport>();
-  private dropTimer: NodeJS.Timeout | undefined;
+  private readonly drops: DropReports;
   private failureReportedAt = -Infinity;
   private lastError: string | undefined;
   private readonly counts = {
@@ -135,6 +127,14 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
     if (this.whenFull !== 'refuse' && this.whenFull !== 'drop') {
       throw new ValidationError(`option "whenFull" must be 'refuse' or 'drop'.`);
     }
+    this.drops = new DropReports(
+      this.name,
+      (space, report) => this.host?.archiveDropped(space, report),
+      () =>
+        `the archive's buffer is full (${this.maxBufferBytes} bytes)${this.lastError ? `; last failure: ${this.lastError}` : ''}`,
+    );
+    // Only `refuse` needs to see events before routing: without the hook, intake skips a step.
+    if (this.whenFull === 'drop') Object.defineProperty(this, 'onEvent', { value: undefined });
     this.writeTimeout = positiveOption(
       options.writeTimeout ?? 30_000,
       'writeTimeout',
@@ -210,7 +210,8 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
     if (!this.wants(event, context.space)) return;
     // With `refuse`, room was checked at intake: events accepted meanwhile still go in.
     if (this.whenFull === 'drop' && this.counts.bufferedBytes >= this.maxBufferBytes) {
-      this.dropped(context.space, event.id);
+      this.counts.dropped++;
+      this.drops.add(context.space, event.id);
       return;
     }
     const acceptedAt = Date.now();
@@ -247,7 +248,7 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
       clearTimeout(timer);
       this.aborter.abort(new Error('the gateway closed'));
       await this.idle();
-      this.flushDrops();
+      this.drops.flush();
       const left = this.counts.bufferedEvents;
       if (left > 0) {
         this.counts.lost += left;
@@ -335,32 +336,6 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
         { cause: error },
       ),
     );
-  }
-
-  private dropped(space: string, eventId: string): void {
-    this.counts.dropped++;
-    let report = this.drops.get(space);
-    if (!report) this.drops.set(space, (report = { dropped: 0, eventIds: [] }));
-    report.dropped++;
-    if (report.eventIds.length < MAX_REPORTED_IDS) report.eventIds.push(eventId);
-    this.dropTimer ??= unref(setTimeout(() => this.flushDrops(), DROP_REPORT_INTERVAL));
-  }
-
-  /** Raises one `archive.dropped` system event per space for the drops gathered. */
-  private flushDrops(): void {
-    clearTimeout(this.dropTimer);
-    this.dropTimer = undefined;
-    const drops = this.drops;
-    this.drops = new Map();
-    for (const [space, { dropped, eventIds }] of drops) {
-      this.host?.archiveDropped(space, {
-        archive: this.name,
-        space,
-        dropped,
-        eventIds,
-        reason: `the archive's buffer is full (${this.maxBufferBytes} bytes)${this.lastError ? `; last failure: ${this.lastError}` : ''}`,
-      });
-    }
   }
 }
 

@@ -1,0 +1,44 @@
+import type { ArchiveDroppedReport } from '../intake/intake-plugin';
+
+const REPORT_INTERVAL = 1000;
+const MAX_REPORTED_IDS = 100;
+
+/**
+ * Gathers the events an archive dropped and reports them at most once a second per space (one
+ * `archive.dropped` system event each, with the first 100 IDs): a full buffer under load must not
+ * turn into a flood of system events.
+ */
+export class DropReports {
+  private drops = new Map<string, { dropped: number; eventIds: string[] }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  /** `raise` sends one report; `reason` says why, at the time of the report. */
+  constructor(
+    private readonly archive: string,
+    private readonly raise: (space: string, report: ArchiveDroppedReport) => void,
+    private readonly reason: () => string,
+  ) {}
+
+  add(space: string, eventId: string): void {
+    let report = this.drops.get(space);
+    if (!report) this.drops.set(space, (report = { dropped: 0, eventIds: [] }));
+    report.dropped++;
+    if (report.eventIds.length < MAX_REPORTED_IDS) report.eventIds.push(eventId);
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), REPORT_INTERVAL);
+      this.timer.unref();
+    }
+  }
+
+  /** Reports what was gathered, now. */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const drops = this.drops;
+    this.drops = new Map();
+    const reason = drops.size > 0 ? this.reason() : '';
+    for (const [space, { dropped, eventIds }] of drops) {
+      this.raise(space, { archive: this.archive, space, dropped, eventIds, reason });
+    }
+  }
+}
