@@ -2,6 +2,7 @@ import {
   CreateBucketCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -355,6 +356,22 @@ describe('S3Archive (moto S3)', () => {
     gateways.push(fresh.gateway);
     const totals = await fresh.gateway.replay({ source: archive, from, type: long, dryRun: true });
     expect(totals).toMatchObject({ read: 1, emitted: 1 });
+  });
+
+  test('a replay stops at a damaged object with ArchiveUnavailableError naming it; foreign objects are passed over', async () => {
+    const bucket = await newBucket();
+    const put = (Key: string, Body: string) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+    const hour = new Date().toISOString().slice(0, 13).replace(/[-T]/g, '/');
+    await put('events/README.txt', 'not an archive object');
+    await put(`events/default/x/${hour}/${stamp}-${stamp}-abc.ndjson`, '{"acceptedAt":"x"}\n');
+    const { gateway } = await recordingGateway();
+    gateways.push(gateway);
+    const archive = new S3Archive({ bucket, s3: s3Config(moto.endpoint) });
+    await expect(gateway.replay({ source: archive, from: 0 })).rejects.toThrow(
+      /not an archived event \(events\/default\/x\/.*-abc\.ndjson, line 1\)/,
+    );
   });
 
   test('replay from an unreachable archive rejects with ArchiveUnavailableError; bad options are refused', async () => {

@@ -1,10 +1,18 @@
 import { earlier, type StoredRecord } from './archive-record';
 
+/** Records in the order they were accepted, read one at a time. */
+export interface RunCursor<T extends StoredRecord> {
+  /** The next record, or undefined at the end. */
+  head(): T | undefined;
+  /** Moves past the head. */
+  advance(): void;
+}
+
 /** A run of records in the order they were accepted, loaded on demand. */
 export interface Run<T extends StoredRecord> {
   /** No record of the run was accepted before this (ms since the epoch). */
   readonly start: number;
-  load(): Promise<T[]>;
+  load(): Promise<RunCursor<T>>;
 }
 
 /**
@@ -16,7 +24,7 @@ export async function* mergeRuns<T extends StoredRecord>(
   runs: readonly Run<T>[],
   prefetch: number,
 ): AsyncGenerator<T> {
-  const loads: Promise<T[]>[] = [];
+  const loads: Promise<RunCursor<T>>[] = [];
   let next = 0;
   const ahead = () => {
     while (loads.length < next + prefetch && loads.length < runs.length) {
@@ -25,33 +33,33 @@ export async function* mergeRuns<T extends StoredRecord>(
       loads.push(loading);
     }
   };
-  const open: { records: T[]; at: number }[] = [];
+  const open: RunCursor<T>[] = [];
   for (;;) {
     // Open every run that may hold the earliest record.
-    while (next < runs.length && (open.length === 0 || runs[next].start <= head(open).acceptedAt)) {
+    while (
+      next < runs.length &&
+      (open.length === 0 || runs[next].start <= open[earliest(open)].head()!.acceptedAt)
+    ) {
       ahead();
-      const records = await loads[next];
+      const cursor = await loads[next];
       delete loads[next];
       next++;
-      if (records.length > 0) open.push({ records, at: 0 });
+      if (cursor.head() !== undefined) open.push(cursor);
     }
     if (open.length === 0) return;
     const index = earliest(open);
     const run = open[index];
-    yield run.records[run.at++];
-    if (run.at === run.records.length) open.splice(index, 1);
+    yield run.head()!;
+    run.advance();
+    if (run.head() === undefined) open.splice(index, 1);
   }
 }
 
-function earliest<T extends StoredRecord>(open: readonly { records: T[]; at: number }[]): number {
+/** The open run whose head was accepted first. */
+function earliest<T extends StoredRecord>(open: readonly RunCursor<T>[]): number {
   let best = 0;
   for (let i = 1; i < open.length; i++) {
-    if (earlier(open[i].records[open[i].at], open[best].records[open[best].at])) best = i;
+    if (earlier(open[i].head()!, open[best].head()!)) best = i;
   }
   return best;
-}
-
-function head<T extends StoredRecord>(open: readonly { records: T[]; at: number }[]): T {
-  const run = open[earliest(open)];
-  return run.records[run.at];
 }

@@ -7,7 +7,8 @@ import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../intake/archi
 import type { AcceptedContext } from '../intake/intake-plugin';
 import { positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
-import { decodeRecord, writeRecord, type StoredRecord } from './archive-record';
+import { writeRecord, type StoredRecord } from './archive-record';
+import { LineCursor } from './line-cursor';
 import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
 import { ByteChunks } from './byte-chunks';
 import { mergeRuns, type Run } from './merge-runs';
@@ -241,7 +242,7 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
     key: string,
     gzipped: boolean,
     signal: AbortSignal,
-  ): Promise<StoredRecord[]> {
+  ): Promise<LineCursor> {
     const object = (await this.send(
       'GetObjectCommand',
       { Bucket: this.bucket, Key: key },
@@ -250,9 +251,9 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
       Body?: { transformToByteArray(): Promise<Uint8Array> };
     };
     const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
-    let text: string;
+    let text: Buffer;
     try {
-      text = (gzipped ? await gunzipAsync(bytes) : bytes).toString('utf8');
+      text = gzipped ? await gunzipAsync(bytes) : bytes;
     } catch (error) {
       throw new ArchiveUnavailableError(
         `Object "${key}" of the archive "${this.name}" is not gzip.`,
@@ -261,12 +262,7 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
         },
       );
     }
-    const lines = text.split('\n');
-    const records: StoredRecord[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] !== '') records.push(decodeRecord(lines[i], `${key}, line ${i + 1}`));
-    }
-    return records;
+    return new LineCursor(text, key);
   }
 
   /** Sends an S3 command; failures become ArchiveUnavailableError. */
