@@ -19,7 +19,7 @@ export const HEADERS = {
 } as const;
 
 /** Records held per partition before it is paused (and resumed at half). */
-const HIGH_WATER = 5000;
+const HIGH_WATER = 2000;
 /**
  * How much later than the window's end a record's timestamp may be before its partition is
  * deemed past the window (several gateways writing one partition do not write in exact order).
