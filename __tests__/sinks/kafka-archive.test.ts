@@ -156,6 +156,51 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     expect(records.map((r) => r.key).sort()).toEqual(accepted.slice(1).sort());
   });
 
+  test('the producer thread: brokers down -> failures reported, then refusals; close reports what is lost', async () => {
+    const topic = newTopic();
+    const archive = new KafkaArchive({
+      client: {
+        brokers: mock.brokers,
+        connectionTimeout: 300,
+        requestTimeout: 1000,
+        retry: { retries: 0 },
+      },
+      topic,
+      maxBufferBytes: 2000,
+      writeTimeout: 2000,
+      retry: { initialDelay: 50, maxDelay: 200 },
+    });
+    const { gateway } = await recordingGateway({ plugins: [archive], drainTimeout: 500 });
+    const errors: string[] = [];
+    gateway.on('gateway.error', (error) => errors.push(error.message));
+    await gateway.emit(event('through-the-thread'));
+    await until(
+      () => archiveStats(gateway, 'kafka-archive').archived === 1,
+      10_000,
+      'the first record',
+    );
+    await mock.stop();
+    let refused = 0;
+    for (let i = 0; i < 100 && refused === 0; i++) {
+      await gateway.emit(event(`t-${i}`)).catch((error: unknown) => {
+        if (error instanceof EventRefusedError) refused++;
+      });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(refused).toBe(1);
+    await until(
+      () => archiveStats(gateway, 'kafka-archive').writeFailures > 0,
+      10_000,
+      'a failure',
+    );
+    const waiting = archiveStats(gateway, 'kafka-archive').bufferedEvents;
+    await gateway.close();
+    expect(archiveStats(gateway, 'kafka-archive').lost).toBe(waiting);
+    expect(
+      errors.some((m) => m.includes(`could not write ${waiting} events before the gateway closed`)),
+    ).toBe(true);
+  });
+
   test('a replay of a time window delivers the same events to a fresh gateway, in the same order', async () => {
     const topic = newTopic();
     const archive = new KafkaArchive({ client: { brokers: mock.brokers }, topic, maxBatchAge: 5 });

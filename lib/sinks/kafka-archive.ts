@@ -179,6 +179,8 @@ export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements Archive
 
 /** The promise's outcome, or the signal's reason once it aborts (the work itself goes on). */
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  // Whatever happens to the work after the abort has no one to hear it: handled, not unhandled.
+  work.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
