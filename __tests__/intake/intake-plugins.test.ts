@@ -362,6 +362,31 @@ describe('intake plugins', () => {
       plugins: [{ name: 'odd', onEvent: () => 42 as never }],
     });
     await expect(gateway.emit(event('n-1'))).rejects.toThrow(/Intake plugin "odd" failed/);
+    // Hostile answers: a `then` getter that throws, a `then` that throws, an answer whose fields throw.
+    const hostile = [
+      Object.defineProperty({}, 'then', {
+        get: () => {
+          throw new Error('getter');
+        },
+      }),
+      {
+        then: () => {
+          throw new Error('then');
+        },
+      },
+      Object.defineProperty({}, 'extensions', {
+        get: () => {
+          throw new Error('field');
+        },
+      }),
+    ];
+    for (const [i, answer] of hostile.entries()) {
+      const g = createGateway(new MemoryStore(), {
+        plugins: [{ name: `hostile-${i}`, timeout: 100, onEvent: () => answer as never }],
+      });
+      await expect(g.emit(event(`h-${i}`))).rejects.toBeInstanceOf(IntakeFailedError);
+      await g.close();
+    }
     expect(() => gateway.use({ name: 'odd' })).toThrow(ValidationError);
     expect(() => gateway.use({ name: '' })).toThrow(ValidationError);
     expect(() => gateway.use({ name: 'x', timeout: -1 })).toThrow(ValidationError);

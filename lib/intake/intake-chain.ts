@@ -82,14 +82,25 @@ export class IntakeChain {
       context.controller = undefined;
       const started = performance.now();
       let answer: unknown;
+      let later: boolean;
       try {
         answer = gate.plugin.onEvent!(current, context);
+        later = isThenable(answer); // a hostile `then` getter throws here, as the plugin's failure
       } catch (error) {
         current = this.failure(gate, current, error, started, false);
         continue;
       }
-      if (isThenable(answer)) {
-        return this.admitAsync(gates, i, current, target, via, answer, context, started);
+      if (later) {
+        return this.admitAsync(
+          gates,
+          i,
+          current,
+          target,
+          via,
+          answer as PromiseLike<unknown>,
+          context,
+          started,
+        );
       }
       current = this.verdict(gate, current, answer, started);
     }
