@@ -455,6 +455,20 @@ describe('intake plugins', () => {
     ).rejects.toThrow('enough');
   });
 
+  test('a source that yields nonsense fails the replay with ArchiveUnavailableError', async () => {
+    h = await start({ name: 'guard' });
+    const broken = {
+      name: 'broken',
+      async *read() {
+        yield null as never;
+      },
+    };
+    await expect(h.gateway.replay({ source: broken, from: 0 })).rejects.toMatchObject({
+      code: 'ARCHIVE_UNAVAILABLE',
+      message: expect.stringContaining('"broken" yielded something'),
+    });
+  });
+
   test('a client cannot post the replay mark or a delivery ID: the Events API removes them', async () => {
     h = await start({ name: 'guard' });
     const forged = { ...event('c-1'), eventgatewayreplay: 'fake', deliveryid: 'fake' };

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { BackpressureError, GatewayClosedError, GatewayError, ValidationError } from '../errors';
+import {
+  ArchiveUnavailableError,
+  BackpressureError,
+  GatewayClosedError,
+  GatewayError,
+  ValidationError,
+} from '../errors';
 import { HOP_COUNT } from '../events/cloudevent';
 import { REPLAY_ID } from '../events/gateway-extensions';
 import { isValidSpace, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
@@ -110,6 +116,11 @@ export async function replay(
   try {
     for await (const archived of options.source.read({ ...query, signal: controller.signal })) {
       if (controller.signal.aborted) break;
+      if (typeof archived?.event !== 'object' || archived.event === null) {
+        throw new ArchiveUnavailableError(
+          `The archive "${String(options.source.name)}" yielded something that is not an archived event.`,
+        );
+      }
       if (query.space !== undefined && archived.space !== query.space) continue;
       if (query.type !== undefined && archived.event.type !== query.type) continue;
       figures.read++;
