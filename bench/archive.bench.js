@@ -185,6 +185,8 @@ module.exports = [
                 new KafkaArchive({
                   client: { brokers: mock.brokers },
                   topic: `emit-${to}-${round}`,
+                  // KAFKA_PRODUCER_THREAD=0 compares kafkajs in the host's thread.
+                  producerThread: process.env.KAFKA_PRODUCER_THREAD !== '0',
                 }),
               'KafkaArchive',
               target,
