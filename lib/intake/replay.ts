@@ -152,7 +152,7 @@ export async function replay(
       } catch (error) {
         if (!(error instanceof GatewayError) || error instanceof GatewayClosedError) throw error;
         figures.refused++;
-        lastRefusal = `${archived.event.id as string}: ${error.message}`;
+        lastRefusal = `${String(archived.event.id).slice(0, 256)}: ${error.message.slice(0, 1000)}`;
       }
       if (performance.now() - reportedAt >= interval) report();
     }
