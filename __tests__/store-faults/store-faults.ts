@@ -307,15 +307,20 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
     for (const { proxy } of instances) proxy.unblock();
     await new Promise((r) => setTimeout(r, 1500));
     expect(writes).toBeGreaterThan(30);
-    const expected = Object.entries(await storeDump(admin, gatewayPrefix + '/')).sort();
-    for (const { gateway } of instances) {
-      const deadline = Date.now() + 30_000;
-      const actual = () => Object.entries(gateway.configSnapshot()).sort();
-      while (JSON.stringify(actual()) !== JSON.stringify(expected) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(actual()).toEqual(expected);
+    // The store is read again each round: a write whose caller was told "unavailable" may still
+    // land (a request the client library had queued while cut off), and the caches must follow
+    // it too. A cache that missed a change never matches, whatever the round.
+    const deadline = Date.now() + 30_000;
+    const actual = (gateway: Gateway) => Object.entries(gateway.configSnapshot()).sort();
+    let expected: [string, string][];
+    for (;;) {
+      expected = Object.entries(await storeDump(admin, gatewayPrefix + '/')).sort();
+      const want = JSON.stringify(expected);
+      if (instances.every(({ gateway }) => JSON.stringify(actual(gateway)) === want)) break;
+      if (Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
     }
+    for (const { gateway } of instances) expect(actual(gateway)).toEqual(expected);
     expectNoDanglingSubscriptions(Object.fromEntries(expected));
   }
 }
