@@ -374,6 +374,39 @@ describe('S3Archive (moto S3)', () => {
     );
   });
 
+  test('a replay lists each series (space, type) only from the hours its window can need', async () => {
+    const bucket = await newBucket();
+    const old = `events/shop/order.placed/2020/01/01/00/20200101T000000000Z-20200101T000001000Z-0ld.ndjson`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: old, Body: '{"damaged":\n' }));
+    const writer = new S3Archive({ bucket, s3: s3Config(moto.endpoint), maxObjectAge: 50 });
+    const { gateway } = await archiveGateway(writer, {}, ['default', 'shop']);
+    const from = Date.now();
+    await gateway.emit(event('recent-1'));
+    await gateway.emit(event('recent-2', 'order.placed'), { space: 'shop' });
+    await until(() => archiveStats(gateway, 's3-archive').archived === 2, 10_000, 'archived');
+    const real = new S3Client(s3Config(moto.endpoint));
+    const listed: string[] = [];
+    const counting = {
+      send: async (command: object, options?: object) => {
+        const out = (await real.send(command as never, options)) as {
+          Contents?: { Key?: string }[];
+        };
+        if (command.constructor.name === 'ListObjectsV2Command') {
+          listed.push(...(out.Contents ?? []).map((c) => c.Key!));
+        }
+        return out;
+      },
+    };
+    const reader = new S3Archive({ bucket, s3: counting, name: 'reader' });
+    const fresh = await recordingGateway({}, ['default', 'shop']);
+    gateways.push(fresh.gateway);
+    const totals = await fresh.gateway.replay({ source: reader, from });
+    expect(totals).toMatchObject({ read: 2, emitted: 2 });
+    expect(listed).not.toContain(old); // the 2020 hour of shop/order.placed was never listed
+    expect(listed.length).toBe(2);
+    real.destroy();
+  });
+
   test('replay from an unreachable archive rejects with ArchiveUnavailableError; bad options are refused', async () => {
     const { gateway } = await recordingGateway();
     gateways.push(gateway);

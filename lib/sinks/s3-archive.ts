@@ -12,7 +12,7 @@ import { LineCursor } from './line-cursor';
 import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
 import { ByteChunks } from './byte-chunks';
 import { mergeRuns, type Run } from './merge-runs';
-import { objectKey, parseObjectKey, partitionPrefix } from './s3-object-key';
+import { hourPath, objectKey, parseObjectKey, partitionPrefix } from './s3-object-key';
 
 /** What the archive uses of an `@aws-sdk/client-s3` S3Client (typed structurally: the SDK is optional). */
 export interface S3Like {
@@ -199,41 +199,65 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
     }
   }
 
-  /** Keys under the query's space and type, from the hour an object it needs could start in. */
+  /**
+   * Keys of the objects a window may need: each series (space and type) is ordered by time, so
+   * each is listed from the hour an object it needs could start in, up to the window's end. The
+   * spaces and types not given are found by listing one level down.
+   */
   private async *keysOf(query: ArchiveQuery): AsyncIterable<string> {
-    const base = partitionPrefix(
-      this.prefix,
-      query.space,
-      query.space !== undefined ? query.type : undefined,
-    );
-    // Only a series (space and type) is ordered by time: skip its hours before the window.
-    const series = query.space !== undefined && query.type !== undefined;
-    const startAfter = series
-      ? partitionPrefix(this.prefix, query.space, query.type, query.from - this.objectAge - 1)
-      : undefined;
-    const stopAt = series
-      ? partitionPrefix(this.prefix, query.space, query.type, query.to + HOUR)
-      : undefined;
+    const spaces =
+      query.space !== undefined
+        ? [partitionPrefix(this.prefix, query.space)]
+        : await this.childPrefixes(this.prefix, query.signal);
+    for (const space of spaces) {
+      const series =
+        query.space !== undefined && query.type !== undefined
+          ? [partitionPrefix(this.prefix, query.space, query.type)]
+          : await this.childPrefixes(space, query.signal);
+      for (const prefix of series) yield* this.seriesKeys(prefix, query);
+    }
+  }
+
+  /** The keys of one series from the window's first possible hour to its last. */
+  private async *seriesKeys(series: string, query: ArchiveQuery): AsyncIterable<string> {
+    const startAfter = series + hourPath(query.from - this.objectAge - 1);
+    const stopAt = series + hourPath(query.to + HOUR);
+    for await (const page of this.pages({ Prefix: series, StartAfter: startAfter }, query.signal)) {
+      for (const { Key } of page.Contents ?? []) {
+        if (Key === undefined) continue;
+        if (Key > stopAt) return;
+        yield Key;
+      }
+    }
+  }
+
+  /** The prefixes one level below `prefix` (the spaces of the archive, the types of a space). */
+  private async childPrefixes(prefix: string, signal: AbortSignal): Promise<string[]> {
+    const children: string[] = [];
+    for await (const page of this.pages({ Prefix: prefix, Delimiter: '/' }, signal)) {
+      for (const { Prefix } of page.CommonPrefixes ?? []) if (Prefix) children.push(Prefix);
+    }
+    return children;
+  }
+
+  /** The pages of a ListObjectsV2 listing. */
+  private async *pages(
+    input: Record<string, string>,
+    signal: AbortSignal,
+  ): AsyncIterable<{ Contents?: { Key?: string }[]; CommonPrefixes?: { Prefix?: string }[] }> {
     let token: string | undefined;
     do {
       const page = (await this.send(
         'ListObjectsV2Command',
-        {
-          Bucket: this.bucket,
-          Prefix: base,
-          ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
-        },
-        query.signal,
+        { Bucket: this.bucket, ...input, ...(token ? { ContinuationToken: token } : {}) },
+        signal,
       )) as {
         Contents?: { Key?: string }[];
+        CommonPrefixes?: { Prefix?: string }[];
         IsTruncated?: boolean;
         NextContinuationToken?: string;
       };
-      for (const { Key } of page.Contents ?? []) {
-        if (Key === undefined) continue;
-        if (stopAt !== undefined && Key > stopAt) return;
-        yield Key;
-      }
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }

@@ -23,7 +23,7 @@ function fromStamp(text: string): number {
 }
 
 /** `YYYY/MM/DD/HH/`: the hour partition of an instant. */
-function hourPath(ms: number): string {
+export function hourPath(ms: number): string {
   const iso = new Date(Math.max(0, ms)).toISOString();
   return `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}/`;
 }
