@@ -253,10 +253,13 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
   async function randomRun(seed: number) {
     const random = prng(seed);
     const gatewayPrefix = `/random-${process.pid}-${seed}`;
-    const instances: { gateway: Gateway; proxy: TcpProxy }[] = [];
+    const instances: { gateway: Gateway; proxy: TcpProxy; resyncs: string[] }[] = [];
     for (let i = 0; i < 4; i++) {
       const { proxy, store } = await fx.proxied({ requestTimeout: 1000, watchCheckInterval: 300 });
-      instances.push({ gateway: await gatewayOn(store, gatewayPrefix), proxy });
+      const gateway = await gatewayOn(store, gatewayPrefix);
+      const resyncs: string[] = [];
+      gateway.on('store.resync', (reason, repaired) => resyncs.push(`${reason} (${repaired})`));
+      instances.push({ gateway, proxy, resyncs });
     }
     const admin = fx.store();
     let writes = 0;
@@ -320,6 +323,23 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    const want = new Map(expected);
+    instances.forEach(({ gateway, resyncs }, i) => {
+      const have = new Map(actual(gateway));
+      const differs = [...new Set([...have.keys(), ...want.keys()])].filter(
+        (key) => have.get(key) !== want.get(key),
+      );
+      if (differs.length === 0) return;
+      // What the next reader of a failure needs: which keys, which side, and the link's history.
+      console.error(
+        `${kind} seed ${seed}: instance ${i} differs from the store on ${differs.length} keys`,
+        JSON.stringify({
+          differs: differs.map((key) => ({ key, cache: have.get(key), store: want.get(key) })),
+          health: gateway.health(),
+          resyncs: resyncs.slice(-10),
+        }),
+      );
+    });
     for (const { gateway } of instances) expect(actual(gateway)).toEqual(expected);
     expectNoDanglingSubscriptions(Object.fromEntries(expected));
   }
