@@ -253,13 +253,19 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
   async function randomRun(seed: number) {
     const random = prng(seed);
     const gatewayPrefix = `/random-${process.pid}-${seed}`;
-    const instances: { gateway: Gateway; proxy: TcpProxy; resyncs: string[] }[] = [];
+    const instances: {
+      gateway: Gateway;
+      proxy: TcpProxy;
+      resyncs: string[];
+      history: Map<string, string[]>;
+    }[] = [];
     for (let i = 0; i < 4; i++) {
       const { proxy, store } = await fx.proxied({ requestTimeout: 1000, watchCheckInterval: 300 });
-      const gateway = await gatewayOn(store, gatewayPrefix);
+      const history = new Map<string, string[]>();
+      const gateway = await gatewayOn(tracedStore(store, history), gatewayPrefix);
       const resyncs: string[] = [];
       gateway.on('store.resync', (reason, repaired) => resyncs.push(`${reason} (${repaired})`));
-      instances.push({ gateway, proxy, resyncs });
+      instances.push({ gateway, proxy, resyncs, history });
     }
     const admin = fx.store();
     let writes = 0;
@@ -324,7 +330,7 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
       await new Promise((r) => setTimeout(r, 200));
     }
     const want = new Map(expected);
-    instances.forEach(({ gateway, resyncs }, i) => {
+    instances.forEach(({ gateway, resyncs, history }, i) => {
       const have = new Map(actual(gateway));
       const differs = [...new Set([...have.keys(), ...want.keys()])].filter(
         (key) => have.get(key) !== want.get(key),
@@ -334,7 +340,13 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
       console.error(
         `${kind} seed ${seed}: instance ${i} differs from the store on ${differs.length} keys`,
         JSON.stringify({
-          differs: differs.map((key) => ({ key, cache: have.get(key), store: want.get(key) })),
+          differs: differs.map((key) => ({
+            key,
+            cache: have.get(key),
+            store: want.get(key),
+            // Every listing and watch event that named the key, as this instance's store saw it.
+            seen: history.get(key)?.slice(-20),
+          })),
           health: gateway.health(),
           resyncs: resyncs.slice(-10),
         }),
@@ -356,4 +368,48 @@ async function retry<T>(write: () => Promise<T>, timeoutMs = 20_000): Promise<T>
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/**
+ * The store, recording for each key every listing page and watch event that named it (revision,
+ * put or delete, modRevision): what a random run prints about a key an instance got wrong.
+ */
+function tracedStore(store: Store, history: Map<string, string[]>): Store {
+  const note = (key: string, line: string) => {
+    let lines = history.get(key);
+    if (!lines) history.set(key, (lines = []));
+    lines.push(line);
+  };
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === 'list') {
+        return async (prefix: string, options?: Parameters<Store['list']>[1]) => {
+          const page = await target.list(prefix, options);
+          for (const kv of page.items)
+            note(kv.key, `listed at ${page.revision}: mod ${kv.modRevision}`);
+          return page;
+        };
+      }
+      if (name === 'watch') {
+        return (prefix: string, from: number, listener: Parameters<Store['watch']>[2]) =>
+          target.watch(prefix, from, (event) => {
+            if (event.type === 'changes') {
+              for (const change of event.changes) {
+                const key = change.type === 'put' ? change.kv.key : change.key;
+                const mod = change.type === 'put' ? change.kv.modRevision : change.modRevision;
+                note(
+                  key,
+                  `watch (from ${from}) batch ${event.revision}: ${change.type} mod ${mod}`,
+                );
+              }
+            }
+            listener(event);
+          });
+      }
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }
