@@ -431,6 +431,8 @@ describe('S3Archive (moto S3)', () => {
     expect(() => new S3Archive({ bucket: 'bucket', whenFull: 'ignore' as never })).toThrow(
       /whenFull/,
     );
+    expect(() => new S3Archive({ bucket: 'bucket', types: [] })).toThrow(/non-empty/);
+    expect(() => new S3Archive({ bucket: 'bucket', spaces: ['bad space'] })).toThrow(/spaces/);
   });
 });
 

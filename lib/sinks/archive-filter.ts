@@ -8,15 +8,21 @@ export class ArchiveFilter {
   private readonly prefixes: readonly string[];
 
   constructor(spaces: readonly string[] | undefined, types: readonly string[] | undefined) {
-    if (spaces !== undefined && (!Array.isArray(spaces) || !spaces.every(isValidSpace))) {
-      throw new ValidationError('option "spaces" must be an array of space names.');
+    // An empty list would archive nothing, silently: refused, like any other impossible value.
+    if (
+      spaces !== undefined &&
+      (!Array.isArray(spaces) || spaces.length === 0 || !spaces.every(isValidSpace))
+    ) {
+      throw new ValidationError('option "spaces" must be a non-empty array of space names.');
     }
     if (
       types !== undefined &&
-      (!Array.isArray(types) || !types.every((t) => typeof t === 'string' && t !== '' && t !== '*'))
+      (!Array.isArray(types) ||
+        types.length === 0 ||
+        !types.every((t) => typeof t === 'string' && t !== '' && t !== '*'))
     ) {
       throw new ValidationError(
-        'option "types" must be an array of event types (or prefixes ending in "*").',
+        'option "types" must be a non-empty array of event types (or prefixes ending in "*").',
       );
     }
     this.spaces = spaces && new Set(spaces);
