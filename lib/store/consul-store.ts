@@ -18,7 +18,16 @@ function isAgentUrl(url: unknown): boolean {
 export interface ConsulStoreOptions extends LogStoreOptions {
   /** The HTTP address of a Consul agent, e.g. `'http://127.0.0.1:8500'`. */
   url: string;
-  /** An ACL token with read and write access to the store's keys. @default none */
+  /**
+   * An ACL token (sent as `X-Consul-Token`) for agents with ACLs on: it needs `write` on the
+   * store's key prefix, e.g. a policy of `key_prefix "event-gateway/" { policy = "write" }`. Keep
+   * it out of source and command lines (read it from a file or the environment).
+   * @default none (the agent's anonymous token)
+   * @example
+   * ```ts
+   * new ConsulStore({ url, token: process.env.CONSUL_HTTP_TOKEN });
+   * ```
+   */
   token?: string;
   /**
    * The key prefix under which the store keeps its keys, head and change log. Gateways that share

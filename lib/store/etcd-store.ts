@@ -27,9 +27,30 @@ import type {
 export interface EtcdStoreOptions {
   /** The etcd client URLs, e.g. `['http://10.0.0.1:2379', 'http://10.0.0.2:2379']`. */
   hosts: string | string[];
-  /** etcd user and password, when etcd's authentication is on. */
+  /**
+   * etcd user and password, when etcd's authentication is on (`etcdctl auth enable`). Keep the
+   * password out of source and command lines (read it from a file or the environment).
+   * @default none
+   * @example
+   * ```ts
+   * auth: { username: 'gateway', password: process.env.ETCD_PASSWORD! }
+   * ```
+   */
   auth?: { username: string; password: string };
-  /** TLS: the CA certificate, and a client certificate and key for mutual TLS. */
+  /**
+   * TLS for every host (whatever its scheme): the CA certificate that signs etcd's, and, for
+   * mutual TLS (etcd's `--client-cert-auth`), this client's certificate chain and private key, all
+   * PEM. Without it, `https://` hosts are checked against the system's CAs.
+   * @default none (plain gRPC for `http://` hosts)
+   * @example
+   * ```ts
+   * tls: {
+   *   rootCertificate: readFileSync('ca.pem'),
+   *   certChain: readFileSync('client.pem'),
+   *   privateKey: readFileSync('client-key.pem'),
+   * }
+   * ```
+   */
   tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
   /**
    * How long one call (a read or a write, retries included) may take before it fails with
