@@ -59,6 +59,7 @@ interface ZkModule {
 }
 
 const NO_NODE = -101;
+const NO_AUTH = -102;
 const BAD_VERSION = -103;
 const NODE_EXISTS = -110;
 /** Errors after which a request may or may not have been applied: connection loss, timeout, expiry. */
@@ -81,6 +82,18 @@ export interface ZooKeeperBackendOptions {
 
 function zxid(buffer: Buffer): number {
   return Number(buffer.readBigUInt64BE(0));
+}
+
+/**
+ * NO_AUTH as a GatewayError, which the store does not retry: other credentials would not appear
+ * by waiting.
+ */
+function final(error: ZkError): Error {
+  if (code(error) !== NO_AUTH) return error;
+  return new StoreUnavailableError(
+    `ZooKeeper refused access (${error.message}): the store's znodes need other credentials ("auth").`,
+    { cause: error },
+  );
 }
 
 function code(error: unknown): number | undefined {
@@ -177,7 +190,9 @@ export class ZooKeeperBackend implements LogBackend {
     return this.session().then(
       (client) =>
         new Promise((resolve, reject) =>
-          run(client, (error, result, stat) => (error ? reject(error) : resolve([result, stat]))),
+          run(client, (error, result, stat) =>
+            error ? reject(final(error)) : resolve([result, stat]),
+          ),
         ),
     );
   }
