@@ -52,6 +52,21 @@ export async function start(args: string[], env: Record<string, string> = {}): P
   };
 }
 
+/** The JSON log lines of a command's output (text lines are skipped). */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** What the command logged when it started: `events` and `config` are `host:port`. */
+export function startedLine(running: { output: () => string }) {
+  const line = logLines(running.output()).find((l) => l.msg === 'event gateway started');
+  if (!line) throw new Error(`no start line in: ${running.output()}`);
+  return line as { events: string; config: string; privateFunctions: boolean };
+}
+
 /** A real HTTP function: records events, answers after `delay` ms; `fail` makes it answer 500. */
 export async function functionServer(delay = 0) {
   const received: { id: string; type: string }[] = [];
