@@ -14,6 +14,7 @@ export type GatewayErrorCode =
   | 'INVOCATION_FAILED'
   | 'GATEWAY_CLOSED'
   | 'JOURNAL_UNAVAILABLE'
+  | 'JOURNAL_RECORD_DAMAGED'
   | 'HOP_LIMIT'
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
@@ -143,6 +144,26 @@ export class HopLimitError extends GatewayError {
 export class JournalUnavailableError extends GatewayError {
   readonly code = 'JOURNAL_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * A journal record could not be read (not UTF-8, not JSON, or not the journal's shape): it was
+ * set aside, kept for inspection, and everything else resumed. Reported on `gateway.error`; never
+ * thrown to a caller. HTTP 500.
+ */
+export class JournalRecordDamagedError extends GatewayError {
+  readonly code = 'JOURNAL_RECORD_DAMAGED';
+  readonly status = 500;
+  /** Where the record was: its key (LocalJournal) or `<partition>/<offset>` (KafkaJournal). */
+  readonly record: string;
+  /** Why it could not be read. */
+  readonly reason: string;
+
+  constructor(message: string, record: string, reason: string) {
+    super(message);
+    this.record = record;
+    this.reason = reason;
+  }
 }
 
 /**
