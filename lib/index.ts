@@ -10,6 +10,7 @@ export type {
   CloseReport,
   CorsUpdateInput,
   GatewayHealth,
+  JournalHealth,
   GatewayEvents,
   ListArguments,
   SecretsArgument,
@@ -28,6 +29,7 @@ export {
   IntakeFailedError,
   InvocationError,
   JournalUnavailableError,
+  JournalRecordDamagedError,
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
@@ -91,6 +93,8 @@ export type { LocalJournalOptions } from './journal/local-journal';
 export { KafkaJournal } from './journal/kafka-journal';
 export type { KafkaJournalOptions } from './journal/kafka-journal';
 export type { Journal, JournalEntry, JournalSink, JournalSize } from './journal/journal';
+export type { DamagedRecord } from './journal/damaged-records';
+export type { WaitingFunction } from './journal/waiting-deliveries';
 export { DELIVERY_ID, REPLAY_ID } from './events/gateway-extensions';
 export { MemoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';

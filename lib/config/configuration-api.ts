@@ -414,7 +414,11 @@ export abstract class ConfigurationApi {
     let bySpace = this.handlers.get(space);
     if (!bySpace) this.handlers.set(space, (bySpace = new Map()));
     bySpace.set(functionId, handler);
+    this.handlerBound(space, functionId);
   }
+
+  /** Called once a local handler is bound here (deliveries may be waiting for it). */
+  protected handlerBound(_space: string, _functionId: string): void {}
 
   /** Summary counts for the REPL. */
   protected counts(): string {

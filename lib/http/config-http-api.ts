@@ -232,9 +232,11 @@ export class ConfigHttpApi {
   private status(): EventsResponse {
     const health = this.gateway.health();
     if (health.ready && health.lastError === undefined) return json(200, { status: 'ok' });
-    const reason = !health.ready
-      ? 'the configuration is not loaded yet'
-      : `the store is failing: ${health.lastError}`;
+    const reason = health.journal?.lastError
+      ? `the journal is unavailable: ${health.journal.lastError}`
+      : !health.ready
+        ? 'the configuration is not loaded yet'
+        : `the store is failing: ${health.lastError}`;
     return errorResponse(503, `Not ready: ${reason}.`);
   }
 
