@@ -8,8 +8,10 @@ export type Missing = 'function' | 'handler';
 export interface WaitingFunction {
   readonly space: string;
   readonly functionId: string;
+  /** How many of its deliveries wait. */
   readonly deliveries: number;
-  readonly missing: Missing;
+  /** What it lacks here: its configuration, or (a local function) its handler. */
+  readonly missing: 'function' | 'handler';
 }
 
 /** What is waiting: see {@link WaitingDeliveries.report}. */
