@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
 import {
@@ -126,13 +127,20 @@ export class Gateway extends ConfigurationApi {
       new Map(Object.entries(resolved.providers).map(([type, p]) => [type, p.validate?.bind(p)])),
     );
     // Built for every gateway, cheap: the AWS SDK loads only when a delivery to AWS starts.
-    const aws = new AwsClients({ outbound: resolved.outbound });
+    const aws = new AwsClients({
+      outbound: resolved.outboundPolicies,
+      credentialHosts: resolved.aws.credentialHosts,
+    });
+    // The store's own client endpoints: a function pointed there could write the configuration.
+    for (const endpoint of store.endpoints?.() ?? []) {
+      resolved.outboundPolicies.protectedEndpoints.add(endpoint);
+    }
     this.providers = new Map<string, Provider>([
       [
         'http',
         new HttpProvider({
           maxResponseBytes: resolved.maxResponseBytes,
-          outbound: resolved.outbound,
+          outbound: resolved.outboundPolicies,
         }),
       ],
       ['local', new LocalProvider()],
@@ -332,6 +340,21 @@ export class Gateway extends ConfigurationApi {
   ): Promise<CloudEvent> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
     return this.delivery.admit(event, where, via);
+  }
+
+  /**
+   * Keeps every function away from an endpoint (`'host:port'`, a URL, or a listening server's
+   * `address()`): deliveries there fail for good, whoever registered the function. The gateway
+   * protects its store's endpoints by itself, and the adapters the ports they serve as requests
+   * arrive; call this for a port it serves before any request has come, or for anything else
+   * on the host's network that answers to the gateway's privileges.
+   * @example
+   * ```ts
+   * server.listen(4000, () => gateway.protectEndpoint(server.address() as AddressInfo));
+   * ```
+   */
+  protectEndpoint(endpoint: string | AddressInfo): void {
+    this.options.outboundPolicies.protectedEndpoints.add(endpoint);
   }
 
   /**
