@@ -6,6 +6,7 @@ import {
   type FunctionInput,
   type FunctionRecord,
 } from '../model/function';
+import { Checks } from '../model/checks';
 import type { RuleContext, WritePlan } from './write-plan';
 
 /** `Function "X" not found.` */
@@ -28,16 +29,50 @@ export function requireFunction(
   return record;
 }
 
+/** Options of `registerFunction` and `updateFunction`. */
+export interface WriteOptions {
+  /**
+   * Who writes: `'tenant'` for a write made for an API client (the Configuration API served with
+   * API keys), checked against the tenants' outbound policy and stored in the record's `writer`.
+   * @default the host's own code: the record has no `writer`
+   */
+  writer?: 'tenant';
+}
+
+const checks = new Checks('function');
+
+/** The write's `writer`, checked (host code passing anything else gets a ValidationError). */
+function writerOf(options: WriteOptions | undefined): 'tenant' | undefined {
+  if (options === undefined) return undefined;
+  checks.object(options, 'the write options');
+  checks.onlyFields(options as Record<string, unknown>, ['writer'], 'the write options');
+  if (options.writer !== undefined && options.writer !== 'tenant') {
+    checks.fail(`option "writer" must be 'tenant' or absent.`);
+  }
+  return options.writer;
+}
+
+/** The input validated into a record written by `writer` (stored only for a tenant). */
+function recordOf(
+  ctx: RuleContext,
+  input: FunctionInput,
+  space: string,
+  options: WriteOptions | undefined,
+): FunctionRecord {
+  const writer = writerOf(options);
+  const outbound = ctx.outboundFor(space, writer);
+  const record = toFunctionRecord(input, space, ctx.providerValidators, outbound);
+  return writer === undefined ? record : { ...record, writer };
+}
+
 export function planRegisterFunction(
   ctx: RuleContext,
   input: FunctionInput,
   space: string,
+  options?: WriteOptions,
 ): WritePlan<FunctionRecord> {
   // A new function has no stored secret to keep: the mask is refused.
-  const record = keepMaskedSecrets(
-    toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound),
-    undefined,
-  );
+  const record = keepMaskedSecrets(recordOf(ctx, input, space, options), undefined);
   if (ctx.catalog.get('functions', record.space, record.functionId)) {
     throw new AlreadyExistsError(`Function "${record.functionId}" already registered.`, {
       resource: 'function',
@@ -57,8 +92,9 @@ export function planUpdateFunction(
   ctx: RuleContext,
   input: FunctionInput,
   space: string,
+  options?: WriteOptions,
 ): WritePlan<FunctionRecord> {
-  const given = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
+  const given = recordOf(ctx, input, space, options);
   const stored = requireFunction(ctx, given.space, given.functionId);
   const record = keepMaskedSecrets(given, stored);
   const key = ctx.layout.key('functions', record.space, record.functionId);

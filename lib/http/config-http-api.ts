@@ -1,4 +1,5 @@
 import { GatewayError, type ResourceKind } from '../errors';
+import type { WriteOptions } from '../config/configuration-api';
 import type { Gateway } from '../gateway';
 import { isValidSpace, optionsArgument, validationError } from '../model/checks';
 import { describeError } from '../model/describe-error';
@@ -54,6 +55,12 @@ export interface ConfigApiOptions extends AccessOptions {
    * @default none
    */
   metrics?: () => string | Promise<string>;
+  /**
+   * Whether functions written through this API are the tenants' (`writer: 'tenant'`: held to the
+   * gateway's policy for tenants' outbound calls) rather than the host's own.
+   * @default true when `apiKeys` is given, false otherwise
+   */
+  tenantWrites?: boolean;
 }
 
 type Handlers = {
@@ -62,8 +69,8 @@ type Handlers = {
   readonly listKey: string;
   /** The ID field the path's last segment fills. */
   readonly idField: string;
-  create(g: ConfigGateway, body: Record<string, unknown>): Promise<unknown>;
-  update(g: ConfigGateway, body: Record<string, unknown>): Promise<unknown>;
+  create(g: ConfigGateway, body: Record<string, unknown>, write: WriteOptions): Promise<unknown>;
+  update(g: ConfigGateway, body: Record<string, unknown>, write: WriteOptions): Promise<unknown>;
   remove(g: ConfigGateway, at: Record<string, string>): Promise<void>;
   get(g: ConfigGateway, at: Record<string, string>): unknown;
   list(g: ConfigGateway, at: { space: string; metadata: Record<string, string> }): unknown[];
@@ -85,8 +92,8 @@ const COLLECTIONS: Readonly<Record<string, Handlers>> = {
     kind: 'function',
     listKey: 'functions',
     idField: 'functionId',
-    create: (g, b) => g.registerFunction(b as any),
-    update: (g, b) => g.updateFunction(b as any),
+    create: (g, b, write) => g.registerFunction(b as any, write),
+    update: (g, b, write) => g.updateFunction(b as any, write),
     remove: (g, at) => g.deleteFunction(at as any),
     get: (g, at) => g.getFunction(at as any),
     list: (g, at) => g.listFunctions(at),
@@ -136,6 +143,8 @@ export class ConfigHttpApi {
   private readonly bodyLimit: number;
   private readonly basePath: string;
   private readonly access: AccessControl;
+  /** What functions written here are marked with. */
+  private readonly writeOptions: WriteOptions;
 
   constructor(
     private readonly gateway: ConfigGateway,
@@ -153,6 +162,11 @@ export class ConfigHttpApi {
     }
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.access = new AccessControl(options, (error) => gateway.reportError(error));
+    const tenantWrites = options.tenantWrites ?? options.apiKeys !== undefined;
+    if (typeof tenantWrites !== 'boolean') {
+      throw new TypeError('Configuration API: "tenantWrites" must be a boolean.');
+    }
+    this.writeOptions = tenantWrites ? { writer: 'tenant' } : {};
   }
 
   /** Answers one request. Never rejects: every failure becomes an error response. */
@@ -213,14 +227,14 @@ export class ConfigHttpApi {
       }
       if (method === 'POST') {
         const body = await this.body(request, handlers.kind);
-        return json(201, await handlers.create(g, { ...body, space }));
+        return json(201, await handlers.create(g, { ...body, space }, this.writeOptions));
       }
       return errorResponse(405, `Method ${method} is not allowed here.`);
     }
     if (method === 'GET') return json(200, handlers.get(g, at));
     if (method === 'PUT') {
       const body = await this.body(request, handlers.kind);
-      return json(200, await handlers.update(g, { ...body, ...at }));
+      return json(200, await handlers.update(g, { ...body, ...at }, this.writeOptions));
     }
     if (method === 'DELETE') {
       await handlers.remove(g, at);

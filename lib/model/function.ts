@@ -37,6 +37,11 @@ export interface FunctionRecord {
   /** Overrides the gateway's retry policy for deliveries to this function. */
   readonly retry?: Readonly<RetryOptions>;
   readonly metadata?: Metadata;
+  /**
+   * Who wrote the record: `'tenant'` when it came through the Configuration API served with API
+   * keys (delivery holds it to the gateway's `tenantOutbound` policy); absent for the host's own code.
+   */
+  readonly writer?: 'tenant';
 }
 
 /** Arguments of `registerFunction` and `updateFunction`. */
