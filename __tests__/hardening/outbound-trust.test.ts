@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  createConfigHandler,
   createEventsHandler,
   createGateway,
   EtcdStore,
@@ -328,6 +330,92 @@ describe('AWS functions', () => {
       for (const letter of letters) expect(letter.error.message).toMatch(/outbound policy/);
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe("tenants' functions are held to tenantOutbound", () => {
+  const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+
+  async function serveConfig(gateway: ReturnType<typeof createGateway>) {
+    const server = createServer(
+      createConfigHandler(gateway, {
+        apiKeys: [
+          { hash: sha256('tenant-key'), spaces: ['tenant', 'ops'], scopes: ['read', 'write'] },
+        ],
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      register: (space: string, url: string) =>
+        fetch(`${base}/v1/spaces/${space}/functions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer tenant-key' },
+          body: JSON.stringify({ functionId: 'hook', type: 'http', provider: { url } }),
+        }),
+      close: () => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+
+  test('a tenant key cannot register loopback or private functions; the host can; tenantOutbound.spaces opens one space', async () => {
+    const fn = await FunctionServer.start();
+    const gateway = createGateway(new MemoryStore(), {
+      tenantOutbound: { spaces: { ops: { allowLoopback: true } } },
+    });
+    const api = await serveConfig(gateway);
+    try {
+      for (const url of [fn.url, 'http://10.1.2.3/hook', 'http://169.254.169.254/latest/']) {
+        const answer = await api.register('tenant', url);
+        expect(answer.status).toBe(400);
+        expect(await answer.text()).toMatch(/outbound/);
+      }
+      expect(gateway.listFunctions({ space: 'tenant' })).toEqual([]);
+      expect((await api.register('ops', fn.url)).status).toBe(201);
+      await gateway.registerFunction({
+        space: 'host',
+        functionId: 'hook',
+        type: 'http',
+        provider: { url: fn.url },
+      });
+      expect(gateway.getFunction({ space: 'ops', functionId: 'hook' }).writer).toBe('tenant');
+    } finally {
+      await api.close();
+      await gateway.close();
+      await fn.stop();
+    }
+  });
+
+  test("a tenant's record from the store is refused at delivery, not only at registration", async () => {
+    const fn = await FunctionServer.start();
+    const store = new MemoryStore();
+    const letters: DeadLetter[] = [];
+    const gateway = createGateway(store, {
+      space: 'tenant',
+      retry: { maxAttempts: 1 },
+      onDeadLetter: (letter) => void letters.push(letter),
+    });
+    try {
+      await gateway.createEventType({ name: 'e' });
+      await writeRecord(store, {
+        space: 'tenant',
+        functionId: 'hook',
+        type: 'http',
+        provider: { url: fn.url },
+        writer: 'tenant',
+      });
+      await waitUntil(() => gateway.listFunctions().length === 1);
+      await gateway.subscribe({ eventType: 'e', functionId: 'hook' });
+      await gateway.emit(cloudEvent('e'));
+      await waitUntil(() => letters.length === 1, 10_000);
+      expect(letters[0].error.message).toMatch(/outbound policy/);
+      expect(fn.requests).toEqual([]);
+    } finally {
+      await gateway.close();
+      await fn.stop();
     }
   });
 });

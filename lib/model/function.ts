@@ -1,5 +1,5 @@
 import { Checks, MAX_TIMER_MS, type Metadata } from './checks';
-import { redactUrl, type OutboundPolicy } from './outbound-policy';
+import { redactUrl, type OutboundCheck } from './outbound-policy';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
 
 /** The function types the gateway knows. Plug-in providers add more (any string). */
@@ -126,7 +126,7 @@ export function toFunctionRecord(
   input: FunctionInput,
   space: string,
   plugins: ReadonlyMap<string, ProviderValidator | undefined> = new Map(),
-  outbound?: OutboundPolicy,
+  outbound?: OutboundCheck,
 ): FunctionRecord {
   checks.object(input, 'the function');
   checks.onlyFields(
@@ -188,7 +188,7 @@ function validateProvider(
   type: string,
   schema: ProviderSchema,
   value: unknown,
-  outbound: OutboundPolicy | undefined,
+  outbound: OutboundCheck | undefined,
 ): Record<string, string | number> {
   if (value === undefined && schema.required.length === 0) return {};
   const provider = checks.object(value, `"provider" of a "${type}" function`);
@@ -216,7 +216,7 @@ function validateProvider(
   return out;
 }
 
-function checkHttpUrl(value: string, field: string, outbound?: OutboundPolicy): void {
+function checkHttpUrl(value: string, field: string, outbound?: OutboundCheck): void {
   let url: URL;
   try {
     url = new URL(value);

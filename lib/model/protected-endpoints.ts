@@ -39,7 +39,7 @@ export class ProtectedEndpoints {
       this.addAddress(name, port);
       return;
     }
-    if (name === 'localhost' || name.endsWith('.localhost')) {
+    if (isLocalName(name)) {
       this.version++;
       this.localPorts.add(port);
       return;
@@ -54,7 +54,11 @@ export class ProtectedEndpoints {
 
   /** Why a connection to `port` at `address` (resolved from `host`) is refused, or undefined. */
   problem(host: string | undefined, address: string | undefined, port: number): string | undefined {
-    if (host !== undefined && this.names.get(normalizeHostName(host))?.has(port)) {
+    const name = host === undefined ? undefined : normalizeHostName(host);
+    if (
+      name !== undefined &&
+      (this.names.get(name)?.has(port) || (this.localPorts.has(port) && isLocalName(name)))
+    ) {
       return `${host}:${port} is one of the gateway's own endpoints (its store or its HTTP ports)`;
     }
     if (address === undefined) return undefined;
@@ -94,6 +98,11 @@ export class ProtectedEndpoints {
     }
     return this.local.list.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
+}
+
+/** Names that always mean this machine (RFC 6761). */
+function isLocalName(name: string): boolean {
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 function add(map: Map<string, Set<number>>, key: string, port: number): void {
