@@ -20,7 +20,7 @@ import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
 import { SqsProvider } from './delivery/providers/aws/sqs-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
-import type { CloudEvent } from './events/cloudevent';
+import { parseCloudEvent, type CloudEvent } from './events/cloudevent';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
@@ -376,7 +376,10 @@ export class Gateway extends ConfigurationApi {
   /**
    * Reads an archive's events of a time window and emits them again, in the order they were
    * accepted, through the intake plugins (as `replay`), each marked with the replay's ID (the
-   * `eventgatewayreplay` extension: archives do not keep them twice, functions can tell). Resolves
+   * `eventgatewayreplay` extension: archives do not keep them twice, functions can tell).
+   * Archived records are screened like Events API clients: the gateway-only extensions they carry
+   * are removed, and the authorizer of an event's type runs again (it gets the event and the
+   * archived method and path, with no headers); an event it refuses is counted refused. Resolves
    * with the totals (read, emitted, refused, deliveries); `onProgress` hears them as it goes.
    * With `dryRun`, counts the deliveries that would be made, per function, and sends nothing.
    * @example
@@ -391,6 +394,10 @@ export class Gateway extends ConfigurationApi {
     await this.ready();
     return replay(
       {
+        parse: (event) => parseCloudEvent(event, this.options.maxDataDepth),
+        findEventType: (space, name) => this.findEventType(space, name),
+        callFunction: (space, functionId, payload) => this.callFunction(space, functionId, payload),
+        reportError: (error) => this.reportError(error),
         emit: async (event, { space, method, path }) =>
           (await this.emitVia(event, { space, method, path }, 'replay')).accepted,
         wouldDeliver: (event, { space, method, path }) =>
