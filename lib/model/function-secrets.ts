@@ -102,13 +102,20 @@ export function maskedUrl(value: string): string | undefined {
 /** The value of a provider field as shown without secrets. */
 function maskedValue(field: string, value: string | number | boolean): string | number | boolean {
   if (AWS_SECRET_FIELDS.includes(field)) return SECRET_MASK;
-  const url = URL_FIELDS.includes(field) ? parseUrl(value) : undefined;
+  // No `@`, `?` or `#`: no userinfo, query or fragment (and no URL to parse).
+  if (!URL_FIELDS.includes(field) || !/[@?#]/.test(String(value))) return value;
+  const url = parseUrl(value);
   // A URL without secret parts is shown as written.
   return url && URL_PARTS.some((part) => partOf(url, part) !== '') ? maskUrl(url) : value;
 }
 
+/** Masked copies of frozen records (the catalog's): a list masks each record once. */
+const maskedRecords = new WeakMap<FunctionRecord, FunctionRecord>();
+
 /** The record with its secrets masked (the same record when it has none). */
 export function withoutSecrets(record: FunctionRecord): FunctionRecord {
+  const cached = maskedRecords.get(record);
+  if (cached) return cached;
   let provider: Record<string, string | number | boolean> | undefined;
   for (const field of [...AWS_SECRET_FIELDS, ...URL_FIELDS]) {
     const value = record.provider[field];
@@ -116,7 +123,9 @@ export function withoutSecrets(record: FunctionRecord): FunctionRecord {
     const masked = maskedValue(field, value);
     if (masked !== value) (provider ??= { ...record.provider })[field] = masked;
   }
-  return provider ? Object.freeze({ ...record, provider: Object.freeze(provider) }) : record;
+  const out = provider ? Object.freeze({ ...record, provider: Object.freeze(provider) }) : record;
+  if (Object.isFrozen(record) && Object.isFrozen(record.provider)) maskedRecords.set(record, out);
+  return out;
 }
 
 /** Whether the record holds that secret (a value that is not itself the mask). */
