@@ -16,7 +16,13 @@ import { dump, gatewayFixture } from '../helpers/gateway';
 
 const newGateway = gatewayFixture();
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
-const HTTP = { functionId: 'hook', type: 'http', provider: { url: 'http://127.0.0.1:9/hook' } };
+// Not called by these tests; a public name, since a tenant's function may not be on loopback.
+const HTTP = {
+  functionId: 'hook',
+  type: 'http',
+  provider: { url: 'https://hooks.example.com/hook' },
+};
+const LOOPBACK = { ...HTTP, provider: { url: 'http://127.0.0.1:9/hook' } };
 
 /** The Configuration API over node:http, for one test. */
 async function serve(gateway: Gateway, options?: ConfigApiOptions) {
@@ -140,11 +146,11 @@ test('registration checks URLs against the policy for its writer and space', () 
       return writer === 'tenant' ? strict : new OutboundPolicy();
     },
   };
-  expect(planRegisterFunction(ctx, HTTP, 'default').result).not.toHaveProperty('writer');
-  expect(() => planRegisterFunction(ctx, HTTP, 'acme', { writer: 'tenant' })).toThrow(
+  expect(planRegisterFunction(ctx, LOOPBACK, 'default').result).not.toHaveProperty('writer');
+  expect(() => planRegisterFunction(ctx, LOOPBACK, 'acme', { writer: 'tenant' })).toThrow(
     /"provider.url" is refused/,
   );
-  expect(() => planUpdateFunction(ctx, HTTP, 'acme', { writer: 'tenant' })).toThrow(
+  expect(() => planUpdateFunction(ctx, LOOPBACK, 'acme', { writer: 'tenant' })).toThrow(
     /"provider.url" is refused/,
   );
   expect(asked).toEqual([

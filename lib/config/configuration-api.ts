@@ -360,7 +360,7 @@ export abstract class ConfigurationApi {
       revision: this.cache.revision,
       providerValidators: this.providerValidators,
       // One policy for every writer until the tenants' own is configured.
-      outboundFor: () => this.options.outbound,
+      outboundFor: (space, writer) => this.options.outboundPolicies.forWriter(space, writer),
     };
   }
 

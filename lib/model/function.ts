@@ -1,6 +1,6 @@
 import { Checks, MAX_TIMER_MS, type Metadata } from './checks';
 import { AWS_SECRET_FIELDS } from './function-secrets';
-import type { OutboundPolicy } from './outbound-policy';
+import type { OutboundCheck } from './outbound-policy';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
 
 export { AWS_SECRET_FIELDS, SECRET_MASK, withoutSecrets } from './function-secrets';
@@ -110,7 +110,7 @@ export function toFunctionRecord(
   input: FunctionInput,
   space: string,
   plugins: ReadonlyMap<string, ProviderValidator | undefined> = new Map(),
-  outbound?: OutboundPolicy,
+  outbound?: OutboundCheck,
 ): FunctionRecord {
   checks.object(input, 'the function');
   checks.onlyFields(
@@ -172,7 +172,7 @@ function validateProvider(
   type: string,
   schema: ProviderSchema,
   value: unknown,
-  outbound: OutboundPolicy | undefined,
+  outbound: OutboundCheck | undefined,
 ): Record<string, string | number> {
   if (value === undefined && schema.required.length === 0) return {};
   const provider = checks.object(value, `"provider" of a "${type}" function`);
@@ -200,7 +200,7 @@ function validateProvider(
   return out;
 }
 
-function checkHttpUrl(value: string, field: string, outbound?: OutboundPolicy): void {
+function checkHttpUrl(value: string, field: string, outbound?: OutboundCheck): void {
   let url: URL;
   try {
     url = new URL(value);
