@@ -40,7 +40,12 @@ export interface SpaceArgument {
 
 /** Asks for a function's secrets as stored (the default masks them). */
 export interface SecretsArgument {
-  /** Return AWS secrets as stored instead of `'[redacted]'`. @default false */
+  /**
+   * Return secrets as stored: AWS secrets, and the userinfo, query and fragment of function URLs
+   * (`url`, `queueUrl`, `endpoint`), which otherwise read `'[redacted]'`. Host code only: the
+   * Configuration API never asks.
+   * @default false
+   */
   secrets?: boolean;
 }
 
@@ -193,7 +198,10 @@ export abstract class ConfigurationApi {
 
   /**
    * Replaces a function's type, provider and metadata (and, for `local`, its handler here). A
-   * secret given as `'[redacted]'` (as read without `secrets: true`) keeps the stored one. The
+   * secret given as `'[redacted]'` (as read without `secrets: true`) keeps the stored one, as long
+   * as where the function points is unchanged: with a new type, host, port or path, endpoint,
+   * queue, region, ARN, stream or access key, the update is refused and the secret must be sent
+   * again. The
    * record's `writer` becomes the options' (a host update of a tenant's function makes it the
    * host's).
    */
@@ -212,8 +220,9 @@ export abstract class ConfigurationApi {
   }
 
   /**
-   * The function, or NotFoundError. Its AWS secrets (`awsSecretAccessKey`, `awsSessionToken`)
-   * read `'[redacted]'` unless `secrets` is true.
+   * The function, or NotFoundError. Its secrets read `'[redacted]'` unless `secrets` is true: AWS
+   * secrets (`awsSecretAccessKey`, `awsSessionToken`), and the userinfo, query and fragment of its
+   * URLs (`https://[redacted]@host/path?[redacted]`).
    */
   getFunction(input: SpaceArgument & { functionId: string } & SecretsArgument): FunctionRecord {
     const id = this.idOf(input, 'functionId', 'function');

@@ -1,11 +1,14 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { toFunctionRecord, type FunctionInput, type FunctionRecord } from '../model/function';
 import {
-  AWS_SECRET_FIELDS,
+  destinationChanges,
+  maskedSecrets,
+  missingSecret,
+  secretLabel,
   SECRET_MASK,
-  toFunctionRecord,
-  type FunctionInput,
-  type FunctionRecord,
-} from '../model/function';
+  withStoredSecrets,
+  type FunctionSecret,
+} from '../model/function-secrets';
 import { Checks } from '../model/checks';
 import type { RuleContext, WritePlan } from './write-plan';
 
@@ -142,23 +145,31 @@ export function planDeleteFunction(
   };
 }
 
-/** A secret given back as the mask (from a record read without secrets) keeps the stored one. */
+/**
+ * Secrets given back as the mask (from a record read without secrets) keep the stored ones, but
+ * only where the function still points where it did: a secret never follows a new host,
+ * endpoint, queue, region or type. Anything else is refused and changes nothing.
+ */
 function keepMaskedSecrets(
   given: FunctionRecord,
   stored: FunctionRecord | undefined,
 ): FunctionRecord {
-  const masked = AWS_SECRET_FIELDS.filter((field) => given.provider[field] === SECRET_MASK);
+  const masked = maskedSecrets(given);
   if (masked.length === 0) return given;
-  const provider = { ...given.provider };
-  for (const field of masked) {
-    const secret = stored?.provider[field];
-    if (secret === undefined || secret === SECRET_MASK) {
-      throw new ValidationError(
-        `Function doesn't validate. Validation error: "provider.${field}" is "${SECRET_MASK}", but no such secret is stored to keep.`,
-        { resource: 'function', id: given.functionId, space: given.space },
-      );
-    }
-    provider[field] = secret;
+  const refuse = (secret: FunctionSecret, why: string): never => {
+    throw new ValidationError(
+      `Function doesn't validate. Validation error: ${secretLabel(secret)} is "${SECRET_MASK}", but ${why}.`,
+      { resource: 'function', id: given.functionId, space: given.space },
+    );
+  };
+  const missing = missingSecret(masked, stored);
+  if (missing || !stored) return refuse(missing ?? masked[0], 'no such secret is stored to keep');
+  const changed = destinationChanges(given, stored);
+  if (changed.length > 0) {
+    return refuse(
+      masked[0],
+      `where the function points changed (${changed.join(', ')}): the secret must be sent again`,
+    );
   }
-  return { ...given, provider };
+  return withStoredSecrets(given, stored, masked);
 }

@@ -1,6 +1,9 @@
 import { Checks, MAX_TIMER_MS, type Metadata } from './checks';
-import { redactUrl, type OutboundCheck } from './outbound-policy';
+import { AWS_SECRET_FIELDS } from './function-secrets';
+import type { OutboundCheck } from './outbound-policy';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
+
+export { AWS_SECRET_FIELDS, SECRET_MASK, withoutSecrets } from './function-secrets';
 
 /** The function types the gateway knows. Plug-in providers add more (any string). */
 export type FunctionType =
@@ -68,25 +71,6 @@ export type ProviderValidator = (
 interface ProviderSchema {
   readonly required: readonly string[];
   readonly optional: readonly string[];
-}
-
-/** The AWS credential fields of a provider configuration: never shown unless asked for. */
-export const AWS_SECRET_FIELDS: readonly string[] = ['awsSecretAccessKey', 'awsSessionToken'];
-
-/**
- * What a secret provider field reads as in records returned without `secrets: true`. Given back
- * to `updateFunction`, it keeps the stored secret.
- */
-export const SECRET_MASK = '[redacted]';
-
-/** The record with its secret provider fields masked (the same record when it has none). */
-export function withoutSecrets(record: FunctionRecord): FunctionRecord {
-  if (!AWS_SECRET_FIELDS.some((field) => record.provider[field] !== undefined)) return record;
-  const provider = { ...record.provider };
-  for (const field of AWS_SECRET_FIELDS) {
-    if (provider[field] !== undefined) provider[field] = SECRET_MASK;
-  }
-  return Object.freeze({ ...record, provider: Object.freeze(provider) });
 }
 
 /**
@@ -221,12 +205,11 @@ function checkHttpUrl(value: string, field: string, outbound?: OutboundCheck): v
   try {
     url = new URL(value);
   } catch {
-    checks.fail(`"${field}" must be an absolute URL (got ${JSON.stringify(value)}).`);
+    // Not quoted back: a value that is no URL may still hold a password or a token.
+    checks.fail(`"${field}" must be an absolute URL such as "https://host/path".`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    checks.fail(
-      `"${field}" must be an http: or https: URL (got ${JSON.stringify(redactUrl(value))}).`,
-    );
+    checks.fail(`"${field}" must be an http: or https: URL.`);
   }
   const problem = outbound?.urlProblem(url);
   if (problem) checks.fail(`"${field}" is refused: ${problem}.`);

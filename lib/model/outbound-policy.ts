@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { maskedUrl } from './function-secrets';
 import { normalizeHostName } from './host-name';
 
 /**
@@ -199,18 +200,13 @@ export class OutboundPolicy implements OutboundCheck {
 }
 
 /**
- * A URL as it may appear in messages and logs: credentials and the query string hidden.
+ * A URL as it may appear in messages and logs: its userinfo, query string and fragment read
+ * `[redacted]` (as in function records read without secrets); scheme, host, port and path show.
  * @example
  * ```ts
- * redactUrl('https://user:pass@host/hook?token=x'); // 'https://***:***@host/hook?…'
+ * redactUrl('https://user:pass@host/hook?token=x'); // 'https://[redacted]@host/hook?[redacted]'
  * ```
  */
 export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    const userinfo = url.username || url.password ? '***:***@' : '';
-    return `${url.protocol}//${userinfo}${url.host}${url.pathname}${url.search ? '?…' : ''}`;
-  } catch {
-    return '(an invalid URL)';
-  }
+  return maskedUrl(value) ?? '(an invalid URL)';
 }

@@ -5,6 +5,7 @@ import type { CloudEvent } from '../../events/cloudevent';
 import { isAccepted } from '../../events/event-data';
 import { describeError } from '../../model/describe-error';
 import type { FunctionRecord } from '../../model/function';
+import { hideSecrets } from '../../model/function-secrets';
 import { OutboundPolicies } from '../../model/outbound-policies';
 import { redactUrl, type OutboundCheck, type OutboundPolicy } from '../../model/outbound-policy';
 import { urlPort } from '../../model/host-name';
@@ -229,7 +230,8 @@ function answered(
   { status, text, contentType, retryAfter }: HttpAnswer,
 ): unknown {
   if (status < 200 || status >= 300) {
-    const excerpt = text.length > 200 ? text.slice(0, 200) + '…' : text;
+    // An answer may echo the request's credentials or query: they never reach the message.
+    const excerpt = hideSecrets(text, fn, 200) + (text.length > 200 ? '…' : '');
     throw new InvocationError(
       `Function "${fn.functionId}" answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`,
       {
