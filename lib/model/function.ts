@@ -115,7 +115,9 @@ export function toFunctionRecord(
   checks.object(input, 'the function');
   checks.onlyFields(
     input as never,
-    ['space', 'functionId', 'type', 'provider', 'handler', 'retry', 'metadata'],
+    // `writer` is accepted and ignored: a record read back (GET then PUT) carries it, and who
+    // wrote a record is decided by the write's own options, never by its body.
+    ['space', 'functionId', 'type', 'provider', 'handler', 'retry', 'metadata', 'writer'],
     'a function',
   );
   const functionId = checks.identifier(input.functionId, 'functionId');
