@@ -49,7 +49,8 @@ describe.each(CONFIG_SERVERS)('Configuration API requests in %s', (_name, start)
     const fn = JSON.stringify({
       functionId: 'evil',
       type: 'http',
-      provider: { url: 'http://127.0.0.1:9/' },
+      // A name, not loopback: a tenant's policy may refuse loopback destinations.
+      provider: { url: 'https://billing.example.com/' },
     });
     const writes: [string, string, string | undefined][] = [
       // The three types a page on another site can post without a preflight.
