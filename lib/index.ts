@@ -31,6 +31,7 @@ export {
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from './errors';
 export type {

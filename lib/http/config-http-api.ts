@@ -5,6 +5,8 @@ import { isValidSpace, optionsArgument, validationError } from '../model/checks'
 import { describeError } from '../model/describe-error';
 import { AccessControl, type AccessOptions, type AccessScope } from './access-control';
 import type { EventsRequest, EventsResponse } from './http-types';
+import { hasBody, requireJsonBody } from './json-write';
+import { metadataFilter } from './metadata-filter';
 import { BodyTooLargeError, requestBody } from './read-body';
 import { requestPath } from './request-path';
 import { bodyText } from './request-body';
@@ -138,6 +140,10 @@ function errorResponse(status: number, message: string): EventsResponse {
  * error messages are 0.9's, so its SDK and scripts keep working; plus `GET /v1/spaces`,
  * `GET /v1/status` (503 with the reason while not ready) and `GET /v1/metrics`. Function secrets
  * are never sent (they read `'[redacted]'`). Adapters for node:http, Express and Koa wrap it.
+ *
+ * HEAD is a read, answered as GET without the body. A write's body must be `application/json`
+ * (415 otherwise), so that a page on another site cannot make a browser send one with its
+ * user's cookies: the API answers no CORS preflight.
  */
 export class ConfigHttpApi {
   private readonly bodyLimit: number;
@@ -171,6 +177,16 @@ export class ConfigHttpApi {
 
   /** Answers one request. Never rejects: every failure becomes an error response. */
   async handle(request: EventsRequest): Promise<EventsResponse> {
+    const response = await this.answer(request);
+    if (String(request.method).toUpperCase() !== 'HEAD' || response.body === undefined) {
+      return response;
+    }
+    // GET's headers, its length included, without its body.
+    const length = String(Buffer.byteLength(response.body));
+    return { status: response.status, headers: { ...response.headers, 'content-length': length } };
+  }
+
+  private async answer(request: EventsRequest): Promise<EventsResponse> {
     try {
       return await this.respond(request);
     } catch (error) {
@@ -197,32 +213,34 @@ export class ConfigHttpApi {
     const raw = path.split('/').filter(Boolean);
     const decoded = raw.map(safeDecode);
     const method = String(request.method).toUpperCase();
+    const reads = method === 'GET' || method === 'HEAD';
     if (decoded[0] !== 'v1' || decoded.includes(null)) return errorResponse(404, 'Not found.');
     const [, first, space, collection, decodedId, ...rest] = decoded as string[];
     // CORS IDs are stored escaped (`GET%2Fusers`, 0.9's form): they are looked up as sent.
     const id = collection === 'cors' ? raw[4] : decodedId;
-    if (raw.length === 2 && method === 'GET') {
+    if (raw.length === 2 && reads) {
       if (first === 'status') return this.status();
       if (first === 'metrics' && this.options.metrics) return this.metrics(request);
       if (first === 'spaces') return this.spaces(request);
     }
     // 0.9's spec names one subscription `/subscription/:id`, its server `/subscriptions/:id`.
-    const handlers =
-      COLLECTIONS[collection === 'subscription' && id ? 'subscriptions' : collection];
+    const name = collection === 'subscription' && id ? 'subscriptions' : collection;
+    // Own entries only: `__proto__` or `constructor` would find Object's own (a 500).
+    const handlers = Object.hasOwn(COLLECTIONS, name) ? COLLECTIONS[name] : undefined;
     if (first !== 'spaces' || !handlers || rest.length > 0 || space === undefined) {
       return errorResponse(404, 'Not found.');
     }
     if (!isValidSpace(space)) {
       throw validationError(handlers.kind, `invalid space "${String(space).slice(0, 100)}".`);
     }
-    const scope: AccessScope = method === 'GET' ? 'read' : 'write';
+    const scope: AccessScope = reads ? 'read' : 'write';
     const allowed = await this.access.check(request, space, scope);
     if ('refused' in allowed) return allowed.refused;
     const g = this.gateway;
     const at = { space, [handlers.idField]: id } as Record<string, string>;
     if (id === undefined) {
-      if (method === 'GET') {
-        const metadata = metadataFilter(url.searchParams);
+      if (reads) {
+        const metadata = metadataFilter(url.searchParams, handlers.kind);
         return json(200, { [handlers.listKey]: handlers.list(g, { space, metadata }) });
       }
       if (method === 'POST') {
@@ -231,12 +249,14 @@ export class ConfigHttpApi {
       }
       return errorResponse(405, `Method ${method} is not allowed here.`);
     }
-    if (method === 'GET') return json(200, handlers.get(g, at));
+    if (reads) return json(200, handlers.get(g, at));
     if (method === 'PUT') {
       const body = await this.body(request, handlers.kind);
       return json(200, await handlers.update(g, { ...body, ...at }, this.writeOptions));
     }
     if (method === 'DELETE') {
+      // Its body is not read, but one sent as a form is refused like any cross-site write.
+      if (hasBody(request.headers)) requireJsonBody(request.headers);
       await handlers.remove(g, at);
       return { status: 204, headers: {} };
     }
@@ -275,6 +295,7 @@ export class ConfigHttpApi {
 
   /** The request's JSON object body; anything else is 0.9's validation error for the kind. */
   private async body(request: EventsRequest, kind: ResourceKind): Promise<Record<string, unknown>> {
+    requireJsonBody(request.headers);
     const body = await requestBody(request, this.bodyLimit);
     let value: unknown = body.parsed;
     if (value === undefined) {
@@ -297,15 +318,4 @@ function safeDecode(segment: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** `?metadata.<key>=<value>` pairs: every one must match (0.9's filters). */
-function metadataFilter(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of params) {
-    if (name.startsWith('metadata.') && name.length > 'metadata.'.length) {
-      out[name.slice('metadata.'.length)] = value;
-    }
-  }
-  return out;
 }
