@@ -196,7 +196,8 @@ export class EventsApi {
       sync = this.gateway.syncRoute(space, event.type, method, path);
     } else {
       sync = this.gateway.syncRoute(space, HTTP_REQUEST_EVENT, method, path);
-      event = httpRequestEvent(method, path, url, request.headers, body, sync?.params ?? {});
+      const headers = this.access.withoutKeyHeaders(request.headers);
+      event = httpRequestEvent(method, path, url, headers, body, sync?.params ?? {});
     }
     event = withoutGatewayExtensions(event);
     const authorized = await authorize(event);
