@@ -18,7 +18,8 @@ export type GatewayErrorCode =
   | 'HOP_LIMIT'
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
-  | 'ARCHIVE_UNAVAILABLE';
+  | 'ARCHIVE_UNAVAILABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
 
 /** The kind of resource an error is about. */
 export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
@@ -79,6 +80,16 @@ export abstract class GatewayError extends Error {
 export class ValidationError extends GatewayError {
   readonly code = 'VALIDATION_FAILED';
   readonly status = 400;
+}
+
+/**
+ * A request's body is not of the media type the API takes: the Configuration API's writes take
+ * `application/json` only, so that a page on another site cannot send one without the browser
+ * asking first (a CORS preflight). Nothing was changed. HTTP 415.
+ */
+export class UnsupportedMediaTypeError extends GatewayError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
 }
 
 /** The resource named does not exist. HTTP 404. */

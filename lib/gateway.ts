@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
 import {
@@ -19,7 +20,7 @@ import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
 import { SqsProvider } from './delivery/providers/aws/sqs-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
-import type { CloudEvent } from './events/cloudevent';
+import { parseCloudEvent, type CloudEvent } from './events/cloudevent';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
@@ -145,13 +146,20 @@ export class Gateway extends ConfigurationApi {
       new Map(Object.entries(resolved.providers).map(([type, p]) => [type, p.validate?.bind(p)])),
     );
     // Built for every gateway, cheap: the AWS SDK loads only when a delivery to AWS starts.
-    const aws = new AwsClients({ outbound: resolved.outbound });
+    const aws = new AwsClients({
+      outbound: resolved.outboundPolicies,
+      credentialHosts: resolved.aws.credentialHosts,
+    });
+    // The store's own client endpoints: a function pointed there could write the configuration.
+    for (const endpoint of store.endpoints?.() ?? []) {
+      resolved.outboundPolicies.protectedEndpoints.add(endpoint);
+    }
     this.providers = new Map<string, Provider>([
       [
         'http',
         new HttpProvider({
           maxResponseBytes: resolved.maxResponseBytes,
-          outbound: resolved.outbound,
+          outbound: resolved.outboundPolicies,
         }),
       ],
       ['local', new LocalProvider()],
@@ -363,6 +371,21 @@ export class Gateway extends ConfigurationApi {
   }
 
   /**
+   * Keeps every function away from an endpoint (`'host:port'`, a URL, or a listening server's
+   * `address()`): deliveries there fail for good, whoever registered the function. The gateway
+   * protects its store's endpoints by itself, and the adapters the ports they serve as requests
+   * arrive; call this for a port it serves before any request has come, or for anything else
+   * on the host's network that answers to the gateway's privileges.
+   * @example
+   * ```ts
+   * server.listen(4000, () => gateway.protectEndpoint(server.address() as AddressInfo));
+   * ```
+   */
+  protectEndpoint(endpoint: string | AddressInfo): void {
+    this.options.outboundPolicies.protectedEndpoints.add(endpoint);
+  }
+
+  /**
    * Adds an intake plugin after those already in use (see the `plugins` option): it sees every
    * event from outside before routing, and the outcome of each. Throws ValidationError for a
    * malformed plugin or a name in use.
@@ -381,7 +404,10 @@ export class Gateway extends ConfigurationApi {
   /**
    * Reads an archive's events of a time window and emits them again, in the order they were
    * accepted, through the intake plugins (as `replay`), each marked with the replay's ID (the
-   * `eventgatewayreplay` extension: archives do not keep them twice, functions can tell). Resolves
+   * `eventgatewayreplay` extension: archives do not keep them twice, functions can tell).
+   * Archived records are screened like Events API clients: the gateway-only extensions they carry
+   * are removed, and the authorizer of an event's type runs again (it gets the event and the
+   * archived method and path, with no headers); an event it refuses is counted refused. Resolves
    * with the totals (read, emitted, refused, deliveries); `onProgress` hears them as it goes.
    * With `dryRun`, counts the deliveries that would be made, per function, and sends nothing.
    * @example
@@ -396,6 +422,10 @@ export class Gateway extends ConfigurationApi {
     await this.ready();
     return replay(
       {
+        parse: (event) => parseCloudEvent(event, this.options.maxDataDepth),
+        findEventType: (space, name) => this.findEventType(space, name),
+        callFunction: (space, functionId, payload) => this.callFunction(space, functionId, payload),
+        reportError: (error) => this.reportError(error),
         emit: async (event, { space, method, path }) =>
           (await this.emitVia(event, { space, method, path }, 'replay')).accepted,
         wouldDeliver: (event, { space, method, path }) =>

@@ -33,6 +33,7 @@ export {
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from './errors';
 export type {
@@ -139,7 +140,10 @@ export type { RecordKind } from './model/key-layout';
 export { EventsApi } from './http/events-api';
 export type { EventsGateway, SyncRoute } from './http/events-gateway';
 export { OutboundPolicy, redactUrl } from './model/outbound-policy';
-export type { OutboundOptions } from './model/outbound-policy';
+export type { OutboundCheck, OutboundOptions } from './model/outbound-policy';
+export type { TenantOutboundOptions } from './model/outbound-policies';
+export type { AwsOptions } from './delivery/providers/aws/aws-clients';
+export type { WriteOptions as FunctionWriteOptions } from './config/function-rules';
 export type {
   EventsApiOptions,
   EventsRequest,
