@@ -24,6 +24,7 @@ export {
   GatewayClosedError,
   GatewayError,
   EventRefusedError,
+  FilterBudgetError,
   GatewayNotReadyError,
   IntakeFailedError,
   InvocationError,
