@@ -159,9 +159,9 @@ describe('the work one event causes in filter matching is bounded', () => {
     const refusals: unknown[] = [];
     gateway.on('event.refused', (report) => void refusals.push(report));
     const [stall, outcome] = await longestStall(() => gateway.emit(hostileEvent()));
+    expect(stall).toBeLessThan(MAX_STALL_MS);
     expect(outcome).toBeInstanceOf(FilterBudgetError);
     expect(outcome).toMatchObject(REFUSAL);
-    expect(stall).toBeLessThan(MAX_STALL_MS);
     await settled();
     expect(delivered).toEqual({ all: [], early: [], hostile: [] });
     expect(gateway.metrics()).toMatchObject({ eventsRejected: 1, deliveriesAccepted: 0 });
@@ -188,11 +188,11 @@ describe('the work one event causes in filter matching is bounded', () => {
         });
         return { status: answer.status, body: (await answer.json()) as unknown };
       });
+      expect(stall).toBeLessThan(MAX_STALL_MS);
       expect(response).toEqual({
         status: 422,
         body: { errors: [{ message: REFUSAL.message }] },
       });
-      expect(stall).toBeLessThan(MAX_STALL_MS);
       // A batch holding it is refused at it, and says how many of the batch went before.
       const batch = await fetch(url, {
         method: 'POST',
@@ -258,8 +258,8 @@ describe('the work one event causes in filter matching is bounded', () => {
       });
     }
     const [stall, outcome] = await longestStall(() => gateway.emit(hostileEvent()));
-    expect(outcome).toMatchObject({ accepted: 0 });
     expect(stall).toBeLessThan(MAX_STALL_MS);
+    expect(outcome).toMatchObject({ accepted: 0 });
     await settled();
     expect(seen).toEqual([]);
     expect(errors).toEqual([
