@@ -124,8 +124,9 @@ export interface GatewayOptions {
    * characters of the filter's text compared, and a wildcard's middle a step per 2 characters of
    * the event's string searched. An event that takes more is refused with FilterBudgetError (422)
    * before anything is delivered: however long its arrays, no event holds the process for more
-   * than a few milliseconds (a step takes 1-25 ns). An ordinary event takes some 10 steps per
-   * filtered candidate: the default is 20,000 such candidates, twice the default `queueSize`.
+   * than a few milliseconds (a step takes 1-25 ns). An ordinary event takes some 12 steps per
+   * filtered candidate: the default is over 15,000 such candidates, more than the default
+   * `queueSize`.
    * @default 200000
    * @example
    * ```ts

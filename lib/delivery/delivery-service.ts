@@ -570,11 +570,12 @@ export class DeliveryService {
     event: CloudEvent,
   ): readonly T[] {
     let out: T[] | undefined;
-    const budget = new MatchBudget(this.deps.maxFilterWork);
+    // One budget for all the candidates' filters, made at the first one.
+    let budget: MatchBudget | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const subscription = candidates[i].value;
       const filter = subscription.filter && this.deps.router.filterOf(subscription);
-      if (filter && !filter.matches(event, budget)) {
+      if (filter && !filter.matches(event, (budget ??= new MatchBudget(this.deps.maxFilterWork)))) {
         // The first miss copies the matches so far; without filters nothing is allocated.
         out ??= candidates.slice(0, i);
       } else out?.push(candidates[i]);

@@ -55,6 +55,9 @@ interface Matcher {
 interface FieldRule {
   readonly path: readonly string[];
   readonly matchers: readonly Matcher[];
+  /** The lookup and every test of one value that is a string / that is not. */
+  readonly stringSteps: number;
+  readonly otherSteps: number;
 }
 
 interface Node {
@@ -129,7 +132,7 @@ function compileNode(
         );
       }
       const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
-      fields.push({ path: [...path, key], matchers });
+      fields.push(fieldRule([...path, key], matchers));
     } else if (isPlainObject(value)) {
       const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
       fields.push(...nested.fields);
@@ -143,6 +146,16 @@ function compileNode(
     }
   }
   return { fields, ors };
+}
+
+function fieldRule(path: string[], matchers: Matcher[]): FieldRule {
+  const tested = matchers.filter((m) => !m.matchesMissing);
+  return {
+    path,
+    matchers,
+    stringSteps: tested.reduce((n, m) => n + 1 + m.textSteps, 1),
+    otherSteps: 1 + tested.length,
+  };
 }
 
 /** How many values an `anything-but` list names (0 for anything else). */
@@ -309,39 +322,42 @@ function valueAt(event: Readonly<Record<string, unknown>>, path: readonly string
 }
 
 /**
- * Whether the field matches, spending a step for the lookup and one per value tested (more for
- * long strings) as it goes: an array is tested element by element, matcher by matcher, and its
- * length is what an event sender controls.
+ * Whether the field matches, spending as it goes: one value costs the lookup and all its tests,
+ * paid at once (a few steps too many when an early one matches); an array, whose length is what
+ * an event sender controls, a step (more for long strings) per element and matcher tested.
  */
 function matchField(
   rule: FieldRule,
   event: Readonly<Record<string, unknown>>,
   budget: MatchBudget,
 ): boolean {
-  budget.spend(1);
   const value = valueAt(event, rule.path);
   const { matchers } = rule;
   if (value === undefined) {
+    budget.spend(1);
     for (let i = 0; i < matchers.length; i++) if (matchers[i].matchesMissing) return true;
     return false;
   }
+  if (!Array.isArray(value)) {
+    budget.spend(typeof value === 'string' ? rule.stringSteps : rule.otherSteps);
+    for (let i = 0; i < matchers.length; i++) {
+      const m = matchers[i];
+      if (!m.matchesMissing && m.test(value, budget)) return true;
+    }
+    return false;
+  }
   // An array matches when one of its elements does.
-  const many = Array.isArray(value);
+  budget.spend(1);
   for (let i = 0; i < matchers.length; i++) {
     const m = matchers[i];
     if (m.matchesMissing) continue;
-    if (!many) {
-      if (testValue(m, value, budget)) return true;
-    } else {
-      for (let j = 0; j < value.length; j++) if (testValue(m, value[j], budget)) return true;
+    for (let j = 0; j < value.length; j++) {
+      const element = value[j];
+      budget.spend(typeof element === 'string' ? 1 + m.textSteps : 1);
+      if (m.test(element, budget)) return true;
     }
   }
   return false;
-}
-
-function testValue(m: Matcher, value: Value, budget: MatchBudget): boolean {
-  budget.spend(typeof value === 'string' ? 1 + m.textSteps : 1);
-  return m.test(value, budget);
 }
 
 /** Each node is visited once, however deep its `$or`s nest: the cost is its matchers'. */
