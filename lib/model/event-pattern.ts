@@ -73,8 +73,8 @@ export function compilePattern(pattern: unknown, name = 'filter'): CompiledPatte
   const budget = { matchers: 0 };
   const root = compileNode(pattern, [], [], name, budget, 0);
   return {
-    matches: (event, budget = new MatchBudget(Infinity)) => matchNode(root, event, budget),
-    explain: (event, budget = new MatchBudget(Infinity)) => explainNode(root, event, budget),
+    matches: (event, work = new MatchBudget(Infinity)) => matchNode(root, event, work),
+    explain: (event, work = new MatchBudget(Infinity)) => explainNode(root, event, work),
   };
 }
 
