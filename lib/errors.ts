@@ -14,11 +14,13 @@ export type GatewayErrorCode =
   | 'INVOCATION_FAILED'
   | 'GATEWAY_CLOSED'
   | 'JOURNAL_UNAVAILABLE'
+  | 'JOURNAL_RECORD_DAMAGED'
   | 'HOP_LIMIT'
   | 'FILTER_BUDGET_EXCEEDED'
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
-  | 'ARCHIVE_UNAVAILABLE';
+  | 'ARCHIVE_UNAVAILABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
 
 /** The kind of resource an error is about. */
 export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
@@ -79,6 +81,16 @@ export abstract class GatewayError extends Error {
 export class ValidationError extends GatewayError {
   readonly code = 'VALIDATION_FAILED';
   readonly status = 400;
+}
+
+/**
+ * A request's body is not of the media type the API takes: the Configuration API's writes take
+ * `application/json` only, so that a page on another site cannot send one without the browser
+ * asking first (a CORS preflight). Nothing was changed. HTTP 415.
+ */
+export class UnsupportedMediaTypeError extends GatewayError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
 }
 
 /** The resource named does not exist. HTTP 404. */
@@ -175,6 +187,26 @@ export class FilterBudgetError extends GatewayError {
 export class JournalUnavailableError extends GatewayError {
   readonly code = 'JOURNAL_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * A journal record could not be read (not UTF-8, not JSON, or not the journal's shape): it was
+ * set aside, kept for inspection, and everything else resumed. Reported on `gateway.error`; never
+ * thrown to a caller. HTTP 500.
+ */
+export class JournalRecordDamagedError extends GatewayError {
+  readonly code = 'JOURNAL_RECORD_DAMAGED';
+  readonly status = 500;
+  /** Where the record was: its key (LocalJournal) or `<partition>/<offset>` (KafkaJournal). */
+  readonly record: string;
+  /** Why it could not be read. */
+  readonly reason: string;
+
+  constructor(message: string, record: string, reason: string) {
+    super(message);
+    this.record = record;
+    this.reason = reason;
+  }
 }
 
 /**

@@ -5,7 +5,9 @@ import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
 import { isValidSpace, MAX_TIMER_MS, optionsArgument } from './model/checks';
 import { DEFAULT_ROOT } from './model/key-layout';
-import { OutboundPolicy, type OutboundOptions } from './model/outbound-policy';
+import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
+import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
+import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import {
   DEFAULT_RETRY,
   resolveRetry,
@@ -134,8 +136,27 @@ export interface GatewayOptions {
    * ```
    */
   maxFilterWork?: number;
-  /** Where functions may be reached: see {@link OutboundOptions}. */
+  /**
+   * Where functions may be reached: see {@link OutboundOptions}. Whatever it allows, no function
+   * reaches the gateway's own store endpoints or the ports its adapters serve.
+   */
   outbound?: OutboundOptions;
+  /**
+   * The stricter policy for functions tenants write (through the Configuration API served with
+   * API keys, see `tenantWrites`): a tenant's function must pass both `outbound` and this. Per
+   * space with `spaces`.
+   * @default { allowLoopback: false, allowPrivate: false } (link-local and metadata are always blocked)
+   * @example
+   * ```ts
+   * createGateway(store, {
+   *   apiKeys,
+   *   tenantOutbound: { allow: ['*.example.com'], spaces: { ops: { allowPrivate: true } } },
+   * });
+   * ```
+   */
+  tenantOutbound?: TenantOutboundOptions;
+  /** AWS functions: where the host's default credentials may be used. */
+  aws?: AwsOptions;
   /**
    * Records accepted deliveries before `emit` resolves, so that a crash loses none of them; on
    * start the gateway resumes what it holds unfinished: {@link LocalJournal} for one process,
@@ -183,6 +204,8 @@ const OPTION_NAMES: readonly string[] = [
   'maxResponseBytes',
   'maxDataDepth',
   'outbound',
+  'tenantOutbound',
+  'aws',
   'journal',
   'maxHops',
   'maxFilterWork',
@@ -191,15 +214,22 @@ const OPTION_NAMES: readonly string[] = [
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
-  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'journal'>
+  Omit<
+    GatewayOptions,
+    'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'tenantOutbound' | 'aws' | 'journal'
+  >
 > & {
   /** See {@link GatewayOptions.plugins}. */
   plugins: readonly IntakePlugin[];
   /** See {@link GatewayOptions.journal}. */
   journal?: Journal;
   retry: RetryPolicy;
-  /** See {@link GatewayOptions.outbound}. */
+  /** See {@link GatewayOptions.outbound}: the host's policy. */
   outbound: OutboundPolicy;
+  /** The host's, the tenants' and the protected endpoints: see {@link OutboundPolicies}. */
+  outboundPolicies: OutboundPolicies;
+  /** See {@link GatewayOptions.aws}. */
+  aws: AwsOptions;
   /** See {@link GatewayOptions.onDeadLetter}. */
   onDeadLetter?: (letter: DeadLetter) => unknown;
   providers: Record<string, Provider>;
@@ -215,6 +245,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
       );
     }
   }
+  const outboundPolicies = new OutboundPolicies(options);
   const resolved: ResolvedGatewayOptions = {
     space: options.space ?? 'default',
     prefix: options.prefix ?? DEFAULT_ROOT,
@@ -237,7 +268,9 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     maxDataDepth: options.maxDataDepth ?? 64,
     maxHops: options.maxHops ?? 16,
     maxFilterWork: options.maxFilterWork ?? 200_000,
-    outbound: new OutboundPolicy(options.outbound ?? {}),
+    outbound: outboundPolicies.host,
+    outboundPolicies,
+    aws: { ...options.aws },
     journal: options.journal,
     plugins: Array.isArray(options.plugins) ? [...options.plugins] : [],
   };

@@ -152,7 +152,11 @@ test('SIGTERM with deliveries in flight: new events get 503, every accepted one 
   const fn = await functionServer(150);
   const gateway = await start(['--dev', '--workers', '4']);
   const post = (path: string, body: unknown) =>
-    request(`${gateway.config}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    request(`${gateway.config}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await post('/v1/spaces/default/functions', {
     functionId: 'slow',
     type: 'http',
@@ -198,9 +202,11 @@ describe.each(['etcd', 'zookeeper', 'consul'] as const)('two commands sharing on
     }[kind];
     const [a, b] = await Promise.all([start(flags), start(flags)]);
     const post = (path: string, body: unknown) =>
-      request(`${a.config}${path}`, { method: 'POST', body: JSON.stringify(body) }).then(
-        (r) => r.statusCode,
-      );
+      request(`${a.config}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.statusCode);
     expect(
       await post('/v1/spaces/shared/functions', {
         functionId: 'fn',
@@ -272,6 +278,7 @@ test('--embed-etcd starts its own etcd, serves from it, and stops it on SIGTERM'
   await status.body.text();
   const created = await request(`${gateway.config}/v1/spaces/default/eventtypes`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'trial.started' }),
   });
   expect(created.statusCode).toBe(201);
