@@ -16,6 +16,7 @@ export type GatewayErrorCode =
   | 'JOURNAL_UNAVAILABLE'
   | 'JOURNAL_RECORD_DAMAGED'
   | 'HOP_LIMIT'
+  | 'FILTER_BUDGET_EXCEEDED'
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
   | 'ARCHIVE_UNAVAILABLE'
@@ -146,6 +147,37 @@ export class StoreUnavailableError extends GatewayError {
 export class HopLimitError extends GatewayError {
   readonly code = 'HOP_LIMIT';
   readonly status = 422;
+}
+
+/**
+ * Matching an event against the filters of the subscriptions it could go to took more steps
+ * than the `maxFilterWork` option allows (long arrays or strings in the fields the filters
+ * name): it was refused before anything was delivered, to any subscription. HTTP 422, as for a
+ * looping event: the event is well-formed, and the same event is refused again whenever it is
+ * sent (413 would tell the client its body passed the size limit, which it did not).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await gateway.emit(event);
+ * } catch (err) {
+ *   if (err instanceof FilterBudgetError) console.log(`refused: over ${err.limit} steps`);
+ * }
+ * ```
+ */
+export class FilterBudgetError extends GatewayError {
+  readonly code = 'FILTER_BUDGET_EXCEEDED';
+  readonly status = 422;
+  /** The budget the event went past: the `maxFilterWork` option. */
+  readonly limit: number;
+
+  constructor(limit: number, details: GatewayErrorDetails = {}) {
+    super(
+      `Matching the event against its subscriptions' filters takes more than ${limit} steps (the gateway's "maxFilterWork" option): it was refused and delivered to no subscription. Long arrays and strings in the fields the filters name cost the most.`,
+      { resource: 'event', ...details },
+    );
+    this.limit = limit;
+  }
 }
 
 /**

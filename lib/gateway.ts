@@ -186,6 +186,7 @@ export class Gateway extends ConfigurationApi {
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,
       maxHops: resolved.maxHops,
+      maxFilterWork: resolved.maxFilterWork,
       onDeadLetter: resolved.onDeadLetter,
       localHandler: (space, functionId) => this.localHandler(space, functionId),
       emitLocal: (name, ...payload) =>

@@ -25,6 +25,7 @@ export {
   GatewayClosedError,
   GatewayError,
   EventRefusedError,
+  FilterBudgetError,
   GatewayNotReadyError,
   IntakeFailedError,
   InvocationError,

@@ -11,6 +11,7 @@ import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
+import type { RouteMatch } from '../router/path-trie';
 import { directCall } from './direct-call';
 import { OutcomeCollector } from './outcome-collector';
 import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
@@ -18,6 +19,7 @@ import { Delivery, Dispatcher, type DeadLetter, type DeliveryOutcome } from './d
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
 import type { PatternMiss } from '../model/event-pattern';
+import { MatchBudget } from '../model/match-budget';
 import { emitTarget, type EmitTarget } from './emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { Journal, JournalEntry } from '../journal/journal';
@@ -26,7 +28,7 @@ import { WaitingDeliveries, type WaitingReport } from '../journal/waiting-delive
 import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { IntakeChain, IntakeTarget } from '../intake/intake-chain';
 import type { ArchiveDroppedReport, IntakeVia } from '../intake/intake-plugin';
-import { EventRefusedError, IntakeFailedError } from '../errors';
+import { EventRefusedError, FilterBudgetError, IntakeFailedError } from '../errors';
 
 /** Options of `emit`. */
 export interface EmitOptions {
@@ -88,6 +90,8 @@ export interface DeliveryServiceDeps {
   readonly maxDataDepth: number;
   /** Most times an event may come back through the gateway (its `hopcount`). */
   readonly maxHops: number;
+  /** Most steps one event may take to match its candidates' filters. */
+  readonly maxFilterWork: number;
   readonly onDeadLetter?: (letter: DeadLetter) => unknown;
   localHandler(space: string, functionId: string): LocalHandler | undefined;
   emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
@@ -302,13 +306,14 @@ export class DeliveryService {
       target.method,
       target.path,
     );
+    const budget = new MatchBudget(this.deps.maxFilterWork);
     return {
       eventId: event.id,
       eventType: event.type,
       ...target,
       subscriptions: candidates.map(({ value: subscription }) => {
         const miss = subscription.filter
-          ? this.deps.router.filterOf(subscription)?.explain(event)
+          ? this.deps.router.filterOf(subscription)?.explain(event, budget)
           : undefined;
         return {
           subscriptionId: subscription.subscriptionId,
@@ -358,10 +363,17 @@ export class DeliveryService {
     // System events are derived from deliveries: only events from outside are journaled. A
     // caller that waits for the outcomes gets them from here, not from a shared journal's consumer.
     const journal = system || (wait && this.deps.journal?.shared) ? undefined : this.deps.journal;
-    const targets = this.matching(
-      this.deps.router.asyncTargets(space, event.type, method, path),
-      event,
-    );
+    let targets: readonly RouteMatch<SubscriptionRecord>[];
+    try {
+      targets = this.matching(
+        this.deps.router.asyncTargets(space, event.type, method, path),
+        event,
+      );
+    } catch (error) {
+      if (!(error instanceof FilterBudgetError)) throw error;
+      // Decided before any delivery exists: none is made.
+      return this.unmatched(error, event, space, system);
+    }
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const tasks: Delivery[] = [];
     let missing: Delivery[] | undefined;
@@ -406,6 +418,26 @@ export class DeliveryService {
       missing = (missing ?? []).concat(tasks);
     }
     return this.accepted(event, targets.length, missing, { space, method, path }, collector, via);
+  }
+
+  /** Refuses an event whose filters cost too much to match (reported, for a system event). */
+  private unmatched(
+    error: FilterBudgetError,
+    event: CloudEvent,
+    space: string,
+    system: boolean,
+  ): Promise<EmitResult> {
+    if (system) {
+      const message = `The system event ${event.type} was not delivered: ${error.message}`;
+      this.deps.reportError(new Error(message, { cause: error }));
+      return Promise.resolve({ eventId: event.id, space, accepted: 0 });
+    }
+    this.metrics.eventsRejected++;
+    if (this.systemEvents.wants(space, 'refused')) {
+      const { code, message: reason } = error;
+      this.systemEvents.emit(space, 'refused', { space, eventId: event.id, code, reason });
+    }
+    return Promise.reject(error);
   }
 
   /** The bookkeeping of an accepted event, and what its `emit` resolves with. */
@@ -597,10 +629,12 @@ export class DeliveryService {
     event: CloudEvent,
   ): readonly T[] {
     let out: T[] | undefined;
+    // One budget for all the candidates' filters, made at the first one.
+    let budget: MatchBudget | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const subscription = candidates[i].value;
       const filter = subscription.filter && this.deps.router.filterOf(subscription);
-      if (filter && !filter.matches(event)) {
+      if (filter && !filter.matches(event, (budget ??= new MatchBudget(this.deps.maxFilterWork)))) {
         // The first miss copies the matches so far; without filters nothing is allocated.
         out ??= candidates.slice(0, i);
       } else out?.push(candidates[i]);

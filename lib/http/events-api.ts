@@ -177,9 +177,11 @@ export class EventsApi {
           await this.gateway.emitVia(event, where, 'batch', true);
           accepted++;
         } catch (error) {
-          if (error instanceof GatewayError && error.status === 503) {
+          // Refused at this event (the queue full, its filters too costly): the client must know
+          // that those before it were accepted.
+          if (error instanceof GatewayError && (error.status === 503 || accepted > 0)) {
             return errorResponse(
-              503,
+              error.status,
               `${error.message} ${accepted} of the batch's ${events.length} events were accepted before it.`,
             );
           }
