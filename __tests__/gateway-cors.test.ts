@@ -39,6 +39,49 @@ describe('CORS configurations', () => {
     expect(gateway.listCors()).toEqual([]);
   });
 
+  test.each([['null'], ['https://*'], ['https://*.com'], ['http://*:8080']])(
+    'credentials with an origin any site can have (%s) are refused',
+    async (origin) => {
+      const { gateway, store } = await setup();
+      await expectRefused(
+        store,
+        () =>
+          gateway.createCors({
+            method: 'GET',
+            path: '/x',
+            allowedOrigins: [origin],
+            allowCredentials: true,
+          }),
+        { code: 'VALIDATION_FAILED', message: /any site could then make credentialed requests/ },
+      );
+      // Without credentials, or for a real domain, they stand.
+      await gateway.createCors({ method: 'GET', path: '/x', allowedOrigins: [origin] });
+      await gateway.createCors({
+        method: 'GET',
+        path: '/y',
+        allowedOrigins: ['https://*.example.com', 'https://app-*.example.co.uk'],
+        allowCredentials: true,
+      });
+    },
+  );
+
+  test.each([['__proto__'], ['constructor'], ['toString'], ['']])(
+    'a metadata key every object has (%j) is refused: it could never be filtered on',
+    async (key) => {
+      const { gateway, store } = await setup();
+      await expectRefused(
+        store,
+        () =>
+          gateway.createCors({
+            method: 'GET',
+            path: '/x',
+            metadata: JSON.parse(`{${JSON.stringify(key)}: "v"}`),
+          }),
+        { code: 'VALIDATION_FAILED', message: /cannot have a key named/ },
+      );
+    },
+  );
+
   test('0.9 messages, nothing changed on refusal', async () => {
     const { gateway, store } = await setup();
     await gateway.createCors({ method: 'POST', path: '/a' });

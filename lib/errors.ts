@@ -14,10 +14,13 @@ export type GatewayErrorCode =
   | 'INVOCATION_FAILED'
   | 'GATEWAY_CLOSED'
   | 'JOURNAL_UNAVAILABLE'
+  | 'JOURNAL_RECORD_DAMAGED'
   | 'HOP_LIMIT'
+  | 'FILTER_BUDGET_EXCEEDED'
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
-  | 'ARCHIVE_UNAVAILABLE';
+  | 'ARCHIVE_UNAVAILABLE'
+  | 'UNSUPPORTED_MEDIA_TYPE';
 
 /** The kind of resource an error is about. */
 export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
@@ -80,6 +83,16 @@ export class ValidationError extends GatewayError {
   readonly status = 400;
 }
 
+/**
+ * A request's body is not of the media type the API takes: the Configuration API's writes take
+ * `application/json` only, so that a page on another site cannot send one without the browser
+ * asking first (a CORS preflight). Nothing was changed. HTTP 415.
+ */
+export class UnsupportedMediaTypeError extends GatewayError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
+}
+
 /** The resource named does not exist. HTTP 404. */
 export class NotFoundError extends GatewayError {
   readonly code = 'NOT_FOUND';
@@ -137,12 +150,63 @@ export class HopLimitError extends GatewayError {
 }
 
 /**
+ * Matching an event against the filters of the subscriptions it could go to took more steps
+ * than the `maxFilterWork` option allows (long arrays or strings in the fields the filters
+ * name): it was refused before anything was delivered, to any subscription. HTTP 422, as for a
+ * looping event: the event is well-formed, and the same event is refused again whenever it is
+ * sent (413 would tell the client its body passed the size limit, which it did not).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await gateway.emit(event);
+ * } catch (err) {
+ *   if (err instanceof FilterBudgetError) console.log(`refused: over ${err.limit} steps`);
+ * }
+ * ```
+ */
+export class FilterBudgetError extends GatewayError {
+  readonly code = 'FILTER_BUDGET_EXCEEDED';
+  readonly status = 422;
+  /** The budget the event went past: the `maxFilterWork` option. */
+  readonly limit: number;
+
+  constructor(limit: number, details: GatewayErrorDetails = {}) {
+    super(
+      `Matching the event against its subscriptions' filters takes more than ${limit} steps (the gateway's "maxFilterWork" option): it was refused and delivered to no subscription. Long arrays and strings in the fields the filters name cost the most.`,
+      { resource: 'event', ...details },
+    );
+    this.limit = limit;
+  }
+}
+
+/**
  * The journal could not record an event (full, failing, locked by another process, closed):
  * nothing was accepted. HTTP 503.
  */
 export class JournalUnavailableError extends GatewayError {
   readonly code = 'JOURNAL_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * A journal record could not be read (not UTF-8, not JSON, or not the journal's shape): it was
+ * set aside, kept for inspection, and everything else resumed. Reported on `gateway.error`; never
+ * thrown to a caller. HTTP 500.
+ */
+export class JournalRecordDamagedError extends GatewayError {
+  readonly code = 'JOURNAL_RECORD_DAMAGED';
+  readonly status = 500;
+  /** Where the record was: its key (LocalJournal) or `<partition>/<offset>` (KafkaJournal). */
+  readonly record: string;
+  /** Why it could not be read. */
+  readonly reason: string;
+
+  constructor(message: string, record: string, reason: string) {
+    super(message);
+    this.record = record;
+    this.reason = reason;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
 import {
@@ -19,7 +20,7 @@ import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
 import { SqsProvider } from './delivery/providers/aws/sqs-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
-import type { CloudEvent } from './events/cloudevent';
+import { parseCloudEvent, type CloudEvent } from './events/cloudevent';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
@@ -39,6 +40,7 @@ import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
 import { withoutSecrets, type FunctionRecord } from './model/function';
 import type { Journal } from './journal/journal';
+import type { WaitingFunction } from './journal/waiting-deliveries';
 import type { FunctionMetrics } from './metrics/function-counters';
 import type { AttemptObserver } from './metrics/gateway-metrics';
 import { IntakeChain } from './intake/intake-chain';
@@ -53,7 +55,10 @@ export interface CloseReport {
 
 /** What `gateway.health()` reports. */
 export interface GatewayHealth {
-  /** True once the configuration is loaded (and while it is served, even with the store down). */
+  /**
+   * True once the configuration is loaded (and while it is served, even with the store down) and,
+   * with a journal, once it is open and while it records: false whenever `ready()` would reject.
+   */
   readonly ready: boolean;
   /** The store revision the configuration reflects. */
   readonly revision: number;
@@ -69,8 +74,22 @@ export interface GatewayHealth {
   readonly lastError?: string;
   /** Deliveries accepted and not finished. */
   readonly pendingDeliveries: number;
-  /** The journal (with the `journal` option): unfinished deliveries, and its failure if any. */
-  readonly journal?: { readonly entries: number; readonly lastError?: string };
+  /** The journal, with the `journal` option (`ready` is false while it is not open, or failed). */
+  readonly journal?: JournalHealth;
+}
+
+/** What `gateway.health().journal` reports. */
+export interface JournalHealth {
+  /** Unfinished deliveries it holds. */
+  readonly entries: number;
+  /** Records that could not be read, set aside (kept for inspection) or passed over. */
+  readonly damaged: number;
+  /** Deliveries it handed back that wait for their function to be configured or bound here. */
+  readonly waiting: number;
+  /** The functions they wait for (the 100 with the most), and what each lacks. */
+  readonly waitingFor?: readonly WaitingFunction[];
+  /** Why it could not open, or why it refuses every record now. */
+  readonly lastError?: string;
 }
 
 /** Events a gateway emits locally (through eventemitter3), with their arguments. */
@@ -106,6 +125,7 @@ export class Gateway extends ConfigurationApi {
   private readonly intake: IntakeChain;
   /** Settles once the journal is open and its unfinished deliveries resumed. */
   private journalReady: Promise<unknown> | undefined;
+  private journalOpen = false;
   private journalError: string | undefined;
   private closing: Promise<CloseReport> | undefined;
   /** Whether each event name has listeners, recomputed after on/once/off (checked per delivery). */
@@ -126,13 +146,20 @@ export class Gateway extends ConfigurationApi {
       new Map(Object.entries(resolved.providers).map(([type, p]) => [type, p.validate?.bind(p)])),
     );
     // Built for every gateway, cheap: the AWS SDK loads only when a delivery to AWS starts.
-    const aws = new AwsClients({ outbound: resolved.outbound });
+    const aws = new AwsClients({
+      outbound: resolved.outboundPolicies,
+      credentialHosts: resolved.aws.credentialHosts,
+    });
+    // The store's own client endpoints: a function pointed there could write the configuration.
+    for (const endpoint of store.endpoints?.() ?? []) {
+      resolved.outboundPolicies.protectedEndpoints.add(endpoint);
+    }
     this.providers = new Map<string, Provider>([
       [
         'http',
         new HttpProvider({
           maxResponseBytes: resolved.maxResponseBytes,
-          outbound: resolved.outbound,
+          outbound: resolved.outboundPolicies,
         }),
       ],
       ['local', new LocalProvider()],
@@ -159,6 +186,7 @@ export class Gateway extends ConfigurationApi {
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,
       maxHops: resolved.maxHops,
+      maxFilterWork: resolved.maxFilterWork,
       onDeadLetter: resolved.onDeadLetter,
       localHandler: (space, functionId) => this.localHandler(space, functionId),
       emitLocal: (name, ...payload) =>
@@ -179,19 +207,28 @@ export class Gateway extends ConfigurationApi {
     this.journal = resolved.journal;
     if (this.journal) {
       const journal = this.journal;
-      // Deliveries are resumed once the configuration (their functions) is loaded.
+      // Deliveries are resumed once the configuration (their functions) is loaded; those whose
+      // function the app has not configured or bound yet wait for it (see WaitingDeliveries).
       this.journalReady = this.cache.ready().then(() =>
-        this.delivery.resume(journal).catch((error: unknown) => {
-          this.journalError = describeError(error);
-          throw error;
-        }),
+        this.delivery.resume(journal).then(
+          () => void (this.journalOpen = true),
+          (error: unknown) => {
+            this.journalError = describeError(error);
+            throw error;
+          },
+        ),
       );
       this.journalReady.catch(() => undefined);
     }
     this.cache.on('changes', (changes, revision) => {
       const { applied, invalid } = this.catalog.apply(changes);
       this.router.apply(applied);
-      for (const change of applied) this.unbindStaleHandler(change);
+      for (const change of applied) {
+        this.unbindStaleHandler(change);
+        if (change.resource === 'function' && change.record) {
+          this.delivery.functionAvailable(change.space, change.id);
+        }
+      }
       for (const item of invalid) this.events.emit('config.invalid', item);
       if (applied.length > 0 && this.listening('config.changed')) {
         this.events.emit('config.changed', applied.map(withoutChangeSecrets), revision);
@@ -335,6 +372,21 @@ export class Gateway extends ConfigurationApi {
   }
 
   /**
+   * Keeps every function away from an endpoint (`'host:port'`, a URL, or a listening server's
+   * `address()`): deliveries there fail for good, whoever registered the function. The gateway
+   * protects its store's endpoints by itself, and the adapters the ports they serve as requests
+   * arrive; call this for a port it serves before any request has come, or for anything else
+   * on the host's network that answers to the gateway's privileges.
+   * @example
+   * ```ts
+   * server.listen(4000, () => gateway.protectEndpoint(server.address() as AddressInfo));
+   * ```
+   */
+  protectEndpoint(endpoint: string | AddressInfo): void {
+    this.options.outboundPolicies.protectedEndpoints.add(endpoint);
+  }
+
+  /**
    * Adds an intake plugin after those already in use (see the `plugins` option): it sees every
    * event from outside before routing, and the outcome of each. Throws ValidationError for a
    * malformed plugin or a name in use.
@@ -353,7 +405,10 @@ export class Gateway extends ConfigurationApi {
   /**
    * Reads an archive's events of a time window and emits them again, in the order they were
    * accepted, through the intake plugins (as `replay`), each marked with the replay's ID (the
-   * `eventgatewayreplay` extension: archives do not keep them twice, functions can tell). Resolves
+   * `eventgatewayreplay` extension: archives do not keep them twice, functions can tell).
+   * Archived records are screened like Events API clients: the gateway-only extensions they carry
+   * are removed, and the authorizer of an event's type runs again (it gets the event and the
+   * archived method and path, with no headers); an event it refuses is counted refused. Resolves
    * with the totals (read, emitted, refused, deliveries); `onProgress` hears them as it goes.
    * With `dryRun`, counts the deliveries that would be made, per function, and sends nothing.
    * @example
@@ -368,6 +423,10 @@ export class Gateway extends ConfigurationApi {
     await this.ready();
     return replay(
       {
+        parse: (event) => parseCloudEvent(event, this.options.maxDataDepth),
+        findEventType: (space, name) => this.findEventType(space, name),
+        callFunction: (space, functionId, payload) => this.callFunction(space, functionId, payload),
+        reportError: (error) => this.reportError(error),
         emit: async (event, { space, method, path }) =>
           (await this.emitVia(event, { space, method, path }, 'replay')).accepted,
         wouldDeliver: (event, { space, method, path }) =>
@@ -456,8 +515,13 @@ export class Gateway extends ConfigurationApi {
   health(): GatewayHealth {
     const heard = this.cache.lastHeardAt;
     const lastError = this.cache.lastError;
+    const journal = this.journalHealth();
     return {
-      ready: this.cache.isReady && !this.closed,
+      // With a journal, ready as `ready()` is: once it is open, and while it records.
+      ready:
+        this.cache.isReady &&
+        !this.closed &&
+        (!journal || (this.journalOpen && journal.lastError === undefined)),
       revision: this.cache.revision,
       store: this.store.name,
       watching: this.cache.watching,
@@ -465,15 +529,27 @@ export class Gateway extends ConfigurationApi {
       resyncs: this.cache.resyncCount,
       ...(lastError !== undefined ? { lastError } : {}),
       pendingDeliveries: this.delivery.dispatcher.pending,
-      ...(this.journal
-        ? {
-            journal: {
-              entries: this.journal.size().entries,
-              ...(this.journalError ? { lastError: this.journalError } : {}),
-            },
-          }
-        : {}),
+      ...(journal ? { journal } : {}),
     };
+  }
+
+  private journalHealth(): JournalHealth | undefined {
+    if (!this.journal) return undefined;
+    const size = this.journal.size();
+    const waiting = this.delivery.waitingReport();
+    const lastError = this.journalError ?? size.failure;
+    return {
+      entries: size.entries,
+      damaged: size.damaged ?? 0,
+      waiting: waiting.deliveries,
+      ...(waiting.deliveries > 0 ? { waitingFor: waiting.functions } : {}),
+      ...(lastError !== undefined ? { lastError } : {}),
+    };
+  }
+
+  /** A handler bound here may be what deliveries from the journal wait for. @internal */
+  protected override handlerBound(space: string, functionId: string): void {
+    this.delivery.functionAvailable(space, functionId);
   }
 
   /** Every configuration key and value this instance holds, for consistency checks. @internal */
@@ -487,9 +563,18 @@ export class Gateway extends ConfigurationApi {
     return this.delivery.metrics.snapshot({
       queueDepth: dispatcher.queued,
       deliveriesPending: dispatcher.pending,
-      ...(this.journal ? { journalEntries: this.journal.size().entries } : {}),
+      ...(this.journal ? this.journalMetrics(this.journal) : {}),
       plugins: this.intake.metrics(),
     });
+  }
+
+  private journalMetrics(journal: Journal) {
+    const size = journal.size();
+    return {
+      journalEntries: size.entries,
+      journalDamaged: size.damaged ?? 0,
+      journalWaiting: this.delivery.waitingCount,
+    };
   }
 
   /**

@@ -10,6 +10,7 @@ export type {
   CloseReport,
   CorsUpdateInput,
   GatewayHealth,
+  JournalHealth,
   GatewayEvents,
   ListArguments,
   SecretsArgument,
@@ -24,13 +25,16 @@ export {
   GatewayClosedError,
   GatewayError,
   EventRefusedError,
+  FilterBudgetError,
   GatewayNotReadyError,
   IntakeFailedError,
   InvocationError,
   JournalUnavailableError,
+  JournalRecordDamagedError,
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from './errors';
 export type {
@@ -91,6 +95,8 @@ export type { LocalJournalOptions } from './journal/local-journal';
 export { KafkaJournal } from './journal/kafka-journal';
 export type { KafkaJournalOptions } from './journal/kafka-journal';
 export type { Journal, JournalEntry, JournalSink, JournalSize } from './journal/journal';
+export type { DamagedRecord } from './journal/damaged-records';
+export type { WaitingFunction } from './journal/waiting-deliveries';
 export { DELIVERY_ID, REPLAY_ID } from './events/gateway-extensions';
 export { MemoryStore } from './store/memory-store';
 export type { MemoryStoreOptions } from './store/memory-store';
@@ -135,7 +141,10 @@ export type { RecordKind } from './model/key-layout';
 export { EventsApi } from './http/events-api';
 export type { EventsGateway, SyncRoute } from './http/events-gateway';
 export { OutboundPolicy, redactUrl } from './model/outbound-policy';
-export type { OutboundOptions } from './model/outbound-policy';
+export type { OutboundCheck, OutboundOptions } from './model/outbound-policy';
+export type { TenantOutboundOptions } from './model/outbound-policies';
+export type { AwsOptions } from './delivery/providers/aws/aws-clients';
+export type { WriteOptions as FunctionWriteOptions } from './config/function-rules';
 export type {
   EventsApiOptions,
   EventsRequest,

@@ -5,7 +5,9 @@ import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
 import { isValidSpace, MAX_TIMER_MS, optionsArgument } from './model/checks';
 import { DEFAULT_ROOT } from './model/key-layout';
-import { OutboundPolicy, type OutboundOptions } from './model/outbound-policy';
+import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
+import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
+import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import {
   DEFAULT_RETRY,
   resolveRetry,
@@ -35,7 +37,7 @@ export interface GatewayOptions {
   /**
    * How often (ms) the cache relists the store and repairs any difference (anti-entropy); 0 turns
    * it off.
-   * @default 300000
+   * @default 200000
    */
   resyncInterval?: number;
   /**
@@ -117,8 +119,44 @@ export interface GatewayOptions {
    * @default 16
    */
   maxHops?: number;
-  /** Where functions may be reached: see {@link OutboundOptions}. */
+  /**
+   * Most steps one event may take to match the filters of the subscriptions it could go to, all
+   * of them together. A step is a field looked up or one value of the event tested against one
+   * value or operator of a filter (a wildcard costs 3); a string costs a step more per 16
+   * characters of the filter's text compared, and a wildcard's middle a step per 2 characters of
+   * the event's string searched. An event that takes more is refused with FilterBudgetError (422)
+   * before anything is delivered: however long its arrays, no event holds the process for more
+   * than a few milliseconds (a step takes 1-25 ns). An ordinary event takes some 12 steps per
+   * filtered candidate: the default is over 15,000 such candidates, more than the default
+   * `queueSize`.
+   * @default 200000
+   * @example
+   * ```ts
+   * createGateway(store, { maxFilterWork: 3_000_000 }); // tenants filter long arrays on purpose
+   * ```
+   */
+  maxFilterWork?: number;
+  /**
+   * Where functions may be reached: see {@link OutboundOptions}. Whatever it allows, no function
+   * reaches the gateway's own store endpoints or the ports its adapters serve.
+   */
   outbound?: OutboundOptions;
+  /**
+   * The stricter policy for functions tenants write (through the Configuration API served with
+   * API keys, see `tenantWrites`): a tenant's function must pass both `outbound` and this. Per
+   * space with `spaces`.
+   * @default { allowLoopback: false, allowPrivate: false } (link-local and metadata are always blocked)
+   * @example
+   * ```ts
+   * createGateway(store, {
+   *   apiKeys,
+   *   tenantOutbound: { allow: ['*.example.com'], spaces: { ops: { allowPrivate: true } } },
+   * });
+   * ```
+   */
+  tenantOutbound?: TenantOutboundOptions;
+  /** AWS functions: where the host's default credentials may be used. */
+  aws?: AwsOptions;
   /**
    * Records accepted deliveries before `emit` resolves, so that a crash loses none of them; on
    * start the gateway resumes what it holds unfinished: {@link LocalJournal} for one process,
@@ -166,22 +204,32 @@ const OPTION_NAMES: readonly string[] = [
   'maxResponseBytes',
   'maxDataDepth',
   'outbound',
+  'tenantOutbound',
+  'aws',
   'journal',
   'maxHops',
+  'maxFilterWork',
   'plugins',
 ];
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
-  Omit<GatewayOptions, 'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'journal'>
+  Omit<
+    GatewayOptions,
+    'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'tenantOutbound' | 'aws' | 'journal'
+  >
 > & {
   /** See {@link GatewayOptions.plugins}. */
   plugins: readonly IntakePlugin[];
   /** See {@link GatewayOptions.journal}. */
   journal?: Journal;
   retry: RetryPolicy;
-  /** See {@link GatewayOptions.outbound}. */
+  /** See {@link GatewayOptions.outbound}: the host's policy. */
   outbound: OutboundPolicy;
+  /** The host's, the tenants' and the protected endpoints: see {@link OutboundPolicies}. */
+  outboundPolicies: OutboundPolicies;
+  /** See {@link GatewayOptions.aws}. */
+  aws: AwsOptions;
   /** See {@link GatewayOptions.onDeadLetter}. */
   onDeadLetter?: (letter: DeadLetter) => unknown;
   providers: Record<string, Provider>;
@@ -197,6 +245,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
       );
     }
   }
+  const outboundPolicies = new OutboundPolicies(options);
   const resolved: ResolvedGatewayOptions = {
     space: options.space ?? 'default',
     prefix: options.prefix ?? DEFAULT_ROOT,
@@ -218,7 +267,10 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     maxResponseBytes: options.maxResponseBytes ?? 6 * 1024 * 1024,
     maxDataDepth: options.maxDataDepth ?? 64,
     maxHops: options.maxHops ?? 16,
-    outbound: new OutboundPolicy(options.outbound ?? {}),
+    maxFilterWork: options.maxFilterWork ?? 200_000,
+    outbound: outboundPolicies.host,
+    outboundPolicies,
+    aws: { ...options.aws },
     journal: options.journal,
     plugins: Array.isArray(options.plugins) ? [...options.plugins] : [],
   };
@@ -253,6 +305,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     'maxResponseBytes',
     'maxDataDepth',
     'maxHops',
+    'maxFilterWork',
   ] as const) {
     if (!Number.isSafeInteger(resolved[name]) || resolved[name] <= 0) {
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);

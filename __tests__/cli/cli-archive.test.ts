@@ -26,6 +26,7 @@ const configure = async (gateway: Running, url: string) => {
   const post = async (path: string, body: unknown) => {
     const res = await request(`${gateway.config}/v1/spaces/default${path}`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
     await res.body.text();

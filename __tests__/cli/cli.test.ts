@@ -157,7 +157,11 @@ test('SIGTERM with deliveries in flight: new events get 503, every accepted one 
   const fn = await functionServer(150);
   const gateway = await start(['--dev', '--workers', '4']);
   const post = (path: string, body: unknown) =>
-    request(`${gateway.config}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    request(`${gateway.config}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await post('/v1/spaces/default/functions', {
     functionId: 'slow',
     type: 'http',
@@ -207,9 +211,11 @@ describe.each(['etcd', 'zookeeper', 'consul'] as const)('two commands sharing on
     ];
     const [a, b] = await Promise.all([start(flags), start(flags)]);
     const post = (path: string, body: unknown) =>
-      request(`${a.config}${path}`, { method: 'POST', body: JSON.stringify(body) }).then(
-        (r) => r.statusCode,
-      );
+      request(`${a.config}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.statusCode);
     expect(
       await post('/v1/spaces/shared/functions', {
         functionId: 'fn',
@@ -281,6 +287,7 @@ test('--embed-etcd starts its own etcd, serves from it, and stops it on SIGTERM'
   await status.body.text();
   const created = await request(`${gateway.config}/v1/spaces/default/eventtypes`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'trial.started' }),
   });
   expect(created.statusCode).toBe(201);

@@ -51,4 +51,35 @@ describe.each(SERVERS)('Events API keys in %s', (_name, start) => {
     expect(delivered).toEqual(['d']);
     expect(gateway.metrics().eventsReceived).toBe(1);
   });
+
+  test('an http.request event does not carry the API key to the functions it reaches', async () => {
+    const seen: Record<string, string>[] = [];
+    await gateway.createEventType({ name: 'http.request' });
+    await gateway.registerFunction({
+      functionId: 'plain',
+      handler: (event) =>
+        void seen.push((event as { data: { headers: Record<string, string> } }).data.headers),
+    });
+    await gateway.subscribe({
+      eventType: 'http.request',
+      functionId: 'plain',
+      path: '/hook',
+      method: 'POST',
+    });
+    for (const headers of [{ authorization: 'Bearer emitter' }, { 'x-api-key': 'emitter' }]) {
+      const res = await request(server.url + '/hook', {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'x-trace': 'kept', ...headers },
+        body: 'hello',
+      });
+      expect(res.statusCode).toBe(202);
+      await res.body.text();
+    }
+    while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+    expect(seen).toHaveLength(2);
+    for (const headers of seen) {
+      expect(JSON.stringify(headers)).not.toContain('emitter');
+      expect(headers['x-trace']).toBe('kept');
+    }
+  });
 });

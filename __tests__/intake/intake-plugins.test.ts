@@ -273,6 +273,27 @@ describe.each(WAYS)('intake plugins on the way in: %s', (way, send) => {
     expect(h.gateway.metrics().plugins[0]).toMatchObject({ failed: 1, timedOut: 1 });
   });
 
+  test('a plugin that first reads its signal after its budget ran out finds it aborted', async () => {
+    let read!: (seen: { aborted: boolean; reason: unknown }) => void;
+    const seen = new Promise<{ aborted: boolean; reason: unknown }>((r) => (read = r));
+    h = await start({
+      name: 'guard',
+      timeout: 30,
+      onEvent: async (_e, context) => {
+        await new Promise((r) => setTimeout(r, 80)); // past the budget, the signal never read
+        read({ aborted: context.signal.aborted, reason: context.signal.reason });
+        return undefined;
+      },
+    });
+    const outcome = await send(h, 'l-1');
+    expect(outcome.ok).toBe(false);
+    const { aborted, reason } = await seen;
+    expect(aborted).toBe(true);
+    expect(String(reason)).toContain('no answer within 30 ms'); // as a signal read in time
+    await settled(h.gateway);
+    expect(h.received).toEqual([]);
+  });
+
   test('a fail-open plugin that throws lets the event through unchanged, and says so', async () => {
     const warnings: string[] = [];
     h = await start({

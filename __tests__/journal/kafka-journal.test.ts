@@ -147,7 +147,11 @@ test('a record the journal did not write is reported and passed over; the partit
   }
   await producer.disconnect();
   const errors: string[] = [];
-  const { gateway } = await gatewayOn(topic, (error) => void errors.push(error.message));
+  const codes = new Set<unknown>();
+  const { gateway } = await gatewayOn(topic, (error) => {
+    codes.add((error as { code?: string }).code);
+    errors.push(error.message);
+  });
   await gateway.emit(event('real'));
   await until(() => fn.received.length === 1, 'the real event');
   expect(fn.received[0].id).toBe('real');
@@ -156,6 +160,10 @@ test('a record the journal did not write is reported and passed over; the partit
   await until(() => skipped().length >= 16, 'a report of each of the 16 records');
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(skipped()).toHaveLength(16);
+  expect([...codes]).toEqual(['JOURNAL_RECORD_DAMAGED']);
+  // Counted where an operator looks, as a LocalJournal counts what it sets aside.
+  expect(gateway.health().journal).toMatchObject({ damaged: 16 });
+  expect(gateway.metrics().journalDamaged).toBe(16);
   await until(() => gateway.health().journal?.entries === 0, 'the journal to empty');
   await new Promise((resolve) => setTimeout(resolve, 200));
   expect(await committed(topic)).toBe(17);

@@ -1,41 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  createGateway,
-  DELIVERY_ID,
-  LocalJournal,
-  MemoryStore,
-  type CloudEvent,
-  type Gateway,
-} from '../../lib';
+import { createGateway, DELIVERY_ID, LocalJournal, MemoryStore, type CloudEvent } from '../../lib';
 import { cloudEvent } from '../helpers/events';
+import { configuredStore as configured, journalFixture } from './journal-fixture';
 
-let dir: string;
-const gateways: Gateway[] = [];
-beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'eg-journal-'))));
-afterEach(async () => {
-  await Promise.all(gateways.splice(0).map((g) => g.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A store with one event type and a local function `fn` subscribed to it. */
-async function configured(): Promise<MemoryStore> {
-  const store = new MemoryStore();
-  const setup = createGateway(store, { resyncInterval: 0 });
-  await setup.registerFunction({ functionId: 'fn', handler: () => undefined });
-  await setup.createEventType({ name: 'user.created' });
-  await setup.subscribe({ eventType: 'user.created', functionId: 'fn' });
-  await setup.close();
-  return store;
-}
+const fx = journalFixture('eg-journal-');
+const { gateways } = fx;
 
 async function journaled(store: MemoryStore, handler: (event: CloudEvent) => unknown) {
   const gateway = createGateway(store, {
     resyncInterval: 0,
     drainTimeout: 50,
     retry: { maxAttempts: 3, initialDelay: 1, maxDelay: 5 },
-    journal: new LocalJournal({ directory: dir }),
+    journal: new LocalJournal({ directory: fx.dir }),
   });
   gateways.push(gateway);
   gateway.bindLocalHandler({ functionId: 'fn', handler: (event) => handler(event as CloudEvent) });
@@ -75,7 +50,7 @@ test('what close() cut short stays in the journal and is delivered, with its ID,
   while (second.length === 0) await new Promise((r) => setTimeout(r, 2));
   expect(second[0]).toMatchObject({ id: 'kept', [DELIVERY_ID]: first[0] });
   while (restarted.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
-  expect(restarted.health().journal).toEqual({ entries: 0 });
+  expect(restarted.health().journal).toEqual({ entries: 0, damaged: 0, waiting: 0 });
 });
 
 test('a second process (or gateway) cannot open the same journal: its emits are refused', async () => {
@@ -83,7 +58,7 @@ test('a second process (or gateway) cannot open the same journal: its emits are 
   await journaled(store, () => undefined);
   const other = createGateway(store, {
     resyncInterval: 0,
-    journal: new LocalJournal({ directory: dir }),
+    journal: new LocalJournal({ directory: fx.dir }),
   });
   gateways.push(other);
   await expect(other.ready()).rejects.toMatchObject({
@@ -101,7 +76,7 @@ test('a full journal refuses the event and accepts nothing', async () => {
   const gateway = createGateway(store, {
     resyncInterval: 0,
     drainTimeout: 10,
-    journal: new LocalJournal({ directory: dir, maxEntries: 2 }),
+    journal: new LocalJournal({ directory: fx.dir, maxEntries: 2 }),
   });
   gateways.push(gateway);
   gateway.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
@@ -118,7 +93,7 @@ test('a full journal refuses the event and accepts nothing', async () => {
 
 test('concurrent emits share syncs (group commit)', async () => {
   const store = await configured();
-  const journal = new LocalJournal({ directory: dir });
+  const journal = new LocalJournal({ directory: fx.dir });
   const gateway = createGateway(store, { resyncInterval: 0, journal });
   gateways.push(gateway);
   gateway.bindLocalHandler({ functionId: 'fn', handler: () => undefined });
@@ -132,7 +107,7 @@ test('concurrent emits share syncs (group commit)', async () => {
   expect(journal.syncs).toBeLessThan(20);
 });
 
-test('after a restart, a delivery whose function was deleted meanwhile is dead-lettered and leaves the journal', async () => {
+test('after a restart, with waitForFunctions 0, a delivery whose function was deleted meanwhile is dead-lettered at once and leaves the journal', async () => {
   const store = await configured();
   const held: string[] = [];
   const gateway = await journaled(store, (event) => {
@@ -153,7 +128,8 @@ test('after a restart, a delivery whose function was deleted meanwhile is dead-l
   const letters: { reason: string; id: string }[] = [];
   const restarted = createGateway(store, {
     resyncInterval: 0,
-    journal: new LocalJournal({ directory: dir }),
+    // By default it would wait for the function to come back (see resume-wait.test.ts).
+    journal: new LocalJournal({ directory: fx.dir, waitForFunctions: 0 }),
     onDeadLetter: (letter) => void letters.push({ reason: letter.reason, id: letter.event.id }),
   });
   gateways.push(restarted);
@@ -168,7 +144,7 @@ test('a gateway closed while its journal opens lets the directory go', async () 
   const store = await configured();
   const early = createGateway(store, {
     resyncInterval: 0,
-    journal: new LocalJournal({ directory: dir }),
+    journal: new LocalJournal({ directory: fx.dir }),
   });
   await early.close();
   await new Promise((r) => setTimeout(r, 50));
@@ -184,7 +160,7 @@ test('attempts and age go on across a restart: maxAge still ends a delivery', as
     resyncInterval: 0,
     drainTimeout: 10,
     retry,
-    journal: new LocalJournal({ directory: dir }),
+    journal: new LocalJournal({ directory: fx.dir }),
   });
   let calls = 0;
   first.bindLocalHandler({
@@ -205,7 +181,7 @@ test('attempts and age go on across a restart: maxAge still ends a delivery', as
   const second = createGateway(store, {
     resyncInterval: 0,
     retry,
-    journal: new LocalJournal({ directory: dir }),
+    journal: new LocalJournal({ directory: fx.dir }),
     onDeadLetter: (l) => void letters.push({ reason: l.reason, attempts: l.attempts }),
   });
   gateways.push(second);

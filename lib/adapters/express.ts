@@ -4,6 +4,7 @@ import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../htt
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
 import { failResponse, writeResponse } from './node-http';
+import { ownPortLearner } from './own-ports';
 
 /** The parts of an Express request the middleware reads (no dependency on Express's types). */
 export type ExpressLikeRequest = IncomingMessage & { body?: unknown };
@@ -15,8 +16,10 @@ export type ExpressMiddleware = (
   next: (error?: unknown) => void,
 ) => void;
 
-function expressHandler(api: RequestHandler): ExpressMiddleware {
+function expressHandler(api: RequestHandler, gateway: object): ExpressMiddleware {
+  const learnOwnPort = ownPortLearner(gateway);
   return (req, res, next) => {
+    learnOwnPort(req.socket);
     api
       .handle({
         method: req.method ?? 'GET',
@@ -52,7 +55,7 @@ export function expressMiddleware(
   gateway: EventsGateway,
   options: EventsApiOptions = {},
 ): ExpressMiddleware {
-  return expressHandler(new EventsApi(gateway, options));
+  return expressHandler(new EventsApi(gateway, options), gateway);
 }
 
 /**
@@ -68,5 +71,5 @@ export function expressConfigMiddleware(
   gateway: ConfigGateway,
   options: ConfigApiOptions = {},
 ): ExpressMiddleware {
-  return expressHandler(new ConfigHttpApi(gateway, options));
+  return expressHandler(new ConfigHttpApi(gateway, options), gateway);
 }

@@ -3,6 +3,7 @@ import type { EventsGateway } from '../http/events-gateway';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
+import { ownPortLearner } from './own-ports';
 
 /** The parts of a Koa context the middleware uses (no dependency on Koa's types). */
 export interface KoaLikeContext {
@@ -19,8 +20,10 @@ export interface KoaLikeContext {
 /** Koa middleware serving a handler (Events or Configuration API). */
 export type KoaMiddleware = (ctx: KoaLikeContext, next: () => Promise<unknown>) => Promise<void>;
 
-function koaHandler(api: RequestHandler): KoaMiddleware {
+function koaHandler(api: RequestHandler, gateway: object): KoaMiddleware {
+  const learnOwnPort = ownPortLearner(gateway);
   return async (ctx) => {
+    learnOwnPort(ctx.req.socket);
     const consumed = ctx.req.readableEnded;
     const response = await api.handle({
       method: ctx.method,
@@ -55,7 +58,7 @@ export function koaMiddleware(
   gateway: EventsGateway,
   options: EventsApiOptions = {},
 ): KoaMiddleware {
-  return koaHandler(new EventsApi(gateway, options));
+  return koaHandler(new EventsApi(gateway, options), gateway);
 }
 
 /**
@@ -69,5 +72,5 @@ export function koaConfigMiddleware(
   gateway: ConfigGateway,
   options: ConfigApiOptions = {},
 ): KoaMiddleware {
-  return koaHandler(new ConfigHttpApi(gateway, options));
+  return koaHandler(new ConfigHttpApi(gateway, options), gateway);
 }

@@ -3,6 +3,7 @@ import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../htt
 import { EventsApi } from '../http/events-api';
 import type { EventsGateway } from '../http/events-gateway';
 import type { EventsApiOptions, EventsResponse, RequestHandler } from '../http/http-types';
+import { ownPortLearner } from './own-ports';
 
 const FAILED_BODY = JSON.stringify({ errors: [{ message: 'Internal error. Please check logs.' }] });
 
@@ -41,8 +42,13 @@ export function failResponse(res: ServerResponse): void {
 }
 
 /** A handler (Events or Configuration API) as a node:http request listener. */
-function nodeListener(api: RequestHandler): (req: IncomingMessage, res: ServerResponse) => void {
+function nodeListener(
+  api: RequestHandler,
+  gateway: object,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const learnOwnPort = ownPortLearner(gateway);
   return (req, res) => {
+    learnOwnPort(req.socket);
     api
       .handle({
         method: req.method ?? 'GET',
@@ -69,7 +75,7 @@ export function createEventsHandler(
   gateway: EventsGateway,
   options: EventsApiOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  return nodeListener(new EventsApi(gateway, options));
+  return nodeListener(new EventsApi(gateway, options), gateway);
 }
 
 /**
@@ -84,5 +90,5 @@ export function createConfigHandler(
   gateway: ConfigGateway,
   options: ConfigApiOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  return nodeListener(new ConfigHttpApi(gateway, options));
+  return nodeListener(new ConfigHttpApi(gateway, options), gateway);
 }

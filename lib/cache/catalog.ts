@@ -165,8 +165,9 @@ function decode(value: string, idField: string, id: string, space: string): Conf
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
-  } catch (error) {
-    return `not JSON: ${(error as Error).message}`;
+  } catch {
+    // Not the parser's message: it quotes part of the value, which may hold a secret.
+    return 'not JSON';
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return 'not a JSON object';

@@ -28,6 +28,9 @@ import * as eventTypes from './event-type-rules';
 import * as functions from './function-rules';
 import * as subscriptions from './subscription-rules';
 import type { RuleContext, WritePlan } from './write-plan';
+import type { WriteOptions } from './function-rules';
+
+export type { WriteOptions };
 
 /** Names a resource in a space: the argument of get and delete methods. */
 export interface SpaceArgument {
@@ -37,7 +40,12 @@ export interface SpaceArgument {
 
 /** Asks for a function's secrets as stored (the default masks them). */
 export interface SecretsArgument {
-  /** Return AWS secrets as stored instead of `'[redacted]'`. @default false */
+  /**
+   * Return secrets as stored: AWS secrets, and the userinfo, query and fragment of function URLs
+   * (`url`, `queueUrl`, `endpoint`), which otherwise read `'[redacted]'`. Host code only: the
+   * Configuration API never asks.
+   * @default false
+   */
   secrets?: boolean;
 }
 
@@ -169,7 +177,9 @@ export abstract class ConfigurationApi {
 
   /**
    * Registers a function. `local` functions run `handler` in this process (inferred when only a
-   * handler is given); `http` functions receive events at `provider.url`.
+   * handler is given); `http` functions receive events at `provider.url`. With
+   * `{ writer: 'tenant' }` (what the Configuration API passes for its API clients) the record is
+   * checked against the tenants' outbound policy and says `writer: 'tenant'`.
    * @example
    * ```ts
    * await gateway.registerFunction({ functionId: 'hello', handler: async (event) => 'hi' });
@@ -178,9 +188,9 @@ export abstract class ConfigurationApi {
    * });
    * ```
    */
-  async registerFunction(input: FunctionInput): Promise<FunctionRecord> {
+  async registerFunction(input: FunctionInput, options?: WriteOptions): Promise<FunctionRecord> {
     const record = await this.write((ctx) =>
-      functions.planRegisterFunction(ctx, input, this.spaceOf(input)),
+      functions.planRegisterFunction(ctx, input, this.spaceOf(input), options),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return withoutSecrets(record);
@@ -188,11 +198,16 @@ export abstract class ConfigurationApi {
 
   /**
    * Replaces a function's type, provider and metadata (and, for `local`, its handler here). A
-   * secret given as `'[redacted]'` (as read without `secrets: true`) keeps the stored one.
+   * secret given as `'[redacted]'` (as read without `secrets: true`) keeps the stored one, as long
+   * as where the function points is unchanged: with a new type, host, port or path, endpoint,
+   * queue, region, ARN, stream or access key, the update is refused and the secret must be sent
+   * again. The
+   * record's `writer` becomes the options' (a host update of a tenant's function makes it the
+   * host's).
    */
-  async updateFunction(input: FunctionInput): Promise<FunctionRecord> {
+  async updateFunction(input: FunctionInput, options?: WriteOptions): Promise<FunctionRecord> {
     const record = await this.write((ctx) =>
-      functions.planUpdateFunction(ctx, input, this.spaceOf(input)),
+      functions.planUpdateFunction(ctx, input, this.spaceOf(input), options),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return withoutSecrets(record);
@@ -205,8 +220,9 @@ export abstract class ConfigurationApi {
   }
 
   /**
-   * The function, or NotFoundError. Its AWS secrets (`awsSecretAccessKey`, `awsSessionToken`)
-   * read `'[redacted]'` unless `secrets` is true.
+   * The function, or NotFoundError. Its secrets read `'[redacted]'` unless `secrets` is true: AWS
+   * secrets (`awsSecretAccessKey`, `awsSessionToken`), and the userinfo, query and fragment of its
+   * URLs (`https://[redacted]@host/path?[redacted]`).
    */
   getFunction(input: SpaceArgument & { functionId: string } & SecretsArgument): FunctionRecord {
     const id = this.idOf(input, 'functionId', 'function');
@@ -343,7 +359,8 @@ export abstract class ConfigurationApi {
       layout: this.layout,
       revision: this.cache.revision,
       providerValidators: this.providerValidators,
-      outbound: this.options.outbound,
+      // One policy for every writer until the tenants' own is configured.
+      outboundFor: (space, writer) => this.options.outboundPolicies.forWriter(space, writer),
     };
   }
 
@@ -414,7 +431,11 @@ export abstract class ConfigurationApi {
     let bySpace = this.handlers.get(space);
     if (!bySpace) this.handlers.set(space, (bySpace = new Map()));
     bySpace.set(functionId, handler);
+    this.handlerBound(space, functionId);
   }
+
+  /** Called once a local handler is bound here (deliveries may be waiting for it). */
+  protected handlerBound(_space: string, _functionId: string): void {}
 
   /** Summary counts for the REPL. */
   protected counts(): string {

@@ -1,11 +1,15 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
+import { toFunctionRecord, type FunctionInput, type FunctionRecord } from '../model/function';
 import {
-  AWS_SECRET_FIELDS,
+  destinationChanges,
+  maskedSecrets,
+  missingSecret,
+  secretLabel,
   SECRET_MASK,
-  toFunctionRecord,
-  type FunctionInput,
-  type FunctionRecord,
-} from '../model/function';
+  withStoredSecrets,
+  type FunctionSecret,
+} from '../model/function-secrets';
+import { Checks } from '../model/checks';
 import type { RuleContext, WritePlan } from './write-plan';
 
 /** `Function "X" not found.` */
@@ -28,16 +32,50 @@ export function requireFunction(
   return record;
 }
 
+/** Options of `registerFunction` and `updateFunction`. */
+export interface WriteOptions {
+  /**
+   * Who writes: `'tenant'` for a write made for an API client (the Configuration API served with
+   * API keys), checked against the tenants' outbound policy and stored in the record's `writer`.
+   * @default the host's own code: the record has no `writer`
+   */
+  writer?: 'tenant';
+}
+
+const checks = new Checks('function');
+
+/** The write's `writer`, checked (host code passing anything else gets a ValidationError). */
+function writerOf(options: WriteOptions | undefined): 'tenant' | undefined {
+  if (options === undefined) return undefined;
+  checks.object(options, 'the write options');
+  checks.onlyFields(options as Record<string, unknown>, ['writer'], 'the write options');
+  if (options.writer !== undefined && options.writer !== 'tenant') {
+    checks.fail(`option "writer" must be 'tenant' or absent.`);
+  }
+  return options.writer;
+}
+
+/** The input validated into a record written by `writer` (stored only for a tenant). */
+function recordOf(
+  ctx: RuleContext,
+  input: FunctionInput,
+  space: string,
+  options: WriteOptions | undefined,
+): FunctionRecord {
+  const writer = writerOf(options);
+  const outbound = ctx.outboundFor(space, writer);
+  const record = toFunctionRecord(input, space, ctx.providerValidators, outbound);
+  return writer === undefined ? record : { ...record, writer };
+}
+
 export function planRegisterFunction(
   ctx: RuleContext,
   input: FunctionInput,
   space: string,
+  options?: WriteOptions,
 ): WritePlan<FunctionRecord> {
   // A new function has no stored secret to keep: the mask is refused.
-  const record = keepMaskedSecrets(
-    toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound),
-    undefined,
-  );
+  const record = keepMaskedSecrets(recordOf(ctx, input, space, options), undefined);
   if (ctx.catalog.get('functions', record.space, record.functionId)) {
     throw new AlreadyExistsError(`Function "${record.functionId}" already registered.`, {
       resource: 'function',
@@ -57,8 +95,9 @@ export function planUpdateFunction(
   ctx: RuleContext,
   input: FunctionInput,
   space: string,
+  options?: WriteOptions,
 ): WritePlan<FunctionRecord> {
-  const given = toFunctionRecord(input, space, ctx.providerValidators, ctx.outbound);
+  const given = recordOf(ctx, input, space, options);
   const stored = requireFunction(ctx, given.space, given.functionId);
   const record = keepMaskedSecrets(given, stored);
   const key = ctx.layout.key('functions', record.space, record.functionId);
@@ -106,23 +145,31 @@ export function planDeleteFunction(
   };
 }
 
-/** A secret given back as the mask (from a record read without secrets) keeps the stored one. */
+/**
+ * Secrets given back as the mask (from a record read without secrets) keep the stored ones, but
+ * only where the function still points where it did: a secret never follows a new host,
+ * endpoint, queue, region or type. Anything else is refused and changes nothing.
+ */
 function keepMaskedSecrets(
   given: FunctionRecord,
   stored: FunctionRecord | undefined,
 ): FunctionRecord {
-  const masked = AWS_SECRET_FIELDS.filter((field) => given.provider[field] === SECRET_MASK);
+  const masked = maskedSecrets(given);
   if (masked.length === 0) return given;
-  const provider = { ...given.provider };
-  for (const field of masked) {
-    const secret = stored?.provider[field];
-    if (secret === undefined || secret === SECRET_MASK) {
-      throw new ValidationError(
-        `Function doesn't validate. Validation error: "provider.${field}" is "${SECRET_MASK}", but no such secret is stored to keep.`,
-        { resource: 'function', id: given.functionId, space: given.space },
-      );
-    }
-    provider[field] = secret;
+  const refuse = (secret: FunctionSecret, why: string): never => {
+    throw new ValidationError(
+      `Function doesn't validate. Validation error: ${secretLabel(secret)} is "${SECRET_MASK}", but ${why}.`,
+      { resource: 'function', id: given.functionId, space: given.space },
+    );
+  };
+  const missing = missingSecret(masked, stored);
+  if (missing || !stored) return refuse(missing ?? masked[0], 'no such secret is stored to keep');
+  const changed = destinationChanges(given, stored);
+  if (changed.length > 0) {
+    return refuse(
+      masked[0],
+      `where the function points changed (${changed.join(', ')}): the secret must be sent again`,
+    );
   }
-  return { ...given, provider };
+  return withStoredSecrets(given, stored, masked);
 }

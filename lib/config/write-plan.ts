@@ -1,7 +1,7 @@
 import type { Catalog } from '../cache/catalog';
 import type { ProviderValidator } from '../model/function';
 import type { KeyLayout } from '../model/key-layout';
-import type { OutboundPolicy } from '../model/outbound-policy';
+import type { OutboundCheck } from '../model/outbound-policy';
 import type { Compare, Operation } from '../store/store';
 
 /**
@@ -16,8 +16,11 @@ export interface RuleContext {
   readonly revision: number;
   /** Validators of plug-in provider types, by type. */
   readonly providerValidators: ReadonlyMap<string, ProviderValidator | undefined>;
-  /** Where functions may be reached: checked on every function URL written. */
-  readonly outbound: OutboundPolicy;
+  /**
+   * Where functions may be reached, for a write by `writer` in `space`: checked on every function
+   * URL written.
+   */
+  outboundFor(space: string, writer: 'tenant' | undefined): OutboundCheck;
 }
 
 /** One transaction and what the write resolves with when it commits. */

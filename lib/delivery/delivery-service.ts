@@ -1,5 +1,5 @@
 import type { Catalog } from '../cache/catalog';
-import { GatewayClosedError, HopLimitError } from '../errors';
+import { GatewayClosedError, HopLimitError, InvocationError } from '../errors';
 import { isValidSpace } from '../model/checks';
 import { ValidationError } from '../errors';
 
@@ -11,6 +11,7 @@ import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
+import type { RouteMatch } from '../router/path-trie';
 import { directCall } from './direct-call';
 import { OutcomeCollector } from './outcome-collector';
 import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
@@ -18,13 +19,16 @@ import { Delivery, Dispatcher, type DeadLetter, type DeliveryOutcome } from './d
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
 import type { PatternMiss } from '../model/event-pattern';
+import { MatchBudget } from '../model/match-budget';
 import { emitTarget, type EmitTarget } from './emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { Journal, JournalEntry } from '../journal/journal';
+import { journalFailure } from '../journal/journal-failure';
+import { WaitingDeliveries, type WaitingReport } from '../journal/waiting-deliveries';
 import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { IntakeChain, IntakeTarget } from '../intake/intake-chain';
 import type { ArchiveDroppedReport, IntakeVia } from '../intake/intake-plugin';
-import { EventRefusedError, IntakeFailedError } from '../errors';
+import { EventRefusedError, FilterBudgetError, IntakeFailedError } from '../errors';
 
 /** Options of `emit`. */
 export interface EmitOptions {
@@ -86,6 +90,8 @@ export interface DeliveryServiceDeps {
   readonly maxDataDepth: number;
   /** Most times an event may come back through the gateway (its `hopcount`). */
   readonly maxHops: number;
+  /** Most steps one event may take to match its candidates' filters. */
+  readonly maxFilterWork: number;
   readonly onDeadLetter?: (letter: DeadLetter) => unknown;
   localHandler(space: string, functionId: string): LocalHandler | undefined;
   emitLocal<K extends keyof SystemEvents>(name: K, ...payload: SystemEvents[K]): void;
@@ -300,13 +306,14 @@ export class DeliveryService {
       target.method,
       target.path,
     );
+    const budget = new MatchBudget(this.deps.maxFilterWork);
     return {
       eventId: event.id,
       eventType: event.type,
       ...target,
       subscriptions: candidates.map(({ value: subscription }) => {
         const miss = subscription.filter
-          ? this.deps.router.filterOf(subscription)?.explain(event)
+          ? this.deps.router.filterOf(subscription)?.explain(event, budget)
           : undefined;
         return {
           subscriptionId: subscription.subscriptionId,
@@ -318,9 +325,26 @@ export class DeliveryService {
     };
   }
 
-  /** Stops intake, drains, and reports what could not be delivered. */
-  close(drainTimeout: number): Promise<DeadLetter[]> {
-    return this.dispatcher.close(drainTimeout);
+  /**
+   * Stops intake, drains, and reports what could not be delivered (with a journal, deliveries
+   * still waiting for their function too: they stay in the journal).
+   */
+  async close(drainTimeout: number): Promise<DeadLetter[]> {
+    const waited = this.waiting?.close() ?? [];
+    const undelivered = await this.dispatcher.close(drainTimeout);
+    for (const entry of waited) {
+      const reason = `the gateway closed while the delivery waited for function "${entry.functionId}" to be configured or bound here (it stays in the journal)`;
+      undelivered.push({
+        space: entry.space,
+        event: entry.event,
+        subscriptionId: entry.subscriptionId,
+        functionId: entry.functionId,
+        reason,
+        attempts: entry.attempts,
+        error: new InvocationError(`Not delivered: ${reason}.`, { retryable: false }),
+      });
+    }
+    return undelivered;
   }
 
   /**
@@ -339,10 +363,17 @@ export class DeliveryService {
     // System events are derived from deliveries: only events from outside are journaled. A
     // caller that waits for the outcomes gets them from here, not from a shared journal's consumer.
     const journal = system || (wait && this.deps.journal?.shared) ? undefined : this.deps.journal;
-    const targets = this.matching(
-      this.deps.router.asyncTargets(space, event.type, method, path),
-      event,
-    );
+    let targets: readonly RouteMatch<SubscriptionRecord>[];
+    try {
+      targets = this.matching(
+        this.deps.router.asyncTargets(space, event.type, method, path),
+        event,
+      );
+    } catch (error) {
+      if (!(error instanceof FilterBudgetError)) throw error;
+      // Decided before any delivery exists: none is made.
+      return this.unmatched(error, event, space, system);
+    }
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const tasks: Delivery[] = [];
     let missing: Delivery[] | undefined;
@@ -387,6 +418,26 @@ export class DeliveryService {
       missing = (missing ?? []).concat(tasks);
     }
     return this.accepted(event, targets.length, missing, { space, method, path }, collector, via);
+  }
+
+  /** Refuses an event whose filters cost too much to match (reported, for a system event). */
+  private unmatched(
+    error: FilterBudgetError,
+    event: CloudEvent,
+    space: string,
+    system: boolean,
+  ): Promise<EmitResult> {
+    if (system) {
+      const message = `The system event ${event.type} was not delivered: ${error.message}`;
+      this.deps.reportError(new Error(message, { cause: error }));
+      return Promise.resolve({ eventId: event.id, space, accepted: 0 });
+    }
+    this.metrics.eventsRejected++;
+    if (this.systemEvents.wants(space, 'refused')) {
+      const { code, message: reason } = error;
+      this.systemEvents.emit(space, 'refused', { space, eventId: event.id, code, reason });
+    }
+    return Promise.reject(error);
   }
 
   /** The bookkeeping of an accepted event, and what its `emit` resolves with. */
@@ -456,7 +507,7 @@ export class DeliveryService {
     } catch (error) {
       if (here) this.dispatcher.unreserve(tasks.length);
       this.metrics.eventsRejected++;
-      throw error;
+      throw journalFailure(error, 'could not record the event (nothing was accepted)');
     }
     if (here) this.dispatcher.acceptReserved(tasks);
     const count = tasks.length + (missing?.length ?? 0);
@@ -465,24 +516,59 @@ export class DeliveryService {
 
   /** Set by `resume`: emits wait for the journal to be open. */
   private journalOpened: Promise<unknown> = Promise.resolve();
+  /** Deliveries from the journal waiting for their function (see {@link WaitingDeliveries}). */
+  private waiting: WaitingDeliveries | undefined;
 
   /**
    * Opens the journal, which hands this gateway its deliveries: what a previous run left
    * unfinished and, from a shared journal, what this instance is assigned. Called once, when ready.
+   * Rejects with JournalUnavailableError (whatever the journal threw) when it cannot open.
    */
   resume(journal: Journal): Promise<void> {
-    const opened = journal.open({
-      take: (entries) => this.take(entries),
-      report: (error) => this.deps.reportError(error),
+    this.waiting = new WaitingDeliveries({
+      wait: journal.waitForFunctions ?? Infinity,
+      missing: (entry) => {
+        const fn = this.deps.catalog.get('functions', entry.space, entry.functionId);
+        if (!fn) return 'function';
+        const bound = fn.type !== 'local' || this.deps.localHandler(fn.space, fn.functionId);
+        return bound ? undefined : 'handler';
+      },
+      release: (entries) => this.restore(entries),
+      expire: (entry, reason) => this.dispatcher.refuse(this.fromJournal(entry), reason),
+    });
+    const opened = (async () =>
+      journal.open({
+        take: (entries) => this.take(entries),
+        report: (error) => this.deps.reportError(error),
+      }))().catch((error: unknown) => {
+      throw journalFailure(error, 'could not open');
     });
     this.journalOpened = opened;
     return opened;
   }
 
   /**
+   * Makes the deliveries from the journal waiting for a function, if it can be called now: called
+   * when the function is configured or changed, and when a local handler is bound here.
+   */
+  functionAvailable(space: string, functionId: string): void {
+    this.waiting?.retry(space, functionId);
+  }
+
+  /** How many deliveries from the journal wait for their function. */
+  get waitingCount(): number {
+    return this.waiting?.size ?? 0;
+  }
+
+  /** The deliveries from the journal waiting for their function, and which functions. */
+  waitingReport(): WaitingReport {
+    return this.waiting?.report() ?? { deliveries: 0, functions: [] };
+  }
+
+  /**
    * Takes deliveries from the journal, with their attempts and age, whatever the room: they were
-   * accepted already (a shared journal bounds what it hands over). Deliveries whose function is
-   * gone are dead-lettered.
+   * accepted already (a shared journal bounds what it hands over). Those whose function cannot be
+   * called yet wait for it (the journal's `waitForFunctions`).
    */
   private take(entries: readonly JournalEntry[]): Promise<void> {
     if (this.dispatcher.closing) {
@@ -490,43 +576,48 @@ export class DeliveryService {
         new GatewayClosedError('The gateway is closing; it takes no deliveries.'),
       );
     }
+    this.restore(entries.filter((entry) => !this.waiting?.hold(entry)));
+    return Promise.resolve();
+  }
+
+  /** Hands deliveries from the journal to the dispatcher; those whose function is gone are dead-lettered. */
+  private restore(entries: readonly JournalEntry[]): void {
     const deliveries: Delivery[] = [];
-    const now = Date.now();
-    const started = performance.now();
     for (const entry of entries) {
-      const fn = this.deps.catalog.get('functions', entry.space, entry.functionId);
-      const subscription = this.deps.catalog.get(
-        'subscriptions',
-        entry.space,
-        entry.subscriptionId,
-      ) ?? {
-        space: entry.space,
-        subscriptionId: entry.subscriptionId,
-        functionId: entry.functionId,
-      };
-      const task = new Delivery({
-        space: entry.space,
-        event: entry.event,
-        subscription: subscription as SubscriptionRecord,
-        fn: fn ?? {
-          space: entry.space,
-          functionId: entry.functionId,
-          type: 'local',
-          provider: {},
-        },
-        retry: fn ? this.policy(fn) : this.deps.retry,
-        timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
-        system: false,
-      });
-      task.deliveryId = entry.deliveryId;
-      task.attempts = entry.attempts;
-      // Its age goes on across the restart (a firstAt before this process began is fine).
-      task.firstAt = started - Math.max(0, now - entry.acceptedAt) || Number.MIN_VALUE;
-      if (fn) deliveries.push(task);
+      const task = this.fromJournal(entry);
+      if (this.deps.catalog.get('functions', entry.space, entry.functionId)) deliveries.push(task);
       else this.deadLetterNow(task);
     }
     this.dispatcher.restore(deliveries);
-    return Promise.resolve();
+  }
+
+  /** A delivery from the journal, with its attempts and age (its function's stand-in if gone). */
+  private fromJournal(entry: JournalEntry): Delivery {
+    const fn = this.deps.catalog.get('functions', entry.space, entry.functionId);
+    const subscription = this.deps.catalog.get(
+      'subscriptions',
+      entry.space,
+      entry.subscriptionId,
+    ) ?? {
+      space: entry.space,
+      subscriptionId: entry.subscriptionId,
+      functionId: entry.functionId,
+    };
+    const task = new Delivery({
+      space: entry.space,
+      event: entry.event,
+      subscription: subscription as SubscriptionRecord,
+      fn: fn ?? { space: entry.space, functionId: entry.functionId, type: 'local', provider: {} },
+      retry: fn ? this.policy(fn) : this.deps.retry,
+      timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
+      system: false,
+    });
+    task.deliveryId = entry.deliveryId;
+    task.attempts = entry.attempts;
+    // Its age goes on across the restart (a firstAt before this process began is fine).
+    task.firstAt =
+      performance.now() - Math.max(0, Date.now() - entry.acceptedAt) || Number.MIN_VALUE;
+    return task;
   }
 
   /**
@@ -538,10 +629,12 @@ export class DeliveryService {
     event: CloudEvent,
   ): readonly T[] {
     let out: T[] | undefined;
+    // One budget for all the candidates' filters, made at the first one.
+    let budget: MatchBudget | undefined;
     for (let i = 0; i < candidates.length; i++) {
       const subscription = candidates[i].value;
       const filter = subscription.filter && this.deps.router.filterOf(subscription);
-      if (filter && !filter.matches(event)) {
+      if (filter && !filter.matches(event, (budget ??= new MatchBudget(this.deps.maxFilterWork)))) {
         // The first miss copies the matches so far; without filters nothing is allocated.
         out ??= candidates.slice(0, i);
       } else out?.push(candidates[i]);

@@ -133,6 +133,23 @@ export class AccessControl {
     return { key };
   }
 
+  /**
+   * The request's headers without the ones that carried its API key (`X-Api-Key`, a Bearer
+   * `Authorization`), when keys are configured: the key is the gateway's credential, and an
+   * `http.request` event would otherwise hand it to every function subscribed, tenants' included.
+   */
+  withoutKeyHeaders(headers: EventsRequest['headers']): EventsRequest['headers'] {
+    if (!this.keys) return headers;
+    const out: Record<string, string | string[] | undefined> = {};
+    for (const [name, value] of Object.entries(headers)) {
+      const lower = name.toLowerCase();
+      if (lower === 'x-api-key') continue;
+      if (lower === 'authorization' && /^Bearer\s/i.test(String(value))) continue;
+      out[name] = value;
+    }
+    return out;
+  }
+
   /** The configured key whose hash is the presented key's, compared in constant time. */
   private match(presented: string): ApiKey | undefined {
     const digest = createHash('sha256').update(presented).digest();

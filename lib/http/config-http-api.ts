@@ -1,9 +1,12 @@
 import { GatewayError, type ResourceKind } from '../errors';
+import type { WriteOptions } from '../config/configuration-api';
 import type { Gateway } from '../gateway';
 import { isValidSpace, optionsArgument, validationError } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { AccessControl, type AccessOptions, type AccessScope } from './access-control';
 import type { EventsRequest, EventsResponse } from './http-types';
+import { hasBody, requireJsonBody } from './json-write';
+import { metadataFilter } from './metadata-filter';
 import { BodyTooLargeError, requestBody } from './read-body';
 import { requestPath } from './request-path';
 import { bodyText } from './request-body';
@@ -54,6 +57,12 @@ export interface ConfigApiOptions extends AccessOptions {
    * @default none
    */
   metrics?: () => string | Promise<string>;
+  /**
+   * Whether functions written through this API are the tenants' (`writer: 'tenant'`: held to the
+   * gateway's policy for tenants' outbound calls) rather than the host's own.
+   * @default true when `apiKeys` is given, false otherwise
+   */
+  tenantWrites?: boolean;
 }
 
 type Handlers = {
@@ -62,8 +71,8 @@ type Handlers = {
   readonly listKey: string;
   /** The ID field the path's last segment fills. */
   readonly idField: string;
-  create(g: ConfigGateway, body: Record<string, unknown>): Promise<unknown>;
-  update(g: ConfigGateway, body: Record<string, unknown>): Promise<unknown>;
+  create(g: ConfigGateway, body: Record<string, unknown>, write: WriteOptions): Promise<unknown>;
+  update(g: ConfigGateway, body: Record<string, unknown>, write: WriteOptions): Promise<unknown>;
   remove(g: ConfigGateway, at: Record<string, string>): Promise<void>;
   get(g: ConfigGateway, at: Record<string, string>): unknown;
   list(g: ConfigGateway, at: { space: string; metadata: Record<string, string> }): unknown[];
@@ -85,8 +94,8 @@ const COLLECTIONS: Readonly<Record<string, Handlers>> = {
     kind: 'function',
     listKey: 'functions',
     idField: 'functionId',
-    create: (g, b) => g.registerFunction(b as any),
-    update: (g, b) => g.updateFunction(b as any),
+    create: (g, b, write) => g.registerFunction(b as any, write),
+    update: (g, b, write) => g.updateFunction(b as any, write),
     remove: (g, at) => g.deleteFunction(at as any),
     get: (g, at) => g.getFunction(at as any),
     list: (g, at) => g.listFunctions(at),
@@ -131,11 +140,17 @@ function errorResponse(status: number, message: string): EventsResponse {
  * error messages are 0.9's, so its SDK and scripts keep working; plus `GET /v1/spaces`,
  * `GET /v1/status` (503 with the reason while not ready) and `GET /v1/metrics`. Function secrets
  * are never sent (they read `'[redacted]'`). Adapters for node:http, Express and Koa wrap it.
+ *
+ * HEAD is a read, answered as GET without the body. A write's body must be `application/json`
+ * (415 otherwise), so that a page on another site cannot make a browser send one with its
+ * user's cookies: the API answers no CORS preflight.
  */
 export class ConfigHttpApi {
   private readonly bodyLimit: number;
   private readonly basePath: string;
   private readonly access: AccessControl;
+  /** What functions written here are marked with. */
+  private readonly writeOptions: WriteOptions;
 
   constructor(
     private readonly gateway: ConfigGateway,
@@ -153,10 +168,25 @@ export class ConfigHttpApi {
     }
     this.basePath = (options.basePath ?? '').replace(/\/$/, '');
     this.access = new AccessControl(options, (error) => gateway.reportError(error));
+    const tenantWrites = options.tenantWrites ?? options.apiKeys !== undefined;
+    if (typeof tenantWrites !== 'boolean') {
+      throw new TypeError('Configuration API: "tenantWrites" must be a boolean.');
+    }
+    this.writeOptions = tenantWrites ? { writer: 'tenant' } : {};
   }
 
   /** Answers one request. Never rejects: every failure becomes an error response. */
   async handle(request: EventsRequest): Promise<EventsResponse> {
+    const response = await this.answer(request);
+    if (String(request.method).toUpperCase() !== 'HEAD' || response.body === undefined) {
+      return response;
+    }
+    // GET's headers, its length included, without its body.
+    const length = String(Buffer.byteLength(response.body));
+    return { status: response.status, headers: { ...response.headers, 'content-length': length } };
+  }
+
+  private async answer(request: EventsRequest): Promise<EventsResponse> {
     try {
       return await this.respond(request);
     } catch (error) {
@@ -183,46 +213,50 @@ export class ConfigHttpApi {
     const raw = path.split('/').filter(Boolean);
     const decoded = raw.map(safeDecode);
     const method = String(request.method).toUpperCase();
+    const reads = method === 'GET' || method === 'HEAD';
     if (decoded[0] !== 'v1' || decoded.includes(null)) return errorResponse(404, 'Not found.');
     const [, first, space, collection, decodedId, ...rest] = decoded as string[];
     // CORS IDs are stored escaped (`GET%2Fusers`, 0.9's form): they are looked up as sent.
     const id = collection === 'cors' ? raw[4] : decodedId;
-    if (raw.length === 2 && method === 'GET') {
+    if (raw.length === 2 && reads) {
       if (first === 'status') return this.status();
       if (first === 'metrics' && this.options.metrics) return this.metrics(request);
       if (first === 'spaces') return this.spaces(request);
     }
     // 0.9's spec names one subscription `/subscription/:id`, its server `/subscriptions/:id`.
-    const handlers =
-      COLLECTIONS[collection === 'subscription' && id ? 'subscriptions' : collection];
+    const name = collection === 'subscription' && id ? 'subscriptions' : collection;
+    // Own entries only: `__proto__` or `constructor` would find Object's own (a 500).
+    const handlers = Object.hasOwn(COLLECTIONS, name) ? COLLECTIONS[name] : undefined;
     if (first !== 'spaces' || !handlers || rest.length > 0 || space === undefined) {
       return errorResponse(404, 'Not found.');
     }
     if (!isValidSpace(space)) {
       throw validationError(handlers.kind, `invalid space "${String(space).slice(0, 100)}".`);
     }
-    const scope: AccessScope = method === 'GET' ? 'read' : 'write';
+    const scope: AccessScope = reads ? 'read' : 'write';
     const allowed = await this.access.check(request, space, scope);
     if ('refused' in allowed) return allowed.refused;
     const g = this.gateway;
     const at = { space, [handlers.idField]: id } as Record<string, string>;
     if (id === undefined) {
-      if (method === 'GET') {
-        const metadata = metadataFilter(url.searchParams);
+      if (reads) {
+        const metadata = metadataFilter(url.searchParams, handlers.kind);
         return json(200, { [handlers.listKey]: handlers.list(g, { space, metadata }) });
       }
       if (method === 'POST') {
         const body = await this.body(request, handlers.kind);
-        return json(201, await handlers.create(g, { ...body, space }));
+        return json(201, await handlers.create(g, { ...body, space }, this.writeOptions));
       }
       return errorResponse(405, `Method ${method} is not allowed here.`);
     }
-    if (method === 'GET') return json(200, handlers.get(g, at));
+    if (reads) return json(200, handlers.get(g, at));
     if (method === 'PUT') {
       const body = await this.body(request, handlers.kind);
-      return json(200, await handlers.update(g, { ...body, ...at }));
+      return json(200, await handlers.update(g, { ...body, ...at }, this.writeOptions));
     }
     if (method === 'DELETE') {
+      // Its body is not read, but one sent as a form is refused like any cross-site write.
+      if (hasBody(request.headers)) requireJsonBody(request.headers);
       await handlers.remove(g, at);
       return { status: 204, headers: {} };
     }
@@ -232,9 +266,11 @@ export class ConfigHttpApi {
   private status(): EventsResponse {
     const health = this.gateway.health();
     if (health.ready && health.lastError === undefined) return json(200, { status: 'ok' });
-    const reason = !health.ready
-      ? 'the configuration is not loaded yet'
-      : `the store is failing: ${health.lastError}`;
+    const reason = health.journal?.lastError
+      ? `the journal is unavailable: ${health.journal.lastError}`
+      : !health.ready
+        ? 'the configuration is not loaded yet'
+        : `the store is failing: ${health.lastError}`;
     return errorResponse(503, `Not ready: ${reason}.`);
   }
 
@@ -261,6 +297,7 @@ export class ConfigHttpApi {
 
   /** The request's JSON object body; anything else is 0.9's validation error for the kind. */
   private async body(request: EventsRequest, kind: ResourceKind): Promise<Record<string, unknown>> {
+    requireJsonBody(request.headers);
     const body = await requestBody(request, this.bodyLimit);
     let value: unknown = body.parsed;
     if (value === undefined) {
@@ -283,15 +320,4 @@ function safeDecode(segment: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** `?metadata.<key>=<value>` pairs: every one must match (0.9's filters). */
-function metadataFilter(params: URLSearchParams): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of params) {
-    if (name.startsWith('metadata.') && name.length > 'metadata.'.length) {
-      out[name.slice('metadata.'.length)] = value;
-    }
-  }
-  return out;
 }

@@ -1,8 +1,9 @@
 import { GatewayError, InvocationError, ValidationError } from '../errors';
 import type { CloudEvent } from '../events/cloudevent';
 import { withExtension } from '../events/cloudevent';
-import { AUTHORIZATION, DELIVERY_ID, REPLAY_ID } from '../events/gateway-extensions';
+import { AUTHORIZATION, withoutGatewayExtensions } from '../events/gateway-extensions';
 import { refuseReservedType } from '../events/system-events';
+import { authorizeEvent } from '../intake/authorize-event';
 import { isValidSpace, optionsArgument } from '../model/checks';
 import { describeError, showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
@@ -159,11 +160,12 @@ export class EventsApi {
     const where = { space, path, method };
     if (classified.kind === 'batch') {
       const events: CloudEvent[] = [];
-      for (const event of classified.events) {
-        refuseReservedType(event);
+      for (const posted of classified.events) {
+        refuseReservedType(posted);
+        const event = withoutGatewayExtensions(posted);
         const authorized = await authorize(event);
         if ('refused' in authorized) return authorized.refused;
-        events.push(fromClient(event, authorized.authorization));
+        events.push(withExtension(event, AUTHORIZATION, authorized.authorization));
       }
       // The whole batch passes the plugins before any of it is emitted: one refusal refuses all.
       for (let i = 0; i < events.length; i++) {
@@ -175,9 +177,11 @@ export class EventsApi {
           await this.gateway.emitVia(event, where, 'batch', true);
           accepted++;
         } catch (error) {
-          if (error instanceof GatewayError && error.status === 503) {
+          // Refused at this event (the queue full, its filters too costly): the client must know
+          // that those before it were accepted.
+          if (error instanceof GatewayError && (error.status === 503 || accepted > 0)) {
             return errorResponse(
-              503,
+              error.status,
               `${error.message} ${accepted} of the batch's ${events.length} events were accepted before it.`,
             );
           }
@@ -194,12 +198,18 @@ export class EventsApi {
       sync = this.gateway.syncRoute(space, event.type, method, path);
     } else {
       sync = this.gateway.syncRoute(space, HTTP_REQUEST_EVENT, method, path);
-      event = httpRequestEvent(method, path, url, request.headers, body, sync?.params ?? {});
+      const headers = this.access.withoutKeyHeaders(request.headers);
+      event = httpRequestEvent(method, path, url, headers, body, sync?.params ?? {});
     }
+    event = withoutGatewayExtensions(event);
     const authorized = await authorize(event);
     if ('refused' in authorized) return authorized.refused;
     // Admitted first: a sync function gets the event as the plugins let it through.
-    event = await this.gateway.admit(fromClient(event, authorized.authorization), where, 'http');
+    event = await this.gateway.admit(
+      withExtension(event, AUTHORIZATION, authorized.authorization),
+      where,
+      'http',
+    );
     await this.gateway.emitVia(event, where, 'http', true);
     if (!sync) return { status: 202, headers: {} };
     let result: unknown;
@@ -224,8 +234,8 @@ export class EventsApi {
   }
 
   /**
-   * Runs the event type's authorizer, if it has one: resolves with the authorization to attach
-   * (JSON text, as the `eventgatewayauthorization` extension) or with the refusal's response.
+   * Runs the event type's authorizer (see {@link authorizeEvent}) with the request, its
+   * credentials redacted in system events: the authorization to attach, or the refusal's response.
    */
   private async authorize(
     space: string,
@@ -234,56 +244,15 @@ export class EventsApi {
     path: string,
     method: string,
   ): Promise<Authorized> {
-    const authorizerId = this.gateway.findEventType(space, event.type)?.authorizerId;
-    if (!authorizerId) return {};
-    const headers = flatHeaders(request.headers);
-    const requestInfo = { method, path, headers };
-    let answer: unknown;
-    try {
-      answer = await this.gateway.callFunction(
-        space,
-        authorizerId,
-        { event, request: requestInfo },
-        // System events show the call without the request's credentials.
-        { event, request: { ...requestInfo, headers: redactHeaders(headers) } },
-      );
-    } catch (error) {
-      if (!(error instanceof InvocationError)) throw error;
-      return { refused: errorResponse(500, FUNCTION_FAILED) };
-    }
-    const result = (typeof answer === 'object' && answer !== null ? answer : {}) as {
-      authorization?: unknown;
-      error?: { message?: unknown };
-    };
-    if (typeof result.authorization === 'object' && result.authorization !== null) {
-      try {
-        return { authorization: JSON.stringify(result.authorization) };
-      } catch (error) {
-        this.gateway.reportError(
-          new Error(
-            `Authorizer function "${authorizerId}" answered an authorization JSON cannot write: ${describeError(error)}`,
-          ),
-        );
-        return { refused: errorResponse(500, FUNCTION_FAILED) };
-      }
-    }
-    const message =
-      typeof result.error?.message === 'string' && result.error.message !== ''
-        ? result.error.message.slice(0, 1000)
-        : `Authorizer function "${authorizerId}" refused the event.`;
-    return { refused: errorResponse(403, message) };
+    const outcome = await authorizeEvent(this.gateway, space, event, () => {
+      const headers = flatHeaders(request.headers);
+      return {
+        request: { method, path, headers },
+        shown: { method, path, headers: redactHeaders(headers) },
+      };
+    });
+    if ('refused' in outcome) return { refused: errorResponse(403, outcome.refused) };
+    if ('failed' in outcome) return { refused: errorResponse(500, FUNCTION_FAILED) };
+    return outcome;
   }
-}
-
-/**
- * A client's event with the extensions only the gateway sets removed (a replay mark, a delivery
- * ID) and the authorizer's answer, if any, attached.
- */
-function fromClient(event: CloudEvent, authorization: string | undefined): CloudEvent {
-  const unmarked = withExtension(
-    withExtension(event, REPLAY_ID, undefined),
-    DELIVERY_ID,
-    undefined,
-  );
-  return withExtension(unmarked, AUTHORIZATION, authorization);
 }

@@ -1,5 +1,6 @@
 import type { EmitOptions, EmitResult } from '../delivery/delivery-service';
 import type { CloudEvent } from '../events/cloudevent';
+import type { AuthorizerHost } from '../intake/authorize-event';
 import type { IntakeVia } from '../intake/intake-plugin';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
@@ -14,7 +15,7 @@ export interface SyncRoute {
  * What the Events API needs of a gateway: a small surface, so that the HTTP layer depends on
  * neither the Gateway class nor its internals. A {@link Gateway} is one.
  */
-export interface EventsGateway {
+export interface EventsGateway extends AuthorizerHost {
   readonly options: { readonly space: string };
   /** Emits an event (see `Gateway.emit`). */
   emit(event: CloudEvent, options: EmitOptions): Promise<EmitResult>;
@@ -31,22 +32,10 @@ export interface EventsGateway {
     via: IntakeVia,
     admitted?: boolean,
   ): Promise<EmitResult>;
-  /**
-   * Calls a function once, now. `shown` is what system events show in place of the payload (a
-   * request's headers with credentials redacted, say).
-   */
-  callFunction(
-    space: string,
-    functionId: string,
-    payload: unknown,
-    shown?: unknown,
-  ): Promise<unknown>;
   /** The sync subscription that answers a request, if any. */
   syncRoute(space: string, eventType: string, method: string, path: string): SyncRoute | undefined;
   /** The CORS configuration of a request's method and path, if any. */
   corsFor(space: string, method: string, path: string): CorsRecord | undefined;
   /** The event type, or undefined. */
   findEventType(space: string, name: string): EventTypeRecord | undefined;
-  /** Reports a failure no client may see the details of (logged by the host's listeners). */
-  reportError(error: Error): void;
 }

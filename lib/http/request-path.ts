@@ -7,7 +7,9 @@ export type RequestPath =
 export function requestPath(rawUrl: unknown, basePath: string): RequestPath {
   let url: URL;
   try {
-    url = new URL(String(rawUrl), 'http://gateway');
+    const raw = String(rawUrl);
+    // Appended, not resolved: resolving `//x/v1/...` would read `x` as a host and route the rest.
+    url = raw.startsWith('/') ? new URL('http://gateway' + raw) : new URL(raw, 'http://gateway');
   } catch {
     return { status: 400, message: 'Invalid request URL.' };
   }

@@ -79,7 +79,7 @@ export class IntakeChain {
     const context = new GateContext(target, via);
     for (let i = 0; i < gates.length; i++) {
       const gate = gates[i];
-      context.controller = undefined;
+      context.reset();
       const started = performance.now();
       let answer: unknown;
       let later: boolean;

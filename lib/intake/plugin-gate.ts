@@ -74,13 +74,19 @@ export function notify(gate: Gate, hook: OutcomeHook, first: unknown, second?: u
   }
 }
 
-/** A plugin call's context; its signal is made only when the plugin reads it. */
+/**
+ * A plugin call's context; its signal is made only when the plugin reads it (a synchronous hook
+ * costs no controller). Once aborted, a signal read for the first time is born aborted, with
+ * the same reason: a plugin that awaits past its budget and only then looks must still see it.
+ */
 export class GateContext implements IntakeContext {
   readonly space: string;
   readonly method: string;
   readonly path: string;
   readonly via: IntakeVia;
-  controller: AbortController | undefined;
+  private controller: AbortController | undefined;
+  private aborted = false;
+  private reason: unknown;
 
   constructor(target: IntakeTarget, via: IntakeVia) {
     this.space = target.space;
@@ -90,7 +96,26 @@ export class GateContext implements IntakeContext {
   }
 
   get signal(): AbortSignal {
-    return (this.controller ??= new AbortController()).signal;
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal, read already or not. */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+
+  /** A fresh, unread signal for the next plugin of a synchronous run. */
+  reset(): void {
+    this.controller = undefined;
+    this.aborted = false;
+    this.reason = undefined;
   }
 }
 
@@ -105,7 +130,7 @@ export function withinBudget<T>(
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       const error = new BudgetExceeded(`no answer within ${ms} ms`);
-      context.controller?.abort(error);
+      context.abort(error);
       reject(error);
     }, ms);
     pending.then(

@@ -6,11 +6,11 @@ import {
   GatewayError,
   ValidationError,
 } from '../errors';
-import { HOP_COUNT } from '../events/cloudevent';
-import { REPLAY_ID } from '../events/gateway-extensions';
+import type { CloudEvent } from '../events/cloudevent';
 import { isValidSpace, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
 import { showValue } from '../model/describe-error';
 import type { ArchivedEvent, ArchiveSource } from './archive-source';
+import { screenArchived, type ArchivedScreenHost } from './screen-archived';
 
 /** Options of `gateway.replay`. */
 export interface ReplayOptions {
@@ -29,7 +29,7 @@ export interface ReplayOptions {
   type?: string;
   /**
    * Count what would be sent where (per function) and send nothing: plugins are not run, and
-   * functions are not called.
+   * functions (authorizers included) are not called.
    * @default false
    */
   dryRun?: boolean;
@@ -57,7 +57,10 @@ export interface ReplayProgress {
   readonly read: number;
   /** Events emitted and accepted (with `dryRun`: that would be emitted). */
   readonly emitted: number;
-  /** Events the gateway refused: invalid, looping, or refused by an intake plugin. */
+  /**
+   * Events the gateway refused: invalid, looping, refused by an intake plugin, or refused by
+   * their type's authorizer (or its failure).
+   */
   readonly refused: number;
   /** Deliveries accepted for the emitted events (with `dryRun`: that would be). */
   readonly deliveries: number;
@@ -67,12 +70,12 @@ export interface ReplayProgress {
   readonly lastRefusal?: string;
 }
 
-/** What a replay needs of the gateway. */
-export interface ReplayTarget {
+/** What a replay needs of the gateway: screening archived events, and emitting them. */
+export interface ReplayTarget extends ArchivedScreenHost {
   /** Emits an event through the intake plugins (as `replay`); resolves with its deliveries. */
-  emit(event: Record<string, unknown>, where: ArchivedEvent): Promise<number>;
+  emit(event: CloudEvent, where: ArchivedEvent): Promise<number>;
   /** The functions an event would be delivered to (a dry run); throws for an invalid event. */
-  wouldDeliver(event: Record<string, unknown>, where: ArchivedEvent): readonly string[];
+  wouldDeliver(event: CloudEvent, where: ArchivedEvent): readonly string[];
 }
 
 /** How long a replay waits for room when the delivery queue is full, at most (ms). */
@@ -80,8 +83,10 @@ const MAX_BACKPRESSURE_WAIT = 200;
 
 /**
  * Reads an archive's window and emits its events again, in the order they were accepted, each
- * marked with the replay's ID. A full delivery queue slows the replay down (it waits and tries
- * the same event again); a refused event is counted and skipped.
+ * marked with the replay's ID. Archived records are untrusted (whoever can write to the bucket
+ * or topic writes them): each is screened as the Events API screens a client's event (see
+ * {@link screenArchived}). A full delivery queue slows the replay down (it waits and tries the same
+ * event again); a refused event is counted and skipped.
  */
 export async function replay(
   target: ReplayTarget,
@@ -102,6 +107,10 @@ export async function replay(
     ...(options.dryRun ? { byFunction: [...byFunction.values()] } : {}),
     ...(lastRefusal !== undefined ? { lastRefusal } : {}),
   });
+  const refused = (archived: ArchivedEvent, reason: string) => {
+    figures.refused++;
+    lastRefusal = `${String(archived.event.id).slice(0, 256)}: ${reason.slice(0, 1000)}`;
+  };
   const interval = options.progressInterval ?? 1000;
   let reportedAt = performance.now();
   const report = () => {
@@ -124,7 +133,6 @@ export async function replay(
       if (query.space !== undefined && archived.space !== query.space) continue;
       if (query.type !== undefined && archived.event.type !== query.type) continue;
       figures.read++;
-      const event = asReplay(archived.event, replayId);
       if (options.rate !== undefined) {
         const due = started + (figures.emitted * 1000) / options.rate;
         const wait = due - performance.now();
@@ -132,27 +140,19 @@ export async function replay(
         if (controller.signal.aborted) break;
       }
       try {
-        if (options.dryRun) {
-          const functions = target.wouldDeliver(event, archived);
-          for (const functionId of functions) {
-            const key = `${archived.space}\0${functionId}`;
-            const entry = byFunction.get(key) ?? {
-              space: archived.space,
-              functionId,
-              deliveries: 0,
-            };
-            entry.deliveries++;
-            byFunction.set(key, entry);
-          }
-          figures.deliveries += functions.length;
+        const screened = await screenArchived(target, archived, replayId, !options.dryRun);
+        if ('refused' in screened) {
+          refused(archived, screened.refused);
         } else {
-          figures.deliveries += await emitWhenRoom(target, event, archived, controller.signal);
+          const { event } = screened;
+          figures.deliveries += options.dryRun
+            ? tally(byFunction, archived.space, target.wouldDeliver(event, archived))
+            : await emitWhenRoom(target, event, archived, controller.signal);
+          figures.emitted++;
         }
-        figures.emitted++;
       } catch (error) {
         if (!(error instanceof GatewayError) || error instanceof GatewayClosedError) throw error;
-        figures.refused++;
-        lastRefusal = `${String(archived.event.id).slice(0, 256)}: ${error.message.slice(0, 1000)}`;
+        refused(archived, error.message);
       }
       if (performance.now() - reportedAt >= interval) report();
     }
@@ -164,10 +164,25 @@ export async function replay(
   return progress();
 }
 
+/** Counts a dry run's deliveries per space and function; returns how many. */
+function tally(
+  byFunction: Map<string, { space: string; functionId: string; deliveries: number }>,
+  space: string,
+  functions: readonly string[],
+): number {
+  for (const functionId of functions) {
+    const key = `${space}\0${functionId}`;
+    const entry = byFunction.get(key) ?? { space, functionId, deliveries: 0 };
+    entry.deliveries++;
+    byFunction.set(key, entry);
+  }
+  return functions.length;
+}
+
 /** Emits, waiting for room while the delivery queue is full. */
 async function emitWhenRoom(
   target: ReplayTarget,
-  event: Record<string, unknown>,
+  event: CloudEvent,
   where: ArchivedEvent,
   signal: AbortSignal,
 ): Promise<number> {
@@ -179,21 +194,6 @@ async function emitWhenRoom(
       await sleep(wait, signal);
     }
   }
-}
-
-/**
- * The archived event marked as a replay. Its hop count is the one it was accepted with: emitting
- * counts one more hop, which a replay is not.
- */
-function asReplay(
-  event: Readonly<Record<string, unknown>>,
-  replayId: string,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...event, [REPLAY_ID]: replayId };
-  const hops = out[HOP_COUNT];
-  if (typeof hops === 'number' && hops > 0) out[HOP_COUNT] = hops - 1;
-  else delete out[HOP_COUNT];
-  return out;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -21,6 +21,13 @@ export interface JournalSize {
   readonly entries: number;
   /** Bytes on disk, where the journal can tell. */
   readonly bytes?: number;
+  /**
+   * Records that could not be read and were set aside (kept for inspection, reported on
+   * `gateway.error`): LocalJournal counts those it keeps, KafkaJournal those it passed over.
+   */
+  readonly damaged?: number;
+  /** Why the journal refuses every record now (a failed write), while it does. */
+  readonly failure?: string;
 }
 
 /** What a journal hands its deliveries to: the gateway that opened it. */
@@ -50,6 +57,13 @@ export interface Journal {
    * only receives what a previous run left unfinished.
    */
   readonly shared?: boolean;
+  /**
+   * How long a delivery the journal hands back waits for its function to be configured (and, for
+   * a `local` function, its handler bound on this instance) before it is dead-lettered, in ms:
+   * the app may configure itself after the gateway opened the journal. `Infinity` or absent: as
+   * long as it takes (it stays in the journal meanwhile); 0: dead-lettered at once.
+   */
+  readonly waitForFunctions?: number;
   /** Opens the journal and starts handing deliveries to the sink. Called once. */
   open(sink: JournalSink): Promise<void>;
   /** Records deliveries durably; many concurrent calls may share one sync (group commit). */

@@ -1,10 +1,12 @@
-import { JournalUnavailableError } from '../errors';
+import { JournalRecordDamagedError, JournalUnavailableError } from '../errors';
 import { optionsArgument } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { PartitionProgress, type Taken } from './partition-progress';
 import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from './kafka-client';
 import { GroupConsumer } from './group-consumer';
+import { decodeEntries } from './journal-records';
+import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link KafkaJournal}. */
 export interface KafkaJournalOptions {
@@ -38,6 +40,14 @@ export interface KafkaJournalOptions {
   maxUnfinished?: number;
   /** How often finished offsets are committed, in ms. @default 100 */
   commitInterval?: number;
+  /**
+   * How long a delivery this instance takes waits for its function to be configured and, for a
+   * `local` function, its handler bound here, before it is dead-lettered, in ms (see
+   * `Journal.waitForFunctions`). Waiting deliveries count in `maxUnfinished` and keep their
+   * record's offset uncommitted: another instance makes them if this one dies.
+   * @default Infinity
+   */
+  waitForFunctions?: number;
 }
 
 /** A produce request's records, and the emits waiting for it. */
@@ -79,6 +89,10 @@ export class KafkaJournal implements Journal {
   private consumerDown = false;
   private closed = false;
   private produceRequests = 0;
+  /** Records passed over because they could not be read. */
+  private damaged = 0;
+  /** See {@link KafkaJournalOptions.waitForFunctions}. */
+  readonly waitForFunctions: number;
 
   constructor(private readonly options: KafkaJournalOptions) {
     optionsArgument(options, 'new KafkaJournal(options)');
@@ -95,6 +109,10 @@ export class KafkaJournal implements Journal {
     if (!Number.isInteger(this.maxUnfinished) || this.maxUnfinished < 1) {
       throw new TypeError('new KafkaJournal(options): "maxUnfinished" must be a positive integer.');
     }
+    this.waitForFunctions = waitForFunctionsOption(
+      options.waitForFunctions,
+      'new KafkaJournal(options)',
+    );
   }
 
   async open(sink: JournalSink): Promise<void> {
@@ -183,7 +201,7 @@ export class KafkaJournal implements Journal {
   }
 
   size(): JournalSize {
-    return { entries: this.progress.unfinished };
+    return { entries: this.progress.unfinished, damaged: this.damaged };
   }
 
   /** Produce requests so far: with grouping, far fewer than the emits they recorded. */
@@ -233,22 +251,10 @@ export class KafkaJournal implements Journal {
     for (const message of batch.messages) {
       if (!isRunning() || isStale()) break;
       if (!this.progress.isNew(batch.partition, message.offset)) continue;
-      let read: JournalEntry[];
-      try {
-        read = JSON.parse(String(message.value)) as JournalEntry[];
-        if (!Array.isArray(read) || !read.every(isEntry)) {
-          throw new TypeError('not a list of deliveries');
-        }
-      } catch (error) {
-        // Never dropped silently: reported, and passed over so the partition is not stuck.
-        read = [];
-        this.sink?.report(
-          new JournalUnavailableError(
-            `The Kafka journal skipped record ${batch.partition}/${message.offset} of ${this.topic}: it cannot be read (${describeError(error)}).`,
-            { cause: error },
-          ),
-        );
-      }
+      // A record that cannot be read is never dropped silently: it is reported and counted,
+      // and passed over (it stays in the topic, until its retention) so the partition goes on.
+      const { entries: read, damage } = decodeEntries(message.value ?? new Uint8Array());
+      if (damage !== undefined) this.passOver(`${batch.partition}/${message.offset}`, damage);
       taken.push(this.progress.take(batch.partition, message.offset, read));
       for (const entry of read) entries.push(entry);
     }
@@ -270,6 +276,18 @@ export class KafkaJournal implements Journal {
       await this.pause(HEARTBEAT_WAIT);
       await heartbeat();
     }
+  }
+
+  /** Reports and counts a record (`partition/offset`) that cannot be read, in part or whole. */
+  private passOver(record: string, damage: string): void {
+    this.damaged++;
+    this.sink?.report(
+      new JournalRecordDamagedError(
+        `The Kafka journal skipped record ${record} of ${this.topic}: it cannot be read (${damage}). It stays in the topic until its retention; the partition goes on.`,
+        record,
+        damage,
+      ),
+    );
   }
 
   /** Waits until a delivery ends, the journal closes, or `ms` pass. */
@@ -328,23 +346,6 @@ export class KafkaJournal implements Journal {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
-}
-
-/** The shape of an entry this journal wrote (the topic may hold anything: check before use). */
-function isEntry(value: unknown): value is JournalEntry {
-  const entry = value as Partial<JournalEntry> | null;
-  return (
-    typeof entry === 'object' &&
-    entry !== null &&
-    typeof entry.deliveryId === 'string' &&
-    typeof entry.space === 'string' &&
-    typeof entry.subscriptionId === 'string' &&
-    typeof entry.functionId === 'string' &&
-    typeof entry.event === 'object' &&
-    entry.event !== null &&
-    typeof entry.attempts === 'number' &&
-    typeof entry.acceptedAt === 'number'
-  );
 }
 
 /** How long a consumer waiting for room (or for close) sleeps between heartbeats, in ms. */

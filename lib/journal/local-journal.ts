@@ -1,7 +1,11 @@
 import { JournalUnavailableError } from '../errors';
 import { optionsArgument } from '../model/checks';
 import { describeError } from '../model/describe-error';
+import { damageReports, discardDamaged, listDamaged, type DamagedRecord } from './damaged-records';
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
+import { seqKey, type Level, type Op } from './level-layout';
+import { loadJournal } from './local-journal-reader';
+import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link LocalJournal}. */
 export interface LocalJournalOptions {
@@ -12,20 +16,14 @@ export interface LocalJournalOptions {
    * @default 1000000
    */
   maxEntries?: number;
+  /**
+   * How long a delivery resumed after a restart waits for its function to be configured and, for
+   * a `local` function, its handler bound, before it is dead-lettered, in ms (see
+   * `Journal.waitForFunctions`). It stays in the journal while it waits.
+   * @default Infinity
+   */
+  waitForFunctions?: number;
 }
-
-/** What the journal uses of classic-level (LevelDB). */
-interface Level {
-  open(): Promise<void>;
-  close(): Promise<void>;
-  batch(
-    ops: { type: 'put' | 'del'; key: string; value?: string }[],
-    options?: { sync?: boolean },
-  ): Promise<void>;
-  iterator(): AsyncIterable<[string, string]>;
-}
-
-type Op = { type: 'put' | 'del'; key: string; value?: string };
 
 /** How long attempt counts and finished marks may wait before they are written, in ms. */
 const LAZY_DELAY = 10;
@@ -37,8 +35,6 @@ interface Segment {
   /** Keys of its finished lists and attempt counts, deleted with it. */
   readonly keys: string[];
 }
-
-const seqKey = (seq: number) => String(seq).padStart(15, '0');
 
 /**
  * A journal on local disk for one process, in LevelDB (classic-level, prebuilt for common
@@ -75,6 +71,12 @@ export class LocalJournal implements Journal {
   private closed = false;
   private failure: Error | undefined;
   private syncCount = 0;
+  /** Records kept under `d/`: set aside because they could not be read. */
+  private damaged = 0;
+  /** Opening and reading the directory (close() waits for it, to let the directory go). */
+  private loading: Promise<unknown> | undefined;
+  /** See {@link LocalJournalOptions.waitForFunctions}. */
+  readonly waitForFunctions: number;
 
   constructor(private readonly options: LocalJournalOptions) {
     optionsArgument(options, 'new LocalJournal(options)');
@@ -82,51 +84,25 @@ export class LocalJournal implements Journal {
       throw new TypeError('new LocalJournal(options): "directory" must be a non-empty string.');
     }
     this.maxEntries = options.maxEntries ?? 1_000_000;
+    this.waitForFunctions = waitForFunctionsOption(
+      options.waitForFunctions,
+      'new LocalJournal(options)',
+    );
   }
 
   async open(sink: JournalSink): Promise<void> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    const { ClassicLevel } = require('classic-level') as {
-      ClassicLevel: new (dir: string, options: { valueEncoding: string }) => Level;
-    };
-    const db = new ClassicLevel(this.options.directory, { valueEncoding: 'utf8' });
-    try {
-      await db.open();
-    } catch (error) {
-      const locked = /lock/i.test(describeError((error as Error)?.cause ?? error));
-      throw new JournalUnavailableError(
-        locked
-          ? `The journal at ${this.options.directory} is in use by another process (its directory is locked).`
-          : `The journal at ${this.options.directory} could not be opened: ${describeError(error)}`,
-        { cause: error },
-      );
-    }
-    if (this.closed) {
+    const loading = loadJournal(this.options.directory).then(async (loaded) => {
+      if (!this.closed) return loaded;
       // Closed while it was opening: let the directory go at once.
-      await db.close();
+      await loaded.db.close();
       throw new JournalUnavailableError('The journal was closed before it finished opening.');
-    }
+    });
+    this.loading = loading;
+    const { db, contents } = await loading;
     this.db = db;
-    const groups = new Map<number, JournalEntry[]>();
-    const finished = new Set<string>();
-    const attempts = new Map<string, number>();
-    const keysOf = new Map<number, string[]>();
-    for await (const [key, value] of db.iterator()) {
-      const [kind, seqText, listText] = key.split('/');
-      const seq = Number(seqText);
-      // New keys take numbers above every one in use (groups and lists share the sequence).
-      this.seq = Math.max(this.seq, seq, Number(listText ?? 0));
-      if (kind === 's') groups.set(seq, JSON.parse(value) as JournalEntry[]);
-      else {
-        (keysOf.get(seq) ?? keysOf.set(seq, []).get(seq))?.push(key);
-        if (kind === 'f') for (const id of JSON.parse(value) as string[]) finished.add(id);
-        else if (kind === 'a') {
-          for (const [id, n] of Object.entries(JSON.parse(value) as Record<string, number>)) {
-            attempts.set(id, Math.max(n, attempts.get(id) ?? 0));
-          }
-        }
-      }
-    }
+    const { groups, finished, attempts, keysOf } = contents;
+    this.seq = contents.seq;
+    this.damaged = contents.setAside + contents.damaged.length;
     const out: JournalEntry[] = [];
     for (const [seq, entries] of groups) {
       const open = entries.filter((e) => !finished.has(e.deliveryId));
@@ -147,8 +123,41 @@ export class LocalJournal implements Journal {
     // Lists left over from groups already gone.
     for (const [seq, keys] of keysOf) if (!groups.has(seq)) this.deletes.push(...keys);
     this.count = out.length;
+    for (const report of damageReports(contents.damaged, this.options.directory)) {
+      sink.report(report);
+    }
     this.write();
     await sink.take(out.sort((a, b) => a.acceptedAt - b.acceptedAt));
+  }
+
+  /**
+   * Records set aside because they could not be read (oldest first, at most `limit`), with their
+   * bytes as found and why: for an operator to inspect, then `discardDamaged`.
+   * @example
+   * ```ts
+   * for (const r of await journal.damagedRecords()) console.log(r.key, r.reason, r.value);
+   * ```
+   */
+  async damagedRecords({ limit = 100 }: { limit?: number } = {}): Promise<DamagedRecord[]> {
+    return listDamaged(this.openDb('read its damaged records'), limit);
+  }
+
+  /**
+   * Deletes records set aside (those `ids`, from `damagedRecords`, or all of them); resolves with
+   * how many it deleted.
+   */
+  async discardDamaged(ids?: readonly string[]): Promise<number> {
+    const deleted = await discardDamaged(this.openDb('discard its damaged records'), ids);
+    this.damaged = Math.max(0, this.damaged - deleted);
+    return deleted;
+  }
+
+  /** The open database, or JournalUnavailableError saying it cannot `what`. */
+  private openDb(what: string): Level {
+    if (!this.db || this.closed) {
+      throw new JournalUnavailableError(`The journal cannot ${what}: it is not open.`);
+    }
+    return this.db;
   }
 
   record(entries: readonly JournalEntry[]): Promise<void> {
@@ -202,7 +211,11 @@ export class LocalJournal implements Journal {
   }
 
   size(): JournalSize {
-    return { entries: this.count };
+    return {
+      entries: this.count,
+      damaged: this.damaged,
+      ...(this.failure ? { failure: this.failure.message } : {}),
+    };
   }
 
   /** Synced writes so far: with group commit, far fewer than the emits they recorded. */
@@ -214,6 +227,8 @@ export class LocalJournal implements Journal {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lazyTimer);
+    // Opening: it lets the directory go once it sees the journal closed.
+    await this.loading?.catch(() => undefined);
     while (this.writing || this.hasPending()) {
       this.write();
       await this.writing;

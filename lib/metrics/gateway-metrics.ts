@@ -30,6 +30,10 @@ export interface MetricsSnapshot {
   readonly deliveriesPending: number;
   /** Unfinished deliveries in the journal (only with the `journal` option). */
   readonly journalEntries?: number;
+  /** Journal records that could not be read: set aside (kept for inspection) or passed over. */
+  readonly journalDamaged?: number;
+  /** Deliveries from the journal waiting for their function to be configured or bound here. */
+  readonly journalWaiting?: number;
   /** Duration of each attempt, in ms. */
   readonly attemptDuration: HistogramSnapshot;
   /** Each intake plugin's figures, in the order they run (empty without plugins). */
@@ -69,6 +73,8 @@ export class GatewayMetrics {
     queueDepth: number;
     deliveriesPending: number;
     journalEntries?: number;
+    journalDamaged?: number;
+    journalWaiting?: number;
     plugins: readonly PluginMetrics[];
   }): MetricsSnapshot {
     return {

@@ -98,9 +98,21 @@ export function registerPrometheusMetrics(
       },
     });
   }
+  // The journal's gauges are set only with a journal (without one: 0, or no sample when labelled).
   for (const [field, name, help] of [
     ['queueDepth', 'queue_depth', 'Deliveries waiting in the queue.'],
     ['deliveriesPending', 'deliveries_pending', 'Deliveries accepted and not finished.'],
+    ['journalEntries', 'journal_entries', 'Unfinished deliveries in the journal.'],
+    [
+      'journalDamaged',
+      'journal_damaged_records',
+      'Journal records that could not be read: set aside (kept for inspection) or passed over.',
+    ],
+    [
+      'journalWaiting',
+      'journal_waiting_deliveries',
+      'Deliveries from the journal waiting for their function to be configured or bound here.',
+    ],
   ] as const) {
     names.push(prefix + name);
     new prom.Gauge({
@@ -109,7 +121,8 @@ export function registerPrometheusMetrics(
       labelNames,
       registers: [registry],
       collect() {
-        this.set(labels, gateway.metrics()[field]);
+        const value = gateway.metrics()[field];
+        if (value !== undefined) this.set(labels, value);
       },
     });
   }

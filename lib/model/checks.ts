@@ -122,6 +122,10 @@ export class Checks {
     if (value === undefined) return undefined;
     const record = this.object(value, '"metadata"');
     for (const [key, item] of Object.entries(record)) {
+      // Names every object has cannot be filtered on (`?metadata.constructor=` is a 400).
+      if (key === '' || key in Object.prototype) {
+        this.fail(`"metadata" cannot have a key named ${JSON.stringify(key)}.`);
+      }
       if (typeof item !== 'string') this.fail(`"metadata.${key}" must be a string.`);
     }
     return { ...(record as Record<string, string>) };

@@ -104,14 +104,31 @@ export function toCorsRecord(input: CorsInput, space: string): CorsRecord {
     ),
     allowCredentials: checks.boolean(input.allowCredentials, 'allowCredentials', false),
   };
-  if (record.allowCredentials && record.allowedOrigins.includes('*')) {
+  const open = record.allowCredentials && record.allowedOrigins.find(admitsAnySite);
+  if (open) {
     checks.fail(
-      '"allowCredentials" cannot be true with "*" in "allowedOrigins": any site could then make credentialed requests. List the origins.',
+      `"allowCredentials" cannot be true with ${JSON.stringify(open)} in "allowedOrigins": any site could then make credentialed requests. List the origins.`,
     );
   }
   const metadata = checks.metadata(input.metadata);
   if (metadata) record.metadata = metadata;
   return record;
+}
+
+/**
+ * Whether an origin pattern admits sites anyone can set up: `*`, `null` (sent by sandboxed
+ * frames and `data:` pages of any site), or a host that is a wildcard with fewer than two literal
+ * labels after it (`https://*`, `https://*.com`).
+ */
+function admitsAnySite(origin: string): boolean {
+  if (origin === '*' || origin.toLowerCase() === 'null') return true;
+  const host = origin.replace(/^[^:]*:\/\//, '').replace(/:[^:]*$/, '');
+  if (!host.includes('*')) return false;
+  const afterWildcard = host
+    .slice(host.lastIndexOf('*') + 1)
+    .split('.')
+    .filter(Boolean);
+  return afterWildcard.length < 2;
 }
 
 /** Event Gateway 0.9's CORS ID: the method followed by the escaped path. */

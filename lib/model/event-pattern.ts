@@ -1,5 +1,7 @@
 import { ValidationError } from '../errors';
 import { showValue } from '../model/describe-error';
+import { comparedSteps, MatchBudget } from './match-budget';
+import { hasPrefix, hasSuffix, Wildcard } from './wildcard';
 
 /**
  * A subscription filter: an EventBridge-style pattern over the CloudEvent (its attributes,
@@ -24,9 +26,10 @@ export interface PatternMiss {
 
 /** A pattern checked and compiled once: matching reads the event, never the pattern's JSON. */
 export interface CompiledPattern {
-  matches(event: Readonly<Record<string, unknown>>): boolean;
+  /** Whether the event matches; spends from `budget` (none: no limit, for the host's own use). */
+  matches(event: Readonly<Record<string, unknown>>, budget?: MatchBudget): boolean;
   /** The first field that failed, or undefined when the event matches. */
-  explain(event: Readonly<Record<string, unknown>>): PatternMiss | undefined;
+  explain(event: Readonly<Record<string, unknown>>, budget?: MatchBudget): PatternMiss | undefined;
 }
 
 /** Most matchers (values and operators) in one pattern, `$or` branches included. */
@@ -37,19 +40,24 @@ const MAX_DEPTH = 10;
 const MAX_WILDCARDS = 5;
 
 type Value = unknown;
-type Test = (value: Value) => boolean;
+/** Tests one present, non-array value. Only a test whose cost grows with the value spends itself. */
+type Test = (value: Value, budget: MatchBudget) => boolean;
 
 interface Matcher {
   readonly operator: string;
-  /** Tests one present, non-array value. */
   readonly test: Test;
   /** `exists: false` matches a missing field; nothing else does. */
   readonly matchesMissing: boolean;
+  /** Steps one test costs beyond the first when the value is a string (the pattern's text). */
+  readonly textSteps: number;
 }
 
 interface FieldRule {
   readonly path: readonly string[];
   readonly matchers: readonly Matcher[];
+  /** The lookup and every test of one value that is a string / that is not. */
+  readonly stringSteps: number;
+  readonly otherSteps: number;
 }
 
 interface Node {
@@ -65,8 +73,8 @@ export function compilePattern(pattern: unknown, name = 'filter'): CompiledPatte
   const budget = { matchers: 0 };
   const root = compileNode(pattern, [], [], name, budget, 0);
   return {
-    matches: (event) => matchNode(root, event),
-    explain: (event) => explainNode(root, event),
+    matches: (event, work = new MatchBudget(Infinity)) => matchNode(root, event, work),
+    explain: (event, work = new MatchBudget(Infinity)) => explainNode(root, event, work),
   };
 }
 
@@ -124,7 +132,7 @@ function compileNode(
         );
       }
       const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
-      fields.push({ path: [...path, key], matchers });
+      fields.push(fieldRule([...path, key], matchers));
     } else if (isPlainObject(value)) {
       const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
       fields.push(...nested.fields);
@@ -140,6 +148,16 @@ function compileNode(
   return { fields, ors };
 }
 
+function fieldRule(path: string[], matchers: Matcher[]): FieldRule {
+  const tested = matchers.filter((m) => !m.matchesMissing);
+  return {
+    path,
+    matchers,
+    stringSteps: tested.reduce((n, m) => n + 1 + m.textSteps, 1),
+    otherSteps: 1 + tested.length,
+  };
+}
+
 /** How many values an `anything-but` list names (0 for anything else). */
 function listedValues(item: unknown): number {
   const list = isPlainObject(item) ? item['anything-but'] : undefined;
@@ -148,45 +166,60 @@ function listedValues(item: unknown): number {
 
 function compileMatcher(item: unknown, path: string[], name: string): Matcher {
   if (item === null || typeof item === 'string' || typeof item === 'boolean') {
-    return { operator: 'exact', test: (v) => v === item, matchesMissing: false };
+    const steps = typeof item === 'string' ? comparedSteps(item) : 0;
+    return { operator: 'exact', test: (v) => v === item, matchesMissing: false, textSteps: steps };
   }
   if (typeof item === 'number') {
     if (!Number.isFinite(item)) fail(name, path, `cannot match ${item}`);
-    return { operator: 'exact', test: (v) => v === item, matchesMissing: false };
+    return { operator: 'exact', test: (v) => v === item, matchesMissing: false, textSteps: 0 };
   }
   if (!isPlainObject(item) || Object.keys(item).length !== 1) {
     fail(name, path, `has ${showValue(item)}, which is neither a value nor one operator`);
   }
   const [operator] = Object.keys(item);
   const arg = item[operator];
-  const matcher = (test: Test, matchesMissing = false): Matcher => ({
+  const matcher = (test: Test, steps = 0, matchesMissing = false): Matcher => ({
     operator,
     test,
     matchesMissing,
+    textSteps: steps,
   });
   switch (operator) {
     case 'prefix': {
       const s = text(arg, operator, path, name);
-      return matcher((v) => typeof v === 'string' && v.startsWith(s));
+      return matcher((v) => typeof v === 'string' && hasPrefix(v, s), comparedSteps(s));
     }
     case 'suffix': {
       const s = text(arg, operator, path, name);
-      return matcher((v) => typeof v === 'string' && v.endsWith(s));
+      return matcher((v) => typeof v === 'string' && hasSuffix(v, s), comparedSteps(s));
     }
     case 'equals-ignore-case': {
       const s = text(arg, operator, path, name).toLowerCase();
-      return matcher((v) => typeof v === 'string' && v.toLowerCase() === s);
+      // Lowercasing never shortens a string (one character, İ, even grows): a longer value cannot
+      // be equal, and is not lowercased. The work is bounded by the pattern's text, not the event's.
+      return matcher(
+        (v) => typeof v === 'string' && v.length <= s.length && v.toLowerCase() === s,
+        comparedSteps(s),
+      );
     }
-    case 'wildcard':
-      return matcher(wildcard(text(arg, operator, path, name), path, name));
+    case 'wildcard': {
+      const s = text(arg, operator, path, name);
+      // A prefix and a suffix compared, each a call costlier than a value's test.
+      return matcher(wildcard(s, path, name), 2 + comparedSteps(s));
+    }
     case 'exists':
       if (typeof arg !== 'boolean') fail(name, path, '"exists" takes true or false');
       // A present field matches `exists: true`; a missing one only `exists: false`.
-      return matcher(() => arg, !arg);
+      return matcher(() => arg, 0, !arg);
     case 'numeric':
       return matcher(numeric(arg, path, name));
-    case 'anything-but':
-      return matcher(anythingBut(arg, path, name));
+    case 'anything-but': {
+      const affix = isPlainObject(arg) ? Object.values(arg)[0] : undefined;
+      return matcher(
+        anythingBut(arg, path, name),
+        typeof affix === 'string' ? comparedSteps(affix) : 0,
+      );
+    }
     default:
       fail(name, path, `uses the unknown operator "${operator}"`);
   }
@@ -200,32 +233,14 @@ function text(arg: unknown, operator: string, path: string[], name: string): str
 
 function wildcard(expression: string, path: string[], name: string): Test {
   if (expression.includes('**')) fail(name, path, '"wildcard" cannot have consecutive "*"');
-  const parts = expression.split('*');
-  if (parts.length - 1 > MAX_WILDCARDS) {
+  const glob = new Wildcard(expression);
+  if (glob.parts.length - 1 > MAX_WILDCARDS) {
     fail(name, path, `"wildcard" takes at most ${MAX_WILDCARDS} "*"`);
   }
-  return (v) => typeof v === 'string' && globMatches(parts, v);
-}
-
-/**
- * Whether `value` is the parts joined by any text: the first part a prefix, the last a suffix,
- * the others found in order, each at its leftmost place. Leftmost is enough with `*` alone, and
- * it takes linear time where a regular expression (`a.*a.*a.*b`) backtracks for ever on data an
- * event sender controls.
- */
-function globMatches(parts: readonly string[], value: string): boolean {
-  const last = parts.length - 1;
-  if (last === 0) return value === parts[0];
-  if (!value.startsWith(parts[0]) || !value.endsWith(parts[last])) return false;
-  if (value.length < parts[0].length + parts[last].length) return false;
-  let at = parts[0].length;
-  const end = value.length - parts[last].length;
-  for (let i = 1; i < last; i++) {
-    const found = value.indexOf(parts[i], at);
-    if (found < 0 || found + parts[i].length > end) return false;
-    at = found + parts[i].length;
-  }
-  return true;
+  if (!glob.scans) return (v) => typeof v === 'string' && glob.matches(v);
+  // The one test whose cost grows with the value: the text between its first and last parts is
+  // searched, and paid for first.
+  return (v, budget) => typeof v === 'string' && glob.matches(v, budget);
 }
 
 function numeric(arg: unknown, path: string[], name: string): Test {
@@ -281,8 +296,8 @@ function anythingBut(arg: unknown, path: string[], name: string): Test {
     }
     const s = text(arg[operator], `anything-but ${operator}`, path, name);
     return operator === 'prefix'
-      ? (v) => typeof v === 'string' && !v.startsWith(s)
-      : (v) => typeof v === 'string' && !v.endsWith(s);
+      ? (v) => typeof v === 'string' && !hasPrefix(v, s)
+      : (v) => typeof v === 'string' && !hasSuffix(v, s);
   }
   const values = Array.isArray(arg) ? arg : [arg];
   if (
@@ -306,31 +321,54 @@ function valueAt(event: Readonly<Record<string, unknown>>, path: readonly string
   return value;
 }
 
-function matchField(rule: FieldRule, event: Readonly<Record<string, unknown>>): boolean {
+/**
+ * Whether the field matches, spending as it goes: one value costs the lookup and all its tests,
+ * paid at once (a few steps too many when an early one matches); an array, whose length is what
+ * an event sender controls, a step (more for long strings) per element and matcher tested.
+ */
+function matchField(
+  rule: FieldRule,
+  event: Readonly<Record<string, unknown>>,
+  budget: MatchBudget,
+): boolean {
   const value = valueAt(event, rule.path);
   const { matchers } = rule;
   if (value === undefined) {
+    budget.spend(1);
     for (let i = 0; i < matchers.length; i++) if (matchers[i].matchesMissing) return true;
     return false;
   }
+  if (!Array.isArray(value)) {
+    budget.spend(typeof value === 'string' ? rule.stringSteps : rule.otherSteps);
+    for (let i = 0; i < matchers.length; i++) {
+      const m = matchers[i];
+      if (!m.matchesMissing && m.test(value, budget)) return true;
+    }
+    return false;
+  }
   // An array matches when one of its elements does.
-  const many = Array.isArray(value);
+  budget.spend(1);
   for (let i = 0; i < matchers.length; i++) {
     const m = matchers[i];
     if (m.matchesMissing) continue;
-    if (!many) {
-      if (m.test(value)) return true;
-    } else {
-      for (let j = 0; j < value.length; j++) if (m.test(value[j])) return true;
+    for (let j = 0; j < value.length; j++) {
+      const element = value[j];
+      budget.spend(typeof element === 'string' ? 1 + m.textSteps : 1);
+      if (m.test(element, budget)) return true;
     }
   }
   return false;
 }
 
-function matchNode(node: Node, event: Readonly<Record<string, unknown>>): boolean {
-  for (const rule of node.fields) if (!matchField(rule, event)) return false;
+/** Each node is visited once, however deep its `$or`s nest: the cost is its matchers'. */
+function matchNode(
+  node: Node,
+  event: Readonly<Record<string, unknown>>,
+  budget: MatchBudget,
+): boolean {
+  for (const rule of node.fields) if (!matchField(rule, event, budget)) return false;
   for (const branches of node.ors) {
-    if (!branches.some((branch) => matchNode(branch, event))) return false;
+    if (!branches.some((branch) => matchNode(branch, event, budget))) return false;
   }
   return true;
 }
@@ -338,9 +376,10 @@ function matchNode(node: Node, event: Readonly<Record<string, unknown>>): boolea
 function explainNode(
   node: Node,
   event: Readonly<Record<string, unknown>>,
+  budget: MatchBudget,
 ): PatternMiss | undefined {
   for (const rule of node.fields) {
-    if (!matchField(rule, event)) {
+    if (!matchField(rule, event, budget)) {
       return {
         field: rule.path.join('.'),
         operator: [...new Set(rule.matchers.map((m) => m.operator))].join('|'),
@@ -348,7 +387,7 @@ function explainNode(
     }
   }
   for (const branches of node.ors) {
-    if (!branches.some((branch) => matchNode(branch, event)))
+    if (!branches.some((branch) => matchNode(branch, event, budget)))
       return { field: '$or', operator: '$or' };
   }
   return undefined;

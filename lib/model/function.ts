@@ -1,6 +1,9 @@
 import { Checks, MAX_TIMER_MS, type Metadata } from './checks';
-import { redactUrl, type OutboundPolicy } from './outbound-policy';
+import { AWS_SECRET_FIELDS } from './function-secrets';
+import type { OutboundCheck } from './outbound-policy';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
+
+export { AWS_SECRET_FIELDS, SECRET_MASK, withoutSecrets } from './function-secrets';
 
 /** The function types the gateway knows. Plug-in providers add more (any string). */
 export type FunctionType =
@@ -37,6 +40,11 @@ export interface FunctionRecord {
   /** Overrides the gateway's retry policy for deliveries to this function. */
   readonly retry?: Readonly<RetryOptions>;
   readonly metadata?: Metadata;
+  /**
+   * Who wrote the record: `'tenant'` when it came through the Configuration API served with API
+   * keys (delivery holds it to the gateway's `tenantOutbound` policy); absent for the host's own code.
+   */
+  readonly writer?: 'tenant';
 }
 
 /** Arguments of `registerFunction` and `updateFunction`. */
@@ -63,25 +71,6 @@ export type ProviderValidator = (
 interface ProviderSchema {
   readonly required: readonly string[];
   readonly optional: readonly string[];
-}
-
-/** The AWS credential fields of a provider configuration: never shown unless asked for. */
-export const AWS_SECRET_FIELDS: readonly string[] = ['awsSecretAccessKey', 'awsSessionToken'];
-
-/**
- * What a secret provider field reads as in records returned without `secrets: true`. Given back
- * to `updateFunction`, it keeps the stored secret.
- */
-export const SECRET_MASK = '[redacted]';
-
-/** The record with its secret provider fields masked (the same record when it has none). */
-export function withoutSecrets(record: FunctionRecord): FunctionRecord {
-  if (!AWS_SECRET_FIELDS.some((field) => record.provider[field] !== undefined)) return record;
-  const provider = { ...record.provider };
-  for (const field of AWS_SECRET_FIELDS) {
-    if (provider[field] !== undefined) provider[field] = SECRET_MASK;
-  }
-  return Object.freeze({ ...record, provider: Object.freeze(provider) });
 }
 
 /**
@@ -121,12 +110,14 @@ export function toFunctionRecord(
   input: FunctionInput,
   space: string,
   plugins: ReadonlyMap<string, ProviderValidator | undefined> = new Map(),
-  outbound?: OutboundPolicy,
+  outbound?: OutboundCheck,
 ): FunctionRecord {
   checks.object(input, 'the function');
   checks.onlyFields(
     input as never,
-    ['space', 'functionId', 'type', 'provider', 'handler', 'retry', 'metadata'],
+    // `writer` is accepted and ignored: a record read back (GET then PUT) carries it, and who
+    // wrote a record is decided by the write's own options, never by its body.
+    ['space', 'functionId', 'type', 'provider', 'handler', 'retry', 'metadata', 'writer'],
     'a function',
   );
   const functionId = checks.identifier(input.functionId, 'functionId');
@@ -183,7 +174,7 @@ function validateProvider(
   type: string,
   schema: ProviderSchema,
   value: unknown,
-  outbound: OutboundPolicy | undefined,
+  outbound: OutboundCheck | undefined,
 ): Record<string, string | number> {
   if (value === undefined && schema.required.length === 0) return {};
   const provider = checks.object(value, `"provider" of a "${type}" function`);
@@ -211,17 +202,16 @@ function validateProvider(
   return out;
 }
 
-function checkHttpUrl(value: string, field: string, outbound?: OutboundPolicy): void {
+function checkHttpUrl(value: string, field: string, outbound?: OutboundCheck): void {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    checks.fail(`"${field}" must be an absolute URL (got ${JSON.stringify(value)}).`);
+    // Not quoted back: a value that is no URL may still hold a password or a token.
+    checks.fail(`"${field}" must be an absolute URL such as "https://host/path".`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    checks.fail(
-      `"${field}" must be an http: or https: URL (got ${JSON.stringify(redactUrl(value))}).`,
-    );
+    checks.fail(`"${field}" must be an http: or https: URL.`);
   }
   const problem = outbound?.urlProblem(url);
   if (problem) checks.fail(`"${field}" is refused: ${problem}.`);

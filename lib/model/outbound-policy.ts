@@ -1,4 +1,6 @@
 import { BlockList, isIP } from 'node:net';
+import { maskedUrl } from './function-secrets';
+import { normalizeHostName } from './host-name';
 
 /**
  * Which addresses functions may be reached at. Checked when a function is registered (its URL's
@@ -37,6 +39,13 @@ export interface OutboundOptions {
    * @default 'send'
    */
   credentials?: 'send' | 'refuse';
+  /**
+   * Endpoints no function may reach, whoever wrote it (`'host:port'` or URLs), on top of those the
+   * gateway protects by itself: its store's client endpoints and the ports its adapters serve.
+   * Name here whatever else on the host's network answers to the gateway's privileges.
+   * @default []
+   */
+  protect?: string[];
 }
 
 /** Always refused unless `allow` names them: link-local and cloud metadata endpoints. */
@@ -64,10 +73,10 @@ class HostSet {
           throw new TypeError(`outbound.${field}: "${entry}" has an invalid prefix length.`);
         }
         this.ranges.addSubnet(address, prefix, type);
-      } else if (entry.startsWith('*.')) {
-        this.suffixes.push(entry.slice(1).toLowerCase());
-      } else if (bits === undefined && /^[a-z0-9.-]+$/i.test(entry)) {
-        this.names.add(entry.toLowerCase());
+      } else if (entry.startsWith('*.') && normalizeHostName(entry.slice(2)) !== '') {
+        this.suffixes.push('.' + normalizeHostName(entry.slice(2)));
+      } else if (bits === undefined && /^[a-z0-9.-]+$/.test(normalizeHostName(entry))) {
+        this.names.add(normalizeHostName(entry));
       } else {
         throw new TypeError(
           `outbound.${field}: "${entry}" is neither a host name, "*.domain", an address nor a CIDR range.`,
@@ -76,6 +85,7 @@ class HostSet {
     }
   }
 
+  /** `host` in {@link normalizeHostName}'s form. */
   hasName(host: string): boolean {
     return this.names.has(host) || this.suffixes.some((suffix) => host.endsWith(suffix));
   }
@@ -83,6 +93,23 @@ class HostSet {
   hasAddress(address: string, family: 4 | 6): boolean {
     return this.ranges.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
+}
+
+/**
+ * What the providers ask before a connection: {@link OutboundPolicy} for one policy,
+ * `OutboundPolicies` for the chain a function is held to (the gateway's own endpoints, the host's
+ * policy, and for a tenant's function the tenant policy).
+ */
+export interface OutboundCheck {
+  /** What a function URL's `user:password@` becomes (`'refuse'` when any policy refuses). */
+  readonly credentials: 'send' | 'refuse';
+  /** Why a URL may not be used, or undefined (its literal address and port included). */
+  urlProblem(url: URL): string | undefined;
+  /**
+   * Why `address` (resolved from `host`, connected to on `port`) may not be connected to, or
+   * undefined.
+   */
+  addressProblem(address: string, family: 4 | 6, host?: string, port?: number): string | undefined;
 }
 
 /**
@@ -94,7 +121,7 @@ class HostSet {
  * policy.urlProblem(new URL('http://169.254.169.254/')); // 'address 169.254.169.254 is not in the outbound allow list'
  * ```
  */
-export class OutboundPolicy {
+export class OutboundPolicy implements OutboundCheck {
   private readonly allow: HostSet | undefined;
   private readonly deny: HostSet;
   private readonly blocked: HostSet;
@@ -134,13 +161,14 @@ export class OutboundPolicy {
     if ((url.username || url.password) && this.credentials === 'refuse') {
       return 'credentials in URLs are refused by the outbound policy (outbound.credentials)';
     }
-    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    const host = normalizeHostName(url.hostname);
     const family = isIP(host);
     return family === 0 ? this.nameProblem(host) : this.addressProblem(host, family as 4 | 6);
   }
 
   /** Why a host name may not be used, or undefined. Its addresses are checked at connect time. */
-  nameProblem(host: string): string | undefined {
+  nameProblem(name: string): string | undefined {
+    const host = normalizeHostName(name);
     if (this.deny.hasName(host)) return `host "${host}" is denied by the outbound policy`;
     if (this.allow) {
       return this.allow.hasName(host)
@@ -155,7 +183,8 @@ export class OutboundPolicy {
    * Why an address may not be connected to, or undefined. `host` is the name it was resolved
    * from: a name on the allow list admits its addresses, except denied or blocked ones.
    */
-  addressProblem(address: string, family: 4 | 6, host?: string): string | undefined {
+  addressProblem(address: string, family: 4 | 6, name?: string): string | undefined {
+    const host = name === undefined ? undefined : normalizeHostName(name);
     if (this.deny.hasAddress(address, family)) {
       return `address ${address} is denied by the outbound policy`;
     }
@@ -171,18 +200,13 @@ export class OutboundPolicy {
 }
 
 /**
- * A URL as it may appear in messages and logs: credentials and the query string hidden.
+ * A URL as it may appear in messages and logs: its userinfo, query string and fragment read
+ * `[redacted]` (as in function records read without secrets); scheme, host, port and path show.
  * @example
  * ```ts
- * redactUrl('https://user:pass@host/hook?token=x'); // 'https://***:***@host/hook?…'
+ * redactUrl('https://user:pass@host/hook?token=x'); // 'https://[redacted]@host/hook?[redacted]'
  * ```
  */
 export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    const userinfo = url.username || url.password ? '***:***@' : '';
-    return `${url.protocol}//${userinfo}${url.host}${url.pathname}${url.search ? '?…' : ''}`;
-  } catch {
-    return '(an invalid URL)';
-  }
+  return maskedUrl(value) ?? '(an invalid URL)';
 }

@@ -96,6 +96,11 @@ export class ConsulStore extends LogBackedStore {
   }
 
   /** What the REPL prints. */
+  /** The servers' client endpoints: the gateway never delivers a function there. */
+  endpoints(): readonly string[] {
+    return [this.url];
+  }
+
   [inspect.custom](): string {
     return `ConsulStore { url: ${this.url} }`;
   }

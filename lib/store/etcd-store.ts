@@ -361,6 +361,11 @@ export class EtcdStore implements Store {
   }
 
   /** What the REPL prints. */
+  /** The servers' client endpoints: the gateway never delivers a function there. */
+  endpoints(): readonly string[] {
+    return Array.isArray(this.options.hosts) ? [...this.options.hosts] : [this.options.hosts];
+  }
+
   [inspect.custom](): string {
     const hosts = Array.isArray(this.options.hosts)
       ? this.options.hosts.join(', ')

@@ -120,4 +120,10 @@ export interface Store {
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch;
   /** Releases the store's resources; later calls fail with GatewayClosedError. Idempotent. */
   close(): Promise<void>;
+  /**
+   * The server endpoints the store's client connects to (`'host:port'` or URLs), for stores
+   * backed by a server: the gateway never delivers a function there, so that whoever registers
+   * functions cannot write into the store through one.
+   */
+  endpoints?(): readonly string[];
 }

@@ -125,6 +125,11 @@ export class ZooKeeperStore extends LogBackedStore {
   }
 
   /** What the REPL prints. */
+  /** The servers' client endpoints: the gateway never delivers a function there. */
+  endpoints(): readonly string[] {
+    return this.servers.split(',');
+  }
+
   [inspect.custom](): string {
     return `ZooKeeperStore { servers: ${this.servers} }`;
   }

@@ -1,5 +1,5 @@
 import { lookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
-import type { OutboundPolicy } from '../../model/outbound-policy';
+import type { OutboundCheck } from '../../model/outbound-policy';
 
 type LookupCallback = (
   error: NodeJS.ErrnoException | null,
@@ -7,24 +7,26 @@ type LookupCallback = (
   family?: number,
 ) => void;
 
+/** The error a refused connection fails with: never retried (it would be refused again). */
+export function outboundRefusal(host: string, problem: string): NodeJS.ErrnoException {
+  const refused = new Error(`connection to ${host} refused: ${problem}`) as NodeJS.ErrnoException;
+  refused.code = 'EOUTBOUNDDENIED';
+  return refused;
+}
+
 /**
  * A `lookup` for net.connect that resolves like dns.lookup, then refuses the connection when any
- * address the name resolves to is forbidden by the outbound policy: checking the name at
- * registration alone would let DNS re-point it (rebinding) at a metadata or internal address.
+ * address the name resolves to is forbidden by the outbound check (for `port`): checking the name
+ * at registration alone would let DNS re-point it (rebinding) at a metadata or internal address.
+ * net.connect skips `lookup` for an IP literal: the callers check literals themselves.
  */
-export function guardedLookup(policy: OutboundPolicy) {
+export function guardedLookup(check: OutboundCheck, port: number) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     lookup(hostname, { ...options, all: true } as LookupAllOptions, (error, addresses) => {
       if (error) return callback(error, []);
       for (const { address, family } of addresses) {
-        const problem = policy.addressProblem(address, family as 4 | 6, hostname.toLowerCase());
-        if (problem) {
-          const refused = new Error(
-            `connection to ${hostname} refused: ${problem}`,
-          ) as NodeJS.ErrnoException;
-          refused.code = 'EOUTBOUNDDENIED';
-          return callback(refused, []);
-        }
+        const problem = check.addressProblem(address, family as 4 | 6, hostname, port);
+        if (problem) return callback(outboundRefusal(hostname, problem), []);
       }
       if (options.all) return callback(null, addresses);
       const first = addresses[0];

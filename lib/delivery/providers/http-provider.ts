@@ -5,7 +5,10 @@ import type { CloudEvent } from '../../events/cloudevent';
 import { isAccepted } from '../../events/event-data';
 import { describeError } from '../../model/describe-error';
 import type { FunctionRecord } from '../../model/function';
-import { OutboundPolicy, redactUrl } from '../../model/outbound-policy';
+import { hideSecrets } from '../../model/function-secrets';
+import { OutboundPolicies } from '../../model/outbound-policies';
+import { redactUrl, type OutboundCheck, type OutboundPolicy } from '../../model/outbound-policy';
+import { urlPort } from '../../model/host-name';
 import type { InvocationContext, Provider } from '../provider';
 import { parseRetryAfter } from '../backoff';
 import { abortHook } from './abort-hook';
@@ -30,8 +33,13 @@ export interface HttpProviderOptions {
    * @default 6291456 (6 MiB)
    */
   maxResponseBytes?: number;
-  /** Where functions may be reached, checked again at connect time. @default the default policy */
-  outbound?: OutboundPolicy;
+  /**
+   * Where functions may be reached, checked again at connect time: a policy, or the gateway's
+   * policies (which also hold tenants' functions to `tenantOutbound` and protect the gateway's own
+   * endpoints).
+   * @default the default policy
+   */
+  outbound?: OutboundPolicy | OutboundPolicies;
 }
 
 type Undici = typeof import('undici');
@@ -54,6 +62,8 @@ interface Target {
   readonly shown: string;
   /** `authorization` for credentials in the URL (sent as Basic auth, never dropped). */
   readonly authorization?: string;
+  /** The protected endpoints' version it was checked against: a newer one checks again. */
+  readonly version: number;
 }
 
 const CLOUDEVENTS_JSON = 'application/cloudevents+json; charset=utf-8';
@@ -67,17 +77,21 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * outbound policy.
  */
 export class HttpProvider implements Provider {
-  private readonly pools = new Map<string, Pool>();
+  /** Per outbound check (host, or a tenant space's), one pool per origin. */
+  private readonly pools = new Map<OutboundCheck, Map<string, Pool>>();
   private readonly targets = new WeakMap<FunctionRecord, Target | InvocationError>();
   /** Each accepted event's JSON: an event fanned out to many functions is serialised once. */
   private readonly bodies = new WeakMap<object, string>();
   private readonly maxResponseBytes: number;
-  private readonly outbound: OutboundPolicy;
+  private readonly policies: OutboundPolicies;
 
   constructor(private readonly options: HttpProviderOptions = {}) {
     optionsArgument(options, 'new HttpProvider(options)');
     this.maxResponseBytes = options.maxResponseBytes ?? 6 * 1024 * 1024;
-    this.outbound = options.outbound ?? new OutboundPolicy();
+    this.policies =
+      options.outbound instanceof OutboundPolicies
+        ? options.outbound
+        : new OutboundPolicies({ outbound: options.outbound });
   }
 
   invoke(fn: FunctionRecord, event: CloudEvent, context: InvocationContext): Promise<unknown> {
@@ -113,7 +127,7 @@ export class HttpProvider implements Provider {
 
   /** Destroys the pools: called once the gateway has settled (drained or given up on) every delivery. */
   async close(): Promise<void> {
-    const pools = [...this.pools.values()];
+    const pools = [...this.pools.values()].flatMap((byOrigin) => [...byOrigin.values()]);
     this.pools.clear();
     await Promise.allSettled(pools.map((pool) => pool.destroy()));
   }
@@ -149,8 +163,14 @@ export class HttpProvider implements Provider {
 
   private target(fn: FunctionRecord): Target | InvocationError {
     let target = this.targets.get(fn);
-    if (!target) this.targets.set(fn, (target = this.makeTarget(fn)));
+    if (!target || (!(target instanceof InvocationError) && target.version !== this.version())) {
+      this.targets.set(fn, (target = this.makeTarget(fn)));
+    }
     return target;
+  }
+
+  private version(): number {
+    return this.policies.protectedEndpoints.version;
   }
 
   private makeTarget(fn: FunctionRecord): Target | InvocationError {
@@ -169,18 +189,23 @@ export class HttpProvider implements Provider {
     } catch {
       return refuse('not a valid URL');
     }
+    const version = this.version();
     // Checked again here: the record may come from a store written by another instance or policy.
-    const problem = this.outbound.urlProblem(url);
+    // An IP literal is checked here only (net.connect does not look it up), a name at each connect.
+    const check = this.policies.forFunction(fn);
+    const problem = check.urlProblem(url);
     if (problem) return refuse(problem);
-    let pool = this.pools.get(url.origin);
+    let byOrigin = this.pools.get(check);
+    if (!byOrigin) this.pools.set(check, (byOrigin = new Map()));
+    let pool = byOrigin.get(url.origin);
     if (!pool) {
       const { Pool } = loadUndici();
       pool = new Pool(url.origin, {
         connections: this.options.connections ?? 256,
         keepAliveTimeout: this.options.keepAliveTimeout ?? 30_000,
-        connect: { lookup: guardedLookup(this.outbound) },
+        connect: { lookup: guardedLookup(check, urlPort(url)) },
       });
-      this.pools.set(url.origin, pool);
+      byOrigin.set(url.origin, pool);
     }
     const authorization =
       url.username || url.password
@@ -193,6 +218,7 @@ export class HttpProvider implements Provider {
       pool,
       path: url.pathname + url.search,
       shown,
+      version,
       ...(authorization ? { authorization } : {}),
     };
   }
@@ -204,7 +230,8 @@ function answered(
   { status, text, contentType, retryAfter }: HttpAnswer,
 ): unknown {
   if (status < 200 || status >= 300) {
-    const excerpt = text.length > 200 ? text.slice(0, 200) + '…' : text;
+    // An answer may echo the request's credentials or query: they never reach the message.
+    const excerpt = hideSecrets(text, fn, 200) + (text.length > 200 ? '…' : '');
     throw new InvocationError(
       `Function "${fn.functionId}" answered HTTP ${status}${excerpt ? `: ${excerpt}` : ''}`,
       {

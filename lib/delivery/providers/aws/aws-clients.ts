@@ -1,7 +1,9 @@
 import { InvocationError } from '../../../errors';
 import type { FunctionRecord } from '../../../model/function';
-import type { OutboundPolicy } from '../../../model/outbound-policy';
-import { guardedLookup } from '../guarded-lookup';
+import { normalizeHostName } from '../../../model/host-name';
+import { OutboundPolicies } from '../../../model/outbound-policies';
+import { OutboundPolicy, type OutboundCheck } from '../../../model/outbound-policy';
+import { guardAgent } from '../guarded-agent';
 
 /** The AWS services the built-in providers call. */
 export type AwsService = 'lambda' | 'sqs' | 'kinesis' | 'firehose';
@@ -32,11 +34,41 @@ export type SdkModule = Record<string, new (input: unknown) => unknown>;
 
 /** Options of {@link AwsClients}. */
 export interface AwsClientsOptions {
-  /** Where AWS endpoints may be reached (a provider's `endpoint`, a queue URL's host). */
-  readonly outbound: OutboundPolicy;
+  /**
+   * Where AWS endpoints may be reached (a provider's `endpoint`, a queue URL's host): a policy,
+   * or the gateway's policies (a tenant's function is held to its space's tenant policy).
+   */
+  readonly outbound: OutboundPolicy | OutboundPolicies;
   /** Most connections per client. @default 256 */
   readonly connections?: number;
+  /**
+   * Hosts besides AWS's own where a function without keys of its own is signed with the host's
+   * default credentials: see {@link AwsOptions.credentialHosts}.
+   * @default []
+   */
+  readonly credentialHosts?: readonly string[];
 }
+
+/** AWS options of a gateway (`createGateway(store, { aws })`). */
+export interface AwsOptions {
+  /**
+   * Hosts (names, `*.domain`, addresses, CIDR ranges) besides AWS's own (`*.amazonaws.com`,
+   * `*.amazonaws.com.cn`, `*.api.aws`) where a function that has no AWS keys of its own may be
+   * signed with the host's default credentials (environment, profile, role): a VPC endpoint's
+   * private name, a local emulator. Anywhere else such a function fails for good: a function's
+   * `endpoint` or queue URL is chosen by whoever registers it, and the host's access key and
+   * session token must never reach a server a tenant chose.
+   * @default []
+   * @example
+   * ```ts
+   * createGateway(store, { aws: { credentialHosts: ['*.vpce.amazonaws.com', '127.0.0.1'] } });
+   * ```
+   */
+  credentialHosts?: string[];
+}
+
+/** AWS's own endpoints: the only ones the host's default credentials go to unless listed. */
+const AWS_HOSTS = ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'];
 
 /**
  * The SDK clients of the AWS providers: one per (service, region, endpoint, credentials), made on
@@ -46,12 +78,24 @@ export interface AwsClientsOptions {
  * also because Kinesis's default HTTP/2 handler does not work against local servers).
  */
 export class AwsClients {
-  private readonly clients = new Map<string, SdkClient>();
+  /** Per outbound check (host, or a tenant space's): the clients by configuration. */
+  private readonly clients = new Map<OutboundCheck, Map<string, SdkClient>>();
+  private readonly policies: OutboundPolicies;
+  /** Where the host's default credentials may be sent (as an allow list: names and ranges). */
+  private readonly credentialHosts: OutboundPolicy;
   private readonly modules = new Map<AwsService, SdkModule>();
   private handlerModule: { NodeHttpHandler: new (options: unknown) => unknown } | undefined;
   private closed = false;
 
-  constructor(private readonly options: AwsClientsOptions) {}
+  constructor(private readonly options: AwsClientsOptions) {
+    this.policies =
+      options.outbound instanceof OutboundPolicies
+        ? options.outbound
+        : new OutboundPolicies({ outbound: options.outbound });
+    this.credentialHosts = new OutboundPolicy({
+      allow: [...AWS_HOSTS, ...(options.credentialHosts ?? [])],
+    });
+  }
 
   /** The SDK module of a service, loaded on first use; a clear final failure when missing. */
   module(service: AwsService, fn: FunctionRecord): SdkModule {
@@ -79,9 +123,12 @@ export class AwsClients {
             ...(typeof p.awsSessionToken === 'string' ? { sessionToken: p.awsSessionToken } : {}),
           }
         : undefined;
+    const check = this.policies.forFunction(fn);
+    let byConfig = this.clients.get(check);
+    if (!byConfig) this.clients.set(check, (byConfig = new Map()));
     // In memory only, never shown: the key tells clients with different credentials apart.
     const key = JSON.stringify([service, p.region, p.endpoint, credentials]);
-    let client = this.clients.get(key);
+    let client = byConfig.get(key);
     if (!client) {
       const Client = this.module(service, fn)[CLIENT_CLASSES[service]];
       client = new Client({
@@ -90,9 +137,10 @@ export class AwsClients {
         // Without keys: the SDK's default credential chain (environment, profile, role).
         ...(credentials ? { credentials } : {}),
         maxAttempts: 1,
-        requestHandler: this.requestHandler(fn),
+        requestHandler: this.requestHandler(fn, check),
       }) as SdkClient;
-      this.clients.set(key, client);
+      if (!credentials) this.guardDefaultCredentials(client, fn);
+      byConfig.set(key, client);
     }
     return client;
   }
@@ -100,30 +148,63 @@ export class AwsClients {
   /** Destroys every client (their sockets). Idempotent. */
   close(): void {
     this.closed = true;
-    for (const client of this.clients.values()) client.destroy();
+    for (const byConfig of this.clients.values()) {
+      for (const client of byConfig.values()) client.destroy();
+    }
     this.clients.clear();
   }
 
-  private requestHandler(fn: FunctionRecord): unknown {
+  /**
+   * Fails a request of a client signed with the host's default credentials before it is signed
+   * when it would go anywhere but AWS (or a listed credential host). Checked on the request
+   * itself, after the SDK resolved its endpoint, so that every way of choosing the host (an
+   * `endpoint`, an SQS queue URL, a region) is covered.
+   */
+  private guardDefaultCredentials(client: SdkClient, fn: FunctionRecord): void {
+    const stack = (client as unknown as { middlewareStack?: MiddlewareStack }).middlewareStack;
+    if (!stack) throw new Error('AwsClients: an SDK client without a middleware stack.');
+    stack.add(
+      (next) => async (args) => {
+        const hostname = normalizeHostName(String(args.request?.hostname ?? ''));
+        const url = new URL(`https://${hostname.includes(':') ? `[${hostname}]` : hostname}/`);
+        if (this.credentialHosts.urlProblem(url) !== undefined) {
+          throw new InvocationError(
+            `Function "${fn.functionId}" has no AWS keys of its own, and ${hostname} is not an AWS endpoint: the host's credentials are sent only to AWS (and the gateway's aws.credentialHosts). Register the function with its own awsAccessKeyId and awsSecretAccessKey.`,
+            { retryable: false, resource: 'function', id: fn.functionId, space: fn.space },
+          );
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'eventGatewayDefaultCredentialsGuard', priority: 'low' },
+    );
+  }
+
+  private requestHandler(fn: FunctionRecord, check: OutboundCheck): unknown {
     this.handlerModule ??= load('@smithy/node-http-handler', fn) as typeof this.handlerModule;
     const { NodeHttpHandler } = this.handlerModule as {
       NodeHttpHandler: new (o: unknown) => unknown;
     };
-    const agentOptions = {
-      keepAlive: true,
-      maxSockets: this.options.connections ?? 256,
-      lookup: guardedLookup(this.options.outbound),
-    };
+    const agentOptions = { keepAlive: true, maxSockets: this.options.connections ?? 256 };
     // Required here: node:https (and TLS behind it) costs milliseconds to load.
     /* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose */
     const { Agent: HttpAgent } = require('node:http') as typeof import('node:http');
     const { Agent: HttpsAgent } = require('node:https') as typeof import('node:https');
     /* eslint-enable @typescript-eslint/no-require-imports */
     return new NodeHttpHandler({
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
+      httpAgent: guardAgent(new HttpAgent(agentOptions), check),
+      httpsAgent: guardAgent(new HttpsAgent(agentOptions), check),
     });
   }
+}
+
+/** What the guard uses of a smithy middleware stack. */
+interface MiddlewareStack {
+  add(
+    middleware: (
+      next: (args: { request?: { hostname?: string } }) => Promise<unknown>,
+    ) => (args: { request?: { hostname?: string } }) => Promise<unknown>,
+    options: { step: string; name: string; priority: string },
+  ): void;
 }
 
 function load(name: string, fn: FunctionRecord): unknown {

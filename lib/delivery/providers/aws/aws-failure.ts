@@ -1,3 +1,4 @@
+import { hideSecrets } from '../../../model/function-secrets';
 import { InvocationError } from '../../../errors';
 import { describeError } from '../../../model/describe-error';
 import type { FunctionRecord } from '../../../model/function';
@@ -86,15 +87,4 @@ export function awsFailure(fn: FunctionRecord, error: unknown): InvocationError 
       space: fn.space,
     },
   );
-}
-
-/** Removes the function's own credentials from a text, should an AWS message echo them. */
-export function hideSecrets(text: string, fn: FunctionRecord): string {
-  let out = text;
-  for (const field of ['awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken']) {
-    const secret = fn.provider[field];
-    if (typeof secret === 'string' && secret.length >= 4)
-      out = out.split(secret).join('[redacted]');
-  }
-  return out;
 }

@@ -3,7 +3,8 @@ import type { CloudEvent } from '../../../events/cloudevent';
 import type { FunctionRecord } from '../../../model/function';
 import type { InvocationContext, Provider } from '../../provider';
 import type { AwsClients, AwsService, SdkClient, SdkModule } from './aws-clients';
-import { awsFailure, hideSecrets } from './aws-failure';
+import { hideSecrets } from '../../../model/function-secrets';
+import { awsFailure } from './aws-failure';
 import { Batcher, type BatchLimits } from './batcher';
 
 /** One message on its way to a queue or stream, with the function it is for. */

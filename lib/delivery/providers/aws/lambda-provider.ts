@@ -3,7 +3,8 @@ import type { CloudEvent } from '../../../events/cloudevent';
 import type { FunctionRecord } from '../../../model/function';
 import type { InvocationContext, Provider } from '../../provider';
 import type { AwsClients } from './aws-clients';
-import { awsFailure, hideSecrets } from './aws-failure';
+import { hideSecrets } from '../../../model/function-secrets';
+import { awsFailure } from './aws-failure';
 
 /** The longest excerpt of a failing Lambda's payload put into an error message. */
 const EXCERPT = 200;
