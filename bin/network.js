@@ -42,7 +42,7 @@ function parseNetworkFlags(values, { keys, dev }, UsageError) {
  */
 function outboundOptions({ privateFunctions }) {
   const policy = { allowLoopback: privateFunctions, allowPrivate: privateFunctions };
-  return { outbound: policy /*, tenantOutbound: policy*/ };
+  return { outbound: policy, tenantOutbound: policy };
 }
 
 function listen(handler, port, host, name, UsageError) {
@@ -93,10 +93,11 @@ function warnIfOpen(log, config, { keys, privateFunctions }) {
   );
 }
 
-/** The gateway never delivers to its own APIs (a function registered at them would loop). */
+/**
+ * The gateway never delivers to its own APIs, from the first request on (a function registered
+ * at them would loop, or write configuration with the gateway's own standing).
+ */
 function protectOwnEndpoints(gateway, servers) {
-  // TODO(lead): drop the guard once Gateway.protectEndpoint is on main.
-  if (typeof gateway.protectEndpoint !== 'function') return;
   for (const server of servers) gateway.protectEndpoint(server.address());
 }
 

@@ -81,12 +81,18 @@ test('--host 0.0.0.0 without API keys: one loud WARN line says the Configuration
   expect(warnings(closed.output())).toEqual([]);
 });
 
-test('with API keys the APIs listen on every interface, as in 0.9, and nothing warns', async () => {
+/** An --api-keys-file with one key, `tenant-key`, that may read and write every space. */
+async function keysFile(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'eg-cli-keys-'));
   const file = join(dir, 'keys.json');
-  const hash = createHash('sha256').update('ops-key').digest('hex');
-  await writeFile(file, JSON.stringify([{ name: 'ops', hash, spaces: '*', scopes: ['read'] }]));
-  const gateway = await start(['--dev', '--api-keys-file', file]);
+  const hash = createHash('sha256').update('tenant-key').digest('hex');
+  const key = { name: 'tenant', hash, spaces: '*', scopes: ['read', 'write'] };
+  await writeFile(file, JSON.stringify([key]));
+  return file;
+}
+
+test('with API keys the APIs listen on every interface, as in 0.9, and nothing warns', async () => {
+  const gateway = await start(['--dev', '--api-keys-file', await keysFile()]);
   const { config } = startedLine(gateway);
   expect(config).toMatch(/^(\[::\]|0\.0\.0\.0):\d+$/);
   if (ownAddress) expect(await accepts(ownAddress, portOf(config))).toBe(true);
@@ -106,10 +112,46 @@ describe('functions at loopback and private addresses', () => {
   const register = async (config: string, functionId: string, url: string) => {
     const res = await request(`${config}/v1/spaces/default/functions`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ functionId, type: 'http', provider: { url } }),
     });
     return { status: res.statusCode, body: await res.body.text() };
   };
+
+  test("never at the command's own ports, even where loopback is allowed", async () => {
+    // No request has reached the Events API yet: the command protects its ports from the start.
+    const gateway = await start(['--dev']);
+    for (const own of [gateway.events, gateway.config.replace('127.0.0.1', 'localhost')]) {
+      const refused = await register(gateway.config, 'loop', `${own}/`);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatch(/one of the gateway's own endpoints/);
+    }
+  });
+
+  test('API keys: what tenants register is held to the same policy, lifted by the same flags', async () => {
+    const fn = await functionServer();
+    const keys = ['--api-keys-file', await keysFile()];
+    const asTenant = async (config: string, url: string) => {
+      const res = await request(`${config}/v1/spaces/team/functions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer tenant-key' },
+        body: JSON.stringify({ functionId: 'fn', type: 'http', provider: { url } }),
+      });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+    const strict = await start(['--db-hosts', `127.0.0.1:${etcd.port}`, ...keys]);
+    expect(await asTenant(strict.config, fn.url)).toMatchObject({ status: 400 });
+    for (const lenient of [
+      await start(['--dev', ...keys]),
+      await start(['--db-hosts', `127.0.0.1:${etcd.port}`, '--allow-private-functions', ...keys]),
+    ]) {
+      expect(await asTenant(lenient.config, 'http://169.254.169.254/')).toMatchObject({
+        status: 400,
+      });
+      expect(await asTenant(lenient.config, fn.url)).toMatchObject({ status: 201 });
+    }
+    fn.server.close();
+  });
 
   test('are refused by default; --allow-private-functions and --dev allow them', async () => {
     const fn = await functionServer();
@@ -133,6 +175,7 @@ describe('functions at loopback and private addresses', () => {
     const post = (path: string, body: unknown) =>
       request(`${allowing.config}/v1/spaces/default${path}`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
       }).then((res) => res.body.text());
     await post('/eventtypes', { name: 'order.placed' });

@@ -37,6 +37,7 @@ async function secretFile(name: string, text: string): Promise<string> {
 const createEventType = async (gateway: Running, name: string) => {
   const res = await request(`${gateway.config}/v1/spaces/default/eventtypes`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name }),
   });
   await res.body.text();
