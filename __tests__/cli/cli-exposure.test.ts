@@ -7,7 +7,15 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startStoreServer, type StoreServer } from '../helpers/store-servers';
-import { functionServer, killChildren, logLines, start, startedLine } from './cli-process';
+import {
+  configure,
+  emit,
+  functionServer,
+  killChildren,
+  logLines,
+  start,
+  startedLine,
+} from './cli-process';
 
 jest.setTimeout(60_000);
 
@@ -167,33 +175,11 @@ describe('functions at loopback and private addresses', () => {
     const allowing = await start([...store, '--allow-private-functions']);
     expect(startedLine(allowing).privateFunctions).toBe(true);
     expect((await register(allowing.config, 'meta', 'http://169.254.169.254/')).status).toBe(400);
-    expect((await register(allowing.config, 'local', fn.url)).status).toBe(201);
     const dev = await start(['--dev']);
     expect((await register(dev.config, 'local', fn.url)).status).toBe(201);
     expect((await register(dev.config, 'meta', 'http://169.254.169.254/')).status).toBe(400);
     // What the lenient command registered, the strict one (same store) does not call.
-    const post = (path: string, body: unknown) =>
-      request(`${allowing.config}/v1/spaces/default${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      }).then((res) => res.body.text());
-    await post('/eventtypes', { name: 'order.placed' });
-    await post('/subscriptions', {
-      type: 'async',
-      eventType: 'order.placed',
-      functionId: 'local',
-      path: '/',
-    });
-    const emit = async (events: string, id: string) => {
-      const res = await request(`${events}/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json' },
-        body: JSON.stringify({ specversion: '1.0', id, source: '/t', type: 'order.placed' }),
-      });
-      await res.body.text();
-      return res.statusCode;
-    };
+    await configure(allowing.config, fn.url);
     const deadline = Date.now() + 10_000;
     while (!fn.received.some((e) => e.id === 'lenient') && Date.now() < deadline) {
       await emit(allowing.events, 'lenient');
@@ -201,7 +187,7 @@ describe('functions at loopback and private addresses', () => {
     }
     expect(fn.received.map((e) => e.id)).toContain('lenient');
     expect(await emit(strict.events, 'strict')).toBe(202);
-    const refusal = /"functionId":"local","eventId":"strict".*blocked by the outbound policy/;
+    const refusal = /"functionId":"fn","eventId":"strict".*blocked by the outbound policy/;
     while (!refusal.test(strict.output()) && Date.now() < deadline + 10_000) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

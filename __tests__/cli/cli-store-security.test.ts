@@ -257,6 +257,18 @@ describe('Consul with ACLs on (default deny)', () => {
         `acl { enabled = true, default_policy = "deny", tokens { master = "${master}" } }`,
       ],
     });
+    // Just after a leader is elected, Consul's ACL system answers 500 ("in legacy mode") for a
+    // moment: wait until it lists policies.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const res = await request(`${consul.url}/v1/acl/policies`, {
+        headers: { 'x-consul-token': master },
+      });
+      await res.body.text();
+      if (res.statusCode === 200) break;
+      if (Date.now() > deadline) throw new Error(`Consul's ACLs are not ready: ${res.statusCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     // The token the store's documentation asks for: write on the event-gateway/ prefix, no more.
     const call = async (path: string, body: unknown) => {
       const res = await request(`${consul.url}/v1/acl/${path}`, {
