@@ -1,10 +1,10 @@
 import { inspect } from 'node:util';
 import {
+  CommitUnknownError,
   createGateway,
   GatewayClosedError,
   GatewayNotReadyError,
   MemoryStore,
-  StoreUnavailableError,
   type ConfigChange,
 } from '../lib';
 import { dump, gatewayFixture } from './helpers/gateway';
@@ -67,14 +67,15 @@ describe('several gateways over one store', () => {
     expect(gateway.getEventType({ name: 'e' }).name).toBe('e');
   });
 
-  test('a write whose cache cannot catch up fails with StoreUnavailableError saying it was committed', async () => {
+  test('a write whose cache cannot catch up fails with CommitUnknownError (never STORE_UNAVAILABLE) saying it was applied', async () => {
     const store = new MemoryStore();
     const { gateway } = await setup(store, { consistencyTimeout: 30 });
     store.suspendWatches();
     const error = await gateway.createEventType({ name: 'e' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect(error).toBeInstanceOf(CommitUnknownError);
+    expect(error).toMatchObject({ code: 'COMMIT_UNKNOWN', status: 504 });
     expect((error as Error).message).toMatch(
-      /^The write was committed at revision \d+, but this instance's cache has not reached/,
+      /^The write was applied at revision \d+, but this instance's cache has not reached/,
     );
     store.resumeWatches();
     await waitUntil(() => gateway.listEventTypes().length === 1);

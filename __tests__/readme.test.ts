@@ -69,3 +69,15 @@ test('requiring the package does not load etcd3 or undici', () => {
   );
   expect(out.trim()).toBe('0');
 });
+
+test('the README lists every error code the library defines, and no other', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const sentence = readme.slice(
+    readme.indexOf('The codes: '),
+    readme.indexOf('VALIDATION_FAILED`.') + 20,
+  );
+  const listed = [...sentence.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]).sort();
+  const errors = readFileSync(join(root, 'lib', 'errors.ts'), 'utf8');
+  const defined = [...new Set([...errors.matchAll(/code = '([A-Z_]+)'/g)].map((m) => m[1]))].sort();
+  expect(listed).toEqual(defined);
+});

@@ -8,6 +8,7 @@ export type GatewayErrorCode =
   | 'ALREADY_EXISTS'
   | 'CONFLICT'
   | 'STORE_UNAVAILABLE'
+  | 'COMMIT_UNKNOWN'
   | 'REVISION_COMPACTED'
   | 'NOT_READY'
   | 'BACKPRESSURE'
@@ -133,10 +134,36 @@ export class ConflictError extends GatewayError {
   }
 }
 
-/** The store could not be reached or failed; the write may not have happened. HTTP 503. */
+/**
+ * The store could not be reached or failed. For a write: it was not applied (a write that may
+ * have been fails with {@link CommitUnknownError} instead). HTTP 503.
+ */
 export class StoreUnavailableError extends GatewayError {
   readonly code = 'STORE_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * The store stopped answering while a write's commit was in doubt (sent, its answer lost) and
+ * could not be asked in time whether it landed: the write MAY HAVE BEEN APPLIED, or not. Read
+ * before writing again (a create tried again may answer ALREADY_EXISTS because the first one
+ * landed). Only a write answers it; STORE_UNAVAILABLE always means nothing was applied.
+ * HTTP 504: the store behind the gateway did not answer in time, and unlike 503 it does not
+ * tell a client that the request was not processed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await gateway.registerFunction(input);
+ * } catch (err) {
+ *   // It may be registered or not: look (gateway.getFunction) before registering it again.
+ *   if (err instanceof CommitUnknownError) console.warn(err.message);
+ * }
+ * ```
+ */
+export class CommitUnknownError extends GatewayError {
+  readonly code = 'COMMIT_UNKNOWN';
+  readonly status = 504;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { keepAliveWhile } from './model/keep-alive';
 import type { AddressInfo } from 'node:net';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
@@ -318,7 +319,8 @@ export class Gateway extends ConfigurationApi {
   override ready(): Promise<void> {
     const loaded = super.ready();
     const journal = this.journalReady;
-    return journal ? loaded.then(() => journal).then(() => undefined) : loaded;
+    // Held like every awaited operation: a script awaiting ready() gets its answer.
+    return journal ? keepAliveWhile(loaded.then(() => journal).then(() => undefined)) : loaded;
   }
 
   /**

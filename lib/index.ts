@@ -21,6 +21,7 @@ export {
   AlreadyExistsError,
   ArchiveUnavailableError,
   BackpressureError,
+  CommitUnknownError,
   ConflictError,
   GatewayClosedError,
   GatewayError,

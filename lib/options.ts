@@ -30,7 +30,8 @@ export interface GatewayOptions {
   prefix?: string;
   /**
    * How long a write waits (ms) for this instance's cache to apply it before failing with
-   * StoreUnavailableError (the write itself is then committed: the error says so).
+   * CommitUnknownError (the write itself was applied: the error says so; code COMMIT_UNKNOWN,
+   * never STORE_UNAVAILABLE, which means nothing was applied).
    * @default 10000
    */
   consistencyTimeout?: number;

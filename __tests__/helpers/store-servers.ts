@@ -36,6 +36,8 @@ export interface StoreServer {
   env(port?: number): Record<string, string>;
   /** Stops the server (its data stays). */
   stop(): Promise<void>;
+  /** Kills the server with SIGKILL, as a crash would (its data stays; `restart` starts it). */
+  kill(): Promise<void>;
   /** Starts it again on the same port, with its data or empty. */
   restart(options: { keepData: boolean }): Promise<void>;
   /** Stops it and removes its data. */
@@ -82,6 +84,10 @@ export async function startStoreServer(kind: StoreKind): Promise<StoreServer> {
     env: (via = port) => ({ STORE_KIND: kind, STORE_ADDRESS: addressOf(kind, via) }),
     stop: async () => {
       await running?.stop();
+      running = undefined;
+    },
+    kill: async () => {
+      await running?.stop({ kill: true });
       running = undefined;
     },
     restart: async ({ keepData }) => {

@@ -1,6 +1,7 @@
 import { Catalog, type ConfigChange, type RecordsByKind } from '../cache/catalog';
 import { ConfigCache } from '../cache/config-cache';
 import {
+  CommitUnknownError,
   ConflictError,
   GatewayClosedError,
   GatewayError,
@@ -10,6 +11,7 @@ import {
   type ResourceKind,
 } from '../errors';
 import { Checks, matchesMetadata } from '../model/checks';
+import { keepAliveWhile } from '../model/keep-alive';
 import type { CorsInput, CorsRecord } from '../model/cors';
 import type { EventTypeInput, EventTypeRecord } from '../model/event-type';
 import {
@@ -113,7 +115,10 @@ export abstract class ConfigurationApi {
       }, timeout);
       timer.unref();
     });
-    return Promise.race([this.cache.ready(), expired]).finally(() => clearTimeout(timer));
+    // The cache retries on unref'd timers: the caller's await holds the process until the timeout.
+    return keepAliveWhile(
+      Promise.race([this.cache.ready(), expired]).finally(() => clearTimeout(timer)),
+    );
   }
 
   /** True once the configuration is loaded. */
@@ -189,8 +194,9 @@ export abstract class ConfigurationApi {
    * ```
    */
   async registerFunction(input: FunctionInput, options?: WriteOptions): Promise<FunctionRecord> {
-    const record = await this.write((ctx) =>
-      functions.planRegisterFunction(ctx, input, this.spaceOf(input), options),
+    const record = await this.bindingIfUnknown(
+      input,
+      this.write((ctx) => functions.planRegisterFunction(ctx, input, this.spaceOf(input), options)),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return withoutSecrets(record);
@@ -206,8 +212,9 @@ export abstract class ConfigurationApi {
    * host's).
    */
   async updateFunction(input: FunctionInput, options?: WriteOptions): Promise<FunctionRecord> {
-    const record = await this.write((ctx) =>
-      functions.planUpdateFunction(ctx, input, this.spaceOf(input), options),
+    const record = await this.bindingIfUnknown(
+      input,
+      this.write((ctx) => functions.planUpdateFunction(ctx, input, this.spaceOf(input), options)),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return withoutSecrets(record);
@@ -376,9 +383,15 @@ export abstract class ConfigurationApi {
    * Plans a write from the cache, commits it as one transaction, and waits until the cache has
    * applied it. When the store refuses (a concurrent write changed what the plan relied on), the
    * cache catches up to the store's revision and the write is planned again: it then either
-   * succeeds or fails with the error the new state calls for.
+   * succeeds or fails with the error the new state calls for. Planning again is safe: the store
+   * answers "refused" only for a transaction that was not applied (one whose answer was lost is
+   * settled first, or fails with CommitUnknownError), so a write never runs twice.
    */
-  protected async write<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
+  protected write<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
+    return keepAliveWhile(this.writeOnce(plan));
+  }
+
+  private async writeOnce<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
     if (this.closed) throw new GatewayClosedError('The gateway is closed.');
     await this.ready();
     for (let attempt = 1; attempt <= this.options.maxWriteAttempts; attempt++) {
@@ -406,13 +419,12 @@ export abstract class ConfigurationApi {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const what = committed
-          ? `The write was committed at revision ${revision}, but`
-          : 'The write was not committed and';
+        const lag = `this instance's cache has not reached that revision within ${timeout} ms (it is at ${this.cache.revision}).`;
+        // A write that was applied is never answered as unavailable (which says "not applied").
         reject(
-          new StoreUnavailableError(
-            `${what} this instance's cache has not reached that revision within ${timeout} ms (it is at ${this.cache.revision}).`,
-          ),
+          committed
+            ? new CommitUnknownError(`The write was applied at revision ${revision}, but ${lag}`)
+            : new StoreUnavailableError(`The write was not applied and ${lag}`),
         );
       }, timeout);
       timer.unref();
@@ -425,6 +437,19 @@ export abstract class ConfigurationApi {
     if (change.resource !== 'function') return;
     const record = change.record as FunctionRecord | undefined;
     if (!record || record.type !== 'local') this.handlers.get(change.space)?.delete(change.id);
+  }
+
+  /**
+   * A function write that may have landed (CommitUnknownError) binds its handler all the same: if
+   * the function exists, its events find the handler; if not, nothing calls it.
+   */
+  private bindingIfUnknown<T>(input: FunctionInput, writing: Promise<T>): Promise<T> {
+    return writing.catch((error: unknown) => {
+      if (error instanceof CommitUnknownError && input.handler) {
+        this.bind(this.spaceOf(input), input.functionId, input.handler);
+      }
+      throw error;
+    });
   }
 
   private bind(space: string, functionId: string, handler: LocalHandler): void {

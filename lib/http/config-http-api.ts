@@ -1,4 +1,4 @@
-import { GatewayError, type ResourceKind } from '../errors';
+import { CommitUnknownError, GatewayError, type ResourceKind } from '../errors';
 import type { WriteOptions } from '../config/configuration-api';
 import type { Gateway } from '../gateway';
 import { isValidSpace, optionsArgument, validationError } from '../model/checks';
@@ -197,6 +197,8 @@ export class ConfigHttpApi {
       if (error instanceof GatewayError && error.status === 503) {
         return errorResponse(503, error.message);
       }
+      // 504, not 503: the write may have been applied, and 503 would tell a client it was not.
+      if (error instanceof CommitUnknownError) return errorResponse(504, error.message);
       this.gateway.reportError(
         new Error(`The Configuration API failed a request: ${describeError(error)}`, {
           cause: error,

@@ -48,3 +48,29 @@ export function operationToEtcd(operation: Operation): IRequestOp {
     ? { request_put: { key: Buffer.from(operation.key), value: Buffer.from(operation.value) } }
     : { request_delete_range: { key: Buffer.from(operation.key) } };
 }
+
+/** gRPC status codes that mean "the call may not have reached etcd, or its answer was lost". */
+export function isUnavailable(error: unknown): boolean {
+  const name = (error as Error)?.constructor?.name ?? '';
+  const message = String((error as Error)?.message ?? '');
+  return (
+    /GRPCUnavailable|GRPCDeadlineExceeded|GRPCConnectFailed|GRPCCancelled|GRPCInternal|BrokenCircuit|ClientRuntime|GRPCGenericError/.test(
+      name,
+    ) ||
+    /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|No connection established|circuit/i.test(
+      message,
+    )
+  );
+}
+
+/**
+ * Errors after which a request certainly never left the client: the circuit breaker refused it,
+ * or gRPC had no connection to send it on. Any other failure of a write leaves it in doubt.
+ */
+export function neverSent(error: unknown): boolean {
+  const name = (error as Error)?.constructor?.name ?? '';
+  return (
+    name === 'BrokenCircuitError' ||
+    /No connection established/.test(String((error as Error)?.message ?? ''))
+  );
+}

@@ -8,7 +8,10 @@ import {
   StoreUnavailableError,
   ValidationError,
 } from '../errors';
-import { compareToEtcd, operationToEtcd, prefixEnd } from './etcd-requests';
+import { keepAliveWhile } from '../model/keep-alive';
+import { pause } from './deadline';
+import { EtcdCommit } from './etcd-commit';
+import { isUnavailable, prefixEnd } from './etcd-requests';
 import type {
   Compare,
   KeyValue,
@@ -71,20 +74,6 @@ export interface EtcdStoreOptions {
 
 type Etcd3Module = typeof import('etcd3');
 
-/** gRPC status codes that mean "the call may not have reached etcd, or its answer was lost". */
-function isUnavailable(error: unknown): boolean {
-  const name = (error as Error)?.constructor?.name ?? '';
-  const message = String((error as Error)?.message ?? '');
-  return (
-    /GRPCUnavailable|GRPCDeadlineExceeded|GRPCConnectFailed|GRPCCancelled|GRPCInternal|BrokenCircuit|ClientRuntime|GRPCGenericError/.test(
-      name,
-    ) ||
-    /UNAVAILABLE|DEADLINE_EXCEEDED|ECONNREFUSED|ECONNRESET|No connection established|circuit/i.test(
-      message,
-    )
-  );
-}
-
 function toKeyValue(kv: IKeyValue): KeyValue {
   return {
     key: kv.key.toString('utf8'),
@@ -103,8 +92,9 @@ function toKeyValue(kv: IKeyValue): KeyValue {
  * are linearizable and paginated at one revision; a watch starts exactly where it is asked to
  * and ends (for the cache to relist) on any disconnect, compaction, revision going backwards,
  * cluster change or silence, instead of resuming on its own from a revision that may skip
- * events; a transaction retried after a lost answer is recognised by its end state; calls fail
- * with StoreUnavailableError within `requestTimeout` instead of hanging.
+ * events; a transaction whose answer was lost is settled by its commit marker (see
+ * {@link EtcdCommit}), never answered as failed when it may have been applied; calls fail with
+ * StoreUnavailableError within `requestTimeout` instead of hanging.
  *
  * @example
  * ```ts
@@ -122,6 +112,7 @@ export class EtcdStore implements Store {
   /** The cluster the last listing came from; a watch answered by another one ends in a reset. */
   private clusterId: string | undefined;
   private closed = false;
+  private commits: EtcdCommit | undefined;
 
   constructor(readonly options: EtcdStoreOptions) {
     if (!options || (typeof options.hosts !== 'string' && !Array.isArray(options.hosts))) {
@@ -173,7 +164,9 @@ export class EtcdStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await this.call(() => this.client.kv.range({ key: Buffer.from(key) }));
+    const res = await keepAliveWhile(
+      this.call(() => this.client.kv.range({ key: Buffer.from(key) })),
+    );
     return res.kvs[0] ? toKeyValue(res.kvs[0]) : undefined;
   }
 
@@ -182,13 +175,15 @@ export class EtcdStore implements Store {
       options.after === undefined ? Buffer.from(prefix) : Buffer.from(options.after + '\0');
     let res: IRangeResponse;
     try {
-      res = await this.call(() =>
-        this.client.kv.range({
-          key: start,
-          range_end: prefixEnd(prefix),
-          limit: options.limit ?? 0,
-          revision: options.revision ?? 0,
-        }),
+      res = await keepAliveWhile(
+        this.call(() =>
+          this.client.kv.range({
+            key: start,
+            range_end: prefixEnd(prefix),
+            limit: options.limit ?? 0,
+            revision: options.revision ?? 0,
+          }),
+        ),
       );
     } catch (error) {
       if (/compacted/.test(String((error as Error)?.cause ?? (error as Error).message))) {
@@ -221,22 +216,19 @@ export class EtcdStore implements Store {
     return this.txn(compares, [{ type: 'delete', key }]);
   }
 
+  /**
+   * Commits a transaction (see {@link EtcdCommit}): never answers a failure for a write that may
+   * have been applied.
+   */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
-    const request = {
-      compare: compares.map(compareToEtcd),
-      success: operations.map(operationToEtcd),
-      failure: [],
-    };
-    let ambiguous = false;
-    const res = await this.call(
-      () => this.client.kv.txn(request),
-      () => (ambiguous = true),
-    );
-    if (res.succeeded || !ambiguous)
-      return { succeeded: res.succeeded, revision: Number(res.header.revision) };
-    // An attempt failed after it may have committed, and the retry's compares failed: if the
-    // store is in exactly the state the write aimed at, the lost attempt was the one that did it.
-    return this.verifyApplied(operations, Number(res.header.revision));
+    this.assertOpen();
+    this.commits ??= new EtcdCommit({
+      client: this.client,
+      requestTimeout: this.requestTimeout,
+      isClosed: () => this.closed,
+      convert: (error) => this.convert(error),
+    });
+    return keepAliveWhile(this.commits.txn(compares, operations));
   }
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
@@ -350,7 +342,7 @@ export class EtcdStore implements Store {
 
   /** Discards etcd's history up to `revision` (physically), as operators do. */
   async compact(revision: number): Promise<void> {
-    await this.call(() => this.client.kv.compact({ revision, physical: true }));
+    await keepAliveWhile(this.call(() => this.client.kv.compact({ revision, physical: true })));
   }
 
   async close(): Promise<void> {
@@ -378,11 +370,10 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * Runs a call, retrying while etcd is unreachable (another member may answer) until
-   * `requestTimeout`, then fails with StoreUnavailableError. `onUnsure` is told when an attempt
-   * failed after the request may have reached etcd.
+   * Runs a read, retrying while etcd is unreachable (another member may answer) until
+   * `requestTimeout`, then fails with StoreUnavailableError. Writes go through {@link EtcdCommit}.
    */
-  private async call<T>(fn: () => Promise<T>, onUnsure?: () => void): Promise<T> {
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     const deadline = Date.now() + this.requestTimeout;
     let delay = 25;
@@ -392,31 +383,16 @@ export class EtcdStore implements Store {
       } catch (error) {
         if (this.closed) throw new GatewayClosedError('EtcdStore is closed.');
         if (!isUnavailable(error)) throw this.convert(error);
-        onUnsure?.();
         if (Date.now() + delay >= deadline) {
           throw new StoreUnavailableError(
             `etcd did not answer within ${this.requestTimeout} ms: ${(error as Error).message}`,
             { cause: error },
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        await pause(delay);
         delay = Math.min(delay * 2, 1000);
       }
     }
-  }
-
-  private async verifyApplied(
-    operations: readonly Operation[],
-    revision: number,
-  ): Promise<WriteResult> {
-    let latest = 0;
-    for (const op of operations) {
-      const kv = await this.get(op.key);
-      if (op.type === 'put' ? kv?.value !== op.value : kv !== undefined)
-        return { succeeded: false, revision };
-      latest = Math.max(latest, kv?.modRevision ?? 0);
-    }
-    return { succeeded: true, revision: Math.max(latest, revision) };
   }
 
   /** gRPC and etcd3 errors become ours at this boundary. */

@@ -6,15 +6,10 @@ import {
   StoreUnavailableError,
 } from '../errors';
 import { MAX_TIMER_MS, positiveOption } from '../model/checks';
-import {
-  seqRange,
-  toKeyValue,
-  type LogBackend,
-  type LogHead,
-  type PriorState,
-  type RecordChange,
-  type StoredKey,
-} from './log-backend';
+import { keepAliveWhile } from '../model/keep-alive';
+import { pause } from './deadline';
+import { seqRange, toKeyValue, type LogBackend, type LogHead } from './log-backend';
+import { LogCommit } from './log-commit';
 import { listAtRevision, NamesMemo } from './log-listing';
 import { LogWatch } from './log-watch';
 import type {
@@ -40,7 +35,9 @@ const RETRY_DELAY_MS = 50;
 export interface LogStoreOptions {
   /**
    * How long one call (a read, or a write with its retries) may take before it fails with
-   * StoreUnavailableError, in ms. Calls fail at once while the client knows it is disconnected.
+   * StoreUnavailableError, in ms. A write whose commit is in doubt at that moment (sent, its
+   * answer lost) has as long again to find out whether it landed, and fails with
+   * CommitUnknownError only if the server stays away all that time.
    * @default 5000
    */
   requestTimeout?: number;
@@ -74,6 +71,7 @@ export abstract class LogBackedStore implements Store {
   private closed = false;
 
   protected readonly backend: LogBackend;
+  private readonly commits: LogCommit;
 
   /** Checks every option first: a refused store never connects. */
   protected constructor(makeBackend: () => LogBackend, options: LogStoreOptions) {
@@ -82,17 +80,30 @@ export abstract class LogBackedStore implements Store {
     this.historySize = positiveOption(options.historySize ?? 10_000, 'historySize');
     this.watchCheckInterval = timer(options.watchCheckInterval ?? 10_000, 'watchCheckInterval');
     this.backend = makeBackend();
+    this.commits = new LogCommit({
+      // The subclass sets its name after this constructor has run.
+      name: () => this.name,
+      backend: this.backend,
+      requestTimeout: this.requestTimeout,
+      historySize: this.historySize,
+      head: () => this.head(),
+      isClosed: () => this.closed,
+    });
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const [stored] = await this.call(() => this.retrying(() => this.backend.readKeys([key])));
+    const [stored] = await keepAliveWhile(
+      this.call(() => this.retrying(() => this.backend.readKeys([key]))),
+    );
     return stored && toKeyValue(stored);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
-    return this.call(() =>
-      this.retrying(() =>
-        listAtRevision(this.backend, () => this.head(), prefix, options, this.namesMemo),
+    return keepAliveWhile(
+      this.call(() =>
+        this.retrying(() =>
+          listAtRevision(this.backend, () => this.head(), prefix, options, this.namesMemo),
+        ),
       ),
     );
   }
@@ -105,56 +116,13 @@ export abstract class LogBackedStore implements Store {
     return this.txn(compareFor(key, options), [{ type: 'delete', key }]);
   }
 
+  /**
+   * Commits a transaction (see {@link LogCommit}): never answers a failure for a write that may
+   * have landed.
+   */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
-    const writeId = randomUUID();
-    // A commit whose answer was lost may have landed: its record would carry our write id.
-    const unsure: number[] = [];
-    return this.call(async (deadline) => {
-      for (let attempt = 0; ; attempt++) {
-        let sent: number | undefined;
-        // The caller has had its StoreUnavailableError: nothing more may be sent for it.
-        if (this.closed || Date.now() >= deadline) throw new StoreUnavailableError('timed out');
-        try {
-          if (unsure.length > 0) {
-            const landed = (await this.backend.readRecords(unsure)).find((r) => r?.w === writeId);
-            if (landed) return { succeeded: true, revision: landed.revision };
-          }
-          const [head, state] = await this.headAndState(compares, operations);
-          if (!compares.every((compare) => holds(compare, state))) {
-            const after = await this.head();
-            if (after.token === head.token) return { succeeded: false, revision: head.revision };
-            continue;
-          }
-          const changes = applyOperations(operations, state.keys);
-          if (changes.length === 0) return { succeeded: true, revision: head.revision };
-          const seq = head.seq + 1;
-          const trim = head.seq - head.oldest + 1 >= this.historySize ? [head.oldest] : [];
-          if (this.closed || Date.now() >= deadline) throw new StoreUnavailableError('timed out');
-          sent = seq;
-          const revision = await this.backend.commit({
-            head,
-            newHead: { seq, oldest: head.oldest + trim.length, cluster: head.cluster },
-            record: { seq, body: { w: writeId, p: head.revision, c: changes } },
-            puts: changes.flatMap((c) =>
-              c[0] === 'p' ? [{ key: c[1], value: c[2], token: state.keys.get(c[1])?.token }] : [],
-            ),
-            deletes: changes.flatMap((c) =>
-              c[0] === 'd' ? [{ key: c[1], token: state.keys.get(c[1])!.token }] : [],
-            ),
-            trim,
-          });
-          if (revision !== undefined) return { succeeded: true, revision };
-        } catch (error) {
-          if (error instanceof GatewayError) throw error;
-          if (sent !== undefined) unsure.push(sent);
-          if (Date.now() + RETRY_DELAY_MS >= deadline) throw error;
-          await sleep(RETRY_DELAY_MS);
-          continue;
-        }
-        // Another writer got there first: back off a little (more each time) and plan again.
-        await sleep(Math.min(2 ** attempt, 50) * Math.random());
-      }
-    });
+    this.assertOpen();
+    return keepAliveWhile(this.commits.txn(compares, operations));
   }
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
@@ -180,7 +148,7 @@ export abstract class LogBackedStore implements Store {
    * `historySize`.
    */
   async compact(revision: number): Promise<void> {
-    await this.call(async () => {
+    const compacting = this.call(async () => {
       // In steps of TRIM_STEP records: one commit must stay within every server's request limits.
       for (;;) {
         const head = await this.head();
@@ -197,6 +165,7 @@ export abstract class LogBackedStore implements Store {
         });
       }
     });
+    await keepAliveWhile(compacting);
   }
 
   async close(): Promise<void> {
@@ -230,28 +199,6 @@ export abstract class LogBackedStore implements Store {
     return oldest.p;
   }
 
-  /** The head, and the keys a write depends on as of that head or later. */
-  private async headAndState(compares: readonly Compare[], operations: readonly Operation[]) {
-    const names = new Set<string>();
-    for (const item of [...compares, ...operations]) if ('key' in item) names.add(item.key);
-    const keys = [...names];
-    let [head, stored] = await this.backend.readHeadAndKeys(keys);
-    if (!head) {
-      // An empty store: make the head, then read again after it.
-      head = await this.head();
-      stored = await this.backend.readKeys(keys);
-    }
-    const map = new Map<string, StoredKey>();
-    keys.forEach((key, i) => stored[i] && map.set(key, stored[i]!));
-    const prefixMax = new Map<string, number>();
-    for (const compare of compares) {
-      if (!('prefix' in compare) || prefixMax.has(compare.prefix)) continue;
-      const under = await this.backend.readKeys(await this.backend.listKeys(compare.prefix));
-      prefixMax.set(compare.prefix, Math.max(0, ...under.map((kv) => kv?.modRevision ?? 0)));
-    }
-    return [head, { keys: map, prefixMax }] as const;
-  }
-
   /**
    * Runs a read again after a failure that may pass (a connection lost while it was in flight),
    * until the request timeout ends it.
@@ -264,7 +211,7 @@ export abstract class LogBackedStore implements Store {
       } catch (error) {
         if (error instanceof GatewayError || this.closed) throw error;
         if (Date.now() + RETRY_DELAY_MS >= deadline) throw error;
-        await sleep(RETRY_DELAY_MS);
+        await pause(RETRY_DELAY_MS);
       }
     }
   }
@@ -308,39 +255,4 @@ export abstract class LogBackedStore implements Store {
 
 function compareFor(key: string, options: WriteOptions): Compare[] {
   return options.ifModRevision === undefined ? [] : [{ key, modRevision: options.ifModRevision }];
-}
-
-function holds(
-  compare: Compare,
-  state: { keys: Map<string, StoredKey>; prefixMax: Map<string, number> },
-): boolean {
-  if ('prefix' in compare)
-    return (state.prefixMax.get(compare.prefix) ?? 0) <= compare.maxModRevision;
-  const stored = state.keys.get(compare.key);
-  if ('exists' in compare) return (stored !== undefined) === compare.exists;
-  return (stored?.modRevision ?? 0) === compare.modRevision;
-}
-
-function priorOf(stored: StoredKey | undefined): PriorState {
-  return stored ? [stored.value, stored.createRevision, stored.modRevision] : null;
-}
-
-/** The changes a transaction's operations make (a later operation on a key replaces an earlier one). */
-function applyOperations(
-  operations: readonly Operation[],
-  keys: Map<string, StoredKey>,
-): RecordChange[] {
-  const last = new Map<string, Operation>();
-  for (const op of operations) last.set(op.key, op);
-  const changes: RecordChange[] = [];
-  for (const [key, op] of last) {
-    const prior = priorOf(keys.get(key));
-    if (op.type === 'put') changes.push(['p', key, op.value, prior]);
-    else if (prior) changes.push(['d', key, prior]);
-  }
-  return changes;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -1,0 +1,4 @@
+import { describeCommitFate } from './commit-fate';
+
+jest.setTimeout(240_000);
+describeCommitFate('etcd', { rounds: 18 });
