@@ -114,10 +114,14 @@ export class EtcdStore implements Store {
   private closed = false;
   private commits: EtcdCommit | undefined;
 
-  constructor(readonly options: EtcdStoreOptions) {
+  /** Only the hosts are kept: the options may hold a password (`auth`), which no dump may show. */
+  private readonly hosts: readonly string[];
+
+  constructor(options: EtcdStoreOptions) {
     if (!options || (typeof options.hosts !== 'string' && !Array.isArray(options.hosts))) {
       throw new ValidationError('EtcdStore: "hosts" is required (a URL or a list of URLs).');
     }
+    this.hosts = Array.isArray(options.hosts) ? [...options.hosts] : [options.hosts];
     this.requestTimeout = options.requestTimeout ?? 5000;
     this.watchCheckInterval = options.watchCheckInterval ?? 10_000;
     for (const [name, value] of [
@@ -355,13 +359,11 @@ export class EtcdStore implements Store {
   /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
-    return Array.isArray(this.options.hosts) ? [...this.options.hosts] : [this.options.hosts];
+    return [...this.hosts];
   }
 
   [inspect.custom](): string {
-    const hosts = Array.isArray(this.options.hosts)
-      ? this.options.hosts.join(', ')
-      : this.options.hosts;
+    const hosts = this.hosts.join(', ');
     return `EtcdStore { hosts: ${hosts}${this.closed ? ', closed' : ''} }`;
   }
 
