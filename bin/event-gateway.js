@@ -191,24 +191,35 @@ async function main(argv) {
   const store = await openStore(options.store, lib, cleanups, UsageError);
   // A replay's events are not archived again: its gateway needs no archive.
   const archives = options.replay ? [] : options.archives(lib);
+  // One line per failed delivery: a dead letter is logged here, and the
+  // `function.invocationFailed` event that follows it (synchronously) is skipped; that event alone
+  // logs the failures that are no dead letter (a sync subscription's or an authorizer's call).
+  let lettered;
   const gateway = lib.createGateway(store, {
     plugins: archives,
     concurrency: options.workers,
     queueSize: options.backlog,
     drainTimeout: options.drainTimeout,
     ...outboundOptions(options.network),
-    onDeadLetter: (letter) =>
+    onDeadLetter: (letter) => {
+      lettered = letter;
       log.error(
         {
           space: letter.space,
           functionId: letter.functionId,
           eventId: letter.event?.id,
+          attempts: letter.attempts,
+          lastStatus: letter.lastStatus,
           reason: letter.reason,
         },
         'delivery failed for good',
-      ),
+      );
+    },
   });
-  gateway.on('function.invocationFailed', (failure) =>
+  gateway.on('function.invocationFailed', (failure) => {
+    const logged = lettered?.event === failure.event && lettered?.functionId === failure.functionId;
+    lettered = undefined;
+    if (logged) return;
     log.warn(
       {
         space: failure.space,
@@ -217,9 +228,9 @@ async function main(argv) {
         attempts: failure.attempts,
         error: failure.error.message,
       },
-      'delivery attempt failed',
-    ),
-  );
+      'function call failed',
+    );
+  });
   gateway.on('gateway.error', (error) => log.error({ error: error.message }, 'gateway error'));
   let storeError;
   gateway.on('store.error', (error) => {
