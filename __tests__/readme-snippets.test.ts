@@ -325,3 +325,41 @@ test("the README's jest example passes under jest, as pasted into a test file", 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the command: --api-keys-file as the README shows it, and logs that hold no header or key', async () => {
+  const key = 'readme-key-0123456789';
+  const dir = mkdtempSync(join(tmpdir(), 'eg-keys-'));
+  try {
+    const file = join(dir, 'keys.json');
+    const hash = createHash('sha256').update(key).digest('hex');
+    // The README's form: [{ "hash": "<sha256 hex>", "spaces": "*", "scopes": [...] }]
+    const shown = /`--api-keys-file keys\.json` \(`(\[.*?\])`\)/.exec(README.replace(/\s+/g, ' '));
+    writeFileSync(file, (shown as RegExpExecArray)[1].replace('<sha256 hex>', hash));
+    const gateway = await start(['--dev', '--api-keys-file', file, '--log-level', 'info']);
+    const url = `${gateway.config}/v1/spaces/default/functions`;
+    expect((await fetch(url)).status).toBe(401);
+    const allowed = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+    expect(allowed.status).toBe(200);
+    const event = { specversion: '1.0', id: 'k-1', source: '/cli', type: 'user.created' };
+    const emitted = await fetch(`${gateway.events}/`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(event),
+    });
+    expect(emitted.status).toBe(202);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const requests = gateway.output().match(/"msg":"request"/g) ?? [];
+    expect(requests).toHaveLength(3);
+    expect(gateway.output()).not.toMatch(new RegExp(`${key}|${hash}|authorization|x-api-key`, 'i'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the command answers GET /v1/metrics with Prometheus text (prom-client is installed here)', async () => {
+  const gateway = await start(['--dev']);
+  const res = await fetch(`${gateway.config}/v1/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  expect(await res.text()).toMatch(/^# HELP \w+/m);
+});
