@@ -249,7 +249,7 @@ test('the command logs one line for one failed delivery, as the README says', as
       .map((line) => JSON.parse(line) as { msg: string; eventId?: string; attempts?: number });
     const aboutEvent = lines.filter((line) => line.eventId === 'e-1');
     expect(aboutEvent).toEqual([
-      expect.objectContaining({ msg: 'delivery failed for good', attempts: 2 }),
+      expect.objectContaining({ msg: 'delivery failed for good', attempts: 2, lastStatus: 500 }),
     ]);
     expect(fn.received).toHaveLength(2);
   } finally {
