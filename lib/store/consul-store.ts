@@ -45,7 +45,7 @@ export interface ConsulStoreOptions extends LogStoreOptions {
 }
 
 /**
- * A store on Consul's KV store (1.7+, through the `consul` package, an optional peer dependency
+ * A store on Consul's KV store (tested with 1.8, through the `consul` package, an optional peer dependency
  * loaded when the first ConsulStore is constructed). Revisions are Consul's raft indexes
  * (`ModifyIndex`); each write is one `/v1/txn` with index checks that also swaps a head entry
  * and appends a change record, so transactions check every compare of the contract against one
@@ -95,12 +95,12 @@ export class ConsulStore extends LogBackedStore {
     this.url = options.url;
   }
 
-  /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
     return [this.url];
   }
 
+  /** What the REPL prints. */
   [inspect.custom](): string {
     return `ConsulStore { url: ${this.url} }`;
   }

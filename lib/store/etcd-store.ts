@@ -84,7 +84,7 @@ function toKeyValue(kv: IKeyValue): KeyValue {
 }
 
 /**
- * The production store: etcd 3.4+ through the etcd3 client (loaded when the first EtcdStore is
+ * The production store: etcd (tested with 3.4) through the etcd3 client (loaded when the first EtcdStore is
  * constructed, so that in-memory users never pay for it). Many gateway instances on many
  * machines share one etcd cluster.
  *
@@ -93,7 +93,7 @@ function toKeyValue(kv: IKeyValue): KeyValue {
  * and ends (for the cache to relist) on any disconnect, compaction, revision going backwards,
  * cluster change or silence, instead of resuming on its own from a revision that may skip
  * events; a transaction whose answer was lost is settled by its commit marker (see
- * {@link EtcdCommit}), never answered as failed when it may have been applied; calls fail with
+ * `EtcdCommit`), never answered as failed when it may have been applied; calls fail with
  * StoreUnavailableError within `requestTimeout` instead of hanging.
  *
  * @example
@@ -221,7 +221,7 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * Commits a transaction (see {@link EtcdCommit}): never answers a failure for a write that may
+   * Commits a transaction (see `EtcdCommit`): never answers a failure for a write that may
    * have been applied.
    */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
@@ -356,12 +356,12 @@ export class EtcdStore implements Store {
     this.client.close();
   }
 
-  /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
     return [...this.hosts];
   }
 
+  /** What the REPL prints. */
   [inspect.custom](): string {
     const hosts = this.hosts.join(', ');
     return `EtcdStore { hosts: ${hosts}${this.closed ? ', closed' : ''} }`;
@@ -373,7 +373,7 @@ export class EtcdStore implements Store {
 
   /**
    * Runs a read, retrying while etcd is unreachable (another member may answer) until
-   * `requestTimeout`, then fails with StoreUnavailableError. Writes go through {@link EtcdCommit}.
+   * `requestTimeout`, then fails with StoreUnavailableError. Writes go through `EtcdCommit`.
    */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen();

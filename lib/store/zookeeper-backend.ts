@@ -102,7 +102,7 @@ function code(error: unknown): number | undefined {
     : undefined;
 }
 
-/** ZooKeeper 3.5+ through node-zookeeper-client: keys, head and log as znodes (see {@link LogBackend}). */
+/** ZooKeeper 3.8+ through node-zookeeper-client: keys, head and log as znodes (see {@link LogBackend}). */
 export class ZooKeeperBackend implements LogBackend {
   private readonly zk: ZkModule;
   private client!: ZkClient;

@@ -55,7 +55,7 @@ export interface ZooKeeperStoreOptions extends LogStoreOptions {
 }
 
 /**
- * A store on ZooKeeper 3.5+ (through node-zookeeper-client, an optional peer dependency loaded
+ * A store on ZooKeeper 3.8+ (through node-zookeeper-client, an optional peer dependency loaded
  * when the first ZooKeeperStore is constructed). Keys are znodes under `path`; revisions are
  * ZooKeeper's zxids; each write is one `multi` that also swaps a head node and appends a change
  * record, so transactions check every compare of the contract against one state, and watches
@@ -124,12 +124,12 @@ export class ZooKeeperStore extends LogBackedStore {
     this.servers = options.servers;
   }
 
-  /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
     return this.servers.split(',');
   }
 
+  /** What the REPL prints. */
   [inspect.custom](): string {
     return `ZooKeeperStore { servers: ${this.servers} }`;
   }
