@@ -72,6 +72,29 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
       }
     });
 
+    test('a key created and deleted while the watch was behind is not kept (one catch-up batch)', async () => {
+      const p = prefix();
+      const writer = fx.store();
+      await writer.put(`${p}kept`, 'k1');
+      await writer.put(`${p}gone`, 'g1');
+      // The watch starts only once these changes are made: its first batch holds them all.
+      let made!: Promise<void>;
+      const behind = () => (made = makeChanges());
+      const makeChanges = async () => {
+        await writer.put(`${p}brief`, 'b1');
+        await writer.delete(`${p}brief`);
+        await writer.delete(`${p}gone`);
+        await writer.put(`${p}gone`, 'g2');
+        await writer.delete(`${p}gone`);
+        await writer.put(`${p}kept`, 'k2');
+      };
+      const cache = fx.cache(lateWatch(fx.store(), behind), p);
+      await cache.ready();
+      await made;
+      await expectConverged(cache, writer, p);
+      expect(cacheDump(cache)).toEqual({ [`${p}kept`]: 'k2' });
+    });
+
     test('a backlog larger than 4 MiB, made while disconnected', async () => {
       const p = prefix();
       const writer = fx.store();
@@ -355,6 +378,36 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
     for (const { gateway } of instances) expect(actual(gateway)).toEqual(expected);
     expectNoDanglingSubscriptions(Object.fromEntries(expected));
   }
+}
+
+/** The store, its first watch started only once `meanwhile` is done (a watch that fell behind). */
+function lateWatch(store: Store, meanwhile: () => Promise<void>): Store {
+  let first = true;
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === 'watch') {
+        return (prefix: string, from: number, listener: Parameters<Store['watch']>[2]) => {
+          if (!first) return target.watch(prefix, from, listener);
+          first = false;
+          let inner: ReturnType<Store['watch']> | undefined;
+          let closed = false;
+          void meanwhile().then(() => {
+            if (!closed) inner = target.watch(prefix, from, listener);
+          });
+          return {
+            close() {
+              closed = true;
+              inner?.close();
+            },
+          };
+        };
+      }
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }
 
 /** Retries a write while a restarted server comes back. */
