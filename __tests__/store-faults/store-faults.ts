@@ -9,6 +9,7 @@ import {
 import { cacheDump, expectConverged, storeDump, storeFixture } from '../helpers/store-fixture';
 import type { StoreKind } from '../helpers/store-servers';
 import type { TcpProxy } from '../helpers/tcp-proxy';
+import { faultRun, startServer, type FaultServer } from '../../scripts/fault-run';
 
 /**
  * Writes `count` keys in transactions of 20 (small enough for ZooKeeper's and Consul's default
@@ -265,6 +266,33 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
       'seed %i: random writes, cuts and compactions; every cache equals the store at quiescence',
       async (seed) => randomRun(seed),
       120_000,
+    );
+  });
+
+  describe(`${kind}: the fault run of \`npm run faults\``, () => {
+    // Three gateway processes with default options; the server is killed and restarted, then one
+    // gateway's link is cut (scripts/fault-run.js). A new pair of seeds each run (FAULT_SEED
+    // chooses the first): a failure names its seed, and the command that replays it.
+    const first = Number(process.env.FAULT_SEED) || 1 + Math.floor(Math.random() * 100_000);
+    let server: FaultServer;
+    beforeAll(async () => {
+      server = await startServer(kind);
+    }, 60_000);
+    afterAll(() => server?.dispose());
+
+    test.each([first, first + 1])(
+      'seed %i: every gateway holds what the store holds once the writes stop',
+      async (seed) => {
+        const result = await faultRun(server, seed);
+        if (result.diverged) {
+          console.error(
+            `${kind} fault run seed ${seed} diverged; replay: npm run faults -- --store ${kind} --first ${seed} --seeds 1`,
+            JSON.stringify({ plan: result.plan, details: result.details }),
+          );
+        }
+        expect({ seed, diverged: result.diverged }).toEqual({ seed, diverged: false });
+      },
+      180_000,
     );
   });
 
