@@ -36,7 +36,10 @@ export interface ConfigCacheOptions {
 
 /** Events of a {@link ConfigCache}. */
 export interface ConfigCacheEvents {
-  /** A batch was applied; `revision` is the cache's new revision. */
+  /**
+   * A batch was applied, one change per key that it changed (the key before the batch, and
+   * after); `revision` is the cache's new revision.
+   */
   changes: [changes: CacheChange[], revision: number];
   /** The cache relisted the store (after a reset, a watch error, or for anti-entropy). */
   resync: [reason: string, repaired: number];
