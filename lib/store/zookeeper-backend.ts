@@ -159,6 +159,9 @@ export class ZooKeeperBackend implements LogBackend {
       shutDown(client);
       if (this.closed || this.client !== client) return;
       this.connect();
+      // Calls waiting for the old session to come back wait for the new one instead (the old
+      // one's promise would never settle: they would hang until their caller's timeout).
+      connected();
       // The old session's watches are gone with it: every waiter reads the head anew.
       for (const wake of [...this.headWaiters]) wake();
     };
