@@ -107,7 +107,11 @@ export class AwsClients {
     return loaded;
   }
 
-  /** The client for a function's configuration (region, endpoint, credentials). */
+  /**
+   * The client for a function's configuration (region, endpoint, credentials). A tenant's
+   * function (`writer: 'tenant'`) without keys of its own gets none: InvocationError, never
+   * retried (the host's role would otherwise act on whatever ARN, queue or stream it names).
+   */
   client(service: AwsService, fn: FunctionRecord): SdkClient {
     if (this.closed) {
       throw new InvocationError('The gateway is closing; no AWS call is started.', {
@@ -123,6 +127,13 @@ export class AwsClients {
             ...(typeof p.awsSessionToken === 'string' ? { sessionToken: p.awsSessionToken } : {}),
           }
         : undefined;
+    if (!credentials && fn.writer === 'tenant') {
+      // The tenant chose the ARN, queue or stream: the host's role would act for it there.
+      throw new InvocationError(
+        `Function "${fn.functionId}" was written by a tenant and has no AWS keys of its own: the host's credentials are never used for a tenant's function. Register it with its own awsAccessKeyId and awsSecretAccessKey.`,
+        { retryable: false, resource: 'function', id: fn.functionId, space: fn.space },
+      );
+    }
     const check = this.policies.forFunction(fn);
     let byConfig = this.clients.get(check);
     if (!byConfig) this.clients.set(check, (byConfig = new Map()));

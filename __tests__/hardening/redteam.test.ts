@@ -1,0 +1,494 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createConfigHandler,
+  createEventsHandler,
+  createGateway,
+  MemoryStore,
+  type DeadLetter,
+} from '../../lib';
+import { waitUntil } from '../../lib/testing';
+import { cloudEvent } from '../helpers/events';
+import { FunctionServer, json } from '../helpers/function-server';
+import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
+
+jest.setTimeout(60_000);
+
+/** Red-team probes of the multi-tenant model: a hostile tenant key and a careless operator. */
+
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+const TENANT = 'Bearer tenant-key';
+
+type Gateway = ReturnType<typeof createGateway>;
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function stop(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+/** The Configuration API with a key for space `tenant` only (read and write). */
+async function tenantApi(gateway: Gateway, extra: Record<string, unknown> = {}) {
+  const server = createServer(
+    createConfigHandler(gateway, {
+      apiKeys: [{ hash: sha256('tenant-key'), spaces: ['tenant'], scopes: ['read', 'write'] }],
+      ...extra,
+    }),
+  );
+  const base = await listen(server);
+  const call = (method: string, path: string, body?: unknown, headers = {}) =>
+    fetch(base + path, {
+      method,
+      headers: { authorization: TENANT, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  return { base, call, close: () => stop(server) };
+}
+
+describe('a tenant key never reaches loopback, private or link-local addresses', () => {
+  test.each([
+    'http://[::ffff:127.0.0.1]:PORT/',
+    'http://[::ffff:7f00:1]:PORT/',
+    'http://2130706433:PORT/',
+    'http://0x7f.1:PORT/',
+    'http://0177.0.0.1:PORT/',
+    'http://127.1:PORT/',
+    'http://0:PORT/',
+    'http://0.0.0.0:PORT/',
+    'http://[::]:PORT/',
+    'http://[::1]:PORT/',
+    'http://LOCALHOST.:PORT/',
+    'http://localhost%2e:PORT/',
+    'http://ⓛocalhost:PORT/',
+    'http://[::ffff:169.254.169.254]/latest/',
+    'http://[::ffff:a9fe:a9fe]/latest/',
+    'http://169.254.169.254./latest/',
+    'http://metadata.google.internal./',
+    'http://METADATA.google.internal/',
+    'http://[::ffff:10.0.0.1]/',
+    'http://[fd00:ec2::254]/',
+  ])('registering %s is refused (400) and stores nothing', async (spelling) => {
+    const fn = await FunctionServer.start();
+    const gateway = createGateway(new MemoryStore());
+    const api = await tenantApi(gateway);
+    try {
+      const url = spelling.replace('PORT', new URL(fn.url).port);
+      const answer = await api.call('POST', '/v1/spaces/tenant/functions', {
+        functionId: 'f',
+        type: 'http',
+        provider: { url },
+      });
+      expect(answer.status).toBe(400);
+      expect(gateway.listFunctions({ space: 'tenant' })).toEqual([]);
+    } finally {
+      await api.close();
+      await gateway.close();
+      await fn.stop();
+    }
+  });
+
+  test('a name /etc/hosts points at 127.0.0.1 (`vm`, `runsc`) is refused at connect time: nothing reaches the server', async () => {
+    const fn = await FunctionServer.start();
+    const letters: DeadLetter[] = [];
+    const gateway = createGateway(new MemoryStore(), {
+      space: 'tenant',
+      retry: { maxAttempts: 1 },
+      onDeadLetter: (letter) => void letters.push(letter),
+    });
+    const api = await tenantApi(gateway);
+    try {
+      await gateway.createEventType({ name: 'e' });
+      const port = new URL(fn.url).port;
+      const registered: string[] = [];
+      for (const host of ['vm', 'VM', 'runsc']) {
+        const functionId = `f${registered.length}`;
+        const answer = await api.call('POST', '/v1/spaces/tenant/functions', {
+          functionId,
+          type: 'http',
+          provider: { url: `http://${host}:${port}/` },
+        });
+        if (answer.status === 201) {
+          registered.push(functionId);
+          await gateway.subscribe({ eventType: 'e', functionId });
+        }
+      }
+      await gateway.emit(cloudEvent('e'));
+      await waitUntil(() => letters.length === registered.length, 10_000);
+      for (const letter of letters) expect(letter.error.message).toMatch(/outbound policy/);
+      expect(fn.requests).toEqual([]);
+    } finally {
+      await api.close();
+      await gateway.close();
+      await fn.stop();
+    }
+  });
+
+  test('an authorizer a tenant points at loopback is never called; the event is refused, not let through', async () => {
+    const fn = await FunctionServer.start(json(200, { authorization: { ok: true } }));
+    const gateway = createGateway(new MemoryStore(), { space: 'tenant' });
+    const api = await tenantApi(gateway);
+    const events = createServer(createEventsHandler(gateway));
+    const eventsBase = await listen(events);
+    try {
+      const port = new URL(fn.url).port;
+      expect(
+        (
+          await api.call('POST', '/v1/spaces/tenant/functions', {
+            functionId: 'auth',
+            type: 'http',
+            provider: { url: `http://vm:${port}/` },
+          })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await api.call('POST', '/v1/spaces/tenant/eventtypes', {
+            name: 'guarded',
+            authorizerId: 'auth',
+          })
+        ).status,
+      ).toBe(201);
+      const answer = await fetch(eventsBase + '/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: JSON.stringify(cloudEvent('guarded')),
+      });
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(fn.requests).toEqual([]);
+    } finally {
+      await stop(events);
+      await api.close();
+      await gateway.close();
+      await fn.stop();
+    }
+  });
+});
+
+describe('a tenant key stays in its space', () => {
+  test('paths, bodies and encodings naming another space are refused or land in its own', async () => {
+    const gateway = createGateway(new MemoryStore());
+    await gateway.createEventType({ space: 'other', name: 'secret.type' });
+    const api = await tenantApi(gateway);
+    try {
+      for (const path of [
+        '/v1/spaces/other/eventtypes',
+        '/v1/spaces/tenant/../other/eventtypes',
+        '/v1/spaces/tenant/%2e%2e/other/eventtypes',
+        '/v1/spaces/tenant/%2E%2E/other/eventtypes',
+        '//v1/spaces/other/eventtypes',
+        '/v1//spaces/other/eventtypes',
+        '/v1/spaces/OTHER/eventtypes',
+        '/v1/spaces/%6fther/eventtypes',
+      ]) {
+        const answer = await api.call('GET', path);
+        const text = await answer.text();
+        expect([403, 404]).toContain(answer.status);
+        expect(text).not.toMatch(/secret\.type/);
+      }
+      const written = await api.call('POST', '/v1/spaces/tenant/eventtypes', {
+        name: 'x',
+        space: 'other',
+      });
+      expect(written.status).toBe(201);
+      expect(gateway.listEventTypes({ space: 'other' }).map((t) => t.name)).toEqual([
+        'secret.type',
+      ]);
+      const updated = await api.call('PUT', '/v1/spaces/tenant/eventtypes/x', {
+        name: 'secret.type',
+        space: 'other',
+      });
+      expect(updated.status).toBeLessThan(500);
+      expect(gateway.getEventType({ space: 'other', name: 'secret.type' })).toBeDefined();
+      expect(gateway.listEventTypes({ space: 'other' })).toHaveLength(1);
+    } finally {
+      await api.close();
+      await gateway.close();
+    }
+  });
+
+  test('the space key cannot read the metrics of every space', async () => {
+    const gateway = createGateway(new MemoryStore());
+    const api = await tenantApi(gateway, {
+      metrics: () => 'eventgateway_deliveries_total{space="other",function="payroll"} 3\n',
+    });
+    try {
+      const answer = await api.call('GET', '/v1/metrics');
+      expect(answer.status).toBe(403);
+      expect(await answer.text()).not.toMatch(/payroll/);
+    } finally {
+      await api.close();
+      await gateway.close();
+    }
+  });
+
+  test('writes in any other media type, method or override are refused and change nothing', async () => {
+    const gateway = createGateway(new MemoryStore());
+    const api = await tenantApi(gateway);
+    try {
+      const body = { name: 'form' };
+      for (const type of [
+        'text/plain',
+        'application/json, text/plain',
+        'text/plain, application/json',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/merge-patch+json',
+        'application/jsonx',
+        ' application/json-seq',
+      ]) {
+        const answer = await api.call('POST', '/v1/spaces/tenant/eventtypes', body, {
+          'content-type': type,
+        });
+        expect([400, 415]).toContain(answer.status);
+      }
+      for (const method of ['OPTIONS', 'PATCH']) {
+        const answer = await api.call(method, '/v1/spaces/tenant/eventtypes', body);
+        expect(answer.status).toBe(405);
+      }
+      const override = await api.call('GET', '/v1/spaces/tenant/eventtypes', undefined, {
+        'x-http-method-override': 'POST',
+        'x-method-override': 'DELETE',
+      });
+      expect(override.status).toBe(200);
+      expect(gateway.listEventTypes({ space: 'tenant' })).toEqual([]);
+      // 0.9's writes in the two cases it accepts.
+      for (const type of ['APPLICATION/JSON', 'application/json;x']) {
+        const answer = await api.call(
+          'POST',
+          '/v1/spaces/tenant/eventtypes',
+          { name: `ok${type.length}` },
+          { 'content-type': type },
+        );
+        expect(answer.status).toBe(201);
+      }
+      // Many query parameters and metadata tricks: a typed answer, never a 500.
+      const many = Array.from({ length: 1200 }, (_, i) => `p${i}=${i}`).join('&');
+      expect((await api.call('GET', `/v1/spaces/tenant/eventtypes?${many}`)).status).toBe(200);
+      for (const query of [
+        'metadata.__proto__=x',
+        'metadata.=x',
+        'metadata.a=1&metadata.a=2',
+        'metadata.hasOwnProperty=x',
+      ]) {
+        expect((await api.call('GET', `/v1/spaces/tenant/functions?${query}`)).status).toBe(400);
+      }
+    } finally {
+      await api.close();
+      await gateway.close();
+    }
+  });
+});
+
+describe('a masked secret never follows a new destination', () => {
+  test.each([
+    ['path case', 'http://hooks.example/Hook?[redacted]'],
+    ['explicit other port', 'http://hooks.example:8080/hook?[redacted]'],
+    ['scheme', 'https://hooks.example/hook?[redacted]'],
+    ['trailing dot', 'http://hooks.example./hook?[redacted]'],
+    ['userinfo host trick', 'http://hooks.example@evil.example/hook?[redacted]'],
+    ['backslash', 'http://evil.example\\@hooks.example/hook?[redacted]'],
+  ])('%s: 400, and the stored secret is kept', async (_name, url) => {
+    const gateway = createGateway(new MemoryStore(), { space: 'tenant' });
+    try {
+      await gateway.registerFunction({
+        functionId: 'f',
+        type: 'http',
+        provider: { url: 'http://hooks.example/hook?token=s3cr3t-value' },
+      });
+      await expect(
+        gateway.updateFunction({ functionId: 'f', type: 'http', provider: { url } }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(gateway.getFunction({ functionId: 'f', secrets: true }).provider.url).toBe(
+        'http://hooks.example/hook?token=s3cr3t-value',
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  test('the default port written out is the same destination (the secret is kept)', async () => {
+    const gateway = createGateway(new MemoryStore(), { space: 'tenant' });
+    try {
+      await gateway.registerFunction({
+        functionId: 'f',
+        type: 'http',
+        provider: { url: 'http://hooks.example/hook?token=s3cr3t-value' },
+      });
+      await gateway.updateFunction({
+        functionId: 'f',
+        type: 'http',
+        provider: { url: 'http://HOOKS.example:80/hook?[redacted]' },
+      });
+      expect(gateway.getFunction({ functionId: 'f', secrets: true }).provider.url).toMatch(
+        /token=s3cr3t-value/,
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('redirects', () => {
+  test('a 3xx is an answer, never followed to where it points', async () => {
+    const target = await FunctionServer.start();
+    const letters: DeadLetter[] = [];
+    const redirecting = await FunctionServer.start((_n, _req, res) => {
+      res.writeHead(307, { location: target.url });
+      res.end();
+    });
+    const gateway = createGateway(new MemoryStore(), {
+      retry: { maxAttempts: 1 },
+      onDeadLetter: (letter) => void letters.push(letter),
+    });
+    try {
+      await gateway.createEventType({ name: 'e' });
+      await gateway.registerFunction({
+        functionId: 'f',
+        type: 'http',
+        provider: { url: redirecting.url },
+      });
+      await gateway.subscribe({ eventType: 'e', functionId: 'f' });
+      await gateway.emit(cloudEvent('e'));
+      await waitUntil(() => letters.length === 1, 10_000);
+      expect(letters[0].error.message).toMatch(/HTTP 307/);
+      expect(target.requests).toEqual([]);
+    } finally {
+      await gateway.close();
+      await target.stop();
+      await redirecting.stop();
+    }
+  });
+});
+
+describe("a tenant's AWS function never uses the host's credentials", () => {
+  let moto: RunningMoto;
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  /** Host credentials in the environment, an SQS client for moto, and a queue of the host's. */
+  async function hostQueue(name: string) {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAHOSTKEYHOSTKEY00',
+      AWS_SECRET_ACCESS_KEY: 'host-secret',
+      AWS_SESSION_TOKEN: 'host-session-token',
+    });
+    const { SQSClient, CreateQueueCommand, ReceiveMessageCommand } =
+      await import('@aws-sdk/client-sqs');
+    const sqs = new SQSClient({
+      region: AWS_TEST.region,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    return {
+      queueUrl: String(QueueUrl),
+      received: async () =>
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 3, MaxNumberOfMessages: 10 }),
+          )
+        ).Messages ?? [],
+      close: () => {
+        process.env = saved;
+        sqs.destroy();
+      },
+    };
+  }
+
+  test("a tenant's twin of a host function is not batched with it: it never rides the host's client", async () => {
+    const queue = await hostQueue('host-twin');
+    const letters: DeadLetter[] = [];
+    const store = new MemoryStore();
+    const gateway = createGateway(store, {
+      space: 'tenant',
+      aws: { credentialHosts: ['127.0.0.1', 'localhost'] },
+      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
+      retry: { maxAttempts: 1 },
+      onDeadLetter: (letter) => void letters.push(letter),
+    });
+    const api = await tenantApi(gateway);
+    try {
+      await gateway.createEventType({ name: 'e' });
+      const provider = {
+        queueUrl: queue.queueUrl,
+        region: AWS_TEST.region,
+        endpoint: moto.endpoint,
+      };
+      await gateway.registerFunction({ functionId: 'host', type: 'awssqs', provider });
+      const answer = await api.call('POST', '/v1/spaces/tenant/functions', {
+        functionId: 'twin',
+        type: 'awssqs',
+        provider,
+      });
+      expect(answer.status).toBe(201);
+      await gateway.subscribe({ eventType: 'e', functionId: 'host' });
+      await gateway.subscribe({ eventType: 'e', functionId: 'twin' });
+      await gateway.emit(cloudEvent('e'));
+      await waitUntil(() => letters.length === 1, 20_000);
+      expect(letters[0].error.message).toMatch(/written by a tenant and has no AWS keys/);
+      expect(await queue.received()).toHaveLength(1);
+    } finally {
+      await api.close();
+      await gateway.close();
+      queue.close();
+    }
+  });
+
+  test('a tenant function without keys fails for good, even at a host AWS signs for (no confused deputy)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAHOSTKEYHOSTKEY00',
+      AWS_SECRET_ACCESS_KEY: 'host-secret',
+      AWS_SESSION_TOKEN: 'host-session-token',
+    });
+    const { SQSClient, CreateQueueCommand, ReceiveMessageCommand } =
+      await import('@aws-sdk/client-sqs');
+    const sqs = new SQSClient({
+      region: AWS_TEST.region,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const letters: DeadLetter[] = [];
+    // The host lists its emulator (as it would list a VPC endpoint) and opens loopback to the space.
+    const gateway = createGateway(new MemoryStore(), {
+      space: 'tenant',
+      aws: { credentialHosts: ['127.0.0.1', 'localhost'] },
+      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
+      retry: { maxAttempts: 1 },
+      onDeadLetter: (letter) => void letters.push(letter),
+    });
+    const api = await tenantApi(gateway);
+    try {
+      // The host's own queue, which its role may send to.
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'host-internal' }));
+      await gateway.createEventType({ name: 'e' });
+      const answer = await api.call('POST', '/v1/spaces/tenant/functions', {
+        functionId: 'q',
+        type: 'awssqs',
+        provider: { queueUrl: String(QueueUrl), region: AWS_TEST.region, endpoint: moto.endpoint },
+      });
+      expect(answer.status).toBe(201);
+      await gateway.subscribe({ eventType: 'e', functionId: 'q' });
+      await gateway.emit(cloudEvent('e'));
+      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 3 }));
+      expect(out.Messages ?? []).toHaveLength(0);
+      await waitUntil(() => letters.length === 1, 20_000);
+      expect(letters[0].error.message).toMatch(/written by a tenant and has no AWS keys/);
+    } finally {
+      process.env = saved;
+      await api.close();
+      await gateway.close();
+      sqs.destroy();
+    }
+  });
+});
