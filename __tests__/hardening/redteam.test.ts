@@ -405,6 +405,38 @@ describe("a tenant's AWS function never uses the host's credentials", () => {
     };
   }
 
+  test("the SDK's own warnings never print a queue URL's secrets (nor one line per delivery)", async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const letters: DeadLetter[] = [];
+    const gateway = createGateway(new MemoryStore(), {
+      retry: { maxAttempts: 1 },
+      onDeadLetter: (letter) => void letters.push(letter),
+    });
+    try {
+      await gateway.createEventType({ name: 'e' });
+      // No endpoint: the SDK uses the queue URL's host, and says so on every request.
+      await gateway.registerFunction({
+        functionId: 'q',
+        type: 'awssqs',
+        provider: {
+          queueUrl: `${moto.endpoint}/123456789012/q?token=queue-url-secret-1234`,
+          region: AWS_TEST.region,
+          awsAccessKeyId: AWS_TEST.awsAccessKeyId,
+          awsSecretAccessKey: AWS_TEST.awsSecretAccessKey,
+        },
+      });
+      await gateway.subscribe({ eventType: 'e', functionId: 'q' });
+      await gateway.emit(cloudEvent('e'));
+      await waitUntil(() => letters.length === 1, 20_000);
+      const printed = JSON.stringify(warn.mock.calls);
+      expect(printed).not.toMatch(/queue-url-secret-1234/);
+      expect(JSON.stringify(letters[0].error.message)).not.toMatch(/queue-url-secret-1234/);
+    } finally {
+      warn.mockRestore();
+      await gateway.close();
+    }
+  });
+
   test("a tenant's twin of a host function is not batched with it: it never rides the host's client", async () => {
     const queue = await hostQueue('host-twin');
     const letters: DeadLetter[] = [];

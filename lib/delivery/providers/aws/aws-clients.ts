@@ -67,6 +67,20 @@ export interface AwsOptions {
   credentialHosts?: string[];
 }
 
+/**
+ * The SDK clients' logger. Without one the SDK prints to `console`: SQS warns on every request
+ * whose queue URL's host is not the region's endpoint, with the whole URL (its query and
+ * userinfo: the function's secrets), one line per delivery a tenant can cause at will. Its info
+ * and debug lines log each request. Nothing the gateway needs is said there: it is dropped.
+ */
+const QUIET_LOGGER = Object.freeze({
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+});
+
 /** AWS's own endpoints: the only ones the host's default credentials go to unless listed. */
 const AWS_HOSTS = ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'];
 
@@ -148,6 +162,7 @@ export class AwsClients {
         // Without keys: the SDK's default credential chain (environment, profile, role).
         ...(credentials ? { credentials } : {}),
         maxAttempts: 1,
+        logger: QUIET_LOGGER,
         requestHandler: this.requestHandler(fn, check),
       }) as SdkClient;
       if (!credentials) this.guardDefaultCredentials(client, fn);
