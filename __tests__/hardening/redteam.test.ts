@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   createConfigHandler,
+  HttpProvider,
   createEventsHandler,
   createGateway,
   MemoryStore,
@@ -12,6 +15,8 @@ import { waitUntil } from '../../lib/testing';
 import { cloudEvent } from '../helpers/events';
 import { FunctionServer, json } from '../helpers/function-server';
 import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
+import { AwsClients } from '../../lib/delivery/providers/aws/aws-clients';
+import { OutboundPolicy } from '../../lib/model/outbound-policy';
 
 jest.setTimeout(60_000);
 
@@ -205,6 +210,44 @@ describe('a tenant key stays in its space', () => {
       expect(updated.status).toBeLessThan(500);
       expect(gateway.getEventType({ space: 'other', name: 'secret.type' })).toBeDefined();
       expect(gateway.listEventTypes({ space: 'other' })).toHaveLength(1);
+    } finally {
+      await api.close();
+      await gateway.close();
+    }
+  });
+
+  test('raw request paths (sent as written, not normalised by a client) reach no other space', async () => {
+    const { request } = await import('node:http');
+    const gateway = createGateway(new MemoryStore());
+    await gateway.createEventType({ space: 'other', name: 'secret.type' });
+    const api = await tenantApi(gateway);
+    const raw = (path: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(api.base + '/', { path, headers: { authorization: TENANT } }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      for (const path of [
+        '/v1/spaces/tenant/../other/eventtypes',
+        '/v1/spaces/tenant/%2e%2e/other/eventtypes',
+        '/v1/spaces/tenant/.%2E/other/eventtypes',
+        '/v1/spaces/tenant\\..\\other/eventtypes',
+        '/v1/spaces/tenant%5c..%5cother/eventtypes',
+        '/v1/spaces/tenant%2f..%2fother/eventtypes',
+        '//v1/spaces/other/eventtypes',
+        'http://evil/v1/spaces/other/eventtypes',
+        '/v1/spaces/other%00/eventtypes',
+        '/v1/spaces/tenant;/../other/eventtypes',
+      ]) {
+        const { status, body } = await raw(path);
+        expect(`${path} ${status}`).toMatch(/ (400|403|404)$/);
+        expect(body).not.toMatch(/secret\.type/);
+      }
     } finally {
       await api.close();
       await gateway.close();
@@ -521,6 +564,86 @@ describe("a tenant's AWS function never uses the host's credentials", () => {
       await api.close();
       await gateway.close();
       sqs.destroy();
+    }
+  });
+});
+
+describe('what a tenant can make the gateway create is bounded', () => {
+  /** The heap after a full collection, in bytes. */
+  function heapAfterGc(): number {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  }
+
+  test('a connection pool per origin ever used is not kept for good: 4,000 origins grow the heap little', async () => {
+    // A port nothing listens on: each attempt is refused at once, on loopback.
+    const probe = createServer();
+    await listen(probe);
+    const port = (probe.address() as AddressInfo).port;
+    await stop(probe);
+    const provider = new HttpProvider();
+    const before = heapAfterGc();
+    try {
+      for (let i = 0; i < 4000; i++) {
+        // 127.0.0.0/8 is all loopback: a new origin (as a tenant's new host name would be) each time.
+        const host = `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+        const fn = {
+          space: 'tenant',
+          functionId: `f${i}`,
+          type: 'http',
+          provider: { url: `http://${host}:${port}/` },
+        };
+        await provider
+          .invoke(fn, cloudEvent('e'), {
+            space: 'tenant',
+            functionId: fn.functionId,
+            signal: new AbortController().signal,
+            timeout: 5000,
+            attempt: 1,
+          })
+          .catch(() => undefined);
+      }
+      const grown = heapAfterGc() - before;
+      // Unbounded: some 20 KB per origin, 80 MB. Bounded: at most the cache's 1,024 pools.
+      expect(grown).toBeLessThan(40 * 1024 * 1024);
+    } finally {
+      await provider.close();
+    }
+  });
+
+  test('an SDK client per access key ever used is not kept for good: 3,000 keys grow the heap little', () => {
+    const clients = new AwsClients({ outbound: new OutboundPolicy() });
+    clients.client('sqs', {
+      space: 'tenant',
+      functionId: 'warm',
+      type: 'awssqs',
+      provider: { queueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', region: 'us-east-1' },
+    });
+    const before = heapAfterGc();
+    try {
+      for (let i = 0; i < 3000; i++) {
+        // As a tenant rotating its function's access key: each one a client of its own.
+        clients.client('sqs', {
+          space: 'tenant',
+          functionId: 'f',
+          type: 'awssqs',
+          writer: 'tenant',
+          provider: {
+            queueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q',
+            region: 'us-east-1',
+            awsAccessKeyId: `AKIDTENANT${i}`,
+            awsSecretAccessKey: 'tenant-secret',
+          },
+        });
+      }
+      const grown = heapAfterGc() - before;
+      // Unbounded: some 22 KB per client, 66 MB. Bounded: at most the cache's 512 clients.
+      expect(grown).toBeLessThan(35 * 1024 * 1024);
+    } finally {
+      clients.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import type { FunctionRecord } from '../../../model/function';
 import { normalizeHostName } from '../../../model/host-name';
 import { OutboundPolicies } from '../../../model/outbound-policies';
 import { OutboundPolicy, type OutboundCheck } from '../../../model/outbound-policy';
+import { BoundedCache } from '../bounded-cache';
 import { guardAgent } from '../guarded-agent';
 
 /** The AWS services the built-in providers call. */
@@ -81,6 +82,13 @@ const QUIET_LOGGER = Object.freeze({
   error: () => undefined,
 });
 
+/**
+ * Most SDK clients kept (one per outbound check, service, region, endpoint and credentials), the
+ * least recently used destroyed first. Some 20 KB each: unbounded, a tenant rewriting a
+ * function's access key or endpoint would grow the heap for good.
+ */
+const MAX_CLIENTS = 512;
+
 /** AWS's own endpoints: the only ones the host's default credentials go to unless listed. */
 const AWS_HOSTS = ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'];
 
@@ -92,8 +100,13 @@ const AWS_HOSTS = ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'];
  * also because Kinesis's default HTTP/2 handler does not work against local servers).
  */
 export class AwsClients {
-  /** Per outbound check (host, or a tenant space's): the clients by configuration. */
-  private readonly clients = new Map<OutboundCheck, Map<string, SdkClient>>();
+  /** The clients by outbound check (host, or a tenant space's) and configuration. */
+  private readonly clients = new BoundedCache<string, HeldClient>(MAX_CLIENTS, (client) =>
+    client.evict(),
+  );
+  /** A number per outbound check, for the clients' keys. */
+  private readonly checkIds = new WeakMap<OutboundCheck, number>();
+  private nextCheckId = 0;
   private readonly policies: OutboundPolicies;
   /** Where the host's default credentials may be sent (as an allow list: names and ranges). */
   private readonly credentialHosts: OutboundPolicy;
@@ -149,14 +162,14 @@ export class AwsClients {
       );
     }
     const check = this.policies.forFunction(fn);
-    let byConfig = this.clients.get(check);
-    if (!byConfig) this.clients.set(check, (byConfig = new Map()));
+    let checkId = this.checkIds.get(check);
+    if (checkId === undefined) this.checkIds.set(check, (checkId = this.nextCheckId++));
     // In memory only, never shown: the key tells clients with different credentials apart.
-    const key = JSON.stringify([service, p.region, p.endpoint, credentials]);
-    let client = byConfig.get(key);
+    const key = JSON.stringify([checkId, service, p.region, p.endpoint, credentials]);
+    let client = this.clients.get(key);
     if (!client) {
       const Client = this.module(service, fn)[CLIENT_CLASSES[service]];
-      client = new Client({
+      const sdk = new Client({
         region: p.region,
         ...(p.endpoint ? { endpoint: p.endpoint } : {}),
         // Without keys: the SDK's default credential chain (environment, profile, role).
@@ -165,8 +178,8 @@ export class AwsClients {
         logger: QUIET_LOGGER,
         requestHandler: this.requestHandler(fn, check),
       }) as SdkClient;
-      if (!credentials) this.guardDefaultCredentials(client, fn);
-      byConfig.set(key, client);
+      if (!credentials) this.guardDefaultCredentials(sdk, fn);
+      client = this.clients.set(key, new HeldClient(sdk));
     }
     return client;
   }
@@ -174,9 +187,7 @@ export class AwsClients {
   /** Destroys every client (their sockets). Idempotent. */
   close(): void {
     this.closed = true;
-    for (const byConfig of this.clients.values()) {
-      for (const client of byConfig.values()) client.destroy();
-    }
+    for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
   }
 
@@ -220,6 +231,35 @@ export class AwsClients {
       httpAgent: guardAgent(new HttpAgent(agentOptions), check),
       httpsAgent: guardAgent(new HttpsAgent(agentOptions), check),
     });
+  }
+}
+
+/**
+ * An SDK client and the requests it has in flight: evicted from the cache (see MAX_CLIENTS), it
+ * is destroyed once they have settled, never under them.
+ */
+class HeldClient implements SdkClient {
+  private inFlight = 0;
+  private evicted = false;
+
+  constructor(private readonly sdk: SdkClient) {}
+
+  async send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> {
+    this.inFlight++;
+    try {
+      return await this.sdk.send(command, options);
+    } finally {
+      if (--this.inFlight === 0 && this.evicted) this.sdk.destroy();
+    }
+  }
+
+  evict(): void {
+    this.evicted = true;
+    if (this.inFlight === 0) this.sdk.destroy();
+  }
+
+  destroy(): void {
+    this.sdk.destroy();
   }
 }
 
