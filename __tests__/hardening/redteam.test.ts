@@ -37,6 +37,17 @@ async function stop(server: Server): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
 }
 
+/** A gateway that tries each delivery once and keeps its dead letters. */
+function lettersGateway(options: Parameters<typeof createGateway>[1] = {}) {
+  const letters: DeadLetter[] = [];
+  const gateway = createGateway(new MemoryStore(), {
+    retry: { maxAttempts: 1 },
+    onDeadLetter: (letter) => void letters.push(letter),
+    ...options,
+  });
+  return { gateway, letters };
+}
+
 /** The Configuration API with a key for space `tenant` only (read and write). */
 async function tenantApi(gateway: Gateway, extra: Record<string, unknown> = {}) {
   const server = createServer(
@@ -99,12 +110,7 @@ describe('a tenant key never reaches loopback, private or link-local addresses',
 
   test('a name /etc/hosts points at 127.0.0.1 (`vm`, `runsc`) is refused at connect time: nothing reaches the server', async () => {
     const fn = await FunctionServer.start();
-    const letters: DeadLetter[] = [];
-    const gateway = createGateway(new MemoryStore(), {
-      space: 'tenant',
-      retry: { maxAttempts: 1 },
-      onDeadLetter: (letter) => void letters.push(letter),
-    });
+    const { gateway, letters } = lettersGateway({ space: 'tenant' });
     const api = await tenantApi(gateway);
     try {
       await gateway.createEventType({ name: 'e' });
@@ -379,15 +385,11 @@ describe('a masked secret never follows a new destination', () => {
 describe('redirects', () => {
   test('a 3xx is an answer, never followed to where it points', async () => {
     const target = await FunctionServer.start();
-    const letters: DeadLetter[] = [];
     const redirecting = await FunctionServer.start((_n, _req, res) => {
       res.writeHead(307, { location: target.url });
       res.end();
     });
-    const gateway = createGateway(new MemoryStore(), {
-      retry: { maxAttempts: 1 },
-      onDeadLetter: (letter) => void letters.push(letter),
-    });
+    const { gateway, letters } = lettersGateway();
     try {
       await gateway.createEventType({ name: 'e' });
       await gateway.registerFunction({
@@ -448,13 +450,22 @@ describe("a tenant's AWS function never uses the host's credentials", () => {
     };
   }
 
+  /**
+   * A gateway that signs for its emulator with its own credentials (as for a VPC endpoint), opens
+   * loopback to space `tenant`, and serves that space's key.
+   */
+  async function tenantAwsGateway() {
+    const { gateway, letters } = lettersGateway({
+      space: 'tenant',
+      aws: { credentialHosts: ['127.0.0.1', 'localhost'] },
+      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
+    });
+    return { gateway, letters, api: await tenantApi(gateway) };
+  }
+
   test("the SDK's own warnings never print a queue URL's secrets (nor one line per delivery)", async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const letters: DeadLetter[] = [];
-    const gateway = createGateway(new MemoryStore(), {
-      retry: { maxAttempts: 1 },
-      onDeadLetter: (letter) => void letters.push(letter),
-    });
+    const { gateway, letters } = lettersGateway();
     try {
       await gateway.createEventType({ name: 'e' });
       // No endpoint: the SDK uses the queue URL's host, and says so on every request.
@@ -482,16 +493,7 @@ describe("a tenant's AWS function never uses the host's credentials", () => {
 
   test("a tenant's twin of a host function is not batched with it: it never rides the host's client", async () => {
     const queue = await hostQueue('host-twin');
-    const letters: DeadLetter[] = [];
-    const store = new MemoryStore();
-    const gateway = createGateway(store, {
-      space: 'tenant',
-      aws: { credentialHosts: ['127.0.0.1', 'localhost'] },
-      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
-      retry: { maxAttempts: 1 },
-      onDeadLetter: (letter) => void letters.push(letter),
-    });
-    const api = await tenantApi(gateway);
+    const { gateway, letters, api } = await tenantAwsGateway();
     try {
       await gateway.createEventType({ name: 'e' });
       const provider = {
@@ -520,50 +522,26 @@ describe("a tenant's AWS function never uses the host's credentials", () => {
   });
 
   test('a tenant function without keys fails for good, even at a host AWS signs for (no confused deputy)', async () => {
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_ACCESS_KEY_ID: 'AKIAHOSTKEYHOSTKEY00',
-      AWS_SECRET_ACCESS_KEY: 'host-secret',
-      AWS_SESSION_TOKEN: 'host-session-token',
-    });
-    const { SQSClient, CreateQueueCommand, ReceiveMessageCommand } =
-      await import('@aws-sdk/client-sqs');
-    const sqs = new SQSClient({
-      region: AWS_TEST.region,
-      endpoint: moto.endpoint,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
-    const letters: DeadLetter[] = [];
-    // The host lists its emulator (as it would list a VPC endpoint) and opens loopback to the space.
-    const gateway = createGateway(new MemoryStore(), {
-      space: 'tenant',
-      aws: { credentialHosts: ['127.0.0.1', 'localhost'] },
-      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
-      retry: { maxAttempts: 1 },
-      onDeadLetter: (letter) => void letters.push(letter),
-    });
-    const api = await tenantApi(gateway);
+    // The host's own queue, which its role may send to.
+    const queue = await hostQueue('host-internal');
+    const { gateway, letters, api } = await tenantAwsGateway();
     try {
-      // The host's own queue, which its role may send to.
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'host-internal' }));
       await gateway.createEventType({ name: 'e' });
       const answer = await api.call('POST', '/v1/spaces/tenant/functions', {
         functionId: 'q',
         type: 'awssqs',
-        provider: { queueUrl: String(QueueUrl), region: AWS_TEST.region, endpoint: moto.endpoint },
+        provider: { queueUrl: queue.queueUrl, region: AWS_TEST.region, endpoint: moto.endpoint },
       });
       expect(answer.status).toBe(201);
       await gateway.subscribe({ eventType: 'e', functionId: 'q' });
       await gateway.emit(cloudEvent('e'));
-      const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 3 }));
-      expect(out.Messages ?? []).toHaveLength(0);
+      expect(await queue.received()).toHaveLength(0);
       await waitUntil(() => letters.length === 1, 20_000);
       expect(letters[0].error.message).toMatch(/written by a tenant and has no AWS keys/);
     } finally {
-      process.env = saved;
       await api.close();
       await gateway.close();
-      sqs.destroy();
+      queue.close();
     }
   });
 });
