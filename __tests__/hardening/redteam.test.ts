@@ -180,6 +180,59 @@ describe('a tenant key never reaches loopback, private or link-local addresses',
   });
 });
 
+describe("the Events API's key never reaches a function", () => {
+  test("an event type's authorizer gets the request's headers without the API key (as http.request events do)", async () => {
+    const authorizer = await FunctionServer.start(json(200, { authorization: { ok: true } }));
+    const gateway = createGateway(new MemoryStore(), {
+      space: 'tenant',
+      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
+    });
+    const api = await tenantApi(gateway);
+    // The host's own emitters use one key for every space; tenants own their spaces' authorizers.
+    const events = createServer(
+      createEventsHandler(gateway, {
+        apiKeys: [{ hash: sha256('emit-key-for-all-spaces'), spaces: '*', scopes: ['emit'] }],
+      }),
+    );
+    const eventsBase = await listen(events);
+    try {
+      const register = await api.call('POST', '/v1/spaces/tenant/functions', {
+        functionId: 'auth',
+        type: 'http',
+        provider: { url: authorizer.url },
+      });
+      expect(register.status).toBe(201);
+      const type = await api.call('POST', '/v1/spaces/tenant/eventtypes', {
+        name: 'guarded',
+        authorizerId: 'auth',
+      });
+      expect(type.status).toBe(201);
+      const keyHeaders: Record<string, string>[] = [
+        { authorization: 'Bearer emit-key-for-all-spaces' },
+        { 'x-api-key': 'emit-key-for-all-spaces' },
+      ];
+      for (const headers of keyHeaders) {
+        const answer = await fetch(eventsBase + '/', {
+          method: 'POST',
+          headers: { 'content-type': 'application/cloudevents+json', cookie: 'a=b', ...headers },
+          body: JSON.stringify(cloudEvent('guarded')),
+        });
+        expect(answer.status).toBe(202);
+      }
+      expect(authorizer.requests).toHaveLength(2);
+      for (const { body } of authorizer.requests) {
+        expect(body).not.toMatch(/emit-key-for-all-spaces/);
+        expect(JSON.parse(body).request.headers.cookie).toBe('a=b');
+      }
+    } finally {
+      await stop(events);
+      await api.close();
+      await gateway.close();
+      await authorizer.stop();
+    }
+  });
+});
+
 describe('a tenant key stays in its space', () => {
   test('paths, bodies and encodings naming another space are refused or land in its own', async () => {
     const gateway = createGateway(new MemoryStore());

@@ -245,7 +245,9 @@ export class EventsApi {
     method: string,
   ): Promise<Authorized> {
     const outcome = await authorizeEvent(this.gateway, space, event, () => {
-      const headers = flatHeaders(request.headers);
+      // Without the API key: it is the gateway's credential (it may hold other spaces), and an
+      // authorizer may be a tenant's function.
+      const headers = flatHeaders(this.access.withoutKeyHeaders(request.headers));
       return {
         request: { method, path, headers },
         shown: { method, path, headers: redactHeaders(headers) },
