@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -229,6 +230,53 @@ describe("the Events API's key never reaches a function", () => {
       await api.close();
       await gateway.close();
       await authorizer.stop();
+    }
+  });
+});
+
+describe("the gateway's own ports, even for a space opened to loopback", () => {
+  test('the Configuration API`s port under an /etc/hosts alias or another loopback address: never delivered to', async () => {
+    const { gateway, letters } = lettersGateway({
+      space: 'tenant',
+      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
+    });
+    const api = await tenantApi(gateway);
+    try {
+      // One request served: the API's port is learned.
+      expect((await api.call('GET', '/v1/spaces/tenant/functions')).status).toBe(200);
+      const port = new URL(api.base).port;
+      await gateway.createEventType({ name: 'e' });
+      const refused: number[] = [];
+      const subscribed: string[] = [];
+      for (const host of [
+        'vm',
+        'runsc',
+        '127.0.0.1',
+        '127.0.0.2',
+        '[::ffff:127.0.0.1]',
+        'LOCALHOST.',
+      ]) {
+        const functionId = `f${subscribed.length + refused.length}`;
+        const answer = await api.call('POST', '/v1/spaces/tenant/functions', {
+          functionId,
+          type: 'http',
+          provider: { url: `http://${host}:${port}/v1/spaces/tenant/functions` },
+        });
+        if (answer.status === 201) {
+          subscribed.push(functionId);
+          await gateway.subscribe({ eventType: 'e', functionId });
+        } else refused.push(answer.status);
+      }
+      expect(refused.every((status) => status === 400)).toBe(true);
+      await gateway.emit(cloudEvent('e', { functionId: 'planted', type: 'http' }));
+      await waitUntil(() => letters.length === subscribed.length, 10_000);
+      for (const letter of letters) expect(letter.error.message).toMatch(/own endpoints/);
+      expect(gateway.listFunctions({ space: 'tenant' }).map((f) => f.functionId)).not.toContain(
+        'planted',
+      );
+    } finally {
+      await api.close();
+      await gateway.close();
     }
   });
 });
@@ -675,6 +723,64 @@ describe('what a tenant can make the gateway create is bounded', () => {
       expect(grown).toBeLessThan(35 * 1024 * 1024);
     } finally {
       clients.close();
+    }
+  });
+});
+
+describe('filter work per request', () => {
+  /** The main thread's CPU time in ms (Linux's scheduler statistics: waiting for a core left out). */
+  const cpuMs = () =>
+    Number(
+      readFileSync(`/proc/${process.pid}/task/${process.pid}/schedstat`, 'utf8').split(' ')[0],
+    ) / 1e6;
+  const many = <T>(count: number, item: (k: number) => T): T[] =>
+    Array.from({ length: count }, (_, k) => item(k));
+
+  test('a batch of 100 events, each just under maxFilterWork, never holds the event loop for them all', async () => {
+    const gateway = createGateway(new MemoryStore());
+    const server = createServer(createEventsHandler(gateway));
+    const url = await listen(server);
+    try {
+      await gateway.registerFunction({ functionId: 'h', handler: () => undefined });
+      await gateway.createEventType({ name: 't' });
+      for (let i = 0; i < 20; i++) {
+        const tags = many(90, (k) => ({ wildcard: `item-*-zz${i}-${k}-*` }));
+        await gateway.subscribe({ eventType: 't', functionId: 'h', filter: { data: { tags } } });
+      }
+      const costly = (length: number) =>
+        cloudEvent('t', { tags: many(length, (k) => `item-${k}-xxxxxxxx`) });
+      // The longest array an event may carry within the budget.
+      let [lo, hi] = [1, 1000];
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        [lo, hi] = await gateway.emit(costly(mid)).then(
+          () => [mid, hi],
+          () => [lo, mid - 1],
+        );
+      }
+      const batch = JSON.stringify(many(100, () => costly(lo)));
+      let last = cpuMs();
+      let longest = 0;
+      const timer = setInterval(() => {
+        const now = cpuMs();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      [last, longest] = [cpuMs(), 0];
+      const answer = await fetch(url + '/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents-batch+json' },
+        body: batch,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      clearInterval(timer);
+      expect(answer.status).toBe(202);
+      // Some 30 KB: unyielding, 100 events' worth of filter work (~650 ms here) in one turn.
+      expect(longest).toBeLessThan(50);
+    } finally {
+      await stop(server);
+      await gateway.close();
     }
   });
 });
