@@ -41,6 +41,12 @@ export interface AccessOptions {
 /** The outcome of a check: the key that passed (if keys are on), or the refusal to send. */
 export type AccessResult = { readonly key?: ApiKey } | { readonly refused: EventsResponse };
 
+/**
+ * The space of a request whose answer spans every space and cannot be cut to a key's (metrics):
+ * only a key for `'*'` passes.
+ */
+export const EVERY_SPACE: unique symbol = Symbol('every space');
+
 const HASH = /^[0-9a-f]{64}$/;
 const SCOPES: readonly AccessScope[] = ['read', 'write', 'emit'];
 
@@ -94,17 +100,24 @@ export class AccessControl {
     return this.keys !== undefined || this.options.authorize !== undefined;
   }
 
-  /** Whether a key may act in a space (any space when `space` is undefined). */
-  static allows(key: ApiKey, space: string | undefined, scope: AccessScope): boolean {
-    return (
-      key.scopes.includes(scope) &&
-      (key.spaces === '*' || space === undefined || key.spaces.includes(space))
-    );
+  /**
+   * Whether a key may act in a space: any space when `space` is undefined (what it reaches is
+   * filtered afterwards, as `GET /v1/spaces` does), every space at once for {@link EVERY_SPACE}
+   * (what cannot be filtered, such as metrics naming every space's functions).
+   */
+  static allows(
+    key: ApiKey,
+    space: string | typeof EVERY_SPACE | undefined,
+    scope: AccessScope,
+  ): boolean {
+    if (!key.scopes.includes(scope)) return false;
+    if (key.spaces === '*' || space === undefined) return true;
+    return space !== EVERY_SPACE && key.spaces.includes(space);
   }
 
   async check(
     request: EventsRequest,
-    space: string | undefined,
+    space: string | typeof EVERY_SPACE | undefined,
     scope: AccessScope,
   ): Promise<AccessResult> {
     let key: ApiKey | undefined;
@@ -114,14 +127,23 @@ export class AccessControl {
       key = this.match(presented);
       if (!key) return refusal(401, 'The API key is not valid.');
       if (!AccessControl.allows(key, space, scope)) {
-        const what = space === undefined ? scope : `${scope} in space "${space}"`;
+        const what =
+          space === undefined
+            ? scope
+            : space === EVERY_SPACE
+              ? `${scope} what spans every space`
+              : `${scope} in space "${space}"`;
         return refusal(403, `The API key${key.name ? ` "${key.name}"` : ''} may not ${what}.`);
       }
     }
     if (this.options.authorize) {
       let allowed: boolean;
       try {
-        allowed = (await this.options.authorize(request, { space, scope })) === true;
+        allowed =
+          (await this.options.authorize(request, {
+            space: space === EVERY_SPACE ? undefined : space,
+            scope,
+          })) === true;
       } catch (error) {
         this.reportError(
           new Error(`The authorize hook threw: ${describeError(error)}`, { cause: error }),
