@@ -495,9 +495,12 @@ export class Gateway extends ConfigurationApi {
     eventType: string,
     method: string,
     path: string,
-  ): { functionId: string; params: Record<string, string> } | undefined {
+  ): { functionId: string; params: Record<string, string>; writer?: 'tenant' } | undefined {
     const match = this.router.syncTarget(space, eventType, method, path);
-    return match && { functionId: match.value.functionId, params: { ...match.params } };
+    if (!match) return undefined;
+    const { functionId } = match.value;
+    const writer = this.catalog.get('functions', space, functionId)?.writer;
+    return { functionId, params: { ...match.params }, ...(writer ? { writer } : {}) };
   }
 
   /** The CORS configuration of a request's method and path, if any. @internal */

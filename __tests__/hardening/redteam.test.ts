@@ -784,3 +784,66 @@ describe('filter work per request', () => {
     }
   });
 });
+
+describe("a tenant's sync function cannot set the origin's cookies or CORS", () => {
+  test('set-cookie and access-control-* from a tenant function are dropped; the host function keeps them', async () => {
+    const answer = {
+      statusCode: 200,
+      headers: {
+        'set-cookie': 'session=tenant; Path=/',
+        'Access-Control-Allow-Origin': 'https://evil.example',
+        'access-control-allow-credentials': 'true',
+        'x-kept': 'yes',
+      },
+      body: 'hi',
+    };
+    const fn = await FunctionServer.start(json(200, answer));
+    const gateway = createGateway(new MemoryStore(), {
+      space: 'tenant',
+      tenantOutbound: { spaces: { tenant: { allowLoopback: true } } },
+    });
+    const api = await tenantApi(gateway);
+    const events = createServer(createEventsHandler(gateway));
+    const eventsBase = await listen(events);
+    try {
+      const created = await api.call('POST', '/v1/spaces/tenant/functions', {
+        functionId: 'tenants',
+        type: 'http',
+        provider: { url: fn.url },
+      });
+      expect(created.status).toBe(201);
+      await gateway.registerFunction({
+        functionId: 'hosts',
+        type: 'http',
+        provider: { url: fn.url },
+      });
+      await gateway.createEventType({ name: 'http.request' });
+      for (const [functionId, path] of [
+        ['tenants', '/tenant-page'],
+        ['hosts', '/host-page'],
+      ]) {
+        await gateway.subscribe({
+          type: 'sync',
+          eventType: 'http.request',
+          functionId,
+          method: 'GET',
+          path,
+        });
+      }
+      const tenant = await fetch(eventsBase + '/tenant-page');
+      expect(tenant.status).toBe(200);
+      expect(tenant.headers.get('set-cookie')).toBeNull();
+      expect(tenant.headers.get('access-control-allow-origin')).toBeNull();
+      expect(tenant.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(tenant.headers.get('x-kept')).toBe('yes');
+      const host = await fetch(eventsBase + '/host-page');
+      expect(host.headers.get('set-cookie')).toBe('session=tenant; Path=/');
+      expect(host.headers.get('access-control-allow-origin')).toBe('https://evil.example');
+    } finally {
+      await stop(events);
+      await api.close();
+      await gateway.close();
+      await fn.stop();
+    }
+  });
+});

@@ -229,7 +229,7 @@ export class EventsApi {
       if (!(error instanceof InvocationError)) throw error;
       return errorResponse(500, FUNCTION_FAILED);
     }
-    const response = toHttpResponse(result);
+    const response = toHttpResponse(result, sync.writer);
     if (typeof response === 'string') {
       this.gateway.reportError(
         new InvocationError(

@@ -9,6 +9,8 @@ import type { EventTypeRecord } from '../model/event-type';
 export interface SyncRoute {
   readonly functionId: string;
   readonly params: Record<string, string>;
+  /** `'tenant'` when a tenant wrote the function: its answer may not set the origin's cookies. */
+  readonly writer?: 'tenant';
 }
 
 /**
