@@ -145,7 +145,12 @@ export { EventsApi } from './http/events-api';
 export type { EventsGateway, SyncRoute } from './http/events-gateway';
 export { OutboundPolicy, redactUrl } from './model/outbound-policy';
 export type { OutboundCheck, OutboundOptions } from './model/outbound-policy';
-export type { TenantOutboundOptions } from './model/outbound-policies';
+export {
+  OutboundPolicies,
+  type FunctionWriter,
+  type TenantOutboundOptions,
+} from './model/outbound-policies';
+export { ProtectedEndpoints } from './model/protected-endpoints';
 export type { AwsOptions } from './delivery/providers/aws/aws-clients';
 export type { WriteOptions as FunctionWriteOptions } from './config/function-rules';
 export type {

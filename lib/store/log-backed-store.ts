@@ -120,7 +120,7 @@ export abstract class LogBackedStore implements Store {
   }
 
   /**
-   * Commits a transaction (see {@link LogCommit}): never answers a failure for a write that may
+   * Commits a transaction (see `LogCommit`): never answers a failure for a write that may
    * have landed.
    */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
