@@ -36,8 +36,10 @@ export type ConfigGateway = Pick<
   | 'listCors'
   | 'listSpaces'
   | 'health'
-  | 'reportError'
->;
+> & {
+  /** Reports a failure no client may see the details of. @internal */
+  reportError(error: Error): void;
+};
 
 /** Options of the Configuration API handler and its adapters. */
 export interface ConfigApiOptions extends AccessOptions {
