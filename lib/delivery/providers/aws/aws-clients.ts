@@ -119,9 +119,11 @@ export class AwsClients {
       options.outbound instanceof OutboundPolicies
         ? options.outbound
         : new OutboundPolicies({ outbound: options.outbound });
-    this.credentialHosts = new OutboundPolicy({
-      allow: [...AWS_HOSTS, ...(options.credentialHosts ?? [])],
-    });
+    const listed = options.credentialHosts ?? [];
+    if (!Array.isArray(listed) || !listed.every((h) => typeof h === 'string' && h !== '')) {
+      throw new TypeError('aws.credentialHosts must be an array of host names or ranges.');
+    }
+    this.credentialHosts = new OutboundPolicy({ allow: [...AWS_HOSTS, ...listed] });
   }
 
   /** The SDK module of a service, loaded on first use; a clear final failure when missing. */
