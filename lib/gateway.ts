@@ -39,7 +39,8 @@ export type {
 import type { SpaceArgument } from './config/configuration-api';
 import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
-import { withoutSecrets, type FunctionRecord } from './model/function';
+import type { FunctionRecord } from './model/function';
+import { withoutSecrets } from './model/function-secrets';
 import type { Journal } from './journal/journal';
 import type { WaitingFunction } from './journal/waiting-deliveries';
 import type { FunctionMetrics } from './metrics/function-counters';

@@ -122,7 +122,7 @@ export type { CacheChange, ConfigCacheEvents, ConfigCacheOptions } from './cache
 export type { ConfigChange, ConfigRecord, InvalidRecord, RecordsByKind } from './cache/catalog';
 export type { EventTypeInput, EventTypeRecord } from './model/event-type';
 export { HTTP_REQUEST_EVENT } from './model/event-type';
-export { SECRET_MASK } from './model/function';
+export { redactUrl, SECRET_MASK } from './model/function-secrets';
 export type {
   FunctionInput,
   FunctionRecord,
@@ -143,7 +143,7 @@ export { DEFAULT_ROOT } from './model/key-layout';
 export type { RecordKind } from './model/key-layout';
 export { EventsApi } from './http/events-api';
 export type { EventsGateway, SyncRoute } from './http/events-gateway';
-export { OutboundPolicy, redactUrl } from './model/outbound-policy';
+export { OutboundPolicy } from './model/outbound-policy';
 export type { OutboundCheck, OutboundOptions } from './model/outbound-policy';
 export {
   OutboundPolicies,
