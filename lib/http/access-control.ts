@@ -1,42 +1,16 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { describeError } from '../model/describe-error';
 import { headerValue } from './headers';
-import type { EventsRequest, EventsResponse } from './http-types';
+import type {
+  AccessOptions,
+  AccessScope,
+  ApiKey,
+  EventsRequest,
+  EventsResponse,
+} from './http-types';
 
-/** What a request does: read configuration, change it, or emit events. */
-export type AccessScope = 'read' | 'write' | 'emit';
-
-/** An API key, as its hash: the key itself is never configured, logged or kept. */
-export interface ApiKey {
-  /** SHA-256 of the key, in hex (`printf %s "$KEY" | sha256sum`). */
-  readonly hash: string;
-  /** The spaces it may act in, or `'*'` for every space. */
-  readonly spaces: readonly string[] | '*';
-  /** What it may do there. */
-  readonly scopes: readonly AccessScope[];
-  /** A name for logs and errors (never the key). */
-  readonly name?: string;
-}
-
-/** Access options shared by the Events API and the Configuration API. */
-export interface AccessOptions {
-  /**
-   * API keys: a request must carry one (`Authorization: Bearer <key>` or `X-Api-Key: <key>`)
-   * allowed in its space for what it does. A missing or unknown key is 401, a key used outside
-   * its spaces or scopes 403; nothing is changed or delivered.
-   * @default none: no key is asked for
-   */
-  apiKeys?: readonly ApiKey[];
-  /**
-   * Your own check, after the keys: resolve false to refuse a request with 403 (a throw refuses
-   * too, and is reported as `gateway.error`).
-   * @default none
-   */
-  authorize?: (
-    request: EventsRequest,
-    access: { readonly space: string | undefined; readonly scope: AccessScope },
-  ) => boolean | Promise<boolean>;
-}
+// Defined with the request types (which the options name): re-exported for the API's users.
+export type { AccessOptions, AccessScope, ApiKey } from './http-types';
 
 /** The outcome of a check: the key that passed (if keys are on), or the refusal to send. */
 export type AccessResult = { readonly key?: ApiKey } | { readonly refused: EventsResponse };
