@@ -10,7 +10,7 @@ import globals from 'globals';
 const LAYERS = [
   ['errors', 'model'],
   ['store'],
-  ['cache', 'metrics', 'events'],
+  ['cache', 'metrics', 'events', 'clients'],
   ['router'],
   ['delivery', 'journal', 'intake'],
   ['sinks'],

@@ -1,6 +1,6 @@
 // Closes a gateway whose Kafka brokers just died, `delay` ms after their death, then checks the
 // process is idle (kafkajs 2.2.4 could spin forever there, starving every timer: see
-// lib/journal/kafka-client.ts). Exits 0 when it closed and stayed idle; a hang is the parent's
+// lib/clients/kafka-client.ts). Exits 0 when it closed and stayed idle; a hang is the parent's
 // timeout.
 const { createGateway, KafkaJournal, MemoryStore } = require('../../dist');
 const { startKafkaMock } = require('../../scripts/servers');

@@ -264,3 +264,29 @@ test('a gateway closed just after its brokers died stops: no consumer loop is le
     expect({ delay, code }).toEqual({ delay, code: 0 });
   }
 });
+
+test("the workaround stays in the gateway's consumers: the host's own kafkajs consumer runs stock kafkajs", async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs internals
+  const Runner = require('kafkajs/src/consumer/runner');
+  const stockFetch = Runner.prototype.fetch;
+  const topic = `journal-${++topicCount}`;
+  const { gateway } = await gatewayOn(topic);
+  await gateway.emit(event('a'));
+  await until(() => fn.received.length === 1, 'the delivery');
+  // The host's consumer, made after the gateway's journal started, in the same process.
+  const host = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `host-${topic}`,
+  });
+  await host.connect();
+  await host.subscribe({ topics: [topic], fromBeginning: true });
+  const seen: string[] = [];
+  await host.run({ eachMessage: async ({ message }) => void seen.push(String(message.value)) });
+  await until(() => seen.length === 1, "the host's consumer");
+  expect(Runner.prototype.fetch).toBe(stockFetch);
+  // A stopped stock runner still answers an empty fetch, as kafkajs does.
+  const quiet = { debug: () => {}, info: () => {}, namespace: () => quiet };
+  const stopped = new Runner({ logger: quiet, consumerGroup: {}, instrumentationEmitter: {} });
+  await expect(stopped.fetch(0)).resolves.toEqual([]);
+  await host.disconnect();
+  await gateway.close();
+});

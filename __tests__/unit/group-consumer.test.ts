@@ -1,5 +1,5 @@
 import { GroupConsumer } from '../../lib/journal/group-consumer';
-import type { KafkaConsumer } from '../../lib/journal/kafka-client';
+import type { KafkaConsumer } from '../../lib/clients/kafka-client';
 
 /** A kafkajs consumer stand-in whose connect() waits until the test lets it go. */
 function fakeConsumer() {

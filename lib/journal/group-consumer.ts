@@ -1,4 +1,4 @@
-import type { KafkaBatchPayload, KafkaConsumer } from './kafka-client';
+import type { KafkaBatchPayload, KafkaConsumer } from '../clients/kafka-client';
 
 /** What a {@link GroupConsumer} needs. */
 export interface GroupConsumerOptions {

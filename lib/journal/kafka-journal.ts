@@ -3,7 +3,7 @@ import { optionsArgument } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { PartitionProgress, type Taken } from './partition-progress';
-import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from './kafka-client';
+import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from '../clients/kafka-client';
 import { GroupConsumer } from './group-consumer';
 import { decodeEntries } from './journal-records';
 import { waitForFunctionsOption } from './waiting-deliveries';

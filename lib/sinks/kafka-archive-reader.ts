@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ArchiveUnavailableError } from '../errors';
 import type { ArchiveQuery } from '../intake/archive-source';
-import type { KafkaBatchPayload, KafkaModule } from '../journal/kafka-client';
+import type { KafkaBatchPayload, KafkaModule } from '../clients/kafka-client';
 import { describeError } from '../model/describe-error';
 import { earlier, type StoredRecord } from './archive-record';
 

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { KafkaMessage, KafkaProducer } from '../journal/kafka-client';
+import type { KafkaMessage, KafkaProducer } from '../clients/kafka-client';
 
 /** Sends produce requests for a Kafka archive, one at a time. */
 export interface KafkaSender {

@@ -1,4 +1,5 @@
 import { JournalUnavailableError } from '../errors';
+import { gatewayKafkaClass } from './gateway-kafka';
 
 /** What the Kafka journal and archive use of kafkajs 2 (an optional peer dependency, lazy). */
 export interface KafkaModule {
@@ -70,21 +71,20 @@ export interface KafkaConsumer {
   readonly events: { GROUP_JOIN: string; CRASH: string };
 }
 
-/** kafkajs's consumer runner, patched once (see {@link loadKafka}). */
-interface Runner {
-  running: boolean;
-  fetch(nodeId: number): Promise<unknown[]>;
-}
-
-let patched = false;
+let gatewayKafka: KafkaModule['Kafka'] | undefined;
 
 /**
- * kafkajs, loaded on first use: a clear error when it is not installed. kafkajs 2.2.4 (its last
- * release) can spin forever once a consumer stops while its brokers change: the stopped runner's
- * `fetch` answers `[]` at once and the fetch manager, rebalancing its fetchers, starts new ones
- * that never wait on I/O (tulios/kafkajs#1384, #1387; the fix #1428 was never merged). Seen here
- * as a hung process at 95% CPU when brokers died. The patch makes a stopped runner's fetch fail,
- * not succeed empty: its fetchers end, and the consumer crashes out of the loop.
+ * kafkajs, loaded on first use: a clear error when it is not installed. Its `Kafka` is the
+ * gateway's own (see {@link gatewayKafkaClass}): consumers made from it stop cleanly, and the host's
+ * own `require('kafkajs')` is left exactly as it was.
+ *
+ * @param missing - the error to throw when kafkajs is not installed
+ * @default missing: a `JournalUnavailableError` naming the package
+ * @example
+ * ```ts
+ * const { Kafka } = loadKafka();
+ * const consumer = new Kafka({ brokers: ['127.0.0.1:9092'] }).consumer({ groupId: 'g' });
+ * ```
  */
 export function loadKafka(
   missing: (error: unknown) => Error = (error) =>
@@ -100,22 +100,6 @@ export function loadKafka(
   } catch (error) {
     throw missing(error);
   }
-  if (!patched) {
-    patched = true;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs internals
-      const Runner = require('kafkajs/src/consumer/runner') as { prototype: Runner };
-      const fetch = Runner.prototype.fetch;
-      if (typeof fetch === 'function') {
-        Runner.prototype.fetch = function (this: Runner, nodeId: number) {
-          if (this.running) return fetch.call(this, nodeId);
-          const stopped = Object.assign(new Error('The consumer stopped.'), { retriable: false });
-          return Promise.reject(stopped);
-        };
-      }
-    } catch {
-      // Another layout: nothing to patch.
-    }
-  }
-  return kafkajs;
+  gatewayKafka ??= (gatewayKafkaClass() as KafkaModule['Kafka'] | undefined) ?? kafkajs.Kafka;
+  return { ...kafkajs, Kafka: gatewayKafka };
 }
