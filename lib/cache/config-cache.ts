@@ -1,4 +1,5 @@
 import { describeError } from '../model/describe-error';
+import { exponentialDelay } from '../model/exponential-delay';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
@@ -202,7 +203,11 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       ({ listing, revision } = await this.listAll());
     } catch (error) {
       if (this.closed) return;
-      const delay = Math.min(this.maxRetryDelay, this.retryDelay * 2 ** this.failures++);
+      const delay = exponentialDelay(this.failures++, {
+        initialDelay: this.retryDelay,
+        maxDelay: this.maxRetryDelay,
+        jitter: false,
+      });
       const err = new StoreUnavailableError(
         `Listing the store failed (${reason}: ${describeError(error)}); serving the last good configuration, retrying in ${delay} ms.`,
         { cause: error },

@@ -1,3 +1,4 @@
+import { exponentialDelay } from '../model/exponential-delay';
 import type { RetryPolicy } from '../model/retry-options';
 
 /**
@@ -6,8 +7,7 @@ import type { RetryPolicy } from '../model/retry-options';
  * A Retry-After the function asked for is a floor.
  */
 export function backoffDelay(policy: RetryPolicy, retry: number, retryAfter?: number): number {
-  const cap = Math.min(policy.maxDelay, policy.initialDelay * 2 ** (retry - 1));
-  const jittered = Math.floor(Math.random() * cap);
+  const jittered = exponentialDelay(retry - 1, policy);
   return retryAfter === undefined ? jittered : Math.max(jittered, retryAfter);
 }
 

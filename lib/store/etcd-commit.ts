@@ -6,8 +6,15 @@ import {
   GatewayError,
   StoreUnavailableError,
 } from '../errors';
+import { exponentialDelay } from '../model/exponential-delay';
 import { beforeDeadline, pause } from './deadline';
-import { compareToEtcd, isUnavailable, neverSent, operationToEtcd } from './etcd-requests';
+import {
+  compareToEtcd,
+  ETCD_RETRY_BACKOFF,
+  isUnavailable,
+  neverSent,
+  operationToEtcd,
+} from './etcd-requests';
 import type { Compare, Operation, WriteResult } from './store';
 
 /**
@@ -69,7 +76,8 @@ export class EtcdCommit {
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
     const { ctx } = this;
     const deadline = Date.now() + ctx.requestTimeout;
-    let delay = 25;
+    let retries = 0;
+    let delay = exponentialDelay(retries, ETCD_RETRY_BACKOFF);
     let request: { marker: string; lease: string; body: ITxnRequest } | undefined;
     /** The marker of a request that may have been applied. */
     let inDoubt: typeof request;
@@ -100,7 +108,7 @@ export class EtcdCommit {
         }
         if (Date.now() + delay >= deadline) break;
         await pause(delay);
-        delay = Math.min(delay * 2, 1000);
+        delay = exponentialDelay(++retries, ETCD_RETRY_BACKOFF);
       }
     }
     if (!inDoubt) {
@@ -157,7 +165,8 @@ export class EtcdCommit {
       success: [{ request_put: { key, value: Buffer.from(FENCED), lease: sent.lease } }],
       failure: [{ request_range: { key } }],
     };
-    let delay = 25;
+    let retries = 0;
+    let delay = exponentialDelay(retries, ETCD_RETRY_BACKOFF);
     let lastError = cause;
     for (;;) {
       if (this.ctx.isClosed()) throw this.unknown('the store was closed', lastError);
@@ -176,7 +185,7 @@ export class EtcdCommit {
         lastError = error;
         if (Date.now() + delay >= until) throw this.unknown('etcd did not answer', lastError);
         await pause(delay);
-        delay = Math.min(delay * 2, 1000);
+        delay = exponentialDelay(++retries, ETCD_RETRY_BACKOFF);
       }
     }
   }

@@ -1,5 +1,21 @@
 import type { ICompare, IRequestOp } from 'etcd3';
+import type { ExponentialDelayOptions } from '../model/exponential-delay';
 import type { Compare, Operation } from './store';
+
+/**
+ * How a request to etcd is retried while etcd is unavailable: 25 ms doubling to 1 s, without
+ * jitter (one client retrying its own request; the deadline bounds the whole).
+ *
+ * @example
+ * ```ts
+ * await pause(exponentialDelay(retries++, ETCD_RETRY_BACKOFF));
+ * ```
+ */
+export const ETCD_RETRY_BACKOFF: ExponentialDelayOptions = Object.freeze({
+  initialDelay: 25,
+  maxDelay: 1000,
+  jitter: false,
+});
 
 /** The first key after every key that starts with `prefix` (etcd's range_end for a prefix). */
 export function prefixEnd(prefix: string): Buffer {

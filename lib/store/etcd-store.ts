@@ -9,9 +9,10 @@ import {
   ValidationError,
 } from '../errors';
 import { keepAliveWhile } from '../model/keep-alive';
+import { exponentialDelay } from '../model/exponential-delay';
 import { pause } from './deadline';
 import { EtcdCommit } from './etcd-commit';
-import { isUnavailable, prefixEnd } from './etcd-requests';
+import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
 import type {
   Compare,
   KeyValue,
@@ -378,7 +379,8 @@ export class EtcdStore implements Store {
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen();
     const deadline = Date.now() + this.requestTimeout;
-    let delay = 25;
+    let retries = 0;
+    let delay = exponentialDelay(retries, ETCD_RETRY_BACKOFF);
     for (;;) {
       try {
         return await fn();
@@ -392,7 +394,7 @@ export class EtcdStore implements Store {
           );
         }
         await pause(delay);
-        delay = Math.min(delay * 2, 1000);
+        delay = exponentialDelay(++retries, ETCD_RETRY_BACKOFF);
       }
     }
   }

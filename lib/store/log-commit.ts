@@ -5,6 +5,7 @@ import {
   GatewayError,
   StoreUnavailableError,
 } from '../errors';
+import { exponentialDelay } from '../model/exponential-delay';
 import { beforeDeadline, DeadlinePassed, pause } from './deadline';
 import type { LogBackend, LogHead, PriorState, RecordChange, StoredKey } from './log-backend';
 import type { Compare, Operation, WriteResult } from './store';
@@ -101,7 +102,7 @@ export class LogCommit {
         continue;
       }
       // Another writer got there first: back off a little (more each time) and plan again.
-      await pause(Math.min(2 ** attempt, 50) * Math.random());
+      await pause(exponentialDelay(attempt, { initialDelay: 1, maxDelay: 50 }));
     }
   }
 
