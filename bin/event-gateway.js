@@ -1,20 +1,33 @@
 #!/usr/bin/env node
 // The `event-gateway` command: Event Gateway 0.9's server as a thin layer over the library. The
-// Events API and the Configuration API on two ports, the configuration in memory (--dev) or in
-// etcd. Usage errors, a port in use or an unreachable etcd are one line and exit code 2.
+// Events API and the Configuration API on two ports (loopback unless API keys guard them), the
+// configuration in memory (--dev), etcd, ZooKeeper or Consul. Usage errors, a port in use or an
+// unreachable store are one line and exit code 2.
 const { parseArgs } = require('node:util');
 const { readFileSync } = require('node:fs');
-const { createServer } = require('node:http');
 const { join } = require('node:path');
 const { ARCHIVE_USAGE, ARCHIVE_OPTIONS, parseArchiveFlags, runReplay } = require('./archives');
+const {
+  NETWORK_USAGE,
+  NETWORK_OPTIONS,
+  parseNetworkFlags,
+  outboundOptions,
+  listen,
+  describeAddress,
+  warnIfOpen,
+  protectOwnEndpoints,
+} = require('./network');
+const {
+  STORE_USAGE,
+  STORE_OPTIONS,
+  refuseSecretFlags,
+  parseStoreFlags,
+  openStore,
+  describeStore,
+} = require('./stores');
 
 const USAGE = `Usage: event-gateway [options]
 
-  --dev                     keep the configuration in memory (one process, nothing to install)
-  --db-hosts h:p,...        etcd client endpoints (default 127.0.0.1:2379)
-  --embed-etcd              start a local etcd for this process (needs the etcd binary)
-  --zookeeper h:p,...       keep the configuration in ZooKeeper instead (its connection string)
-  --consul url              keep the configuration in Consul instead (an agent's HTTP address)
   --events-port N           Events API port (default 4000)
   --config-port N           Configuration API port (default 4001)
   --workers N               deliveries in flight at once (default 100)
@@ -26,16 +39,17 @@ const USAGE = `Usage: event-gateway [options]
   -h, --help                this text
   -v, --version             the version
 
+${STORE_USAGE}
+
+${NETWORK_USAGE}
+
 ${ARCHIVE_USAGE}
 
 Event Gateway 0.9's single-dash spellings (-dev, -config-port 4001, ...) work too.`;
 
 const OPTIONS = {
-  dev: { type: 'boolean' },
-  'db-hosts': { type: 'string' },
-  'embed-etcd': { type: 'boolean' },
-  zookeeper: { type: 'string' },
-  consul: { type: 'string' },
+  ...STORE_OPTIONS,
+  ...NETWORK_OPTIONS,
   'events-port': { type: 'string' },
   'config-port': { type: 'string' },
   workers: { type: 'string' },
@@ -68,11 +82,13 @@ function integer(values, name, fallback, min, max) {
 }
 
 function parse(argv) {
+  const args = normalize(argv);
+  refuseSecretFlags(parseArgs({ args, strict: false, tokens: true }).tokens, UsageError);
   let values;
   let positionals;
   try {
     ({ values, positionals } = parseArgs({
-      args: normalize(argv),
+      args,
       options: OPTIONS,
       strict: true,
       allowPositionals: true,
@@ -84,10 +100,7 @@ function parse(argv) {
   if (positionals.length > (replaying ? 1 : 0)) {
     throw new UsageError(`unexpected argument "${positionals.at(-1)}" (see --help)`);
   }
-  const stores = ['dev', 'embed-etcd'].filter((name) => values[name]);
-  for (const name of ['db-hosts', 'zookeeper', 'consul'])
-    if (values[name] !== undefined) stores.push(name);
-  if (stores.length > 1) throw new UsageError(`choose one of --${stores.join(', --')}.`);
+  const store = parseStoreFlags(values, UsageError);
   const format = values['log-format'] ?? 'json';
   if (format !== 'json' && format !== 'text') {
     throw new UsageError(`--log-format must be json or text, got "${format}".`);
@@ -99,18 +112,12 @@ function parse(argv) {
   return {
     help: values.help === true,
     version: values.version === true,
-    store: values.dev
-      ? 'memory'
-      : values['embed-etcd']
-        ? 'embedded-etcd'
-        : values.zookeeper !== undefined
-          ? 'zookeeper'
-          : values.consul !== undefined
-            ? 'consul'
-            : 'etcd',
-    zookeeper: values.zookeeper,
-    consul: values.consul,
-    dbHosts: (values['db-hosts'] ?? '127.0.0.1:2379').split(',').filter(Boolean),
+    store,
+    network: parseNetworkFlags(
+      values,
+      { keys: values['api-keys-file'] !== undefined, dev: store.store === 'memory' },
+      UsageError,
+    ),
     eventsPort: integer(values, 'events-port', 4000, 0, 65535),
     configPort: integer(values, 'config-port', 4001, 0, 65535),
     workers: integer(values, 'workers', 100, 1, 100_000),
@@ -170,40 +177,6 @@ function logged(log, api, handler) {
   };
 }
 
-function listen(handler, port, name) {
-  return new Promise((resolve, reject) => {
-    const server = createServer(handler);
-    server.once('error', (error) =>
-      reject(
-        new UsageError(
-          error.code === 'EADDRINUSE'
-            ? `the ${name} port ${port} is in use.`
-            : `cannot listen on the ${name} port ${port}: ${error.message}`,
-        ),
-      ),
-    );
-    server.listen(port, () => resolve(server));
-  });
-}
-
-async function openStore(options, lib, cleanups) {
-  if (options.store === 'memory') return new lib.MemoryStore();
-  if (options.store === 'zookeeper') return new lib.ZooKeeperStore({ servers: options.zookeeper });
-  if (options.store === 'consul') return new lib.ConsulStore({ url: options.consul });
-  let hosts = options.dbHosts.map((h) => (/^https?:\/\//.test(h) ? h : `http://${h}`));
-  if (options.store === 'embedded-etcd') {
-    let etcd;
-    try {
-      etcd = await lib.startEtcd();
-    } catch (error) {
-      throw new UsageError(`cannot start etcd (--embed-etcd): ${error.message.split('\n')[0]}`);
-    }
-    cleanups.push(() => etcd.stop());
-    hosts = etcd.endpoints;
-  }
-  return new lib.EtcdStore({ hosts });
-}
-
 async function main(argv) {
   const options = parse(argv);
   if (options.help) return void process.stdout.write(`${USAGE}\n`);
@@ -215,26 +188,38 @@ async function main(argv) {
   const apiKeys = readApiKeys(options.apiKeysFile);
   const log = createLogger(options);
   const cleanups = [];
-  const store = await openStore(options, lib, cleanups);
+  const store = await openStore(options.store, lib, cleanups, UsageError);
   // A replay's events are not archived again: its gateway needs no archive.
   const archives = options.replay ? [] : options.archives(lib);
+  // One line per failed delivery: a dead letter is logged here, and the
+  // `function.invocationFailed` event that follows it (synchronously) is skipped; that event alone
+  // logs the failures that are no dead letter (a sync subscription's or an authorizer's call).
+  let lettered;
   const gateway = lib.createGateway(store, {
     plugins: archives,
     concurrency: options.workers,
     queueSize: options.backlog,
     drainTimeout: options.drainTimeout,
-    onDeadLetter: (letter) =>
+    ...outboundOptions(options.network),
+    onDeadLetter: (letter) => {
+      lettered = letter;
       log.error(
         {
           space: letter.space,
           functionId: letter.functionId,
           eventId: letter.event?.id,
+          attempts: letter.attempts,
+          lastStatus: letter.lastStatus,
           reason: letter.reason,
         },
         'delivery failed for good',
-      ),
+      );
+    },
   });
-  gateway.on('function.invocationFailed', (failure) =>
+  gateway.on('function.invocationFailed', (failure) => {
+    const logged = lettered?.event === failure.event && lettered?.functionId === failure.functionId;
+    lettered = undefined;
+    if (logged) return;
     log.warn(
       {
         space: failure.space,
@@ -243,11 +228,15 @@ async function main(argv) {
         attempts: failure.attempts,
         error: failure.error.message,
       },
-      'delivery attempt failed',
-    ),
-  );
+      'function call failed',
+    );
+  });
   gateway.on('gateway.error', (error) => log.error({ error: error.message }, 'gateway error'));
-  gateway.on('store.error', (error) => log.warn({ error: error.message }, 'store error'));
+  let storeError;
+  gateway.on('store.error', (error) => {
+    storeError = error;
+    log.warn({ error: error.message }, 'store error');
+  });
   // Not unref'd: while the store is unreachable, this timer is what keeps the process waiting.
   let timer;
   const ready = await Promise.race([
@@ -257,13 +246,9 @@ async function main(argv) {
   clearTimeout(timer);
   if (!ready) {
     await gateway.close();
-    const where =
-      options.store === 'zookeeper'
-        ? `ZooKeeper at ${options.zookeeper}`
-        : options.store === 'consul'
-          ? `Consul at ${options.consul}`
-          : `etcd at ${options.dbHosts.join(', ')}`;
-    throw new UsageError(`cannot reach ${where} (10 s).`);
+    // The last error says why: a refused connection, a bad password, a token without rights.
+    const why = storeError ? `: ${storeError.message.split('\n')[0]}` : '.';
+    throw new UsageError(`cannot reach ${describeStore(options.store)} (10 s)${why}`);
   }
   if (options.replay) {
     const [source] = options.archives(lib);
@@ -274,21 +259,35 @@ async function main(argv) {
   }
   const access = apiKeys ? { apiKeys } : {};
   const metrics = prometheus(lib, gateway);
+  const { eventsHost, configHost } = options.network;
   const events = await listen(
     logged(log, 'events', lib.createEventsHandler(gateway, access)),
     options.eventsPort,
+    eventsHost,
     'events',
+    UsageError,
   );
   const config = await listen(
     logged(log, 'config', lib.createConfigHandler(gateway, { ...access, metrics })),
     options.configPort,
+    configHost,
     'config',
+    UsageError,
   ).catch(async (error) => {
     events.close();
     throw error;
   });
+  protectOwnEndpoints(gateway, [events, config]);
+  warnIfOpen(log, config, { keys: apiKeys !== undefined, ...options.network });
   log.info(
-    { eventsPort: events.address().port, configPort: config.address().port, store: store.name },
+    {
+      events: describeAddress(events.address()),
+      config: describeAddress(config.address()),
+      eventsPort: events.address().port,
+      configPort: config.address().port,
+      store: store.name,
+      privateFunctions: options.network.privateFunctions,
+    },
     'event gateway started',
   );
   let stopping = false;

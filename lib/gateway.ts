@@ -39,7 +39,8 @@ export type {
 import type { SpaceArgument } from './config/configuration-api';
 import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
-import { withoutSecrets, type FunctionRecord } from './model/function';
+import type { FunctionRecord } from './model/function';
+import { withoutSecrets } from './model/function-secrets';
 import type { Journal } from './journal/journal';
 import type { WaitingFunction } from './journal/waiting-deliveries';
 import type { FunctionMetrics } from './metrics/function-counters';
@@ -495,9 +496,12 @@ export class Gateway extends ConfigurationApi {
     eventType: string,
     method: string,
     path: string,
-  ): { functionId: string; params: Record<string, string> } | undefined {
+  ): { functionId: string; params: Record<string, string>; writer?: 'tenant' } | undefined {
     const match = this.router.syncTarget(space, eventType, method, path);
-    return match && { functionId: match.value.functionId, params: { ...match.params } };
+    if (!match) return undefined;
+    const { functionId } = match.value;
+    const writer = this.catalog.get('functions', space, functionId)?.writer;
+    return { functionId, params: { ...match.params }, ...(writer ? { writer } : {}) };
   }
 
   /** The CORS configuration of a request's method and path, if any. @internal */

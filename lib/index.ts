@@ -4,6 +4,13 @@
  *
  * @packageDocumentation
  */
+import type * as aws from './aws';
+import type * as consul from './consul';
+import type * as dev from './dev';
+import type * as etcd from './etcd';
+import type * as kafka from './kafka';
+import type * as zookeeper from './zookeeper';
+
 export { createGateway, Gateway } from './gateway';
 export { ConfigurationApi } from './config/configuration-api';
 export type {
@@ -28,6 +35,7 @@ export {
   EventRefusedError,
   FilterBudgetError,
   GatewayNotReadyError,
+  HopLimitError,
   IntakeFailedError,
   InvocationError,
   JournalUnavailableError,
@@ -86,15 +94,9 @@ export type {
 export type { PluginMetrics } from './metrics/plugin-metrics';
 export type { ArchivedEvent, ArchiveQuery, ArchiveSource } from './intake/archive-source';
 export type { ReplayOptions, ReplayProgress } from './intake/replay';
-export { S3Archive } from './sinks/s3-archive';
-export type { S3ArchiveOptions, S3Like } from './sinks/s3-archive';
 export type { ArchiveSinkOptions } from './sinks/archive-sink';
-export { KafkaArchive } from './sinks/kafka-archive';
-export type { KafkaArchiveOptions } from './sinks/kafka-archive';
 export { LocalJournal } from './journal/local-journal';
 export type { LocalJournalOptions } from './journal/local-journal';
-export { KafkaJournal } from './journal/kafka-journal';
-export type { KafkaJournalOptions } from './journal/kafka-journal';
 export type { Journal, JournalEntry, JournalSink, JournalSize } from './journal/journal';
 export type { DamagedRecord } from './journal/damaged-records';
 export type { WaitingFunction } from './journal/waiting-deliveries';
@@ -120,7 +122,7 @@ export type { CacheChange, ConfigCacheEvents, ConfigCacheOptions } from './cache
 export type { ConfigChange, ConfigRecord, InvalidRecord, RecordsByKind } from './cache/catalog';
 export type { EventTypeInput, EventTypeRecord } from './model/event-type';
 export { HTTP_REQUEST_EVENT } from './model/event-type';
-export { SECRET_MASK } from './model/function';
+export { redactUrl, SECRET_MASK } from './model/function-secrets';
 export type {
   FunctionInput,
   FunctionRecord,
@@ -141,9 +143,14 @@ export { DEFAULT_ROOT } from './model/key-layout';
 export type { RecordKind } from './model/key-layout';
 export { EventsApi } from './http/events-api';
 export type { EventsGateway, SyncRoute } from './http/events-gateway';
-export { OutboundPolicy, redactUrl } from './model/outbound-policy';
+export { OutboundPolicy } from './model/outbound-policy';
 export type { OutboundCheck, OutboundOptions } from './model/outbound-policy';
-export type { TenantOutboundOptions } from './model/outbound-policies';
+export {
+  OutboundPolicies,
+  type FunctionWriter,
+  type TenantOutboundOptions,
+} from './model/outbound-policies';
+export { ProtectedEndpoints } from './model/protected-endpoints';
 export type { AwsOptions } from './delivery/providers/aws/aws-clients';
 export type { WriteOptions as FunctionWriteOptions } from './config/function-rules';
 export type {
@@ -162,20 +169,97 @@ export { expressMiddleware, expressConfigMiddleware } from './adapters/express';
 export type { ExpressLikeRequest, ExpressMiddleware } from './adapters/express';
 export { koaMiddleware, koaConfigMiddleware } from './adapters/koa';
 export type { KoaLikeContext, KoaMiddleware } from './adapters/koa';
-export { EtcdStore } from './store/etcd-store';
-export type { EtcdStoreOptions } from './store/etcd-store';
-export { startEtcd, freePort } from './store/start-etcd';
-export type { RunningEtcd, StartEtcdOptions } from './store/start-etcd';
-export { ZooKeeperStore } from './store/zookeeper-store';
-export type { ZooKeeperStoreOptions } from './store/zookeeper-store';
-export type { LogStoreOptions } from './store/log-backed-store';
-export { startZooKeeper } from './store/start-zookeeper';
-export type {
-  RunningZooKeeper,
-  StartZooKeeperOptions,
-  ZooKeeperMember,
-} from './store/start-zookeeper';
-export { startConsul } from './store/start-consul';
-export type { RunningConsul, StartConsulOptions } from './store/start-consul';
-export { ConsulStore } from './store/consul-store';
-export type { ConsulStoreOptions } from './store/consul-store';
+
+// Names that moved to subpaths in 0.2. They still work from the root for one minor version, read
+// lazily (a getter requires the subpath on first use), so `require('event-gateway')` loads none of
+// the stores, journals, archives and launchers it does not use.
+const MOVED = {
+  etcd: ['EtcdStore'],
+  zookeeper: ['ZooKeeperStore'],
+  consul: ['ConsulStore'],
+  aws: ['S3Archive'],
+  kafka: ['KafkaJournal', 'KafkaArchive'],
+  dev: ['startEtcd', 'freePort', 'startZooKeeper', 'startConsul'],
+} as const;
+// Literal paths, so the build sees them (and keeps each a require of that entry's bundle).
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose */
+const SUBPATHS: Record<keyof typeof MOVED, () => Record<string, unknown>> = {
+  etcd: () => require('./etcd'),
+  zookeeper: () => require('./zookeeper'),
+  consul: () => require('./consul'),
+  aws: () => require('./aws'),
+  kafka: () => require('./kafka'),
+  dev: () => require('./dev'),
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+for (const [subpath, names] of Object.entries(MOVED) as [keyof typeof MOVED, readonly string[]][]) {
+  for (const name of names) {
+    Object.defineProperty(module.exports, name, {
+      enumerable: true,
+      get: () => SUBPATHS[subpath]()[name],
+    });
+  }
+}
+
+/** @deprecated Import it from `event-gateway/etcd`; the root stops exporting it in 0.3. */
+export declare const EtcdStore: typeof etcd.EtcdStore;
+/** @deprecated Import it from `event-gateway/etcd`; the root stops exporting it in 0.3. */
+export type EtcdStore = etcd.EtcdStore;
+/** @deprecated Import it from `event-gateway/etcd`; the root stops exporting it in 0.3. */
+export type EtcdStoreOptions = etcd.EtcdStoreOptions;
+/** @deprecated Import it from `event-gateway/zookeeper`; the root stops exporting it in 0.3. */
+export declare const ZooKeeperStore: typeof zookeeper.ZooKeeperStore;
+/** @deprecated Import it from `event-gateway/zookeeper`; the root stops exporting it in 0.3. */
+export type ZooKeeperStore = zookeeper.ZooKeeperStore;
+/** @deprecated Import it from `event-gateway/zookeeper`; the root stops exporting it in 0.3. */
+export type ZooKeeperStoreOptions = zookeeper.ZooKeeperStoreOptions;
+/** @deprecated Import it from `event-gateway/zookeeper` (or `/consul`); gone from the root in 0.3. */
+export type LogStoreOptions = zookeeper.LogStoreOptions;
+/** @deprecated Import it from `event-gateway/consul`; the root stops exporting it in 0.3. */
+export declare const ConsulStore: typeof consul.ConsulStore;
+/** @deprecated Import it from `event-gateway/consul`; the root stops exporting it in 0.3. */
+export type ConsulStore = consul.ConsulStore;
+/** @deprecated Import it from `event-gateway/consul`; the root stops exporting it in 0.3. */
+export type ConsulStoreOptions = consul.ConsulStoreOptions;
+/** @deprecated Import it from `event-gateway/aws`; the root stops exporting it in 0.3. */
+export declare const S3Archive: typeof aws.S3Archive;
+/** @deprecated Import it from `event-gateway/aws`; the root stops exporting it in 0.3. */
+export type S3Archive = aws.S3Archive;
+/** @deprecated Import it from `event-gateway/aws`; the root stops exporting it in 0.3. */
+export type S3ArchiveOptions = aws.S3ArchiveOptions;
+/** @deprecated Import it from `event-gateway/aws`; the root stops exporting it in 0.3. */
+export type S3Like = aws.S3Like;
+/** @deprecated Import it from `event-gateway/kafka`; the root stops exporting it in 0.3. */
+export declare const KafkaJournal: typeof kafka.KafkaJournal;
+/** @deprecated Import it from `event-gateway/kafka`; the root stops exporting it in 0.3. */
+export type KafkaJournal = kafka.KafkaJournal;
+/** @deprecated Import it from `event-gateway/kafka`; the root stops exporting it in 0.3. */
+export type KafkaJournalOptions = kafka.KafkaJournalOptions;
+/** @deprecated Import it from `event-gateway/kafka`; the root stops exporting it in 0.3. */
+export declare const KafkaArchive: typeof kafka.KafkaArchive;
+/** @deprecated Import it from `event-gateway/kafka`; the root stops exporting it in 0.3. */
+export type KafkaArchive = kafka.KafkaArchive;
+/** @deprecated Import it from `event-gateway/kafka`; the root stops exporting it in 0.3. */
+export type KafkaArchiveOptions = kafka.KafkaArchiveOptions;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export declare const startEtcd: typeof dev.startEtcd;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export declare const freePort: typeof dev.freePort;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type RunningEtcd = dev.RunningEtcd;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type StartEtcdOptions = dev.StartEtcdOptions;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export declare const startZooKeeper: typeof dev.startZooKeeper;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type RunningZooKeeper = dev.RunningZooKeeper;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type StartZooKeeperOptions = dev.StartZooKeeperOptions;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type ZooKeeperMember = dev.ZooKeeperMember;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export declare const startConsul: typeof dev.startConsul;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type RunningConsul = dev.RunningConsul;
+/** @deprecated Import it from `event-gateway/dev`; the root stops exporting it in 0.3. */
+export type StartConsulOptions = dev.StartConsulOptions;

@@ -2,11 +2,18 @@
 // on librdkafka's mock cluster, the configuration in etcd.
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Kafka, logLevel } from 'kafkajs';
-import { request } from 'undici';
 import { startKafkaMock } from '../../scripts/servers';
 import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
 import { startStoreServer, type StoreServer } from '../helpers/store-servers';
-import { functionServer, killChildren, run, start, type Running } from './cli-process';
+import {
+  configure,
+  emit,
+  functionServer,
+  killChildren,
+  run,
+  start,
+  type Running,
+} from './cli-process';
 
 jest.setTimeout(90_000);
 
@@ -21,36 +28,6 @@ afterAll(async () => {
   await Promise.all([moto?.stop(), etcd?.dispose()]);
 });
 afterEach(killChildren);
-
-const configure = async (gateway: Running, url: string) => {
-  const post = async (path: string, body: unknown) => {
-    const res = await request(`${gateway.config}/v1/spaces/default${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    await res.body.text();
-    expect(res.statusCode).toBe(201);
-  };
-  await post('/functions', { functionId: 'fn', type: 'http', provider: { url } });
-  await post('/eventtypes', { name: 'order.placed' });
-  await post('/subscriptions', {
-    type: 'async',
-    eventType: 'order.placed',
-    functionId: 'fn',
-    path: '/',
-  });
-};
-
-const emit = async (gateway: Running, id: string) => {
-  const res = await request(`${gateway.events}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json' },
-    body: JSON.stringify({ specversion: '1.0', id, source: '/cli', type: 'order.placed' }),
-  });
-  await res.body.text();
-  return res.statusCode;
-};
 
 const stop = async (gateway: Running) => {
   gateway.child.kill('SIGTERM');
@@ -67,13 +44,14 @@ test('--archive-s3 archives what the Events API accepts; `replay` sends a window
   });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const fn = await functionServer();
-  const store = ['-db-hosts', `127.0.0.1:${etcd.port}`];
+  // The function runs on this machine: loopback functions are refused unless allowed.
+  const store = ['-db-hosts', `127.0.0.1:${etcd.port}`, '--allow-private-functions'];
   const archive = ['--archive-s3', `s3://${bucket}/gw`, '--s3-endpoint', moto.endpoint];
   const gateway = await start([...store, ...archive], AWS_ENV);
-  await configure(gateway, fn.url);
+  await configure(gateway.config, fn.url);
   const from = Date.now();
   const ids = Array.from({ length: 20 }, (_, i) => `c-${i}`);
-  for (const id of ids) expect(await emit(gateway, id)).toBe(202);
+  for (const id of ids) expect(await emit(gateway.events, id)).toBe(202);
   await stop(gateway); // flushes the archive
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   expect(listed.Contents?.length).toBeGreaterThan(0);
@@ -116,7 +94,7 @@ test('--archive-kafka archives to a topic; bad archive flags are one line and ex
       '--archive-topic',
       'cli-archive',
     ]);
-    for (let i = 0; i < 5; i++) expect(await emit(gateway, `k-${i}`)).toBe(202);
+    for (let i = 0; i < 5; i++) expect(await emit(gateway.events, `k-${i}`)).toBe(202);
     await stop(gateway);
     const admin = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { freePort } from '../../lib';
 
 export const BIN = join(__dirname, '..', '..', 'bin', 'event-gateway.js');
@@ -50,6 +51,53 @@ export async function start(args: string[], env: Record<string, string> = {}): P
     events: `http://127.0.0.1:${eventsPort}`,
     config: `http://127.0.0.1:${configPort}`,
   };
+}
+
+/** The JSON log lines of a command's output (text lines are skipped). */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** What the command logged when it started: `events` and `config` are `host:port`. */
+export function startedLine(running: { output: () => string }) {
+  const line = logLines(running.output()).find((l) => l.msg === 'event gateway started');
+  if (!line) throw new Error(`no start line in: ${running.output()}`);
+  return line as { events: string; config: string; privateFunctions: boolean };
+}
+
+/** Registers function `fn` at `url`, event type `order.placed` and an async subscription (201s). */
+export async function configure(config: string, url: string): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const res = await request(`${config}/v1/spaces/default${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await res.body.text();
+    expect(res.statusCode).toBe(201);
+  };
+  await post('/functions', { functionId: 'fn', type: 'http', provider: { url } });
+  await post('/eventtypes', { name: 'order.placed' });
+  await post('/subscriptions', {
+    type: 'async',
+    eventType: 'order.placed',
+    functionId: 'fn',
+    path: '/',
+  });
+}
+
+/** Sends an `order.placed` event to an Events API (structured CloudEvents); its status. */
+export async function emit(events: string, id: string): Promise<number> {
+  const res = await request(`${events}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: JSON.stringify({ specversion: '1.0', id, source: '/cli', type: 'order.placed' }),
+  });
+  await res.body.text();
+  return res.statusCode;
 }
 
 /** A real HTTP function: records events, answers after `delay` ms; `fail` makes it answer 500. */

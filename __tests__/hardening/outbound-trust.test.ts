@@ -261,6 +261,12 @@ describe('AWS functions', () => {
     });
   });
 
+  test.each([['x'], [[1]], [['']], [{}]])('aws.credentialHosts %j is refused', (hosts) => {
+    expect(() =>
+      createGateway(new MemoryStore(), { aws: { credentialHosts: hosts as never } }),
+    ).toThrow(/credentialHosts/);
+  });
+
   test('aws.credentialHosts lets the host sign for an endpoint it lists', async () => {
     await withHostCredentials(async () => {
       const { SQSClient, CreateQueueCommand, ReceiveMessageCommand } =

@@ -276,16 +276,20 @@ describe.each(WAYS)('intake plugins on the way in: %s', (way, send) => {
   test('a plugin that first reads its signal after its budget ran out finds it aborted', async () => {
     let read!: (seen: { aborted: boolean; reason: unknown }) => void;
     const seen = new Promise<{ aborted: boolean; reason: unknown }>((r) => (read = r));
+    // The plugin answers only once the gate has given up on it (no race between two timers).
+    let givenUp!: () => void;
+    const decided = new Promise<void>((r) => (givenUp = r));
     h = await start({
       name: 'guard',
       timeout: 30,
       onEvent: async (_e, context) => {
-        await new Promise((r) => setTimeout(r, 80)); // past the budget, the signal never read
+        await decided; // past the budget, the signal never read
         read({ aborted: context.signal.aborted, reason: context.signal.reason });
         return undefined;
       },
     });
     const outcome = await send(h, 'l-1');
+    givenUp();
     expect(outcome.ok).toBe(false);
     const { aborted, reason } = await seen;
     expect(aborted).toBe(true);

@@ -16,6 +16,7 @@ import {
 import { cacheDump, expectConverged, storeDump, storeFixture } from '../helpers/store-fixture';
 import type { StoreKind } from '../helpers/store-servers';
 import type { TcpProxy } from '../helpers/tcp-proxy';
+import { faultRun, startServer, type FaultServer } from '../../scripts/fault-run';
 
 /**
  * Writes `count` keys in transactions of 20 (small enough for ZooKeeper's and Consul's default
@@ -77,6 +78,29 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
         await expectConverged(cache, writer, p);
         expect(Object.keys(cacheDump(cache))).toHaveLength(200);
       }
+    });
+
+    test('a key created and deleted while the watch was behind is not kept (one catch-up batch)', async () => {
+      const p = prefix();
+      const writer = fx.store();
+      await writer.put(`${p}kept`, 'k1');
+      await writer.put(`${p}gone`, 'g1');
+      // The watch starts only once these changes are made: its first batch holds them all.
+      let made!: Promise<void>;
+      const behind = () => (made = makeChanges());
+      const makeChanges = async () => {
+        await writer.put(`${p}brief`, 'b1');
+        await writer.delete(`${p}brief`);
+        await writer.delete(`${p}gone`);
+        await writer.put(`${p}gone`, 'g2');
+        await writer.delete(`${p}gone`);
+        await writer.put(`${p}kept`, 'k2');
+      };
+      const cache = fx.cache(lateWatch(fx.store(), behind), p);
+      await cache.ready();
+      await made;
+      await expectConverged(cache, writer, p);
+      expect(cacheDump(cache)).toEqual({ [`${p}kept`]: 'k2' });
     });
 
     test('a backlog larger than 4 MiB, made while disconnected', async () => {
@@ -258,6 +282,33 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
     );
   });
 
+  describe(`${kind}: the fault run of \`npm run faults\``, () => {
+    // Three gateway processes with default options; the server is killed and restarted, then one
+    // gateway's link is cut (scripts/fault-run.js). A new pair of seeds each run (FAULT_SEED
+    // chooses the first): a failure names its seed, and the command that replays it.
+    const first = Number(process.env.FAULT_SEED) || 1 + Math.floor(Math.random() * 100_000);
+    let server: FaultServer;
+    beforeAll(async () => {
+      server = await startServer(kind);
+    }, 60_000);
+    afterAll(() => server?.dispose());
+
+    test.each([first, first + 1])(
+      'seed %i: every gateway holds what the store holds once the writes stop',
+      async (seed) => {
+        const result = await faultRun(server, seed);
+        if (result.diverged) {
+          console.error(
+            `${kind} fault run seed ${seed} diverged; replay: npm run faults -- --store ${kind} --first ${seed} --seeds 1`,
+            JSON.stringify({ plan: result.plan, details: result.details }),
+          );
+        }
+        expect({ seed, diverged: result.diverged }).toEqual({ seed, diverged: false });
+      },
+      180_000,
+    );
+  });
+
   /**
    * Several instances write random configuration while connections are cut at random and the
    * store compacts; once everything stops, every instance's cache must equal the store. A failing
@@ -368,6 +419,36 @@ export function describeStoreFaults(kind: StoreKind, options: { seeds: number[] 
     for (const { gateway } of instances) expect(actual(gateway)).toEqual(expected);
     expectNoDanglingSubscriptions(Object.fromEntries(expected));
   }
+}
+
+/** The store, its first watch started only once `meanwhile` is done (a watch that fell behind). */
+function lateWatch(store: Store, meanwhile: () => Promise<void>): Store {
+  let first = true;
+  return new Proxy(store, {
+    get(target, name) {
+      if (name === 'watch') {
+        return (prefix: string, from: number, listener: Parameters<Store['watch']>[2]) => {
+          if (!first) return target.watch(prefix, from, listener);
+          first = false;
+          let inner: ReturnType<Store['watch']> | undefined;
+          let closed = false;
+          void meanwhile().then(() => {
+            if (!closed) inner = target.watch(prefix, from, listener);
+          });
+          return {
+            close() {
+              closed = true;
+              inner?.close();
+            },
+          };
+        };
+      }
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }
 
 /** Retries a write while a restarted server comes back. */

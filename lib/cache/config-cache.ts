@@ -1,7 +1,7 @@
 import { describeError } from '../model/describe-error';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
-import type { KeyValue, Store, Watch, WatchEvent } from '../store/store';
+import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
 
 /** One key's change as the cache applied it: `kv` is the new state (absent: deleted). */
 export interface CacheChange {
@@ -36,7 +36,10 @@ export interface ConfigCacheOptions {
 
 /** Events of a {@link ConfigCache}. */
 export interface ConfigCacheEvents {
-  /** A batch was applied; `revision` is the cache's new revision. */
+  /**
+   * A batch was applied, one change per key that it changed (the key before the batch, and
+   * after); `revision` is the cache's new revision.
+   */
   changes: [changes: CacheChange[], revision: number];
   /** The cache relisted the store (after a reset, a watch error, or for anti-entropy). */
   resync: [reason: string, repaired: number];
@@ -302,18 +305,31 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       void this.resync(`revision went backwards (${event.revision} < ${this.appliedRevision})`);
       return;
     }
-    const changes: CacheChange[] = [];
-    for (const change of event.changes) {
+    this.commit(this.netChanges(event.changes), Math.max(event.revision, this.appliedRevision));
+  }
+
+  /**
+   * A batch's changes, one per key: what the key was before the batch, what it is after. A watch
+   * that fell behind catches up with many revisions in one batch, where a key may be created and
+   * deleted again: each change is weighed against the key as the batch has left it so far (the
+   * copy is not touched until the whole batch is applied).
+   */
+  private netChanges(batch: readonly WatchChange[]): CacheChange[] {
+    const net = new Map<string, CacheChange>();
+    for (const change of batch) {
       const key = change.type === 'put' ? change.kv.key : change.key;
       const modRevision = change.type === 'put' ? change.kv.modRevision : change.modRevision;
-      const prev = this.data.get(key);
-      // Already reflected: the listing or an earlier batch covered this revision.
-      if (modRevision <= this.appliedRevision || (prev && modRevision <= prev.modRevision))
+      const pending = net.get(key);
+      const prev = pending ? pending.prev : this.data.get(key);
+      const current = pending ? pending.kv : prev;
+      // Already reflected: the listing or an earlier change covered this revision.
+      if (modRevision <= this.appliedRevision || (current && modRevision <= current.modRevision))
         continue;
-      if (change.type === 'delete' && !prev) continue;
-      changes.push({ key, kv: change.type === 'put' ? change.kv : undefined, prev });
+      if (change.type === 'delete' && !current) continue;
+      net.set(key, { key, kv: change.type === 'put' ? change.kv : undefined, prev });
     }
-    this.commit(changes, Math.max(event.revision, this.appliedRevision));
+    // Created and deleted again within the batch: nothing changed.
+    return [...net.values()].filter((change) => change.kv || change.prev);
   }
 
   private commit(changes: CacheChange[], revision: number): void {

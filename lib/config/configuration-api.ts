@@ -14,13 +14,13 @@ import { Checks, matchesMetadata } from '../model/checks';
 import { keepAliveWhile } from '../model/keep-alive';
 import type { CorsInput, CorsRecord } from '../model/cors';
 import type { EventTypeInput, EventTypeRecord } from '../model/event-type';
-import {
-  withoutSecrets,
-  type FunctionInput,
-  type FunctionRecord,
-  type LocalHandler,
-  type ProviderValidator,
+import type {
+  FunctionInput,
+  FunctionRecord,
+  LocalHandler,
+  ProviderValidator,
 } from '../model/function';
+import { withoutSecrets } from '../model/function-secrets';
 import { KeyLayout, type RecordKind } from '../model/key-layout';
 import type { SubscriptionInput, SubscriptionRecord } from '../model/subscription';
 import type { ResolvedGatewayOptions } from '../options';

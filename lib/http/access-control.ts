@@ -1,45 +1,25 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { describeError } from '../model/describe-error';
 import { headerValue } from './headers';
-import type { EventsRequest, EventsResponse } from './http-types';
+import type {
+  AccessOptions,
+  AccessScope,
+  ApiKey,
+  EventsRequest,
+  EventsResponse,
+} from './http-types';
 
-/** What a request does: read configuration, change it, or emit events. */
-export type AccessScope = 'read' | 'write' | 'emit';
-
-/** An API key, as its hash: the key itself is never configured, logged or kept. */
-export interface ApiKey {
-  /** SHA-256 of the key, in hex (`printf %s "$KEY" | sha256sum`). */
-  readonly hash: string;
-  /** The spaces it may act in, or `'*'` for every space. */
-  readonly spaces: readonly string[] | '*';
-  /** What it may do there. */
-  readonly scopes: readonly AccessScope[];
-  /** A name for logs and errors (never the key). */
-  readonly name?: string;
-}
-
-/** Access options shared by the Events API and the Configuration API. */
-export interface AccessOptions {
-  /**
-   * API keys: a request must carry one (`Authorization: Bearer <key>` or `X-Api-Key: <key>`)
-   * allowed in its space for what it does. A missing or unknown key is 401, a key used outside
-   * its spaces or scopes 403; nothing is changed or delivered.
-   * @default none: no key is asked for
-   */
-  apiKeys?: readonly ApiKey[];
-  /**
-   * Your own check, after the keys: resolve false to refuse a request with 403 (a throw refuses
-   * too, and is reported as `gateway.error`).
-   * @default none
-   */
-  authorize?: (
-    request: EventsRequest,
-    access: { readonly space: string | undefined; readonly scope: AccessScope },
-  ) => boolean | Promise<boolean>;
-}
+// Defined with the request types (which the options name): re-exported for the API's users.
+export type { AccessOptions, AccessScope, ApiKey } from './http-types';
 
 /** The outcome of a check: the key that passed (if keys are on), or the refusal to send. */
 export type AccessResult = { readonly key?: ApiKey } | { readonly refused: EventsResponse };
+
+/**
+ * The space of a request whose answer spans every space and cannot be cut to a key's (metrics):
+ * only a key for `'*'` passes.
+ */
+export const EVERY_SPACE: unique symbol = Symbol('every space');
 
 const HASH = /^[0-9a-f]{64}$/;
 const SCOPES: readonly AccessScope[] = ['read', 'write', 'emit'];
@@ -94,17 +74,24 @@ export class AccessControl {
     return this.keys !== undefined || this.options.authorize !== undefined;
   }
 
-  /** Whether a key may act in a space (any space when `space` is undefined). */
-  static allows(key: ApiKey, space: string | undefined, scope: AccessScope): boolean {
-    return (
-      key.scopes.includes(scope) &&
-      (key.spaces === '*' || space === undefined || key.spaces.includes(space))
-    );
+  /**
+   * Whether a key may act in a space: any space when `space` is undefined (what it reaches is
+   * filtered afterwards, as `GET /v1/spaces` does), every space at once for {@link EVERY_SPACE}
+   * (what cannot be filtered, such as metrics naming every space's functions).
+   */
+  static allows(
+    key: ApiKey,
+    space: string | typeof EVERY_SPACE | undefined,
+    scope: AccessScope,
+  ): boolean {
+    if (!key.scopes.includes(scope)) return false;
+    if (key.spaces === '*' || space === undefined) return true;
+    return space !== EVERY_SPACE && key.spaces.includes(space);
   }
 
   async check(
     request: EventsRequest,
-    space: string | undefined,
+    space: string | typeof EVERY_SPACE | undefined,
     scope: AccessScope,
   ): Promise<AccessResult> {
     let key: ApiKey | undefined;
@@ -114,14 +101,23 @@ export class AccessControl {
       key = this.match(presented);
       if (!key) return refusal(401, 'The API key is not valid.');
       if (!AccessControl.allows(key, space, scope)) {
-        const what = space === undefined ? scope : `${scope} in space "${space}"`;
+        const what =
+          space === undefined
+            ? scope
+            : space === EVERY_SPACE
+              ? `${scope} what spans every space`
+              : `${scope} in space "${space}"`;
         return refusal(403, `The API key${key.name ? ` "${key.name}"` : ''} may not ${what}.`);
       }
     }
     if (this.options.authorize) {
       let allowed: boolean;
       try {
-        allowed = (await this.options.authorize(request, { space, scope })) === true;
+        allowed =
+          (await this.options.authorize(request, {
+            space: space === EVERY_SPACE ? undefined : space,
+            scope,
+          })) === true;
       } catch (error) {
         this.reportError(
           new Error(`The authorize hook threw: ${describeError(error)}`, { cause: error }),

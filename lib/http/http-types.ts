@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { AccessOptions } from './access-control';
 
 /** Request headers, lower-cased names (as node:http gives them). */
 export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -60,4 +59,39 @@ export interface EventsApiOptions extends AccessOptions {
    * @default ''
    */
   basePath?: string;
+}
+
+/** What a request does: read configuration, change it, or emit events. */
+export type AccessScope = 'read' | 'write' | 'emit';
+
+/** An API key, as its hash: the key itself is never configured, logged or kept. */
+export interface ApiKey {
+  /** SHA-256 of the key, in hex (`printf %s "$KEY" | sha256sum`). */
+  readonly hash: string;
+  /** The spaces it may act in, or `'*'` for every space. */
+  readonly spaces: readonly string[] | '*';
+  /** What it may do there. */
+  readonly scopes: readonly AccessScope[];
+  /** A name for logs and errors (never the key). */
+  readonly name?: string;
+}
+
+/** Access options shared by the Events API and the Configuration API. */
+export interface AccessOptions {
+  /**
+   * API keys: a request must carry one (`Authorization: Bearer <key>` or `X-Api-Key: <key>`)
+   * allowed in its space for what it does. A missing or unknown key is 401, a key used outside
+   * its spaces or scopes 403; nothing is changed or delivered.
+   * @default none: no key is asked for
+   */
+  apiKeys?: readonly ApiKey[];
+  /**
+   * Your own check, after the keys: resolve false to refuse a request with 403 (a throw refuses
+   * too, and is reported as `gateway.error`).
+   * @default none
+   */
+  authorize?: (
+    request: EventsRequest,
+    access: { readonly space: string | undefined; readonly scope: AccessScope },
+  ) => boolean | Promise<boolean>;
 }

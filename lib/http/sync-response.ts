@@ -19,6 +19,15 @@ const DROPPED_HEADERS: ReadonlySet<string> = new Set([
   'content-length',
 ]);
 
+/**
+ * Headers a tenant's function may not set on the Events API's origin (which may be the host
+ * app's own): cookies would be tossed into the app's users' browsers, and CORS headers would open
+ * the origin to other sites.
+ */
+function tenantMayNotSet(name: string): boolean {
+  return name === 'set-cookie' || name === 'set-cookie2' || name.startsWith('access-control-');
+}
+
 /** Why a header cannot be sent as is (CR/LF, a space in a name...), or undefined. */
 function headerProblem(name: string, value: string): string | undefined {
   try {
@@ -43,8 +52,11 @@ export interface SyncFunctionResponse {
   isBase64Encoded?: boolean;
 }
 
-/** Maps a sync function's result to the HTTP response; a string says what is malformed. */
-export function toHttpResponse(result: unknown): EventsResponse | string {
+/**
+ * Maps a sync function's result to the HTTP response; a string says what is malformed. A
+ * tenant's function (`writer`) may not set cookies or CORS headers.
+ */
+export function toHttpResponse(result: unknown, writer?: 'tenant'): EventsResponse | string {
   if (typeof result !== 'object' || result === null || Array.isArray(result)) {
     return `it must answer an object { statusCode, headers, body }, not ${result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result}`;
   }
@@ -70,6 +82,7 @@ export function toHttpResponse(result: unknown): EventsResponse | string {
     if (typeof value !== 'string') return `header "${name}" must be a string (got ${typeof value})`;
     const lower = name.toLowerCase();
     if (DROPPED_HEADERS.has(lower)) continue;
+    if (writer === 'tenant' && tenantMayNotSet(lower)) continue;
     const problem = headerProblem(lower, value);
     if (problem) return problem;
     out[lower] = value;

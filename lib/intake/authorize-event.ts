@@ -4,16 +4,19 @@ import { describeError } from '../model/describe-error';
 
 /** What running an event type's authorizer needs of the gateway (a `Gateway` is one). */
 export interface AuthorizerHost {
-  /** The event type, or undefined. */
+  /** The event type, or undefined. @internal */
   findEventType(space: string, name: string): { readonly authorizerId?: string } | undefined;
-  /** Calls a function once, now; `shown` is what system events show in place of the payload. */
+  /**
+   * Calls a function once, now; `shown` is what system events show in place of the payload.
+   * @internal
+   */
   callFunction(
     space: string,
     functionId: string,
     payload: unknown,
     shown?: unknown,
   ): Promise<unknown>;
-  /** Reports a failure no client may see the details of. */
+  /** Reports a failure no client may see the details of. @internal */
   reportError(error: Error): void;
 }
 

@@ -1,4 +1,6 @@
-import type { FunctionRecord } from './function';
+import { AWS_SECRET_FIELDS, type FunctionRecord } from './function';
+
+export { AWS_SECRET_FIELDS };
 
 /**
  * What a secret reads as in records returned without `secrets: true`: a whole AWS secret, or the
@@ -6,9 +8,6 @@ import type { FunctionRecord } from './function';
  * stored secret as long as where the function points is unchanged.
  */
 export const SECRET_MASK = '[redacted]';
-
-/** The AWS credential fields of a provider configuration: never shown unless asked for. */
-export const AWS_SECRET_FIELDS: readonly string[] = ['awsSecretAccessKey', 'awsSessionToken'];
 
 /**
  * Provider fields holding a URL (an http function's, an SQS queue's, an AWS endpoint): their
@@ -238,4 +237,16 @@ export function hideSecrets(text: string, record: FunctionRecord, maxLength = In
   let out = text.length > maxLength ? text.slice(0, maxLength + (secrets[0]?.length ?? 0)) : text;
   for (const secret of secrets) out = out.split(secret).join(SECRET_MASK);
   return out.length > maxLength ? out.slice(0, maxLength) : out;
+}
+
+/**
+ * A URL as it may appear in messages and logs: its userinfo, query string and fragment read
+ * `[redacted]` (as in function records read without secrets); scheme, host, port and path show.
+ * @example
+ * ```ts
+ * redactUrl('https://user:pass@host/hook?token=x'); // 'https://[redacted]@host/hook?[redacted]'
+ * ```
+ */
+export function redactUrl(value: string): string {
+  return maskedUrl(value) ?? '(an invalid URL)';
 }

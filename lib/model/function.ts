@@ -1,9 +1,9 @@
 import { Checks, MAX_TIMER_MS, type Metadata } from './checks';
-import { AWS_SECRET_FIELDS } from './function-secrets';
 import type { OutboundCheck } from './outbound-policy';
 import { DEFAULT_RETRY, resolveRetry, type RetryOptions } from './retry-options';
 
-export { AWS_SECRET_FIELDS, SECRET_MASK, withoutSecrets } from './function-secrets';
+/** The AWS credential fields of a provider configuration: never shown unless asked for. */
+export const AWS_SECRET_FIELDS: readonly string[] = ['awsSecretAccessKey', 'awsSessionToken'];
 
 /** The function types the gateway knows. Plug-in providers add more (any string). */
 export type FunctionType =

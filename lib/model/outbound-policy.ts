@@ -1,5 +1,4 @@
 import { BlockList, isIP } from 'node:net';
-import { maskedUrl } from './function-secrets';
 import { normalizeHostName } from './host-name';
 
 /**
@@ -197,16 +196,4 @@ export class OutboundPolicy implements OutboundCheck {
     }
     return undefined;
   }
-}
-
-/**
- * A URL as it may appear in messages and logs: its userinfo, query string and fragment read
- * `[redacted]` (as in function records read without secrets); scheme, host, port and path show.
- * @example
- * ```ts
- * redactUrl('https://user:pass@host/hook?token=x'); // 'https://[redacted]@host/hook?[redacted]'
- * ```
- */
-export function redactUrl(value: string): string {
-  return maskedUrl(value) ?? '(an invalid URL)';
 }

@@ -18,7 +18,16 @@ function isAgentUrl(url: unknown): boolean {
 export interface ConsulStoreOptions extends LogStoreOptions {
   /** The HTTP address of a Consul agent, e.g. `'http://127.0.0.1:8500'`. */
   url: string;
-  /** An ACL token with read and write access to the store's keys. @default none */
+  /**
+   * An ACL token (sent as `X-Consul-Token`) for agents with ACLs on: it needs `write` on the
+   * store's key prefix, e.g. a policy of `key_prefix "event-gateway/" { policy = "write" }`. Keep
+   * it out of source and command lines (read it from a file or the environment).
+   * @default none (the agent's anonymous token)
+   * @example
+   * ```ts
+   * new ConsulStore({ url, token: process.env.CONSUL_HTTP_TOKEN });
+   * ```
+   */
   token?: string;
   /**
    * The key prefix under which the store keeps its keys, head and change log. Gateways that share
@@ -36,7 +45,7 @@ export interface ConsulStoreOptions extends LogStoreOptions {
 }
 
 /**
- * A store on Consul's KV store (1.7+, through the `consul` package, an optional peer dependency
+ * A store on Consul's KV store (tested with 1.8, through the `consul` package, an optional peer dependency
  * loaded when the first ConsulStore is constructed). Revisions are Consul's raft indexes
  * (`ModifyIndex`); each write is one `/v1/txn` with index checks that also swaps a head entry
  * and appends a change record, so transactions check every compare of the contract against one
@@ -86,12 +95,12 @@ export class ConsulStore extends LogBackedStore {
     this.url = options.url;
   }
 
-  /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
     return [this.url];
   }
 
+  /** What the REPL prints. */
   [inspect.custom](): string {
     return `ConsulStore { url: ${this.url} }`;
   }

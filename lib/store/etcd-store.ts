@@ -30,9 +30,30 @@ import type {
 export interface EtcdStoreOptions {
   /** The etcd client URLs, e.g. `['http://10.0.0.1:2379', 'http://10.0.0.2:2379']`. */
   hosts: string | string[];
-  /** etcd user and password, when etcd's authentication is on. */
+  /**
+   * etcd user and password, when etcd's authentication is on (`etcdctl auth enable`). Keep the
+   * password out of source and command lines (read it from a file or the environment).
+   * @default none
+   * @example
+   * ```ts
+   * auth: { username: 'gateway', password: process.env.ETCD_PASSWORD! }
+   * ```
+   */
   auth?: { username: string; password: string };
-  /** TLS: the CA certificate, and a client certificate and key for mutual TLS. */
+  /**
+   * TLS for every host (whatever its scheme): the CA certificate that signs etcd's, and, for
+   * mutual TLS (etcd's `--client-cert-auth`), this client's certificate chain and private key, all
+   * PEM. Without it, `https://` hosts are checked against the system's CAs.
+   * @default none (plain gRPC for `http://` hosts)
+   * @example
+   * ```ts
+   * tls: {
+   *   rootCertificate: readFileSync('ca.pem'),
+   *   certChain: readFileSync('client.pem'),
+   *   privateKey: readFileSync('client-key.pem'),
+   * }
+   * ```
+   */
   tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
   /**
    * How long one call (a read or a write, retries included) may take before it fails with
@@ -63,7 +84,7 @@ function toKeyValue(kv: IKeyValue): KeyValue {
 }
 
 /**
- * The production store: etcd 3.4+ through the etcd3 client (loaded when the first EtcdStore is
+ * The production store: etcd (tested with 3.4) through the etcd3 client (loaded when the first EtcdStore is
  * constructed, so that in-memory users never pay for it). Many gateway instances on many
  * machines share one etcd cluster.
  *
@@ -72,7 +93,7 @@ function toKeyValue(kv: IKeyValue): KeyValue {
  * and ends (for the cache to relist) on any disconnect, compaction, revision going backwards,
  * cluster change or silence, instead of resuming on its own from a revision that may skip
  * events; a transaction whose answer was lost is settled by its commit marker (see
- * {@link EtcdCommit}), never answered as failed when it may have been applied; calls fail with
+ * `EtcdCommit`), never answered as failed when it may have been applied; calls fail with
  * StoreUnavailableError within `requestTimeout` instead of hanging.
  *
  * @example
@@ -93,10 +114,14 @@ export class EtcdStore implements Store {
   private closed = false;
   private commits: EtcdCommit | undefined;
 
-  constructor(readonly options: EtcdStoreOptions) {
+  /** Only the hosts are kept: the options may hold a password (`auth`), which no dump may show. */
+  private readonly hosts: readonly string[];
+
+  constructor(options: EtcdStoreOptions) {
     if (!options || (typeof options.hosts !== 'string' && !Array.isArray(options.hosts))) {
       throw new ValidationError('EtcdStore: "hosts" is required (a URL or a list of URLs).');
     }
+    this.hosts = Array.isArray(options.hosts) ? [...options.hosts] : [options.hosts];
     this.requestTimeout = options.requestTimeout ?? 5000;
     this.watchCheckInterval = options.watchCheckInterval ?? 10_000;
     for (const [name, value] of [
@@ -196,7 +221,7 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * Commits a transaction (see {@link EtcdCommit}): never answers a failure for a write that may
+   * Commits a transaction (see `EtcdCommit`): never answers a failure for a write that may
    * have been applied.
    */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
@@ -331,16 +356,14 @@ export class EtcdStore implements Store {
     this.client.close();
   }
 
-  /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
-    return Array.isArray(this.options.hosts) ? [...this.options.hosts] : [this.options.hosts];
+    return [...this.hosts];
   }
 
+  /** What the REPL prints. */
   [inspect.custom](): string {
-    const hosts = Array.isArray(this.options.hosts)
-      ? this.options.hosts.join(', ')
-      : this.options.hosts;
+    const hosts = this.hosts.join(', ');
     return `EtcdStore { hosts: ${hosts}${this.closed ? ', closed' : ''} }`;
   }
 
@@ -350,7 +373,7 @@ export class EtcdStore implements Store {
 
   /**
    * Runs a read, retrying while etcd is unreachable (another member may answer) until
-   * `requestTimeout`, then fails with StoreUnavailableError. Writes go through {@link EtcdCommit}.
+   * `requestTimeout`, then fails with StoreUnavailableError. Writes go through `EtcdCommit`.
    */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen();

@@ -31,7 +31,10 @@ const TRIM_STEP = 50;
 /** The pause before a read or write tries again after a lost connection. */
 const RETRY_DELAY_MS = 50;
 
-/** Options every store built on a change log shares ({@link ZooKeeperStore}, {@link ConsulStore}). */
+/**
+ * Options every store built on a change log shares ({@link zookeeper.ZooKeeperStore | ZooKeeperStore},
+ * {@link consul.ConsulStore | ConsulStore}).
+ */
 export interface LogStoreOptions {
   /**
    * How long one call (a read, or a write with its retries) may take before it fails with
@@ -117,7 +120,7 @@ export abstract class LogBackedStore implements Store {
   }
 
   /**
-   * Commits a transaction (see {@link LogCommit}): never answers a failure for a write that may
+   * Commits a transaction (see `LogCommit`): never answers a failure for a write that may
    * have landed.
    */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {

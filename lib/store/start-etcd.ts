@@ -31,6 +31,19 @@ export interface StartEtcdOptions {
   initialClusterToken?: string;
   /** Interval of watch progress notifications (etcd's default is ten minutes). @default '2s' */
   progressNotifyInterval?: string;
+  /**
+   * Serve clients over TLS (`https://` endpoints): etcd's certificate and key (valid for
+   * 127.0.0.1), and, for mutual TLS, the CA that signs client certificates (etcd then refuses a
+   * client without one), all PEM files. Readiness is then checked on a plain-HTTP metrics port.
+   * @default none (plain HTTP)
+   * @example
+   * ```ts
+   * const etcd = await startEtcd({
+   *   tls: { certFile: 'server.pem', keyFile: 'server-key.pem', clientCaFile: 'ca.pem' },
+   * });
+   * ```
+   */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
   /** More etcd flags. */
   args?: string[];
   /** How long to wait for etcd to answer, in ms. @default 20000 */
@@ -39,7 +52,7 @@ export interface StartEtcdOptions {
 
 /** A running etcd started by {@link startEtcd}. */
 export interface RunningEtcd {
-  /** The client URLs, to pass as `new EtcdStore({ hosts: etcd.endpoints })`. */
+  /** The client URLs (`https://` with `tls`), to pass as `new EtcdStore({ hosts: etcd.endpoints })`. */
   readonly endpoints: string[];
   readonly clientPort: number;
   readonly peerPort: number;
@@ -89,8 +102,11 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
   }
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await temporaryDirectory('etcd'));
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const tls = options.tls;
+  const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
+  // With TLS (mutual, perhaps) the client port needs certificates; metrics and health do not.
+  const healthUrl = tls ? `http://127.0.0.1:${await freePort()}` : clientUrl;
   const args = [
     '--name',
     name,
@@ -114,6 +130,19 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
     `--experimental-watch-progress-notify-interval=${options.progressNotifyInterval ?? '2s'}`,
     '--log-level',
     'error',
+    ...(tls
+      ? [
+          '--cert-file',
+          tls.certFile,
+          '--key-file',
+          tls.keyFile,
+          '--listen-metrics-urls',
+          healthUrl,
+          ...(tls.clientCaFile
+            ? ['--trusted-ca-file', tls.clientCaFile, '--client-cert-auth']
+            : []),
+        ]
+      : []),
     ...(options.args ?? []),
   ];
   const server = await spawnDevServer({
@@ -125,7 +154,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
     ownDir,
     installHint: 'Install etcd (Debian and Ubuntu: apt-get install etcd-server)',
     // A member of a cluster is healthy only once a quorum is up: the caller waits for that.
-    ready: async () => options.initialCluster !== undefined || (await healthy(clientUrl)),
+    ready: async () => options.initialCluster !== undefined || (await healthy(healthUrl)),
     startTimeout: options.startTimeout ?? 20_000,
   });
   return {

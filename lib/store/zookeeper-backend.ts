@@ -21,13 +21,16 @@ interface ZkError extends Error {
 }
 type Callback<T> = (error: ZkError | null, result: T, stat: ZkStat) => void;
 interface ZkTransaction {
-  create(path: string, data?: Buffer): ZkTransaction;
+  create(path: string, data: Buffer | undefined, acls: ZkAcls): ZkTransaction;
   setData(path: string, data: Buffer, version: number): ZkTransaction;
   remove(path: string, version: number): ZkTransaction;
   commit(callback: (error: ZkError | null, results: { stat?: ZkStat }[]) => void): void;
 }
+/** node-zookeeper-client's ACL entries, passed back to it as they are. */
+type ZkAcls = readonly unknown[];
 interface ZkClient {
   connect(): void;
+  addAuthInfo(scheme: string, auth: Buffer): void;
   close(): void;
   on(event: 'state', listener: (state: { name: string }) => void): void;
   getState(): { name: string };
@@ -41,15 +44,22 @@ interface ZkClient {
   };
   getData(path: string, watcher: (() => void) | undefined, cb: Callback<Buffer>): void;
   getChildren(path: string, cb: Callback<string[]>): void;
-  create(path: string, data: Buffer | undefined, cb: (error: ZkError | null) => void): void;
-  mkdirp(path: string, cb: (error: ZkError | null) => void): void;
+  create(
+    path: string,
+    data: Buffer | undefined,
+    acls: ZkAcls,
+    cb: (error: ZkError | null) => void,
+  ): void;
+  mkdirp(path: string, acls: ZkAcls, cb: (error: ZkError | null) => void): void;
   transaction(): ZkTransaction;
 }
 interface ZkModule {
   createClient(servers: string, options: object): ZkClient;
+  ACL: { OPEN_ACL_UNSAFE: ZkAcls; CREATOR_ALL_ACL: ZkAcls };
 }
 
 const NO_NODE = -101;
+const NO_AUTH = -102;
 const BAD_VERSION = -103;
 const NODE_EXISTS = -110;
 /** Errors after which a request may or may not have been applied: connection loss, timeout, expiry. */
@@ -62,6 +72,10 @@ export interface ZooKeeperBackendOptions {
   readonly servers: string;
   readonly path: string;
   readonly sessionTimeout: number;
+  /** Digest credentials, `user:password`, added to every session. */
+  readonly auth?: string;
+  /** The ACL of the znodes the backend creates: the `auth` identity's alone, or anyone's. */
+  readonly acl: 'creator' | 'open';
   /** The largest request the servers accept (`jute.maxbuffer`), in bytes. */
   readonly maxRequestBytes: number;
 }
@@ -70,13 +84,25 @@ function zxid(buffer: Buffer): number {
   return Number(buffer.readBigUInt64BE(0));
 }
 
+/**
+ * NO_AUTH as a GatewayError, which the store does not retry: other credentials would not appear
+ * by waiting.
+ */
+function final(error: ZkError): Error {
+  if (code(error) !== NO_AUTH) return error;
+  return new StoreUnavailableError(
+    `ZooKeeper refused access (${error.message}): the store's znodes need other credentials ("auth").`,
+    { cause: error },
+  );
+}
+
 function code(error: unknown): number | undefined {
   return typeof (error as ZkError)?.getCode === 'function'
     ? (error as ZkError).getCode()
     : undefined;
 }
 
-/** ZooKeeper 3.5+ through node-zookeeper-client: keys, head and log as znodes (see {@link LogBackend}). */
+/** ZooKeeper 3.8+ through node-zookeeper-client: keys, head and log as znodes (see {@link LogBackend}). */
 export class ZooKeeperBackend implements LogBackend {
   private readonly zk: ZkModule;
   private client!: ZkClient;
@@ -88,6 +114,7 @@ export class ZooKeeperBackend implements LogBackend {
   private readonly keysPath: string;
   private readonly logPath: string;
   private readonly headPath: string;
+  private readonly acls: ZkAcls;
 
   constructor(private readonly options: ZooKeeperBackendOptions) {
     try {
@@ -102,6 +129,8 @@ export class ZooKeeperBackend implements LogBackend {
     this.keysPath = `${options.path}/keys`;
     this.logPath = `${options.path}/log`;
     this.headPath = `${options.path}/head`;
+    this.acls =
+      options.acl === 'creator' ? this.zk.ACL.CREATOR_ALL_ACL : this.zk.ACL.OPEN_ACL_UNSAFE;
     this.connect();
   }
 
@@ -117,6 +146,8 @@ export class ZooKeeperBackend implements LogBackend {
       spinDelay: 200,
       retries: 0,
     });
+    // Sent again by the client on every reconnection of the session.
+    if (this.options.auth) client.addAuthInfo('digest', Buffer.from(this.options.auth, 'utf8'));
     this.client = client;
     let connected!: () => void;
     let lostTimer: NodeJS.Timeout | undefined;
@@ -128,6 +159,9 @@ export class ZooKeeperBackend implements LogBackend {
       shutDown(client);
       if (this.closed || this.client !== client) return;
       this.connect();
+      // Calls waiting for the old session to come back wait for the new one instead (the old
+      // one's promise would never settle: they would hang until their caller's timeout).
+      connected();
       // The old session's watches are gone with it: every waiter reads the head anew.
       for (const wake of [...this.headWaiters]) wake();
     };
@@ -159,7 +193,9 @@ export class ZooKeeperBackend implements LogBackend {
     return this.session().then(
       (client) =>
         new Promise((resolve, reject) =>
-          run(client, (error, result, stat) => (error ? reject(error) : resolve([result, stat]))),
+          run(client, (error, result, stat) =>
+            error ? reject(final(error)) : resolve([result, stat]),
+          ),
         ),
     );
   }
@@ -185,7 +221,7 @@ export class ZooKeeperBackend implements LogBackend {
 
   async createHead(cluster: string): Promise<void> {
     await this.call<void>((c, done) =>
-      c.mkdirp(this.options.path, (e) => done(e, undefined, undefined as never)),
+      c.mkdirp(this.options.path, this.acls, (e) => done(e, undefined, undefined as never)),
     );
     const head = Buffer.from(JSON.stringify({ seq: 0, oldest: 1, cluster }));
     for (const [path, data] of [
@@ -195,7 +231,7 @@ export class ZooKeeperBackend implements LogBackend {
     ] as const) {
       try {
         await this.call<void>((c, done) =>
-          c.create(path, data, (e) => done(e, undefined, undefined as never)),
+          c.create(path, data, this.acls, (e) => done(e, undefined, undefined as never)),
         );
       } catch (error) {
         if (code(error) !== NODE_EXISTS) throw error;
@@ -266,10 +302,10 @@ export class ZooKeeperBackend implements LogBackend {
     const client = await this.session();
     const t = client.transaction();
     t.setData(this.headPath, Buffer.from(JSON.stringify(plan.newHead)), plan.head.token);
-    if (plan.record && record) t.create(this.recordPath(plan.record.seq), record);
+    if (plan.record && record) t.create(this.recordPath(plan.record.seq), record, this.acls);
     plan.puts.forEach((put, i) => {
       const path = `${this.keysPath}/${encodeKey(put.key)}`;
-      if (put.token === undefined) t.create(path, values[i]);
+      if (put.token === undefined) t.create(path, values[i], this.acls);
       else t.setData(path, values[i], put.token);
     });
     for (const del of plan.deletes) t.remove(`${this.keysPath}/${encodeKey(del.key)}`, del.token);

@@ -32,10 +32,30 @@ export interface ZooKeeperStoreOptions extends LogStoreOptions {
    * @default 1000000 (ZooKeeper's default jute.maxbuffer is 1048575)
    */
   maxRequestBytes?: number;
+  /**
+   * Digest credentials, `'user:password'`, sent on every session (ZooKeeper's `addauth digest`).
+   * Every gateway sharing the store uses the same ones. Keep them out of source and command lines
+   * (read them from a file or the environment).
+   * @default none (an unauthenticated session)
+   * @example
+   * ```ts
+   * new ZooKeeperStore({ servers, auth: readFileSync('/run/secrets/zk-auth', 'utf8').trim() });
+   * ```
+   */
+  auth?: string;
+  /**
+   * Who may read and change the znodes the store creates: `'creator'` gives every permission to
+   * the `auth` identity alone (ZooKeeper's `auth` scheme), so other clients can neither read the
+   * configuration nor write functions into it; `'open'` lets anyone (`world:anyone`). Znodes
+   * that already exist keep their ACLs: a store first created open stays open until its znodes'
+   * ACLs are set by hand (`setAcl -R`).
+   * @default 'creator' with `auth`, 'open' without
+   */
+  acl?: 'creator' | 'open';
 }
 
 /**
- * A store on ZooKeeper 3.5+ (through node-zookeeper-client, an optional peer dependency loaded
+ * A store on ZooKeeper 3.8+ (through node-zookeeper-client, an optional peer dependency loaded
  * when the first ZooKeeperStore is constructed). Keys are znodes under `path`; revisions are
  * ZooKeeper's zxids; each write is one `multi` that also swaps a head node and appends a change
  * record, so transactions check every compare of the contract against one state, and watches
@@ -69,11 +89,29 @@ export class ZooKeeperStore extends LogBackedStore {
         `ZooKeeperStore: path must be a znode path such as '/event-gateway', got "${path}".`,
       );
     }
+    const auth = options.auth;
+    // ZooKeeper's digest is `user:password`; the user part cannot hold a colon.
+    if (auth !== undefined && (typeof auth !== 'string' || !/^[^:]+:./s.test(auth))) {
+      throw new ValidationError(
+        'ZooKeeperStore: auth must be digest credentials, "user:password".',
+      );
+    }
+    const acl = options.acl ?? (auth === undefined ? 'open' : 'creator');
+    if (acl !== 'creator' && acl !== 'open') {
+      throw new ValidationError(`ZooKeeperStore: acl must be 'creator' or 'open'.`);
+    }
+    if (acl === 'creator' && auth === undefined) {
+      throw new ValidationError(
+        `ZooKeeperStore: acl 'creator' needs auth (the identity that owns the znodes).`,
+      );
+    }
     super(
       () =>
         new ZooKeeperBackend({
           servers: options.servers,
           path,
+          auth,
+          acl,
           sessionTimeout: positiveOption(
             options.sessionTimeout ?? 10_000,
             'sessionTimeout',
@@ -86,12 +124,12 @@ export class ZooKeeperStore extends LogBackedStore {
     this.servers = options.servers;
   }
 
-  /** What the REPL prints. */
   /** The servers' client endpoints: the gateway never delivers a function there. */
   endpoints(): readonly string[] {
     return this.servers.split(',');
   }
 
+  /** What the REPL prints. */
   [inspect.custom](): string {
     return `ZooKeeperStore { servers: ${this.servers} }`;
   }

@@ -5,15 +5,23 @@ import type { CloudEvent } from '../../events/cloudevent';
 import { isAccepted } from '../../events/event-data';
 import { describeError } from '../../model/describe-error';
 import type { FunctionRecord } from '../../model/function';
-import { hideSecrets } from '../../model/function-secrets';
+import { hideSecrets, redactUrl } from '../../model/function-secrets';
 import { OutboundPolicies } from '../../model/outbound-policies';
-import { redactUrl, type OutboundCheck, type OutboundPolicy } from '../../model/outbound-policy';
+import type { OutboundCheck, OutboundPolicy } from '../../model/outbound-policy';
 import { urlPort } from '../../model/host-name';
 import type { InvocationContext, Provider } from '../provider';
 import { parseRetryAfter } from '../backoff';
 import { abortHook } from './abort-hook';
 import { HttpCall, type HttpAnswer, type HttpCallFailure } from './http-call';
 import { guardedLookup } from './guarded-lookup';
+import { BoundedCache } from './bounded-cache';
+
+/**
+ * Most connection pools kept (one per outbound check and origin), the least recently used closed
+ * first (gracefully: its requests in flight finish). Some 20 KB each: unbounded, a tenant
+ * rewriting a function's host or port would grow the heap for good.
+ */
+const MAX_POOLS = 1024;
 
 /** Options of {@link HttpProvider}. */
 export interface HttpProviderOptions {
@@ -56,6 +64,8 @@ export function isRetryableStatus(status: number): boolean {
 /** Where one function's requests go: computed once per function record. */
 interface Target {
   readonly pool: Pool;
+  /** The pool's key in the cache: its outbound check and origin. */
+  readonly key: string;
   /** Path and query. */
   readonly path: string;
   /** The URL for messages: credentials and query hidden. */
@@ -77,8 +87,13 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * outbound policy.
  */
 export class HttpProvider implements Provider {
-  /** Per outbound check (host, or a tenant space's), one pool per origin. */
-  private readonly pools = new Map<OutboundCheck, Map<string, Pool>>();
+  /** One pool per outbound check (host, or a tenant space's) and origin, at most MAX_POOLS. */
+  private readonly pools = new BoundedCache<string, Pool>(MAX_POOLS, (pool) => {
+    pool.close().catch(() => undefined);
+  });
+  /** A number per outbound check, for the pools' keys. */
+  private readonly checkIds = new WeakMap<OutboundCheck, number>();
+  private nextCheckId = 0;
   private readonly targets = new WeakMap<FunctionRecord, Target | InvocationError>();
   /** Each accepted event's JSON: an event fanned out to many functions is serialised once. */
   private readonly bodies = new WeakMap<object, string>();
@@ -127,7 +142,7 @@ export class HttpProvider implements Provider {
 
   /** Destroys the pools: called once the gateway has settled (drained or given up on) every delivery. */
   async close(): Promise<void> {
-    const pools = [...this.pools.values()].flatMap((byOrigin) => [...byOrigin.values()]);
+    const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.allSettled(pools.map((pool) => pool.destroy()));
   }
@@ -163,8 +178,14 @@ export class HttpProvider implements Provider {
 
   private target(fn: FunctionRecord): Target | InvocationError {
     let target = this.targets.get(fn);
-    if (!target || (!(target instanceof InvocationError) && target.version !== this.version())) {
+    if (
+      !target ||
+      (!(target instanceof InvocationError) &&
+        (target.version !== this.version() || target.pool.closed))
+    ) {
       this.targets.set(fn, (target = this.makeTarget(fn)));
+    } else if (!(target instanceof InvocationError)) {
+      this.pools.get(target.key); // used now: the last to be closed
     }
     return target;
   }
@@ -195,17 +216,20 @@ export class HttpProvider implements Provider {
     const check = this.policies.forFunction(fn);
     const problem = check.urlProblem(url);
     if (problem) return refuse(problem);
-    let byOrigin = this.pools.get(check);
-    if (!byOrigin) this.pools.set(check, (byOrigin = new Map()));
-    let pool = byOrigin.get(url.origin);
+    let checkId = this.checkIds.get(check);
+    if (checkId === undefined) this.checkIds.set(check, (checkId = this.nextCheckId++));
+    const key = `${checkId} ${url.origin}`;
+    let pool = this.pools.get(key);
     if (!pool) {
       const { Pool } = loadUndici();
-      pool = new Pool(url.origin, {
-        connections: this.options.connections ?? 256,
-        keepAliveTimeout: this.options.keepAliveTimeout ?? 30_000,
-        connect: { lookup: guardedLookup(check, urlPort(url)) },
-      });
-      byOrigin.set(url.origin, pool);
+      pool = this.pools.set(
+        key,
+        new Pool(url.origin, {
+          connections: this.options.connections ?? 256,
+          keepAliveTimeout: this.options.keepAliveTimeout ?? 30_000,
+          connect: { lookup: guardedLookup(check, urlPort(url)) },
+        }),
+      );
     }
     const authorization =
       url.username || url.password
@@ -216,6 +240,7 @@ export class HttpProvider implements Provider {
         : undefined;
     return {
       pool,
+      key,
       path: url.pathname + url.search,
       shown,
       version,

@@ -3,6 +3,7 @@ import type { FunctionRecord } from '../../../model/function';
 import { normalizeHostName } from '../../../model/host-name';
 import { OutboundPolicies } from '../../../model/outbound-policies';
 import { OutboundPolicy, type OutboundCheck } from '../../../model/outbound-policy';
+import { BoundedCache } from '../bounded-cache';
 import { guardAgent } from '../guarded-agent';
 
 /** The AWS services the built-in providers call. */
@@ -67,6 +68,27 @@ export interface AwsOptions {
   credentialHosts?: string[];
 }
 
+/**
+ * The SDK clients' logger. Without one the SDK prints to `console`: SQS warns on every request
+ * whose queue URL's host is not the region's endpoint, with the whole URL (its query and
+ * userinfo: the function's secrets), one line per delivery a tenant can cause at will. Its info
+ * and debug lines log each request. Nothing the gateway needs is said there: it is dropped.
+ */
+const QUIET_LOGGER = Object.freeze({
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+});
+
+/**
+ * Most SDK clients kept (one per outbound check, service, region, endpoint and credentials), the
+ * least recently used destroyed first. Some 20 KB each: unbounded, a tenant rewriting a
+ * function's access key or endpoint would grow the heap for good.
+ */
+const MAX_CLIENTS = 512;
+
 /** AWS's own endpoints: the only ones the host's default credentials go to unless listed. */
 const AWS_HOSTS = ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'];
 
@@ -78,8 +100,13 @@ const AWS_HOSTS = ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'];
  * also because Kinesis's default HTTP/2 handler does not work against local servers).
  */
 export class AwsClients {
-  /** Per outbound check (host, or a tenant space's): the clients by configuration. */
-  private readonly clients = new Map<OutboundCheck, Map<string, SdkClient>>();
+  /** The clients by outbound check (host, or a tenant space's) and configuration. */
+  private readonly clients = new BoundedCache<string, HeldClient>(MAX_CLIENTS, (client) =>
+    client.evict(),
+  );
+  /** A number per outbound check, for the clients' keys. */
+  private readonly checkIds = new WeakMap<OutboundCheck, number>();
+  private nextCheckId = 0;
   private readonly policies: OutboundPolicies;
   /** Where the host's default credentials may be sent (as an allow list: names and ranges). */
   private readonly credentialHosts: OutboundPolicy;
@@ -92,9 +119,11 @@ export class AwsClients {
       options.outbound instanceof OutboundPolicies
         ? options.outbound
         : new OutboundPolicies({ outbound: options.outbound });
-    this.credentialHosts = new OutboundPolicy({
-      allow: [...AWS_HOSTS, ...(options.credentialHosts ?? [])],
-    });
+    const listed = options.credentialHosts ?? [];
+    if (!Array.isArray(listed) || !listed.every((h) => typeof h === 'string' && h !== '')) {
+      throw new TypeError('aws.credentialHosts must be an array of host names or ranges.');
+    }
+    this.credentialHosts = new OutboundPolicy({ allow: [...AWS_HOSTS, ...listed] });
   }
 
   /** The SDK module of a service, loaded on first use; a clear final failure when missing. */
@@ -107,7 +136,11 @@ export class AwsClients {
     return loaded;
   }
 
-  /** The client for a function's configuration (region, endpoint, credentials). */
+  /**
+   * The client for a function's configuration (region, endpoint, credentials). A tenant's
+   * function (`writer: 'tenant'`) without keys of its own gets none: InvocationError, never
+   * retried (the host's role would otherwise act on whatever ARN, queue or stream it names).
+   */
   client(service: AwsService, fn: FunctionRecord): SdkClient {
     if (this.closed) {
       throw new InvocationError('The gateway is closing; no AWS call is started.', {
@@ -123,24 +156,32 @@ export class AwsClients {
             ...(typeof p.awsSessionToken === 'string' ? { sessionToken: p.awsSessionToken } : {}),
           }
         : undefined;
+    if (!credentials && fn.writer === 'tenant') {
+      // The tenant chose the ARN, queue or stream: the host's role would act for it there.
+      throw new InvocationError(
+        `Function "${fn.functionId}" was written by a tenant and has no AWS keys of its own: the host's credentials are never used for a tenant's function. Register it with its own awsAccessKeyId and awsSecretAccessKey.`,
+        { retryable: false, resource: 'function', id: fn.functionId, space: fn.space },
+      );
+    }
     const check = this.policies.forFunction(fn);
-    let byConfig = this.clients.get(check);
-    if (!byConfig) this.clients.set(check, (byConfig = new Map()));
+    let checkId = this.checkIds.get(check);
+    if (checkId === undefined) this.checkIds.set(check, (checkId = this.nextCheckId++));
     // In memory only, never shown: the key tells clients with different credentials apart.
-    const key = JSON.stringify([service, p.region, p.endpoint, credentials]);
-    let client = byConfig.get(key);
+    const key = JSON.stringify([checkId, service, p.region, p.endpoint, credentials]);
+    let client = this.clients.get(key);
     if (!client) {
       const Client = this.module(service, fn)[CLIENT_CLASSES[service]];
-      client = new Client({
+      const sdk = new Client({
         region: p.region,
         ...(p.endpoint ? { endpoint: p.endpoint } : {}),
         // Without keys: the SDK's default credential chain (environment, profile, role).
         ...(credentials ? { credentials } : {}),
         maxAttempts: 1,
+        logger: QUIET_LOGGER,
         requestHandler: this.requestHandler(fn, check),
       }) as SdkClient;
-      if (!credentials) this.guardDefaultCredentials(client, fn);
-      byConfig.set(key, client);
+      if (!credentials) this.guardDefaultCredentials(sdk, fn);
+      client = this.clients.set(key, new HeldClient(sdk));
     }
     return client;
   }
@@ -148,9 +189,7 @@ export class AwsClients {
   /** Destroys every client (their sockets). Idempotent. */
   close(): void {
     this.closed = true;
-    for (const byConfig of this.clients.values()) {
-      for (const client of byConfig.values()) client.destroy();
-    }
+    for (const client of this.clients.values()) client.destroy();
     this.clients.clear();
   }
 
@@ -194,6 +233,35 @@ export class AwsClients {
       httpAgent: guardAgent(new HttpAgent(agentOptions), check),
       httpsAgent: guardAgent(new HttpsAgent(agentOptions), check),
     });
+  }
+}
+
+/**
+ * An SDK client and the requests it has in flight: evicted from the cache (see MAX_CLIENTS), it
+ * is destroyed once they have settled, never under them.
+ */
+class HeldClient implements SdkClient {
+  private inFlight = 0;
+  private evicted = false;
+
+  constructor(private readonly sdk: SdkClient) {}
+
+  async send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> {
+    this.inFlight++;
+    try {
+      return await this.sdk.send(command, options);
+    } finally {
+      if (--this.inFlight === 0 && this.evicted) this.sdk.destroy();
+    }
+  }
+
+  evict(): void {
+    this.evicted = true;
+    if (this.inFlight === 0) this.sdk.destroy();
+  }
+
+  destroy(): void {
+    this.sdk.destroy();
   }
 }
 

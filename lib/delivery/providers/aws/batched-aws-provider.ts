@@ -88,8 +88,10 @@ export abstract class BatchedAwsProvider<R> implements Provider {
   invoke(fn: FunctionRecord, event: CloudEvent, context: InvocationContext): Promise<R> {
     const body = JSON.stringify(event);
     const p = fn.provider;
-    // Entries of one batch share a client: the same destination, region, endpoint and keys.
+    // Entries of one batch share a client: the same destination, region, endpoint and keys, and
+    // the same outbound check (a tenant's space): a tenant's entry never rides a host's client.
     const target = JSON.stringify([
+      fn.writer === 'tenant' ? fn.space : null,
       this.destination(fn),
       p.region,
       p.endpoint,

@@ -1,0 +1,200 @@
+// The package as users install it: the build in dist/, reached through a node_modules folder.
+import { execFileSync } from 'node:child_process';
+import {
+  mkdtempSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+const dist = join(root, 'dist');
+
+/** What each subpath exports at run time. */
+const SUBPATHS: Record<string, string[]> = {
+  'event-gateway/etcd': ['EtcdStore'],
+  'event-gateway/zookeeper': ['ZooKeeperStore'],
+  'event-gateway/consul': ['ConsulStore'],
+  'event-gateway/aws': ['S3Archive'],
+  'event-gateway/kafka': ['KafkaArchive', 'KafkaJournal'],
+  'event-gateway/dev': ['freePort', 'startConsul', 'startEtcd', 'startZooKeeper'],
+  'event-gateway/testing': ['collectWatch', 'describeStoreContract', 'waitUntil'],
+};
+
+/** Packages the root must not load until a store, journal, archive or provider needs them. */
+const LAZY_PACKAGES = [
+  'etcd3',
+  'undici',
+  '@aws-sdk',
+  '@smithy',
+  'kafkajs',
+  'classic-level',
+  'node-zookeeper-client',
+  'consul',
+  'cockatiel',
+  'prom-client',
+];
+
+let app: string;
+
+beforeAll(() => {
+  app = mkdtempSync(join(tmpdir(), 'eg-surface-'));
+  mkdirSync(join(app, 'node_modules'));
+  symlinkSync(root, join(app, 'node_modules', 'event-gateway'), 'dir');
+});
+
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+/** Runs a script in a fresh process in the app folder; returns its stdout parsed as JSON. */
+function run(file: string, source: string): unknown {
+  writeFileSync(join(app, file), source);
+  return JSON.parse(execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8' }));
+}
+
+test('every subpath resolves through node_modules and exports its names', () => {
+  const exported = run(
+    'subpaths.js',
+    `const paths = ${JSON.stringify(Object.keys(SUBPATHS))};
+     console.log(JSON.stringify(Object.fromEntries(paths.map((p) => [p, Object.keys(require(p)).sort()]))));`,
+  );
+  expect(exported).toEqual(SUBPATHS);
+});
+
+test("require('event-gateway') loads two files of its own and no store, journal or SDK package", () => {
+  const loaded = run(
+    'root.js',
+    `require('event-gateway');
+     console.log(JSON.stringify(Object.keys(require.cache)));`,
+  ) as string[];
+  const own = loaded.filter((file) => file.startsWith(dist)).map((file) => file.slice(dist.length));
+  expect(own.sort()).toEqual(['/core.js', '/index.js']);
+  const packages = loaded.filter((file) =>
+    LAZY_PACKAGES.some((name) => file.includes(`/node_modules/${name}/`)),
+  );
+  expect(packages).toEqual([]);
+});
+
+test("the root's moved names still work, CommonJS and ESM, and are the subpaths' own", () => {
+  const moved = Object.entries(SUBPATHS).filter(([path]) => !path.endsWith('/testing'));
+  const checks = moved.flatMap(([path, names]) =>
+    names.map(
+      (name) =>
+        `[${JSON.stringify(name)}, root.${name} === require(${JSON.stringify(path)}).${name}]`,
+    ),
+  );
+  expect(
+    run(
+      'moved.js',
+      `const root = require('event-gateway');\nconsole.log(JSON.stringify([${checks.join(', ')}]));`,
+    ),
+  ).toEqual(moved.flatMap(([, names]) => names.map((name) => [name, true])));
+  const names = moved.flatMap(([, n]) => n);
+  const esm = run(
+    'moved.mjs',
+    `import { ${names.join(', ')} } from 'event-gateway';\nconsole.log(JSON.stringify([${names.map((n) => `typeof ${n}`).join(', ')}]));`,
+  );
+  expect(esm).toEqual(names.map(() => 'function'));
+});
+
+test('a subpath throws the root error classes (one copy of each class)', () => {
+  const result = run(
+    'identity.js',
+    `const { ValidationError, GatewayError } = require('event-gateway');
+     const { ZooKeeperStore } = require('event-gateway/zookeeper');
+     try { new ZooKeeperStore({ servers: 'not a server list' }); console.log('null'); }
+     catch (error) { console.log(JSON.stringify([error instanceof ValidationError, error instanceof GatewayError])); }`,
+  );
+  expect(result).toEqual([true, true]);
+  // One build output: no per-file copy of a module next to the bundles.
+  const files = readdirSync(dist, { recursive: true, encoding: 'utf8' });
+  const javascript = files.filter((file) => file.endsWith('.js')).sort();
+  expect(javascript).toEqual([
+    'aws.js',
+    'consul.js',
+    'core.js',
+    'dev.js',
+    'etcd.js',
+    'index.js',
+    'kafka.js',
+    join('testing', 'index.js'),
+    'zookeeper.js',
+  ]);
+});
+
+test('every error class of lib/errors.ts is exported from the root', () => {
+  const source = readFileSync(join(root, 'lib', 'errors.ts'), 'utf8');
+  const classes = [...source.matchAll(/^export (?:abstract )?class (\w+Error)\b/gm)].map(
+    (m) => m[1],
+  );
+  expect(classes).toContain('HopLimitError');
+  const types = run(
+    'errors.js',
+    `const root = require('event-gateway');
+     console.log(JSON.stringify(${JSON.stringify(classes)}.map((name) => [name, typeof root[name]])));`,
+  );
+  expect(types).toEqual(classes.map((name) => [name, 'function']));
+});
+
+test('no @internal member ships in the declarations', () => {
+  const declarations = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.d.ts'),
+  );
+  expect(declarations.length).toBeGreaterThan(50);
+  const leaks = declarations.filter((file) =>
+    readFileSync(join(dist, file), 'utf8').includes('@internal'),
+  );
+  expect(leaks).toEqual([]);
+});
+
+// The declarations must still type-check for a user once the internals are stripped: a Gateway
+// is still an EventsGateway, a ConfigGateway and a MetricsSource.
+test.each(['node10', 'node16'])(
+  'a TypeScript user compiles against the declarations (moduleResolution %s)',
+  (resolution) => {
+    writeFileSync(
+      join(app, 'app.ts'),
+      `import { createGateway, MemoryStore, HopLimitError, GatewayError, createEventsHandler,
+         createConfigHandler, expressMiddleware, koaMiddleware, registerPrometheusMetrics,
+         EtcdStore as MovedEtcdStore, type EventsGateway, type ConfigGateway, type MetricsSource,
+       } from 'event-gateway';
+       import { EtcdStore, type EtcdStoreOptions } from 'event-gateway/etcd';
+       import { ZooKeeperStore } from 'event-gateway/zookeeper';
+       import { ConsulStore } from 'event-gateway/consul';
+       import { S3Archive } from 'event-gateway/aws';
+       import { KafkaJournal, KafkaArchive } from 'event-gateway/kafka';
+       import { startEtcd, startZooKeeper, startConsul, freePort } from 'event-gateway/dev';
+       import { describeStoreContract } from 'event-gateway/testing';
+       const options: EtcdStoreOptions = { hosts: ['http://127.0.0.1:2379'] };
+       const moved: MovedEtcdStore = new EtcdStore(options);
+       const gateway = createGateway(new MemoryStore());
+       const events: EventsGateway = gateway;
+       const config: ConfigGateway = gateway;
+       const metrics: MetricsSource = gateway;
+       const error: GatewayError = new HopLimitError('too many hops');
+       export const all = [moved, events, config, metrics, error, createEventsHandler(gateway),
+         createConfigHandler(gateway), expressMiddleware(gateway), koaMiddleware(gateway),
+         registerPrometheusMetrics, ZooKeeperStore, ConsulStore, S3Archive, KafkaJournal,
+         KafkaArchive, startEtcd, startZooKeeper, startConsul, freePort, describeStoreContract];
+      `,
+    );
+    const module = resolution === 'node10' ? 'commonjs' : 'node16';
+    const tsc = require.resolve('typescript/bin/tsc');
+    const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', module];
+    args.push('--moduleResolution', resolution, '--types', 'node');
+    args.push('--typeRoots', join(root, 'node_modules', '@types'), 'app.ts');
+    const out = (() => {
+      try {
+        return execFileSync(process.execPath, [tsc, ...args], { cwd: app, encoding: 'utf8' });
+      } catch (failure) {
+        return String((failure as { stdout?: string }).stdout);
+      }
+    })();
+    expect(out).toBe('');
+  },
+  60_000,
+);
