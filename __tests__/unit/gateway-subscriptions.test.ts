@@ -1,5 +1,5 @@
-import { subscriptionId } from '../lib';
-import { expectRefused, gatewayFixture } from './helpers/gateway';
+import { subscriptionId } from '../../lib';
+import { expectRefused, gatewayFixture } from '../helpers/gateway';
 
 const setup = gatewayFixture();
 

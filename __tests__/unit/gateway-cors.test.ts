@@ -1,5 +1,5 @@
-import { corsId } from '../lib';
-import { expectRefused, gatewayFixture } from './helpers/gateway';
+import { corsId } from '../../lib';
+import { expectRefused, gatewayFixture } from '../helpers/gateway';
 
 const setup = gatewayFixture();
 

@@ -1,4 +1,4 @@
-import { expectRefused, gatewayFixture } from './helpers/gateway';
+import { expectRefused, gatewayFixture } from '../helpers/gateway';
 
 const setup = gatewayFixture();
 

@@ -6,11 +6,11 @@ import {
   GatewayNotReadyError,
   MemoryStore,
   type ConfigChange,
-} from '../lib';
-import { dump, gatewayFixture } from './helpers/gateway';
-import { expectNoDanglingSubscriptions } from './helpers/integrity';
-import { UnreliableStore } from './helpers/unreliable-store';
-import { waitUntil } from '../lib/testing';
+} from '../../lib';
+import { dump, gatewayFixture } from '../helpers/gateway';
+import { expectNoDanglingSubscriptions } from '../helpers/integrity';
+import { UnreliableStore } from '../helpers/unreliable-store';
+import { waitUntil } from '../../lib/testing';
 
 const setup = gatewayFixture();
 

@@ -1,5 +1,5 @@
-import { GatewayError, NotFoundError, ValidationError } from '../lib';
-import { dump, expectRefused, gatewayFixture } from './helpers/gateway';
+import { GatewayError, NotFoundError, ValidationError } from '../../lib';
+import { dump, expectRefused, gatewayFixture } from '../helpers/gateway';
 
 const setup = gatewayFixture();
 

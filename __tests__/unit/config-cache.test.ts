@@ -1,6 +1,6 @@
-import { ConfigCache, MemoryStore, type CacheChange } from '../lib';
-import { UnreliableStore } from './helpers/unreliable-store';
-import { waitUntil } from '../lib/testing';
+import { ConfigCache, MemoryStore, type CacheChange } from '../../lib';
+import { UnreliableStore } from '../helpers/unreliable-store';
+import { waitUntil } from '../../lib/testing';
 
 const P = '/root/';
 
