@@ -3,15 +3,11 @@ import { keepAliveWhile } from './model/keep-alive';
 import type { AddressInfo } from 'node:net';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
-import {
-  DeliveryService,
-  type EmitOptions,
-  type EmitResult,
-  type SystemEvents,
-  type ExplainInput,
-  type Explanation,
-} from './delivery/delivery-service';
-import type { DeadLetter } from './delivery/dispatcher';
+import { DeliveryService } from './delivery/delivery-service';
+import type { EmitOptions, EmitResult } from './pipeline/emit-options';
+import type { ExplainInput, Explanation } from './pipeline/explanation';
+import type { SystemEvents } from './model/system-events';
+import type { DeadLetter } from './plugins/dead-letter';
 import type { Provider } from './delivery/provider';
 import { HttpProvider } from './delivery/providers/http-provider';
 import { AwsClients } from './delivery/providers/aws/aws-clients';
@@ -21,7 +17,8 @@ import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
 import { SqsProvider } from './delivery/providers/aws/sqs-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
-import { parseCloudEvent, type CloudEvent } from './events/cloudevent';
+import { parseCloudEvent } from './events/cloudevent';
+import type { CloudEvent } from './model/cloud-event';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
@@ -46,8 +43,8 @@ import type { WaitingFunction } from './journal/waiting-deliveries';
 import type { FunctionMetrics } from './metrics/function-counters';
 import type { AttemptObserver } from './metrics/gateway-metrics';
 import { IntakeChain } from './intake/intake-chain';
-import type { IntakePlugin, IntakeVia } from './intake/intake-plugin';
-import { replay, type ReplayOptions, type ReplayProgress } from './intake/replay';
+import type { IntakePlugin, IntakeVia } from './plugins/intake-plugin';
+import { replay, type ReplayOptions, type ReplayProgress } from './sinks/replay';
 
 /** What `close()` resolves with. */
 export interface CloseReport {

@@ -3,77 +3,37 @@ import { GatewayClosedError, HopLimitError, InvocationError } from '../errors';
 import { isValidSpace } from '../model/checks';
 import { ValidationError } from '../errors';
 
-export type { SystemEvents } from './system-event-emitter';
-import { parseCloudEvent, withExtension, type CloudEvent } from '../events/cloudevent';
+import type { SystemEvents } from '../model/system-events';
+import { parseCloudEvent, withExtension } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { acceptData, isAccepted } from '../events/event-data';
-import { refuseReservedType } from '../events/system-events';
+import { refuseReservedType } from '../model/system-events';
 import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { Router } from '../router/router';
 import type { RouteMatch } from '../router/path-trie';
 import { directCall } from './direct-call';
-import { OutcomeCollector } from './outcome-collector';
-import { SystemEventEmitter, type SystemEvents } from './system-event-emitter';
-import { Delivery, Dispatcher, type DeadLetter, type DeliveryOutcome } from './dispatcher';
+import { OutcomeCollector } from '../pipeline/outcome-collector';
+import { SystemEventEmitter } from '../pipeline/system-event-emitter';
+import { Dispatcher } from './dispatcher';
+import type { EmitOptions, EmitResult } from '../pipeline/emit-options';
+import type { ExplainInput, Explanation } from '../pipeline/explanation';
+import { Delivery } from './delivery';
+import type { DeadLetter } from '../plugins/dead-letter';
 import type { Provider } from './provider';
 import { resolveRetry, type RetryPolicy } from '../model/retry-options';
-import type { PatternMiss } from '../model/event-pattern';
 import { MatchBudget } from '../model/match-budget';
-import { emitTarget, type EmitTarget } from './emit-target';
+import { emitTarget, type EmitTarget } from '../pipeline/emit-target';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { Journal, JournalEntry } from '../journal/journal';
 import { journalFailure } from '../journal/journal-failure';
 import { WaitingDeliveries, type WaitingReport } from '../journal/waiting-deliveries';
 import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { IntakeChain, IntakeTarget } from '../intake/intake-chain';
-import type { ArchiveDroppedReport, IntakeVia } from '../intake/intake-plugin';
+import type { IntakeVia } from '../plugins/intake-plugin';
+import type { ArchiveDroppedReport } from '../model/system-events';
 import { EventRefusedError, FilterBudgetError, IntakeFailedError } from '../errors';
-
-/** Options of `emit`. */
-export interface EmitOptions {
-  /** @default the gateway's `space` option */
-  space?: string;
-  /** The path the event arrived at; async subscriptions match it. @default '/' */
-  path?: string;
-  /** The method it arrived with; async subscriptions match it. @default 'POST' */
-  method?: string;
-  /** Resolve only once every delivery finished, with each one's outcome. @default false */
-  wait?: boolean;
-}
-
-/** What `explain` takes: the event, and where it would be emitted. */
-export interface ExplainInput extends Omit<EmitOptions, 'wait'> {
-  readonly event: unknown;
-}
-
-/** What `explain` finds: every candidate subscription, matched or not, and why not. */
-export interface Explanation {
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly space: string;
-  readonly method: string;
-  readonly path: string;
-  readonly subscriptions: readonly {
-    readonly subscriptionId: string;
-    readonly functionId: string;
-    /** True when the event would be delivered to it. */
-    readonly matched: boolean;
-    /** For a miss: the first field and operator of its filter that failed. */
-    readonly failed?: PatternMiss;
-  }[];
-}
-
-/** What `emit` resolves with. */
-export interface EmitResult {
-  /** The event's `id`. */
-  readonly eventId: string;
-  readonly space: string;
-  /** Deliveries accepted (one per matching subscription). */
-  readonly accepted: number;
-  /** With `wait: true`: each delivery's outcome, in subscription order. */
-  readonly outcomes?: DeliveryOutcome[];
-}
 
 /** What the delivery service needs from the gateway. */
 export interface DeliveryServiceDeps {

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors';
-import { invalidEvent, parseCloudEvent, type CloudEvent } from '../events/cloudevent';
+import { parseCloudEvent } from '../events/cloudevent';
+import { invalidEvent, type CloudEvent } from '../model/cloud-event';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { percentDecode } from '../model/paths';
 import { headerValue } from './headers';

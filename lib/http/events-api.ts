@@ -1,8 +1,8 @@
 import { GatewayError, InvocationError, ValidationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { withExtension } from '../events/cloudevent';
 import { AUTHORIZATION, withoutGatewayExtensions } from '../events/gateway-extensions';
-import { refuseReservedType } from '../events/system-events';
+import { refuseReservedType } from '../model/system-events';
 import { authorizeEvent } from '../intake/authorize-event';
 import { isValidSpace, optionsArgument } from '../model/checks';
 import { describeError, showValue } from '../model/describe-error';

@@ -1,7 +1,7 @@
-import type { EmitOptions, EmitResult } from '../delivery/delivery-service';
-import type { CloudEvent } from '../events/cloudevent';
+import type { EmitOptions, EmitResult } from '../pipeline/emit-options';
+import type { CloudEvent } from '../model/cloud-event';
 import type { AuthorizerHost } from '../intake/authorize-event';
-import type { IntakeVia } from '../intake/intake-plugin';
+import type { IntakeVia } from '../plugins/intake-plugin';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 

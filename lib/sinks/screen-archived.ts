@@ -1,7 +1,8 @@
-import { HOP_COUNT, withExtension, type CloudEvent } from '../events/cloudevent';
+import { HOP_COUNT, withExtension } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { AUTHORIZATION, REPLAY_ID, withoutGatewayExtensions } from '../events/gateway-extensions';
-import type { ArchivedEvent } from './archive-source';
-import { authorizeEvent, type AuthorizerHost } from './authorize-event';
+import type { ArchivedEvent } from '../plugins/archive-source';
+import { authorizeEvent, type AuthorizerHost } from '../intake/authorize-event';
 
 /** What screening an archived event needs of the gateway: validating, and running authorizers. */
 export interface ArchivedScreenHost extends AuthorizerHost {

@@ -1,54 +1,14 @@
 import type { InvocationError } from '../errors';
-import type { ArchiveDroppedReport } from '../intake/intake-plugin';
-import type { CloudEvent } from '../events/cloudevent';
-import { systemCloudEvent } from '../events/system-events';
-import { SYSTEM_EVENT_TYPES } from '../model/system-event-types';
+import type { CloudEvent } from '../model/cloud-event';
+import {
+  SYSTEM_EVENT_NAMES,
+  SYSTEM_EVENT_TYPES,
+  systemCloudEvent,
+  type SystemEvents,
+  type SystemKind,
+  type SystemPayload,
+} from '../model/system-events';
 import type { Router } from '../router/router';
-
-/** The local names of system events on `gateway.on(...)`, and their payloads. */
-export interface SystemEvents {
-  'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
-  /** An event refused at intake: looping (past `maxHops`), or by an intake plugin (`plugin`). */
-  'event.refused': [
-    { space: string; eventId: string; code: string; reason: string; plugin?: string },
-  ];
-  /** Events an archive dropped (its `whenFull: 'drop'` policy), reported at most once a second. */
-  'archive.dropped': [ArchiveDroppedReport];
-  'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
-  'function.invoked': [
-    {
-      space: string;
-      functionId: string;
-      event: CloudEvent;
-      result: unknown;
-      attempts: number;
-      durationMs: number;
-    },
-  ];
-  'function.invocationFailed': [
-    {
-      space: string;
-      functionId: string;
-      event: CloudEvent;
-      error: { message: string; code: string };
-      reason: string;
-      lastStatus?: number;
-      attempts: number;
-    },
-  ];
-}
-
-/** The system events, by short name. */
-export type SystemKind =
-  'received' | 'invoking' | 'invoked' | 'invocationFailed' | 'refused' | 'archiveDropped';
-const LOCAL_NAME = {
-  received: 'event.received',
-  invoking: 'function.invoking',
-  invoked: 'function.invoked',
-  invocationFailed: 'function.invocationFailed',
-  refused: 'event.refused',
-  archiveDropped: 'archive.dropped',
-} as const;
 
 /** What the system-event emitter needs. */
 export interface SystemEventDeps {
@@ -73,7 +33,7 @@ export class SystemEventEmitter {
     const { router } = this.deps;
     if (!router.hasSystemSubscribers && !this.deps.hasSystemListeners()) return false;
     return (
-      this.deps.hasLocalListeners(LOCAL_NAME[kind]) ||
+      this.deps.hasLocalListeners(SYSTEM_EVENT_NAMES[kind]) ||
       (router.hasSystemSubscribers && router.hasSubscribers(space, SYSTEM_EVENT_TYPES[kind]))
     );
   }
@@ -122,12 +82,8 @@ export class SystemEventEmitter {
   }
 
   /** Emits a system event locally and routes it to subscribed functions; it never causes another. */
-  emit<K extends SystemKind>(
-    space: string,
-    kind: K,
-    payload: SystemEvents[(typeof LOCAL_NAME)[K]][0],
-  ): void {
-    const name = LOCAL_NAME[kind];
+  emit<K extends SystemKind>(space: string, kind: K, payload: SystemPayload<K>): void {
+    const name = SYSTEM_EVENT_NAMES[kind];
     if (this.deps.hasLocalListeners(name)) {
       (this.deps.emitLocal as (n: string, p: unknown) => void)(name, payload);
     }

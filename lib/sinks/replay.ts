@@ -6,10 +6,10 @@ import {
   GatewayError,
   ValidationError,
 } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { isValidSpace, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
 import { showValue } from '../model/describe-error';
-import type { ArchivedEvent, ArchiveSource } from './archive-source';
+import type { ArchivedEvent, ArchiveSource } from '../plugins/archive-source';
 import { screenArchived, type ArchivedScreenHost } from './screen-archived';
 
 /** Options of `gateway.replay`. */
