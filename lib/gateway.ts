@@ -3,7 +3,9 @@ import { keepAliveWhile } from './model/keep-alive';
 import type { AddressInfo } from 'node:net';
 import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
-import { DeliveryService } from './delivery/delivery-service';
+import { Pipeline } from './pipeline/pipeline';
+import type { Admitted } from './pipeline/screen';
+import type { AcceptedEvent } from './plugins/accepted-event';
 import type { EmitOptions, EmitResult } from './pipeline/emit-options';
 import type { ExplainInput, Explanation } from './pipeline/explanation';
 import type { SystemEvents } from './model/system-events';
@@ -17,7 +19,6 @@ import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
 import { SqsProvider } from './delivery/providers/aws/sqs-provider';
 import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
-import { parseCloudEvent } from './events/cloudevent';
 import type { CloudEvent } from './model/cloud-event';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
@@ -118,7 +119,7 @@ export class Gateway extends ConfigurationApi {
     this.reportError(listenerError(name, error), name === 'gateway.error'),
   );
   private readonly router = new Router();
-  private readonly delivery: DeliveryService;
+  private readonly pipeline: Pipeline;
   private readonly providers: Map<string, Provider>;
   private readonly journal: Journal | undefined;
   private readonly intake: IntakeChain;
@@ -170,10 +171,10 @@ export class Gateway extends ConfigurationApi {
     ]);
     this.intake = new IntakeChain({
       reportError: (error) => this.reportError(error),
-      archiveDropped: (space, report) => this.delivery.archiveDropped(space, report),
+      archiveDropped: (space, report) => this.pipeline.archiveDropped(space, report),
     });
     for (const plugin of resolved.plugins) this.intake.add(plugin);
-    this.delivery = new DeliveryService({
+    this.pipeline = new Pipeline({
       catalog: this.catalog,
       router: this.router,
       providers: this.providers,
@@ -209,7 +210,7 @@ export class Gateway extends ConfigurationApi {
       // Deliveries are resumed once the configuration (their functions) is loaded; those whose
       // function the app has not configured or bound yet wait for it (see WaitingDeliveries).
       this.journalReady = this.cache.ready().then(() =>
-        this.delivery.resume(journal).then(
+        this.pipeline.resume(journal).then(
           () => void (this.journalOpen = true),
           (error: unknown) => {
             this.journalError = describeError(error);
@@ -225,7 +226,7 @@ export class Gateway extends ConfigurationApi {
       for (const change of applied) {
         this.unbindStaleHandler(change);
         if (change.resource === 'function' && change.record) {
-          this.delivery.functionAvailable(change.space, change.id);
+          this.pipeline.functionAvailable(change.space, change.id);
         }
       }
       for (const item of invalid) this.events.emit('config.invalid', item);
@@ -249,7 +250,7 @@ export class Gateway extends ConfigurationApi {
   close(): Promise<CloseReport> {
     this.closing ??= (async () => {
       this.closed = true;
-      const undelivered = await this.delivery.close(this.options.drainTimeout);
+      const undelivered = await this.pipeline.close(this.options.drainTimeout);
       // Once deliveries are done (their outcome hooks heard): archives flush what they hold.
       await this.intake.close(this.options.drainTimeout);
       // What close() cut short stays in the journal: the next start delivers it.
@@ -339,36 +340,41 @@ export class Gateway extends ConfigurationApi {
     event: CloudEvent | Record<string, unknown>,
     options: EmitOptions = {},
   ): Promise<EmitResult> {
-    return this.emitVia(event, options, 'emit');
-  }
-
-  /**
-   * Emits an event that came `via` a way other than `emit`; `admitted` when it has passed the
-   * intake plugins already (see {@link Gateway.admit}). @internal
-   */
-  emitVia(
-    event: CloudEvent | Record<string, unknown>,
-    options: EmitOptions,
-    via: IntakeVia,
-    admitted = false,
-  ): Promise<EmitResult> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    const run = () => this.delivery.emit(event, options, via, admitted);
+    const run = () => this.pipeline.emit(event, options, 'emit');
     return this.cache.isReady ? run() : this.ready().then(run);
   }
 
   /**
-   * Passes a validated event through the intake plugins without emitting it: resolves with the
-   * event as they let it through, or rejects with EventRefusedError or IntakeFailedError.
+   * The pipeline's first stage for a way in other than `emit` (the Events API, replay, sources):
+   * parses the event once with this gateway's limits, counts its hop, and removes the extensions
+   * only the gateway sets (it comes from outside). Throws ValidationError or HopLimitError.
    * @internal
    */
-  admit(
-    event: CloudEvent,
+  accept(
+    input: unknown,
     where: { space: string; method: string; path: string },
     via: IntakeVia,
-  ): Promise<CloudEvent> {
+  ): AcceptedEvent {
+    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
+    return this.pipeline.accept(input, where, via, undefined, true);
+  }
+
+  /**
+   * Passes accepted events through the intake plugins, a batch whole before any of it is
+   * dispatched: resolves with them as the plugins let them through, or rejects with
+   * EventRefusedError or IntakeFailedError (one refusal refuses all). @internal
+   */
+  screen(accepted: readonly AcceptedEvent[]): Promise<Admitted[]> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    return this.delivery.admit(event, where, via);
+    return this.pipeline.screenAll(accepted);
+  }
+
+  /** Routes and delivers an event the plugins admitted (see {@link Gateway.screen}). @internal */
+  dispatch(admitted: Admitted, options: { wait?: boolean } = {}): Promise<EmitResult> {
+    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    const run = () => this.pipeline.dispatch(admitted, options.wait === true);
+    return this.cache.isReady ? run() : this.ready().then(run);
   }
 
   /**
@@ -423,17 +429,16 @@ export class Gateway extends ConfigurationApi {
     await this.ready();
     return replay(
       {
-        parse: (event) => parseCloudEvent(event, this.options.maxDataDepth),
+        accept: (event, { space, method, path }) =>
+          this.accept(event, { space, method, path }, 'replay'),
         findEventType: (space, name) => this.findEventType(space, name),
         callFunction: (space, functionId, payload) => this.callFunction(space, functionId, payload),
         reportError: (error) => this.reportError(error),
-        emit: async (event, { space, method, path }) =>
-          (await this.emitVia(event, { space, method, path }, 'replay')).accepted,
-        wouldDeliver: (event, { space, method, path }) =>
-          this.delivery
-            .explain({ event, space, method, path })
-            .subscriptions.filter((s) => s.matched)
-            .map((s) => s.functionId),
+        emit: async (accepted) => {
+          const [admitted] = await this.screen([accepted]);
+          return (await this.dispatch(admitted)).accepted;
+        },
+        wouldDeliver: (accepted) => this.pipeline.wouldDeliver(accepted),
       },
       options,
     );
@@ -451,7 +456,7 @@ export class Gateway extends ConfigurationApi {
    */
   explain(input: ExplainInput): Explanation {
     this.readContext(); // throws before the configuration is loaded, or once closed
-    return this.delivery.explain(input);
+    return this.pipeline.explain(input);
   }
 
   /**
@@ -483,7 +488,7 @@ export class Gateway extends ConfigurationApi {
     shown?: unknown,
   ): Promise<unknown> {
     if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    const run = () => this.delivery.call(space, functionId, payload, shown);
+    const run = () => this.pipeline.call(space, functionId, payload, shown);
     return this.cache.isReady ? run() : this.ready().then(run);
   }
 
@@ -531,7 +536,7 @@ export class Gateway extends ConfigurationApi {
       sinceHeardMs: heard === 0 ? undefined : Date.now() - heard,
       resyncs: this.cache.resyncCount,
       ...(lastError !== undefined ? { lastError } : {}),
-      pendingDeliveries: this.delivery.dispatcher.pending,
+      pendingDeliveries: this.pipeline.dispatcher.pending,
       ...(journal ? { journal } : {}),
     };
   }
@@ -539,7 +544,7 @@ export class Gateway extends ConfigurationApi {
   private journalHealth(): JournalHealth | undefined {
     if (!this.journal) return undefined;
     const size = this.journal.size();
-    const waiting = this.delivery.waitingReport();
+    const waiting = this.pipeline.waitingReport();
     const lastError = this.journalError ?? size.failure;
     return {
       entries: size.entries,
@@ -552,7 +557,7 @@ export class Gateway extends ConfigurationApi {
 
   /** A handler bound here may be what deliveries from the journal wait for. @internal */
   protected override handlerBound(space: string, functionId: string): void {
-    this.delivery.functionAvailable(space, functionId);
+    this.pipeline.functionAvailable(space, functionId);
   }
 
   /** Every configuration key and value this instance holds, for consistency checks. @internal */
@@ -562,8 +567,8 @@ export class Gateway extends ConfigurationApi {
 
   /** Counters and gauges of events and deliveries. */
   metrics(): MetricsSnapshot {
-    const { dispatcher } = this.delivery;
-    return this.delivery.metrics.snapshot({
+    const { dispatcher } = this.pipeline;
+    return this.pipeline.metrics.snapshot({
       queueDepth: dispatcher.queued,
       deliveriesPending: dispatcher.pending,
       ...(this.journal ? this.journalMetrics(this.journal) : {}),
@@ -576,7 +581,7 @@ export class Gateway extends ConfigurationApi {
     return {
       journalEntries: size.entries,
       journalDamaged: size.damaged ?? 0,
-      journalWaiting: this.delivery.waitingCount,
+      journalWaiting: this.pipeline.waitingCount,
     };
   }
 
@@ -589,7 +594,7 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   functionMetrics(): FunctionMetrics[] {
-    return this.delivery.metrics.functions.snapshot();
+    return this.pipeline.metrics.functions.snapshot();
   }
 
   /**
@@ -597,7 +602,7 @@ export class Gateway extends ConfigurationApi {
    * that stops it. @internal
    */
   observeAttempts(observer: AttemptObserver): () => void {
-    const observers = this.delivery.metrics.attemptObservers;
+    const observers = this.pipeline.metrics.attemptObservers;
     observers.push(observer);
     return () => {
       const i = observers.indexOf(observer);

@@ -1,19 +1,22 @@
-import { HOP_COUNT, withExtension } from '../events/cloudevent';
-import type { CloudEvent } from '../model/cloud-event';
-import { AUTHORIZATION, REPLAY_ID, withoutGatewayExtensions } from '../events/gateway-extensions';
+import { HOP_COUNT } from '../events/cloudevent';
+import { AUTHORIZATION, REPLAY_ID } from '../events/gateway-extensions';
+import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { ArchivedEvent } from '../plugins/archive-source';
-import { authorizeEvent, type AuthorizerHost } from '../intake/authorize-event';
+import { authorizeEvent, type AuthorizerHost } from '../events/authorize-event';
 
-/** What screening an archived event needs of the gateway: validating, and running authorizers. */
+/** What screening an archived event needs of the gateway: its way in, and running authorizers. */
 export interface ArchivedScreenHost extends AuthorizerHost {
-  /** Validates an event as `emit` does, without counting a hop; throws ValidationError. */
-  parse(event: Readonly<Record<string, unknown>>): CloudEvent;
+  /**
+   * The gateway's accept stage, as for a client's event (parsed once with the gateway's limits,
+   * its hop counted, the gateway-only extensions removed); throws ValidationError or HopLimitError.
+   */
+  accept(event: Readonly<Record<string, unknown>>, where: ArchivedEvent): AcceptedEvent;
 }
 
 /**
- * `{ event }`: the archived event as it is replayed; or `{ refused }`: the reason it is not. Screened as the Events API screens
- * a client's event: validated, stripped of the gateway-only extensions (a forged authorization,
- * delivery ID or replay mark), then marked with the replay's ID and, when its type has an
+ * `{ accepted }`: the archived event as it is replayed; or `{ refused }`: the reason it is not.
+ * Screened as the Events API screens a client's event: accepted (validated, stripped of the
+ * gateway-only extensions: a forged authorization, delivery ID or replay mark), then marked with the replay's ID and, when its type has an
  * authorizer (and `authorize`: not in a dry run), authorized again. The authorizer gets the
  * event (marked: it can tell a replay) and, as the request, what the archive kept of it: its
  * method and path, and no headers. Throws ValidationError for an invalid event.
@@ -28,17 +31,18 @@ export async function screenArchived(
   archived: ArchivedEvent,
   replayId: string,
   authorize: boolean,
-): Promise<{ readonly event: CloudEvent } | { readonly refused: string }> {
-  const parsed = host.parse(withHopUncounted(archived.event));
-  const event = withExtension(withoutGatewayExtensions(parsed), REPLAY_ID, replayId);
-  if (!authorize) return { event };
+): Promise<{ readonly accepted: AcceptedEvent } | { readonly refused: string }> {
+  const accepted = host
+    .accept(withHopUncounted(archived.event), archived)
+    .withExtension(REPLAY_ID, replayId);
+  if (!authorize) return { accepted };
   const { method, path } = archived;
-  const outcome = await authorizeEvent(host, archived.space, event, () => ({
+  const outcome = await authorizeEvent(host, archived.space, accepted.event, () => ({
     request: { method, path, headers: {} },
   }));
   if ('refused' in outcome) return outcome;
   if ('failed' in outcome) return { refused: outcome.failed.message };
-  return { event: withExtension(event, AUTHORIZATION, outcome.authorization) };
+  return { accepted: accepted.withExtension(AUTHORIZATION, outcome.authorization) };
 }
 
 /**
