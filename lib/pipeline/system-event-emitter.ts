@@ -1,4 +1,4 @@
-import type { InvocationError } from '../errors';
+import type { CallObserver } from '../delivery/direct-call';
 import type { CloudEvent } from '../model/cloud-event';
 import {
   SYSTEM_EVENT_NAMES,
@@ -25,7 +25,7 @@ export interface SystemEventDeps {
  * Raises system events: locally (gateway.on) and to functions subscribed to the `eventgateway.*`
  * types. Callers check `wants` before building a payload, so that nobody listening costs nothing.
  */
-export class SystemEventEmitter {
+export class SystemEventEmitter implements CallObserver {
   constructor(private readonly deps: SystemEventDeps) {}
 
   /** True when a system event would reach anyone: checked before its payload is even built. */
@@ -39,35 +39,29 @@ export class SystemEventEmitter {
   }
 
   /** `function.invoking`, when anyone would hear it. */
-  invoking(space: string, functionId: string, event: CloudEvent, attempt: number): void {
+  readonly invoking: CallObserver['invoking'] = (space, functionId, event, attempt) => {
     if (this.wants(space, 'invoking')) {
       this.emit(space, 'invoking', { space, functionId, event, attempt });
     }
-  }
+  };
 
   /** `function.invoked`, with the function's real result, when anyone would hear it. */
-  invoked(
-    space: string,
-    functionId: string,
-    event: CloudEvent,
-    result: unknown,
-    attempts: number,
-    durationMs: number,
-  ): void {
+  readonly invoked: CallObserver['invoked'] = (space, functionId, event, result, ...rest) => {
     if (this.wants(space, 'invoked')) {
+      const [attempts, durationMs] = rest;
       this.emit(space, 'invoked', { space, functionId, event, result, attempts, durationMs });
     }
-  }
+  };
 
   /** `function.invocationFailed`: a delivery failed for good, or a direct call failed. */
-  invocationFailed(
-    space: string,
-    functionId: string,
-    event: CloudEvent,
-    error: InvocationError,
-    reason: string,
-    attempts: number,
-  ): void {
+  readonly invocationFailed: CallObserver['invocationFailed'] = (
+    space,
+    functionId,
+    event,
+    error,
+    reason,
+    attempts,
+  ) => {
     if (this.wants(space, 'invocationFailed')) {
       this.emit(space, 'invocationFailed', {
         space,
@@ -79,7 +73,7 @@ export class SystemEventEmitter {
         attempts,
       });
     }
-  }
+  };
 
   /** Emits a system event locally and routes it to subscribed functions; it never causes another. */
   emit<K extends SystemKind>(space: string, kind: K, payload: SystemPayload<K>): void {
