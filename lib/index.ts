@@ -15,14 +15,16 @@ export { createGateway, Gateway } from './gateway';
 export { ConfigurationApi } from './config/configuration-api';
 export type {
   CloseReport,
-  CorsUpdateInput,
   GatewayHealth,
   JournalHealth,
   GatewayEvents,
+} from './gateway/gateway-types';
+export type {
+  CorsUpdateInput,
   ListArguments,
   SecretsArgument,
   SpaceArgument,
-} from './gateway';
+} from './config/configuration-api';
 export type { GatewayOptions, ResolvedGatewayOptions } from './options';
 export {
   AlreadyExistsError,
