@@ -172,3 +172,36 @@ describe.each(CASES)('$name', (c) => {
     expect(outcome).toEqual({ accepted: c.refused === undefined });
   });
 });
+
+test('intake plugins see every way in after the hop check, with the hop counted', async () => {
+  const seen: [string, unknown][] = [];
+  const looped: string[] = [];
+  const g = createGateway(new MemoryStore(), { maxHops: MAX_HOPS });
+  g.use({ name: 'watch', onEvent: (e, context) => void seen.push([context.via, e.hopcount]) });
+  g.on('event.refused', ({ code }) => void looped.push(code));
+  await g.ready();
+  await g.createEventType({ name: 'user.created' });
+  const api = new EventsApi(g);
+  const post = (body: unknown, type = 'application/cloudevents+json') =>
+    api.handle({
+      method: 'POST',
+      url: '/',
+      headers: { 'content-type': type },
+      parsedBody: Buffer.from(JSON.stringify(body)),
+    });
+  await g.emit(event({ hopcount: 1 }));
+  expect((await post(event({ hopcount: 1 }))).status).toBe(202);
+  expect((await post([event({ hopcount: 1 })], 'application/cloudevents-batch+json')).status).toBe(
+    202,
+  );
+  // A looping event is refused before any plugin sees it, whichever way it came.
+  await expect(g.emit(event({ hopcount: MAX_HOPS }))).rejects.toThrow(/more than 3 times/);
+  expect((await post(event({ hopcount: MAX_HOPS }))).status).toBe(422);
+  expect(seen).toEqual([
+    ['emit', 2],
+    ['http', 2],
+    ['batch', 2],
+  ]);
+  expect(looped).toEqual(['HOP_LIMIT', 'HOP_LIMIT']);
+  await g.close();
+});
