@@ -86,6 +86,19 @@ describe('the layer rule (layers.cjs, read by eslint.config.mjs)', () => {
   });
 });
 
+describe('DESIGN.md', () => {
+  it('draws the layers of layers.cjs, in their order (top first)', () => {
+    const design = readFileSync(join(ROOT, 'DESIGN.md'), 'utf8');
+    const section = design.slice(design.indexOf('## Layers'));
+    const picture = section.slice(
+      section.indexOf('```') + 3,
+      section.indexOf('```', section.indexOf('```') + 3),
+    );
+    const drawn = [...picture.matchAll(/^ ([a-z]+) {2,}/gm)].map((match) => match[1]);
+    expect(drawn).toEqual(LAYERS.map(({ layer }) => layer).reverse());
+  });
+});
+
 describe('the import graph of lib/', () => {
   it('has no cycle, type imports included', () => {
     const files = walk(join(ROOT, 'lib')).filter((f) => f.endsWith('.ts'));
