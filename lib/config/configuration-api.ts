@@ -23,7 +23,7 @@ import type {
 import { withoutSecrets } from '../model/function-secrets';
 import { KeyLayout, type RecordKind } from '../model/key-layout';
 import type { SubscriptionInput, SubscriptionRecord } from '../model/subscription';
-import type { ResolvedGatewayOptions } from '../options';
+import type { OutboundPolicies } from '../model/outbound-policies';
 import type { Store } from '../store/store';
 import * as cors from './cors-rules';
 import * as eventTypes from './event-type-rules';
@@ -60,14 +60,26 @@ export interface ListArguments extends SpaceArgument {
 /** Arguments of `updateCors`: `corsId`, or `method` and `path`, name the configuration. */
 export type CorsUpdateInput = Partial<CorsInput>;
 
+/** What the configuration API takes from the gateway's resolved options (see `GatewayOptions`). */
+export interface ConfigurationOptions {
+  readonly space: string;
+  readonly prefix: string;
+  readonly listPageSize: number;
+  readonly resyncInterval: number;
+  readonly readyTimeout: number;
+  readonly consistencyTimeout: number;
+  readonly maxWriteAttempts: number;
+  readonly outboundPolicies: OutboundPolicies;
+}
+
 /**
  * The configuration API of a {@link Gateway}: event types, functions, subscriptions and CORS
  * configurations, read from the local cache and written to the store with referential integrity.
  * A {@link Gateway} composes one and delegates these methods to it.
  */
 export class ConfigurationApi {
-  /** The resolved options. */
-  readonly options: Readonly<ResolvedGatewayOptions>;
+  /** The gateway's options it keeps to. @internal */
+  readonly options: ConfigurationOptions;
   private readonly layout: KeyLayout;
   /** The store's configuration, listed and watched. @internal */
   readonly cache: ConfigCache;
@@ -82,7 +94,7 @@ export class ConfigurationApi {
   constructor(
     /** The store the configuration lives in. */
     readonly store: Store,
-    options: ResolvedGatewayOptions,
+    options: ConfigurationOptions,
     private readonly providerValidators: ReadonlyMap<string, ProviderValidator | undefined>,
     /** Called once a local handler is bound here (deliveries may be waiting for it). */
     private readonly handlerBound: (space: string, functionId: string) => void = () => undefined,
