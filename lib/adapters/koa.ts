@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
+import { Dashboard, type DashboardGateway, type DashboardOptions } from '../http/dashboard';
+import type { DashboardResponse } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
 import { ownPortLearner } from './own-ports';
@@ -25,7 +27,7 @@ function koaHandler(api: RequestHandler, gateway: object): KoaMiddleware {
   return async (ctx) => {
     learnOwnPort(ctx.req.socket);
     const consumed = ctx.req.readableEnded;
-    const response = await api.handle({
+    const response: DashboardResponse = await api.handle({
       method: ctx.method,
       url: ctx.url,
       headers: ctx.req.headers,
@@ -35,8 +37,10 @@ function koaHandler(api: RequestHandler, gateway: object): KoaMiddleware {
     try {
       ctx.status = response.status;
       ctx.set(response.headers);
-      // Koa turns a null body into 204: set it only when there is one.
-      if (response.body !== undefined) ctx.body = response.body;
+      // Koa turns a null body into 204: set it only when there is one. A stream (the dashboard's
+      // live feed) Koa pipes, and destroys when the connection closes.
+      if (response.stream) ctx.body = response.stream;
+      else if (response.body !== undefined) ctx.body = response.body;
     } catch {
       // A header Koa refuses: answer 500 rather than leave half a response.
       ctx.status = 500;
@@ -73,4 +77,20 @@ export function koaConfigMiddleware(
   options: ConfigApiOptions = {},
 ): KoaMiddleware {
   return koaHandler(new ConfigHttpApi(gateway, options), gateway);
+}
+
+/**
+ * The dashboard (see {@link Dashboard}) as Koa (3) middleware. Without koa-mount, pass
+ * `basePath`; `dashboard.close()` ends its feeds.
+ * @example
+ * ```ts
+ * app.use(koaDashboardMiddleware(gateway, { basePath: '/dashboard', apiKeys }));
+ * ```
+ */
+export function koaDashboardMiddleware(
+  gateway: DashboardGateway,
+  options: DashboardOptions = {},
+): KoaMiddleware & { readonly dashboard: Dashboard } {
+  const dashboard = new Dashboard(gateway, options);
+  return Object.assign(koaHandler(dashboard, gateway), { dashboard });
 }
