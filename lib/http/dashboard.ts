@@ -47,11 +47,13 @@ const ASSETS: Readonly<Record<string, string>> = {
   '/': 'text/html; charset=utf-8',
   '/dashboard.css': 'text/css; charset=utf-8',
   '/dashboard.js': 'text/javascript; charset=utf-8',
+  '/favicon.svg': 'image/svg+xml',
 };
 const FILE: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/dashboard.css': 'dashboard.css',
   '/dashboard.js': 'dashboard.js',
+  '/favicon.svg': 'favicon.svg',
 };
 /** The page runs only its own script and talks only to its own origin. */
 const PAGE_HEADERS = {
