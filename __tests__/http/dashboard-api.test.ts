@@ -11,6 +11,7 @@ import {
   MemoryStore,
   type ApiKey,
   type Dashboard,
+  type DashboardGateway,
   type Gateway,
 } from '../../lib';
 
@@ -195,6 +196,57 @@ describe.each(HOSTS)('dashboard mounted in %s', (_host, start) => {
     expect(Object.keys(invoked).sort()).toEqual(
       ['at', 'attempts', 'durationMs', 'eventId', 'functionId', 'kind', 'space', 'type'].sort(),
     );
+  });
+
+  test('a feed closed by its client frees its slot', async () => {
+    const client = new AbortController();
+    const feed = await fetch(`${running.base}/api/spaces/aaa/events`, {
+      ...key('admin-key'),
+      signal: client.signal,
+    });
+    expect(feed.status).toBe(200);
+    expect(running.dashboard.events.clientCount).toBe(1);
+    client.abort();
+    const deadline = Date.now() + 3000;
+    while (running.dashboard.events.clientCount > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(running.dashboard.events.clientCount).toBe(0);
+  });
+});
+
+describe('dashboard status', () => {
+  test('tells the store’s error (addresses) only to a key for every space', async () => {
+    const gateway = await setUp();
+    const failing = 'etcd at 10.1.2.3:2379: connection refused';
+    const view: DashboardGateway = {
+      on: gateway.on.bind(gateway),
+      off: gateway.off.bind(gateway),
+      listSpaces: () => gateway.listSpaces(),
+      listEventTypes: (a) => gateway.listEventTypes(a),
+      listFunctions: (a) => gateway.listFunctions(a),
+      listSubscriptions: (a) => gateway.listSubscriptions(a),
+      explain: (a) => gateway.explain(a),
+      reportError: (e) => gateway.reportError(e),
+      health: () => ({ ...gateway.health(), lastError: failing }),
+    };
+    const handler = createDashboardHandler(view, { apiKeys: KEYS });
+    const running = await listen(createServer(handler), '', handler.dashboard);
+    try {
+      const team = (await (
+        await fetch(`${running.base}/api/status`, key('team-a-key'))
+      ).json()) as any;
+      expect(team.storeFailing).toBe(true);
+      expect(JSON.stringify(team)).not.toContain('10.1.2.3');
+      const admin = (await (
+        await fetch(`${running.base}/api/status`, key('admin-key'))
+      ).json()) as any;
+      expect(admin.storeError).toBe(failing);
+      expect((await fetch(`${running.base}/api/status`)).status).toBe(401);
+    } finally {
+      await running.close();
+      await gateway.close();
+    }
   });
 });
 
