@@ -47,6 +47,10 @@ export function failResponse(res: ServerResponse): void {
 /**
  * Writes a dashboard response: a whole body as {@link writeResponse} does, or its live feed,
  * piped until either side ends (a closed connection destroys the feed). Never throws.
+ * @example
+ * ```ts
+ * createServer(async (req, res) => writeStreamResponse(res, await dashboard.handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, stream: req })));
+ * ```
  */
 export function writeStreamResponse(res: ServerResponse, response: DashboardResponse): void {
   const stream = response.stream;
