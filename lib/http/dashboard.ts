@@ -15,7 +15,7 @@ import type { EventsRequest, EventsResponse } from './http-types';
 import { requireJsonBody } from './json-write';
 import { BodyTooLargeError, requestBody } from './read-body';
 import { bodyText } from './request-body';
-import { requestPath } from './request-path';
+import { requestPath, safeDecode } from './request-path';
 
 /** What the dashboard reads of a gateway: configuration, health and system events, no writes. */
 export type DashboardGateway = DashboardEventSource &
@@ -225,13 +225,8 @@ export class Dashboard {
   }
 
   private async spaces(request: EventsRequest): Promise<DashboardResponse> {
-    const allowed = await this.access.check(request, undefined, 'read');
-    if ('refused' in allowed) return allowed.refused;
-    const key = allowed.key;
-    const spaces = this.gateway
-      .listSpaces()
-      .filter((space) => !key || AccessControl.allows(key, space, 'read'));
-    return json(200, { spaces });
+    const readable = await this.access.readableSpaces(request, () => this.gateway.listSpaces());
+    return 'refused' in readable ? readable.refused : json(200, readable);
   }
 
   /**
@@ -286,13 +281,5 @@ export class Dashboard {
       ...(typeof path === 'string' && path ? { path } : {}),
     };
     return json(200, this.gateway.explain(input));
-  }
-}
-
-function safeDecode(segment: string): string | null {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return null;
   }
 }
