@@ -174,8 +174,8 @@ export type {
   DashboardEvent,
   DashboardEventSource,
   DashboardEventsOptions,
-  FunctionBucket,
 } from './http/dashboard-events';
+export type { FunctionBucket } from './http/function-figures';
 export { ConfigHttpApi } from './http/config-http-api';
 export type { ConfigApiOptions, ConfigGateway } from './http/config-http-api';
 export type { AccessOptions, AccessScope, ApiKey } from './http/access-control';

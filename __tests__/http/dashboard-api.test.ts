@@ -222,6 +222,7 @@ describe('dashboard status', () => {
     const view: DashboardGateway = {
       on: gateway.on.bind(gateway),
       off: gateway.off.bind(gateway),
+      functionMetrics: () => gateway.functionMetrics(),
       listSpaces: () => gateway.listSpaces(),
       listEventTypes: (a) => gateway.listEventTypes(a),
       listFunctions: (a) => gateway.listFunctions(a),
@@ -331,6 +332,29 @@ describe('dashboard live feed under load', () => {
     }
     expect(running.dashboard.events.clientCount).toBe(1);
     await second.body?.cancel();
+  });
+
+  test('hears what every delivery raises only while a feed is open', async () => {
+    // The gateway builds a system event's payload only for a listener: none while nobody watches.
+    const listeners = (name: string) => (gateway as any).events.listenerCount(name) as number; // the gateway's own emitter
+    expect([listeners('function.invoked'), listeners('event.received')]).toEqual([0, 0]);
+    expect(listeners('function.invocationFailed')).toBe(1);
+    const feed = running.dashboard.events.open(new Set(['aaa']));
+    expect([listeners('function.invoked'), listeners('event.received')]).toEqual([1, 1]);
+    feed?.destroy();
+    expect([listeners('function.invoked'), listeners('event.received')]).toEqual([0, 0]);
+    running.dashboard.close();
+    expect(listeners('function.invocationFailed')).toBe(0);
+  });
+
+  test('counts each function’s deliveries without listening to them', async () => {
+    await gateway.emit(
+      { specversion: '1.0', id: 'c1', source: '/t', type: 'user.created' },
+      { space: 'aaa', wait: true },
+    );
+    const [ok] = running.dashboard.events.functionStats('aaa');
+    expect(ok.functionId).toBe('ok');
+    expect(ok.buckets.map((b) => [b.succeeded, b.failed, b.timed])).toEqual([[1, 0, 0]]);
   });
 
   test('keeps the last dead letters only', async () => {

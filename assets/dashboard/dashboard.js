@@ -187,19 +187,22 @@
     body.functions.forEach(function (f) {
       var ok = 0,
         bad = 0,
+        timed = 0,
         total = 0,
         max = 0;
       f.buckets.forEach(function (b) {
         ok += b.succeeded;
         bad += b.failed;
+        timed += b.timed;
         total += b.totalMs;
         max = Math.max(max, b.maxMs);
       });
       var tr = el('tr');
       tr.appendChild(el('th', f.functionId)).setAttribute('scope', 'row');
       tr.appendChild(el('td', ((ok + bad) / 5).toFixed(1)));
-      tr.appendChild(el('td', ok ? (total / ok).toFixed(1) + ' ms' : '-'));
-      tr.appendChild(el('td', ok ? max.toFixed(1) + ' ms' : '-'));
+      // Durations are known for what ended while a page was open.
+      tr.appendChild(el('td', timed ? (total / timed).toFixed(1) + ' ms' : '-'));
+      tr.appendChild(el('td', timed ? max.toFixed(1) + ' ms' : '-'));
       tr.appendChild(el('td', ok + bad ? ((100 * bad) / (ok + bad)).toFixed(1) + ' %' : '-'));
       var trend = el('td');
       var peak = Math.max.apply(

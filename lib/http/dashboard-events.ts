@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import type { Gateway, GatewayEvents } from '../gateway';
+import { FunctionFigures, type FunctionBucket } from './function-figures';
 
-/** What the dashboard's live feed reads of a gateway: its system events only. */
-export type DashboardEventSource = Pick<Gateway, 'on' | 'off'>;
+/** What the dashboard's live feed reads of a gateway: its system events and per-function counts. */
+export type DashboardEventSource = Pick<Gateway, 'on' | 'off' | 'functionMetrics'>;
 
 /** One line of the live feed: a few fields copied from a system event, never its data. */
 export interface DashboardEvent {
@@ -20,17 +21,6 @@ export interface DashboardEvent {
   readonly reason?: string;
   readonly code?: string;
   readonly lastStatus?: number;
-}
-
-/** One function's figures over one bucket of time. */
-export interface FunctionBucket {
-  /** Start of the bucket, ms since the epoch. */
-  readonly start: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  /** Sum of the durations of the successful invocations, ms. */
-  readonly totalMs: number;
-  readonly maxMs: number;
 }
 
 /** Options of {@link DashboardEvents}. */
@@ -76,8 +66,6 @@ function cut(value: unknown): string | undefined {
   return typeof value === 'string' ? value.slice(0, CUT) : undefined;
 }
 
-type Bucket = { -readonly [K in keyof FunctionBucket]: FunctionBucket[K] };
-
 /**
  * The dashboard's view of a gateway's system events: a bounded ring of dead letters, figures per
  * function over the last minutes, and live feeds (server-sent events) for the open pages. Its
@@ -92,11 +80,12 @@ type Bucket = { -readonly [K in keyof FunctionBucket]: FunctionBucket[K] };
  */
 export class DashboardEvents {
   private readonly letters: DashboardEvent[] = [];
-  private readonly stats = new Map<string, Map<string, Bucket[]>>();
-  private statsSize = 0;
+  private readonly figures: FunctionFigures;
   private readonly clients = new Set<FeedStream>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly timers: NodeJS.Timeout[];
   private readonly detach: () => void;
+  /** Listens to what happens on every delivery: only while a feed is open. */
+  private readonly busy: { attach(): void; detach(): void };
   private readonly limits: Required<DashboardEventsOptions>;
 
   constructor(gateway: DashboardEventSource, options: DashboardEventsOptions = {}) {
@@ -118,7 +107,7 @@ export class DashboardEvents {
         source: cut(event.source),
       });
     const invoked: Listener<'function.invoked'> = (e) => {
-      this.count(e.space, e.functionId, true, e.durationMs);
+      this.figures.timed(e.space, e.functionId, e.durationMs);
       this.publish({
         kind: 'invoked',
         space: e.space,
@@ -131,7 +120,6 @@ export class DashboardEvents {
       });
     };
     const failed: Listener<'function.invocationFailed'> = (e) => {
-      this.count(e.space, e.functionId, false, 0);
       const letter: DashboardEvent = {
         kind: 'failed',
         space: e.space,
@@ -157,20 +145,34 @@ export class DashboardEvents {
         reason: cut(e.reason),
         code: cut(e.code),
       });
-    gateway.on('event.received', received);
-    gateway.on('function.invoked', invoked);
+    this.figures = new FunctionFigures(() => gateway.functionMetrics(), this.limits);
+    // Failures and refusals are rare: always heard, for the dead letters. What every delivery
+    // raises is heard only while a page watches: a listener makes the gateway build the payload.
     gateway.on('function.invocationFailed', failed);
     gateway.on('event.refused', refused);
+    this.busy = {
+      attach: () => {
+        gateway.on('event.received', received);
+        gateway.on('function.invoked', invoked);
+      },
+      detach: () => {
+        gateway.off('event.received', received);
+        gateway.off('function.invoked', invoked);
+      },
+    };
     this.detach = () => {
-      gateway.off('event.received', received);
-      gateway.off('function.invoked', invoked);
+      if (this.clients.size > 0) this.busy.detach();
       gateway.off('function.invocationFailed', failed);
       gateway.off('event.refused', refused);
     };
-    // A comment now and then keeps proxies from closing an idle feed.
-    this.timer = setInterval(() => {
-      for (const client of this.clients) client.keepAlive();
-    }, KEEP_ALIVE_MS).unref();
+    this.timers = [
+      // A comment now and then keeps proxies from closing an idle feed.
+      setInterval(() => {
+        for (const client of this.clients) client.keepAlive();
+      }, KEEP_ALIVE_MS).unref(),
+      // Counts land in the bucket of their time (or close to it).
+      setInterval(() => this.figures.sample(), Math.min(1000, this.limits.bucketMs)).unref(),
+    ];
   }
 
   /** The newest dead letters of a space, oldest first. */
@@ -180,15 +182,7 @@ export class DashboardEvents {
 
   /** The figures of each function of a space over the kept buckets, oldest bucket first. */
   functionStats(space: string): { functionId: string; buckets: FunctionBucket[] }[] {
-    const since = this.bucketStart(Date.now()) - (this.limits.buckets - 1) * this.limits.bucketMs;
-    const out: { functionId: string; buckets: FunctionBucket[] }[] = [];
-    for (const [functionId, buckets] of this.stats.get(space) ?? []) {
-      out.push({
-        functionId,
-        buckets: buckets.filter((b) => b.start >= since).map((b) => ({ ...b })),
-      });
-    }
-    return out;
+    return this.figures.of(space);
   }
 
   /** Live feeds open now. */
@@ -202,16 +196,17 @@ export class DashboardEvents {
    */
   open(spaces: ReadonlySet<string>): Readable | undefined {
     if (this.clients.size >= this.limits.maxClients) return undefined;
-    const client = new FeedStream(spaces, this.limits.clientBuffer, () =>
-      this.clients.delete(client),
-    );
+    const client = new FeedStream(spaces, this.limits.clientBuffer, () => {
+      if (this.clients.delete(client) && this.clients.size === 0) this.busy.detach();
+    });
+    if (this.clients.size === 0) this.busy.attach();
     this.clients.add(client);
     return client;
   }
 
   /** Stops listening and ends every feed. */
   close(): void {
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     this.detach();
     for (const client of this.clients) client.push(null);
     this.clients.clear();
@@ -221,35 +216,6 @@ export class DashboardEvents {
     if (this.clients.size === 0) return;
     const shared = { line, text: undefined as string | undefined };
     for (const client of this.clients) client.offer(shared);
-  }
-
-  private bucketStart(at: number): number {
-    return at - (at % this.limits.bucketMs);
-  }
-
-  private count(space: string, functionId: string, ok: boolean, ms: number): void {
-    let byFunction = this.stats.get(space);
-    let buckets = byFunction?.get(functionId);
-    if (!buckets) {
-      if (this.statsSize >= this.limits.maxFunctions) return;
-      if (!byFunction) this.stats.set(space, (byFunction = new Map()));
-      byFunction.set(functionId, (buckets = []));
-      this.statsSize++;
-    }
-    const start = this.bucketStart(Date.now());
-    let last = buckets.at(-1);
-    if (last?.start !== start) {
-      last = { start, succeeded: 0, failed: 0, totalMs: 0, maxMs: 0 };
-      buckets.push(last);
-      if (buckets.length > this.limits.buckets) buckets.shift();
-    }
-    if (ok) {
-      last.succeeded++;
-      last.totalMs += ms;
-      if (ms > last.maxMs) last.maxMs = ms;
-    } else {
-      last.failed++;
-    }
   }
 }
 

@@ -136,7 +136,8 @@ export class Dashboard {
       return await this.respond(request);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return errorResponse(413, error.message);
-      if (error instanceof GatewayError && error.status < 500) {
+      // 503 too: not ready yet, or closed.
+      if (error instanceof GatewayError && (error.status < 500 || error.status === 503)) {
         return errorResponse(error.status, error.message);
       }
       this.gateway.reportError(
