@@ -151,6 +151,8 @@ test('with a key it shows the graph, live events within 1 s and a dead letter wi
   // The figures table lists the functions that ran.
   await page.waitForSelector('#stats th:text("greeter")', { timeout: 6000 });
 
+  // WCAG AA: every piece of text at 4.5:1 against its background at least.
+  expect(await lowContrast(page)).toEqual([]);
   expect(errors).toEqual([]);
   await page.screenshot({ path: join(ARTIFACTS, 'with-key.png'), fullPage: true });
   await page.close();
@@ -210,4 +212,32 @@ async function waitForFeed(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   expect(handler.dashboard.events.clientCount).toBeGreaterThan(0);
+}
+
+/** Text whose contrast with its background is under 4.5:1 (WCAG AA for normal text). */
+async function lowContrast(page: Page): Promise<string[]> {
+  return (await page.evaluate(`(() => {
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (node) => {
+      for (let n = node; n; n = n.parentElement) {
+        const c = rgb(getComputedStyle(n).backgroundColor);
+        if (c.length < 4 || c[3] > 0) return c;
+      }
+      return [255, 255, 255];
+    };
+    const low = [];
+    for (const node of document.querySelectorAll('body *')) {
+      const own = [...node.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim());
+      if (!own || node.closest('script')) continue;
+      const fg = lum(rgb(getComputedStyle(node).color));
+      const bg = lum(background(node));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      if (ratio < 4.5) low.push(node.tagName + ' ' + node.textContent.trim().slice(0, 30) + ' ' + ratio.toFixed(2));
+    }
+    return low;
+  })()`)) as string[];
 }
