@@ -27,6 +27,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   gateway = createGateway(new MemoryStore(), { retry: { maxAttempts: 2, initialDelay: 1 } });
   await gateway.ready();
+  // An archive-like plugin: the page shows what it says of itself (to a key for every space).
+  gateway.use({ name: 'archive', stats: () => ({ buffered: 0, written: 7 }) } as never);
   await gateway.registerFunction({ functionId: 'greeter', handler: () => 'hello' });
   await gateway.registerFunction({ functionId: 'auth', handler: () => ({ authorization: {} }) });
   await gateway.registerFunction({
@@ -51,7 +53,7 @@ beforeAll(async () => {
   await gateway.subscribe({ eventType: 'order.placed', functionId: 'hook' });
   handler = createDashboardHandler(gateway, {
     basePath: '/dashboard',
-    apiKeys: [{ name: 'viewer', hash: sha256(KEY), spaces: ['default'], scopes: ['read'] }],
+    apiKeys: [{ name: 'viewer', hash: sha256(KEY), spaces: '*', scopes: ['read'] }],
   });
   server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,6 +127,8 @@ test('with a key it shows the graph, live events within 1 s and a dead letter wi
     expect(graph).toContain(part);
   }
   expect(graph).toMatch(/order\.placed\s*authorized by\s*auth/);
+  await page.waitForSelector('#health dt:text("Plugin archive")');
+  expect(await page.textContent('#health')).toContain('buffered 0, written 7');
   const body = (await page.textContent('body')) ?? '';
   expect(body).not.toContain('hunter2');
   expect(body).not.toContain('s3cret');

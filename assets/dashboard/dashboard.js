@@ -103,6 +103,21 @@
     if (h.storeError) row('Store error', h.storeError);
     row('Configuration revision', h.revision);
     row('Deliveries pending', h.pendingDeliveries);
+    (h.plugins || []).forEach(function (p) {
+      var stats = Object.keys(p.stats || {}).map(function (k) {
+        return k + ' ' + p.stats[k];
+      });
+      row(
+        'Plugin ' + p.name,
+        p.events +
+          ' events, ' +
+          p.refused +
+          ' refused, ' +
+          p.failed +
+          ' failed' +
+          (stats.length ? '; ' + stats.join(', ') : ''),
+      );
+    });
     if (!h.journal) return row('Journal', 'none');
     row(
       'Journal entries',

@@ -21,7 +21,13 @@ import { requestPath, safeDecode } from './request-path';
 export type DashboardGateway = DashboardEventSource &
   Pick<
     Gateway,
-    'listSpaces' | 'listEventTypes' | 'listFunctions' | 'listSubscriptions' | 'health' | 'explain'
+    | 'listSpaces'
+    | 'listEventTypes'
+    | 'listFunctions'
+    | 'listSubscriptions'
+    | 'health'
+    | 'metrics'
+    | 'explain'
   > & {
     /** Reports a failure no client may see the details of. @internal */
     reportError(error: Error): void;
@@ -231,8 +237,9 @@ export class Dashboard {
   }
 
   /**
-   * Readiness and the journal's counts for any reader; errors (they name addresses and paths)
-   * and the functions deliveries wait for (of every space) only for a key for every space.
+   * Readiness and the journal's counts for any reader; errors (they name addresses and paths),
+   * the functions deliveries wait for (of every space) and the intake plugins' and archives'
+   * figures (they span every space) only for a key for every space.
    */
   private async status(request: EventsRequest): Promise<DashboardResponse> {
     const allowed = await this.access.check(request, undefined, 'read');
@@ -256,7 +263,19 @@ export class Dashboard {
       storeFailing: h.lastError !== undefined,
       ...(trusted && h.lastError ? { storeError: h.lastError } : {}),
       ...(journal ? { journal } : {}),
+      ...(trusted ? { plugins: this.plugins() } : {}),
     });
+  }
+
+  /** Each intake plugin (archives among them): its counts and what it says of itself. */
+  private plugins() {
+    return this.gateway.metrics().plugins.map((p) => ({
+      name: p.name,
+      events: p.events,
+      refused: p.refused,
+      failed: p.failed,
+      ...(p.stats ? { stats: p.stats } : {}),
+    }));
   }
 
   /** A dry run of emit: which subscriptions would get the event, and why not the others. */
