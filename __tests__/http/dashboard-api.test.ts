@@ -24,7 +24,13 @@ const KEYS: ApiKey[] = [
 ];
 const SECRET_URL = 'http://user:hunter2@127.0.0.1:9/hook?token=s3cret';
 
-type Running = { base: string; dashboard: Dashboard; close(): Promise<void> };
+type Running = {
+  base: string;
+  dashboard: Dashboard;
+  close(): Promise<void>;
+  /** What the host reported as errors (Koa's app 'error' event). */
+  appErrors?: unknown[];
+};
 
 async function listen(server: Server, mount: string, dashboard: Dashboard): Promise<Running> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -61,9 +67,12 @@ const HOSTS: [string, (g: Gateway) => Promise<Running>][] = [
     'Koa 3',
     (g) => {
       const app = new Koa();
+      const appErrors: unknown[] = [];
+      app.on('error', (error) => appErrors.push(error));
       const middleware = koaDashboardMiddleware(g, { apiKeys: KEYS, basePath: '/dashboard' });
       app.use(middleware);
-      return listen(createServer(app.callback()), '/dashboard', middleware.dashboard);
+      const server = createServer(app.callback());
+      return listen(server, '/dashboard', middleware.dashboard).then((r) => ({ ...r, appErrors }));
     },
   ],
 ];
@@ -212,6 +221,8 @@ describe.each(HOSTS)('dashboard mounted in %s', (_host, start) => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(running.dashboard.events.clientCount).toBe(0);
+    // A closed tab is no error of the host's.
+    expect(running.appErrors ?? []).toEqual([]);
   });
 });
 
@@ -223,6 +234,7 @@ describe('dashboard status', () => {
       on: gateway.on.bind(gateway),
       off: gateway.off.bind(gateway),
       functionMetrics: () => gateway.functionMetrics(),
+      metrics: () => gateway.metrics(),
       listSpaces: () => gateway.listSpaces(),
       listEventTypes: (a) => gateway.listEventTypes(a),
       listFunctions: (a) => gateway.listFunctions(a),
@@ -243,6 +255,8 @@ describe('dashboard status', () => {
         await fetch(`${running.base}/api/status`, key('admin-key'))
       ).json()) as any;
       expect(admin.storeError).toBe(failing);
+      expect(admin.plugins).toEqual([]);
+      expect(team.plugins).toBeUndefined();
       expect((await fetch(`${running.base}/api/status`)).status).toBe(401);
     } finally {
       await running.close();

@@ -1,10 +1,11 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
 import { Dashboard, type DashboardGateway, type DashboardOptions } from '../http/dashboard';
 import type { DashboardResponse } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
+import { writeStreamResponse } from './node-http';
 import { ownPortLearner } from './own-ports';
 
 /** The parts of a Koa context the middleware uses (no dependency on Koa's types). */
@@ -12,6 +13,10 @@ export interface KoaLikeContext {
   method: string;
   url: string;
   req: IncomingMessage;
+  /** The response, written directly for a stream (the dashboard's live feed). */
+  res?: ServerResponse;
+  /** Set to false when the middleware wrote the response itself. */
+  respond?: boolean;
   request: { body?: unknown; rawBody?: string };
   status: number;
   body: unknown;
@@ -34,11 +39,16 @@ function koaHandler(api: RequestHandler, gateway: object): KoaMiddleware {
       stream: consumed ? undefined : ctx.req,
       parsedBody: consumed ? (ctx.request.rawBody ?? ctx.request.body) : undefined,
     });
+    if (response.stream && ctx.res) {
+      // Written here, not by Koa: Koa reports a feed the browser closes as an error ("Premature
+      // close") to the app's error handler, which logs it by default.
+      ctx.respond = false;
+      return writeStreamResponse(ctx.res, response);
+    }
     try {
       ctx.status = response.status;
       ctx.set(response.headers);
-      // Koa turns a null body into 204: set it only when there is one. A stream (the dashboard's
-      // live feed) Koa pipes, and destroys when the connection closes.
+      // Koa turns a null body into 204: set it only when there is one.
       if (response.stream) ctx.body = response.stream;
       else if (response.body !== undefined) ctx.body = response.body;
     } catch {
