@@ -1,10 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { GatewayError } from '../errors';
 import type { Gateway } from '../gateway';
 import { isValidSpace, optionsArgument } from '../model/checks';
-import { describeError } from '../model/describe-error';
 import { AccessControl, EVERY_SPACE, type AccessOptions } from './access-control';
 import {
   DashboardEvents,
@@ -13,7 +11,8 @@ import {
 } from './dashboard-events';
 import type { EventsRequest, EventsResponse } from './http-types';
 import { requireJsonBody } from './json-write';
-import { BodyTooLargeError, requestBody } from './read-body';
+import { failureResponse } from './failure-response';
+import { requestBody } from './read-body';
 import { bodyText } from './request-body';
 import { requestPath, safeDecode } from './request-path';
 
@@ -141,15 +140,12 @@ export class Dashboard {
     try {
       return await this.respond(request);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return errorResponse(413, error.message);
-      // 503 too: not ready yet, or closed.
-      if (error instanceof GatewayError && (error.status < 500 || error.status === 503)) {
-        return errorResponse(error.status, error.message);
-      }
-      this.gateway.reportError(
-        new Error(`The dashboard failed a request: ${describeError(error)}`, { cause: error }),
+      return failureResponse(
+        error,
+        'The dashboard',
+        (e) => this.gateway.reportError(e),
+        errorResponse,
       );
-      return errorResponse(500, 'Internal error. Please check logs.');
     }
   }
 
