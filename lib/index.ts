@@ -159,13 +159,31 @@ export type {
 } from './http/http-types';
 export type { HttpRequestData } from './http/http-request-event';
 export type { SyncFunctionResponse } from './http/sync-response';
-export { createEventsHandler, createConfigHandler } from './adapters/node-http';
+export {
+  createEventsHandler,
+  createConfigHandler,
+  createDashboardHandler,
+} from './adapters/node-http';
+export type { DashboardListener } from './adapters/node-http';
+export { Dashboard } from './http/dashboard';
+export type { DashboardGateway, DashboardOptions, DashboardResponse } from './http/dashboard';
+export { DashboardEvents } from './http/dashboard-events';
+export type {
+  DashboardEvent,
+  DashboardEventSource,
+  DashboardEventsOptions,
+} from './http/dashboard-events';
+export type { FunctionBucket } from './http/function-figures';
 export { ConfigHttpApi } from './http/config-http-api';
 export type { ConfigApiOptions, ConfigGateway } from './http/config-http-api';
 export type { AccessOptions, AccessScope, ApiKey } from './http/access-control';
-export { expressMiddleware, expressConfigMiddleware } from './adapters/express';
+export {
+  expressMiddleware,
+  expressConfigMiddleware,
+  expressDashboardMiddleware,
+} from './adapters/express';
 export type { ExpressLikeRequest, ExpressMiddleware } from './adapters/express';
-export { koaMiddleware, koaConfigMiddleware } from './adapters/koa';
+export { koaMiddleware, koaConfigMiddleware, koaDashboardMiddleware } from './adapters/koa';
 export type { KoaLikeContext, KoaMiddleware } from './adapters/koa';
 
 // Names that moved to subpaths in 0.2. They still work from the root for one minor version, read

@@ -8,7 +8,7 @@ import type { EventsRequest, EventsResponse } from './http-types';
 import { hasBody, requireJsonBody } from './json-write';
 import { metadataFilter } from './metadata-filter';
 import { BodyTooLargeError, requestBody } from './read-body';
-import { requestPath } from './request-path';
+import { requestPath, safeDecode } from './request-path';
 import { bodyText } from './request-body';
 
 /** What the Configuration API uses of a gateway. */
@@ -298,13 +298,8 @@ export class ConfigHttpApi {
   }
 
   private async spaces(request: EventsRequest): Promise<EventsResponse> {
-    const allowed = await this.access.check(request, undefined, 'read');
-    if ('refused' in allowed) return allowed.refused;
-    const key = allowed.key;
-    const spaces = this.gateway
-      .listSpaces()
-      .filter((space) => !key || AccessControl.allows(key, space, 'read'));
-    return json(200, { spaces });
+    const readable = await this.access.readableSpaces(request, () => this.gateway.listSpaces());
+    return 'refused' in readable ? readable.refused : json(200, readable);
   }
 
   /** The request's JSON object body; anything else is 0.9's validation error for the kind. */
@@ -323,13 +318,5 @@ export class ConfigHttpApi {
       throw validationError(kind, 'the body must be a JSON object.');
     }
     return value as Record<string, unknown>;
-  }
-}
-
-function safeDecode(segment: string): string | null {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return null;
   }
 }

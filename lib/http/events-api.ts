@@ -5,7 +5,7 @@ import type { AcceptedEvent } from '../plugins/accepted-event';
 import { AUTHORIZATION } from '../events/gateway-extensions';
 import { authorizeEvent } from '../events/authorize-event';
 import { isValidSpace, optionsArgument } from '../model/checks';
-import { describeError, showValue } from '../model/describe-error';
+import { showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { canonicalPath } from '../model/paths';
 import { AccessControl } from './access-control';
@@ -16,13 +16,13 @@ import type { EventsGateway, SyncRoute } from './events-gateway';
 import { flatHeaders, headerValue, redactHeaders } from './headers';
 import { httpRequestEvent } from './http-request-event';
 import type { EventsApiOptions, EventsRequest, EventsResponse } from './http-types';
-import { BodyTooLargeError, requestBody } from './read-body';
+import { failureResponse } from './failure-response';
+import { requestBody } from './read-body';
 import { toHttpResponse } from './sync-response';
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 /** Event Gateway 0.9's answer when a function fails: details go to logs, never to the client. */
 const FUNCTION_FAILED = 'Function call failed. Please check logs.';
-const INTERNAL_ERROR = 'Internal error. Please check logs.';
 /** Longest Origin header considered (a real origin is a scheme, a host and a port). */
 const MAX_ORIGIN_LENGTH = 1024;
 /** Longest a batch holds the event loop between two of its events, in ms (as deliveries do). */
@@ -85,15 +85,13 @@ export class EventsApi {
     try {
       return await this.respond(request);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return errorResponse(413, error.message);
       // Client errors and overload say what is wrong; internal failures say nothing to the client.
-      if (error instanceof GatewayError && (error.status < 500 || error.status === 503)) {
-        return errorResponse(error.status, error.message);
-      }
-      this.gateway.reportError(
-        new Error(`The Events API failed a request: ${describeError(error)}`, { cause: error }),
+      return failureResponse(
+        error,
+        'The Events API',
+        (e) => this.gateway.reportError(e),
+        errorResponse,
       );
-      return errorResponse(500, INTERNAL_ERROR);
     }
   }
 
