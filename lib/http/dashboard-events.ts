@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import type { Gateway, GatewayEvents } from '../gateway';
+import type { Gateway } from '../gateway';
+import type { GatewayEvents } from '../gateway/gateway-types';
 import { FunctionFigures, type FunctionBucket } from './function-figures';
 
 /** What the dashboard's live feed reads of a gateway: its system events and per-function counts. */
