@@ -173,6 +173,7 @@ const PRINTS: [string, RegExp][] = [
   ["type: 'awssqs'", /type: 'awssqs',[\s\S]*region: 'eu-west-1'/],
   ['koaMiddleware(', /^\/events\/hi 202\n\/events\/hi 202\n\/hi 202$/],
   ['expressConfigMiddleware(', /^200\n401$/],
+  ['createDashboardHandler(gateway', /^dashboard 200 401 200$/],
   ['new EtcdStore({\n  hosts', /ready: true,[\s\S]*store: 'EtcdStore',\s*watching: true/],
   ['await startEtcd()', /^true \[ 'http:\/\/127\.0\.0\.1:\d+' \]$/],
   ['new ZooKeeperStore(', /^ZooKeeperStore true\nConsulStore true$/],
