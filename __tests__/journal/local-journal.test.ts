@@ -107,6 +107,84 @@ test('concurrent emits share syncs (group commit)', async () => {
   expect(journal.syncs).toBeLessThan(20);
 });
 
+test('producers that emit again as soon as their last emit resolved share one sync per wave', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const gateway = createGateway(store, { resyncInterval: 0, journal });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler: () => undefined });
+  await gateway.ready();
+  const before = journal.syncs;
+  const producer = async () => {
+    for (let round = 0; round < 100; round++) await gateway.emit(cloudEvent('user.created'));
+  };
+  await Promise.all(Array.from({ length: 16 }, producer));
+  // 100 waves of 16 emits: one sync each (written at once, each wave took two).
+  expect(journal.syncs - before).toBeLessThanOrEqual(105);
+});
+
+test('a journal at maxBytes refuses events until deliveries end, then accepts again', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir, maxBytes: 4000 });
+  const gateway = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
+  gateways.push(gateway);
+  const held: (() => void)[] = [];
+  gateway.bindLocalHandler({
+    functionId: 'fn',
+    handler: () => new Promise<void>((resolve) => held.push(resolve)),
+  });
+  await gateway.ready();
+  const big = () => cloudEvent('user.created', { text: 'x'.repeat(900) });
+  let accepted = 0;
+  let refused: unknown;
+  while (!refused) {
+    await gateway.emit(big()).then(
+      () => accepted++,
+      (error: unknown) => (refused = error),
+    );
+  }
+  expect(refused).toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+    status: 503,
+    message: expect.stringMatching(/full \(\d+ bytes, maxBytes 4000\)/),
+  });
+  expect(accepted).toBeGreaterThanOrEqual(2);
+  const { bytes } = journal.size();
+  expect(bytes).toBeGreaterThan(4000 - 1200);
+  expect(bytes).toBeLessThanOrEqual(4000);
+  // A delivery larger than the whole journal is refused, saying so.
+  await expect(
+    gateway.emit(cloudEvent('user.created', { text: 'x'.repeat(5000) })),
+  ).rejects.toMatchObject({ message: expect.stringMatching(/more than maxBytes 4000/) });
+
+  // Drained: every group ended, its records deleted, and the journal accepts again.
+  while (held.length < accepted) await new Promise((r) => setTimeout(r, 2));
+  for (const release of held.splice(0)) release();
+  while (journal.size().entries > 0) await new Promise((r) => setTimeout(r, 2));
+  expect(journal.size().bytes).toBe(0);
+  await expect(gateway.emit(big())).resolves.toMatchObject({ accepted: 1 });
+});
+
+test('the bytes a journal holds are counted again after a restart', async () => {
+  const store = await configured();
+  const first = createGateway(store, {
+    resyncInterval: 0,
+    drainTimeout: 10,
+    journal: new LocalJournal({ directory: fx.dir }),
+  });
+  first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
+  await first.ready();
+  await first.emit(cloudEvent('user.created', { text: 'y'.repeat(500) }));
+  await first.close();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const restarted = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
+  gateways.push(restarted);
+  restarted.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
+  await restarted.ready();
+  expect(journal.size()).toMatchObject({ entries: 1, bytes: expect.any(Number) });
+  expect(journal.size().bytes).toBeGreaterThan(500);
+});
+
 test('after a restart, with waitForFunctions 0, a delivery whose function was deleted meanwhile is dead-lettered at once and leaves the journal', async () => {
   const store = await configured();
   const held: string[] = [];
