@@ -301,23 +301,31 @@ export class LocalJournal implements Journal {
   }
 
   /**
-   * Writes the wave of emits at the end of this turn: the emits of producers that emit again as
-   * soon as their last emit resolved arrive over several microtasks, and share one sync this way
-   * (written at once, the first went to disk alone and the rest in a second sync).
+   * Writes the emits of this turn together, once the turn's callbacks have run (an emit arriving
+   * while the journal is idle would otherwise go to disk alone, and the rest of its turn in a
+   * second sync).
    */
   private writeSoon(): void {
     if (this.due || this.writing) return;
-    this.due = setImmediate(() => {
-      this.due = undefined;
-      this.write();
-    });
+    this.due = setImmediate(() => this.write());
+  }
+
+  /**
+   * Writes the next wave once the emits the last sync resolved have run on: called from that
+   * sync's promise callbacks, a tick runs once every microtask they started has run, so producers
+   * that emit again as soon as their last emit resolved join this wave (written at once, the
+   * first went to disk alone and the rest in a second sync). No turn waits: the HTTP responses
+   * and timers of the turn are not made to wait for the next wave.
+   */
+  private writeWave(): void {
+    process.nextTick(() => this.write());
   }
 
   /** Writes what is pending in one batch, unless a batch is being written: it goes next. */
   private write(): void {
-    if (this.writing || !this.db || !this.hasPending()) return;
     clearImmediate(this.due);
     this.due = undefined;
+    if (this.writing || !this.db || !this.hasPending()) return;
     const ops: Op[] = [];
     const recorded = this.recorded;
     const ids = this.recordedIds;
@@ -372,8 +380,7 @@ export class LocalJournal implements Journal {
     );
     void this.writing.finally(() => {
       this.writing = undefined;
-      // What waited goes with the wave the resolved emits start (see writeSoon).
-      if (this.recorded.length > 0) this.writeSoon();
+      if (this.recorded.length > 0) this.writeWave();
       else this.write();
     });
   }
