@@ -132,6 +132,35 @@ test('emit resolves once the event is on Kafka; the group delivers it with a sta
   await gateway.close();
 });
 
+test('records of an earlier version (a list of entries) are delivered beside compact ones', async () => {
+  const topic = `journal-${++topicCount}`;
+  const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  const deliveryId = '5f0c7c1e-0000-4000-8000-00000000000a';
+  const old = [
+    {
+      deliveryId,
+      space: 'default',
+      event: { ...event('old'), deliveryid: deliveryId },
+      subscriptionId: 'written-before',
+      functionId: 'fn',
+      attempts: 0,
+      acceptedAt: Date.now(),
+    },
+  ];
+  await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify(old) }] });
+  await producer.disconnect();
+  const errors: Error[] = [];
+  const { gateway } = await gatewayOn(topic, (error) => errors.push(error));
+  await gateway.emit(event('new'));
+  await until(() => fn.received.length === 2, 'both events');
+  const byId = Object.fromEntries(fn.received.map((r) => [r.id, r.deliveryId]));
+  expect(byId.old).toBe(deliveryId);
+  expect(byId.new).toMatch(/^[0-9a-f-]{36}$/);
+  expect(errors).toEqual([]);
+  await gateway.close();
+});
+
 test('a record the journal did not write is reported and passed over; the partition goes on', async () => {
   const topic = `journal-${++topicCount}`;
   const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();

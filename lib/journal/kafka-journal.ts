@@ -5,7 +5,7 @@ import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal'
 import { PartitionProgress, type Taken } from './partition-progress';
 import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from '../clients/kafka-client';
 import { GroupConsumer } from './group-consumer';
-import { decodeEntries } from './journal-records';
+import { decodeEntries, encodeEntries } from './journal-records';
 import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link KafkaJournal}. */
@@ -182,7 +182,7 @@ export class KafkaJournal implements Journal {
         ),
       );
     }
-    this.pending.messages.push({ value: JSON.stringify(entries) });
+    this.pending.messages.push({ value: encodeEntries(entries) });
     const done = new Promise<void>((resolve, reject) =>
       this.pending.waiters.push({ resolve, reject }),
     );
