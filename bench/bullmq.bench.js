@@ -245,6 +245,8 @@ function benchmark(fsync) {
         await fn.stats(); // reset
         const ours = median(rates.gateway);
         const theirs = median(rates.bullmq);
+        // Each round's pair ran back to back: the median of their ratios resists a busy machine.
+        const ratio = median(rates.gateway.map((r, i) => r / rates.bullmq[i]));
         const load = Math.round(theirs / 2);
         const latency = {};
         for (const [name, make] of Object.entries(sides)) {
@@ -257,10 +259,10 @@ function benchmark(fsync) {
         return {
           ours: { value: ours, unit: 'events/s', label: 'gateway + LocalJournal' },
           baseline: { value: theirs, unit: 'events/s', label: `BullMQ, appendfsync ${fsync}` },
-          ratio: ours / theirs,
+          ratio,
           difference: `emit -> delivery at ${load}/s: gateway p50 ${latency.gateway.p50.toFixed(2)} ms, p99 ${latency.gateway.p99.toFixed(2)} ms; BullMQ p50 ${latency.bullmq.p50.toFixed(2)} ms, p99 ${latency.bullmq.p99.toFixed(2)} ms (p99 ratio ${p99Ratio.toFixed(2)})`,
           details: { rates, load, latency },
-          met: ours / theirs >= 3.5 && p99Ratio <= 0.1,
+          met: ratio >= 3.5 && p99Ratio <= 0.1,
         };
       } finally {
         fn.stop();

@@ -17,7 +17,7 @@ const {
 
 const BATCH = 1000;
 const BATCHES = 20;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const LATENCY_SAMPLES = 500;
 
 async function gateway(journalDir, journal) {
@@ -178,6 +178,8 @@ const journalHttp = {
       }
       const o = median(ours.map((r) => r.rate));
       const b = median(baseline.map((r) => r.rate));
+      // Each round's pair ran back to back: the median of their ratios resists a busy machine.
+      const ratio = median(ours.map((r, i) => r.rate / baseline[i].rate));
       const p99 = median(ours.map((r) => percentile(r.latencies, 99)));
       const p50 = median(ours.map((r) => percentile(r.latencies, 50)));
       const perWave = median(ours.map((r) => (r.syncs * PRODUCERS) / HTTP_EVENTS));
@@ -192,7 +194,7 @@ const journalHttp = {
       return {
         ours: { value: o, unit: 'deliveries/s', label: 'emit -> http function, LocalJournal' },
         baseline: { value: b, unit: 'deliveries/s', label: 'same gateway, no journal' },
-        ratio: o / b,
+        ratio,
         difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits; journaled emit at full load p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; at ${half}/s p50 ${atHalf.journal.p50.toFixed(2)} ms, p99 ${atHalf.journal.p99.toFixed(2)} ms (no journal p99 ${atHalf.none.p99.toFixed(2)} ms)`,
         details: {
           ours: ours.map((r) => r.rate),
@@ -201,7 +203,7 @@ const journalHttp = {
           atHalf,
           perWave,
         },
-        met: o / b >= 0.9 && atHalf.journal.p99 <= 2,
+        met: ratio >= 0.9 && atHalf.journal.p99 <= 2,
       };
     } finally {
       server.stop();
@@ -265,6 +267,7 @@ const journalEngine = {
       }
       const o = median(ours.map((r) => r.rate));
       const b = median(raw);
+      const ratio = median(ours.map((r, i) => r.rate / raw[i]));
       const perWave = median(ours.map((r) => (r.syncs * PRODUCERS) / ENGINE_EVENTS));
       const bytes = median(
         ours.map(
@@ -279,10 +282,10 @@ const journalEngine = {
           unit: 'emits/s',
           label: 'raw classic-level sync batches, same bytes',
         },
-        ratio: o / b,
+        ratio,
         difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, ${Math.round(bytes)} B per sync; emit p99 ${p99.toFixed(2)} ms`,
         details: { ours: ours.map((r) => r.rate), raw, perWave, bytes, p99 },
-        met: o / b >= 0.8 && perWave <= 1.05,
+        met: ratio >= 0.8 && perWave <= 1.05,
       };
     } finally {
       cleanup();
