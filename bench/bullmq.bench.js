@@ -9,7 +9,6 @@
 const { fork, spawn } = require('node:child_process');
 const { mkdtempSync, rmSync } = require('node:fs');
 const { createServer } = require('node:http');
-const { createServer: netServer } = require('node:net');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { BENCH_EVENT, gatewayToHttpFunction, median } = require('./harness');
@@ -73,19 +72,9 @@ async function startFunction() {
   };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = netServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** redis-server on a free loopback port, append-only file synced `fsync` ('always'|'everysec'). */
 async function startRedis(fsync) {
+  const { freePort } = require('../dist/dev');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'eg-bench-redis-'));
   const child = spawn(
