@@ -165,6 +165,32 @@ test('a journal at maxBytes refuses events until deliveries end, then accepts ag
   await expect(gateway.emit(big())).resolves.toMatchObject({ accepted: 1 });
 });
 
+test('a write that fails refuses its emits and gives their entries and bytes back', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const gateway = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
+  await gateway.ready();
+  await gateway.emit(cloudEvent('user.created'));
+  const before = journal.size();
+  const db = (journal as unknown as { db: { batch: () => Promise<void> } }).db;
+  db.batch = () => Promise.reject(new Error('disk gone'));
+  const results = await Promise.allSettled(
+    Array.from({ length: 3 }, () => gateway.emit(cloudEvent('user.created'))),
+  );
+  expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+    message: expect.stringMatching(/could not write: disk gone/),
+  });
+  expect(journal.size()).toMatchObject({
+    entries: before.entries,
+    bytes: before.bytes,
+    failure: 'disk gone',
+  });
+});
+
 test('the bytes a journal holds are counted again after a restart', async () => {
   const store = await configured();
   const first = createGateway(store, {

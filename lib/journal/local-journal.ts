@@ -5,6 +5,7 @@ import { damageReports, discardDamaged, listDamaged, type DamagedRecord } from '
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { seqKey, type Level, type Op } from './level-layout';
 import { loadJournal } from './local-journal-reader';
+import { encodeForGroup, PendingWave } from './pending-wave';
 import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link LocalJournal}. */
@@ -78,11 +79,8 @@ export class LocalJournal implements Journal {
   private readonly segments = new Map<number, Segment>();
   /** The group each unfinished delivery was recorded in. */
   private readonly segmentOf = new Map<string, number>();
-  /** Deliveries waiting for the next synced group (as JSON, and their bytes), and the emits waiting on them. */
-  private recorded: string[] = [];
-  private recordedIds: string[] = [];
-  private recordedBytes = 0;
-  private waiters: { resolve(): void; reject(error: Error): void }[] = [];
+  /** Deliveries waiting for the next synced group, and the emits waiting on them. */
+  private readonly wave = new PendingWave();
   /** Lazy writes waiting for the next batch. */
   private finishedIds = new Map<number, string[]>();
   private attempts = new Map<string, number>();
@@ -191,9 +189,8 @@ export class LocalJournal implements Journal {
 
   record(entries: readonly JournalEntry[]): Promise<void> {
     // Encoded now, to know their bytes before accepting them (the group's record joins them).
-    const json = entries.map((entry) => JSON.stringify(entry));
-    let bytes = 0;
-    for (const text of json) bytes += Buffer.byteLength(text) + 1;
+    const encoded = encodeForGroup(entries);
+    const { bytes } = encoded;
     const problem = this.closed
       ? 'it is closed'
       : !this.db
@@ -216,12 +213,7 @@ export class LocalJournal implements Journal {
     }
     this.count += entries.length;
     this.bytes += bytes;
-    this.recordedBytes += bytes;
-    for (let i = 0; i < entries.length; i++) {
-      this.recorded.push(json[i]);
-      this.recordedIds.push(entries[i].deliveryId);
-    }
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const done = this.wave.add(entries, encoded);
     this.writeSoon();
     return done;
   }
@@ -284,7 +276,7 @@ export class LocalJournal implements Journal {
 
   private hasPending(): boolean {
     return (
-      this.recorded.length > 0 ||
+      this.wave.size > 0 ||
       this.finishedIds.size > 0 ||
       this.attempts.size > 0 ||
       this.deletes.length > 0
@@ -327,20 +319,13 @@ export class LocalJournal implements Journal {
     this.due = undefined;
     if (this.writing || !this.db || !this.hasPending()) return;
     const ops: Op[] = [];
-    const recorded = this.recorded;
-    const ids = this.recordedIds;
-    const recordedBytes = this.recordedBytes;
-    const waiters = this.waiters;
-    this.recorded = [];
-    this.recordedIds = [];
-    this.recordedBytes = 0;
-    this.waiters = [];
-    const seq = recorded.length > 0 ? ++this.seq : 0;
-    if (recorded.length > 0) {
-      ops.push({ type: 'put', key: `s/${seqKey(seq)}`, value: `[${recorded.join(',')}]` });
-      this.segments.set(seq, { remaining: recorded.length, keys: [], bytes: recordedBytes + 1 });
-      this.bytes += 1; // the brackets, less the last comma
-      for (const id of ids) this.segmentOf.set(id, seq);
+    const wave = this.wave.take();
+    const seq = wave ? ++this.seq : 0;
+    if (wave) {
+      ops.push({ type: 'put', key: `s/${seqKey(seq)}`, value: wave.value });
+      this.segments.set(seq, { remaining: wave.ids.length, keys: [], bytes: wave.bytes });
+      this.bytes += 1; // the brackets, less the last separator (record() counted the rest)
+      for (const id of wave.ids) this.segmentOf.set(id, seq);
       this.syncCount++;
     }
     for (const [group, finished] of this.finishedIds) {
@@ -361,26 +346,25 @@ export class LocalJournal implements Journal {
     }
     for (const key of this.deletes) ops.push({ type: 'del', key });
     this.deletes = [];
-    this.writing = this.db.batch(ops, { sync: recorded.length > 0 }).then(
-      () => {
-        for (const w of waiters) w.resolve();
-      },
+    this.writing = this.db.batch(ops, { sync: wave !== undefined }).then(
+      () => wave?.settle(),
       (error: unknown) => {
         this.failure = error instanceof Error ? error : new Error(describeError(error));
-        this.count -= recorded.length;
-        const segment = this.segments.get(seq);
-        if (segment && this.segments.delete(seq)) this.bytes -= segment.bytes;
-        for (const id of ids) this.segmentOf.delete(id);
-        const failed = new JournalUnavailableError(
-          `The journal could not write: ${describeError(error)}. Nothing was accepted.`,
-          { cause: error },
+        if (!wave) return;
+        this.count -= wave.ids.length;
+        if (this.segments.delete(seq)) this.bytes -= wave.bytes;
+        for (const id of wave.ids) this.segmentOf.delete(id);
+        wave.settle(
+          new JournalUnavailableError(
+            `The journal could not write: ${describeError(error)}. Nothing was accepted.`,
+            { cause: error },
+          ),
         );
-        for (const w of waiters) w.reject(failed);
       },
     );
     void this.writing.finally(() => {
       this.writing = undefined;
-      if (this.recorded.length > 0) this.writeWave();
+      if (this.wave.size > 0) this.writeWave();
       else this.write();
     });
   }
