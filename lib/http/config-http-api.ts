@@ -223,7 +223,7 @@ export class ConfigHttpApi {
     // CORS IDs are stored escaped (`GET%2Fusers`, 0.9's form): they are looked up as sent.
     const id = collection === 'cors' ? raw[4] : decodedId;
     if (raw.length === 2 && reads) {
-      if (first === 'status') return this.status();
+      if (first === 'status') return this.status(request);
       if (first === 'metrics' && this.options.metrics) return this.metrics(request);
       if (first === 'spaces') return this.spaces(request);
     }
@@ -267,15 +267,22 @@ export class ConfigHttpApi {
     return errorResponse(405, `Method ${method} is not allowed here.`);
   }
 
-  private status(): EventsResponse {
+  /**
+   * Health for load balancers, so it needs no key; but a store's or a journal's failure names
+   * addresses and paths, so only a caller who may read every space is told the details.
+   */
+  private async status(request: EventsRequest): Promise<EventsResponse> {
     const health = this.gateway.health();
     if (health.ready && health.lastError === undefined) return json(200, { status: 'ok' });
-    const reason = health.journal?.lastError
-      ? `the journal is unavailable: ${health.journal.lastError}`
+    const [reason, detail] = health.journal?.lastError
+      ? ['the journal is unavailable', health.journal.lastError]
       : !health.ready
-        ? 'the configuration is not loaded yet'
-        : `the store is failing: ${health.lastError}`;
-    return errorResponse(503, `Not ready: ${reason}.`);
+        ? ['the configuration is not loaded yet', undefined]
+        : ['the store is failing', health.lastError];
+    const trusted =
+      detail !== undefined &&
+      !('refused' in (await this.access.check(request, EVERY_SPACE, 'read')));
+    return errorResponse(503, `Not ready: ${reason}${trusted ? `: ${detail}` : ''}.`);
   }
 
   private async metrics(request: EventsRequest): Promise<EventsResponse> {
