@@ -18,6 +18,19 @@ async function journaled(store: MemoryStore, handler: (event: CloudEvent) => unk
   return gateway;
 }
 
+/** A gateway on `journal` whose function `fn` runs `handler` (by default: never answers). */
+async function onJournal(
+  store: MemoryStore,
+  journal: LocalJournal,
+  handler: () => unknown = () => new Promise(() => undefined),
+) {
+  const gateway = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler });
+  await gateway.ready();
+  return gateway;
+}
+
 test('every journaled delivery carries a delivery ID, the same on every attempt', async () => {
   const store = await configured();
   const seen: string[] = [];
@@ -110,10 +123,7 @@ test('concurrent emits share syncs (group commit)', async () => {
 test('producers that emit again as soon as their last emit resolved share one sync per wave', async () => {
   const store = await configured();
   const journal = new LocalJournal({ directory: fx.dir });
-  const gateway = createGateway(store, { resyncInterval: 0, journal });
-  gateways.push(gateway);
-  gateway.bindLocalHandler({ functionId: 'fn', handler: () => undefined });
-  await gateway.ready();
+  const gateway = await onJournal(store, journal, () => undefined);
   const before = journal.syncs;
   const producer = async () => {
     for (let round = 0; round < 100; round++) await gateway.emit(cloudEvent('user.created'));
@@ -126,14 +136,12 @@ test('producers that emit again as soon as their last emit resolved share one sy
 test('a journal at maxBytes refuses events until deliveries end, then accepts again', async () => {
   const store = await configured();
   const journal = new LocalJournal({ directory: fx.dir, maxBytes: 4000 });
-  const gateway = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
-  gateways.push(gateway);
   const held: (() => void)[] = [];
-  gateway.bindLocalHandler({
-    functionId: 'fn',
-    handler: () => new Promise<void>((resolve) => held.push(resolve)),
-  });
-  await gateway.ready();
+  const gateway = await onJournal(
+    store,
+    journal,
+    () => new Promise<void>((resolve) => held.push(resolve)),
+  );
   const big = () => cloudEvent('user.created', { text: 'x'.repeat(900) });
   let accepted = 0;
   let refused: unknown;
@@ -168,10 +176,7 @@ test('a journal at maxBytes refuses events until deliveries end, then accepts ag
 test('a write that fails refuses its emits and gives their entries and bytes back', async () => {
   const store = await configured();
   const journal = new LocalJournal({ directory: fx.dir });
-  const gateway = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
-  gateways.push(gateway);
-  gateway.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
-  await gateway.ready();
+  const gateway = await onJournal(store, journal);
   await gateway.emit(cloudEvent('user.created'));
   const before = journal.size();
   const db = (journal as unknown as { db: { batch: () => Promise<void> } }).db;
@@ -193,20 +198,11 @@ test('a write that fails refuses its emits and gives their entries and bytes bac
 
 test('the bytes a journal holds are counted again after a restart', async () => {
   const store = await configured();
-  const first = createGateway(store, {
-    resyncInterval: 0,
-    drainTimeout: 10,
-    journal: new LocalJournal({ directory: fx.dir }),
-  });
-  first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
-  await first.ready();
+  const first = await onJournal(store, new LocalJournal({ directory: fx.dir }));
   await first.emit(cloudEvent('user.created', { text: 'y'.repeat(500) }));
   await first.close();
   const journal = new LocalJournal({ directory: fx.dir });
-  const restarted = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
-  gateways.push(restarted);
-  restarted.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
-  await restarted.ready();
+  await onJournal(store, journal);
   expect(journal.size()).toMatchObject({ entries: 1, bytes: expect.any(Number) });
   expect(journal.size().bytes).toBeGreaterThan(500);
 });
