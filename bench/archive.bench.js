@@ -185,8 +185,12 @@ module.exports = [
                 new KafkaArchive({
                   client: { brokers: mock.brokers },
                   topic: `emit-${to}-${round}`,
-                  // KAFKA_PRODUCER_THREAD=0 compares kafkajs in the host's thread.
-                  producerThread: process.env.KAFKA_PRODUCER_THREAD !== '0',
+                  // The default (a thread with more than two cores); KAFKA_PRODUCER_THREAD=0 or 1
+                  // compares kafkajs in the host's thread or in its own.
+                  producerThread:
+                    process.env.KAFKA_PRODUCER_THREAD === undefined
+                      ? undefined
+                      : process.env.KAFKA_PRODUCER_THREAD !== '0',
                 }),
               'KafkaArchive',
               target,

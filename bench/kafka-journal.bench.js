@@ -9,7 +9,7 @@ const { BENCH_EVENT, median } = require('./harness');
 
 const BATCH = 1000;
 const BATCHES = 10;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 async function ours(brokers, topic) {
   const { createGateway, KafkaJournal, MemoryStore } = require('../dist');
@@ -70,17 +70,20 @@ module.exports = {
       const single = [];
       for (let round = 0; round < ROUNDS; round++) {
         batched.push(await raw(mock.brokers, topic(), false));
-        single.push(await raw(mock.brokers, topic(), true));
         o.push(await ours(mock.brokers, topic()));
+        single.push(await raw(mock.brokers, topic(), true));
       }
       const value = median(o);
       const baseline = median(batched);
+      // Each round's pair ran back to back: the median of their ratios resists a busy machine
+      // (the mock cluster's own speed moves by 2x between minutes).
+      const ratio = median(o.map((v, i) => v / batched[i]));
       return {
         ours: { value, unit: 'events/s', label: 'emit with KafkaJournal' },
         baseline: { value: baseline, unit: 'events/s', label: 'raw send, 1,000 per request' },
-        ratio: value / baseline,
+        ratio,
         difference: `raw send per event: ${Math.round(median(single))} events/s (ours ${(value / median(single)).toFixed(2)}x)`,
-        met: value / baseline >= 0.8,
+        met: ratio >= 0.8,
       };
     } finally {
       await mock.stop();

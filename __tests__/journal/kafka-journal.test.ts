@@ -73,8 +73,10 @@ afterEach(async () => {
 async function gatewayOn(
   topic: string,
   onError: (error: Error) => void = () => {},
+  options: { compactRecords?: boolean } = {},
 ): Promise<{ gateway: Gateway; journal: KafkaJournal }> {
   const journal = new KafkaJournal({
+    ...options,
     client: { brokers: mock.brokers, retry: { retries: 1, initialRetryTime: 100 } },
     topic,
     groupId: `group-${topic}`,
@@ -130,6 +132,58 @@ test('emit resolves once the event is on Kafka; the group delivers it with a sta
   expect(await committed(topic)).toBe(41);
   for (const r of fn.received) expect(r.deliveryId).toMatch(/^[0-9a-f-]{36}$/);
   await gateway.close();
+});
+
+test('records of an earlier version (a list of entries) are delivered beside compact ones', async () => {
+  const topic = `journal-${++topicCount}`;
+  const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  const deliveryId = '5f0c7c1e-0000-4000-8000-00000000000a';
+  const old = [
+    {
+      deliveryId,
+      space: 'default',
+      event: { ...event('old'), deliveryid: deliveryId },
+      subscriptionId: 'written-before',
+      functionId: 'fn',
+      attempts: 0,
+      acceptedAt: Date.now(),
+    },
+  ];
+  await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify(old) }] });
+  await producer.disconnect();
+  const errors: Error[] = [];
+  const { gateway } = await gatewayOn(topic, (error) => errors.push(error));
+  await gateway.emit(event('new'));
+  await until(() => fn.received.length === 2, 'both events');
+  const byId = Object.fromEntries(fn.received.map((r) => [r.id, r.deliveryId]));
+  expect(byId.old).toBe(deliveryId);
+  expect(byId.new).toMatch(/^[0-9a-f-]{36}$/);
+  expect(errors).toEqual([]);
+  await gateway.close();
+});
+
+test('with compactRecords false, records are lists of entries, as versions before compact records read them', async () => {
+  const topic = `journal-${++topicCount}`;
+  const { gateway } = await gatewayOn(topic, undefined, { compactRecords: false });
+  await gateway.emit(event('listed'));
+  await until(() => fn.received.length === 1, 'the event');
+  await gateway.close();
+  const consumer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: `raw-${topic}`,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const values: unknown[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) => void values.push(JSON.parse(String(message.value))),
+  });
+  await until(() => values.length === 1, 'the record');
+  await consumer.disconnect();
+  expect(values[0]).toEqual([
+    expect.objectContaining({ deliveryId: fn.received[0].deliveryId, functionId: 'fn' }),
+  ]);
 });
 
 test('a record the journal did not write is reported and passed over; the partition goes on', async () => {

@@ -18,6 +18,19 @@ async function journaled(store: MemoryStore, handler: (event: CloudEvent) => unk
   return gateway;
 }
 
+/** A gateway on `journal` whose function `fn` runs `handler` (by default: never answers). */
+async function onJournal(
+  store: MemoryStore,
+  journal: LocalJournal,
+  handler: () => unknown = () => new Promise(() => undefined),
+) {
+  const gateway = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
+  gateways.push(gateway);
+  gateway.bindLocalHandler({ functionId: 'fn', handler });
+  await gateway.ready();
+  return gateway;
+}
+
 test('every journaled delivery carries a delivery ID, the same on every attempt', async () => {
   const store = await configured();
   const seen: string[] = [];
@@ -105,6 +118,93 @@ test('concurrent emits share syncs (group commit)', async () => {
   while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
   expect(gateway.metrics().deliveriesSucceeded).toBe(200);
   expect(journal.syncs).toBeLessThan(20);
+});
+
+test('producers that emit again as soon as their last emit resolved share one sync per wave', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const gateway = await onJournal(store, journal, () => undefined);
+  const before = journal.syncs;
+  const producer = async () => {
+    for (let round = 0; round < 100; round++) await gateway.emit(cloudEvent('user.created'));
+  };
+  await Promise.all(Array.from({ length: 16 }, producer));
+  // 100 waves of 16 emits: one sync each (written at once, each wave took two).
+  expect(journal.syncs - before).toBeLessThanOrEqual(105);
+});
+
+test('a journal at maxBytes refuses events until deliveries end, then accepts again', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir, maxBytes: 4000 });
+  const held: (() => void)[] = [];
+  const gateway = await onJournal(
+    store,
+    journal,
+    () => new Promise<void>((resolve) => held.push(resolve)),
+  );
+  const big = () => cloudEvent('user.created', { text: 'x'.repeat(900) });
+  let accepted = 0;
+  let refused: unknown;
+  while (!refused) {
+    await gateway.emit(big()).then(
+      () => accepted++,
+      (error: unknown) => (refused = error),
+    );
+  }
+  expect(refused).toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+    status: 503,
+    message: expect.stringMatching(/full \(\d+ bytes, maxBytes 4000\)/),
+  });
+  expect(accepted).toBeGreaterThanOrEqual(2);
+  const { bytes } = journal.size();
+  expect(bytes).toBeGreaterThan(4000 - 1200);
+  expect(bytes).toBeLessThanOrEqual(4000);
+  // A delivery larger than the whole journal is refused, saying so.
+  await expect(
+    gateway.emit(cloudEvent('user.created', { text: 'x'.repeat(5000) })),
+  ).rejects.toMatchObject({ message: expect.stringMatching(/more than maxBytes 4000/) });
+
+  // Drained: every group ended, its records deleted, and the journal accepts again.
+  while (held.length < accepted) await new Promise((r) => setTimeout(r, 2));
+  for (const release of held.splice(0)) release();
+  while (journal.size().entries > 0) await new Promise((r) => setTimeout(r, 2));
+  expect(journal.size().bytes).toBe(0);
+  await expect(gateway.emit(big())).resolves.toMatchObject({ accepted: 1 });
+});
+
+test('a write that fails refuses its emits and gives their entries and bytes back', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const gateway = await onJournal(store, journal);
+  await gateway.emit(cloudEvent('user.created'));
+  const before = journal.size();
+  const db = (journal as unknown as { db: { batch: () => Promise<void> } }).db;
+  db.batch = () => Promise.reject(new Error('disk gone'));
+  const results = await Promise.allSettled(
+    Array.from({ length: 3 }, () => gateway.emit(cloudEvent('user.created'))),
+  );
+  expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+    code: 'JOURNAL_UNAVAILABLE',
+    message: expect.stringMatching(/could not write: disk gone/),
+  });
+  expect(journal.size()).toMatchObject({
+    entries: before.entries,
+    bytes: before.bytes,
+    failure: 'disk gone',
+  });
+});
+
+test('the bytes a journal holds are counted again after a restart', async () => {
+  const store = await configured();
+  const first = await onJournal(store, new LocalJournal({ directory: fx.dir }));
+  await first.emit(cloudEvent('user.created', { text: 'y'.repeat(500) }));
+  await first.close();
+  const journal = new LocalJournal({ directory: fx.dir });
+  await onJournal(store, journal);
+  expect(journal.size()).toMatchObject({ entries: 1, bytes: expect.any(Number) });
+  expect(journal.size().bytes).toBeGreaterThan(500);
 });
 
 test('after a restart, with waitForFunctions 0, a delivery whose function was deleted meanwhile is dead-lettered at once and leaves the journal', async () => {

@@ -1,5 +1,7 @@
+import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { EventRefusedError, KafkaArchive, type Gateway } from '../../lib';
+import { InlineSender, ThreadSender } from '../../lib/sinks/kafka-sender';
 import { startKafkaMock } from '../../scripts/servers';
 import { archiveStats, event, recordingGateway, settled, until } from './archive-fixture';
 
@@ -156,6 +158,22 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     expect(records.map((r) => r.key).sort()).toEqual(accepted.slice(1).sort());
   });
 
+  test('by default the producer runs in a thread with more than two cores, in the host thread with two', async () => {
+    const senders: unknown[] = [];
+    for (const cores of [2, 8]) {
+      const spy = jest.spyOn(os, 'availableParallelism').mockReturnValue(cores);
+      const archive = new KafkaArchive({ client: { brokers: mock.brokers }, topic: newTopic() });
+      const { gateway } = await recordingGateway({ plugins: [archive] });
+      await gateway.emit(event(`cores-${cores}`));
+      await until(() => archiveStats(gateway, 'kafka-archive').archived === 1, 10_000, 'a record');
+      spy.mockRestore();
+      senders.push((archive as unknown as { sender: unknown }).sender);
+      await gateway.close();
+    }
+    expect(senders[0]).toBeInstanceOf(InlineSender);
+    expect(senders[1]).toBeInstanceOf(ThreadSender);
+  });
+
   test('the producer thread: brokers down -> failures reported, then refusals; close reports what is lost', async () => {
     const topic = newTopic();
     const archive = new KafkaArchive({
@@ -166,6 +184,7 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
         retry: { retries: 0 },
       },
       topic,
+      producerThread: true, // the default only with more than two cores
       maxBufferBytes: 2000,
       writeTimeout: 2000,
       retry: { initialDelay: 50, maxDelay: 200 },

@@ -1,3 +1,5 @@
+import type { CloudEvent } from '../events/cloudevent';
+import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { JournalEntry } from './journal';
 
 /** What a journal record holding a list of deliveries decodes to. */
@@ -30,9 +32,87 @@ export function decodeJson(bytes: Uint8Array): unknown {
 }
 
 /**
- * Reads a record that should hold a list of deliveries: the ones that are deliveries are kept,
- * and `damage` says what is wrong with the rest (a record from another writer or another version,
- * or torn bits). A record that is no list at all keeps nothing.
+ * A compact record of one event's deliveries (format 2): the event once, without its
+ * `deliveryid`, and per delivery only what differs. About half the bytes of format 1 (a JSON list
+ * of entries, each with its copy of the event) for a small event with one subscription.
+ */
+interface CompactRecord {
+  readonly v: 2;
+  /** The space. */
+  readonly s: string;
+  /** Accepted at, ms since the epoch. */
+  readonly t: number;
+  /** Per delivery: its ID, subscription, function, and attempts. */
+  readonly d: [string, string, string, number][];
+  /** The event without its `deliveryid`. */
+  readonly e: Record<string, unknown>;
+}
+
+/**
+ * Encodes one event's deliveries (one `record` call) as a record: compact (format 2) when they
+ * share the space, the time and the event but for its `deliveryid`, as the deliveries of one emit
+ * do; else a list of entries (format 1). `decodeEntries` reads both.
+ */
+export function encodeEntries(entries: readonly JournalEntry[]): string {
+  const first = entries[0];
+  const base = first ? withoutDeliveryId(first.event) : undefined;
+  if (!base || !entries.every((entry) => sameDelivery(entry, first, base))) {
+    return JSON.stringify(entries);
+  }
+  const d = entries.map((e) => [e.deliveryId, e.subscriptionId, e.functionId, e.attempts]);
+  return `{"v":2,"s":${JSON.stringify(first.space)},"t":${first.acceptedAt},"d":${JSON.stringify(d)},"e":${JSON.stringify(base)}}`;
+}
+
+/** The event's attributes but its `deliveryid`, when that is the only one its copies differ by. */
+function withoutDeliveryId(event: CloudEvent): Record<string, unknown> | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const base: Record<string, unknown> = {};
+  for (const key of Object.keys(event)) if (key !== DELIVERY_ID) base[key] = event[key];
+  return base;
+}
+
+function sameDelivery(
+  entry: JournalEntry,
+  first: JournalEntry,
+  base: Record<string, unknown>,
+): boolean {
+  if (entry.space !== first.space || entry.acceptedAt !== first.acceptedAt) return false;
+  const event = entry.event as Record<string, unknown>;
+  if (event[DELIVERY_ID] !== entry.deliveryId || !Number.isFinite(entry.acceptedAt)) return false;
+  const keys = Object.keys(event);
+  if (keys.length !== Object.keys(base).length + 1) return false;
+  return keys.every((key) => key === DELIVERY_ID || event[key] === base[key]);
+}
+
+/** The entries of a compact record, or undefined when it is not one. */
+function fromCompact(value: Partial<CompactRecord>): JournalEntry[] | undefined {
+  const { s, t, d, e } = value;
+  if (typeof s !== 'string' || typeof t !== 'number' || !Array.isArray(d)) return undefined;
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
+  const entries: JournalEntry[] = [];
+  for (const item of d as unknown[]) {
+    if (!Array.isArray(item) || item.length !== 4) return undefined;
+    const [deliveryId, subscriptionId, functionId, attempts] = item as unknown[];
+    const entry = {
+      deliveryId,
+      space: s,
+      event: { ...e, [DELIVERY_ID]: deliveryId },
+      subscriptionId,
+      functionId,
+      attempts,
+      acceptedAt: t,
+    };
+    if (!isEntry(entry)) return undefined;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+/**
+ * Reads a record that should hold deliveries: a compact record (see `encodeEntries`), or a list
+ * of entries, of which the ones that are deliveries are kept, and `damage` says what is wrong
+ * with the rest (a record from another writer or another version, or torn bits). A record that is
+ * neither keeps nothing.
  */
 export function decodeEntries(bytes: Uint8Array): DecodedEntries {
   let value: unknown;
@@ -40,6 +120,10 @@ export function decodeEntries(bytes: Uint8Array): DecodedEntries {
     value = decodeJson(bytes);
   } catch (error) {
     return { entries: [], damage: (error as Error).message };
+  }
+  if ((value as Partial<CompactRecord> | null)?.v === 2) {
+    const entries = fromCompact(value as Partial<CompactRecord>);
+    return entries ? { entries } : { entries: [], damage: 'it is not a record of deliveries' };
   }
   if (!Array.isArray(value)) return { entries: [], damage: 'it is not a list of deliveries' };
   const entries: JournalEntry[] = [];

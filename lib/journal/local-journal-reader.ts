@@ -15,6 +15,8 @@ export interface JournalContents {
   readonly attempts: Map<string, number>;
   /** The keys of each group's finished and attempt lists. */
   readonly keysOf: Map<number, string[]>;
+  /** The bytes of each group's record and lists. */
+  readonly bytesOf: Map<number, number>;
   /** The highest sequence number in use (new keys take numbers above it). */
   seq: number;
   /** Records set aside by earlier opens (under `d/`). */
@@ -74,6 +76,7 @@ async function readJournal(db: Level): Promise<JournalContents> {
     finished: new Set(),
     attempts: new Map(),
     keysOf: new Map(),
+    bytesOf: new Map(),
     seq: 0,
     setAside: 0,
     damaged: [],
@@ -84,8 +87,17 @@ async function readJournal(db: Level): Promise<JournalContents> {
   })) {
     const damage = readRecord(out, key, value);
     if (damage) out.damaged.push(damage);
+    else addBytes(out, key, value.length);
   }
   return out;
+}
+
+/** Counts a record's bytes in its group's (records set aside are not the journal's to hold). */
+function addBytes(out: JournalContents, key: Buffer, bytes: number): void {
+  const match = LAYOUT.exec(key.toString());
+  const seq = Number(match?.[2] ?? match?.[4]);
+  if (match?.[1] === 'd' || !Number.isFinite(seq)) return;
+  out.bytesOf.set(seq, (out.bytesOf.get(seq) ?? 0) + bytes);
 }
 
 /** Adds one record to what was read; returns its damage if it cannot be read. */

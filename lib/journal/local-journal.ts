@@ -5,6 +5,7 @@ import { damageReports, discardDamaged, listDamaged, type DamagedRecord } from '
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { seqKey, type Level, type Op } from './level-layout';
 import { loadJournal } from './local-journal-reader';
+import { encodeForGroup, PendingWave } from './pending-wave';
 import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link LocalJournal}. */
@@ -16,6 +17,14 @@ export interface LocalJournalOptions {
    * @default 1000000
    */
   maxEntries?: number;
+  /**
+   * Most bytes the journal's records may hold (each group of deliveries recorded in one sync is
+   * kept, with its finished and attempt lists, until every delivery in it has ended); past it,
+   * `emit` rejects with JournalUnavailableError, as at `maxEntries`, until deliveries end. LevelDB
+   * may keep deleted records on disk a while longer, until it compacts them.
+   * @default Infinity
+   */
+  maxBytes?: number;
   /**
    * How long a delivery resumed after a restart waits for its function to be configured and, for
    * a `local` function, its handler bound, before it is dead-lettered, in ms (see
@@ -34,6 +43,14 @@ interface Segment {
   remaining: number;
   /** Keys of its finished lists and attempt counts, deleted with it. */
   readonly keys: string[];
+  /** Bytes of its record and lists. */
+  bytes: number;
+}
+
+/** A record's value and its size in bytes. */
+function encoded(value: unknown): { value: string; bytes: number } {
+  const text = JSON.stringify(value);
+  return { value: text, bytes: Buffer.byteLength(text) };
 }
 
 /**
@@ -55,18 +72,22 @@ export class LocalJournal implements Journal {
   private db: Level | undefined;
   private count = 0;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  /** Bytes of the records of unfinished groups, and of the deliveries waiting to be written. */
+  private bytes = 0;
   private seq = 0;
   private readonly segments = new Map<number, Segment>();
   /** The group each unfinished delivery was recorded in. */
   private readonly segmentOf = new Map<string, number>();
   /** Deliveries waiting for the next synced group, and the emits waiting on them. */
-  private recorded: JournalEntry[] = [];
-  private waiters: { resolve(): void; reject(error: Error): void }[] = [];
+  private readonly wave = new PendingWave();
   /** Lazy writes waiting for the next batch. */
   private finishedIds = new Map<number, string[]>();
   private attempts = new Map<string, number>();
   private deletes: string[] = [];
   private writing: Promise<void> | undefined;
+  /** The write of the current wave of emits, due once this turn's emits have been recorded. */
+  private due: NodeJS.Immediate | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private failure: Error | undefined;
@@ -84,6 +105,10 @@ export class LocalJournal implements Journal {
       throw new TypeError('new LocalJournal(options): "directory" must be a non-empty string.');
     }
     this.maxEntries = options.maxEntries ?? 1_000_000;
+    this.maxBytes = options.maxBytes ?? Infinity;
+    if (typeof this.maxBytes !== 'number' || !(this.maxBytes > 0)) {
+      throw new TypeError('new LocalJournal(options): "maxBytes" must be a positive number.');
+    }
     this.waitForFunctions = waitForFunctionsOption(
       options.waitForFunctions,
       'new LocalJournal(options)',
@@ -100,7 +125,7 @@ export class LocalJournal implements Journal {
     this.loading = loading;
     const { db, contents } = await loading;
     this.db = db;
-    const { groups, finished, attempts, keysOf } = contents;
+    const { groups, finished, attempts, keysOf, bytesOf } = contents;
     this.seq = contents.seq;
     this.damaged = contents.setAside + contents.damaged.length;
     const out: JournalEntry[] = [];
@@ -111,7 +136,9 @@ export class LocalJournal implements Journal {
         this.deletes.push(`s/${seqKey(seq)}`, ...keys);
         continue;
       }
-      this.segments.set(seq, { remaining: open.length, keys });
+      const bytes = bytesOf.get(seq) ?? 0;
+      this.bytes += bytes;
+      this.segments.set(seq, { remaining: open.length, keys, bytes });
       for (const entry of open) {
         this.segmentOf.set(entry.deliveryId, seq);
         out.push({
@@ -161,6 +188,9 @@ export class LocalJournal implements Journal {
   }
 
   record(entries: readonly JournalEntry[]): Promise<void> {
+    // Encoded now, to know their bytes before accepting them (the group's record joins them).
+    const encoded = encodeForGroup(entries);
+    const { bytes } = encoded;
     const problem = this.closed
       ? 'it is closed'
       : !this.db
@@ -169,7 +199,11 @@ export class LocalJournal implements Journal {
           ? `it failed: ${this.failure.message}`
           : this.count + entries.length > this.maxEntries
             ? `it is full (${this.count} unfinished deliveries, maxEntries ${this.maxEntries})`
-            : undefined;
+            : this.bytes + bytes > this.maxBytes
+              ? bytes > this.maxBytes
+                ? `the event's deliveries take ${bytes} bytes, more than maxBytes ${this.maxBytes}`
+                : `it is full (${this.bytes} bytes, maxBytes ${this.maxBytes})`
+              : undefined;
     if (problem) {
       return Promise.reject(
         new JournalUnavailableError(
@@ -178,9 +212,9 @@ export class LocalJournal implements Journal {
       );
     }
     this.count += entries.length;
-    for (const entry of entries) this.recorded.push(entry);
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    this.write();
+    this.bytes += bytes;
+    const done = this.wave.add(entries, encoded);
+    this.writeSoon();
     return done;
   }
 
@@ -201,6 +235,7 @@ export class LocalJournal implements Journal {
       if (--segment.remaining === 0) {
         // The whole group ended: it goes, with its lists.
         this.segments.delete(seq);
+        this.bytes -= segment.bytes;
         this.finishedIds.delete(seq);
         this.deletes.push(`s/${seqKey(seq)}`, ...segment.keys);
       } else {
@@ -213,6 +248,7 @@ export class LocalJournal implements Journal {
   size(): JournalSize {
     return {
       entries: this.count,
+      bytes: this.bytes,
       damaged: this.damaged,
       ...(this.failure ? { failure: this.failure.message } : {}),
     };
@@ -227,6 +263,8 @@ export class LocalJournal implements Journal {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lazyTimer);
+    clearImmediate(this.due);
+    this.due = undefined;
     // Opening: it lets the directory go once it sees the journal closed.
     await this.loading?.catch(() => undefined);
     while (this.writing || this.hasPending()) {
@@ -238,7 +276,7 @@ export class LocalJournal implements Journal {
 
   private hasPending(): boolean {
     return (
-      this.recorded.length > 0 ||
+      this.wave.size > 0 ||
       this.finishedIds.size > 0 ||
       this.attempts.size > 0 ||
       this.deletes.length > 0
@@ -254,25 +292,45 @@ export class LocalJournal implements Journal {
     this.lazyTimer.unref();
   }
 
+  /**
+   * Writes the emits of this turn together, once the turn's callbacks have run (an emit arriving
+   * while the journal is idle would otherwise go to disk alone, and the rest of its turn in a
+   * second sync).
+   */
+  private writeSoon(): void {
+    if (this.due || this.writing) return;
+    this.due = setImmediate(() => this.write());
+  }
+
+  /**
+   * Writes the next wave once the emits the last sync resolved have run on: called from that
+   * sync's promise callbacks, a tick runs once every microtask they started has run, so producers
+   * that emit again as soon as their last emit resolved join this wave (written at once, the
+   * first went to disk alone and the rest in a second sync). No turn waits: the HTTP responses
+   * and timers of the turn are not made to wait for the next wave.
+   */
+  private writeWave(): void {
+    process.nextTick(() => this.write());
+  }
+
   /** Writes what is pending in one batch, unless a batch is being written: it goes next. */
   private write(): void {
+    clearImmediate(this.due);
+    this.due = undefined;
     if (this.writing || !this.db || !this.hasPending()) return;
     const ops: Op[] = [];
-    const recorded = this.recorded;
-    const waiters = this.waiters;
-    this.recorded = [];
-    this.waiters = [];
-    if (recorded.length > 0) {
-      const seq = ++this.seq;
-      ops.push({ type: 'put', key: `s/${seqKey(seq)}`, value: JSON.stringify(recorded) });
-      this.segments.set(seq, { remaining: recorded.length, keys: [] });
-      for (const entry of recorded) this.segmentOf.set(entry.deliveryId, seq);
+    const wave = this.wave.take();
+    const seq = wave ? ++this.seq : 0;
+    if (wave) {
+      ops.push({ type: 'put', key: `s/${seqKey(seq)}`, value: wave.value });
+      this.segments.set(seq, { remaining: wave.ids.length, keys: [], bytes: wave.bytes });
+      this.bytes += 1; // the brackets, less the last separator (record() counted the rest)
+      for (const id of wave.ids) this.segmentOf.set(id, seq);
       this.syncCount++;
     }
-    for (const [seq, ids] of this.finishedIds) {
-      const key = `f/${seqKey(seq)}/${seqKey(++this.seq)}`;
-      this.segments.get(seq)?.keys.push(key);
-      ops.push({ type: 'put', key, value: JSON.stringify(ids) });
+    for (const [group, finished] of this.finishedIds) {
+      const key = `f/${seqKey(group)}/${seqKey(++this.seq)}`;
+      this.list(group, key, finished, ops);
     }
     this.finishedIds.clear();
     const bySegment = new Map<number, Record<string, number>>();
@@ -282,31 +340,44 @@ export class LocalJournal implements Journal {
       (bySegment.get(seq) ?? bySegment.set(seq, {}).get(seq) ?? {})[id] = n;
     }
     this.attempts.clear();
-    for (const [seq, counts] of bySegment) {
-      const key = `a/${seqKey(seq)}/${seqKey(++this.seq)}`;
-      this.segments.get(seq)?.keys.push(key);
-      ops.push({ type: 'put', key, value: JSON.stringify(counts) });
+    for (const [group, counts] of bySegment) {
+      const key = `a/${seqKey(group)}/${seqKey(++this.seq)}`;
+      this.list(group, key, counts, ops);
     }
     for (const key of this.deletes) ops.push({ type: 'del', key });
     this.deletes = [];
-    this.writing = this.db.batch(ops, { sync: recorded.length > 0 }).then(
-      () => {
-        for (const w of waiters) w.resolve();
-      },
+    this.writing = this.db.batch(ops, { sync: wave !== undefined }).then(
+      () => wave?.settle(),
       (error: unknown) => {
         this.failure = error instanceof Error ? error : new Error(describeError(error));
-        this.count -= recorded.length;
-        for (const entry of recorded) this.segmentOf.delete(entry.deliveryId);
-        const failed = new JournalUnavailableError(
-          `The journal could not write: ${describeError(error)}. Nothing was accepted.`,
-          { cause: error },
+        if (!wave) return;
+        this.count -= wave.ids.length;
+        if (this.segments.delete(seq)) this.bytes -= wave.bytes;
+        for (const id of wave.ids) this.segmentOf.delete(id);
+        wave.settle(
+          new JournalUnavailableError(
+            `The journal could not write: ${describeError(error)}. Nothing was accepted.`,
+            { cause: error },
+          ),
         );
-        for (const w of waiters) w.reject(failed);
       },
     );
     void this.writing.finally(() => {
       this.writing = undefined;
-      this.write();
+      if (this.wave.size > 0) this.writeWave();
+      else this.write();
     });
+  }
+
+  /** Adds a group's finished or attempts list to the batch, counted in the group's bytes. */
+  private list(group: number, key: string, value: unknown, ops: Op[]): void {
+    const record = encoded(value);
+    const segment = this.segments.get(group);
+    if (segment) {
+      segment.keys.push(key);
+      segment.bytes += record.bytes;
+      this.bytes += record.bytes;
+    }
+    ops.push({ type: 'put', key, value: record.value });
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ArchiveUnavailableError, ValidationError } from '../errors';
 import type { CloudEvent } from '../model/cloud-event';
 import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../plugins/archive-source';
@@ -29,8 +30,9 @@ export interface KafkaArchiveOptions extends ArchiveSinkOptions {
    * Run kafkajs's producer in a worker thread: it encodes and checksums records in plain
    * JavaScript, which in the host's thread costs about as much as routing the events. Without a
    * thread (or when `client`/`producer` hold functions, which cannot be copied to one), it runs
-   * in the host's thread.
-   * @default true
+   * in the host's thread. On two cores or fewer the thread competes with the host for them:
+   * delivering to HTTP functions it cost more than it saved (see BENCHMARKS.md), hence the default.
+   * @default true with more than two cores (`os.availableParallelism()`), else false
    */
   producerThread?: boolean;
   /** More kafkajs consumer options for replays (`maxBytes`, `sessionTimeout`...). */
@@ -124,11 +126,12 @@ export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements Archive
     }
   }
 
-  /** In a thread unless asked not to, or when the client config holds functions. */
+  /** In a thread if asked (or by default, see `producerThread`) and the config copies to one. */
   private makeSender(): KafkaSender {
     const kafkajs = this.kafkajs();
     const { client, producer } = this.options;
-    if (this.options.producerThread !== false && copiesToThread({ client, producer })) {
+    const thread = this.options.producerThread ?? availableParallelism() > 2;
+    if (thread && copiesToThread({ client, producer })) {
       return new ThreadSender({ kafkajs: require.resolve('kafkajs'), client, producer });
     }
     return new InlineSender(async () => {
