@@ -160,6 +160,8 @@ test('a journal at maxBytes refuses events until deliveries end, then accepts ag
   const { bytes } = journal.size();
   expect(bytes).toBeGreaterThan(4000 - 1200);
   expect(bytes).toBeLessThanOrEqual(4000);
+  expect(gateway.health().journal?.bytes).toBe(bytes);
+  expect(gateway.metrics().journalBytes).toBe(bytes);
   // A delivery larger than the whole journal is refused, saying so.
   await expect(
     gateway.emit(cloudEvent('user.created', { text: 'x'.repeat(5000) })),

@@ -38,6 +38,8 @@ export interface GatewayHealth {
 export interface JournalHealth {
   /** Unfinished deliveries it holds. */
   readonly entries: number;
+  /** Bytes of the records it holds, for a journal that counts them (the local one: `maxBytes`). */
+  readonly bytes?: number;
   /** Records that could not be read, set aside (kept for inspection) or passed over. */
   readonly damaged: number;
   /** Deliveries it handed back that wait for their function to be configured or bound here. */

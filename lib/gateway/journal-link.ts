@@ -41,6 +41,7 @@ export class JournalLink {
     return {
       entries: size.entries,
       damaged: size.damaged ?? 0,
+      ...(size.bytes !== undefined ? { bytes: size.bytes } : {}),
       waiting: waiting.deliveries,
       ...(waiting.deliveries > 0 ? { waitingFor: waiting.functions } : {}),
       ...(lastError !== undefined ? { lastError } : {}),
@@ -53,10 +54,16 @@ export class JournalLink {
   }
 
   /** The journal's gauges of `gateway.metrics()`. */
-  metrics(): { journalEntries: number; journalDamaged: number; journalWaiting: number } {
+  metrics(): {
+    journalEntries: number;
+    journalBytes?: number;
+    journalDamaged: number;
+    journalWaiting: number;
+  } {
     const size = this.journal.size();
     return {
       journalEntries: size.entries,
+      ...(size.bytes !== undefined ? { journalBytes: size.bytes } : {}),
       journalDamaged: size.damaged ?? 0,
       journalWaiting: this.pipeline.waitingCount,
     };

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { JournalEntry } from './journal';
 

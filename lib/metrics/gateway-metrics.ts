@@ -30,6 +30,8 @@ export interface MetricsSnapshot {
   readonly deliveriesPending: number;
   /** Unfinished deliveries in the journal (only with the `journal` option). */
   readonly journalEntries?: number;
+  /** Bytes of the records the journal holds, for a journal that counts them (the local one). */
+  readonly journalBytes?: number;
   /** Journal records that could not be read: set aside (kept for inspection) or passed over. */
   readonly journalDamaged?: number;
   /** Deliveries from the journal waiting for their function to be configured or bound here. */
@@ -73,6 +75,7 @@ export class GatewayMetrics {
     queueDepth: number;
     deliveriesPending: number;
     journalEntries?: number;
+    journalBytes?: number;
     journalDamaged?: number;
     journalWaiting?: number;
     plugins: readonly PluginMetrics[];

@@ -103,6 +103,7 @@ export function registerPrometheusMetrics(
     ['queueDepth', 'queue_depth', 'Deliveries waiting in the queue.'],
     ['deliveriesPending', 'deliveries_pending', 'Deliveries accepted and not finished.'],
     ['journalEntries', 'journal_entries', 'Unfinished deliveries in the journal.'],
+    ['journalBytes', 'journal_bytes', 'Bytes of the records the local journal holds.'],
     [
       'journalDamaged',
       'journal_damaged_records',
