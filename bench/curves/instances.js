@@ -248,7 +248,7 @@ async function measurePoint(setup, count) {
  * Runs the curve for each setup up to `max` instances, bounded by free memory; stops a setup at
  * its knee (p99 beyond 10x its one-instance figure) and says so in `notes`.
  */
-async function run({ max, setups = SETUPS }) {
+async function run({ max, setups = SETUPS, onPoint = () => undefined }) {
   const byMemory = Math.floor(os.freemem() / INSTANCE_BUDGET);
   const counts = COUNTS.filter((k) => k <= Math.min(max, byMemory));
   const notes = [`free memory ${(os.freemem() / 2 ** 30).toFixed(1)} GiB bounds K at ${byMemory}`];
@@ -256,8 +256,17 @@ async function run({ max, setups = SETUPS }) {
   for (const setup of setups) {
     for (const count of counts) {
       process.stderr.write(`  ${setup} x ${count} (load ${os.loadavg()[0].toFixed(2)})...\n`);
-      const point = await measurePoint(setup, count);
+      let point;
+      try {
+        point = await measurePoint(setup, count);
+      } catch (error) {
+        notes.push(
+          `${setup}: ${count} instances failed (${error.message.split('\n')[0]}); stopped`,
+        );
+        break;
+      }
       points.push(point);
+      onPoint(point);
       const one = points.find((p) => p.setup === setup && p.instances === counts[0]);
       if (point.p99 > 10 * one.p99 && count !== counts[counts.length - 1]) {
         notes.push(`${setup}: stopped at ${count} instances, the knee (p99 > 10x one instance's)`);

@@ -2,7 +2,7 @@
 // when none is named), prints each as a markdown table with its machine, date and load, writes
 // bench/results/curves-<curve>-<date>.json and the SVG plots (bench/results/ and bench/curves/).
 // --max bounds the curve: instances per store (default 32), or subscriptions (default 1,000,000).
-const { copyFileSync, mkdirSync, writeFileSync } = require('node:fs');
+const { appendFileSync, copyFileSync, mkdirSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
@@ -121,18 +121,27 @@ function reportInstances(result, note) {
 
 function reportSubscriptions(result, note) {
   const { memory, etcd } = result;
-  const rows = memory.map((p) => [
-    p.kind,
+  const failed = (p) => [
+    p.kind ?? 'async (etcd)',
     p.count.toLocaleString('en'),
-    fixed(0)(p.lookupNs),
-    fixed(0)(p.bytesPerSubscription),
-    fixed(0)(p.readyMs),
-    fixed(0)(p.rawMs),
-    fixed(3)(p.applyP50Ms),
-    fixed(3)(p.applyCpuMs),
-    fixed(2)(p.writeP50Ms),
-    fixed(0)(p.rssMiB),
-  ]);
+    `not measured: ${p.error}`,
+  ];
+  const rows = memory.map((p) =>
+    p.error
+      ? failed(p)
+      : [
+          p.kind,
+          p.count.toLocaleString('en'),
+          fixed(0)(p.lookupNs),
+          fixed(0)(p.bytesPerSubscription),
+          fixed(0)(p.readyMs),
+          fixed(0)(p.rawMs),
+          fixed(3)(p.applyP50Ms),
+          fixed(3)(p.applyCpuMs),
+          fixed(2)(p.writeP50Ms),
+          fixed(0)(p.rssMiB),
+        ],
+  );
   const memoryText = table(
     [
       'kind',
@@ -150,12 +159,11 @@ function reportSubscriptions(result, note) {
   );
   const etcdText = table(
     ['subscriptions (async, etcd)', 'ready ms', 'raw listing ms (10,000 per page)', 'ready / raw'],
-    etcd.map((p) => [
-      p.count.toLocaleString('en'),
-      fixed(0)(p.readyMs),
-      fixed(0)(p.rawMs),
-      fixed(2)(p.ratio),
-    ]),
+    etcd.map((p) =>
+      p.error
+        ? failed(p)
+        : [p.count.toLocaleString('en'), fixed(0)(p.readyMs), fixed(0)(p.rawMs), fixed(2)(p.ratio)],
+    ),
   );
   const asyncFirst = memory.find((p) => p.kind === 'async');
   const plots = [
@@ -211,7 +219,9 @@ async function main() {
     const loadBefore = load();
     process.stderr.write(`curve ${curve} (max ${max}), load ${loadBefore}\n`);
     const started = Date.now();
-    const result = await known[curve].run({ max });
+    const partial = join(RESULTS, `curves-${curve}-${date.replace(/[:.]/g, '-')}.partial.jsonl`);
+    const onPoint = (point) => appendFileSync(partial, JSON.stringify(point) + '\n');
+    const result = await known[curve].run({ max, onPoint });
     const loadAfter = load();
     const note = [machine(), `${date.slice(0, 16)}Z, load average ${loadBefore} -> ${loadAfter}`];
     const report =
