@@ -246,7 +246,8 @@ async function measurePoint(setup, count) {
 
 /**
  * Runs the curve for each setup up to `max` instances, bounded by free memory; stops a setup at
- * its knee (p99 beyond 10x its one-instance figure) and says so in `notes`.
+ * its knee (median propagation growing faster than 2x the instance count: past linear CPU sharing,
+ * queueing) and says so in `notes`. The p99 is too noisy on a shared machine to call the knee.
  */
 async function run({ max, setups = SETUPS, onPoint = () => undefined }) {
   const byMemory = Math.floor(os.freemem() / INSTANCE_BUDGET);
@@ -268,8 +269,10 @@ async function run({ max, setups = SETUPS, onPoint = () => undefined }) {
       points.push(point);
       onPoint(point);
       const one = points.find((p) => p.setup === setup && p.instances === counts[0]);
-      if (point.p99 > 10 * one.p99 && count !== counts[counts.length - 1]) {
-        notes.push(`${setup}: stopped at ${count} instances, the knee (p99 > 10x one instance's)`);
+      if (point.p50 > 2 * count * one.p50 && count !== counts[counts.length - 1]) {
+        notes.push(
+          `${setup}: stopped at ${count} instances, the knee (p50 > 2 x ${count} x one's)`,
+        );
         break;
       }
     }

@@ -1,8 +1,9 @@
 // `npm run bench:curves [instances|subscriptions] [--max N]`: measures the cost curves (both
 // when none is named), prints each as a markdown table with its machine, date and load, writes
 // bench/results/curves-<curve>-<date>.json and the SVG plots (bench/results/ and bench/curves/).
-// --max bounds the curve: instances per store (default 32), or subscriptions (default 1,000,000).
-const { appendFileSync, copyFileSync, mkdirSync, writeFileSync } = require('node:fs');
+// --max bounds the curve: instances per store (default 32), or subscriptions (default 1,000,000);
+// --store etcd,consul picks the instances curve's setups; --report <points.jsonl> re-renders.
+const { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
@@ -202,11 +203,35 @@ function reportSubscriptions(result, note) {
   return { text: `${memoryText}\n\n${etcdText}`, plots };
 }
 
+/**
+ * `--report <file.partial.jsonl>`: the tables and plots again from points already measured (one
+ * run's, or several runs' concatenated), without measuring.
+ */
+function rerender(file, curve) {
+  const points = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  const note = [machine(), `points of ${file.split('/').pop()}`];
+  const report =
+    curve === 'instances'
+      ? reportInstances({ points }, note)
+      : reportSubscriptions(
+          {
+            memory: points.filter((p) => p.kind && p.curve !== 'etcd'),
+            etcd: points.filter((p) => !p.kind),
+          },
+          note,
+        );
+  console.log(`${report.text}\n\nPlots: ${report.plots.join(', ')}`);
+}
+
 async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { max: { type: 'string' } },
+    options: { max: { type: 'string' }, store: { type: 'string' }, report: { type: 'string' } },
   });
+  if (values.report) return rerender(values.report, positionals[0]);
   const known = { instances, subscriptions };
   const curves = positionals.length ? positionals : Object.keys(known);
   const unknown = curves.filter((c) => !(c in known));
@@ -221,7 +246,8 @@ async function main() {
     const started = Date.now();
     const partial = join(RESULTS, `curves-${curve}-${date.replace(/[:.]/g, '-')}.partial.jsonl`);
     const onPoint = (point) => appendFileSync(partial, JSON.stringify(point) + '\n');
-    const result = await known[curve].run({ max, onPoint });
+    const setups = values.store?.split(',');
+    const result = await known[curve].run({ max, onPoint, ...(setups ? { setups } : {}) });
     const loadAfter = load();
     const note = [machine(), `${date.slice(0, 16)}Z, load average ${loadBefore} -> ${loadAfter}`];
     const report =
