@@ -2,7 +2,8 @@
 // when none is named), prints each as a markdown table with its machine, date and load, writes
 // bench/results/curves-<curve>-<date>.json and the SVG plots (bench/results/ and bench/curves/).
 // --max bounds the curve: instances per store (default 32), or subscriptions (default 1,000,000);
-// --store etcd,consul picks the instances curve's setups; --report <points.jsonl> re-renders.
+// --store etcd,consul picks the instances curve's setups, --parts async,sync,filtered,etcd the
+// subscriptions curve's; --report <points.jsonl> re-renders measured points.
 const { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
@@ -229,7 +230,12 @@ function rerender(file, curve) {
 async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { max: { type: 'string' }, store: { type: 'string' }, report: { type: 'string' } },
+    options: {
+      max: { type: 'string' },
+      store: { type: 'string' },
+      parts: { type: 'string' },
+      report: { type: 'string' },
+    },
   });
   if (values.report) return rerender(values.report, positionals[0]);
   const known = { instances, subscriptions };
@@ -247,7 +253,13 @@ async function main() {
     const partial = join(RESULTS, `curves-${curve}-${date.replace(/[:.]/g, '-')}.partial.jsonl`);
     const onPoint = (point) => appendFileSync(partial, JSON.stringify(point) + '\n');
     const setups = values.store?.split(',');
-    const result = await known[curve].run({ max, onPoint, ...(setups ? { setups } : {}) });
+    const parts = values.parts?.split(',');
+    const result = await known[curve].run({
+      max,
+      onPoint,
+      ...(setups ? { setups } : {}),
+      ...(parts ? { parts } : {}),
+    });
     const loadAfter = load();
     const note = [machine(), `${date.slice(0, 16)}Z, load average ${loadBefore} -> ${loadAfter}`];
     const report =

@@ -70,13 +70,14 @@ async function etcdColdStart(count) {
 }
 
 /**
- * Runs the curve up to `max` subscriptions; returns its points. `onPoint` sees each point as it
+ * Runs the curve up to `max` subscriptions, for the `parts` named (kinds in memory, 'etcd' for the
+ * cold start on etcd); returns its points. `onPoint` sees each point as it
  * is measured (the runner keeps them, so a later failure loses nothing).
  */
-async function run({ max, onPoint = () => undefined }) {
+async function run({ max, parts = [...KINDS, 'etcd'], onPoint = () => undefined }) {
   const sizes = SIZES.filter((n) => n <= max);
   const memory = [];
-  for (const kind of KINDS) {
+  for (const kind of KINDS.filter((k) => parts.includes(k))) {
     const empty = node(join(__dirname, 'subscriptions-child.js'), [kind, '0']);
     for (const count of sizes) {
       const what = { curve: 'memory', kind, count };
@@ -84,7 +85,7 @@ async function run({ max, onPoint = () => undefined }) {
     }
   }
   const etcd = [];
-  for (const count of sizes) {
+  for (const count of parts.includes('etcd') ? sizes : []) {
     const what = { curve: 'etcd', count };
     etcd.push(await attempt(what, () => etcdColdStart(count), onPoint));
   }
