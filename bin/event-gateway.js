@@ -34,6 +34,7 @@ const USAGE = `Usage: event-gateway [options]
   --workers-backlog N       deliveries waiting beyond those (default 200)
   --drain-timeout MS        on SIGTERM/SIGINT, how long accepted deliveries may drain (default 10000)
   --api-keys-file FILE      JSON list of API keys: [{ "hash", "spaces", "scopes", "name" }]
+  --dashboard               serve the dashboard at /dashboard/ on the Configuration API's port
   --log-level LEVEL         trace, debug, info, warn, error or fatal (default info)
   --log-format json|text    (default json)
   -h, --help                this text
@@ -56,6 +57,7 @@ const OPTIONS = {
   'workers-backlog': { type: 'string' },
   'drain-timeout': { type: 'string' },
   'api-keys-file': { type: 'string' },
+  dashboard: { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -124,6 +126,7 @@ function parse(argv) {
     backlog: integer(values, 'workers-backlog', 200, 0, 10_000_000),
     drainTimeout: integer(values, 'drain-timeout', 10_000, 0, 3_600_000),
     apiKeysFile: values['api-keys-file'],
+    dashboard: values.dashboard === true,
     level,
     format,
     ...parseArchiveFlags(values, replaying, UsageError),
@@ -267,8 +270,15 @@ async function main(argv) {
     'events',
     UsageError,
   );
+  const configHandler = lib.createConfigHandler(gateway, { ...access, metrics });
+  const dashboard =
+    options.dashboard && lib.createDashboardHandler(gateway, { ...access, basePath: '/dashboard' });
   const config = await listen(
-    logged(log, 'config', lib.createConfigHandler(gateway, { ...access, metrics })),
+    logged(log, 'config', (req, res) =>
+      dashboard && /^\/dashboard(\/|\?|$)/.test(req.url ?? '')
+        ? dashboard(req, res)
+        : configHandler(req, res),
+    ),
     options.configPort,
     configHost,
     'config',
@@ -303,6 +313,7 @@ async function main(argv) {
         'undelivered at shutdown',
       );
     }
+    if (dashboard) dashboard.dashboard.close();
     events.closeAllConnections();
     config.closeAllConnections();
     await Promise.all([new Promise((r) => events.close(r)), new Promise((r) => config.close(r))]);

@@ -1,27 +1,20 @@
 import { inspect } from 'node:util';
 import { keepAliveWhile } from './model/keep-alive';
 import type { AddressInfo } from 'node:net';
-import type { ConfigChange, InvalidRecord } from './cache/catalog';
 import { ConfigurationApi } from './config/configuration-api';
-import {
-  DeliveryService,
-  type EmitOptions,
-  type EmitResult,
-  type SystemEvents,
-  type ExplainInput,
-  type Explanation,
-} from './delivery/delivery-service';
-import type { DeadLetter } from './delivery/dispatcher';
+import { Pipeline } from './pipeline/pipeline';
+import { checkStore } from './gateway/check-store';
+import { withoutChangeSecrets } from './gateway/change-secrets';
+import { closeProviders, gatewayProviders } from './gateway/providers';
+import type { CloseReport, GatewayEvents, GatewayHealth } from './gateway/gateway-types';
+import { delegateConfiguration, type ConfigurationMethods } from './gateway/configuration-methods';
+import type { Admitted } from './pipeline/screen';
+import type { AcceptedEvent } from './plugins/accepted-event';
+import type { EmitOptions, EmitResult } from './pipeline/emit-options';
+import type { ExplainInput, Explanation } from './pipeline/explanation';
 import type { Provider } from './delivery/provider';
-import { HttpProvider } from './delivery/providers/http-provider';
-import { AwsClients } from './delivery/providers/aws/aws-clients';
-import { FirehoseProvider } from './delivery/providers/aws/firehose-provider';
-import { KinesisProvider } from './delivery/providers/aws/kinesis-provider';
-import { LambdaProvider } from './delivery/providers/aws/lambda-provider';
-import { SqsProvider } from './delivery/providers/aws/sqs-provider';
-import { LocalProvider } from './delivery/providers/local-provider';
 import { GatewayClosedError, ValidationError } from './errors';
-import { parseCloudEvent, type CloudEvent } from './events/cloudevent';
+import type { CloudEvent } from './model/cloud-event';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
@@ -30,83 +23,21 @@ import { Router } from './router/router';
 import { MemoryStore } from './store/memory-store';
 import type { Store } from './store/store';
 
-export type {
-  CorsUpdateInput,
-  ListArguments,
-  SecretsArgument,
-  SpaceArgument,
-} from './config/configuration-api';
 import type { SpaceArgument } from './config/configuration-api';
 import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
-import type { FunctionRecord } from './model/function';
-import { withoutSecrets } from './model/function-secrets';
-import type { Journal } from './journal/journal';
-import type { WaitingFunction } from './journal/waiting-deliveries';
+import type { LocalHandler } from './model/function';
+import { JournalLink } from './gateway/journal-link';
+import { ListenedEvents } from './gateway/listened-events';
 import type { FunctionMetrics } from './metrics/function-counters';
 import type { AttemptObserver } from './metrics/gateway-metrics';
 import { IntakeChain } from './intake/intake-chain';
-import type { IntakePlugin, IntakeVia } from './intake/intake-plugin';
-import { replay, type ReplayOptions, type ReplayProgress } from './intake/replay';
+import type { IntakePlugin, IntakeVia } from './plugins/intake-plugin';
+import { replay, type ReplayOptions, type ReplayProgress } from './sinks/replay';
 
-/** What `close()` resolves with. */
-export interface CloseReport {
-  /** Deliveries the drain could not finish (each also went to `onDeadLetter`). */
-  readonly undelivered: DeadLetter[];
-}
-
-/** What `gateway.health()` reports. */
-export interface GatewayHealth {
-  /**
-   * True once the configuration is loaded (and while it is served, even with the store down) and,
-   * with a journal, once it is open and while it records: false whenever `ready()` would reject.
-   */
-  readonly ready: boolean;
-  /** The store revision the configuration reflects. */
-  readonly revision: number;
-  /** The store's name (`MemoryStore`, `EtcdStore`). */
-  readonly store: string;
-  /** True while the store watch is established; false while the gateway relists or the store is down. */
-  readonly watching: boolean;
-  /** Milliseconds since the store was last heard from (a watch event, a check, a listing). */
-  readonly sinceHeardMs: number | undefined;
-  /** How many times the configuration was relisted after the first load. */
-  readonly resyncs: number;
-  /** The last store failure, while it lasts. */
-  readonly lastError?: string;
-  /** Deliveries accepted and not finished. */
-  readonly pendingDeliveries: number;
-  /** The journal, with the `journal` option (`ready` is false while it is not open, or failed). */
-  readonly journal?: JournalHealth;
-}
-
-/** What `gateway.health().journal` reports. */
-export interface JournalHealth {
-  /** Unfinished deliveries it holds. */
-  readonly entries: number;
-  /** Records that could not be read, set aside (kept for inspection) or passed over. */
-  readonly damaged: number;
-  /** Deliveries it handed back that wait for their function to be configured or bound here. */
-  readonly waiting: number;
-  /** The functions they wait for (the 100 with the most), and what each lacks. */
-  readonly waitingFor?: readonly WaitingFunction[];
-  /** Why it could not open, or why it refuses every record now. */
-  readonly lastError?: string;
-}
-
-/** Events a gateway emits locally (through eventemitter3), with their arguments. */
-export interface GatewayEvents extends SystemEvents {
-  /** Configuration changed (by this instance or another); `revision` is the cache's new revision. */
-  'config.changed': [changes: ConfigChange[], revision: number];
-  /** A stored value could not be used (not JSON, wrong ID); it is left out of routing. */
-  'config.invalid': [invalid: InvalidRecord];
-  /** The store failed; the gateway keeps serving its last good configuration and retries. */
-  'store.error': [error: Error];
-  /** The cache relisted the store; `repaired` counts the differences it applied. */
-  'store.resync': [reason: string, repaired: number];
-  /** A failure with no caller to report to (an `onDeadLetter` hook that threw). */
-  'gateway.error': [error: Error];
-}
+// The configuration methods are the configuration API's: declared from it, delegated to it.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- its members are ConfigurationMethods, installed by delegateConfiguration
+export interface Gateway extends ConfigurationMethods {}
 
 /**
  * An Event Gateway instance: the configuration API over a store, answered from a local cache
@@ -116,24 +47,31 @@ export interface GatewayEvents extends SystemEvents {
  * atomically (with referential integrity under concurrent writers), then resolve once this
  * instance's cache has applied them, so a write is visible to the next read here.
  */
-export class Gateway extends ConfigurationApi {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface above declares the delegated methods
+export class Gateway {
+  /** The resolved options. */
+  readonly options: Readonly<ResolvedGatewayOptions>;
+  /** The store the configuration lives in. */
+  readonly store: Store;
+  /** The configuration API this gateway's configuration methods delegate to. */
+  private readonly config: ConfigurationApi;
+
+  static {
+    delegateConfiguration(Gateway.prototype, (gateway) => gateway.config);
+  }
   private readonly events = new IsolatedEmitter<GatewayEvents>((name, error) =>
     this.reportError(listenerError(name, error), name === 'gateway.error'),
   );
   private readonly router = new Router();
-  private readonly delivery: DeliveryService;
+  private readonly pipeline: Pipeline;
   private readonly providers: Map<string, Provider>;
-  private readonly journal: Journal | undefined;
+  private readonly journal: JournalLink | undefined;
   private readonly intake: IntakeChain;
-  /** Settles once the journal is open and its unfinished deliveries resumed. */
-  private journalReady: Promise<unknown> | undefined;
-  private journalOpen = false;
-  private journalError: string | undefined;
   private closing: Promise<CloseReport> | undefined;
-  /** Whether each event name has listeners, recomputed after on/once/off (checked per delivery). */
-  private listened = new Map<string, boolean>();
-  /** Whether any system event has a listener; undefined until computed after a change. */
-  private systemListening: boolean | undefined;
+  /** Which local events have listeners (checked per delivery). */
+  private readonly listened = new ListenedEvents((name) =>
+    this.events.listenerCount(name as keyof GatewayEvents),
+  );
 
   /** Use {@link createGateway}. */
   constructor(
@@ -142,42 +80,23 @@ export class Gateway extends ConfigurationApi {
     private readonly ownsStore = false,
   ) {
     const resolved: ResolvedGatewayOptions = Object.freeze(resolveOptions(options));
-    super(
+    this.options = resolved;
+    this.store = store;
+    this.config = new ConfigurationApi(
       store,
       resolved,
       new Map(Object.entries(resolved.providers).map(([type, p]) => [type, p.validate?.bind(p)])),
+      // A handler bound here may be what deliveries from the journal wait for.
+      (space, functionId) => this.pipeline.functionAvailable(space, functionId),
     );
-    // Built for every gateway, cheap: the AWS SDK loads only when a delivery to AWS starts.
-    const aws = new AwsClients({
-      outbound: resolved.outboundPolicies,
-      credentialHosts: resolved.aws.credentialHosts,
-    });
-    // The store's own client endpoints: a function pointed there could write the configuration.
-    for (const endpoint of store.endpoints?.() ?? []) {
-      resolved.outboundPolicies.protectedEndpoints.add(endpoint);
-    }
-    this.providers = new Map<string, Provider>([
-      [
-        'http',
-        new HttpProvider({
-          maxResponseBytes: resolved.maxResponseBytes,
-          outbound: resolved.outboundPolicies,
-        }),
-      ],
-      ['local', new LocalProvider()],
-      ['awslambda', new LambdaProvider(aws)],
-      ['awssqs', new SqsProvider(aws)],
-      ['awskinesis', new KinesisProvider(aws)],
-      ['awsfirehose', new FirehoseProvider(aws)],
-      ...Object.entries(resolved.providers),
-    ]);
+    this.providers = gatewayProviders(resolved, store);
     this.intake = new IntakeChain({
       reportError: (error) => this.reportError(error),
-      archiveDropped: (space, report) => this.delivery.archiveDropped(space, report),
+      archiveDropped: (space, report) => this.pipeline.archiveDropped(space, report),
     });
     for (const plugin of resolved.plugins) this.intake.add(plugin);
-    this.delivery = new DeliveryService({
-      catalog: this.catalog,
+    this.pipeline = new Pipeline({
+      catalog: this.config.catalog,
       router: this.router,
       providers: this.providers,
       defaultSpace: resolved.space,
@@ -190,57 +109,37 @@ export class Gateway extends ConfigurationApi {
       maxHops: resolved.maxHops,
       maxFilterWork: resolved.maxFilterWork,
       onDeadLetter: resolved.onDeadLetter,
-      localHandler: (space, functionId) => this.localHandler(space, functionId),
+      localHandler: (space, functionId) => this.config.localHandler(space, functionId),
       emitLocal: (name, ...payload) =>
         (this.events.emit as (n: string, ...a: unknown[]) => void)(name, ...payload),
-      hasLocalListeners: (name) => this.listening(name),
-      hasSystemListeners: () =>
-        (this.systemListening ??=
-          this.listening('event.received') ||
-          this.listening('event.refused') ||
-          this.listening('function.invoking') ||
-          this.listening('function.invoked') ||
-          this.listening('function.invocationFailed') ||
-          this.listening('archive.dropped')),
+      hasLocalListeners: (name) => this.listened.has(name),
+      hasSystemListeners: () => this.listened.hasSystem(),
       reportError: (error) => this.reportError(error),
       journal: resolved.journal,
       intake: this.intake,
     });
-    this.journal = resolved.journal;
-    if (this.journal) {
-      const journal = this.journal;
-      // Deliveries are resumed once the configuration (their functions) is loaded; those whose
-      // function the app has not configured or bound yet wait for it (see WaitingDeliveries).
-      this.journalReady = this.cache.ready().then(() =>
-        this.delivery.resume(journal).then(
-          () => void (this.journalOpen = true),
-          (error: unknown) => {
-            this.journalError = describeError(error);
-            throw error;
-          },
-        ),
-      );
-      this.journalReady.catch(() => undefined);
-    }
-    this.cache.on('changes', (changes, revision) => {
-      const { applied, invalid } = this.catalog.apply(changes);
+    // Deliveries are resumed once the configuration (their functions) is loaded.
+    if (resolved.journal)
+      this.journal = new JournalLink(resolved.journal, this.config.cache, this.pipeline);
+    this.config.cache.on('changes', (changes, revision) => {
+      const { applied, invalid } = this.config.catalog.apply(changes);
       this.router.apply(applied);
       for (const change of applied) {
-        this.unbindStaleHandler(change);
+        this.config.unbindStaleHandler(change);
         if (change.resource === 'function' && change.record) {
-          this.delivery.functionAvailable(change.space, change.id);
+          this.pipeline.functionAvailable(change.space, change.id);
         }
       }
       for (const item of invalid) this.events.emit('config.invalid', item);
-      if (applied.length > 0 && this.listening('config.changed')) {
+      if (applied.length > 0 && this.listened.has('config.changed')) {
         this.events.emit('config.changed', applied.map(withoutChangeSecrets), revision);
       }
     });
-    this.cache.on('error', (error) => this.events.emit('store.error', error));
-    this.cache.on('resync', (reason, repaired) =>
+    this.config.cache.on('error', (error) => this.events.emit('store.error', error));
+    this.config.cache.on('resync', (reason, repaired) =>
       this.events.emit('store.resync', reason, repaired),
     );
-    this.cache.start();
+    this.config.cache.start();
   }
 
   /**
@@ -251,33 +150,21 @@ export class Gateway extends ConfigurationApi {
    */
   close(): Promise<CloseReport> {
     this.closing ??= (async () => {
-      this.closed = true;
-      const undelivered = await this.delivery.close(this.options.drainTimeout);
+      this.config.closed = true;
+      const undelivered = await this.pipeline.close(this.options.drainTimeout);
       // Once deliveries are done (their outcome hooks heard): archives flush what they hold.
       await this.intake.close(this.options.drainTimeout);
       // What close() cut short stays in the journal: the next start delivers it.
-      await this.journal
-        ?.close()
+      await this.journal?.journal
+        .close()
         .catch((error: unknown) =>
           this.reportError(
             new Error(`The journal failed to close: ${describeError(error)}`, { cause: error }),
           ),
         );
-      this.cache.close();
-      this.handlers.clear();
-      // A provider that fails to close must not keep the gateway from closing: it is reported.
-      const closed = await Promise.allSettled(
-        [...this.providers.values()].map(async (p) => p.close?.()),
-      );
-      for (const outcome of closed) {
-        if (outcome.status === 'rejected') {
-          this.reportError(
-            new Error(`A provider failed to close: ${describeError(outcome.reason)}`, {
-              cause: outcome.reason,
-            }),
-          );
-        }
-      }
+      this.config.cache.close();
+      this.config.handlers.clear();
+      await closeProviders(this.providers.values(), (error) => this.reportError(error));
       if (this.ownsStore) await this.store.close();
       return { undelivered };
     })();
@@ -301,14 +188,14 @@ export class Gateway extends ConfigurationApi {
     }
   }
 
-  /** A `once` listener that fired leaves a stale `true`: a wasted emit, never a missed one. */
-  private listening(name: string): boolean {
-    let yes = this.listened.get(name);
-    if (yes === undefined) {
-      yes = this.events.listenerCount(name as keyof GatewayEvents) > 0;
-      this.listened.set(name, yes);
-    }
-    return yes;
+  /** True once the configuration is loaded. */
+  get isReady(): boolean {
+    return this.config.isReady;
+  }
+
+  /** The store revision this instance's configuration reflects. */
+  get revision(): number {
+    return this.config.revision;
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -317,9 +204,9 @@ export class Gateway extends ConfigurationApi {
    * Resolves once the configuration is loaded and, with a journal, once the journal is open and
    * its unfinished deliveries resumed. See {@link ConfigurationApi.ready}.
    */
-  override ready(): Promise<void> {
-    const loaded = super.ready();
-    const journal = this.journalReady;
+  ready(): Promise<void> {
+    const loaded = this.config.ready();
+    const journal = this.journal?.opened;
     // Held like every awaited operation: a script awaiting ready() gets its answer.
     return journal ? keepAliveWhile(loaded.then(() => journal).then(() => undefined)) : loaded;
   }
@@ -342,36 +229,41 @@ export class Gateway extends ConfigurationApi {
     event: CloudEvent | Record<string, unknown>,
     options: EmitOptions = {},
   ): Promise<EmitResult> {
-    return this.emitVia(event, options, 'emit');
+    if (this.config.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    const run = () => this.pipeline.emit(event, options, 'emit');
+    return this.config.cache.isReady ? run() : this.ready().then(run);
   }
 
   /**
-   * Emits an event that came `via` a way other than `emit`; `admitted` when it has passed the
-   * intake plugins already (see {@link Gateway.admit}). @internal
-   */
-  emitVia(
-    event: CloudEvent | Record<string, unknown>,
-    options: EmitOptions,
-    via: IntakeVia,
-    admitted = false,
-  ): Promise<EmitResult> {
-    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    const run = () => this.delivery.emit(event, options, via, admitted);
-    return this.cache.isReady ? run() : this.ready().then(run);
-  }
-
-  /**
-   * Passes a validated event through the intake plugins without emitting it: resolves with the
-   * event as they let it through, or rejects with EventRefusedError or IntakeFailedError.
+   * The pipeline's first stage for a way in other than `emit` (the Events API, replay, sources):
+   * parses the event once with this gateway's limits, counts its hop, and removes the extensions
+   * only the gateway sets (it comes from outside). Throws ValidationError or HopLimitError.
    * @internal
    */
-  admit(
-    event: CloudEvent,
+  accept(
+    input: unknown,
     where: { space: string; method: string; path: string },
     via: IntakeVia,
-  ): Promise<CloudEvent> {
-    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    return this.delivery.admit(event, where, via);
+  ): AcceptedEvent {
+    if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
+    return this.pipeline.accept(input, where, via, undefined, true);
+  }
+
+  /**
+   * Passes accepted events through the intake plugins, a batch whole before any of it is
+   * dispatched: resolves with them as the plugins let them through, or rejects with
+   * EventRefusedError or IntakeFailedError (one refusal refuses all). @internal
+   */
+  screen(accepted: readonly AcceptedEvent[]): Promise<Admitted[]> {
+    if (this.config.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    return this.pipeline.screenAll(accepted);
+  }
+
+  /** Routes and delivers an event the plugins admitted (see {@link Gateway.screen}). @internal */
+  dispatch(admitted: Admitted, options: { wait?: boolean } = {}): Promise<EmitResult> {
+    if (this.config.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    const run = () => this.pipeline.dispatch(admitted, options.wait === true);
+    return this.config.cache.isReady ? run() : this.ready().then(run);
   }
 
   /**
@@ -400,7 +292,7 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   use(plugin: IntakePlugin): this {
-    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
+    if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
     this.intake.add(plugin);
     return this;
   }
@@ -422,21 +314,20 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   async replay(options: ReplayOptions): Promise<ReplayProgress> {
-    if (this.closed) throw new GatewayClosedError('The gateway is closed.');
+    if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
     await this.ready();
     return replay(
       {
-        parse: (event) => parseCloudEvent(event, this.options.maxDataDepth),
+        accept: (event, { space, method, path }) =>
+          this.accept(event, { space, method, path }, 'replay'),
         findEventType: (space, name) => this.findEventType(space, name),
         callFunction: (space, functionId, payload) => this.callFunction(space, functionId, payload),
         reportError: (error) => this.reportError(error),
-        emit: async (event, { space, method, path }) =>
-          (await this.emitVia(event, { space, method, path }, 'replay')).accepted,
-        wouldDeliver: (event, { space, method, path }) =>
-          this.delivery
-            .explain({ event, space, method, path })
-            .subscriptions.filter((s) => s.matched)
-            .map((s) => s.functionId),
+        emit: async (accepted) => {
+          const [admitted] = await this.screen([accepted]);
+          return (await this.dispatch(admitted)).accepted;
+        },
+        wouldDeliver: (accepted) => this.pipeline.wouldDeliver(accepted),
       },
       options,
     );
@@ -453,8 +344,8 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   explain(input: ExplainInput): Explanation {
-    this.readContext(); // throws before the configuration is loaded, or once closed
-    return this.delivery.explain(input);
+    this.config.readContext(); // throws before the configuration is loaded, or once closed
+    return this.pipeline.explain(input);
   }
 
   /**
@@ -472,7 +363,7 @@ export class Gateway extends ConfigurationApi {
         new ValidationError('invoke({ functionId, payload? }): "functionId" must be a string.'),
       );
     }
-    return this.callFunction(this.spaceOf(input), input.functionId, input.payload);
+    return this.callFunction(this.config.spaceOf(input), input.functionId, input.payload);
   }
 
   /**
@@ -485,9 +376,9 @@ export class Gateway extends ConfigurationApi {
     payload: unknown,
     shown?: unknown,
   ): Promise<unknown> {
-    if (this.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    const run = () => this.delivery.call(space, functionId, payload, shown);
-    return this.cache.isReady ? run() : this.ready().then(run);
+    if (this.config.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
+    const run = () => this.pipeline.call(space, functionId, payload, shown);
+    return this.config.cache.isReady ? run() : this.ready().then(run);
   }
 
   /** The sync subscription answering a request, if any. @internal */
@@ -500,7 +391,7 @@ export class Gateway extends ConfigurationApi {
     const match = this.router.syncTarget(space, eventType, method, path);
     if (!match) return undefined;
     const { functionId } = match.value;
-    const writer = this.catalog.get('functions', space, functionId)?.writer;
+    const writer = this.config.catalog.get('functions', space, functionId)?.writer;
     return { functionId, params: { ...match.params }, ...(writer ? { writer } : {}) };
   }
 
@@ -509,9 +400,14 @@ export class Gateway extends ConfigurationApi {
     return this.router.corsFor(space, method, path);
   }
 
+  /** The handler bound on this instance for a `local` function. @internal */
+  localHandler(space: string, functionId: string): LocalHandler | undefined {
+    return this.config.localHandler(space, functionId);
+  }
+
   /** The event type, or undefined (no error). @internal */
   findEventType(space: string, name: string): EventTypeRecord | undefined {
-    return this.catalog.get('eventtypes', space, name);
+    return this.config.catalog.get('eventtypes', space, name);
   }
 
   /**
@@ -519,68 +415,40 @@ export class Gateway extends ConfigurationApi {
    * good configuration while the store is unreachable.
    */
   health(): GatewayHealth {
-    const heard = this.cache.lastHeardAt;
-    const lastError = this.cache.lastError;
-    const journal = this.journalHealth();
+    const heard = this.config.cache.lastHeardAt;
+    const lastError = this.config.cache.lastError;
+    const journal = this.journal?.health();
     return {
       // With a journal, ready as `ready()` is: once it is open, and while it records.
       ready:
-        this.cache.isReady &&
-        !this.closed &&
-        (!journal || (this.journalOpen && journal.lastError === undefined)),
-      revision: this.cache.revision,
+        this.config.cache.isReady &&
+        !this.config.closed &&
+        (!journal || (this.journal?.ready ?? false)),
+      revision: this.config.cache.revision,
       store: this.store.name,
-      watching: this.cache.watching,
+      watching: this.config.cache.watching,
       sinceHeardMs: heard === 0 ? undefined : Date.now() - heard,
-      resyncs: this.cache.resyncCount,
+      resyncs: this.config.cache.resyncCount,
       ...(lastError !== undefined ? { lastError } : {}),
-      pendingDeliveries: this.delivery.dispatcher.pending,
+      pendingDeliveries: this.pipeline.dispatcher.pending,
       ...(journal ? { journal } : {}),
     };
   }
 
-  private journalHealth(): JournalHealth | undefined {
-    if (!this.journal) return undefined;
-    const size = this.journal.size();
-    const waiting = this.delivery.waitingReport();
-    const lastError = this.journalError ?? size.failure;
-    return {
-      entries: size.entries,
-      damaged: size.damaged ?? 0,
-      waiting: waiting.deliveries,
-      ...(waiting.deliveries > 0 ? { waitingFor: waiting.functions } : {}),
-      ...(lastError !== undefined ? { lastError } : {}),
-    };
-  }
-
-  /** A handler bound here may be what deliveries from the journal wait for. @internal */
-  protected override handlerBound(space: string, functionId: string): void {
-    this.delivery.functionAvailable(space, functionId);
-  }
-
   /** Every configuration key and value this instance holds, for consistency checks. @internal */
   configSnapshot(): Record<string, string> {
-    return this.catalog.snapshot();
+    return this.config.catalog.snapshot();
   }
 
   /** Counters and gauges of events and deliveries. */
   metrics(): MetricsSnapshot {
-    const { dispatcher } = this.delivery;
-    return this.delivery.metrics.snapshot({
+    const { dispatcher } = this.pipeline;
+    return this.pipeline.metrics.snapshot({
       queueDepth: dispatcher.queued,
       deliveriesPending: dispatcher.pending,
-      ...(this.journal ? this.journalMetrics(this.journal) : {}),
+      ...this.journal?.metrics(),
       plugins: this.intake.metrics(),
     });
-  }
-
-  private journalMetrics(journal: Journal) {
-    const size = journal.size();
-    return {
-      journalEntries: size.entries,
-      journalDamaged: size.damaged ?? 0,
-      journalWaiting: this.delivery.waitingCount,
-    };
   }
 
   /**
@@ -592,7 +460,7 @@ export class Gateway extends ConfigurationApi {
    * ```
    */
   functionMetrics(): FunctionMetrics[] {
-    return this.delivery.metrics.functions.snapshot();
+    return this.pipeline.metrics.functions.snapshot();
   }
 
   /**
@@ -600,7 +468,7 @@ export class Gateway extends ConfigurationApi {
    * that stops it. @internal
    */
   observeAttempts(observer: AttemptObserver): () => void {
-    const observers = this.delivery.metrics.attemptObservers;
+    const observers = this.pipeline.metrics.attemptObservers;
     observers.push(observer);
     return () => {
       const i = observers.indexOf(observer);
@@ -618,8 +486,7 @@ export class Gateway extends ConfigurationApi {
    */
   on<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
     this.events.on(name, listener);
-    this.listened.clear();
-    this.systemListening = undefined;
+    this.listened.changed();
     return this;
   }
 
@@ -629,25 +496,23 @@ export class Gateway extends ConfigurationApi {
     listener: (...args: GatewayEvents[K]) => void,
   ): this {
     this.events.once(name, listener);
-    this.listened.clear();
-    this.systemListening = undefined;
+    this.listened.changed();
     return this;
   }
 
   /** Removes a listener added with {@link Gateway.on} or {@link Gateway.once}. */
   off<K extends keyof GatewayEvents>(name: K, listener: (...args: GatewayEvents[K]) => void): this {
     this.events.off(name, listener);
-    this.listened.clear();
-    this.systemListening = undefined;
+    this.listened.changed();
     return this;
   }
 
   /** What the REPL prints: a summary, not internals. */
   [inspect.custom](): string {
-    const state = this.closed ? 'closed' : this.isReady ? 'ready' : 'loading';
+    const state = this.config.closed ? 'closed' : this.isReady ? 'ready' : 'loading';
     return (
       `Gateway { space: '${this.options.space}', store: ${this.store.name}, ${state}, ` +
-      `revision: ${this.revision}, ${this.counts()} }`
+      `revision: ${this.revision}, ${this.config.counts()} }`
     );
   }
 }
@@ -667,45 +532,4 @@ export function createGateway(store?: Store, options: GatewayOptions = {}): Gate
   if (store === undefined || store === null) return new Gateway(new MemoryStore(), options, true);
   checkStore(store);
   return new Gateway(store, options);
-}
-
-const STORE_METHODS = ['get', 'list', 'put', 'delete', 'txn', 'watch', 'close'] as const;
-
-/** Refuses anything that is not a store, options passed first above all (it would wait forever). */
-function checkStore(store: unknown): asserts store is Store {
-  const missing =
-    typeof store === 'object' || typeof store === 'function'
-      ? STORE_METHODS.filter((m) => typeof (store as Record<string, unknown>)[m] !== 'function')
-      : STORE_METHODS;
-  if (missing.length === 0) return;
-  const looksLikeOptions =
-    typeof store === 'object' &&
-    Object.keys(store as object).some((key) =>
-      [
-        'retry',
-        'space',
-        'timeout',
-        'concurrency',
-        'prefix',
-        'providers',
-        'queueSize',
-        'onDeadLetter',
-      ].includes(key),
-    );
-  throw new TypeError(
-    `createGateway(store, options): the first argument must be a Store (a MemoryStore, an EtcdStore, or an object with ${STORE_METHODS.join(', ')}); ` +
-      (looksLikeOptions
-        ? 'it looks like options: pass them second, as createGateway(undefined, options) or createGateway(new MemoryStore(), options).'
-        : `this one lacks ${missing.join(', ')}.`),
-  );
-}
-
-/** A change as listeners see it: function records with their AWS secrets masked. */
-function withoutChangeSecrets(change: ConfigChange): ConfigChange {
-  if (change.resource !== 'function') return change;
-  return {
-    ...change,
-    ...(change.record ? { record: withoutSecrets(change.record as FunctionRecord) } : {}),
-    ...(change.prev ? { prev: withoutSecrets(change.prev as FunctionRecord) } : {}),
-  };
 }

@@ -15,14 +15,16 @@ export { createGateway, Gateway } from './gateway';
 export { ConfigurationApi } from './config/configuration-api';
 export type {
   CloseReport,
-  CorsUpdateInput,
   GatewayHealth,
   JournalHealth,
   GatewayEvents,
+} from './gateway/gateway-types';
+export type {
+  CorsUpdateInput,
   ListArguments,
   SecretsArgument,
   SpaceArgument,
-} from './gateway';
+} from './config/configuration-api';
 export type { GatewayOptions, ResolvedGatewayOptions } from './options';
 export {
   AlreadyExistsError,
@@ -54,15 +56,12 @@ export type {
   InvocationErrorDetails,
   ResourceKind,
 } from './errors';
-export type {
-  EmitOptions,
-  EmitResult,
-  ExplainInput,
-  Explanation,
-  SystemEvents,
-} from './delivery/delivery-service';
+export type { EmitOptions, EmitResult } from './pipeline/emit-options';
+export type { ExplainInput, Explanation } from './pipeline/explanation';
+export type { ArchiveDroppedReport, SystemEvents } from './model/system-events';
 export type { EventPattern, PatternMiss } from './model/event-pattern';
-export type { DeadLetter, DeliveryOutcome } from './delivery/dispatcher';
+export type { DeadLetter } from './plugins/dead-letter';
+export type { DeliveryOutcome } from './delivery/delivery';
 export type { InvocationContext, Provider } from './delivery/provider';
 export { HttpProvider } from './delivery/providers/http-provider';
 export type { HttpProviderOptions } from './delivery/providers/http-provider';
@@ -72,10 +71,10 @@ export type { KinesisResult } from './delivery/providers/aws/kinesis-provider';
 export type { FirehoseResult } from './delivery/providers/aws/firehose-provider';
 export type { RetryOptions, RetryPolicy } from './model/retry-options';
 export { DEFAULT_RETRY } from './model/retry-options';
-export type { CloudEvent } from './events/cloudevent';
+export type { CloudEvent } from './model/cloud-event';
 export { parseCloudEvent } from './events/cloudevent';
-export { SYSTEM_EVENT_TYPES } from './model/system-event-types';
-export type { SystemEventType } from './model/system-event-types';
+export { SYSTEM_EVENT_TYPES } from './model/system-events';
+export type { SystemEventType } from './model/system-events';
 export type { AttemptObserver, MetricsSnapshot } from './metrics/gateway-metrics';
 export type { FunctionMetrics } from './metrics/function-counters';
 export type { HistogramSnapshot } from './metrics/histogram';
@@ -83,17 +82,16 @@ export { registerPrometheusMetrics } from './metrics/prometheus';
 export type { MetricsSource, PrometheusOptions, PrometheusRegistry } from './metrics/prometheus';
 export type {
   AcceptedContext,
-  ArchiveDroppedReport,
   DeliveredEvent,
   IntakeContext,
   IntakePlugin,
   IntakeVerdict,
   IntakeVia,
   PluginHost,
-} from './intake/intake-plugin';
+} from './plugins/intake-plugin';
 export type { PluginMetrics } from './metrics/plugin-metrics';
-export type { ArchivedEvent, ArchiveQuery, ArchiveSource } from './intake/archive-source';
-export type { ReplayOptions, ReplayProgress } from './intake/replay';
+export type { ArchivedEvent, ArchiveQuery, ArchiveSource } from './plugins/archive-source';
+export type { ReplayOptions, ReplayProgress } from './sinks/replay';
 export type { ArchiveSinkOptions } from './sinks/archive-sink';
 export { LocalJournal } from './journal/local-journal';
 export type { LocalJournalOptions } from './journal/local-journal';
@@ -161,13 +159,31 @@ export type {
 } from './http/http-types';
 export type { HttpRequestData } from './http/http-request-event';
 export type { SyncFunctionResponse } from './http/sync-response';
-export { createEventsHandler, createConfigHandler } from './adapters/node-http';
+export {
+  createEventsHandler,
+  createConfigHandler,
+  createDashboardHandler,
+} from './adapters/node-http';
+export type { DashboardListener } from './adapters/node-http';
+export { Dashboard } from './http/dashboard';
+export type { DashboardGateway, DashboardOptions, DashboardResponse } from './http/dashboard';
+export { DashboardEvents } from './http/dashboard-events';
+export type {
+  DashboardEvent,
+  DashboardEventSource,
+  DashboardEventsOptions,
+} from './http/dashboard-events';
+export type { FunctionBucket } from './http/function-figures';
 export { ConfigHttpApi } from './http/config-http-api';
 export type { ConfigApiOptions, ConfigGateway } from './http/config-http-api';
 export type { AccessOptions, AccessScope, ApiKey } from './http/access-control';
-export { expressMiddleware, expressConfigMiddleware } from './adapters/express';
+export {
+  expressMiddleware,
+  expressConfigMiddleware,
+  expressDashboardMiddleware,
+} from './adapters/express';
 export type { ExpressLikeRequest, ExpressMiddleware } from './adapters/express';
-export { koaMiddleware, koaConfigMiddleware } from './adapters/koa';
+export { koaMiddleware, koaConfigMiddleware, koaDashboardMiddleware } from './adapters/koa';
 export type { KoaLikeContext, KoaMiddleware } from './adapters/koa';
 
 // Names that moved to subpaths in 0.2. They still work from the root for one minor version, read

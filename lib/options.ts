@@ -1,6 +1,6 @@
 import type { Journal } from './journal/journal';
-import type { IntakePlugin } from './intake/intake-plugin';
-import type { DeadLetter } from './delivery/dispatcher';
+import type { IntakePlugin } from './plugins/intake-plugin';
+import type { DeadLetter } from './plugins/dead-letter';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
 import { isValidSpace, MAX_TIMER_MS, optionsArgument } from './model/checks';

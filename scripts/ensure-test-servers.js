@@ -1,5 +1,5 @@
 // Jest's global setup: the suites start real servers (etcd, ZooKeeper, Consul, moto, a Lambda emulator, a
-// Kafka mock). When one is missing, install it (as root, through scripts/test-servers.sh) or say how to.
+// Kafka mock, Chromium). When one is missing, install it (as root, through scripts/test-servers.sh) or say how to.
 const { execFileSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
@@ -18,6 +18,7 @@ function missing() {
     out.push('kcat');
   }
   if (!existsSync('/usr/share/java/zookeeper.jar')) out.push('zookeeper');
+  if (!existsSync('/usr/bin/chromium')) out.push('chromium');
   if (!existsSync(`${CACHE}/consul/usr/bin/consul`)) out.push('consul');
   if (!existsSync(`${CACHE}/moto/usr/lib/python3/dist-packages/moto`)) out.push('moto');
   if (!existsSync(`${CACHE}/serverless/node_modules/serverless-offline/package.json`)) {

@@ -34,6 +34,8 @@ apt_install etcd-server etcd-client
 apt_install kcat
 # ZooKeeper 3.8 (Java 17 comes with it), for the ZooKeeper store tests.
 apt_install zookeeper
+# Chromium, driven by playwright-core, for the dashboard's browser tests.
+apt_install chromium
 
 # Consul 1.8: Debian bullseye's package (bookworm has none), unpacked into the cache.
 if [ ! -x "$CACHE/consul/usr/bin/consul" ]; then

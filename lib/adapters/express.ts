@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
+import { Dashboard, type DashboardGateway, type DashboardOptions } from '../http/dashboard';
+import type { DashboardResponse } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
-import { failResponse, writeResponse } from './node-http';
+import { failResponse, writeResponse, writeStreamResponse } from './node-http';
 import { ownPortLearner } from './own-ports';
 
 /** The parts of an Express request the middleware reads (no dependency on Express's types). */
@@ -16,7 +18,11 @@ export type ExpressMiddleware = (
   next: (error?: unknown) => void,
 ) => void;
 
-function expressHandler(api: RequestHandler, gateway: object): ExpressMiddleware {
+function expressHandler(
+  api: RequestHandler,
+  gateway: object,
+  write: (res: ServerResponse, response: DashboardResponse) => void = writeResponse,
+): ExpressMiddleware {
   const learnOwnPort = ownPortLearner(gateway);
   return (req, res, next) => {
     learnOwnPort(req.socket);
@@ -29,7 +35,7 @@ function expressHandler(api: RequestHandler, gateway: object): ExpressMiddleware
         parsedBody: req.body,
       })
       .then(
-        (response) => writeResponse(res, response),
+        (response) => write(res, response),
         (error: unknown) => {
           // handle() never rejects; should it ever, Express's error handling takes over.
           try {
@@ -72,4 +78,22 @@ export function expressConfigMiddleware(
   options: ConfigApiOptions = {},
 ): ExpressMiddleware {
   return expressHandler(new ConfigHttpApi(gateway, options), gateway);
+}
+
+/**
+ * The dashboard (see {@link Dashboard}) as Express (5) middleware; mount it under a path and
+ * open it with the trailing slash. `dashboard.close()` ends its feeds. A compression middleware
+ * in front of it must not buffer `text/event-stream`.
+ * @example
+ * ```ts
+ * const dashboard = expressDashboardMiddleware(gateway, { apiKeys });
+ * app.use('/dashboard', dashboard); // http://host/dashboard/
+ * ```
+ */
+export function expressDashboardMiddleware(
+  gateway: DashboardGateway,
+  options: DashboardOptions = {},
+): ExpressMiddleware & { readonly dashboard: Dashboard } {
+  const dashboard = new Dashboard(gateway, options);
+  return Object.assign(expressHandler(dashboard, gateway, writeStreamResponse), { dashboard });
 }

@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
+import { Dashboard, type DashboardOptions, type DashboardResponse } from '../http/dashboard';
+import type { DashboardGateway } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsGateway } from '../http/events-gateway';
 import type { EventsApiOptions, EventsResponse, RequestHandler } from '../http/http-types';
@@ -41,10 +44,32 @@ export function failResponse(res: ServerResponse): void {
   res.destroy();
 }
 
-/** A handler (Events or Configuration API) as a node:http request listener. */
+/**
+ * Writes a dashboard response: a whole body as {@link writeResponse} does, or its live feed,
+ * piped until either side ends (a closed connection destroys the feed). Never throws.
+ * @example
+ * ```ts
+ * createServer(async (req, res) => writeStreamResponse(res, await dashboard.handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, stream: req })));
+ * ```
+ */
+export function writeStreamResponse(res: ServerResponse, response: DashboardResponse): void {
+  const stream = response.stream;
+  if (!stream) return writeResponse(res, response);
+  try {
+    res.writeHead(response.status, response.headers);
+    res.flushHeaders();
+  } catch {
+    stream.destroy();
+    return failResponse(res);
+  }
+  pipeline(stream, res, () => undefined);
+}
+
+/** A handler (Events or Configuration API, dashboard) as a node:http request listener. */
 function nodeListener(
   api: RequestHandler,
   gateway: object,
+  write: (res: ServerResponse, response: DashboardResponse) => void = writeResponse,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const learnOwnPort = ownPortLearner(gateway);
   return (req, res) => {
@@ -57,7 +82,7 @@ function nodeListener(
         stream: req,
       })
       .then(
-        (response) => writeResponse(res, response),
+        (response) => write(res, response),
         () => failResponse(res),
       );
   };
@@ -91,4 +116,28 @@ export function createConfigHandler(
   options: ConfigApiOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return nodeListener(new ConfigHttpApi(gateway, options), gateway);
+}
+
+/** A node:http request listener serving the dashboard; `dashboard.close()` ends its feeds. */
+export type DashboardListener = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  readonly dashboard: Dashboard;
+};
+
+/**
+ * The dashboard (see {@link Dashboard}) as a node:http request listener: the page at
+ * `<basePath>/`, its data under `<basePath>/api/`.
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * const handler = createDashboardHandler(gateway, { apiKeys, basePath: '/dashboard' });
+ * createServer(handler).listen(4002); // http://127.0.0.1:4002/dashboard/
+ * // on shutdown: handler.dashboard.close();
+ * ```
+ */
+export function createDashboardHandler(
+  gateway: DashboardGateway,
+  options: DashboardOptions = {},
+): DashboardListener {
+  const dashboard = new Dashboard(gateway, options);
+  return Object.assign(nodeListener(dashboard, gateway, writeStreamResponse), { dashboard });
 }

@@ -23,7 +23,7 @@ import type {
 import { withoutSecrets } from '../model/function-secrets';
 import { KeyLayout, type RecordKind } from '../model/key-layout';
 import type { SubscriptionInput, SubscriptionRecord } from '../model/subscription';
-import type { ResolvedGatewayOptions } from '../options';
+import type { OutboundPolicies } from '../model/outbound-policies';
 import type { Store } from '../store/store';
 import * as cors from './cors-rules';
 import * as eventTypes from './event-type-rules';
@@ -60,26 +60,44 @@ export interface ListArguments extends SpaceArgument {
 /** Arguments of `updateCors`: `corsId`, or `method` and `path`, name the configuration. */
 export type CorsUpdateInput = Partial<CorsInput>;
 
+/** What the configuration API takes from the gateway's resolved options (see `GatewayOptions`). */
+export interface ConfigurationOptions {
+  readonly space: string;
+  readonly prefix: string;
+  readonly listPageSize: number;
+  readonly resyncInterval: number;
+  readonly readyTimeout: number;
+  readonly consistencyTimeout: number;
+  readonly maxWriteAttempts: number;
+  readonly outboundPolicies: OutboundPolicies;
+}
+
 /**
  * The configuration API of a {@link Gateway}: event types, functions, subscriptions and CORS
  * configurations, read from the local cache and written to the store with referential integrity.
- * Not used on its own: {@link Gateway} extends it.
+ * A {@link Gateway} composes one and delegates these methods to it.
  */
-export abstract class ConfigurationApi {
-  /** The resolved options. */
-  readonly options: Readonly<ResolvedGatewayOptions>;
-  protected readonly layout: KeyLayout;
-  protected readonly cache: ConfigCache;
-  protected readonly catalog: Catalog;
-  /** Local handlers bound on this instance, by space then function ID. */
-  protected readonly handlers = new Map<string, Map<string, LocalHandler>>();
-  protected closed = false;
+export class ConfigurationApi {
+  /** The gateway's options it keeps to. @internal */
+  readonly options: ConfigurationOptions;
+  private readonly layout: KeyLayout;
+  /** The store's configuration, listed and watched. @internal */
+  readonly cache: ConfigCache;
+  /** The configuration's records, decoded. @internal */
+  readonly catalog: Catalog;
+  /** Local handlers bound on this instance, by space then function ID. @internal */
+  readonly handlers = new Map<string, Map<string, LocalHandler>>();
+  /** Set once the gateway closes: reads and writes are refused. @internal */
+  closed = false;
 
-  protected constructor(
+  /** Made by {@link createGateway}. @internal */
+  constructor(
     /** The store the configuration lives in. */
     readonly store: Store,
-    options: ResolvedGatewayOptions,
+    options: ConfigurationOptions,
     private readonly providerValidators: ReadonlyMap<string, ProviderValidator | undefined>,
+    /** Called once a local handler is bound here (deliveries may be waiting for it). */
+    private readonly handlerBound: (space: string, functionId: string) => void = () => undefined,
   ) {
     this.options = options;
     this.layout = new KeyLayout(options.prefix);
@@ -340,11 +358,12 @@ export abstract class ConfigurationApi {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  protected spaceOf(input: SpaceArgument | undefined): string {
+  /** The space an argument names, or the gateway's. @internal */
+  spaceOf(input: SpaceArgument | undefined): string {
     return input?.space ?? this.options.space;
   }
 
-  protected idOf<K extends string>(
+  private idOf<K extends string>(
     input: Record<K, unknown> | undefined,
     field: K,
     resource: ResourceKind,
@@ -354,7 +373,8 @@ export abstract class ConfigurationApi {
     return checks.string((input as Record<K, unknown>)[field], field);
   }
 
-  protected readContext(): RuleContext {
+  /** What the rules read; throws before the configuration is loaded, or once closed. @internal */
+  readContext(): RuleContext {
     if (this.closed) throw new GatewayClosedError('The gateway is closed.');
     if (!this.cache.isReady) {
       throw new GatewayNotReadyError(
@@ -371,7 +391,7 @@ export abstract class ConfigurationApi {
     };
   }
 
-  protected list<K extends RecordKind>(kind: K, input: ListArguments): RecordsByKind[K][] {
+  private list<K extends RecordKind>(kind: K, input: ListArguments): RecordsByKind[K][] {
     this.readContext();
     const records = this.catalog.list(kind, this.spaceOf(input));
     return input.metadata
@@ -387,7 +407,7 @@ export abstract class ConfigurationApi {
    * answers "refused" only for a transaction that was not applied (one whose answer was lost is
    * settled first, or fails with CommitUnknownError), so a write never runs twice.
    */
-  protected write<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
+  private write<T>(plan: (ctx: RuleContext) => WritePlan<T>): Promise<T> {
     return keepAliveWhile(this.writeOnce(plan));
   }
 
@@ -414,7 +434,7 @@ export abstract class ConfigurationApi {
     );
   }
 
-  protected caughtUp(revision: number, committed: boolean): Promise<void> {
+  private caughtUp(revision: number, committed: boolean): Promise<void> {
     const timeout = this.options.consistencyTimeout;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -432,8 +452,8 @@ export abstract class ConfigurationApi {
     return Promise.race([this.cache.waitFor(revision), expired]).finally(() => clearTimeout(timer));
   }
 
-  /** A deleted function, or one no longer `local`, keeps no handler here. */
-  protected unbindStaleHandler(change: ConfigChange): void {
+  /** A deleted function, or one no longer `local`, keeps no handler here. @internal */
+  unbindStaleHandler(change: ConfigChange): void {
     if (change.resource !== 'function') return;
     const record = change.record as FunctionRecord | undefined;
     if (!record || record.type !== 'local') this.handlers.get(change.space)?.delete(change.id);
@@ -459,11 +479,8 @@ export abstract class ConfigurationApi {
     this.handlerBound(space, functionId);
   }
 
-  /** Called once a local handler is bound here (deliveries may be waiting for it). */
-  protected handlerBound(_space: string, _functionId: string): void {}
-
-  /** Summary counts for the REPL. */
-  protected counts(): string {
+  /** Summary counts for the REPL. @internal */
+  counts(): string {
     const c = (kind: RecordKind) => this.catalog.count(kind);
     return `eventTypes: ${c('eventtypes')}, functions: ${c('functions')}, subscriptions: ${c('subscriptions')}, cors: ${c('cors')}`;
   }

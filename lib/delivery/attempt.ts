@@ -1,5 +1,5 @@
 import { InvocationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import type { Provider } from './provider';

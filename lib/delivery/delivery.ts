@@ -1,5 +1,5 @@
 import type { InvocationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import type { FunctionRecord } from '../model/function';
 import type { RetryPolicy } from '../model/retry-options';
 import type { SubscriptionRecord } from '../model/subscription';
@@ -93,17 +93,3 @@ export type DeliveryOutcome =
       readonly attempts: number;
       readonly durationMs: number;
     };
-
-/** A delivery that failed for good, handed to the `onDeadLetter` hook. */
-export interface DeadLetter {
-  readonly space: string;
-  readonly event: CloudEvent;
-  readonly subscriptionId: string;
-  readonly functionId: string;
-  /** Why it failed, in words. */
-  readonly reason: string;
-  /** The last status the function answered, if any. */
-  readonly lastStatus?: number;
-  readonly attempts: number;
-  readonly error: InvocationError;
-}

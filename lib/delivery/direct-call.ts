@@ -1,11 +1,34 @@
 import type { Catalog } from '../cache/catalog';
 import { InvocationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import type { LocalHandler } from '../model/function';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
 import type { Provider } from './provider';
-import type { SystemEventEmitter } from './system-event-emitter';
+
+/**
+ * Hears a direct call's progress (the pipeline's system events): the delivery layer reports
+ * outcomes and knows nothing of who listens.
+ */
+export interface CallObserver {
+  invoking(space: string, functionId: string, event: CloudEvent, attempt: number): void;
+  invoked(
+    space: string,
+    functionId: string,
+    event: CloudEvent,
+    result: unknown,
+    attempts: number,
+    durationMs: number,
+  ): void;
+  invocationFailed(
+    space: string,
+    functionId: string,
+    event: CloudEvent,
+    error: InvocationError,
+    reason: string,
+    attempts: number,
+  ): void;
+}
 
 /** What a direct call needs. */
 export interface DirectCallDeps {
@@ -13,7 +36,7 @@ export interface DirectCallDeps {
   readonly providers: ReadonlyMap<string, Provider>;
   readonly timeout: number;
   readonly metrics: GatewayMetrics;
-  readonly system: SystemEventEmitter;
+  readonly system: CallObserver;
   localHandler(space: string, functionId: string): LocalHandler | undefined;
 }
 

@@ -2,12 +2,10 @@ import { BackpressureError, GatewayClosedError, InvocationError } from '../error
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { backoffDelay } from './backoff';
 import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
-import { Delivery, type DeadLetter, type DeliveryTask, type Lane } from './delivery';
+import type { DeadLetter } from '../plugins/dead-letter';
+import { Delivery, type DeliveryTask, type Lane } from './delivery';
 import type { Provider } from './provider';
 import { StretchClock } from './stretch-clock';
-
-export { Delivery, type DeadLetter, type DeliveryOutcome, type DeliveryTask } from './delivery';
-export { Attempt, invocationFailure, TimeoutSignal } from './attempt';
 
 /**
  * How long deliveries may start one after another before the dispatcher lets the event loop turn

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 
 /** What a provider gets besides the function and the event. */

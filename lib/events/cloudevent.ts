@@ -1,27 +1,8 @@
 import { showValue } from '../model/describe-error';
-import { HopLimitError, ValidationError } from '../errors';
+import { HopLimitError } from '../errors';
 import { MAX_NAME_LENGTH } from '../model/checks';
+import { invalidEvent, type CloudEvent } from '../model/cloud-event';
 import { acceptData, freezeAccepted, newAcceptedEvent } from './event-data';
-
-/**
- * A CloudEvents 1.0 event, the gateway's native format. Extension attributes (lower-case
- * letters and digits) sit beside the context attributes.
- */
-export interface CloudEvent {
-  readonly specversion: '1.0';
-  readonly id: string;
-  readonly source: string;
-  readonly type: string;
-  readonly datacontenttype?: string;
-  readonly dataschema?: string;
-  readonly subject?: string;
-  readonly time?: string;
-  readonly data?: unknown;
-  /** Binary data, base64-encoded (exclusive with `data`). */
-  readonly data_base64?: string;
-  /** Extension attributes. */
-  readonly [extension: string]: unknown;
-}
 
 const EXTENSION_NAME = /^[a-z0-9]+$/;
 /**
@@ -79,11 +60,6 @@ export function isRfc3339(value: string): boolean {
     second <= 60 &&
     offsetOk
   );
-}
-
-/** `CloudEvent doesn't validate: <detail>`, Event Gateway 0.9's message. */
-export function invalidEvent(detail: string): ValidationError {
-  return new ValidationError(`CloudEvent doesn't validate: ${detail}`, { resource: 'event' });
 }
 
 function requiredString(event: Record<string, unknown>, name: string, max: number): string {

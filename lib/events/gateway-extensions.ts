@@ -1,4 +1,5 @@
-import { withExtension, type CloudEvent } from './cloudevent';
+import { withExtension } from './cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 
 /** The CloudEvents extension that carries a journaled delivery's ID. */
 export const DELIVERY_ID = 'deliveryid';

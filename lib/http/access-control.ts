@@ -130,6 +130,25 @@ export class AccessControl {
   }
 
   /**
+   * The spaces of `all` a request may read (every one without keys), or the refusal of a request
+   * that may read none: what `GET /v1/spaces` and the dashboard list.
+   * @example
+   * ```ts
+   * const readable = await access.readableSpaces(request, () => gateway.listSpaces());
+   * if ('refused' in readable) return readable.refused;
+   * ```
+   */
+  async readableSpaces(
+    request: EventsRequest,
+    all: () => readonly string[],
+  ): Promise<{ readonly spaces: string[] } | { readonly refused: EventsResponse }> {
+    const allowed = await this.check(request, undefined, 'read');
+    if ('refused' in allowed) return allowed;
+    const key = allowed.key;
+    return { spaces: all().filter((space) => !key || AccessControl.allows(key, space, 'read')) };
+  }
+
+  /**
    * The request's headers without the ones that carried its API key (`X-Api-Key`, a Bearer
    * `Authorization`), when keys are configured: the key is the gateway's credential, and an
    * `http.request` event would otherwise hand it to every function subscribed, tenants' included.

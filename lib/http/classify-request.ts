@@ -1,19 +1,22 @@
 import { ValidationError } from '../errors';
-import { invalidEvent, parseCloudEvent, type CloudEvent } from '../events/cloudevent';
+import { invalidEvent } from '../model/cloud-event';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { percentDecode } from '../model/paths';
 import { headerValue } from './headers';
 import type { RequestHeaders } from './http-types';
 import { bodyData, bodyJson, isJsonType, mediaType, type RequestBody } from './request-body';
 
-/** How a request carries its event(s). */
+/**
+ * How a request carries its event(s): as posted, not yet validated (the gateway's accept stage
+ * parses each once, with the gateway's limits).
+ */
 export type Classified =
   | {
       readonly kind: 'event';
       readonly mode: 'structured' | 'binary' | 'legacy';
-      readonly event: CloudEvent;
+      readonly event: unknown;
     }
-  | { readonly kind: 'batch'; readonly events: CloudEvent[] }
+  | { readonly kind: 'batch'; readonly events: readonly unknown[] }
   | { readonly kind: 'http' };
 
 /** The source of events the gateway makes itself from legacy requests. */
@@ -24,7 +27,8 @@ export const GATEWAY_SOURCE = 'https://serverless.com/event-gateway/#transformat
  * (`application/cloudevents-batch+json`), binary 1.0 (`ce-specversion` and other `ce-*`
  * headers), binary 0.1 (`ce-cloudeventsversion`), a CloudEvents 0.1 JSON body (Event Gateway
  * 0.9 accepted it as `application/json`), the legacy `Event` header; anything else is a plain
- * HTTP request. Throws ValidationError (a 400) for an event that does not validate.
+ * HTTP request. Throws ValidationError (a 400) for a body that cannot hold an event (not JSON,
+ * a batch that is not an array or too long, a binary event with a data header).
  */
 export function classifyRequest(
   headers: RequestHeaders,
@@ -33,7 +37,7 @@ export function classifyRequest(
 ): Classified {
   const type = mediaType(headers['content-type']);
   if (type === 'application/cloudevents+json') {
-    return { kind: 'event', mode: 'structured', event: parseCloudEvent(bodyJson(body)) };
+    return { kind: 'event', mode: 'structured', event: bodyJson(body) };
   }
   if (type === 'application/cloudevents-batch+json') {
     const batch = bodyJson(body);
@@ -44,20 +48,20 @@ export function classifyRequest(
         `A batch may hold at most ${maxBatchSize} events (got ${batch.length}).`,
       );
     }
-    return { kind: 'batch', events: batch.map((item, i) => parseBatchItem(item, i)) };
+    return { kind: 'batch', events: batch };
   }
   if (headerValue(headers, 'ce-specversion') !== undefined) {
     return {
       kind: 'event',
       mode: 'binary',
-      event: parseCloudEvent(binaryEvent(headers, body, type)),
+      event: binaryEvent(headers, body, type),
     };
   }
   if (headerValue(headers, 'ce-cloudeventsversion') !== undefined) {
     return {
       kind: 'event',
       mode: 'binary',
-      event: parseCloudEvent(binaryEvent01(headers, body, type)),
+      event: binaryEvent01(headers, body, type),
     };
   }
   if (isJsonType(type)) {
@@ -67,7 +71,7 @@ export function classifyRequest(
       typeof json === 'object' &&
       (json as Record<string, unknown>).cloudEventsVersion === '0.1'
     ) {
-      return { kind: 'event', mode: 'structured', event: parseCloudEvent(json) };
+      return { kind: 'event', mode: 'structured', event: json };
     }
   }
   const legacyType = headerValue(headers, 'event');
@@ -81,19 +85,9 @@ export function classifyRequest(
     };
     if (type) event.datacontenttype = type;
     if (data !== undefined) event[binary ? 'data_base64' : 'data'] = data;
-    return { kind: 'event', mode: 'legacy', event: parseCloudEvent(event) };
+    return { kind: 'event', mode: 'legacy', event };
   }
   return { kind: 'http' };
-}
-
-function parseBatchItem(item: unknown, index: number): CloudEvent {
-  try {
-    return parseCloudEvent(item);
-  } catch (error) {
-    throw invalidEvent(
-      `event ${index} of the batch: ${(error as Error).message.replace(/^CloudEvent doesn't validate: /, '')}`,
-    );
-  }
 }
 
 function safeJson(body: RequestBody): unknown {

@@ -8,7 +8,7 @@ import type { EventsRequest, EventsResponse } from './http-types';
 import { hasBody, requireJsonBody } from './json-write';
 import { metadataFilter } from './metadata-filter';
 import { BodyTooLargeError, requestBody } from './read-body';
-import { requestPath } from './request-path';
+import { requestPath, safeDecode } from './request-path';
 import { bodyText } from './request-body';
 
 /** What the Configuration API uses of a gateway. */
@@ -223,7 +223,7 @@ export class ConfigHttpApi {
     // CORS IDs are stored escaped (`GET%2Fusers`, 0.9's form): they are looked up as sent.
     const id = collection === 'cors' ? raw[4] : decodedId;
     if (raw.length === 2 && reads) {
-      if (first === 'status') return this.status();
+      if (first === 'status') return this.status(request);
       if (first === 'metrics' && this.options.metrics) return this.metrics(request);
       if (first === 'spaces') return this.spaces(request);
     }
@@ -267,15 +267,22 @@ export class ConfigHttpApi {
     return errorResponse(405, `Method ${method} is not allowed here.`);
   }
 
-  private status(): EventsResponse {
+  /**
+   * Health for load balancers, so it needs no key; but a store's or a journal's failure names
+   * addresses and paths, so only a caller who may read every space is told the details.
+   */
+  private async status(request: EventsRequest): Promise<EventsResponse> {
     const health = this.gateway.health();
     if (health.ready && health.lastError === undefined) return json(200, { status: 'ok' });
-    const reason = health.journal?.lastError
-      ? `the journal is unavailable: ${health.journal.lastError}`
+    const [reason, detail] = health.journal?.lastError
+      ? ['the journal is unavailable', health.journal.lastError]
       : !health.ready
-        ? 'the configuration is not loaded yet'
-        : `the store is failing: ${health.lastError}`;
-    return errorResponse(503, `Not ready: ${reason}.`);
+        ? ['the configuration is not loaded yet', undefined]
+        : ['the store is failing', health.lastError];
+    const trusted =
+      detail !== undefined &&
+      !('refused' in (await this.access.check(request, EVERY_SPACE, 'read')));
+    return errorResponse(503, `Not ready: ${reason}${trusted ? `: ${detail}` : ''}.`);
   }
 
   private async metrics(request: EventsRequest): Promise<EventsResponse> {
@@ -291,13 +298,8 @@ export class ConfigHttpApi {
   }
 
   private async spaces(request: EventsRequest): Promise<EventsResponse> {
-    const allowed = await this.access.check(request, undefined, 'read');
-    if ('refused' in allowed) return allowed.refused;
-    const key = allowed.key;
-    const spaces = this.gateway
-      .listSpaces()
-      .filter((space) => !key || AccessControl.allows(key, space, 'read'));
-    return json(200, { spaces });
+    const readable = await this.access.readableSpaces(request, () => this.gateway.listSpaces());
+    return 'refused' in readable ? readable.refused : json(200, readable);
   }
 
   /** The request's JSON object body; anything else is 0.9's validation error for the kind. */
@@ -316,13 +318,5 @@ export class ConfigHttpApi {
       throw validationError(kind, 'the body must be a JSON object.');
     }
     return value as Record<string, unknown>;
-  }
-}
-
-function safeDecode(segment: string): string | null {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return null;
   }
 }

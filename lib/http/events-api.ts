@@ -1,11 +1,11 @@
 import { GatewayError, InvocationError, ValidationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
-import { withExtension } from '../events/cloudevent';
-import { AUTHORIZATION, withoutGatewayExtensions } from '../events/gateway-extensions';
-import { refuseReservedType } from '../events/system-events';
-import { authorizeEvent } from '../intake/authorize-event';
+import { invalidEvent, type CloudEvent } from '../model/cloud-event';
+import type { Admitted } from '../pipeline/screen';
+import type { AcceptedEvent } from '../plugins/accepted-event';
+import { AUTHORIZATION } from '../events/gateway-extensions';
+import { authorizeEvent } from '../events/authorize-event';
 import { isValidSpace, optionsArgument } from '../model/checks';
-import { describeError, showValue } from '../model/describe-error';
+import { showValue } from '../model/describe-error';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { canonicalPath } from '../model/paths';
 import { AccessControl } from './access-control';
@@ -16,13 +16,13 @@ import type { EventsGateway, SyncRoute } from './events-gateway';
 import { flatHeaders, headerValue, redactHeaders } from './headers';
 import { httpRequestEvent } from './http-request-event';
 import type { EventsApiOptions, EventsRequest, EventsResponse } from './http-types';
-import { BodyTooLargeError, requestBody } from './read-body';
+import { failureResponse } from './failure-response';
+import { requestBody } from './read-body';
 import { toHttpResponse } from './sync-response';
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 /** Event Gateway 0.9's answer when a function fails: details go to logs, never to the client. */
 const FUNCTION_FAILED = 'Function call failed. Please check logs.';
-const INTERNAL_ERROR = 'Internal error. Please check logs.';
 /** Longest Origin header considered (a real origin is a scheme, a host and a port). */
 const MAX_ORIGIN_LENGTH = 1024;
 /** Longest a batch holds the event loop between two of its events, in ms (as deliveries do). */
@@ -85,15 +85,13 @@ export class EventsApi {
     try {
       return await this.respond(request);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return errorResponse(413, error.message);
       // Client errors and overload say what is wrong; internal failures say nothing to the client.
-      if (error instanceof GatewayError && (error.status < 500 || error.status === 503)) {
-        return errorResponse(error.status, error.message);
-      }
-      this.gateway.reportError(
-        new Error(`The Events API failed a request: ${describeError(error)}`, { cause: error }),
+      return failureResponse(
+        error,
+        'The Events API',
+        (e) => this.gateway.reportError(e),
+        errorResponse,
       );
-      return errorResponse(500, INTERNAL_ERROR);
     }
   }
 
@@ -161,65 +159,36 @@ export class EventsApi {
     };
     const where = { space, path, method };
     if (classified.kind === 'batch') {
-      const events: CloudEvent[] = [];
-      for (const posted of classified.events) {
-        refuseReservedType(posted);
-        const event = withoutGatewayExtensions(posted);
-        const authorized = await authorize(event);
-        if ('refused' in authorized) return authorized.refused;
-        events.push(withExtension(event, AUTHORIZATION, authorized.authorization));
+      // Every event is accepted (parsed once, with the gateway's limits) and authorized, then the
+      // whole batch passes the plugins, before any of it is dispatched: one refusal refuses all.
+      const posted = classified.events.map((input, i) => this.acceptBatchItem(input, i, where));
+      const authorized: AcceptedEvent[] = [];
+      for (const accepted of posted) {
+        const outcome = await authorize(accepted.event);
+        if ('refused' in outcome) return outcome.refused;
+        authorized.push(accepted.withExtension(AUTHORIZATION, outcome.authorization));
       }
-      // The whole batch passes the plugins before any of it is emitted: one refusal refuses all.
-      for (let i = 0; i < events.length; i++) {
-        events[i] = await this.gateway.admit(events[i], where, 'batch');
-      }
-      let accepted = 0;
-      let turnStarted = performance.now();
-      for (const event of events) {
-        // Each event's filters may take up to maxFilterWork (a few ms): a batch of such events
-        // gives the event loop back every BATCH_TURN_MS instead of holding it for all of them.
-        if (performance.now() - turnStarted > BATCH_TURN_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          turnStarted = performance.now();
-        }
-        try {
-          await this.gateway.emitVia(event, where, 'batch', true);
-          accepted++;
-        } catch (error) {
-          // Refused at this event (the queue full, its filters too costly): the client must know
-          // that those before it were accepted.
-          if (error instanceof GatewayError && (error.status === 503 || accepted > 0)) {
-            return errorResponse(
-              error.status,
-              `${error.message} ${accepted} of the batch's ${events.length} events were accepted before it.`,
-            );
-          }
-          throw error;
-        }
-      }
-      return { status: 202, headers: {} };
+      return this.dispatchBatch(await this.gateway.screen(authorized));
     }
-    let event: CloudEvent;
+    let accepted: AcceptedEvent;
     let sync: SyncRoute | undefined;
     if (classified.kind === 'event') {
-      refuseReservedType(classified.event);
-      event = classified.event;
-      sync = this.gateway.syncRoute(space, event.type, method, path);
+      accepted = this.gateway.accept(classified.event, where, 'http');
+      sync = this.gateway.syncRoute(space, accepted.event.type, method, path);
     } else {
       sync = this.gateway.syncRoute(space, HTTP_REQUEST_EVENT, method, path);
       const headers = this.access.withoutKeyHeaders(request.headers);
-      event = httpRequestEvent(method, path, url, headers, body, sync?.params ?? {});
+      const made = httpRequestEvent(method, path, url, headers, body, sync?.params ?? {});
+      accepted = this.gateway.accept(made, where, 'http');
     }
-    event = withoutGatewayExtensions(event);
-    const authorized = await authorize(event);
+    const authorized = await authorize(accepted.event);
     if ('refused' in authorized) return authorized.refused;
-    // Admitted first: a sync function gets the event as the plugins let it through.
-    event = await this.gateway.admit(
-      withExtension(event, AUTHORIZATION, authorized.authorization),
-      where,
-      'http',
-    );
-    await this.gateway.emitVia(event, where, 'http', true);
+    // Screened first: a sync function gets the event as the plugins let it through.
+    const [admitted] = await this.gateway.screen([
+      accepted.withExtension(AUTHORIZATION, authorized.authorization),
+    ]);
+    await this.gateway.dispatch(admitted);
+    const { event } = admitted;
     if (!sync) return { status: 202, headers: {} };
     let result: unknown;
     try {
@@ -240,6 +209,51 @@ export class EventsApi {
       return errorResponse(500, FUNCTION_FAILED);
     }
     return response;
+  }
+
+  /** Accepts a batch's event `index`; a validation failure says which event it was. */
+  private acceptBatchItem(
+    input: unknown,
+    index: number,
+    where: { space: string; method: string; path: string },
+  ): AcceptedEvent {
+    try {
+      return this.gateway.accept(input, where, 'batch');
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      throw invalidEvent(
+        `event ${index} of the batch: ${error.message.replace(/^CloudEvent doesn't validate: /, '')}`,
+      );
+    }
+  }
+
+  /** Dispatches a screened batch in order; a refusal says how many were accepted before it. */
+  private async dispatchBatch(admitted: readonly Admitted[]): Promise<EventsResponse> {
+    let accepted = 0;
+    let turnStarted = performance.now();
+    for (const one of admitted) {
+      // Each event's filters may take up to maxFilterWork (a few ms): a batch of such events
+      // gives the event loop back every BATCH_TURN_MS instead of holding it for all of them.
+      if (performance.now() - turnStarted > BATCH_TURN_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turnStarted = performance.now();
+      }
+      try {
+        await this.gateway.dispatch(one);
+        accepted++;
+      } catch (error) {
+        // Refused at this event (the queue full, its filters too costly): the client must know
+        // that those before it were accepted.
+        if (error instanceof GatewayError && (error.status === 503 || accepted > 0)) {
+          return errorResponse(
+            error.status,
+            `${error.message} ${accepted} of the batch's ${admitted.length} events were accepted before it.`,
+          );
+        }
+        throw error;
+      }
+    }
+    return { status: 202, headers: {} };
   }
 
   /**

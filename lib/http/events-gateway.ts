@@ -1,9 +1,11 @@
-import type { EmitOptions, EmitResult } from '../delivery/delivery-service';
-import type { CloudEvent } from '../events/cloudevent';
-import type { AuthorizerHost } from '../intake/authorize-event';
-import type { IntakeVia } from '../intake/intake-plugin';
+import type { AuthorizerHost } from '../events/authorize-event';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
+import type { EmitOptions, EmitResult } from '../pipeline/emit-options';
+import type { Admitted } from '../pipeline/screen';
+import type { AcceptedEvent } from '../plugins/accepted-event';
+import type { IntakeVia } from '../plugins/intake-plugin';
+import type { CloudEvent } from '../model/cloud-event';
 
 /** A sync subscription's answer to a request: the function and the route's parameters. */
 export interface SyncRoute {
@@ -21,19 +23,16 @@ export interface EventsGateway extends AuthorizerHost {
   readonly options: { readonly space: string };
   /** Emits an event (see `Gateway.emit`). */
   emit(event: CloudEvent, options: EmitOptions): Promise<EmitResult>;
-  /** Passes an event through the intake plugins (see `Gateway.admit`). @internal */
-  admit(
-    event: CloudEvent,
+  /** Accepts an event from outside (see `Gateway.accept`). @internal */
+  accept(
+    input: unknown,
     where: { space: string; method: string; path: string },
     via: IntakeVia,
-  ): Promise<CloudEvent>;
-  /** Emits an event that came `via` the Events API; `admitted` when it passed `admit`. @internal */
-  emitVia(
-    event: CloudEvent,
-    options: EmitOptions,
-    via: IntakeVia,
-    admitted?: boolean,
-  ): Promise<EmitResult>;
+  ): AcceptedEvent;
+  /** Passes accepted events through the intake plugins, whole (see `Gateway.screen`). @internal */
+  screen(accepted: readonly AcceptedEvent[]): Promise<Admitted[]>;
+  /** Routes and delivers an admitted event (see `Gateway.dispatch`). @internal */
+  dispatch(admitted: Admitted): Promise<EmitResult>;
   /** The sync subscription that answers a request, if any. @internal */
   syncRoute(space: string, eventType: string, method: string, path: string): SyncRoute | undefined;
   /** The CORS configuration of a request's method and path, if any. @internal */

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { HTTP_REQUEST_EVENT } from '../model/event-type';
 import { GATEWAY_SOURCE } from './classify-request';
 import { flatHeaders } from './headers';

@@ -1,4 +1,4 @@
-import { invalidEvent } from '../events/cloudevent';
+import { invalidEvent } from '../model/cloud-event';
 
 /** A request body: raw bytes, or what a body parser made of them. */
 export interface RequestBody {

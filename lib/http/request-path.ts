@@ -20,3 +20,19 @@ export function requestPath(rawUrl: unknown, basePath: string): RequestPath {
   }
   return { url, path: path.slice(basePath.length) || '/' };
 }
+
+/**
+ * A path segment, percent-decoded, or null when it does not decode (a lone `%`).
+ * @example
+ * ```ts
+ * safeDecode('order%2Fplaced'); // 'order/placed'
+ * safeDecode('%E0%A4%A'); // null
+ * ```
+ */
+export function safeDecode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}

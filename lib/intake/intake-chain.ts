@@ -1,6 +1,7 @@
-import type { DeadLetter } from '../delivery/delivery';
+import type { DeadLetter } from '../plugins/dead-letter';
 import { EventRefusedError, IntakeFailedError, ValidationError } from '../errors';
-import { withExtensions, type CloudEvent } from '../events/cloudevent';
+import { withExtensions } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { GATEWAY_EXTENSIONS } from '../events/gateway-extensions';
 import { MAX_TIMER_MS } from '../model/checks';
 import { describeError } from '../model/describe-error';
@@ -11,7 +12,7 @@ import type {
   IntakePlugin,
   IntakeVia,
   PluginHost,
-} from './intake-plugin';
+} from '../plugins/intake-plugin';
 
 import {
   BudgetExceeded,

@@ -2,7 +2,7 @@ import { ValidationError } from '../errors';
 import { MAX_TIMER_MS } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { Histogram } from '../metrics/histogram';
-import type { IntakeContext, IntakePlugin, IntakeVia, PluginHost } from './intake-plugin';
+import type { IntakeContext, IntakePlugin, IntakeVia, PluginHost } from '../plugins/intake-plugin';
 
 /** Where an event is being emitted: its space, method and path. */
 export interface IntakeTarget {

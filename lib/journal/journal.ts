@@ -1,4 +1,4 @@
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 
 /** One accepted delivery as the journal keeps it until it ends. */
 export interface JournalEntry {

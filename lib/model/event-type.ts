@@ -1,4 +1,4 @@
-import { isSystemEventType } from './system-event-types';
+import { isSystemEventType } from './system-events';
 import { Checks, type Metadata } from './checks';
 
 /** An event type: the name events are routed by, optionally guarded by an authorizer function. */

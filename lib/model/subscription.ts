@@ -3,7 +3,7 @@ import { ValidationError } from '../errors';
 import { describeError } from './describe-error';
 import { compilePattern, type EventPattern } from './event-pattern';
 import { isWildcardType } from './event-type';
-import { RESERVED_PREFIX } from './system-event-types';
+import { RESERVED_PREFIX } from './system-events';
 import { HTTP_METHODS, pathEscape, routeProblem, type HttpMethod } from './paths';
 
 /**

@@ -3,7 +3,7 @@ import { compilePattern, type CompiledPattern } from '../model/event-pattern';
 import type { ConfigChange } from '../cache/catalog';
 import type { CorsRecord } from '../model/cors';
 import type { SubscriptionRecord } from '../model/subscription';
-import { isSystemEventType } from '../model/system-event-types';
+import { isSystemEventType } from '../model/system-events';
 import { PathTrie, type RouteMatch } from './path-trie';
 
 const NONE: readonly RouteMatch<SubscriptionRecord>[] = Object.freeze([]);

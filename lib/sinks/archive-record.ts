@@ -1,6 +1,6 @@
 import { ArchiveUnavailableError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
-import type { ArchivedEvent } from '../intake/archive-source';
+import type { CloudEvent } from '../model/cloud-event';
+import type { ArchivedEvent } from '../plugins/archive-source';
 
 /** An archived event with its sequence number in the archive that wrote it. */
 export interface StoredRecord extends ArchivedEvent {

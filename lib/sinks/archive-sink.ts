@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { REPLAY_ID } from '../events/gateway-extensions';
 import type {
   AcceptedContext,
@@ -7,7 +7,7 @@ import type {
   IntakePlugin,
   IntakeVerdict,
   PluginHost,
-} from '../intake/intake-plugin';
+} from '../plugins/intake-plugin';
 import { MAX_TIMER_MS, optionsArgument, positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { ArchiveFilter } from './archive-filter';

@@ -1,4 +1,4 @@
-import type { ArchiveDroppedReport } from '../intake/intake-plugin';
+import type { ArchiveDroppedReport } from '../model/system-events';
 
 const REPORT_INTERVAL = 1000;
 const MAX_REPORTED_IDS = 100;

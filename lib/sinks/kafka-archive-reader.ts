@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ArchiveUnavailableError } from '../errors';
-import type { ArchiveQuery } from '../intake/archive-source';
+import type { ArchiveQuery } from '../plugins/archive-source';
 import type { KafkaBatchPayload, KafkaModule } from '../clients/kafka-client';
 import { describeError } from '../model/describe-error';
 import { earlier, type StoredRecord } from './archive-record';

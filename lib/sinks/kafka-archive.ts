@@ -1,7 +1,7 @@
 import { ArchiveUnavailableError, ValidationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
-import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../intake/archive-source';
-import type { AcceptedContext } from '../intake/intake-plugin';
+import type { CloudEvent } from '../model/cloud-event';
+import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../plugins/archive-source';
+import type { AcceptedContext } from '../plugins/intake-plugin';
 import { loadKafka, type KafkaMessage, type KafkaModule } from '../clients/kafka-client';
 import { MAX_TIMER_MS, positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';

@@ -1,7 +1,7 @@
 import { optionsArgument } from '../../model/checks';
 import type { Pool } from 'undici';
 import { InvocationError } from '../../errors';
-import type { CloudEvent } from '../../events/cloudevent';
+import type { CloudEvent } from '../../model/cloud-event';
 import { isAccepted } from '../../events/event-data';
 import { describeError } from '../../model/describe-error';
 import type { FunctionRecord } from '../../model/function';

@@ -1,5 +1,5 @@
 import { InvocationError } from '../../../errors';
-import type { CloudEvent } from '../../../events/cloudevent';
+import type { CloudEvent } from '../../../model/cloud-event';
 import type { FunctionRecord } from '../../../model/function';
 import type { InvocationContext, Provider } from '../../provider';
 import type { AwsClients } from './aws-clients';

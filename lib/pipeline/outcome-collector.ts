@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from './delivery';
+import type { DeliveryOutcome } from '../delivery/delivery';
 
 /** Gathers the outcomes of one event's deliveries, in subscription order, for `wait: true`. */
 export class OutcomeCollector {

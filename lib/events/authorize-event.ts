@@ -1,5 +1,5 @@
 import { InvocationError } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { CloudEvent } from '../model/cloud-event';
 import { describeError } from '../model/describe-error';
 
 /** What running an event type's authorizer needs of the gateway (a `Gateway` is one). */

@@ -1,5 +1,6 @@
-import type { DeadLetter } from '../delivery/delivery';
-import type { CloudEvent } from '../events/cloudevent';
+import type { DeadLetter } from './dead-letter';
+import type { CloudEvent } from '../model/cloud-event';
+import type { ArchiveDroppedReport } from '../model/system-events';
 
 /** How an event came into the gateway. */
 export type IntakeVia = 'emit' | 'http' | 'batch' | 'replay';
@@ -56,18 +57,6 @@ export interface PluginHost {
    * to `eventgateway.archive.dropped`).
    */
   archiveDropped(space: string, report: ArchiveDroppedReport): void;
-}
-
-/** The `archive.dropped` system event's payload: events an archive let go of, by its policy. */
-export interface ArchiveDroppedReport {
-  /** The archive's plugin name. */
-  readonly archive: string;
-  readonly space: string;
-  /** How many events were dropped since the last report. */
-  readonly dropped: number;
-  /** The IDs of the first of them (at most 100). */
-  readonly eventIds: readonly string[];
-  readonly reason: string;
 }
 
 /**

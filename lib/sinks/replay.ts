@@ -6,10 +6,10 @@ import {
   GatewayError,
   ValidationError,
 } from '../errors';
-import type { CloudEvent } from '../events/cloudevent';
+import type { AcceptedEvent } from '../plugins/accepted-event';
 import { isValidSpace, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
 import { showValue } from '../model/describe-error';
-import type { ArchivedEvent, ArchiveSource } from './archive-source';
+import type { ArchivedEvent, ArchiveSource } from '../plugins/archive-source';
 import { screenArchived, type ArchivedScreenHost } from './screen-archived';
 
 /** Options of `gateway.replay`. */
@@ -72,10 +72,10 @@ export interface ReplayProgress {
 
 /** What a replay needs of the gateway: screening archived events, and emitting them. */
 export interface ReplayTarget extends ArchivedScreenHost {
-  /** Emits an event through the intake plugins (as `replay`); resolves with its deliveries. */
-  emit(event: CloudEvent, where: ArchivedEvent): Promise<number>;
-  /** The functions an event would be delivered to (a dry run); throws for an invalid event. */
-  wouldDeliver(event: CloudEvent, where: ArchivedEvent): readonly string[];
+  /** Emits an accepted event through the intake plugins (as `replay`); resolves with its deliveries. */
+  emit(accepted: AcceptedEvent): Promise<number>;
+  /** The functions an accepted event would be delivered to (a dry run). */
+  wouldDeliver(accepted: AcceptedEvent): readonly string[];
 }
 
 /** How long a replay waits for room when the delivery queue is full, at most (ms). */
@@ -144,10 +144,10 @@ export async function replay(
         if ('refused' in screened) {
           refused(archived, screened.refused);
         } else {
-          const { event } = screened;
+          const { accepted } = screened;
           figures.deliveries += options.dryRun
-            ? tally(byFunction, archived.space, target.wouldDeliver(event, archived))
-            : await emitWhenRoom(target, event, archived, controller.signal);
+            ? tally(byFunction, archived.space, target.wouldDeliver(accepted))
+            : await emitWhenRoom(target, accepted, controller.signal);
           figures.emitted++;
         }
       } catch (error) {
@@ -182,13 +182,12 @@ function tally(
 /** Emits, waiting for room while the delivery queue is full. */
 async function emitWhenRoom(
   target: ReplayTarget,
-  event: CloudEvent,
-  where: ArchivedEvent,
+  accepted: AcceptedEvent,
   signal: AbortSignal,
 ): Promise<number> {
   for (let wait = 5; ; wait = Math.min(wait * 2, MAX_BACKPRESSURE_WAIT)) {
     try {
-      return await target.emit(event, where);
+      return await target.emit(accepted);
     } catch (error) {
       if (!(error instanceof BackpressureError)) throw error;
       await sleep(wait, signal);

@@ -1,0 +1,98 @@
+import { parseCloudEvent, withExtension } from '../events/cloudevent';
+import { withoutGatewayExtensions } from '../events/gateway-extensions';
+import { isValidSpace } from '../model/checks';
+import type { CloudEvent } from '../model/cloud-event';
+import { refuseReservedType } from '../model/system-events';
+import type { AcceptedEvent } from '../plugins/accepted-event';
+import type { IntakeVia } from '../plugins/intake-plugin';
+import { emitTarget } from './emit-target';
+import type { Outcomes } from './outcomes';
+
+/** Only this module makes an {@link Accepted}: nothing enters the pipeline unparsed. */
+const ACCEPT = Symbol('accept');
+
+/**
+ * An event past the pipeline's first stage: parsed once, with the gateway's limits (data depth,
+ * hop count, reserved types), and its space, method and path checked. Only {@link AcceptStage}
+ * makes one; the screen stage takes nothing else.
+ */
+export class Accepted implements AcceptedEvent {
+  /** @internal */
+  constructor(
+    token: typeof ACCEPT,
+    readonly event: CloudEvent,
+    readonly space: string,
+    readonly method: string,
+    readonly path: string,
+    readonly via: IntakeVia,
+  ) {
+    if (token !== ACCEPT) throw new TypeError('Accepted events are made by the accept stage.');
+  }
+
+  /** The same accepted event with one extension set (or removed): the gateway's own marks. */
+  withExtension(name: string, value: string | undefined): Accepted {
+    const event = withExtension(this.event, name, value);
+    return new Accepted(ACCEPT, event, this.space, this.method, this.path, this.via);
+  }
+}
+
+/** What the accept stage needs: the gateway's limits. */
+export interface AcceptDeps {
+  readonly defaultSpace: string;
+  /** Deepest nesting of event data. */
+  readonly maxDataDepth: number;
+  /** Most times an event may come back through the gateway (its `hopcount`). */
+  readonly maxHops: number;
+  readonly outcomes: Outcomes;
+}
+
+/** Where an event is sent, as a caller gives it (defaults: the gateway's space, `POST`, `/`). */
+export interface AcceptTarget {
+  space?: string;
+  method?: string;
+  path?: string;
+}
+
+/**
+ * The pipeline's first stage, the same for every way in (`emit`, the Events API, replay): it
+ * parses the event once with the gateway's limits, counts its hop (refusing a loop before any
+ * plugin sees it), refuses the types only the gateway emits, and checks where it goes.
+ */
+export class AcceptStage {
+  constructor(private readonly deps: AcceptDeps) {}
+
+  /**
+   * Accepts one event, or throws (ValidationError, HopLimitError), counted and reported.
+   * `untrusted`: it comes from outside the process (the Events API, an archive), so the
+   * extensions only the gateway sets are removed from it.
+   * @example
+   * ```ts
+   * const accepted = stage.accept(body, { path: '/orders' }, 'http', 'Events API', true);
+   * ```
+   */
+  accept(
+    input: unknown,
+    target: AcceptTarget,
+    via: IntakeVia,
+    what = 'emit(event, options)',
+    untrusted = false,
+  ): Accepted {
+    let event: CloudEvent;
+    let where: { space: string; method: string; path: string };
+    try {
+      where = emitTarget(target, this.deps.defaultSpace, what);
+      event = parseCloudEvent(input, this.deps.maxDataDepth, this.deps.maxHops);
+      refuseReservedType(event);
+    } catch (error) {
+      const space = target?.space;
+      this.deps.outcomes.rejectedAtAccept(
+        error,
+        input,
+        typeof space === 'string' && isValidSpace(space) ? space : this.deps.defaultSpace,
+      );
+      throw error;
+    }
+    if (untrusted) event = withoutGatewayExtensions(event);
+    return new Accepted(ACCEPT, event, where.space, where.method, where.path, via);
+  }
+}

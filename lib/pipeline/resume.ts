@@ -1,0 +1,123 @@
+import type { Catalog } from '../cache/catalog';
+import type { Delivery } from '../delivery/delivery';
+import type { Dispatcher } from '../delivery/dispatcher';
+import { GatewayClosedError, InvocationError } from '../errors';
+import type { Journal, JournalEntry } from '../journal/journal';
+import { journalFailure } from '../journal/journal-failure';
+import { WaitingDeliveries, type WaitingReport } from '../journal/waiting-deliveries';
+import type { LocalHandler } from '../model/function';
+import type { DeadLetter } from '../plugins/dead-letter';
+
+/** What resuming a journal needs. */
+export interface ResumeDeps {
+  readonly catalog: Pick<Catalog, 'get'>;
+  readonly dispatcher: Dispatcher;
+  /** A delivery from the journal, with its attempts and age (see `RouteStage.fromJournal`). */
+  fromJournal(entry: JournalEntry): Delivery;
+  /** Dead-letters a delivery whose function this instance lacks. */
+  deadLetterNow(task: Delivery): void;
+  localHandler(space: string, functionId: string): LocalHandler | undefined;
+  reportError(error: Error): void;
+}
+
+/**
+ * The journal's way back into the pipeline: opens it, takes the deliveries it hands this
+ * instance (what a previous run left unfinished and, from a shared journal, what this instance
+ * is assigned), holds those whose function is not configured or bound yet (see
+ * {@link WaitingDeliveries}), and hands the rest to the dispatcher.
+ */
+export class JournalResume {
+  /** Settles once the journal is open: records wait for it. */
+  opened: Promise<unknown> = Promise.resolve();
+  private waiting: WaitingDeliveries | undefined;
+
+  constructor(private readonly deps: ResumeDeps) {}
+
+  /**
+   * Opens the journal. Called once, when the configuration is loaded. Rejects with
+   * JournalUnavailableError (whatever the journal threw) when it cannot open.
+   */
+  resume(journal: Journal): Promise<void> {
+    const { catalog, dispatcher } = this.deps;
+    this.waiting = new WaitingDeliveries({
+      wait: journal.waitForFunctions ?? Infinity,
+      missing: (entry) => {
+        const fn = catalog.get('functions', entry.space, entry.functionId);
+        if (!fn) return 'function';
+        const bound = fn.type !== 'local' || this.deps.localHandler(fn.space, fn.functionId);
+        return bound ? undefined : 'handler';
+      },
+      release: (entries) => this.restore(entries),
+      expire: (entry, reason) => dispatcher.refuse(this.deps.fromJournal(entry), reason),
+    });
+    const opened = (async () =>
+      journal.open({
+        take: (entries) => this.take(entries),
+        report: (error) => this.deps.reportError(error),
+      }))().catch((error: unknown) => {
+      throw journalFailure(error, 'could not open');
+    });
+    this.opened = opened;
+    return opened;
+  }
+
+  /**
+   * Makes the deliveries waiting for a function, if it can be called now: called when the
+   * function is configured or changed, and when a local handler is bound here.
+   */
+  functionAvailable(space: string, functionId: string): void {
+    this.waiting?.retry(space, functionId);
+  }
+
+  /** How many deliveries from the journal wait for their function. */
+  get waitingCount(): number {
+    return this.waiting?.size ?? 0;
+  }
+
+  /** The deliveries from the journal waiting for their function, and which functions. */
+  waitingReport(): WaitingReport {
+    return this.waiting?.report() ?? { deliveries: 0, functions: [] };
+  }
+
+  /** Stops waiting: what still waited is reported undelivered (it stays in the journal). */
+  close(): DeadLetter[] {
+    return (this.waiting?.close() ?? []).map((entry) => {
+      const reason = `the gateway closed while the delivery waited for function "${entry.functionId}" to be configured or bound here (it stays in the journal)`;
+      return {
+        space: entry.space,
+        event: entry.event,
+        subscriptionId: entry.subscriptionId,
+        functionId: entry.functionId,
+        reason,
+        attempts: entry.attempts,
+        error: new InvocationError(`Not delivered: ${reason}.`, { retryable: false }),
+      };
+    });
+  }
+
+  /**
+   * Takes deliveries from the journal, with their attempts and age, whatever the room: they were
+   * accepted already (a shared journal bounds what it hands over). Those whose function cannot be
+   * called yet wait for it (the journal's `waitForFunctions`).
+   */
+  private take(entries: readonly JournalEntry[]): Promise<void> {
+    if (this.deps.dispatcher.closing) {
+      return Promise.reject(
+        new GatewayClosedError('The gateway is closing; it takes no deliveries.'),
+      );
+    }
+    this.restore(entries.filter((entry) => !this.waiting?.hold(entry)));
+    return Promise.resolve();
+  }
+
+  /** Hands deliveries from the journal to the dispatcher; those whose function is gone are dead-lettered. */
+  private restore(entries: readonly JournalEntry[]): void {
+    const deliveries: Delivery[] = [];
+    for (const entry of entries) {
+      const task = this.deps.fromJournal(entry);
+      if (this.deps.catalog.get('functions', entry.space, entry.functionId)) deliveries.push(task);
+      else this.deps.deadLetterNow(task);
+    }
+    this.deps.dispatcher.restore(deliveries);
+  }
+}
