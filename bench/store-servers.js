@@ -9,12 +9,13 @@ function storeAt(kind, address, options = {}) {
     : new ConsulStore({ url: address, requestTimeout: 60_000, ...options });
 }
 
-/** Starts a throwaway server of a kind: its store factory and the raw client of the baseline. */
+/** Starts a throwaway server of a kind: its address, store factory, and process id (for its CPU and RSS). */
 async function startServer(kind) {
   if (kind === 'zookeeper') {
     const zk = await startZooKeeper();
     return {
       address: zk.servers,
+      pid: zk.process.pid,
       store: (options = {}) => storeAt(kind, zk.servers, options),
       stop: () => zk.stop(),
     };
@@ -22,6 +23,7 @@ async function startServer(kind) {
   const consul = await startConsul({ binary: `${CACHE}/consul/usr/bin/consul` });
   return {
     address: consul.url,
+    pid: consul.process.pid,
     store: (options = {}) => storeAt(kind, consul.url, options),
     stop: () => consul.stop(),
   };
