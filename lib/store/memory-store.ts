@@ -93,15 +93,34 @@ export class MemoryStore implements Store {
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.assertOpen();
     const revision = options.revision ?? this.currentRevision;
-    const view = this.viewAt(prefix, revision);
-    let keys = view.keys;
-    if (options.after !== undefined) {
-      const after = options.after;
-      keys = keys.slice(lowerBound(keys, after, true));
+    const past = this.changedSince(prefix, revision);
+    const all = (this.sortedKeys ??= [...this.data.keys()].sort());
+    // One page costs its own length (and the changes since `revision`), never the whole prefix:
+    // a paged listing of N keys stays O(N), not O(N^2 / page).
+    const from = options.after === undefined ? prefix : options.after;
+    const strict = options.after !== undefined;
+    const extra = [...past.keys()].filter((k) => !this.data.has(k)).sort();
+    let i = lowerBound(all, from, strict);
+    let j = lowerBound(extra, from, strict);
+    const limit = options.limit ?? Infinity;
+    const items: KeyValue[] = [];
+    let more = false;
+    for (;;) {
+      const a = i < all.length && all[i].startsWith(prefix) ? all[i] : undefined;
+      const b = j < extra.length && extra[j].startsWith(prefix) ? extra[j] : undefined;
+      if (a === undefined && b === undefined) break;
+      const key = b === undefined || (a !== undefined && a < b) ? (i++, a) : (j++, b);
+      const value = past.has(key as string)
+        ? past.get(key as string)
+        : this.data.get(key as string);
+      if (value === undefined) continue;
+      if (items.length === limit) {
+        more = true;
+        break;
+      }
+      items.push(value);
     }
-    const more = options.limit !== undefined && keys.length > options.limit;
-    if (more) keys = keys.slice(0, options.limit);
-    return { items: keys.map((k) => view.get(k) as KeyValue), revision, more };
+    return { items, revision, more };
   }
 
   async put(key: string, value: string, options: WriteOptions = {}): Promise<WriteResult> {
@@ -231,35 +250,29 @@ export class MemoryStore implements Store {
   }
 
   /** The keys under `prefix`, sorted, and their pairs as they were at `revision`. */
-  private viewAt(
-    prefix: string,
-    revision: number,
-  ): { keys: string[]; get(k: string): KeyValue | undefined } {
+  /**
+   * The keys under `prefix` changed after `revision`, each with its value at `revision`
+   * (undefined where it did not exist then): what a listing at `revision` reads in place of the
+   * current data. Bounded by the history, not by the store.
+   */
+  private changedSince(prefix: string, revision: number): Map<string, KeyValue | undefined> {
     if (revision > this.currentRevision) {
       throw new ValidationError(`MemoryStore: revision ${revision} is in the future.`);
     }
-    if (revision === this.currentRevision) {
-      const all = (this.sortedKeys ??= [...this.data.keys()].sort());
-      const start = lowerBound(all, prefix, false);
-      let end = start;
-      while (end < all.length && all[end].startsWith(prefix)) end++;
-      return { keys: all.slice(start, end), get: (k) => this.data.get(k) };
-    }
+    const past = new Map<string, KeyValue | undefined>();
+    if (revision === this.currentRevision) return past;
     if (revision < this.compactedRevision) {
       throw new RevisionCompactedError(
         `MemoryStore: revision ${revision} has been compacted.`,
         this.compactedRevision,
       );
     }
-    const view = new Map<string, KeyValue>();
-    for (const [k, kv] of this.data) if (k.startsWith(prefix)) view.set(k, kv);
+    // Newest first: the value a key had at `revision` is the `prev` of its oldest later change.
     for (let i = this.history.length - 1; i >= 0 && this.history[i].revision > revision; i--) {
       const { key, prev } = this.history[i];
-      if (!key.startsWith(prefix)) continue;
-      if (prev) view.set(key, prev);
-      else view.delete(key);
+      if (key.startsWith(prefix)) past.set(key, prev);
     }
-    return { keys: [...view.keys()].sort(), get: (k) => view.get(k) };
+    return past;
   }
 
   private scheduleFlush(): void {
