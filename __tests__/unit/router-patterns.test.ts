@@ -1,6 +1,6 @@
 import type { ConfigChange } from '../../lib/cache/catalog';
 import type { SubscriptionRecord } from '../../lib/model/subscription';
-import { PatternCache } from '../../lib/router/pattern-cache';
+import { hashOf, PatternCache } from '../../lib/router/pattern-cache';
 import { Router } from '../../lib/router/router';
 
 const FILTER = { source: [{ prefix: '/shop/' }], data: { country: ['FR', 'DE'] } };
@@ -79,6 +79,30 @@ describe('compiled filters are shared between equal filters', () => {
     router.apply(moved.map((s) => del(s)));
     expect(patterns.size).toBe(0);
     expect(router.size).toBe(0);
+  });
+
+  test('filters whose JSON hashes alike stay apart, and are freed apart', () => {
+    // Two different filters with the same 32-bit hash (found by a search over `v${i}`).
+    const a = { x: ['v115763'] };
+    const b = { x: ['v1190200'] };
+    expect(hashOf(JSON.stringify(a))).toBe(hashOf(JSON.stringify(b)));
+    for (const order of [
+      [a, b],
+      [b, a],
+    ]) {
+      const cache = new PatternCache();
+      const pa = cache.acquire(a);
+      const pb = cache.acquire(b);
+      expect(pa).not.toBe(pb);
+      expect(cache.acquire(JSON.parse(JSON.stringify(b)))).toBe(pb);
+      expect(pa.matches({ x: 'v115763' })).toBe(true);
+      expect(pb.matches({ x: 'v115763' })).toBe(false);
+      cache.release(order[0]);
+      cache.release(order[1]);
+      expect(cache.size).toBe(1);
+      cache.release(b);
+      expect(cache.size).toBe(0);
+    }
   });
 
   test('a stored filter this version cannot read matches nothing, and is explained', () => {

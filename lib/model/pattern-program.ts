@@ -102,7 +102,8 @@ export function assemble(root: NodeSpec): PatternProgram {
     ops[at] = ops.length;
   };
   node(root);
-  return new PatternProgram(Int32Array.from(ops), args);
+  // Copied to their exact length: a pushed array keeps spare room.
+  return new PatternProgram(Int32Array.from(ops), args.slice());
 }
 
 /** `exists: false` matches a missing field; nothing else does. */
