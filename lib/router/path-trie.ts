@@ -55,18 +55,62 @@ export class PathTrie<T> {
     }
   }
 
+  /**
+   * Removes a value from a route. Nodes left empty are removed too: routes come and go (a
+   * subscription moved to a new path every minute), and a trie that kept every path it ever
+   * held would grow for ever.
+   */
   remove(route: string, value: T): void {
-    const found = this.walk(route, false);
-    if (!found) return;
-    const set =
-      found.wildcard === undefined
-        ? found.target.values
-        : found.target.wildcards?.get(found.wildcard);
-    if (set?.delete(value)) {
-      this.count--;
-      this.rootMatches = undefined;
+    const segments = pathSegments(route);
+    // The nodes along the route, root first, each with the map and key it hangs from.
+    const chain: { node: TrieNode<T>; map: Map<string, TrieNode<T>>; key: string }[] = [];
+    let current = this.root;
+    let wildcard: string | undefined;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i];
+      if (segment.startsWith('*')) {
+        wildcard = segment.slice(1);
+        break;
+      }
+      const isParam = segment.startsWith(':');
+      const key = isParam ? segment.slice(1) : segment;
+      const map = isParam ? current.params : current.statics;
+      const next = map?.get(key);
+      if (!map || !next) return;
+      chain.push({ node: next, map, key });
+      current = next;
     }
-    // Empty nodes are left in place: routes come back, and they cost nothing to match past.
+    const set = wildcard === undefined ? current.values : current.wildcards?.get(wildcard);
+    if (!set?.delete(value)) return;
+    this.count--;
+    this.rootMatches = undefined;
+    if (set.size > 0) return;
+    if (wildcard === undefined) current.values = undefined;
+    else {
+      const wildcards = current.wildcards as Map<string, Set<T>>;
+      wildcards.delete(wildcard);
+      if (wildcards.size === 0) current.wildcards = undefined;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const { node, map, key } = chain[i];
+      if (node.values || node.wildcards || node.statics || node.params) return;
+      map.delete(key);
+      if (map.size > 0) return;
+      const parent = i > 0 ? chain[i - 1].node : this.root;
+      if (parent.statics === map) parent.statics = undefined;
+      else parent.params = undefined;
+    }
+  }
+
+  /** How many nodes the trie holds, the root included (for tests: empty nodes are let go). */
+  get nodeCount(): number {
+    const count = (at: TrieNode<T>): number => {
+      let n = 1;
+      for (const child of at.statics?.values() ?? []) n += count(child);
+      for (const child of at.params?.values() ?? []) n += count(child);
+      return n;
+    };
+    return count(this.root);
   }
 
   /** Every value whose route matches the path (for fan-out). Do not modify the array. */
