@@ -98,4 +98,22 @@ describe('PathTrie.matchAll: every matching route (fan-out)', () => {
     t.remove('/a/b', 'y');
     expect(t.nodeCount).toBe(empty);
   });
+
+  test('many values on one route: added once each, removed one by one, in order', () => {
+    const t = new PathTrie<string>();
+    const values = Array.from({ length: 20 }, (_, i) => `v${i}`);
+    for (const v of [...values, ...values]) t.add('/', v);
+    for (const v of values) t.add('/w/*rest', v);
+    expect(t.size).toBe(40);
+    for (const v of values.filter((_, i) => i % 2)) {
+      t.remove('/', v);
+      t.remove('/w/*rest', v);
+    }
+    const evens = values.filter((_, i) => i % 2 === 0);
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(evens);
+    expect(t.matchBest('/w/a/b')).toEqual({ values: evens, params: { rest: 'a/b' } });
+    for (const v of evens.slice(0, 9)) t.remove('/', v);
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(['v18']);
+    expect(t.size).toBe(11);
+  });
 });

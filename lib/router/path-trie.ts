@@ -8,9 +8,41 @@ export interface RouteMatch<T> {
 interface TrieNode<T> {
   statics?: Map<string, TrieNode<T>>;
   params?: Map<string, TrieNode<T>>;
-  wildcards?: Map<string, Set<T>>;
-  values?: Set<T>;
+  wildcards?: Map<string, Bag<T>>;
+  values?: Bag<T>;
 }
+
+/**
+ * The values of one route: an array while they are few (most routes hold one value, and an
+ * array of one costs a third of a Set), a Set once they are many (removal stays cheap when
+ * thousands of subscriptions share a route).
+ */
+type Bag<T> = T[] | Set<T>;
+/** Values past which a route's array becomes a Set. */
+const SMALL_BAG = 8;
+
+/** The bag with the value added (the same bag, or a Set it grew into); undefined if present. */
+function bagAdd<T>(bag: Bag<T> | undefined, value: T): Bag<T> | undefined {
+  if (!bag) return [value];
+  if (bag instanceof Set) return bag.has(value) ? undefined : bag.add(value);
+  if (bag.includes(value)) return undefined;
+  if (bag.length < SMALL_BAG) {
+    bag.push(value);
+    return bag;
+  }
+  return new Set(bag).add(value);
+}
+
+/** Removes a value; true when it was there. */
+function bagDelete<T>(bag: Bag<T>, value: T): boolean {
+  if (bag instanceof Set) return bag.delete(value);
+  const at = bag.indexOf(value);
+  if (at < 0) return false;
+  bag.splice(at, 1);
+  return true;
+}
+
+const bagSize = <T>(bag: Bag<T>): number => (bag instanceof Set ? bag.size : bag.length);
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -44,15 +76,15 @@ export class PathTrie<T> {
       target: TrieNode<T>;
       wildcard?: string;
     };
-    const set =
-      wildcard === undefined
-        ? (target.values ??= new Set())
-        : (target.wildcards as Map<string, Set<T>>).get(wildcard);
-    if (set && !set.has(value)) {
-      set.add(value);
-      this.count++;
-      this.rootMatches = undefined;
-    }
+    const bag = bagAdd(
+      wildcard === undefined ? target.values : target.wildcards?.get(wildcard),
+      value,
+    );
+    if (!bag) return;
+    if (wildcard === undefined) target.values = bag;
+    else (target.wildcards ??= new Map()).set(wildcard, bag);
+    this.count++;
+    this.rootMatches = undefined;
   }
 
   /**
@@ -81,13 +113,13 @@ export class PathTrie<T> {
       current = next;
     }
     const set = wildcard === undefined ? current.values : current.wildcards?.get(wildcard);
-    if (!set?.delete(value)) return;
+    if (!set || !bagDelete(set, value)) return;
     this.count--;
     this.rootMatches = undefined;
-    if (set.size > 0) return;
+    if (bagSize(set) > 0) return;
     if (wildcard === undefined) current.values = undefined;
     else {
-      const wildcards = current.wildcards as Map<string, Set<T>>;
+      const wildcards = current.wildcards as Map<string, Bag<T>>;
       wildcards.delete(wildcard);
       if (wildcards.size === 0) current.wildcards = undefined;
     }
@@ -146,10 +178,7 @@ export class PathTrie<T> {
       const segment = segments[i];
       if (segment.startsWith('*')) {
         const name = segment.slice(1);
-        if (!current.wildcards?.has(name)) {
-          if (!create) return undefined;
-          (current.wildcards ??= new Map()).set(name, new Set());
-        }
+        if (!current.wildcards?.has(name) && !create) return undefined;
         return { target: current, wildcard: name };
       }
       const isParam = segment.startsWith(':');
@@ -197,7 +226,7 @@ export class PathTrie<T> {
     params: Record<string, string>,
   ): { values: T[]; params: Record<string, string> } | undefined {
     if (i === segments.length)
-      return at.values?.size ? { values: [...at.values], params } : undefined;
+      return at.values && bagSize(at.values) > 0 ? { values: [...at.values], params } : undefined;
     const segment = segments[i];
     const next = at.statics?.get(segment);
     const viaStatic = next && this.best(next, segments, i + 1, params);
@@ -209,7 +238,7 @@ export class PathTrie<T> {
       }
     if (at.wildcards)
       for (const [name, values] of at.wildcards) {
-        if (values.size > 0) {
+        if (bagSize(values) > 0) {
           return {
             values: [...values],
             params: { ...params, [name]: segments.slice(i).join('/') },
