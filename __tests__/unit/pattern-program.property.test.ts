@@ -137,4 +137,22 @@ describe('the data-driven matcher agrees with the closure matcher it replaced', 
       { numRuns: 2000 },
     );
   });
+
+  test('inherited properties are not fields, whatever their name; own ones are', () => {
+    const cases: [unknown, Record<string, unknown>, boolean][] = [
+      [{ constructor: [{ exists: true }] }, {}, false],
+      [{ toString: [{ exists: false }] }, {}, true],
+      [{ data: { hasOwnProperty: [{ exists: true }] } }, { data: {} }, false],
+      [{ data: { length: [2] } }, { data: ['a', 'b'] }, true],
+      [{ data: { map: [{ exists: true }] } }, { data: ['a'] }, false],
+      [JSON.parse('{"__proto__": [{"exists": true}]}'), {}, false],
+      [JSON.parse('{"__proto__": ["x"]}'), JSON.parse('{"__proto__": "x"}'), true],
+      [{ f: [{ exists: true }] }, { f: () => 1 }, true],
+      [{ x: [{ exists: false }] }, { x: undefined }, true],
+    ];
+    for (const [pattern, event, expected] of cases) {
+      expect(compilePattern(pattern).matches(event)).toBe(expected);
+      expect(legacyCompile(pattern).matches(event)).toBe(expected);
+    }
+  });
 });
