@@ -73,7 +73,18 @@ const MATCHER_SLOTS = 3;
 /** Offset of a field's first matcher, from the field's start. */
 const FIELD_HEAD = 6;
 
-/** Turns a checked node into a program. */
+/**
+ * Turns a checked node (compilePattern's work) into a program.
+ *
+ * @example
+ * ```ts
+ * const program = assemble({
+ *   fields: [{ path: ['source'], matchers: [{ kind: Kind.prefix, textSteps: 0, args: ['/shop/'] }] }],
+ *   ors: [],
+ * });
+ * program.matches({ source: '/shop/eu' }); // true
+ * ```
+ */
 export function assemble(root: NodeSpec): PatternProgram {
   const ops: number[] = [];
   const args: unknown[] = [];
@@ -130,6 +141,13 @@ const OPERATORS = [
  * A compiled pattern: matching reads the event and the program, never the pattern's JSON. The
  * work spent from a {@link MatchBudget} is, step for step, what the pattern's fields and values
  * cost (see MatchBudget): a field looked up, a value tested, more for long strings.
+ *
+ * @example
+ * ```ts
+ * const filter = compilePattern({ data: { amount: [{ numeric: ['>=', 100] }] } });
+ * filter.matches(event, new MatchBudget(200_000)); // or throws FilterBudgetError
+ * filter.explain(event); // { field: 'data.amount', operator: 'numeric' } when it fails
+ * ```
  */
 export class PatternProgram {
   constructor(
