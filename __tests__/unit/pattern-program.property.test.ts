@@ -155,4 +155,31 @@ describe('the data-driven matcher agrees with the closure matcher it replaced', 
       expect(legacyCompile(pattern).matches(event)).toBe(expected);
     }
   });
+
+  test('programs too wide for bytes (long texts, many fields) match and spend as before', () => {
+    const many = Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`f${i}`, [`v${i}`]]));
+    for (const length of [5_000, 1_100_000]) {
+      const text = 'a'.repeat(length);
+      for (const pattern of [
+        { x: [{ prefix: text }], y: [{ 'equals-ignore-case': text }] },
+        { ...many, x: [{ suffix: text }] },
+      ]) {
+        for (const event of [
+          { x: text, y: text },
+          { ...Object.fromEntries(Object.entries(many).map(([k, v]) => [k, v[0]])), x: text },
+          { x: 'b' },
+        ]) {
+          const a = new CountingBudget(Infinity);
+          const b = new CountingBudget(Infinity);
+          expect(compilePattern(pattern).matches(event, a)).toBe(
+            legacyCompile(pattern).matches(event, b),
+          );
+          expect(a.spent).toBe(b.spent);
+          expect(compilePattern(pattern).explain(event)).toEqual(
+            legacyCompile(pattern).explain(event),
+          );
+        }
+      }
+    }
+  });
 });

@@ -113,8 +113,12 @@ export function assemble(root: NodeSpec): PatternProgram {
     ops[at] = ops.length;
   };
   node(root);
-  // Copied to their exact length: a pushed array keeps spare room.
-  return new PatternProgram(Int32Array.from(ops), args.slice());
+  // Copied to their exact length (a pushed array keeps spare room), the structure in the
+  // narrowest integers that hold it: a typical filter's fits in bytes, and 64 bytes or fewer
+  // stay on V8's heap beside the program instead of in a buffer of their own.
+  const widest = Math.max(...ops);
+  const Narrowest = widest < 2 ** 8 ? Uint8Array : widest < 2 ** 16 ? Uint16Array : Int32Array;
+  return new PatternProgram(Narrowest.from(ops), args.slice());
 }
 
 /** `exists: false` matches a missing field; nothing else does. */
@@ -151,7 +155,7 @@ const OPERATORS = [
  */
 export class PatternProgram {
   constructor(
-    private readonly ops: Int32Array,
+    private readonly ops: Uint8Array | Uint16Array | Int32Array,
     private readonly args: readonly unknown[],
   ) {}
 
