@@ -66,6 +66,31 @@ const BENCH_EVENT = Object.freeze({
   data: Object.freeze({ n: 1 }),
 });
 
+/**
+ * The filter benchmarks' typical 5-field pattern (a prefix, an anything-but, a numeric range, two
+ * value lists), distinct per subscription `i` by its anything-but: every one matches
+ * FILTER_EVENT but subscription 42's.
+ */
+function benchFilter(i) {
+  return {
+    source: [{ prefix: '/shop/' }],
+    subject: [{ 'anything-but': `order-${i}` }],
+    data: {
+      amount: [{ numeric: ['>=', 100, '<', 1000] }],
+      country: ['FR', 'DE'],
+      tier: ['gold', 'platinum'],
+    },
+  };
+}
+
+/** The event the filter benchmarks match against benchFilter's patterns. */
+const FILTER_EVENT = Object.freeze({
+  ...BENCH_EVENT,
+  source: '/shop/eu',
+  subject: 'order-42',
+  data: Object.freeze({ amount: 120, country: 'FR', tier: 'gold', tags: Object.freeze(['new']) }),
+});
+
 /** A gateway on a MemoryStore with one http function `fn` at `url` subscribed to the event's type. */
 async function gatewayToHttpFunction(url, options = {}) {
   // Required here, not at the top: require-cost measures loading the package in a fresh process.
@@ -181,4 +206,6 @@ module.exports = {
   startFunctionServer,
   gatewayToHttpFunction,
   BENCH_EVENT,
+  benchFilter,
+  FILTER_EVENT,
 };

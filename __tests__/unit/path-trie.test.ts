@@ -73,4 +73,47 @@ describe('PathTrie.matchAll: every matching route (fan-out)', () => {
     expect(t.matchAll('/b/1')).toEqual([]);
     expect(t.matchBest('/c/1')).toBeUndefined();
   });
+
+  test('routes removed leave no node behind: a trie of churning paths stays bounded', () => {
+    const t = new PathTrie<string>();
+    const empty = t.nodeCount;
+    t.add('/kept/:id', 'kept');
+    const kept = t.nodeCount;
+    for (let i = 0; i < 1000; i++) {
+      const route = [`/moved/${i}/a`, `/kept/:id/${i}`, `/w/${i}/*rest`, `/p/:x${i}/q`][i % 4];
+      t.add(route, 'v');
+      expect(t.matchAll(route.replace(/[:*]\w+/g, 'z')).length).toBeGreaterThan(0);
+      t.remove(route, 'v');
+    }
+    expect(t.nodeCount).toBe(kept);
+    expect(t.matchBest('/kept/1')).toEqual({ values: ['kept'], params: { id: '1' } });
+    t.remove('/kept/:id', 'kept');
+    expect(t.nodeCount).toBe(empty);
+    expect(t.size).toBe(0);
+    // A route shared by two values stays until the last goes.
+    t.add('/a/b', 'x');
+    t.add('/a/b', 'y');
+    t.remove('/a/b', 'x');
+    expect(t.matchAll('/a/b').map((m) => m.value)).toEqual(['y']);
+    t.remove('/a/b', 'y');
+    expect(t.nodeCount).toBe(empty);
+  });
+
+  test('many values on one route: added once each, removed one by one, in order', () => {
+    const t = new PathTrie<string>();
+    const values = Array.from({ length: 20 }, (_, i) => `v${i}`);
+    for (const v of [...values, ...values]) t.add('/', v);
+    for (const v of values) t.add('/w/*rest', v);
+    expect(t.size).toBe(40);
+    for (const v of values.filter((_, i) => i % 2)) {
+      t.remove('/', v);
+      t.remove('/w/*rest', v);
+    }
+    const evens = values.filter((_, i) => i % 2 === 0);
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(evens);
+    expect(t.matchBest('/w/a/b')).toEqual({ values: evens, params: { rest: 'a/b' } });
+    for (const v of evens.slice(0, 9)) t.remove('/', v);
+    expect(t.matchAll('/').map((m) => m.value)).toEqual(['v18']);
+    expect(t.size).toBe(11);
+  });
 });

@@ -1,7 +1,16 @@
 import { ValidationError } from '../errors';
 import { showValue } from '../model/describe-error';
-import { comparedSteps, MatchBudget } from './match-budget';
-import { hasPrefix, hasSuffix, Wildcard } from './wildcard';
+import { comparedSteps, type MatchBudget } from './match-budget';
+import {
+  assemble,
+  Kind,
+  NUMERIC_CODES,
+  type FieldSpec,
+  type MatcherSpec,
+  type NodeSpec,
+  type PatternMiss,
+} from './pattern-program';
+import { Wildcard } from './wildcard';
 
 /**
  * A subscription filter: an EventBridge-style pattern over the CloudEvent (its attributes,
@@ -16,13 +25,7 @@ import { hasPrefix, hasSuffix, Wildcard } from './wildcard';
  */
 export type EventPattern = { readonly [field: string]: unknown };
 
-/** Why a compiled pattern did not match an event: the first field and operator that failed. */
-export interface PatternMiss {
-  /** The field, as a dotted path (`data.amount`), or `$or` when no branch matched. */
-  readonly field: string;
-  /** The operators of that field, as written (`numeric`, `prefix`, `exact`...). */
-  readonly operator: string;
-}
+export type { PatternMiss };
 
 /** A pattern checked and compiled once: matching reads the event, never the pattern's JSON. */
 export interface CompiledPattern {
@@ -39,43 +42,12 @@ const MAX_DEPTH = 10;
 /** Most `*` in one wildcard. */
 const MAX_WILDCARDS = 5;
 
-type Value = unknown;
-/** Tests one present, non-array value. Only a test whose cost grows with the value spends itself. */
-type Test = (value: Value, budget: MatchBudget) => boolean;
-
-interface Matcher {
-  readonly operator: string;
-  readonly test: Test;
-  /** `exists: false` matches a missing field; nothing else does. */
-  readonly matchesMissing: boolean;
-  /** Steps one test costs beyond the first when the value is a string (the pattern's text). */
-  readonly textSteps: number;
-}
-
-interface FieldRule {
-  readonly path: readonly string[];
-  readonly matchers: readonly Matcher[];
-  /** The lookup and every test of one value that is a string / that is not. */
-  readonly stringSteps: number;
-  readonly otherSteps: number;
-}
-
-interface Node {
-  readonly fields: readonly FieldRule[];
-  /** Each `$or`: one of its branches must match. */
-  readonly ors: readonly (readonly Node[])[];
-}
-
 const NUMERIC_OPS = new Set(['<', '<=', '=', '>', '>=']);
 
 /** Checks and compiles a pattern; throws ValidationError naming the offending field. */
 export function compilePattern(pattern: unknown, name = 'filter'): CompiledPattern {
   const budget = { matchers: 0 };
-  const root = compileNode(pattern, [], [], name, budget, 0);
-  return {
-    matches: (event, work = new MatchBudget(Infinity)) => matchNode(root, event, work),
-    explain: (event, work = new MatchBudget(Infinity)) => explainNode(root, event, work),
-  };
+  return assemble(compileNode(pattern, [], [], name, budget, 0));
 }
 
 function fail(name: string, path: readonly string[], problem: string): never {
@@ -100,13 +72,13 @@ function compileNode(
   name: string,
   budget: { matchers: number },
   depth: number,
-): Node {
+): NodeSpec {
   if (!isPlainObject(pattern)) fail(name, label, 'must be an object of fields');
   if (depth > MAX_DEPTH) fail(name, label, `nests deeper than ${MAX_DEPTH} levels`);
   const keys = Object.keys(pattern);
   if (keys.length === 0) fail(name, label, 'must name at least one field');
-  const fields: FieldRule[] = [];
-  const ors: (readonly Node[])[] = [];
+  const fields: FieldSpec[] = [];
+  const ors: (readonly NodeSpec[])[] = [];
   for (const key of keys) {
     const value = pattern[key];
     if (key === '$or') {
@@ -132,7 +104,7 @@ function compileNode(
         );
       }
       const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
-      fields.push(fieldRule([...path, key], matchers));
+      fields.push({ path: [...path, key], matchers });
     } else if (isPlainObject(value)) {
       const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
       fields.push(...nested.fields);
@@ -148,77 +120,62 @@ function compileNode(
   return { fields, ors };
 }
 
-function fieldRule(path: string[], matchers: Matcher[]): FieldRule {
-  const tested = matchers.filter((m) => !m.matchesMissing);
-  return {
-    path,
-    matchers,
-    stringSteps: tested.reduce((n, m) => n + 1 + m.textSteps, 1),
-    otherSteps: 1 + tested.length,
-  };
-}
-
 /** How many values an `anything-but` list names (0 for anything else). */
 function listedValues(item: unknown): number {
   const list = isPlainObject(item) ? item['anything-but'] : undefined;
   return Array.isArray(list) ? list.length : 0;
 }
 
-function compileMatcher(item: unknown, path: string[], name: string): Matcher {
+function compileMatcher(item: unknown, path: string[], name: string): MatcherSpec {
   if (item === null || typeof item === 'string' || typeof item === 'boolean') {
     const steps = typeof item === 'string' ? comparedSteps(item) : 0;
-    return { operator: 'exact', test: (v) => v === item, matchesMissing: false, textSteps: steps };
+    return { kind: Kind.exact, textSteps: steps, args: [item] };
   }
   if (typeof item === 'number') {
     if (!Number.isFinite(item)) fail(name, path, `cannot match ${item}`);
-    return { operator: 'exact', test: (v) => v === item, matchesMissing: false, textSteps: 0 };
+    return { kind: Kind.exact, textSteps: 0, args: [item] };
   }
   if (!isPlainObject(item) || Object.keys(item).length !== 1) {
     fail(name, path, `has ${showValue(item)}, which is neither a value nor one operator`);
   }
   const [operator] = Object.keys(item);
   const arg = item[operator];
-  const matcher = (test: Test, steps = 0, matchesMissing = false): Matcher => ({
-    operator,
-    test,
-    matchesMissing,
-    textSteps: steps,
+  const matcher = (kind: number, args: unknown[], textSteps = 0): MatcherSpec => ({
+    kind,
+    textSteps,
+    args,
   });
   switch (operator) {
     case 'prefix': {
       const s = text(arg, operator, path, name);
-      return matcher((v) => typeof v === 'string' && hasPrefix(v, s), comparedSteps(s));
+      return matcher(Kind.prefix, [s], comparedSteps(s));
     }
     case 'suffix': {
       const s = text(arg, operator, path, name);
-      return matcher((v) => typeof v === 'string' && hasSuffix(v, s), comparedSteps(s));
+      return matcher(Kind.suffix, [s], comparedSteps(s));
     }
     case 'equals-ignore-case': {
       const s = text(arg, operator, path, name).toLowerCase();
-      // Lowercasing never shortens a string (one character, İ, even grows): a longer value cannot
-      // be equal, and is not lowercased. The work is bounded by the pattern's text, not the event's.
-      return matcher(
-        (v) => typeof v === 'string' && v.length <= s.length && v.toLowerCase() === s,
-        comparedSteps(s),
-      );
+      return matcher(Kind.equalsIgnoreCase, [s], comparedSteps(s));
     }
     case 'wildcard': {
       const s = text(arg, operator, path, name);
-      // A prefix and a suffix compared, each a call costlier than a value's test.
-      return matcher(wildcard(s, path, name), 2 + comparedSteps(s));
+      const glob = wildcard(s, path, name);
+      // A prefix and a suffix compared, each a call costlier than a value's test. A wildcard
+      // with text between two `*` searches the value: the one test whose cost grows with the
+      // value, paid for before the search.
+      return matcher(glob.scans ? Kind.wildcardScan : Kind.wildcard, [glob], 2 + comparedSteps(s));
     }
     case 'exists':
       if (typeof arg !== 'boolean') fail(name, path, '"exists" takes true or false');
       // A present field matches `exists: true`; a missing one only `exists: false`.
-      return matcher(() => arg, 0, !arg);
+      return matcher(Kind.exists, [arg]);
     case 'numeric':
-      return matcher(numeric(arg, path, name));
+      return matcher(Kind.numeric, numeric(arg, path, name));
     case 'anything-but': {
       const affix = isPlainObject(arg) ? Object.values(arg)[0] : undefined;
-      return matcher(
-        anythingBut(arg, path, name),
-        typeof affix === 'string' ? comparedSteps(affix) : 0,
-      );
+      const [kind, args] = anythingBut(arg, path, name);
+      return matcher(kind, args, typeof affix === 'string' ? comparedSteps(affix) : 0);
     }
     default:
       fail(name, path, `uses the unknown operator "${operator}"`);
@@ -231,23 +188,21 @@ function text(arg: unknown, operator: string, path: string[], name: string): str
   return arg;
 }
 
-function wildcard(expression: string, path: string[], name: string): Test {
+function wildcard(expression: string, path: string[], name: string): Wildcard {
   if (expression.includes('**')) fail(name, path, '"wildcard" cannot have consecutive "*"');
   const glob = new Wildcard(expression);
   if (glob.parts.length - 1 > MAX_WILDCARDS) {
     fail(name, path, `"wildcard" takes at most ${MAX_WILDCARDS} "*"`);
   }
-  if (!glob.scans) return (v) => typeof v === 'string' && glob.matches(v);
-  // The one test whose cost grows with the value: the text between its first and last parts is
-  // searched, and paid for first.
-  return (v, budget) => typeof v === 'string' && glob.matches(v, budget);
+  return glob;
 }
 
-function numeric(arg: unknown, path: string[], name: string): Test {
+/** `[op, bound, op, bound]` as codes (NUMERIC_CODES), the second op 0 when there is one. */
+function numeric(arg: unknown, path: string[], name: string): unknown[] {
   if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
     fail(name, path, '"numeric" takes [op, number] or [op, number, op, number]');
   }
-  const checks: ((v: number) => boolean)[] = [];
+  const codes: number[] = [0, 0, 0, 0];
   for (let i = 0; i < arg.length; i += 2) {
     const [op, bound] = [arg[i], arg[i + 1]];
     if (
@@ -262,17 +217,8 @@ function numeric(arg: unknown, path: string[], name: string): Test {
         `"numeric" has ${showValue(op)} ${showValue(bound)}; use <, <=, =, >, >= and a number`,
       );
     }
-    checks.push(
-      op === '<'
-        ? (v) => (v as number) < bound
-        : op === '<='
-          ? (v) => (v as number) <= bound
-          : op === '='
-            ? (v) => v === bound
-            : op === '>'
-              ? (v) => (v as number) > bound
-              : (v) => (v as number) >= bound,
-    );
+    codes[i] = NUMERIC_CODES[op];
+    codes[i + 1] = bound;
   }
   if (arg.length === 4 && (!/^>/.test(arg[0] as string) || !/^</.test(arg[2] as string))) {
     fail(
@@ -281,23 +227,17 @@ function numeric(arg: unknown, path: string[], name: string): Test {
       '"numeric" with two conditions takes a lower bound (> or >=) then an upper one',
     );
   }
-  // Numbers given as strings are not numbers: EventBridge does not match them either.
-  const [first, second] = checks;
-  return second
-    ? (v) => typeof v === 'number' && first(v) && second(v)
-    : (v) => typeof v === 'number' && first(v);
+  return codes;
 }
 
-function anythingBut(arg: unknown, path: string[], name: string): Test {
+function anythingBut(arg: unknown, path: string[], name: string): [number, unknown[]] {
   if (isPlainObject(arg)) {
     const [operator] = Object.keys(arg);
     if (Object.keys(arg).length !== 1 || (operator !== 'prefix' && operator !== 'suffix')) {
       fail(name, path, '"anything-but" takes a value, a list, {prefix} or {suffix}');
     }
     const s = text(arg[operator], `anything-but ${operator}`, path, name);
-    return operator === 'prefix'
-      ? (v) => typeof v === 'string' && !hasPrefix(v, s)
-      : (v) => typeof v === 'string' && !hasSuffix(v, s);
+    return [operator === 'prefix' ? Kind.anythingButPrefix : Kind.anythingButSuffix, [s]];
   }
   const values = Array.isArray(arg) ? arg : [arg];
   if (
@@ -306,89 +246,8 @@ function anythingBut(arg: unknown, path: string[], name: string): Test {
   ) {
     fail(name, path, '"anything-but" takes strings or numbers');
   }
-  const excluded = new Set(values);
-  return (v) => (typeof v === 'string' || typeof v === 'number') && !excluded.has(v);
-}
-
-/** The value at a path, or undefined when any step is missing. */
-function valueAt(event: Readonly<Record<string, unknown>>, path: readonly string[]): unknown {
-  let value: unknown = event;
-  for (const step of path) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, step))
-      return undefined;
-    value = (value as Record<string, unknown>)[step];
-  }
-  return value;
-}
-
-/**
- * Whether the field matches, spending as it goes: one value costs the lookup and all its tests,
- * paid at once (a few steps too many when an early one matches); an array, whose length is what
- * an event sender controls, a step (more for long strings) per element and matcher tested.
- */
-function matchField(
-  rule: FieldRule,
-  event: Readonly<Record<string, unknown>>,
-  budget: MatchBudget,
-): boolean {
-  const value = valueAt(event, rule.path);
-  const { matchers } = rule;
-  if (value === undefined) {
-    budget.spend(1);
-    for (let i = 0; i < matchers.length; i++) if (matchers[i].matchesMissing) return true;
-    return false;
-  }
-  if (!Array.isArray(value)) {
-    budget.spend(typeof value === 'string' ? rule.stringSteps : rule.otherSteps);
-    for (let i = 0; i < matchers.length; i++) {
-      const m = matchers[i];
-      if (!m.matchesMissing && m.test(value, budget)) return true;
-    }
-    return false;
-  }
-  // An array matches when one of its elements does.
-  budget.spend(1);
-  for (let i = 0; i < matchers.length; i++) {
-    const m = matchers[i];
-    if (m.matchesMissing) continue;
-    for (let j = 0; j < value.length; j++) {
-      const element = value[j];
-      budget.spend(typeof element === 'string' ? 1 + m.textSteps : 1);
-      if (m.test(element, budget)) return true;
-    }
-  }
-  return false;
-}
-
-/** Each node is visited once, however deep its `$or`s nest: the cost is its matchers'. */
-function matchNode(
-  node: Node,
-  event: Readonly<Record<string, unknown>>,
-  budget: MatchBudget,
-): boolean {
-  for (const rule of node.fields) if (!matchField(rule, event, budget)) return false;
-  for (const branches of node.ors) {
-    if (!branches.some((branch) => matchNode(branch, event, budget))) return false;
-  }
-  return true;
-}
-
-function explainNode(
-  node: Node,
-  event: Readonly<Record<string, unknown>>,
-  budget: MatchBudget,
-): PatternMiss | undefined {
-  for (const rule of node.fields) {
-    if (!matchField(rule, event, budget)) {
-      return {
-        field: rule.path.join('.'),
-        operator: [...new Set(rule.matchers.map((m) => m.operator))].join('|'),
-      };
-    }
-  }
-  for (const branches of node.ors) {
-    if (!branches.some((branch) => matchNode(branch, event, budget)))
-      return { field: '$or', operator: '$or' };
-  }
-  return undefined;
+  // One value is compared (=== as the set's SameValueZero: NaN is refused above); a list, a set.
+  return values.length === 1
+    ? [Kind.anythingButValue, [values[0]]]
+    : [Kind.anythingButSet, [new Set(values)]];
 }

@@ -8,9 +8,41 @@ export interface RouteMatch<T> {
 interface TrieNode<T> {
   statics?: Map<string, TrieNode<T>>;
   params?: Map<string, TrieNode<T>>;
-  wildcards?: Map<string, Set<T>>;
-  values?: Set<T>;
+  wildcards?: Map<string, Bag<T>>;
+  values?: Bag<T>;
 }
+
+/**
+ * The values of one route: an array while they are few (most routes hold one value, and an
+ * array of one costs a third of a Set), a Set once they are many (removal stays cheap when
+ * thousands of subscriptions share a route).
+ */
+type Bag<T> = T[] | Set<T>;
+/** Values past which a route's array becomes a Set. */
+const SMALL_BAG = 8;
+
+/** The bag with the value added (the same bag, or a Set it grew into); undefined if present. */
+function bagAdd<T>(bag: Bag<T> | undefined, value: T): Bag<T> | undefined {
+  if (!bag) return [value];
+  if (bag instanceof Set) return bag.has(value) ? undefined : bag.add(value);
+  if (bag.includes(value)) return undefined;
+  if (bag.length < SMALL_BAG) {
+    bag.push(value);
+    return bag;
+  }
+  return new Set(bag).add(value);
+}
+
+/** Removes a value; true when it was there. */
+function bagDelete<T>(bag: Bag<T>, value: T): boolean {
+  if (bag instanceof Set) return bag.delete(value);
+  const at = bag.indexOf(value);
+  if (at < 0) return false;
+  bag.splice(at, 1);
+  return true;
+}
+
+const bagSize = <T>(bag: Bag<T>): number => (bag instanceof Set ? bag.size : bag.length);
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -44,29 +76,73 @@ export class PathTrie<T> {
       target: TrieNode<T>;
       wildcard?: string;
     };
-    const set =
-      wildcard === undefined
-        ? (target.values ??= new Set())
-        : (target.wildcards as Map<string, Set<T>>).get(wildcard);
-    if (set && !set.has(value)) {
-      set.add(value);
-      this.count++;
-      this.rootMatches = undefined;
+    const bag = bagAdd(
+      wildcard === undefined ? target.values : target.wildcards?.get(wildcard),
+      value,
+    );
+    if (!bag) return;
+    if (wildcard === undefined) target.values = bag;
+    else (target.wildcards ??= new Map()).set(wildcard, bag);
+    this.count++;
+    this.rootMatches = undefined;
+  }
+
+  /**
+   * Removes a value from a route. Nodes left empty are removed too: routes come and go (a
+   * subscription moved to a new path every minute), and a trie that kept every path it ever
+   * held would grow for ever.
+   */
+  remove(route: string, value: T): void {
+    const segments = pathSegments(route);
+    // The nodes along the route, root first, each with the map and key it hangs from.
+    const chain: { node: TrieNode<T>; map: Map<string, TrieNode<T>>; key: string }[] = [];
+    let current = this.root;
+    let wildcard: string | undefined;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i];
+      if (segment.startsWith('*')) {
+        wildcard = segment.slice(1);
+        break;
+      }
+      const isParam = segment.startsWith(':');
+      const key = isParam ? segment.slice(1) : segment;
+      const map = isParam ? current.params : current.statics;
+      const next = map?.get(key);
+      if (!map || !next) return;
+      chain.push({ node: next, map, key });
+      current = next;
+    }
+    const set = wildcard === undefined ? current.values : current.wildcards?.get(wildcard);
+    if (!set || !bagDelete(set, value)) return;
+    this.count--;
+    this.rootMatches = undefined;
+    if (bagSize(set) > 0) return;
+    if (wildcard === undefined) current.values = undefined;
+    else {
+      const wildcards = current.wildcards as Map<string, Bag<T>>;
+      wildcards.delete(wildcard);
+      if (wildcards.size === 0) current.wildcards = undefined;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const { node, map, key } = chain[i];
+      if (node.values || node.wildcards || node.statics || node.params) return;
+      map.delete(key);
+      if (map.size > 0) return;
+      const parent = i > 0 ? chain[i - 1].node : this.root;
+      if (parent.statics === map) parent.statics = undefined;
+      else parent.params = undefined;
     }
   }
 
-  remove(route: string, value: T): void {
-    const found = this.walk(route, false);
-    if (!found) return;
-    const set =
-      found.wildcard === undefined
-        ? found.target.values
-        : found.target.wildcards?.get(found.wildcard);
-    if (set?.delete(value)) {
-      this.count--;
-      this.rootMatches = undefined;
-    }
-    // Empty nodes are left in place: routes come back, and they cost nothing to match past.
+  /** How many nodes the trie holds, the root included (for tests: empty nodes are let go). */
+  get nodeCount(): number {
+    const count = (at: TrieNode<T>): number => {
+      let n = 1;
+      for (const child of at.statics?.values() ?? []) n += count(child);
+      for (const child of at.params?.values() ?? []) n += count(child);
+      return n;
+    };
+    return count(this.root);
   }
 
   /** Every value whose route matches the path (for fan-out). Do not modify the array. */
@@ -102,10 +178,7 @@ export class PathTrie<T> {
       const segment = segments[i];
       if (segment.startsWith('*')) {
         const name = segment.slice(1);
-        if (!current.wildcards?.has(name)) {
-          if (!create) return undefined;
-          (current.wildcards ??= new Map()).set(name, new Set());
-        }
+        if (!current.wildcards?.has(name) && !create) return undefined;
         return { target: current, wildcard: name };
       }
       const isParam = segment.startsWith(':');
@@ -153,7 +226,7 @@ export class PathTrie<T> {
     params: Record<string, string>,
   ): { values: T[]; params: Record<string, string> } | undefined {
     if (i === segments.length)
-      return at.values?.size ? { values: [...at.values], params } : undefined;
+      return at.values && bagSize(at.values) > 0 ? { values: [...at.values], params } : undefined;
     const segment = segments[i];
     const next = at.statics?.get(segment);
     const viaStatic = next && this.best(next, segments, i + 1, params);
@@ -165,7 +238,7 @@ export class PathTrie<T> {
       }
     if (at.wildcards)
       for (const [name, values] of at.wildcards) {
-        if (values.size > 0) {
+        if (bagSize(values) > 0) {
           return {
             values: [...values],
             params: { ...params, [name]: segments.slice(i).join('/') },

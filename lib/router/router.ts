@@ -1,10 +1,11 @@
 import { isWildcardType, wildcardsOf } from '../model/event-type';
-import { compilePattern, type CompiledPattern } from '../model/event-pattern';
+import type { CompiledPattern } from '../model/event-pattern';
 import type { ConfigChange } from '../cache/catalog';
 import type { CorsRecord } from '../model/cors';
 import type { SubscriptionRecord } from '../model/subscription';
 import { isSystemEventType } from '../model/system-events';
 import { PathTrie, type RouteMatch } from './path-trie';
+import { PatternCache } from './pattern-cache';
 
 const NONE: readonly RouteMatch<SubscriptionRecord>[] = Object.freeze([]);
 
@@ -31,6 +32,8 @@ export class Router {
   private wildcardCount = 0;
   /** Each filtered subscription's pattern, compiled once when the subscription is routed. */
   private readonly filters = new WeakMap<SubscriptionRecord, CompiledPattern>();
+  /** Compiled patterns, one per distinct filter in use. */
+  private readonly patterns = new PatternCache();
   /** CORS configurations by space, then method. */
   private readonly cors = new Map<string, Map<string, PathTrie<CorsRecord>>>();
 
@@ -151,19 +154,7 @@ export class Router {
   }
 
   private add(sub: SubscriptionRecord): void {
-    if (sub.filter !== undefined) {
-      let compiled: CompiledPattern;
-      try {
-        compiled = compilePattern(sub.filter);
-      } catch {
-        // A stored filter this version cannot read (another version wrote it): it matches nothing.
-        compiled = {
-          matches: () => false,
-          explain: () => ({ field: '$filter', operator: 'invalid' }),
-        };
-      }
-      this.filters.set(sub, compiled);
-    }
+    if (sub.filter !== undefined) this.filters.set(sub, this.patterns.acquire(sub.filter));
     const byMethod = this.routes(sub, true) as Map<string, PathTrie<SubscriptionRecord>>;
     let trie = byMethod.get(sub.method);
     if (!trie) byMethod.set(sub.method, (trie = new PathTrie()));
@@ -185,6 +176,7 @@ export class Router {
     if (!sub) return;
     (bySpace as Map<string, SubscriptionRecord>).delete(sub.subscriptionId);
     this.routedCount--;
+    if (sub.filter !== undefined) this.patterns.release(sub.filter);
     if (isSystemEventType(sub.eventType)) this.systemSubscriptions--;
     if (isWildcardType(sub.eventType)) {
       this.wildcards.set(sub.space, (this.wildcards.get(sub.space) ?? 1) - 1);

@@ -1,0 +1,358 @@
+import { MatchBudget } from './match-budget';
+import { hasPrefix, hasSuffix, type Wildcard } from './wildcard';
+
+/** Why a compiled pattern did not match an event: the first field and operator that failed. */
+export interface PatternMiss {
+  /** The field, as a dotted path (`data.amount`), or `$or` when no branch matched. */
+  readonly field: string;
+  /** The operators of that field, as written (`numeric`, `prefix`, `exact`...). */
+  readonly operator: string;
+}
+
+/** What a matcher does with a value: one test per kind, in {@link testValue}. */
+export const Kind = {
+  exact: 0,
+  prefix: 1,
+  suffix: 2,
+  equalsIgnoreCase: 3,
+  wildcard: 4,
+  /** A wildcard with text between two `*`: it searches the value, and pays first. */
+  wildcardScan: 5,
+  exists: 6,
+  /** `[op, bound]`, or `[op, bound, op, bound]` (the second op 0 when absent). */
+  numeric: 7,
+  anythingButValue: 8,
+  anythingButSet: 9,
+  anythingButPrefix: 10,
+  anythingButSuffix: 11,
+} as const;
+
+/** Comparison codes of `numeric`. */
+export const NUMERIC_CODES: Readonly<Record<string, number>> = {
+  '<': 1,
+  '<=': 2,
+  '=': 3,
+  '>': 4,
+  '>=': 5,
+};
+
+/** One value or operator of a field, as data: `args` are its operands. */
+export interface MatcherSpec {
+  /** The operator, as a {@link Kind}: its name, for `explain`, is that kind's. */
+  readonly kind: number;
+  /** Steps one test costs beyond the first when the value is a string (the pattern's text). */
+  readonly textSteps: number;
+  readonly args: readonly unknown[];
+}
+
+/** A field rule at compile time: where the field is, and its matchers. */
+export interface FieldSpec {
+  readonly path: readonly string[];
+  readonly matchers: readonly MatcherSpec[];
+}
+
+/** A pattern's node at compile time: every field must match, and one branch of each `$or`. */
+export interface NodeSpec {
+  readonly fields: readonly FieldSpec[];
+  readonly ors: readonly (readonly NodeSpec[])[];
+}
+
+/*
+ * The program of a pattern is two flat arrays: `ops` (its structure, small integers) and `args`
+ * (field names, values, texts, wildcards). Matching walks them with one loop and one switch, the
+ * same code for every pattern: with thousands of distinct filters, a tree of closures per filter
+ * made the call sites megamorphic and scattered each filter over some 40 heap objects; a program
+ * is two objects read front to back.
+ *
+ *   node:    [end, fields, ors, field..., or...]
+ *   field:   [end, pathLength, pathArg, stringSteps, otherSteps, matchers, matcher...]
+ *   matcher: [kind, textSteps, arg]                  (MATCHER_SLOTS)
+ *   or:      [end, branches, node...]
+ */
+const MATCHER_SLOTS = 3;
+/** Offset of a field's first matcher, from the field's start. */
+const FIELD_HEAD = 6;
+
+/**
+ * Turns a checked node (compilePattern's work) into a program.
+ *
+ * @example
+ * ```ts
+ * const program = assemble({
+ *   fields: [{ path: ['source'], matchers: [{ kind: Kind.prefix, textSteps: 0, args: ['/shop/'] }] }],
+ *   ors: [],
+ * });
+ * program.matches({ source: '/shop/eu' }); // true
+ * ```
+ */
+export function assemble(root: NodeSpec): PatternProgram {
+  const ops: number[] = [];
+  const args: unknown[] = [];
+  const node = (spec: NodeSpec): void => {
+    const at = ops.push(0, spec.fields.length, spec.ors.length) - 3;
+    for (const field of spec.fields) {
+      const start = ops.push(0, field.path.length, args.length) - 3;
+      args.push(...field.path);
+      const tested = field.matchers.filter((m) => !matchesMissing(m));
+      ops.push(
+        tested.reduce((n, m) => n + 1 + m.textSteps, 1),
+        1 + tested.length,
+        field.matchers.length,
+      );
+      for (const m of field.matchers) {
+        ops.push(m.kind, m.textSteps, args.length);
+        args.push(...m.args);
+      }
+      ops[start] = ops.length;
+    }
+    for (const branches of spec.ors) {
+      const start = ops.push(0, branches.length) - 2;
+      for (const branch of branches) node(branch);
+      ops[start] = ops.length;
+    }
+    ops[at] = ops.length;
+  };
+  node(root);
+  // Copied to their exact length (a pushed array keeps spare room), the structure in the
+  // narrowest integers that hold it: a typical filter's fits in bytes, and 64 bytes or fewer
+  // stay on V8's heap beside the program instead of in a buffer of their own.
+  const widest = Math.max(...ops);
+  const Narrowest = widest < 2 ** 8 ? Uint8Array : widest < 2 ** 16 ? Uint16Array : Int32Array;
+  return new PatternProgram(Narrowest.from(ops), args.slice());
+}
+
+/** `exists: false` matches a missing field; nothing else does. */
+function matchesMissing(m: MatcherSpec): boolean {
+  return m.kind === Kind.exists && m.args[0] === false;
+}
+
+const OPERATORS = [
+  'exact',
+  'prefix',
+  'suffix',
+  'equals-ignore-case',
+  'wildcard',
+  'wildcard',
+  'exists',
+  'numeric',
+  'anything-but',
+  'anything-but',
+  'anything-but',
+  'anything-but',
+];
+
+/**
+ * A compiled pattern: matching reads the event and the program, never the pattern's JSON. The
+ * work spent from a {@link MatchBudget} is, step for step, what the pattern's fields and values
+ * cost (see MatchBudget): a field looked up, a value tested, more for long strings.
+ *
+ * @example
+ * ```ts
+ * const filter = compilePattern({ data: { amount: [{ numeric: ['>=', 100] }] } });
+ * filter.matches(event, new MatchBudget(200_000)); // or throws FilterBudgetError
+ * filter.explain(event); // { field: 'data.amount', operator: 'numeric' } when it fails
+ * ```
+ */
+export class PatternProgram {
+  constructor(
+    private readonly ops: Uint8Array | Uint16Array | Int32Array,
+    private readonly args: readonly unknown[],
+  ) {}
+
+  /** Whether the event matches; spends from `budget` (none: no limit, for the host's own use). */
+  matches(event: Readonly<Record<string, unknown>>, budget?: MatchBudget): boolean {
+    return this.matchNode(0, event, budget ?? new MatchBudget(Infinity));
+  }
+
+  /** The first field that failed, or undefined when the event matches. */
+  explain(event: Readonly<Record<string, unknown>>, budget?: MatchBudget): PatternMiss | undefined {
+    const work = budget ?? new MatchBudget(Infinity);
+    const { ops } = this;
+    let at = 3;
+    for (let i = 0; i < ops[1]; i++, at = ops[at]) {
+      if (!this.matchField(at, event, work)) return this.miss(at);
+    }
+    for (let i = 0; i < ops[2]; i++, at = ops[at]) {
+      if (!this.matchOr(at, event, work)) return { field: '$or', operator: '$or' };
+    }
+    return undefined;
+  }
+
+  /** Each node is visited once, however deep its `$or`s nest: the cost is its matchers'. */
+  private matchNode(
+    at: number,
+    event: Readonly<Record<string, unknown>>,
+    budget: MatchBudget,
+  ): boolean {
+    const { ops } = this;
+    const fields = ops[at + 1];
+    const ors = ops[at + 2];
+    at += 3;
+    for (let i = 0; i < fields; i++, at = ops[at]) {
+      if (!this.matchField(at, event, budget)) return false;
+    }
+    for (let i = 0; i < ors; i++, at = ops[at]) {
+      if (!this.matchOr(at, event, budget)) return false;
+    }
+    return true;
+  }
+
+  private matchOr(at: number, event: Readonly<Record<string, unknown>>, budget: MatchBudget) {
+    const { ops } = this;
+    const branches = ops[at + 1];
+    let branch = at + 2;
+    for (let i = 0; i < branches; i++, branch = ops[branch]) {
+      if (this.matchNode(branch, event, budget)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether the field matches, spending as it goes: one value costs the lookup and all its tests,
+   * paid at once (a few steps too many when an early one matches); an array, whose length is what
+   * an event sender controls, a step (more for long strings) per element and matcher tested.
+   */
+  private matchField(
+    at: number,
+    event: Readonly<Record<string, unknown>>,
+    budget: MatchBudget,
+  ): boolean {
+    const { ops, args } = this;
+    const value = this.valueAt(at, event);
+    const count = ops[at + 5];
+    const first = at + FIELD_HEAD;
+    const end = first + count * MATCHER_SLOTS;
+    if (value === undefined) {
+      budget.spend(1);
+      for (let m = first; m < end; m += MATCHER_SLOTS) {
+        if (ops[m] === Kind.exists && args[ops[m + 2]] === false) return true;
+      }
+      return false;
+    }
+    if (!Array.isArray(value)) {
+      budget.spend(typeof value === 'string' ? ops[at + 3] : ops[at + 4]);
+      for (let m = first; m < end; m += MATCHER_SLOTS) {
+        if (testValue(ops[m], args, ops[m + 2], value, budget)) return true;
+      }
+      return false;
+    }
+    // An array matches when one of its elements does.
+    budget.spend(1);
+    for (let m = first; m < end; m += MATCHER_SLOTS) {
+      const kind = ops[m];
+      const arg = ops[m + 2];
+      if (kind === Kind.exists && args[arg] === false) continue;
+      for (let j = 0; j < value.length; j++) {
+        const element: unknown = value[j];
+        budget.spend(typeof element === 'string' ? 1 + ops[m + 1] : 1);
+        if (testValue(kind, args, arg, element, budget)) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The value at the field's path, or undefined when any step is missing or inherited. Read
+   * first, asked about second: only a function (what objects and arrays inherit) or `__proto__`
+   * can be inherited, so the costlier own-property check is made for those alone. Events are
+   * plain data by then (parseCloudEvent copies them): no inherited getter runs.
+   */
+  private valueAt(at: number, event: Readonly<Record<string, unknown>>): unknown {
+    const { ops, args } = this;
+    let value: unknown = event;
+    for (let i = ops[at + 2], end = i + ops[at + 1]; i < end; i++) {
+      if (typeof value !== 'object' || value === null) return undefined;
+      const step = args[i] as string;
+      const next: unknown = (value as Record<string, unknown>)[step];
+      if (next === undefined) return undefined;
+      if ((typeof next === 'function' || step === '__proto__') && !Object.hasOwn(value, step))
+        return undefined;
+      value = next;
+    }
+    return value;
+  }
+
+  private miss(at: number): PatternMiss {
+    const { ops, args } = this;
+    const from = ops[at + 2];
+    const operators = new Set<string>();
+    for (let m = at + FIELD_HEAD, n = 0; n < ops[at + 5]; n++, m += MATCHER_SLOTS) {
+      operators.add(OPERATORS[ops[m]]);
+    }
+    return {
+      field: args.slice(from, from + ops[at + 1]).join('.'),
+      operator: [...operators].join('|'),
+    };
+  }
+}
+
+/**
+ * Tests one present, non-array value against one matcher. Only a test whose cost grows with the
+ * value (a scanning wildcard) spends itself. `exists: false` never matches a present value.
+ */
+function testValue(
+  kind: number,
+  args: readonly unknown[],
+  arg: number,
+  v: unknown,
+  budget: MatchBudget,
+): boolean {
+  switch (kind) {
+    case Kind.exact:
+      return v === args[arg];
+    case Kind.prefix:
+      return typeof v === 'string' && hasPrefix(v, args[arg] as string);
+    case Kind.suffix:
+      return typeof v === 'string' && hasSuffix(v, args[arg] as string);
+    case Kind.equalsIgnoreCase: {
+      // Lowercasing never shortens a string (one character, İ, even grows): a longer value cannot
+      // be equal, and is not lowercased. The work is bounded by the pattern's text, not the event's.
+      const s = args[arg] as string;
+      return typeof v === 'string' && v.length <= s.length && v.toLowerCase() === s;
+    }
+    case Kind.wildcard:
+      return typeof v === 'string' && (args[arg] as Wildcard).matches(v);
+    case Kind.wildcardScan:
+      return typeof v === 'string' && (args[arg] as Wildcard).matches(v, budget);
+    case Kind.exists:
+      return args[arg] as boolean;
+    case Kind.numeric:
+      // Numbers given as strings are not numbers: EventBridge does not match them either.
+      return (
+        typeof v === 'number' &&
+        compare(args[arg] as number, v, args[arg + 1] as number) &&
+        compare(args[arg + 2] as number, v, args[arg + 3] as number)
+      );
+    case Kind.anythingButValue:
+      return (typeof v === 'string' || typeof v === 'number') && v !== args[arg];
+    case Kind.anythingButSet:
+      return (
+        (typeof v === 'string' || typeof v === 'number') &&
+        !(args[arg] as ReadonlySet<unknown>).has(v)
+      );
+    case Kind.anythingButPrefix:
+      return typeof v === 'string' && !hasPrefix(v, args[arg] as string);
+    case Kind.anythingButSuffix:
+      return typeof v === 'string' && !hasSuffix(v, args[arg] as string);
+    default:
+      return false;
+  }
+}
+
+/** `v op bound` for a numeric code; code 0 (no second condition) holds. */
+function compare(op: number, v: number, bound: number): boolean {
+  switch (op) {
+    case 1:
+      return v < bound;
+    case 2:
+      return v <= bound;
+    case 3:
+      return v === bound;
+    case 4:
+      return v > bound;
+    case 5:
+      return v >= bound;
+    default:
+      return true;
+  }
+}
