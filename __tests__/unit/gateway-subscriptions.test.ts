@@ -194,6 +194,16 @@ describe('subscriptions', () => {
       method: 'GET',
       path: '/users/:name',
     });
+    // Once the route that held the shape is gone, another may take it.
+    const held = gateway
+      .listSubscriptions()
+      .find((s) => s.type === 'sync' && s.method === 'GET' && s.path === '/users/:id');
+    await gateway.unsubscribe({ subscriptionId: held!.subscriptionId });
+    await sync('/users/:name');
+    await expectRefused(store, () => sync('/users/:other'), {
+      code: 'CONFLICT',
+      message: /overlaps \/users\/:name/,
+    });
   });
 
   test.each([

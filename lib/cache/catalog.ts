@@ -4,6 +4,7 @@ import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 import type { FunctionRecord } from '../model/function';
 import type { KeyLayout, RecordKind } from '../model/key-layout';
+import { routeShape } from '../model/paths';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { KeyValue } from '../store/store';
 import type { CacheChange } from './config-cache';
@@ -64,6 +65,12 @@ export class Catalog {
     subscriptions: new Map(),
     cors: new Map(),
   };
+
+  /**
+   * Sync subscriptions by space, then by method, event type and route shape (the path-conflict
+   * rule's key), then ID: a sync write checks the routes it could clash with, not the whole space.
+   */
+  private readonly syncRoutes = new Map<string, Map<string, Map<string, SubscriptionRecord>>>();
 
   /** Values decoded ahead of their change (as a listing arrives), by the pair they came in. */
   private readonly prepared = new Map<KeyValue, ConfigRecord | string>();
@@ -126,6 +133,21 @@ export class Catalog {
     return n;
   }
 
+  /** The sync subscriptions of a space on this method and event type whose path has this shape. */
+  syncRoutesLike(
+    space: string,
+    method: string,
+    eventType: string,
+    path: string,
+  ): Iterable<SubscriptionRecord> {
+    return (
+      this.syncRoutes
+        .get(space)
+        ?.get(syncRouteKey(method, eventType, path))
+        ?.values() ?? []
+    );
+  }
+
   /** Applies the cache's changes; returns them typed, and the values that could not be used. */
   apply(changes: readonly CacheChange[]): { applied: ConfigChange[]; invalid: InvalidRecord[] } {
     const applied: ConfigChange[] = [];
@@ -152,11 +174,31 @@ export class Catalog {
         bySpace.delete(id);
         if (bySpace.size === 0) table.delete(space);
       }
+      if (kind === 'subscriptions') {
+        this.indexSync(prev as SubscriptionRecord | undefined, 'remove');
+        this.indexSync(record as SubscriptionRecord | undefined, 'add');
+      }
       if (record || prev) applied.push({ resource: RESOURCE[kind], space, id, record, prev });
     }
     // Whatever was prepared and not applied (a listing that failed half-way) is let go.
     this.prepared.clear();
     return { applied, invalid };
+  }
+
+  private indexSync(sub: SubscriptionRecord | undefined, change: 'add' | 'remove'): void {
+    if (sub?.type !== 'sync' || typeof sub.path !== 'string') return;
+    const key = syncRouteKey(String(sub.method), String(sub.eventType), sub.path);
+    let bySpace = this.syncRoutes.get(sub.space);
+    let routes = bySpace?.get(key);
+    if (change === 'add') {
+      if (!bySpace) this.syncRoutes.set(sub.space, (bySpace = new Map()));
+      if (!routes) bySpace.set(key, (routes = new Map()));
+      routes.set(sub.subscriptionId, sub);
+      return;
+    }
+    routes?.delete(sub.subscriptionId);
+    if (routes?.size === 0) bySpace?.delete(key);
+    if (bySpace?.size === 0) this.syncRoutes.delete(sub.space);
   }
 }
 
@@ -177,4 +219,8 @@ function decode(value: string, idField: string, id: string, space: string): Conf
   if (record.space === undefined) record.space = space;
   else if (record.space !== space) return '"space" does not match the key';
   return deepFreeze(record) as unknown as ConfigRecord;
+}
+
+function syncRouteKey(method: string, eventType: string, path: string): string {
+  return `${method} ${eventType} ${routeShape(path)}`;
 }

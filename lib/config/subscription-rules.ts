@@ -1,6 +1,5 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { isImplicitEventType, isWildcardType } from '../model/event-type';
-import { routeShape } from '../model/paths';
 import {
   toSubscriptionRecord,
   type SubscriptionInput,
@@ -143,19 +142,13 @@ function missingReference(notFound: NotFoundError): ConflictError {
  * requests (same shape): the router could not choose between them.
  */
 function checkPathConflict(ctx: RuleContext, record: SubscriptionRecord): void {
-  const shape = routeShape(record.path);
-  for (const other of ctx.catalog.values('subscriptions', record.space)) {
-    if (
-      other.type === 'sync' &&
-      other.method === record.method &&
-      other.eventType === record.eventType &&
-      routeShape(other.path) === shape
-    ) {
-      throw new ConflictError(
-        `Subscription path conflict: ${record.method} ${record.path} overlaps ${other.path} of subscription "${other.subscriptionId}" for event type "${record.eventType}".`,
-        'path-conflict',
-        { resource: 'subscription', id: record.subscriptionId, space: record.space },
-      );
-    }
+  const { space, method, eventType, path } = record;
+  const [other] = ctx.catalog.syncRoutesLike(space, method, eventType, path);
+  if (other) {
+    throw new ConflictError(
+      `Subscription path conflict: ${record.method} ${record.path} overlaps ${other.path} of subscription "${other.subscriptionId}" for event type "${record.eventType}".`,
+      'path-conflict',
+      { resource: 'subscription', id: record.subscriptionId, space: record.space },
+    );
   }
 }
