@@ -1,5 +1,6 @@
 import type { ResourceKind } from '../errors';
 import { deepFreeze } from '../model/checks';
+import type { ConnectionRecord } from '../model/connection';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 import type { FunctionRecord } from '../model/function';
@@ -14,6 +15,7 @@ export interface RecordsByKind {
   functions: FunctionRecord;
   subscriptions: SubscriptionRecord;
   cors: CorsRecord;
+  connections: ConnectionRecord;
 }
 
 /** Any configuration record. */
@@ -41,6 +43,7 @@ const RESOURCE: Record<RecordKind, ResourceKind> = {
   functions: 'function',
   subscriptions: 'subscription',
   cors: 'cors',
+  connections: 'connection',
 };
 
 const ID_FIELD: Record<RecordKind, string> = {
@@ -48,6 +51,7 @@ const ID_FIELD: Record<RecordKind, string> = {
   functions: 'functionId',
   subscriptions: 'subscriptionId',
   cors: 'corsId',
+  connections: 'connectionId',
 };
 
 type Table<T> = Map<string, Map<string, T>>;
@@ -63,6 +67,7 @@ export class Catalog {
     functions: new Map(),
     subscriptions: new Map(),
     cors: new Map(),
+    connections: new Map(),
   };
 
   /** Values decoded ahead of their change (as a listing arrives), by the pair they came in. */
