@@ -25,3 +25,28 @@ export function systemCloudEvent(type: SystemEventType, data: unknown): CloudEve
     data,
   };
 }
+
+/**
+ * The data of a `connection.refused` system event: a message a connection pulled whose event the
+ * gateway refused. It was counted, sent to the connection's dead-letter function if it has one,
+ * and then acknowledged (a refused message is never retried).
+ */
+export interface ConnectionRefusedNotice {
+  readonly space: string;
+  readonly connectionId: string;
+  /** The source type (`kafka`, `awssqs`, `schedule`...). */
+  readonly sourceType: string;
+  /** The message's ID in its source. */
+  readonly messageId: string;
+  /** Why it was refused (the error's message). */
+  readonly reason: string;
+  /** The error's code (`VALIDATION_FAILED`, `EVENT_REFUSED`, `HOP_LIMIT`...). */
+  readonly code: string;
+  /** The message's size in bytes. */
+  readonly size: number;
+  /** Its body (UTF-8 text, or base64 with `encoding: 'base64'`), cut to 64 KiB. */
+  readonly body: string;
+  readonly encoding: 'utf8' | 'base64';
+  /** True when `body` was cut. */
+  readonly truncated: boolean;
+}

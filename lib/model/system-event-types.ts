@@ -8,6 +8,8 @@ export const SYSTEM_EVENT_TYPES = {
   refused: 'eventgateway.event.refused',
   /** Events an archive dropped, by its `whenFull: 'drop'` policy. */
   archiveDropped: 'eventgateway.archive.dropped',
+  /** A message a connection pulled whose event was refused (dead-lettered, then acknowledged). */
+  connectionRefused: 'eventgateway.connection.refused',
 } as const;
 
 /** One of {@link SYSTEM_EVENT_TYPES}. */
