@@ -11,8 +11,12 @@ import type { SourceFactory } from './source';
  * ```
  */
 export function builtInSource(type: SourceType | string): SourceFactory {
+  /* eslint-disable @typescript-eslint/no-require-imports -- lazy on purpose */
   switch (type) {
+    case 'schedule':
+      return (require('./schedule-source') as typeof import('./schedule-source')).scheduleSource;
     default:
       throw new Error(`no "${type}" source in this version of event-gateway.`);
   }
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
