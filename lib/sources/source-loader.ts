@@ -15,6 +15,8 @@ export function builtInSource(type: SourceType | string): SourceFactory {
   switch (type) {
     case 'schedule':
       return (require('./schedule-source') as typeof import('./schedule-source')).scheduleSource;
+    case 'kafka':
+      return (require('./kafka-source') as typeof import('./kafka-source')).kafkaSource;
     default:
       throw new Error(`no "${type}" source in this version of event-gateway.`);
   }
