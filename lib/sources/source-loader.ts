@@ -17,6 +17,8 @@ export function builtInSource(type: SourceType | string): SourceFactory {
       return (require('./schedule-source') as typeof import('./schedule-source')).scheduleSource;
     case 'kafka':
       return (require('./kafka-source') as typeof import('./kafka-source')).kafkaSource;
+    case 'awssqs':
+      return (require('./sqs-source') as typeof import('./sqs-source')).sqsSource;
     default:
       throw new Error(`no "${type}" source in this version of event-gateway.`);
   }
