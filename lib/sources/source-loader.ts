@@ -19,6 +19,8 @@ export function builtInSource(type: SourceType | string): SourceFactory {
       return (require('./kafka-source') as typeof import('./kafka-source')).kafkaSource;
     case 'awssqs':
       return (require('./sqs-source') as typeof import('./sqs-source')).sqsSource;
+    case 'awskinesis':
+      return (require('./kinesis-source') as typeof import('./kinesis-source')).kinesisSource;
     default:
       throw new Error(`no "${type}" source in this version of event-gateway.`);
   }
