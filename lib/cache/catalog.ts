@@ -1,9 +1,10 @@
 import type { ResourceKind } from '../errors';
 import { deepFreeze } from '../model/checks';
-import type { ConnectionRecord } from '../model/connection';
+import { connectionWithoutSecrets, type ConnectionRecord } from '../model/connection';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 import type { FunctionRecord } from '../model/function';
+import { withoutSecrets } from '../model/function-secrets';
 import type { KeyLayout, RecordKind } from '../model/key-layout';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { KeyValue } from '../store/store';
@@ -182,4 +183,27 @@ function decode(value: string, idField: string, id: string, space: string): Conf
   if (record.space === undefined) record.space = space;
   else if (record.space !== space) return '"space" does not match the key';
   return deepFreeze(record) as unknown as ConfigRecord;
+}
+
+/**
+ * A change as it may leave the gateway (`config.changed`): the secrets of function and connection
+ * records masked. The same change when it holds none.
+ * @example
+ * ```ts
+ * gateway.emit('config.changed', applied.map(changeWithoutSecrets), revision);
+ * ```
+ */
+export function changeWithoutSecrets(change: ConfigChange): ConfigChange {
+  const mask =
+    change.resource === 'function'
+      ? (r: ConfigRecord) => withoutSecrets(r as FunctionRecord)
+      : change.resource === 'connection'
+        ? (r: ConfigRecord) => connectionWithoutSecrets(r as ConnectionRecord)
+        : undefined;
+  if (!mask) return change;
+  return {
+    ...change,
+    ...(change.record ? { record: mask(change.record) } : {}),
+    ...(change.prev ? { prev: mask(change.prev) } : {}),
+  };
 }
