@@ -21,6 +21,8 @@ export function builtInSource(type: SourceType | string): SourceFactory {
       return (require('./sqs-source') as typeof import('./sqs-source')).sqsSource;
     case 'awskinesis':
       return (require('./kinesis-source') as typeof import('./kinesis-source')).kinesisSource;
+    case 'amqp':
+      return (require('./amqp-source') as typeof import('./amqp-source')).amqpSource;
     default:
       throw new Error(`no "${type}" source in this version of event-gateway.`);
   }
