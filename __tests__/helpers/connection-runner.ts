@@ -1,4 +1,6 @@
-import type { Gateway, Store } from '../../lib';
+import { MemoryStore, type CloudEvent, type Gateway, type Store } from '../../lib';
+import type { ConnectionRefusedNotice } from '../../lib/events/system-events';
+import type { gatewayFixture } from './gateway';
 import { KeyLayout } from '../../lib/model/key-layout';
 import {
   ConnectionRunner,
@@ -50,4 +52,31 @@ export async function until(check: () => boolean, what: string, timeout = 10_000
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A gateway on a memory store whose local function `sink` is subscribed to `eventType` (what it
+ * receives is in `delivered`), with a runner whose refusals are in `notices`.
+ */
+export async function sinkSetUp(
+  newGateway: ReturnType<typeof gatewayFixture>,
+  newRunner: ReturnType<typeof runnerFixture>,
+  eventType: string,
+  options: Partial<ConnectionRunnerOptions> = {},
+) {
+  const store = new MemoryStore();
+  const { gateway } = await newGateway(store);
+  const delivered: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'sink',
+    handler: (event) => void delivered.push(event as CloudEvent),
+  });
+  await gateway.createEventType({ name: eventType });
+  await gateway.subscribe({ eventType, functionId: 'sink' });
+  const notices: ConnectionRefusedNotice[] = [];
+  const runner = newRunner(gateway, store, {
+    refused: (notice) => void notices.push(notice),
+    ...options,
+  });
+  return { store, gateway, runner, delivered, notices };
 }

@@ -2,10 +2,8 @@
 // acked only after acceptance; the prefetch (maxInFlight) bounds what the broker sends ahead;
 // poison is dead-lettered and acked; what is in flight when the gateway stops goes back.
 import amqp from 'amqplib';
-import { MemoryStore, type CloudEvent } from '../../lib';
-import type { ConnectionRefusedNotice } from '../../lib/events/system-events';
 import { gatewayFixture } from '../helpers/gateway';
-import { runnerFixture, until } from '../helpers/connection-runner';
+import { runnerFixture, sinkSetUp, until } from '../helpers/connection-runner';
 import { startRabbit, type RunningRabbit } from '../helpers/rabbitmq';
 
 jest.setTimeout(120_000);
@@ -38,23 +36,7 @@ async function queueWith(bodies: string[]) {
   return { name, counts, close: () => connection.close() };
 }
 
-async function setUp() {
-  const store = new MemoryStore();
-  const { gateway } = await newGateway(store);
-  const delivered: CloudEvent[] = [];
-  await gateway.registerFunction({
-    functionId: 'sink',
-    handler: (event) => void delivered.push(event as CloudEvent),
-  });
-  await gateway.createEventType({ name: 'mail.requested' });
-  await gateway.subscribe({ eventType: 'mail.requested', functionId: 'sink' });
-  const notices: ConnectionRefusedNotice[] = [];
-  const runner = newRunner(gateway, store, {
-    refused: (notice) => void notices.push(notice),
-    drainTimeout: 200,
-  });
-  return { gateway, runner, delivered, notices };
-}
+const setUp = () => sinkSetUp(newGateway, newRunner, 'mail.requested', { drainTimeout: 200 });
 
 test('N messages in, N events delivered, acked only after acceptance; the held one goes back when the gateway stops', async () => {
   const { gateway, runner, delivered } = await setUp();

@@ -4,10 +4,8 @@
 // committed past.
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafkaMock, type RunningKafkaMock } from '../../scripts/servers';
-import { MemoryStore, type CloudEvent } from '../../lib';
-import type { ConnectionRefusedNotice } from '../../lib/events/system-events';
 import { gatewayFixture } from '../helpers/gateway';
-import { runnerFixture, until } from '../helpers/connection-runner';
+import { runnerFixture, sinkSetUp, until } from '../helpers/connection-runner';
 
 jest.setTimeout(90_000);
 
@@ -49,19 +47,9 @@ async function committed(groupId: string, topic: string): Promise<Map<number, nu
 const total = (offsets: Map<number, number>) => [...offsets.values()].reduce((a, b) => a + b, 0);
 
 async function setUp(connection: Record<string, unknown>) {
-  const store = new MemoryStore();
-  const { gateway } = await newGateway(store);
-  const delivered: CloudEvent[] = [];
-  await gateway.registerFunction({
-    functionId: 'sink',
-    handler: (event) => void delivered.push(event as CloudEvent),
-  });
-  await gateway.createEventType({ name: 'order.placed' });
-  await gateway.subscribe({ eventType: 'order.placed', functionId: 'sink' });
-  const notices: ConnectionRefusedNotice[] = [];
-  const runner = newRunner(gateway, store, { refused: (notice) => void notices.push(notice) });
+  const set = await sinkSetUp(newGateway, newRunner, 'order.placed');
   const topic = `orders-${++topicCount}`;
-  return { gateway, runner, delivered, notices, topic, connection: { ...connection, topic } };
+  return { ...set, topic, connection: { ...connection, topic } };
 }
 
 test('N messages in, N events delivered; a partition is committed only up to its first event not yet accepted', async () => {

@@ -7,10 +7,8 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { MemoryStore, type CloudEvent } from '../../lib';
-import type { ConnectionRefusedNotice } from '../../lib/events/system-events';
 import { gatewayFixture } from '../helpers/gateway';
-import { runnerFixture, until } from '../helpers/connection-runner';
+import { runnerFixture, sinkSetUp, until } from '../helpers/connection-runner';
 import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
 
 jest.setTimeout(90_000);
@@ -63,17 +61,11 @@ async function counts(queueUrl: string): Promise<[number, number]> {
 }
 
 async function setUp() {
-  const store = new MemoryStore();
-  const { gateway } = await newGateway(store);
-  const delivered: CloudEvent[] = [];
-  await gateway.registerFunction({
-    functionId: 'sink',
-    handler: (event) => void delivered.push(event as CloudEvent),
-  });
-  await gateway.createEventType({ name: 'job.created' });
-  await gateway.subscribe({ eventType: 'job.created', functionId: 'sink' });
-  const notices: ConnectionRefusedNotice[] = [];
-  const runner = newRunner(gateway, store, { refused: (notice) => void notices.push(notice) });
+  const { gateway, runner, delivered, notices } = await sinkSetUp(
+    newGateway,
+    newRunner,
+    'job.created',
+  );
   const queueUrl = await queue();
   const source = {
     queueUrl,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_IN_FLIGHT } from '../model/connection';
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { requirePeer } from './source-peers';
 
 /** What the AMQP source uses of amqplib 2 (an optional peer dependency, lazy). */
 interface AmqpModule {
@@ -32,17 +33,6 @@ interface AmqpChannel {
   nack(message: AmqpMessage, allUpTo: boolean, requeue: boolean): void;
 }
 
-function loadAmqp(): AmqpModule {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require('amqplib') as AmqpModule;
-  } catch (error) {
-    throw new Error(
-      `amqp connections need the "amqplib" package: npm install amqplib@2 (${describeError(error)})`,
-    );
-  }
-}
-
 /**
  * An AMQP 0-9-1 queue (RabbitMQ), through amqplib: a consumer with manual acknowledgements and a
  * prefetch of the connection's `maxInFlight`, so that the broker itself never sends more than
@@ -65,7 +55,7 @@ export function amqpSource(context: SourceContext): Source {
 }
 
 class AmqpSource implements Source {
-  private readonly amqp = loadAmqp();
+  private readonly amqp = requirePeer<AmqpModule>('amqplib', 'amqp', 'amqplib@2');
   private connection: AmqpConnection | undefined;
   private closed = false;
   private failures = 0;

@@ -1,5 +1,6 @@
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { awsClientConfig, requirePeer } from './source-peers';
 
 /** What the Kinesis source uses of @aws-sdk/client-kinesis 3 (an optional peer, lazy). */
 interface KinesisModule {
@@ -31,23 +32,6 @@ interface ShardState {
 /** An empty shard is asked again after this long, in ms. */
 const IDLE_MS = 250;
 
-function loadHttpHandler(): new () => unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-  return (require('@smithy/node-http-handler') as { NodeHttpHandler: new () => unknown })
-    .NodeHttpHandler;
-}
-
-function loadKinesis(): KinesisModule {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require('@aws-sdk/client-kinesis') as KinesisModule;
-  } catch (error) {
-    throw new Error(
-      `awskinesis connections need the "@aws-sdk/client-kinesis" package: npm install @aws-sdk/client-kinesis@3 (${describeError(error)})`,
-    );
-  }
-}
-
 /**
  * A Kinesis stream: each shard is a unit of work leased in the gateway's store, read by the one
  * instance holding its lease, with its checkpoint (the last sequence number settled, all before
@@ -67,7 +51,11 @@ export function kinesisSource(context: SourceContext): Source {
 }
 
 class KinesisSource implements Source {
-  private readonly sdk = loadKinesis();
+  private readonly sdk = requirePeer<KinesisModule>(
+    '@aws-sdk/client-kinesis',
+    'awskinesis',
+    '@aws-sdk/client-kinesis@3',
+  );
   private readonly client: KinesisClient;
   private readonly stream: string;
   private readonly stop = new AbortController();
@@ -81,23 +69,15 @@ class KinesisSource implements Source {
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
     this.stream = String(source.streamName);
+    const { NodeHttpHandler } = requirePeer<{ NodeHttpHandler: new () => unknown }>(
+      '@smithy/node-http-handler',
+      'awskinesis',
+      '@smithy/node-http-handler@4',
+    );
+    // HTTP/1.1: the client's default HTTP/2 handler is for SubscribeToShard, not used here.
     this.client = new this.sdk.KinesisClient({
-      region: source.region,
-      // HTTP/1.1: the client's default HTTP/2 handler is for SubscribeToShard, not used here.
-      requestHandler: new (loadHttpHandler())(),
-      maxAttempts: 3,
-      ...(source.endpoint === undefined ? {} : { endpoint: source.endpoint }),
-      ...(source.awsAccessKeyId === undefined
-        ? {}
-        : {
-            credentials: {
-              accessKeyId: source.awsAccessKeyId,
-              secretAccessKey: source.awsSecretAccessKey,
-              ...(source.awsSessionToken === undefined
-                ? {}
-                : { sessionToken: source.awsSessionToken }),
-            },
-          }),
+      ...awsClientConfig(source),
+      requestHandler: new NodeHttpHandler(),
     });
   }
 

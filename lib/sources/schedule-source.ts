@@ -1,5 +1,5 @@
-import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { requirePeer } from './source-peers';
 
 /** What the schedule source uses of cron-parser 5 (an optional peer dependency, lazy). */
 interface CronParser {
@@ -19,17 +19,6 @@ interface TickState {
 
 /** The one lease unit of a schedule. */
 const UNIT = 'tick';
-
-function loadCronParser(): CronParser {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require('cron-parser') as CronParser;
-  } catch (error) {
-    throw new Error(
-      `schedule connections need the "cron-parser" package: npm install cron-parser@5 (${describeError(error)})`,
-    );
-  }
-}
 
 /**
  * A schedule: an event per tick of its cron expression (`source.cron`, 5 fields or 6 with
@@ -51,7 +40,8 @@ export function scheduleSource(context: SourceContext): Source {
 }
 
 class ScheduleSource implements Source {
-  private readonly parser = loadCronParser().CronExpressionParser;
+  private readonly parser = requirePeer<CronParser>('cron-parser', 'schedule', 'cron-parser@5')
+    .CronExpressionParser;
   private readonly cron: string;
   private readonly tz: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();

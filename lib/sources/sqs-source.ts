@@ -1,5 +1,6 @@
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { awsClientConfig, requirePeer } from './source-peers';
 
 /** What the SQS source uses of @aws-sdk/client-sqs 3 (an optional peer dependency, lazy). */
 interface SqsModule {
@@ -29,17 +30,6 @@ const DEFAULT_VISIBILITY = 30;
 /** @default long-polling wait, in seconds (SQS's most) */
 const DEFAULT_WAIT = 20;
 
-function loadSqs(): SqsModule {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require('@aws-sdk/client-sqs') as SqsModule;
-  } catch (error) {
-    throw new Error(
-      `awssqs connections need the "@aws-sdk/client-sqs" package: npm install @aws-sdk/client-sqs@3 (${describeError(error)})`,
-    );
-  }
-}
-
 /**
  * An SQS queue, by long polling (`waitTimeSeconds`, default 20). A message taken stays invisible
  * to other consumers while its event is in flight: its visibility (`visibilityTimeout`, default
@@ -62,7 +52,11 @@ export function sqsSource(context: SourceContext): Source {
 }
 
 class SqsSource implements Source {
-  private readonly sdk = loadSqs();
+  private readonly sdk = requirePeer<SqsModule>(
+    '@aws-sdk/client-sqs',
+    'awssqs',
+    '@aws-sdk/client-sqs@3',
+  );
   private readonly client: SqsClient;
   private readonly queueUrl: string;
   private readonly visibility: number;
@@ -78,22 +72,7 @@ class SqsSource implements Source {
     this.queueUrl = String(source.queueUrl);
     this.visibility = Number(source.visibilityTimeout ?? DEFAULT_VISIBILITY);
     this.wait = Math.min(Number(source.waitTimeSeconds ?? DEFAULT_WAIT), DEFAULT_WAIT);
-    this.client = new this.sdk.SQSClient({
-      region: source.region,
-      maxAttempts: 3,
-      ...(source.endpoint === undefined ? {} : { endpoint: source.endpoint }),
-      ...(source.awsAccessKeyId === undefined
-        ? {}
-        : {
-            credentials: {
-              accessKeyId: source.awsAccessKeyId,
-              secretAccessKey: source.awsSecretAccessKey,
-              ...(source.awsSessionToken === undefined
-                ? {}
-                : { sessionToken: source.awsSessionToken }),
-            },
-          }),
-    });
+    this.client = new this.sdk.SQSClient(awsClientConfig(source));
   }
 
   async start(): Promise<void> {
