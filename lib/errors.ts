@@ -25,12 +25,7 @@ export type GatewayErrorCode =
 
 /** The kind of resource an error is about. */
 export type ResourceKind =
-  | 'eventType'
-  | 'function'
-  | 'subscription'
-  | 'cors'
-  | 'connection'
-  | 'event';
+  'eventType' | 'function' | 'subscription' | 'cors' | 'connection' | 'event';
 
 /** Details shared by every {@link GatewayError}. */
 export interface GatewayErrorDetails {
