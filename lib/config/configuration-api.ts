@@ -538,6 +538,6 @@ export abstract class ConfigurationApi {
   /** Summary counts for the REPL. */
   protected counts(): string {
     const c = (kind: RecordKind) => this.catalog.count(kind);
-    return `eventTypes: ${c('eventtypes')}, functions: ${c('functions')}, subscriptions: ${c('subscriptions')}, cors: ${c('cors')}, connections: ${c('connections')}`;
+    return `eventTypes: ${c('eventtypes')}, functions: ${c('functions')}, subscriptions: ${c('subscriptions')}, cors: ${c('cors')}`;
   }
 }
