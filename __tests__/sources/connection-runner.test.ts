@@ -295,3 +295,24 @@ test('an updated connection restarts with its new record; a deleted one stops', 
   await gateway.deleteConnection({ connectionId: 'orders' });
   await until(() => queue.closed === 2 && runner.health().length === 0, 'the stop');
 });
+
+test("a tenant's keyless AWS connection found in the store never starts with the host's credentials", async () => {
+  const store = new MemoryStore();
+  const { gateway } = await newGateway(store);
+  // As an older version (or a hand) may have stored it: no keys, written by a tenant.
+  const record = {
+    space: 'default',
+    connectionId: 'old',
+    type: 'awssqs',
+    source: { queueUrl: 'http://127.0.0.1:9/1/q', region: 'us-east-1' },
+    eventType: 'order.placed',
+    writer: 'tenant',
+  };
+  await store.put('/serverless-event-gateway/connections/default/old', JSON.stringify(record));
+  const runner = newRunner(gateway, store, { retry: { initialDelay: 5, maxDelay: 20 } });
+  await until(() => runner.health()[0]?.lastError !== undefined, 'the refusal');
+  expect(runner.health()[0]).toMatchObject({
+    state: 'starting',
+    lastError: expect.stringMatching(/host's credentials are never used/),
+  });
+});

@@ -269,3 +269,19 @@ describe('the Configuration API at the connector paths', () => {
     }
   });
 });
+
+test("a tenant's AWS connection needs keys of its own: the host's credentials never read a queue a tenant chose", async () => {
+  const store = new MemoryStore();
+  const { gateway } = await newGateway(store, { tenantOutbound: { allowLoopback: true } });
+  const keyless = { queueUrl: SQS.source.queueUrl, region: SQS.source.region };
+  for (const type of ['awssqs', 'awskinesis']) {
+    const source = type === 'awssqs' ? keyless : { streamName: 's', region: 'us-east-1' };
+    await expectRefused(
+      store,
+      () => gateway.createConnection({ ...SQS, type, source } as never, { writer: 'tenant' }),
+      { code: 'VALIDATION_FAILED', message: /needs its own "source.awsAccessKeyId"/ },
+    );
+  }
+  // The host's own connection may use the SDK's default credentials.
+  await gateway.createConnection({ ...SQS, source: keyless });
+});

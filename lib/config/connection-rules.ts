@@ -34,6 +34,9 @@ export function requireConnection(
 
 const checks = new Checks('connection');
 
+/** The sources that sign their requests with AWS credentials. */
+const AWS_SOURCES: readonly string[] = ['awssqs', 'awskinesis'];
+
 /** The input validated into a record written by the options' writer (stored only for a tenant). */
 function recordOf(
   ctx: RuleContext,
@@ -43,7 +46,14 @@ function recordOf(
 ): ConnectionRecord {
   const writer = writerOf(options, checks);
   const record = toConnectionRecord(input, space, ctx.outboundFor(space, writer));
-  return writer === undefined ? record : { ...record, writer };
+  if (writer === undefined) return record;
+  // The tenant chose the queue or stream: the host's AWS role would read it for the tenant.
+  if (AWS_SOURCES.includes(record.type) && record.source.awsAccessKeyId === undefined) {
+    checks.fail(
+      `a tenant's "${record.type}" connection needs its own "source.awsAccessKeyId" and "source.awsSecretAccessKey": the host's credentials are never used for it.`,
+    );
+  }
+  return { ...record, writer };
 }
 
 /**

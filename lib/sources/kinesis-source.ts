@@ -76,7 +76,7 @@ class KinesisSource implements Source {
     );
     // HTTP/1.1: the client's default HTTP/2 handler is for SubscribeToShard, not used here.
     this.client = new this.sdk.KinesisClient({
-      ...awsClientConfig(source),
+      ...awsClientConfig(context.record),
       requestHandler: new NodeHttpHandler(),
     });
   }

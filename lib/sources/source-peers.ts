@@ -1,4 +1,4 @@
-import type { SourceOptions } from '../model/connection';
+import type { ConnectionRecord } from '../model/connection';
 import { describeError } from '../model/describe-error';
 
 /**
@@ -22,13 +22,20 @@ export function requirePeer<T>(name: string, type: string, install: string): T {
 
 /**
  * The AWS SDK client configuration of an AWS source: its region, endpoint and credentials (the
- * SDK's default chain when none are given).
+ * SDK's default chain when none are given, for the host's own connections only).
  * @example
  * ```ts
- * new SQSClient(awsClientConfig(record.source));
+ * new SQSClient(awsClientConfig(record));
  * ```
  */
-export function awsClientConfig(source: SourceOptions): Record<string, unknown> {
+export function awsClientConfig(record: ConnectionRecord): Record<string, unknown> {
+  const { source } = record;
+  if (record.writer === 'tenant' && source.awsAccessKeyId === undefined) {
+    // Refused at write time too: a record from an older store must not get the host's role.
+    throw new Error(
+      `connection ${record.connectionId} was written by a tenant and has no AWS keys of its own: the host's credentials are never used for it.`,
+    );
+  }
   return {
     region: source.region,
     maxAttempts: 3,

@@ -72,7 +72,7 @@ class SqsSource implements Source {
     this.queueUrl = String(source.queueUrl);
     this.visibility = Number(source.visibilityTimeout ?? DEFAULT_VISIBILITY);
     this.wait = Math.min(Number(source.waitTimeSeconds ?? DEFAULT_WAIT), DEFAULT_WAIT);
-    this.client = new this.sdk.SQSClient(awsClientConfig(source));
+    this.client = new this.sdk.SQSClient(awsClientConfig(context.record));
   }
 
   async start(): Promise<void> {
