@@ -24,7 +24,8 @@ export type GatewayErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE';
 
 /** The kind of resource an error is about. */
-export type ResourceKind = 'eventType' | 'function' | 'subscription' | 'cors' | 'event';
+export type ResourceKind =
+  'eventType' | 'function' | 'subscription' | 'cors' | 'connection' | 'event';
 
 /** Details shared by every {@link GatewayError}. */
 export interface GatewayErrorDetails {

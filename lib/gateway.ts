@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigurationApi } from './config/configuration-api';
 import { Pipeline } from './pipeline/pipeline';
 import { checkStore } from './gateway/check-store';
-import { withoutChangeSecrets } from './gateway/change-secrets';
+import { changeWithoutSecrets } from './cache/catalog';
+import { ConnectionRunner } from './sources/connection-runner';
 import { closeProviders, gatewayProviders } from './gateway/providers';
 import type { CloseReport, GatewayEvents, GatewayHealth } from './gateway/gateway-types';
 import { delegateConfiguration, type ConfigurationMethods } from './gateway/configuration-methods';
@@ -18,7 +19,12 @@ import type { CloudEvent } from './model/cloud-event';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
-import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options';
+import {
+  resolveOptions,
+  type ConnectionsOptions,
+  type GatewayOptions,
+  type ResolvedGatewayOptions,
+} from './options';
 import { Router } from './router/router';
 import { MemoryStore } from './store/memory-store';
 import type { Store } from './store/store';
@@ -67,6 +73,8 @@ export class Gateway {
   private readonly providers: Map<string, Provider>;
   private readonly journal: JournalLink | undefined;
   private readonly intake: IntakeChain;
+  /** The connections this instance runs (none with `connections: false`). */
+  private readonly sources: ConnectionRunner | undefined;
   private closing: Promise<CloseReport> | undefined;
   /** Which local events have listeners (checked per delivery). */
   private readonly listened = new ListenedEvents((name) =>
@@ -121,6 +129,7 @@ export class Gateway {
     // Deliveries are resumed once the configuration (their functions) is loaded.
     if (resolved.journal)
       this.journal = new JournalLink(resolved.journal, this.config.cache, this.pipeline);
+    this.sources = resolved.connections === false ? undefined : this.connectionRunner(resolved);
     this.config.cache.on('changes', (changes, revision) => {
       const { applied, invalid } = this.config.catalog.apply(changes);
       this.router.apply(applied);
@@ -130,9 +139,10 @@ export class Gateway {
           this.pipeline.functionAvailable(change.space, change.id);
         }
       }
+      this.sources?.apply(applied);
       for (const item of invalid) this.events.emit('config.invalid', item);
       if (applied.length > 0 && this.listened.has('config.changed')) {
-        this.events.emit('config.changed', applied.map(withoutChangeSecrets), revision);
+        this.events.emit('config.changed', applied.map(changeWithoutSecrets), revision);
       }
     });
     this.config.cache.on('error', (error) => this.events.emit('store.error', error));
@@ -140,6 +150,40 @@ export class Gateway {
       this.events.emit('store.resync', reason, repaired),
     );
     this.config.cache.start();
+    // Connections start once the configuration that names them is loaded.
+    if (this.sources) {
+      const sources = this.sources;
+      this.config.ready().then(
+        () => (this.config.closed ? undefined : sources.start()),
+        () => undefined, // ready() reports its own failure to whoever awaits it
+      );
+    }
+  }
+
+  /**
+   * The runner of this instance's connections: their events enter the pipeline as the Events
+   * API's do (parsed once with this gateway's limits, gateway-only extensions refused, screened
+   * by the plugins as `via: 'source'`), and what it refuses is raised as `connection.refused`.
+   */
+  private connectionRunner(resolved: ResolvedGatewayOptions): ConnectionRunner {
+    const catalog = this.config.catalog;
+    return new ConnectionRunner({
+      ...(resolved.connections as ConnectionsOptions),
+      connections: {
+        all: () => catalog.spaces().flatMap((space) => catalog.list('connections', space)),
+        get: (space, connectionId) => catalog.get('connections', space, connectionId),
+      },
+      store: this.store,
+      leasePrefix: this.config.leasePrefix,
+      entry: async (event, { space }) => {
+        const accepted = this.accept(event, { space, method: 'POST', path: '/' }, 'source');
+        const [admitted] = await this.screen([accepted]);
+        return this.dispatch(admitted);
+      },
+      refused: (notice) => this.pipeline.connectionRefused(notice),
+      deadLetter: (space, functionId, event) => this.pipeline.call(space, functionId, event),
+      reportError: (error) => this.reportError(error),
+    });
   }
 
   /**
@@ -150,6 +194,9 @@ export class Gateway {
    */
   close(): Promise<CloseReport> {
     this.closing ??= (async () => {
+      // Sources first, while events are still taken: what they have in flight is accepted, or
+      // given back to its source past the drain.
+      await this.sources?.close();
       this.config.closed = true;
       const undelivered = await this.pipeline.close(this.options.drainTimeout);
       // Once deliveries are done (their outcome hooks heard): archives flush what they hold.
@@ -432,6 +479,7 @@ export class Gateway {
       ...(lastError !== undefined ? { lastError } : {}),
       pendingDeliveries: this.pipeline.dispatcher.pending,
       ...(journal ? { journal } : {}),
+      ...(this.sources ? { connections: this.sources.health() } : {}),
     };
   }
 

@@ -133,6 +133,14 @@ export type { SubscriptionInput, SubscriptionRecord, SubscriptionType } from './
 export type { SubscriptionUpdateInput } from './config/subscription-rules';
 export { subscriptionId } from './model/subscription';
 export type { CorsInput, CorsRecord } from './model/cors';
+export type {
+  ConnectionInput,
+  ConnectionRecord,
+  DeadLetterSettings,
+  SourceOptions,
+  SourceType,
+} from './model/connection';
+export { SOURCE_TYPES } from './model/connection';
 export { corsId } from './model/cors';
 export { HTTP_METHODS } from './model/paths';
 export type { HttpMethod } from './model/paths';

@@ -8,6 +8,7 @@ import { DEFAULT_ROOT } from './model/key-layout';
 import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
 import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
 import type { AwsOptions } from './delivery/providers/aws/aws-clients';
+import type { ConnectionRunnerOptions } from './sources/connection-runner';
 import {
   DEFAULT_RETRY,
   resolveRetry,
@@ -172,6 +173,18 @@ export interface GatewayOptions {
    */
   journal?: Journal;
   /**
+   * How this instance runs the connections of the configuration (`createConnection`): every
+   * instance runs them, each unit of work (a Kafka partition, a Kinesis shard, a schedule's tick)
+   * owned by one live instance at a time through leases in the store. `false`: this instance
+   * runs none (a configuration-only instance, or a host that runs them itself).
+   * @default {} (run them, with the defaults below)
+   * @example
+   * ```ts
+   * createGateway(store, { connections: { leaseTtl: 30_000, maxMessageBytes: 256 * 1024 } });
+   * ```
+   */
+  connections?: ConnectionsOptions | false;
+  /**
    * Intake plugins, in the order they run: each sees every event from outside (`emit`, the
    * Events API, replay) before routing and may refuse or enrich it, and hears of its outcome.
    * Archives ({@link S3Archive}, {@link KafkaArchive}) are plugins. More can be added with
@@ -211,15 +224,33 @@ const OPTION_NAMES: readonly string[] = [
   'maxHops',
   'maxFilterWork',
   'plugins',
+  'connections',
 ];
+
+/** Options of the connections an instance runs: see {@link GatewayOptions.connections}. */
+export type ConnectionsOptions = Partial<
+  Pick<
+    ConnectionRunnerOptions,
+    'instanceId' | 'leaseTtl' | 'maxMessageBytes' | 'retry' | 'drainTimeout' | 'sources'
+  >
+>;
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
   Omit<
     GatewayOptions,
-    'onDeadLetter' | 'providers' | 'retry' | 'outbound' | 'tenantOutbound' | 'aws' | 'journal'
+    | 'onDeadLetter'
+    | 'providers'
+    | 'retry'
+    | 'outbound'
+    | 'tenantOutbound'
+    | 'aws'
+    | 'journal'
+    | 'connections'
   >
 > & {
+  /** See {@link GatewayOptions.connections}. */
+  connections: ConnectionsOptions | false;
   /** See {@link GatewayOptions.plugins}. */
   plugins: readonly IntakePlugin[];
   /** See {@link GatewayOptions.journal}. */
@@ -273,6 +304,8 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     outboundPolicies,
     aws: { ...options.aws },
     journal: options.journal,
+    connections:
+      options.connections === false ? false : { ...(options.connections as ConnectionsOptions) },
     plugins: Array.isArray(options.plugins) ? [...options.plugins] : [],
   };
   if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
@@ -288,6 +321,14 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     throw new ValidationError(
       `createGateway: option "journal" must be a Journal (e.g. new LocalJournal(...)).`,
     );
+  }
+  const connections = options.connections;
+  if (connections !== undefined && connections !== false) {
+    if (typeof connections !== 'object' || connections === null || Array.isArray(connections)) {
+      throw new ValidationError(
+        'createGateway: option "connections" must be an object of connection options, or false.',
+      );
+    }
   }
   if (resolved.onDeadLetter !== undefined && typeof resolved.onDeadLetter !== 'function') {
     throw new ValidationError(`createGateway: option "onDeadLetter" must be a function.`);

@@ -1,8 +1,10 @@
 import type { ResourceKind } from '../errors';
 import { deepFreeze } from '../model/checks';
+import { connectionWithoutSecrets, type ConnectionRecord } from '../model/connection';
 import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 import type { FunctionRecord } from '../model/function';
+import { withoutSecrets } from '../model/function-secrets';
 import type { KeyLayout, RecordKind } from '../model/key-layout';
 import { routeShape } from '../model/paths';
 import type { SubscriptionRecord } from '../model/subscription';
@@ -15,6 +17,7 @@ export interface RecordsByKind {
   functions: FunctionRecord;
   subscriptions: SubscriptionRecord;
   cors: CorsRecord;
+  connections: ConnectionRecord;
 }
 
 /** Any configuration record. */
@@ -42,6 +45,7 @@ const RESOURCE: Record<RecordKind, ResourceKind> = {
   functions: 'function',
   subscriptions: 'subscription',
   cors: 'cors',
+  connections: 'connection',
 };
 
 const ID_FIELD: Record<RecordKind, string> = {
@@ -49,6 +53,7 @@ const ID_FIELD: Record<RecordKind, string> = {
   functions: 'functionId',
   subscriptions: 'subscriptionId',
   cors: 'corsId',
+  connections: 'connectionId',
 };
 
 type Table<T> = Map<string, Map<string, T>>;
@@ -64,6 +69,7 @@ export class Catalog {
     functions: new Map(),
     subscriptions: new Map(),
     cors: new Map(),
+    connections: new Map(),
   };
 
   /**
@@ -223,4 +229,27 @@ function decode(value: string, idField: string, id: string, space: string): Conf
 
 function syncRouteKey(method: string, eventType: string, path: string): string {
   return `${method} ${eventType} ${routeShape(path)}`;
+}
+
+/**
+ * A change as it may leave the gateway (`config.changed`): the secrets of function and connection
+ * records masked. The same change when it holds none.
+ * @example
+ * ```ts
+ * gateway.emit('config.changed', applied.map(changeWithoutSecrets), revision);
+ * ```
+ */
+export function changeWithoutSecrets(change: ConfigChange): ConfigChange {
+  const mask =
+    change.resource === 'function'
+      ? (r: ConfigRecord) => withoutSecrets(r as FunctionRecord)
+      : change.resource === 'connection'
+        ? (r: ConfigRecord) => connectionWithoutSecrets(r as ConnectionRecord)
+        : undefined;
+  if (!mask) return change;
+  return {
+    ...change,
+    ...(change.record ? { record: mask(change.record) } : {}),
+    ...(change.prev ? { prev: mask(change.prev) } : {}),
+  };
 }

@@ -12,6 +12,11 @@ import {
 } from '../errors';
 import { Checks, matchesMetadata } from '../model/checks';
 import { keepAliveWhile } from '../model/keep-alive';
+import {
+  connectionWithoutSecrets,
+  type ConnectionInput,
+  type ConnectionRecord,
+} from '../model/connection';
 import type { CorsInput, CorsRecord } from '../model/cors';
 import type { EventTypeInput, EventTypeRecord } from '../model/event-type';
 import type {
@@ -25,6 +30,7 @@ import { KeyLayout, type RecordKind } from '../model/key-layout';
 import type { SubscriptionInput, SubscriptionRecord } from '../model/subscription';
 import type { OutboundPolicies } from '../model/outbound-policies';
 import type { Store } from '../store/store';
+import * as connections from './connection-rules';
 import * as cors from './cors-rules';
 import * as eventTypes from './event-type-rules';
 import * as functions from './function-rules';
@@ -89,6 +95,11 @@ export class ConfigurationApi {
   readonly handlers = new Map<string, Map<string, LocalHandler>>();
   /** Set once the gateway closes: reads and writes are refused. @internal */
   closed = false;
+
+  /** Where the store keeps leases, beside the configuration (the connections' units). @internal */
+  get leasePrefix(): string {
+    return this.layout.leasePrefix;
+  }
 
   /** Made by {@link createGateway}. @internal */
   constructor(
@@ -354,6 +365,73 @@ export class ConfigurationApi {
   /** The space's CORS configurations, in ID order, filtered on metadata. */
   listCors(input: ListArguments = {}): CorsRecord[] {
     return this.list('cors', input);
+  }
+
+  // ---- connections -------------------------------------------------------------------------
+
+  /**
+   * Creates a connection: a source (a schedule, a Kafka topic, an SQS queue, a Kinesis stream,
+   * an AMQP queue) whose messages every instance running connections turns into events of this
+   * space, each message acknowledged only once its event is accepted. `eventType` wraps each
+   * message's data; `cloudEvents: true` takes each message as a structured CloudEvent. Without
+   * `connectionId` a random UUID is given. With `{ writer: 'tenant' }` every address the source
+   * connects to is held to the tenants' outbound policy. Secrets read `'[redacted]'` in the
+   * result, as in `getConnection`.
+   * @example
+   * ```ts
+   * await gateway.createConnection({
+   *   connectionId: 'nightly', type: 'schedule', source: { cron: '0 3 * * *' }, eventType: 'nightly.run',
+   * });
+   * await gateway.createConnection({
+   *   connectionId: 'orders', type: 'kafka', source: { brokers: 'localhost:9092', topic: 'orders' },
+   *   cloudEvents: true, deadLetter: { functionId: 'refused-orders' },
+   * });
+   * ```
+   */
+  async createConnection(
+    input: ConnectionInput,
+    options?: WriteOptions,
+  ): Promise<ConnectionRecord> {
+    const record = await this.write((ctx) =>
+      connections.planCreateConnection(ctx, input, this.spaceOf(input), options),
+    );
+    return connectionWithoutSecrets(record);
+  }
+
+  /**
+   * Replaces a connection's source, target, dead-letter settings and metadata; its runs restart
+   * with them on every instance. A secret given as `'[redacted]'` keeps the stored one while
+   * the source still points where it did (as for `updateFunction`).
+   */
+  async updateConnection(
+    input: ConnectionInput & { connectionId: string },
+    options?: WriteOptions,
+  ): Promise<ConnectionRecord> {
+    const record = await this.write((ctx) =>
+      connections.planUpdateConnection(ctx, input, this.spaceOf(input), options),
+    );
+    return connectionWithoutSecrets(record);
+  }
+
+  /** Deletes a connection; every instance stops pulling from its source. */
+  deleteConnection(input: SpaceArgument & { connectionId: string }): Promise<void> {
+    const id = this.idOf(input, 'connectionId', 'connection');
+    return this.write((ctx) => connections.planDeleteConnection(ctx, this.spaceOf(input), id));
+  }
+
+  /** The connection, or NotFoundError; secrets read `'[redacted]'` unless `secrets` is true. */
+  getConnection(
+    input: SpaceArgument & { connectionId: string } & SecretsArgument,
+  ): ConnectionRecord {
+    const id = this.idOf(input, 'connectionId', 'connection');
+    const record = connections.requireConnection(this.readContext(), this.spaceOf(input), id);
+    return input.secrets === true ? record : connectionWithoutSecrets(record);
+  }
+
+  /** The space's connections, in ID order, filtered on metadata; secrets as in `getConnection`. */
+  listConnections(input: ListArguments & SecretsArgument = {}): ConnectionRecord[] {
+    const records = this.list('connections', input);
+    return input.secrets === true ? records : records.map(connectionWithoutSecrets);
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -1,14 +1,6 @@
 import { AlreadyExistsError, ConflictError, NotFoundError, ValidationError } from '../errors';
 import { toFunctionRecord, type FunctionInput, type FunctionRecord } from '../model/function';
-import {
-  destinationChanges,
-  maskedSecrets,
-  missingSecret,
-  secretLabel,
-  SECRET_MASK,
-  withStoredSecrets,
-  type FunctionSecret,
-} from '../model/function-secrets';
+import { keepStoredSecrets } from '../model/function-secrets';
 import { Checks } from '../model/checks';
 import type { RuleContext, WritePlan } from './write-plan';
 
@@ -42,10 +34,13 @@ export interface WriteOptions {
   writer?: 'tenant';
 }
 
-const checks = new Checks('function');
+const functionChecks = new Checks('function');
 
 /** The write's `writer`, checked (host code passing anything else gets a ValidationError). */
-function writerOf(options: WriteOptions | undefined): 'tenant' | undefined {
+export function writerOf(
+  options: WriteOptions | undefined,
+  checks: Checks = functionChecks,
+): 'tenant' | undefined {
   if (options === undefined) return undefined;
   checks.object(options, 'the write options');
   checks.onlyFields(options as Record<string, unknown>, ['writer'], 'the write options');
@@ -132,6 +127,15 @@ export function planDeleteFunction(
       );
     }
   }
+  for (const connection of ctx.catalog.values('connections', space)) {
+    if (connection.deadLetter?.functionId === functionId) {
+      throw new ConflictError(
+        `Function ${functionId} cannot be deleted because connection ${connection.connectionId} sends its refused messages to it.`,
+        'in-use',
+        { resource: 'function', id: functionId, space },
+      );
+    }
+  }
   const key = ctx.layout.key('functions', space, functionId);
   return {
     compares: [
@@ -139,37 +143,23 @@ export function planDeleteFunction(
       // Nothing that could refer to the function appeared since the catalog's revision.
       { prefix: ctx.layout.spacePrefix('subscriptions', space), maxModRevision: ctx.revision },
       { prefix: ctx.layout.spacePrefix('eventtypes', space), maxModRevision: ctx.revision },
+      { prefix: ctx.layout.spacePrefix('connections', space), maxModRevision: ctx.revision },
     ],
     operations: [{ type: 'delete', key }],
     result: undefined,
   };
 }
 
-/**
- * Secrets given back as the mask (from a record read without secrets) keep the stored ones, but
- * only where the function still points where it did: a secret never follows a new host,
- * endpoint, queue, region or type. Anything else is refused and changes nothing.
- */
+/** Masked secrets keep the stored ones only where the function still points where it did. */
 function keepMaskedSecrets(
   given: FunctionRecord,
   stored: FunctionRecord | undefined,
 ): FunctionRecord {
-  const masked = maskedSecrets(given);
-  if (masked.length === 0) return given;
-  const refuse = (secret: FunctionSecret, why: string): never => {
-    throw new ValidationError(
-      `Function doesn't validate. Validation error: ${secretLabel(secret)} is "${SECRET_MASK}", but ${why}.`,
-      { resource: 'function', id: given.functionId, space: given.space },
-    );
-  };
-  const missing = missingSecret(masked, stored);
-  if (missing || !stored) return refuse(missing ?? masked[0], 'no such secret is stored to keep');
-  const changed = destinationChanges(given, stored);
-  if (changed.length > 0) {
-    return refuse(
-      masked[0],
-      `where the function points changed (${changed.join(', ')}): the secret must be sent again`,
-    );
-  }
-  return withStoredSecrets(given, stored, masked);
+  return keepStoredSecrets(given, stored, 'the function', (detail) => {
+    throw new ValidationError(`Function doesn't validate. Validation error: ${detail}`, {
+      resource: 'function',
+      id: given.functionId,
+      space: given.space,
+    });
+  });
 }

@@ -27,6 +27,11 @@ export const CONFIGURATION_METHODS = [
   'deleteCors',
   'getCors',
   'listCors',
+  'createConnection',
+  'updateConnection',
+  'deleteConnection',
+  'getConnection',
+  'listConnections',
 ] as const satisfies readonly (keyof ConfigurationApi)[];
 
 /** The methods of {@link CONFIGURATION_METHODS}, as a gateway's type declares them. */

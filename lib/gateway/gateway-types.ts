@@ -2,6 +2,7 @@ import type { ConfigChange, InvalidRecord } from '../cache/catalog';
 import type { WaitingFunction } from '../journal/waiting-deliveries';
 import type { SystemEvents } from '../model/system-events';
 import type { DeadLetter } from '../plugins/dead-letter';
+import type { ConnectionHealth } from '../sources/connection-run';
 
 /** What `close()` resolves with. */
 export interface CloseReport {
@@ -32,6 +33,8 @@ export interface GatewayHealth {
   readonly pendingDeliveries: number;
   /** The journal, with the `journal` option (`ready` is false while it is not open, or failed). */
   readonly journal?: JournalHealth;
+  /** Each connection this instance runs: owned units, lag, last error (see `createConnection`). */
+  readonly connections?: readonly ConnectionHealth[];
 }
 
 /** What `gateway.health().journal` reports. */

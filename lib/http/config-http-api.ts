@@ -34,6 +34,11 @@ export type ConfigGateway = Pick<
   | 'deleteCors'
   | 'getCors'
   | 'listCors'
+  | 'createConnection'
+  | 'updateConnection'
+  | 'deleteConnection'
+  | 'getConnection'
+  | 'listConnections'
   | 'listSpaces'
   | 'health'
 > & {
@@ -121,6 +126,17 @@ const COLLECTIONS: Readonly<Record<string, Handlers>> = {
     remove: (g, at) => g.deleteCors(at as any),
     get: (g, at) => g.getCors(at as any),
     list: (g, at) => g.listCors(at),
+  },
+  // The Event Gateway Connector's paths, on the same API (and its keys and scopes).
+  connections: {
+    kind: 'connection',
+    listKey: 'connections',
+    idField: 'connectionId',
+    create: (g, b, write) => g.createConnection(b as any, write),
+    update: (g, b, write) => g.updateConnection(b as any, write),
+    remove: (g, at) => g.deleteConnection(at as any),
+    get: (g, at) => g.getConnection(at as any),
+    list: (g, at) => g.listConnections(at),
   },
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */

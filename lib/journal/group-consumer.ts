@@ -12,6 +12,8 @@ export interface GroupConsumerOptions {
   onCrash(error: unknown, retryIn: number): void;
   /** First wait before a restart, in ms (doubled up to 30 s, reset on join). @default 300 */
   readonly initialRetryTime?: number;
+  /** Where a group without committed offsets starts: the oldest record, or the next one. @default true */
+  readonly fromBeginning?: boolean;
 }
 
 const MAX_RETRY_TIME = 30_000;
@@ -46,7 +48,10 @@ export class GroupConsumer {
     consumer.on(consumer.events.CRASH, (event) => this.crashed(event.payload.error));
     const connecting = (async () => {
       await consumer.connect();
-      await consumer.subscribe({ topics: [this.options.topic], fromBeginning: true });
+      await consumer.subscribe({
+        topics: [this.options.topic],
+        fromBeginning: this.options.fromBeginning ?? true,
+      });
     })();
     // A stop() from now on waits for this start before it disconnects.
     this.starting = connecting.catch(() => undefined);

@@ -9,6 +9,7 @@ const NOUN: Record<ResourceKind, string> = {
   function: 'Function',
   subscription: 'Subscription',
   cors: 'CORS configuration',
+  connection: 'Connection',
 };
 
 /** The longest timeout or delay a timer can take (larger ones overflow to 1 ms in Node.js). */

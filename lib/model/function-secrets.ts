@@ -1,6 +1,15 @@
-import { AWS_SECRET_FIELDS, type FunctionRecord } from './function';
+import { AWS_SECRET_FIELDS } from './function';
 
 export { AWS_SECRET_FIELDS };
+
+/**
+ * What these helpers mask: a function record, or anything shaped like one (a connection's source
+ * options seen as `{ type, provider }`), so that every secret is masked by the same rules.
+ */
+export interface SecretHolder {
+  readonly type: string;
+  readonly provider: Readonly<Record<string, string | number | boolean>>;
+}
 
 /**
  * What a secret reads as in records returned without `secrets: true`: a whole AWS secret, or the
@@ -33,8 +42,8 @@ export interface FunctionSecret {
 }
 
 /** A secret as messages name it: `"provider.awsSessionToken"`, `the query of "provider.url"`. */
-export function secretLabel({ field, part }: FunctionSecret): string {
-  return part ? `the ${part} of "provider.${field}"` : `"provider.${field}"`;
+export function secretLabel({ field, part }: FunctionSecret, holder = 'provider'): string {
+  return part ? `the ${part} of "${holder}.${field}"` : `"${holder}.${field}"`;
 }
 
 function parseUrl(value: unknown): URL | undefined {
@@ -109,11 +118,11 @@ function maskedValue(field: string, value: string | number | boolean): string | 
 }
 
 /** Masked copies of frozen records (the catalog's): a list masks each record once. */
-const maskedRecords = new WeakMap<FunctionRecord, FunctionRecord>();
+const maskedRecords = new WeakMap<SecretHolder, SecretHolder>();
 
 /** The record with its secrets masked (the same record when it has none). */
-export function withoutSecrets(record: FunctionRecord): FunctionRecord {
-  const cached = maskedRecords.get(record);
+export function withoutSecrets<T extends SecretHolder>(record: T): T {
+  const cached = maskedRecords.get(record) as T | undefined;
   if (cached) return cached;
   let provider: Record<string, string | number | boolean> | undefined;
   for (const field of [...AWS_SECRET_FIELDS, ...URL_FIELDS]) {
@@ -128,7 +137,7 @@ export function withoutSecrets(record: FunctionRecord): FunctionRecord {
 }
 
 /** Whether the record holds that secret (a value that is not itself the mask). */
-function holds(record: FunctionRecord, secret: FunctionSecret): boolean {
+function holds(record: SecretHolder, secret: FunctionSecret): boolean {
   const value = record.provider[secret.field];
   if (!secret.part) return value !== undefined && value !== SECRET_MASK;
   const url = parseUrl(value);
@@ -136,7 +145,7 @@ function holds(record: FunctionRecord, secret: FunctionSecret): boolean {
 }
 
 /** The secrets a record (an update's input) gives as the mask: those it asks to keep. */
-export function maskedSecrets(record: FunctionRecord): FunctionSecret[] {
+export function maskedSecrets(record: SecretHolder): FunctionSecret[] {
   const out: FunctionSecret[] = [];
   for (const field of AWS_SECRET_FIELDS) {
     if (record.provider[field] === SECRET_MASK) out.push({ field });
@@ -153,13 +162,13 @@ export function maskedSecrets(record: FunctionRecord): FunctionSecret[] {
 /** The first of `secrets` that `stored` does not hold (no stored record holds none). */
 export function missingSecret(
   secrets: readonly FunctionSecret[],
-  stored: FunctionRecord | undefined,
+  stored: SecretHolder | undefined,
 ): FunctionSecret | undefined {
   return secrets.find((secret) => !stored || !holds(stored, secret));
 }
 
 /** What says where a function points: its type and every provider field but secrets and tuning. */
-function destination(record: FunctionRecord): Map<string, string> {
+function destination(record: SecretHolder): Map<string, string> {
   const out = new Map([['type', record.type]]);
   for (const [field, value] of Object.entries(record.provider)) {
     if (AWS_SECRET_FIELDS.includes(field) || NOT_DESTINATION.has(field)) continue;
@@ -173,17 +182,17 @@ function destination(record: FunctionRecord): Map<string, string> {
  * The fields that say where a function points and differ between two records (`type`,
  * `provider.endpoint`, ...): a URL compared without its secret parts.
  */
-export function destinationChanges(given: FunctionRecord, stored: FunctionRecord): string[] {
+export function destinationChanges(given: SecretHolder, stored: SecretHolder): string[] {
   const [a, b] = [destination(given), destination(stored)];
   return [...new Set([...a.keys(), ...b.keys()])].filter((name) => a.get(name) !== b.get(name));
 }
 
 /** `given` with each of its masked `secrets` replaced by the one `stored` holds. */
-export function withStoredSecrets(
-  given: FunctionRecord,
-  stored: FunctionRecord,
+export function withStoredSecrets<T extends SecretHolder>(
+  given: T,
+  stored: SecretHolder,
   secrets: readonly FunctionSecret[],
-): FunctionRecord {
+): T {
   const provider = { ...given.provider };
   for (const { field, part } of secrets) {
     if (!part) {
@@ -207,7 +216,7 @@ export function withStoredSecrets(
  * query values, and fragment. Values shorter than 4 characters are left out (hiding them would
  * garble any text).
  */
-export function secretValues(record: FunctionRecord): string[] {
+export function secretValues(record: SecretHolder): string[] {
   const out = new Set<string>();
   for (const field of AWS_SECRET_FIELDS) {
     if (typeof record.provider[field] === 'string') out.add(record.provider[field] as string);
@@ -232,7 +241,7 @@ export function secretValues(record: FunctionRecord): string[] {
  * A text (a function's answer, an SDK's message) with the record's secret values masked; cut to
  * its first `maxLength` characters when given (a secret the cut would halve is masked first).
  */
-export function hideSecrets(text: string, record: FunctionRecord, maxLength = Infinity): string {
+export function hideSecrets(text: string, record: SecretHolder, maxLength = Infinity): string {
   const secrets = secretValues(record).sort((a, b) => b.length - a.length);
   let out = text.length > maxLength ? text.slice(0, maxLength + (secrets[0]?.length ?? 0)) : text;
   for (const secret of secrets) out = out.split(secret).join(SECRET_MASK);
@@ -249,4 +258,39 @@ export function hideSecrets(text: string, record: FunctionRecord, maxLength = In
  */
 export function redactUrl(value: string): string {
   return maskedUrl(value) ?? '(an invalid URL)';
+}
+
+/**
+ * Secrets given back as the mask (from a record read without secrets) keep the stored ones, but
+ * only where the record still points where it did: a secret never follows a new host, endpoint,
+ * queue, region or type. Anything else calls `fail` with the reason (a ValidationError's detail).
+ * @example
+ * ```ts
+ * keepStoredSecrets(given, stored, 'the function', (detail) => checks.fail(detail));
+ * // `holder` names the fields in messages: "source.awsSecretAccessKey" for a connection.
+ * ```
+ */
+export function keepStoredSecrets<T extends SecretHolder>(
+  given: T,
+  stored: SecretHolder | undefined,
+  what: string,
+  fail: (detail: string) => never,
+  holder = 'provider',
+): T {
+  const masked = maskedSecrets(given);
+  if (masked.length === 0) return given;
+  const refuse = (secret: FunctionSecret, why: string): never =>
+    fail(`${secretLabel(secret, holder)} is "${SECRET_MASK}", but ${why}.`);
+  const missing = missingSecret(masked, stored);
+  if (missing || !stored) return refuse(missing ?? masked[0], 'no such secret is stored to keep');
+  const changed = destinationChanges(given, stored).map((name) =>
+    name.startsWith('provider.') ? `${holder}.${name.slice('provider.'.length)}` : name,
+  );
+  if (changed.length > 0) {
+    return refuse(
+      masked[0],
+      `where ${what} points changed (${changed.join(', ')}): the secret must be sent again`,
+    );
+  }
+  return withStoredSecrets(given, stored, masked);
 }

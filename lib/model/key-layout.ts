@@ -1,7 +1,13 @@
 /** The four kinds of configuration records, named as their key segment. */
-export type RecordKind = 'eventtypes' | 'functions' | 'subscriptions' | 'cors';
+export type RecordKind = 'eventtypes' | 'functions' | 'subscriptions' | 'cors' | 'connections';
 
-const KINDS: readonly RecordKind[] = ['eventtypes', 'functions', 'subscriptions', 'cors'];
+const KINDS: readonly RecordKind[] = [
+  'eventtypes',
+  'functions',
+  'subscriptions',
+  'cors',
+  'connections',
+];
 
 /** Where a record lives: `<root>/<kind>/<space>/<id>`, Event Gateway 0.9's layout. */
 export interface RecordAddress {
@@ -24,6 +30,19 @@ export class KeyLayout {
 
   key(kind: RecordKind, space: string, id: string): string {
     return `${this.prefix}${kind}/${space}/${id}`;
+  }
+
+  /**
+   * The prefix of the sources' leases (who runs which unit of work: a schedule's tick, a queue's
+   * consumer): beside the configuration, not under it, so that renewing a lease never reaches the
+   * configuration watch of every instance.
+   * @example
+   * ```ts
+   * new KeyLayout().leasePrefix; // '/serverless-event-gateway.leases/'
+   * ```
+   */
+  get leasePrefix(): string {
+    return `${this.prefix.slice(0, -1)}.leases/`;
   }
 
   /** The prefix of every record of one kind in one space. */

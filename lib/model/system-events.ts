@@ -15,6 +15,8 @@ export const SYSTEM_EVENT_TYPES = {
   refused: 'eventgateway.event.refused',
   /** Events an archive dropped, by its `whenFull: 'drop'` policy. */
   archiveDropped: 'eventgateway.archive.dropped',
+  /** A message a connection pulled whose event was refused (dead-lettered, then acknowledged). */
+  connectionRefused: 'eventgateway.connection.refused',
 } as const;
 
 /** One of {@link SYSTEM_EVENT_TYPES}. */
@@ -31,6 +33,7 @@ export const SYSTEM_EVENT_NAMES = {
   invocationFailed: 'function.invocationFailed',
   refused: 'event.refused',
   archiveDropped: 'archive.dropped',
+  connectionRefused: 'connection.refused',
 } as const satisfies Record<SystemKind, string>;
 
 /** The prefix of the event types only the gateway may emit. */
@@ -55,6 +58,31 @@ export interface ArchiveDroppedReport {
   readonly reason: string;
 }
 
+/**
+ * The data of a `connection.refused` system event: a message a connection pulled whose event the
+ * gateway refused. It was counted, sent to the connection's dead-letter function if it has one,
+ * and then acknowledged (a refused message is never retried).
+ */
+export interface ConnectionRefusedNotice {
+  readonly space: string;
+  readonly connectionId: string;
+  /** The source type (`kafka`, `awssqs`, `schedule`...). */
+  readonly sourceType: string;
+  /** The message's ID in its source. */
+  readonly messageId: string;
+  /** Why it was refused (the error's message). */
+  readonly reason: string;
+  /** The error's code (`VALIDATION_FAILED`, `EVENT_REFUSED`, `HOP_LIMIT`...). */
+  readonly code: string;
+  /** The message's size in bytes. */
+  readonly size: number;
+  /** Its body (UTF-8 text, or base64 with `encoding: 'base64'`), cut to 64 KiB. */
+  readonly body: string;
+  readonly encoding: 'utf8' | 'base64';
+  /** True when `body` was cut. */
+  readonly truncated: boolean;
+}
+
 /** The local names of system events on `gateway.on(...)`, and their payloads. */
 export interface SystemEvents {
   'event.received': [{ space: string; event: CloudEvent; path: string; method: string }];
@@ -64,6 +92,8 @@ export interface SystemEvents {
   ];
   /** Events an archive dropped (its `whenFull: 'drop'` policy), reported at most once a second. */
   'archive.dropped': [ArchiveDroppedReport];
+  /** A message a connection pulled was refused: dead-lettered, then acknowledged. */
+  'connection.refused': [ConnectionRefusedNotice];
   'function.invoking': [{ space: string; functionId: string; event: CloudEvent; attempt: number }];
   'function.invoked': [
     {

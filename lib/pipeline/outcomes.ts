@@ -6,7 +6,7 @@ import type { Journal } from '../journal/journal';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { CloudEvent } from '../model/cloud-event';
 import { describeError } from '../model/describe-error';
-import type { ArchiveDroppedReport } from '../model/system-events';
+import type { ArchiveDroppedReport, ConnectionRefusedNotice } from '../model/system-events';
 import type { DeadLetter } from '../plugins/dead-letter';
 import type { IntakeVia } from '../plugins/intake-plugin';
 import type { SystemEventEmitter } from './system-event-emitter';
@@ -115,6 +115,13 @@ export class Outcomes {
   archiveDropped(space: string, report: ArchiveDroppedReport): void {
     if (this.deps.systemEvents.wants(space, 'archiveDropped')) {
       this.deps.systemEvents.emit(space, 'archiveDropped', report);
+    }
+  }
+
+  /** Raises `connection.refused` (the refusal itself was counted where the event was refused). */
+  connectionRefused(notice: ConnectionRefusedNotice): void {
+    if (this.deps.systemEvents.wants(notice.space, 'connectionRefused')) {
+      this.deps.systemEvents.emit(notice.space, 'connectionRefused', notice);
     }
   }
 

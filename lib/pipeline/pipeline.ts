@@ -13,7 +13,11 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { CloudEvent } from '../model/cloud-event';
 import type { LocalHandler } from '../model/function';
 import type { RetryPolicy } from '../model/retry-options';
-import type { ArchiveDroppedReport, SystemEvents } from '../model/system-events';
+import type {
+  ArchiveDroppedReport,
+  ConnectionRefusedNotice,
+  SystemEvents,
+} from '../model/system-events';
 import type { DeadLetter } from '../plugins/dead-letter';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
@@ -200,6 +204,11 @@ export class Pipeline {
   /** Raises the `archive.dropped` system event (an archive's plugin host). */
   archiveDropped(space: string, report: ArchiveDroppedReport): void {
     this.outcomes.archiveDropped(space, report);
+  }
+
+  /** Raises `connection.refused` for a message a connection pulled (see the sources). */
+  connectionRefused(notice: ConnectionRefusedNotice): void {
+    this.outcomes.connectionRefused(notice);
   }
 
   /** Opens the journal and resumes its deliveries: see {@link JournalResume.resume}. */

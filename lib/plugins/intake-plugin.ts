@@ -3,7 +3,7 @@ import type { CloudEvent } from '../model/cloud-event';
 import type { ArchiveDroppedReport } from '../model/system-events';
 
 /** How an event came into the gateway. */
-export type IntakeVia = 'emit' | 'http' | 'batch' | 'replay';
+export type IntakeVia = 'emit' | 'http' | 'batch' | 'replay' | 'source';
 
 /** What an intake plugin knows of an event besides the event itself. */
 export interface IntakeContext {

@@ -1,0 +1,318 @@
+// The source runtime: every message pulled becomes an event entered through the gateway, is
+// acknowledged only after acceptance, is dead-lettered (counted, `connection.refused`, the
+// dead-letter function) and acknowledged when refused, and backpressure pauses the source.
+import { BackpressureError, MemoryStore, type CloudEvent } from '../../lib';
+import type { ConnectionRefusedNotice } from '../../lib/model/system-events';
+import type { ConnectionRunnerOptions } from '../../lib/sources/connection-runner';
+import type { Source, SourceContext, SourceMessage } from '../../lib/sources/source';
+import { gatewayFixture } from '../helpers/gateway';
+import { runnerFixture, until } from '../helpers/connection-runner';
+
+const newGateway = gatewayFixture();
+const newRunner = runnerFixture();
+
+/**
+ * A queue in this process behind the Source interface: it hands out its messages while not
+ * paused, and records acknowledgements and releases; what is released goes back to the queue.
+ */
+class TestQueue {
+  readonly acked: string[] = [];
+  readonly released: string[] = [];
+  /** The most messages in flight (delivered, not yet acked or released) seen at once. */
+  maxOutstanding = 0;
+  pauses = 0;
+  private outstanding = 0;
+  private waiting: { id: string; body: Buffer | string; contentType?: string }[] = [];
+  private context: SourceContext | undefined;
+  private paused = false;
+  closed = 0;
+
+  push(...messages: { id: string; body: Buffer | string; contentType?: string }[]): void {
+    this.waiting.push(...messages);
+    this.pump();
+  }
+
+  readonly factory = (context: SourceContext): Source => {
+    this.context = context;
+    this.paused = false;
+    return {
+      start: async () => this.pump(),
+      pause: () => {
+        this.paused = true;
+        this.pauses++;
+      },
+      resume: () => {
+        this.paused = false;
+        queueMicrotask(() => this.pump());
+      },
+      close: async () => {
+        this.closed++;
+        this.context = undefined;
+      },
+    };
+  };
+
+  private pump(): void {
+    while (this.context && !this.paused && this.waiting.length > 0) {
+      const item = this.waiting.shift()!;
+      this.outstanding++;
+      this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
+      const message: SourceMessage = {
+        ...item,
+        time: new Date('2026-01-02T03:04:05Z'),
+        ack: async () => {
+          this.outstanding--;
+          this.acked.push(item.id);
+        },
+        release: async () => {
+          this.outstanding--;
+          this.released.push(item.id);
+        },
+      };
+      this.context.deliver(message);
+    }
+  }
+}
+
+async function setUp(
+  connection: Record<string, unknown> = {},
+  options: Partial<ConnectionRunnerOptions> = {},
+) {
+  const store = new MemoryStore();
+  const { gateway } = await newGateway(store, { maxHops: 3, connections: false });
+  const delivered: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'sink',
+    handler: (event) => void delivered.push(event as CloudEvent),
+  });
+  const refusedEvents: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'refused',
+    handler: (event) => void refusedEvents.push(event as CloudEvent),
+  });
+  await gateway.createEventType({ name: 'order.placed' });
+  await gateway.subscribe({ eventType: 'order.placed', functionId: 'sink' });
+  const queue = new TestQueue();
+  const notices: ConnectionRefusedNotice[] = [];
+  /** For each event ID, whether its acceptance had resolved when the message was acked. */
+  const acceptedAt = new Map<string, number>();
+  let now = 0;
+  const runner = newRunner(gateway, store, {
+    sources: { kafka: queue.factory },
+    refused: (notice) => void notices.push(notice),
+    // Stand-in for the gateway's direct call of the function: its handler here.
+    deadLetter: async (space, functionId, event) =>
+      gateway.localHandler(space, functionId)?.(event, {
+        space,
+        functionId,
+        signal: new AbortController().signal,
+      }),
+    entry: async (event, { space }) => {
+      const result = await gateway.emit(event, { space });
+      acceptedAt.set(result.eventId, ++now);
+      return result;
+    },
+    retry: { initialDelay: 5, maxDelay: 20 },
+    ...options,
+  });
+  await gateway.createConnection({
+    connectionId: 'orders',
+    type: 'kafka',
+    source: { brokers: '127.0.0.1:9', topic: 'orders' },
+    eventType: 'order.placed',
+    deadLetter: { functionId: 'refused' },
+    ...connection,
+  } as never);
+  await until(() => runner.health()[0]?.state === 'running', 'the run to start');
+  return { gateway, store, queue, runner, delivered, notices, refusedEvents, acceptedAt };
+}
+
+test('N messages in, N events delivered, each acknowledged once and only after its event was accepted', async () => {
+  const { queue, runner, delivered, acceptedAt } = await setUp();
+  const ackedBeforeAccepted: string[] = [];
+  const N = 200;
+  const original = queue.acked.push.bind(queue.acked);
+  queue.acked.push = (...ids: string[]) => {
+    for (const id of ids) if (!acceptedAt.has(id)) ackedBeforeAccepted.push(id);
+    return original(...ids);
+  };
+  queue.push(
+    ...Array.from({ length: N }, (_, i) => ({ id: `m-${i}`, body: JSON.stringify({ n: i }) })),
+  );
+  await until(() => delivered.length === N && queue.acked.length === N, `${N} deliveries`);
+  expect(ackedBeforeAccepted).toEqual([]);
+  expect(new Set(queue.acked).size).toBe(N);
+  expect(delivered.map((e) => (e.data as { n: number }).n).sort((a, b) => a - b)).toEqual(
+    Array.from({ length: N }, (_, i) => i),
+  );
+  expect(delivered[0]).toMatchObject({
+    specversion: '1.0',
+    type: 'order.placed',
+    source: '/spaces/default/connections/orders',
+    time: '2026-01-02T03:04:05.000Z',
+    datacontenttype: 'application/json',
+  });
+  expect(delivered.find((e) => e.id === 'm-7')?.data).toEqual({ n: 7 });
+  expect(runner.health()[0]).toMatchObject({ accepted: N, refused: 0, inFlight: 0 });
+});
+
+test('text and bytes are wrapped as a string and as data_base64', async () => {
+  const { queue, delivered } = await setUp();
+  queue.push(
+    { id: 'text', body: 'hello, not JSON' },
+    { id: 'bytes', body: Buffer.from([0xff, 0xfe, 0x00, 0x01]) },
+  );
+  await until(() => delivered.length === 2, 'two deliveries');
+  const byId = Object.fromEntries(delivered.map((e) => [e.id, e]));
+  expect(byId.text).toMatchObject({ datacontenttype: 'text/plain', data: 'hello, not JSON' });
+  expect(byId.bytes).toMatchObject({
+    datacontenttype: 'application/octet-stream',
+    data_base64: Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64'),
+  });
+});
+
+test('poison messages are refused with a reason, dead-lettered and acknowledged, and never stall the good ones', async () => {
+  const { queue, runner, delivered, notices, refusedEvents, gateway } = await setUp({
+    eventType: undefined,
+    cloudEvents: true,
+  });
+  gateway.use({
+    name: 'no-secrets',
+    onEvent: (event) => (event.secret ? { refuse: 'no secrets here', status: 400 } : undefined),
+  });
+  const good = (id: string) => ({
+    id,
+    body: JSON.stringify({ specversion: '1.0', id, source: 's', type: 'order.placed', data: 1 }),
+  });
+  const poison = {
+    'not-json': '{"specversion": "1.0", ',
+    huge: JSON.stringify({ ...JSON.parse(good('huge').body), data: 'x'.repeat(1024 * 1024) }),
+    reserved: JSON.stringify({
+      ...JSON.parse(good('r').body),
+      type: 'eventgateway.event.received',
+    }),
+    forged: JSON.stringify({ ...JSON.parse(good('f').body), deliveryid: 'd-1' }),
+    'no-id': JSON.stringify({ specversion: '1.0', source: 's', type: 'order.placed' }),
+    looping: JSON.stringify({ ...JSON.parse(good('l').body), hopcount: 99 }),
+    plugin: JSON.stringify({ ...JSON.parse(good('p').body), secret: 'x' }),
+    array: '[1,2,3]',
+  };
+  queue.push(good('g-1'));
+  for (const [id, body] of Object.entries(poison)) queue.push({ id, body }, good(`after-${id}`));
+  const total = 1 + 2 * Object.keys(poison).length;
+  await until(() => queue.acked.length === total, 'every message acknowledged');
+  expect(delivered.map((e) => e.id).sort()).toEqual(
+    ['g-1', ...Object.keys(poison).map((id) => `after-${id}`)].sort(),
+  );
+  const reasons = Object.fromEntries(notices.map((n) => [n.messageId, `${n.code}: ${n.reason}`]));
+  expect(reasons).toEqual({
+    'not-json': expect.stringMatching(/^VALIDATION_FAILED: .*not a structured CloudEvent/),
+    huge: expect.stringMatching(/^VALIDATION_FAILED: .*over the limit of 1048576/),
+    reserved: expect.stringMatching(/^VALIDATION_FAILED: .*reserved/),
+    forged: expect.stringMatching(
+      /^VALIDATION_FAILED: .*"deliveryid", an extension only the gateway/,
+    ),
+    'no-id': expect.stringMatching(/^VALIDATION_FAILED: .*"id" is required/),
+    looping: expect.stringMatching(/^HOP_LIMIT: /),
+    plugin: expect.stringMatching(/^EVENT_REFUSED: no secrets here/),
+    array: expect.stringMatching(/^VALIDATION_FAILED: /),
+  });
+  const huge = notices.find((n) => n.messageId === 'huge')!;
+  expect(huge).toMatchObject({ truncated: true, encoding: 'utf8', connectionId: 'orders' });
+  expect(huge.body.length).toBe(64 * 1024);
+  await until(() => refusedEvents.length === notices.length, 'the dead-letter function');
+  expect(refusedEvents[0]).toMatchObject({
+    type: 'eventgateway.connection.refused',
+    data: { connectionId: 'orders', space: 'default' },
+  });
+  expect(runner.health()[0]).toMatchObject({ refused: 8, accepted: 9, inFlight: 0 });
+});
+
+test('backpressure pauses the source at maxInFlight instead of buffering, and resumes; nothing is lost', async () => {
+  let open!: () => void;
+  let gate = new Promise<void>((resolve) => (open = resolve));
+  const { queue, runner, delivered, gateway } = await setUp({ maxInFlight: 5 });
+  let waiting = 0;
+  gateway.use({
+    name: 'slow',
+    timeout: 60_000,
+    onEvent: async () => {
+      waiting++;
+      await gate;
+    },
+  });
+  queue.push(...Array.from({ length: 50 }, (_, i) => ({ id: `m-${i}`, body: `{"n":${i}}` })));
+  await until(() => waiting === 5, 'five events in flight');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(waiting).toBe(5);
+  expect(runner.health()[0]).toMatchObject({ state: 'paused', inFlight: 5 });
+  expect(queue.maxOutstanding).toBe(5);
+  open();
+  gate = Promise.resolve();
+  await until(() => delivered.length === 50 && queue.acked.length === 50, 'all 50');
+  expect(queue.maxOutstanding).toBe(5);
+  expect(queue.pauses).toBeGreaterThan(1);
+  expect(runner.health()[0].state).toBe('running');
+});
+
+test('an event the gateway cannot accept yet is retried, never dead-lettered, and acknowledged once accepted', async () => {
+  const { queue, runner, delivered, notices, gateway } = await setUp();
+  let failures = 3;
+  gateway.use({
+    name: 'flaky',
+    onEvent: () => {
+      if (failures-- > 0) throw new BackpressureError('not now');
+    },
+    failOpen: false,
+  });
+  queue.push({ id: 'm-1', body: '{}' });
+  await until(() => queue.acked.length === 1, 'the ack');
+  expect(delivered).toHaveLength(1);
+  expect(notices).toEqual([]);
+  expect(runner.health()[0].retries).toBe(3);
+});
+
+test('closing gives back what was not accepted (released, not acknowledged)', async () => {
+  const { queue, runner, gateway } = await setUp({}, { drainTimeout: 200 });
+  gateway.use({ name: 'never', timeout: 2000, onEvent: () => new Promise(() => undefined) });
+  queue.push({ id: 'stuck', body: '{}' });
+  await until(() => runner.health()[0].inFlight === 1, 'one in flight');
+  await runner.close();
+  expect(queue.acked).toEqual([]);
+  expect(queue.released).toEqual(['stuck']);
+});
+
+test('an updated connection restarts with its new record; a deleted one stops', async () => {
+  const { queue, runner, gateway, delivered } = await setUp();
+  await gateway.createEventType({ name: 'order.changed' });
+  await gateway.subscribe({ eventType: 'order.changed', functionId: 'sink' });
+  const record = gateway.getConnection({ connectionId: 'orders', secrets: true });
+  await gateway.updateConnection({ ...record, eventType: 'order.changed' });
+  await until(() => queue.closed === 1 && runner.health()[0]?.state === 'running', 'a restart');
+  queue.push({ id: 'after-update', body: '{}' });
+  await until(() => delivered.length === 1, 'a delivery');
+  expect(delivered[0].type).toBe('order.changed');
+  await gateway.deleteConnection({ connectionId: 'orders' });
+  await until(() => queue.closed === 2 && runner.health().length === 0, 'the stop');
+});
+
+test("a tenant's keyless AWS connection found in the store never starts with the host's credentials", async () => {
+  const store = new MemoryStore();
+  const { gateway } = await newGateway(store, { connections: false });
+  // As an older version (or a hand) may have stored it: no keys, written by a tenant.
+  const record = {
+    space: 'default',
+    connectionId: 'old',
+    type: 'awssqs',
+    source: { queueUrl: 'http://127.0.0.1:9/1/q', region: 'us-east-1' },
+    eventType: 'order.placed',
+    writer: 'tenant',
+  };
+  await store.put('/serverless-event-gateway/connections/default/old', JSON.stringify(record));
+  const runner = newRunner(gateway, store, { retry: { initialDelay: 5, maxDelay: 20 } });
+  await until(() => runner.health()[0]?.lastError !== undefined, 'the refusal');
+  expect(runner.health()[0]).toMatchObject({
+    state: 'starting',
+    lastError: expect.stringMatching(/host's credentials are never used/),
+  });
+});

@@ -1,0 +1,76 @@
+// The gateway runs the connections of its configuration by itself (the `connections` option):
+// a schedule's events are delivered, its state is in health(), a refusal by an intake plugin
+// is raised as `connection.refused` on the gateway, and close() stops it.
+import { createGateway, MemoryStore, type CloudEvent, type Gateway } from '../../lib';
+import { until } from '../helpers/connection-runner';
+
+jest.setTimeout(30_000);
+
+let gateway: Gateway;
+afterEach(async () => {
+  await gateway?.close();
+});
+
+async function scheduled(options: Parameters<typeof createGateway>[1] = {}) {
+  gateway = createGateway(new MemoryStore(), { resyncInterval: 0, ...options });
+  await gateway.ready();
+  const delivered: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'sink',
+    handler: (event) => void delivered.push(event as CloudEvent),
+  });
+  await gateway.createEventType({ name: 'clock.tick' });
+  await gateway.subscribe({ eventType: 'clock.tick', functionId: 'sink' });
+  await gateway.createConnection({
+    connectionId: 'clock',
+    type: 'schedule',
+    source: { cron: '* * * * * *' },
+    eventType: 'clock.tick',
+  });
+  return delivered;
+}
+
+test('a connection created on a gateway runs on it: its events are delivered, health() shows it', async () => {
+  const delivered = await scheduled();
+  await until(() => delivered.length >= 2, 'two ticks delivered');
+  expect(delivered[0]).toMatchObject({
+    type: 'clock.tick',
+    source: expect.stringMatching(/clock/),
+  });
+  expect(gateway.health().connections).toEqual([
+    expect.objectContaining({ space: 'default', connectionId: 'clock', type: 'schedule' }),
+  ]);
+  await gateway.deleteConnection({ connectionId: 'clock' });
+  await until(() => gateway.health().connections?.length === 0, 'the run stopped');
+  const count = delivered.length;
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(delivered.length).toBe(count);
+});
+
+test('its events pass the intake plugins as `source`; a refusal is raised as connection.refused', async () => {
+  const seen: string[] = [];
+  const refusals: { connectionId: string; code: string }[] = [];
+  const delivered = await scheduled({
+    plugins: [
+      {
+        name: 'no-ticks',
+        onEvent: (_event, { via }) => {
+          seen.push(via);
+          return { refuse: 'no ticks today', status: 403 };
+        },
+      },
+    ],
+  });
+  gateway.on('connection.refused', (notice) => void refusals.push(notice));
+  await until(() => refusals.length >= 1, 'a refusal');
+  expect(refusals[0]).toMatchObject({ connectionId: 'clock', code: 'EVENT_REFUSED' });
+  expect(seen[0]).toBe('source');
+  expect(delivered).toEqual([]);
+});
+
+test('connections: false: the instance runs none', async () => {
+  const delivered = await scheduled({ connections: false });
+  expect(gateway.health().connections).toBeUndefined();
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(delivered).toEqual([]);
+});

@@ -1,0 +1,105 @@
+// Kinesis connections against moto: two gateways share a stream's shards through leases in their
+// one store, every record is delivered once, checkpoints live in the leases, and when one
+// instance stops the other takes its shards over and resumes after their checkpoints.
+import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createGateway, MemoryStore, type CloudEvent, type Gateway } from '../../lib';
+import { KeyLayout } from '../../lib/model/key-layout';
+import type { ConnectionRunner } from '../../lib/sources/connection-runner';
+import { runnerFixture, until } from '../helpers/connection-runner';
+import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
+
+jest.setTimeout(90_000);
+
+const newRunner = runnerFixture();
+let moto: RunningMoto;
+let kinesis: KinesisClient;
+const gateways: Gateway[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto();
+  kinesis = new KinesisClient({
+    region: AWS_TEST.region,
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    requestHandler: new NodeHttpHandler(),
+  });
+});
+afterAll(async () => {
+  kinesis?.destroy();
+  await moto?.stop();
+});
+afterEach(async () => {
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+});
+
+async function put(stream: string, from: number, count: number): Promise<void> {
+  await kinesis.send(
+    new PutRecordsCommand({
+      StreamName: stream,
+      Records: Array.from({ length: count }, (_, i) => ({
+        PartitionKey: `key-${from + i}`,
+        Data: Buffer.from(JSON.stringify({ n: from + i })),
+      })),
+    }),
+  );
+}
+
+test("two instances on one store: every shard leased by one of them, each record delivered once, and a stopped instance's shards move with their checkpoints", async () => {
+  const stream = 'clicks';
+  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
+  const store = new MemoryStore();
+  const delivered: { instance: string; n: number }[] = [];
+  const runners: ConnectionRunner[] = [];
+  for (const instance of ['a', 'b']) {
+    const gateway = createGateway(store, { resyncInterval: 0, connections: false });
+    gateways.push(gateway);
+    await gateway.ready();
+    runners.push(
+      newRunner(gateway, store, {
+        instanceId: instance,
+        leaseTtl: 900,
+        entry: async (event, { space }) => {
+          delivered.push({ instance, n: (event.data as { n: number }).n });
+          return gateway.emit(event as CloudEvent, { space });
+        },
+      }),
+    );
+  }
+  await gateways[0].createConnection({
+    connectionId: 'clicks',
+    type: 'awskinesis',
+    source: {
+      streamName: stream,
+      region: AWS_TEST.region,
+      endpoint: moto.endpoint,
+      awsAccessKeyId: AWS_TEST.awsAccessKeyId,
+      awsSecretAccessKey: AWS_TEST.awsSecretAccessKey,
+    },
+    eventType: 'click',
+  });
+  await put(stream, 0, 40);
+  await until(() => delivered.length >= 40, '40 records', 30_000);
+  const owned = runners.map((r) => r.health()[0].owned);
+  // Every shard has one owner.
+  expect([...owned[0], ...owned[1]].sort()).toHaveLength(4);
+  expect(new Set([...owned[0], ...owned[1]]).size).toBe(4);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(delivered.map((d) => d.n).sort((x, y) => x - y)).toEqual(
+    Array.from({ length: 40 }, (_, i) => i),
+  );
+  // The checkpoints are in the leases, beside the configuration.
+  const { items } = await store.list(new KeyLayout().leasePrefix);
+  expect(items.filter((kv) => JSON.parse(kv.value).state?.checkpoint)).toHaveLength(4);
+
+  // One instance stops: the other takes its shards and resumes after their checkpoints.
+  await runners[0].close();
+  await put(stream, 40, 20);
+  await until(() => delivered.length >= 60, '20 more records', 30_000);
+  await until(() => runners[1].health()[0].owned.length === 4, 'b to own every shard', 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(delivered.map((d) => d.n).sort((x, y) => x - y)).toEqual(
+    Array.from({ length: 60 }, (_, i) => i),
+  );
+  expect(delivered.slice(40).every((d) => d.instance === 'b')).toBe(true);
+});

@@ -1,0 +1,297 @@
+import {
+  EventRefusedError,
+  FilterBudgetError,
+  GatewayClosedError,
+  GatewayError,
+  HopLimitError,
+  ValidationError,
+} from '../errors';
+import type { CloudEvent } from '../model/cloud-event';
+import { systemCloudEvent, type ConnectionRefusedNotice } from '../model/system-events';
+import { DEFAULT_MAX_IN_FLIGHT, type ConnectionRecord } from '../model/connection';
+import { describeError } from '../model/describe-error';
+import { exponentialDelay, type ExponentialDelayOptions } from '../model/exponential-delay';
+import { SYSTEM_EVENT_TYPES } from '../model/system-events';
+import { bodyText, messageEvent } from './message-event';
+import type { Source, SourceFactory, SourceMessage } from './source';
+import type { StoreLeases } from './store-leases';
+
+/**
+ * Where a connection's events enter the gateway: resolves once the event is accepted (recorded,
+ * with a journal), rejects when it is refused or cannot be accepted now. The gateway's `emit`
+ * (with `via: 'source'`) is one.
+ */
+export type SourceEntry = (
+  event: Record<string, unknown>,
+  context: { readonly space: string },
+) => Promise<unknown>;
+
+/** What a run needs besides its connection. */
+export interface RunDependencies {
+  readonly entry: SourceEntry;
+  readonly factory: SourceFactory;
+  readonly leases: StoreLeases;
+  /** Raises the `connection.refused` system event. */
+  readonly refused: (notice: ConnectionRefusedNotice) => void;
+  /** Sends a refused message's event to the connection's dead-letter function. */
+  readonly deadLetter?: (space: string, functionId: string, event: CloudEvent) => Promise<unknown>;
+  readonly reportError: (error: Error) => void;
+  readonly maxMessageBytes: number;
+  /** Delays between attempts to enter an event the gateway could not accept yet, or to start. */
+  readonly retry: ExponentialDelayOptions;
+  /** How long `close()` waits for events in flight to be accepted before it stops the source. */
+  readonly drainTimeout: number;
+}
+
+/** What `health()` reports per connection. */
+export interface ConnectionHealth {
+  readonly space: string;
+  readonly connectionId: string;
+  readonly type: string;
+  /** `starting` until the source runs (and while it is retried), `paused` under backpressure. */
+  readonly state: 'starting' | 'running' | 'paused' | 'closed';
+  /** Messages taken and not yet acknowledged. */
+  readonly inFlight: number;
+  /** Messages whose event was accepted and that were acknowledged. */
+  readonly accepted: number;
+  /** Messages refused and dead-lettered (then acknowledged). */
+  readonly refused: number;
+  /** Attempts to enter an event that the gateway could not accept yet (backpressure, store down). */
+  readonly retries: number;
+  /** Acknowledgements the source failed (the message will come again). */
+  readonly ackFailures: number;
+  /** The units of work this instance owns (partitions, a schedule). */
+  readonly owned: readonly string[];
+  readonly lastError?: string;
+}
+
+/** Errors that say "this event is refused, whenever it is sent": dead-lettered, not retried. */
+const REFUSALS = [ValidationError, EventRefusedError, HopLimitError, FilterBudgetError];
+
+/** The dead-letter notice keeps at most this much of the message. */
+const NOTICE_BODY = 64 * 1024;
+
+/**
+ * One connection running on this instance: its source delivers messages, each becomes an event
+ * entered through the gateway, and is acknowledged only after acceptance, or after dead-lettering
+ * when refused. At most `maxInFlight` messages are in flight: at that mark the source is paused,
+ * so that nothing is buffered without bound; it resumes below it.
+ */
+export class ConnectionRun {
+  private source: Source | undefined;
+  private inFlight = 0;
+  private paused = false;
+  private closed = false;
+  private startAttempts = 0;
+  private startTimer: NodeJS.Timeout | undefined;
+  private readonly pending = new Set<Promise<void>>();
+  /** Messages in flight; those `close()` gave back are removed, so that they are never acked. */
+  private readonly unsettled = new Set<SourceMessage>();
+  /** Wakes the retry waits when the run closes. */
+  private readonly wakers = new Set<() => void>();
+  private readonly maxInFlight: number;
+  private counts = { accepted: 0, refused: 0, retries: 0, ackFailures: 0 };
+  private ownedUnits: readonly string[] = [];
+  private lastError: string | undefined;
+
+  constructor(
+    /** The connection with its secrets. */
+    readonly record: ConnectionRecord,
+    private readonly deps: RunDependencies,
+  ) {
+    this.maxInFlight = record.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  }
+
+  /** Starts the source; a source that fails to start is tried again with backoff until closed. */
+  start(): void {
+    void this.startSource();
+  }
+
+  health(): ConnectionHealth {
+    const { space, connectionId, type } = this.record;
+    const state = this.closed
+      ? 'closed'
+      : !this.source
+        ? 'starting'
+        : this.paused
+          ? 'paused'
+          : 'running';
+    return {
+      space,
+      connectionId,
+      type,
+      state,
+      inFlight: this.inFlight,
+      ...this.counts,
+      owned: this.ownedUnits,
+      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+    };
+  }
+
+  /**
+   * Stops pulling, waits (up to `drainTimeout`) for the events in flight to be accepted and their
+   * messages acknowledged, gives back the rest, and closes the source.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.startTimer);
+    this.source?.pause();
+    for (const wake of this.wakers) wake();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.pending]),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.deps.drainTimeout).unref())),
+    ]);
+    clearTimeout(timer);
+    // Not accepted within the drain: given back for redelivery (an acceptance that still comes
+    // makes a duplicate, which at-least-once allows; an ack after this point could lose it).
+    const left = [...this.unsettled];
+    this.unsettled.clear();
+    await Promise.allSettled(left.map(async (message) => message.release?.()));
+    await this.source?.close().catch((error: unknown) => this.fail(error));
+  }
+
+  private async startSource(): Promise<void> {
+    if (this.closed) return;
+    let source: Source | undefined;
+    try {
+      source = await this.deps.factory({
+        record: this.record,
+        deliver: (message) => this.deliver(message),
+        leases: this.deps.leases,
+        fail: (error) => this.fail(error),
+        owned: (units) => void (this.ownedUnits = [...units]),
+      });
+      if (this.closed) return void (await source.close());
+      this.source = source;
+      await source.start();
+      this.startAttempts = 0;
+    } catch (error) {
+      this.source = undefined;
+      this.fail(error);
+      await source?.close().catch(() => undefined);
+      if (this.closed) return;
+      const delay = exponentialDelay(this.startAttempts++, this.deps.retry);
+      this.startTimer = setTimeout(() => void this.startSource(), delay).unref();
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.lastError = describeError(error);
+    const { space, connectionId } = this.record;
+    this.deps.reportError(
+      new Error(`Connection ${connectionId} (space ${space}): ${this.lastError}`, { cause: error }),
+    );
+  }
+
+  private deliver(message: SourceMessage): void {
+    if (this.closed) {
+      void message.release?.().catch(() => undefined);
+      return;
+    }
+    this.inFlight++;
+    this.unsettled.add(message);
+    if (this.inFlight >= this.maxInFlight && !this.paused) {
+      this.paused = true;
+      this.source?.pause();
+    }
+    const settled = this.settle(message).finally(() => {
+      this.pending.delete(settled);
+      this.unsettled.delete(message);
+      this.inFlight--;
+      if (this.paused && this.inFlight < this.maxInFlight && !this.closed) {
+        this.paused = false;
+        this.source?.resume();
+      }
+    });
+    this.pending.add(settled);
+  }
+
+  /** Enters the message's event until accepted or refused, then acknowledges it. */
+  private async settle(message: SourceMessage): Promise<void> {
+    const { space } = this.record;
+    let event: Record<string, unknown> | undefined;
+    try {
+      event = messageEvent(this.record, message, this.deps.maxMessageBytes);
+    } catch (error) {
+      await this.refuse(message, error as GatewayError);
+    }
+    for (let attempt = 0; event !== undefined; attempt++) {
+      try {
+        await this.deps.entry(event, { space });
+        this.counts.accepted++;
+        break;
+      } catch (error) {
+        if (REFUSALS.some((kind) => error instanceof kind)) {
+          await this.refuse(message, error as GatewayError);
+          break;
+        }
+        if (this.closed || error instanceof GatewayClosedError) {
+          // Not accepted: the source delivers it again (here after a restart, or elsewhere).
+          if (this.unsettled.delete(message)) await message.release?.().catch(() => undefined);
+          return;
+        }
+        this.counts.retries++;
+        this.lastError = describeError(error);
+        await this.wait(exponentialDelay(attempt, this.deps.retry));
+      }
+    }
+    // Given back by close() meanwhile: the source redelivers it, so no ack.
+    if (!this.unsettled.delete(message)) return;
+    try {
+      await message.ack();
+    } catch (error) {
+      this.counts.ackFailures++;
+      this.fail(error);
+    }
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
+  /** Counts, reports and dead-letters a refused message (never throws). */
+  private async refuse(message: SourceMessage, error: GatewayError): Promise<void> {
+    this.counts.refused++;
+    const { space, connectionId, type, deadLetter } = this.record;
+    const text = bodyText(message.body);
+    const whole = text ?? (message.body as Buffer).toString('base64');
+    const notice: ConnectionRefusedNotice = {
+      space,
+      connectionId,
+      sourceType: type,
+      messageId: message.id,
+      reason: error.message,
+      code: typeof error.code === 'string' ? error.code : 'ERROR',
+      size:
+        typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length,
+      body: whole.slice(0, NOTICE_BODY),
+      encoding: text === undefined ? 'base64' : 'utf8',
+      truncated: whole.length > NOTICE_BODY,
+    };
+    try {
+      this.deps.refused(notice);
+    } catch (failure) {
+      this.fail(failure);
+    }
+    const functionId = deadLetter?.functionId;
+    if (functionId === undefined || !this.deps.deadLetter) return;
+    try {
+      const refusal = systemCloudEvent(SYSTEM_EVENT_TYPES.connectionRefused, notice);
+      await this.deps.deadLetter(space, functionId, refusal);
+    } catch (failure) {
+      this.fail(
+        new Error(`the dead-letter function ${functionId} failed: ${describeError(failure)}`),
+      );
+    }
+  }
+}

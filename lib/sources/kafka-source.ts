@@ -1,0 +1,168 @@
+import { loadKafka, type KafkaBatchPayload } from '../clients/kafka-client';
+import { GroupConsumer } from '../journal/group-consumer';
+import { describeError } from '../model/describe-error';
+import type { Source, SourceContext } from './source';
+
+/** How long after an acknowledgement its partition's offset is committed (acks coalesce). */
+const COMMIT_DELAY_MS = 20;
+
+/** A partition's messages in flight, and what is committed. */
+interface PartitionProgress {
+  /** Offsets delivered and not acknowledged. */
+  readonly pending: Set<number>;
+  /** The offset after the last message delivered. */
+  next: number;
+  /** The offset last committed (the next record the group reads). */
+  committed: number;
+}
+
+/**
+ * A Kafka topic through a consumer group (kafkajs, an optional peer, through the gateway's one
+ * Kafka client module): the group shares the topic's partitions among the instances running the
+ * connection. A partition's offset is committed only past messages whose events were accepted
+ * (the lowest offset still in flight bounds it), so a member that dies leaves its uncommitted
+ * messages to the next owner. Options: `brokers` (comma-separated `host:port`), `topic`,
+ * `groupId` (default `event-gateway.<space>.<connectionId>`), `fromBeginning` (a new group's
+ * start, default true), `ssl`.
+ * @example
+ * ```ts
+ * await gateway.createConnection({
+ *   connectionId: 'orders', type: 'kafka', source: { brokers: 'localhost:9092', topic: 'orders' },
+ *   cloudEvents: true,
+ * });
+ * ```
+ */
+export function kafkaSource(context: SourceContext): Source {
+  return new KafkaSource(context);
+}
+
+class KafkaSource implements Source {
+  private readonly topic: string;
+  private readonly group: GroupConsumer;
+  private readonly partitions = new Map<number, PartitionProgress>();
+  private readonly commitTimers = new Map<number, NodeJS.Timeout>();
+  private paused = false;
+  private closed = false;
+
+  constructor(private readonly context: SourceContext) {
+    const { record } = context;
+    const { source } = record;
+    this.topic = String(source.topic);
+    const { Kafka, logLevel } = loadKafka(
+      (error) =>
+        new Error(`kafka connections need the "kafkajs" package: npm install kafkajs@2`, {
+          cause: error,
+        }),
+    );
+    const kafka = new Kafka({
+      clientId: 'event-gateway',
+      brokers: String(source.brokers)
+        .split(',')
+        .map((broker) => broker.trim()),
+      ssl: source.ssl === true,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 3, initialRetryTime: 100 },
+    });
+    const groupId = String(
+      source.groupId ?? `event-gateway.${record.space}.${record.connectionId}`,
+    );
+    this.group = new GroupConsumer({
+      create: () => kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 }),
+      topic: this.topic,
+      fromBeginning: source.fromBeginning !== false,
+      onBatch: (payload) => this.batch(payload),
+      onAssigned: (assigned) => {
+        // Messages of a partition that moved away are the new owner's: their acks commit nothing.
+        for (const partition of this.partitions.keys()) {
+          if (!assigned.includes(partition)) this.partitions.delete(partition);
+        }
+        context.owned(assigned.map((partition) => `${this.topic}/${partition}`));
+      },
+      onCrash: (error, retryIn) =>
+        context.fail(
+          new Error(
+            `the Kafka consumer failed (restarting in ${retryIn} ms): ${describeError(error)}`,
+          ),
+        ),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.group.start();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.commitTimers.values()) clearTimeout(timer);
+    this.commitTimers.clear();
+    await this.group.stop();
+  }
+
+  /** Delivers a batch message by message; while paused, waits (heartbeating) before the next. */
+  private async batch(payload: KafkaBatchPayload): Promise<void> {
+    const { partition, messages } = payload.batch;
+    let progress = this.partitions.get(partition);
+    for (const message of messages) {
+      while (this.paused && !this.closed && payload.isRunning() && !payload.isStale()) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        await payload.heartbeat();
+      }
+      if (this.closed || !payload.isRunning() || payload.isStale()) return;
+      const offset = Number(message.offset);
+      if (!progress || this.partitions.get(partition) !== progress) {
+        progress = { pending: new Set(), next: offset, committed: offset };
+        this.partitions.set(partition, progress);
+      }
+      const owner = progress;
+      owner.pending.add(offset);
+      owner.next = offset + 1;
+      // The fetch position moves on; the committed offset waits for the acks.
+      payload.resolveOffset(message.offset);
+      const type = message.headers?.['content-type'];
+      this.context.deliver({
+        id: `${partition}-${message.offset}`,
+        body: message.value ?? Buffer.alloc(0),
+        time: new Date(Number(message.timestamp)),
+        ...(type === undefined ? {} : { contentType: String(type) }),
+        ack: async () => {
+          owner.pending.delete(offset);
+          this.commitSoon(partition, owner);
+        },
+      });
+    }
+  }
+
+  private commitSoon(partition: number, progress: PartitionProgress): void {
+    if (this.commitTimers.has(partition) || this.closed) return;
+    const timer = setTimeout(() => {
+      this.commitTimers.delete(partition);
+      void this.commit(partition, progress);
+    }, COMMIT_DELAY_MS);
+    timer.unref();
+    this.commitTimers.set(partition, timer);
+  }
+
+  /** Commits up to the lowest offset in flight (or past the last delivered when none is). */
+  private async commit(partition: number, progress: PartitionProgress): Promise<void> {
+    if (this.partitions.get(partition) !== progress) return;
+    const upTo = progress.pending.size > 0 ? Math.min(...progress.pending) : progress.next;
+    if (upTo <= progress.committed) return;
+    try {
+      await this.group.commit([{ topic: this.topic, partition, offset: String(upTo) }]);
+      progress.committed = Math.max(progress.committed, upTo);
+    } catch (error) {
+      // Not committed: those messages may come again (after a rebalance), never lost.
+      this.context.fail(
+        new Error(`committing ${this.topic}/${partition}: ${describeError(error)}`),
+      );
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { invalidEvent } from '../model/cloud-event';
+import { GATEWAY_EXTENSIONS } from '../events/gateway-extensions';
+import { refuseReservedType } from '../model/system-events';
+import type { CloudEvent } from '../model/cloud-event';
+import type { ConnectionRecord } from '../model/connection';
+import type { SourceMessage } from './source';
+
+/** The largest message a connection takes by default: larger ones are refused (dead-lettered). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The message's body as text, or undefined when it is not valid UTF-8. */
+export function bodyText(body: Buffer | string): string | undefined {
+  if (typeof body === 'string') return body;
+  try {
+    return utf8.decode(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/spaces/<space>/connections/<id>`: the `source` of the events a connection makes. */
+export function connectionSource(record: Pick<ConnectionRecord, 'space' | 'connectionId'>): string {
+  return `/spaces/${record.space}/connections/${record.connectionId}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The event a message becomes, before the gateway validates it: with `cloudEvents`, the message
+ * is a structured CloudEvent taken as it is (but never one carrying a gateway-only extension or
+ * a reserved `eventgateway.*` type: a message is untrusted); otherwise its data is wrapped in an
+ * event of the connection's `eventType` (`id` the message's, `source` naming the connection,
+ * `time` the message's; JSON data parsed, other text as a string, bytes as `data_base64`).
+ * Throws ValidationError for a message that cannot become an event: the run dead-letters it.
+ * @example
+ * ```ts
+ * messageEvent(record, { id: '0-17', body: '{"n":1}', ack }).data; // { n: 1 }
+ * ```
+ */
+export function messageEvent(
+  record: ConnectionRecord,
+  message: SourceMessage,
+  maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
+): Record<string, unknown> {
+  const size =
+    typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length;
+  if (size > maxBytes) {
+    throw invalidEvent(`the message is ${size} bytes, over the limit of ${maxBytes}.`);
+  }
+  const text = bodyText(message.body);
+  if (record.cloudEvents) {
+    const parsed = text === undefined ? undefined : parseJson(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw invalidEvent('the message is not a structured CloudEvent (a JSON object).');
+    }
+    const event = parsed as Record<string, unknown>;
+    for (const name of GATEWAY_EXTENSIONS) {
+      if (Object.hasOwn(event, name)) {
+        throw invalidEvent(`the message carries "${name}", an extension only the gateway sets.`);
+      }
+    }
+    if (typeof event.type === 'string') refuseReservedType(event as unknown as CloudEvent);
+    return event;
+  }
+  const event: Record<string, unknown> = {
+    specversion: '1.0',
+    id: message.id,
+    source: connectionSource(record),
+    type: record.eventType,
+  };
+  if (message.time && !Number.isNaN(message.time.getTime())) {
+    event.time = message.time.toISOString();
+  }
+  const json = /[/+]json(;|$)/i;
+  const data =
+    text !== undefined && (message.contentType === undefined || json.test(message.contentType))
+      ? parseJson(text)
+      : undefined;
+  if (data === undefined && text !== undefined && json.test(message.contentType ?? '')) {
+    throw invalidEvent(`the message says "${message.contentType}" but is not JSON.`);
+  }
+  if (data !== undefined) {
+    event.datacontenttype = 'application/json';
+    event.data = data;
+  } else if (text !== undefined) {
+    event.datacontenttype = message.contentType ?? 'text/plain';
+    event.data = text;
+  } else {
+    event.datacontenttype = message.contentType ?? 'application/octet-stream';
+    event.data_base64 = (message.body as Buffer).toString('base64');
+  }
+  return event;
+}

@@ -1,0 +1,153 @@
+import type { Source, SourceContext } from './source';
+import { requirePeer } from './source-peers';
+
+/** What the schedule source uses of cron-parser 5 (an optional peer dependency, lazy). */
+interface CronParser {
+  CronExpressionParser: {
+    parse(
+      expression: string,
+      options: { currentDate: Date; tz?: string; strict?: boolean },
+    ): { next(): { getTime(): number } };
+  };
+}
+
+/** The lease state of a schedule: the last tick claimed, and whether its event was accepted. */
+interface TickState {
+  readonly tick: number;
+  readonly done: boolean;
+}
+
+/** The one lease unit of a schedule. */
+const UNIT = 'tick';
+
+/**
+ * A schedule: an event per tick of its cron expression (`source.cron`, 5 fields or 6 with
+ * seconds, in `source.timezone`, UTC by default), fired once per tick across the fleet. Every
+ * instance keeps the timer; at a tick each tries to claim it in the store (a compare-and-swap on
+ * the schedule's lease key), and only the winner delivers the event. Its acknowledgement marks
+ * the tick done. If the winner dies first, another instance claims the same tick once the claim
+ * expires (the runner's `leaseTtl`), unless a later tick has fired by then: a schedule catches up
+ * on a lost tick, never on a series of them.
+ * @example
+ * ```ts
+ * await gateway.createConnection({
+ *   connectionId: 'nightly', type: 'schedule', source: { cron: '0 3 * * *' }, eventType: 'nightly',
+ * });
+ * ```
+ */
+export function scheduleSource(context: SourceContext): Source {
+  return new ScheduleSource(context);
+}
+
+class ScheduleSource implements Source {
+  private readonly parser = requirePeer<CronParser>('cron-parser', 'schedule', 'cron-parser@5')
+    .CronExpressionParser;
+  private readonly cron: string;
+  private readonly tz: string | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private paused = false;
+  private closed = false;
+
+  constructor(private readonly context: SourceContext) {
+    const { source } = context.record;
+    this.cron = String(source.cron);
+    this.tz = source.timezone === undefined ? undefined : String(source.timezone);
+    // A bad expression or zone fails the start (reported, and retried with the run's backoff).
+    this.nextTick(Date.now());
+  }
+
+  async start(): Promise<void> {
+    this.schedule(Date.now());
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private nextTick(after: number): number {
+    return this.parser
+      .parse(this.cron, { currentDate: new Date(after), ...(this.tz ? { tz: this.tz } : {}) })
+      .next()
+      .getTime();
+  }
+
+  private later(at: number, run: () => void): void {
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (!this.closed) run();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Sets the timer of the first tick after `after`. */
+  private schedule(after: number): void {
+    const tick = this.nextTick(after);
+    this.later(tick, () => {
+      // The next tick's timer first: a slow claim never delays it. A timer that fired a moment
+      // early still counts from its own tick.
+      this.schedule(Math.max(Date.now(), tick));
+      if (!this.paused) void this.fire(tick);
+    });
+  }
+
+  /** Claims the tick and delivers its event; a tick another instance claimed is checked again. */
+  private async fire(tick: number): Promise<void> {
+    const leases = this.context.leases;
+    let claimed: boolean;
+    /** Whether the tick is claimed by another instance and not done yet: worth a look later. */
+    let unfinished = false;
+    try {
+      claimed = await leases.claim<TickState>(UNIT, (current, expired) => {
+        const last = current?.state;
+        // A lost race (another instance's write between our read and ours) is worth a look too.
+        if (!last || typeof last.tick !== 'number' || last.tick < tick) {
+          unfinished = true;
+          return { tick, done: false };
+        }
+        unfinished = last.tick === tick && !last.done;
+        // This tick: only when claimed and left unfinished by an instance that stopped renewing.
+        return unfinished && expired ? { tick, done: false } : undefined;
+      });
+    } catch (error) {
+      this.context.fail(error as Error);
+      [claimed, unfinished] = [false, true];
+    }
+    if (!claimed) {
+      if (!unfinished) return;
+      // If the winner dies before its event is accepted, the claim expires: take the tick over.
+      this.later(Date.now() + leases.ttl + 50, () => void this.fire(tick));
+      return;
+    }
+    this.context.owned([UNIT]);
+    const time = new Date(tick);
+    this.context.deliver({
+      id: `tick-${time.toISOString()}`,
+      body: JSON.stringify({ scheduledTime: time.toISOString() }),
+      contentType: 'application/json',
+      time,
+      ack: async () => {
+        await leases.claim<TickState>(UNIT, (current) =>
+          current?.owner === leases.owner && current.state?.tick === tick
+            ? { tick, done: true }
+            : undefined,
+        );
+      },
+      // Not accepted here (closing): let another instance take the tick at once.
+      release: () => leases.release(UNIT),
+    });
+  }
+}

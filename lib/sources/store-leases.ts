@@ -1,0 +1,91 @@
+import type { Store } from '../store/store';
+
+/** A lease's stored value: who holds it, until when, and what the holder keeps with it. */
+export interface LeaseValue<T = unknown> {
+  readonly owner: string;
+  /** Epoch ms after which any instance may take the lease over. */
+  readonly expires: number;
+  readonly state?: T;
+}
+
+/**
+ * Leases for units of work in the gateway's own store: one key per unit beside the
+ * configuration, written with compare-and-swap on its modification revision, so that of two
+ * instances racing for a unit exactly one wins. A lease not renewed expires after `ttl` ms: a
+ * dead instance's units are taken over within that time (plus the clock skew between instances).
+ */
+export class StoreLeases {
+  constructor(
+    private readonly store: Store,
+    /** The key prefix of this connection's leases (ends with `/`). */
+    private readonly prefix: string,
+    /** This instance's ID. */
+    readonly owner: string,
+    /** How long a lease lasts without renewal, in ms. */
+    readonly ttl: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reads a lease; undefined when it was never taken or its value is not a lease. */
+  async read<T>(unit: string): Promise<LeaseValue<T> | undefined> {
+    const kv = await this.store.get(this.prefix + unit);
+    return kv && parseLease<T>(kv.value);
+  }
+
+  /**
+   * Takes or renews the lease of `unit` if `decide` allows it: `decide` sees the current lease
+   * (undefined when absent or not a lease) and whether it expired, and returns the state to hold
+   * it with, or undefined to leave it. Resolves true when this instance wrote the lease: the
+   * write is a compare-and-swap, so a concurrent winner makes it false.
+   * @example
+   * ```ts
+   * const mine = await leases.claim('shard-1', (current, expired) =>
+   *   !current || expired || current.owner === leases.owner ? {} : undefined);
+   * ```
+   */
+  async claim<T>(
+    unit: string,
+    decide: (current: LeaseValue<T> | undefined, expired: boolean) => T | undefined,
+  ): Promise<boolean> {
+    const key = this.prefix + unit;
+    const kv = await this.store.get(key);
+    const current = kv && parseLease<T>(kv.value);
+    const now = this.now();
+    const state = decide(current, current === undefined || current.expires <= now);
+    if (state === undefined) return false;
+    const value: LeaseValue<T> = { owner: this.owner, expires: now + this.ttl, state };
+    const result = await this.store.put(key, JSON.stringify(value), {
+      ifModRevision: kv?.modRevision ?? 0,
+    });
+    return result.succeeded;
+  }
+
+  /** Takes the lease when free or expired, or renews it when this instance holds it. */
+  hold(unit: string): Promise<boolean> {
+    return this.claim(unit, (current, expired) =>
+      current === undefined || expired || current.owner === this.owner
+        ? (current?.state ?? {})
+        : undefined,
+    );
+  }
+
+  /** Gives the lease up, if this instance holds it (another may take it at once). */
+  async release(unit: string): Promise<void> {
+    const key = this.prefix + unit;
+    const kv = await this.store.get(key);
+    if (kv && parseLease(kv.value)?.owner === this.owner) {
+      await this.store.delete(key, { ifModRevision: kv.modRevision });
+    }
+  }
+}
+
+function parseLease<T>(text: string): LeaseValue<T> | undefined {
+  try {
+    const value = JSON.parse(text) as LeaseValue<T>;
+    return typeof value?.owner === 'string' && typeof value.expires === 'number'
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
