@@ -19,6 +19,7 @@ function missing() {
   }
   if (!existsSync('/usr/share/java/zookeeper.jar')) out.push('zookeeper');
   if (!existsSync('/usr/bin/chromium')) out.push('chromium');
+  if (!existsSync('/usr/sbin/rabbitmq-server')) out.push('rabbitmq-server');
   if (!existsSync(`${CACHE}/consul/usr/bin/consul`)) out.push('consul');
   if (!existsSync(`${CACHE}/moto/usr/lib/python3/dist-packages/moto`)) out.push('moto');
   if (!existsSync(`${CACHE}/serverless/node_modules/serverless-offline/package.json`)) {

@@ -36,6 +36,8 @@ apt_install kcat
 apt_install zookeeper
 # Chromium, driven by playwright-core, for the dashboard's browser tests.
 apt_install chromium
+# RabbitMQ 3.10 (Erlang comes with it), for the AMQP source's tests (each starts its own node).
+apt_install rabbitmq-server
 
 # Consul 1.8: Debian bullseye's package (bookworm has none), unpacked into the cache.
 if [ ! -x "$CACHE/consul/usr/bin/consul" ]; then
