@@ -141,6 +141,9 @@ export type {
   SourceType,
 } from './model/connection';
 export { SOURCE_TYPES } from './model/connection';
+export type { ConnectionsOptions } from './options';
+export type { ConnectionHealth } from './sources/connection-run';
+export type { ConnectionRefusedNotice } from './model/system-events';
 export { corsId } from './model/cors';
 export { HTTP_METHODS } from './model/paths';
 export type { HttpMethod } from './model/paths';

@@ -228,12 +228,21 @@ const OPTION_NAMES: readonly string[] = [
 ];
 
 /** Options of the connections an instance runs: see {@link GatewayOptions.connections}. */
-export type ConnectionsOptions = Partial<
-  Pick<
-    ConnectionRunnerOptions,
-    'instanceId' | 'leaseTtl' | 'maxMessageBytes' | 'retry' | 'drainTimeout' | 'sources'
-  >
->;
+export interface ConnectionsOptions extends Partial<
+  Pick<ConnectionRunnerOptions, 'instanceId' | 'leaseTtl' | 'maxMessageBytes' | 'drainTimeout'>
+> {
+  /** This instance's ID in leases. @default a random UUID */
+  readonly instanceId?: string;
+  /**
+   * How long a lease lasts without renewal, in ms: a dead instance's units move within it.
+   * @default 15000
+   */
+  readonly leaseTtl?: number;
+  /** The largest message taken; larger ones are refused (dead-lettered). @default 1048576 */
+  readonly maxMessageBytes?: number;
+  /** How long `close()` waits for the events the sources have in flight. @default 5000 */
+  readonly drainTimeout?: number;
+}
 
 /** {@link GatewayOptions} with every default applied. */
 export type ResolvedGatewayOptions = Required<
