@@ -63,7 +63,7 @@ test('what close() cut short stays in the journal and is delivered, with its ID,
   while (second.length === 0) await new Promise((r) => setTimeout(r, 2));
   expect(second[0]).toMatchObject({ id: 'kept', [DELIVERY_ID]: first[0] });
   while (restarted.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
-  expect(restarted.health().journal).toEqual({ entries: 0, damaged: 0, waiting: 0 });
+  expect(restarted.health().journal).toEqual({ entries: 0, bytes: 0, damaged: 0, waiting: 0 });
 });
 
 test('a second process (or gateway) cannot open the same journal: its emits are refused', async () => {
