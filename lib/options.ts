@@ -3,7 +3,7 @@ import type { IntakePlugin } from './plugins/intake-plugin';
 import type { DeadLetter } from './plugins/dead-letter';
 import type { Provider } from './delivery/provider';
 import { ValidationError } from './errors';
-import { isValidSpace, MAX_TIMER_MS, optionsArgument } from './model/checks';
+import { isValidSpace, MAX_TIMER_MS, optionsArgument, positiveOption } from './model/checks';
 import { DEFAULT_ROOT } from './model/key-layout';
 import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
 import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
@@ -337,6 +337,17 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
       throw new ValidationError(
         'createGateway: option "connections" must be an object of connection options, or false.',
       );
+    }
+    // A lease TTL of 0 or past the timer's range would renew in a tight loop against the store.
+    for (const name of ['leaseTtl', 'drainTimeout'] as const) {
+      const value = connections[name];
+      if (value !== undefined) positiveOption(value, `connections.${name}`, MAX_TIMER_MS);
+    }
+    if (connections.maxMessageBytes !== undefined) {
+      positiveOption(connections.maxMessageBytes, 'connections.maxMessageBytes');
+    }
+    if (connections.instanceId !== undefined && typeof connections.instanceId !== 'string') {
+      throw new ValidationError('createGateway: option "connections.instanceId" must be a string.');
     }
   }
   if (resolved.onDeadLetter !== undefined && typeof resolved.onDeadLetter !== 'function') {

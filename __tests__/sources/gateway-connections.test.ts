@@ -74,3 +74,21 @@ test('connections: false: the instance runs none', async () => {
   await new Promise((resolve) => setTimeout(resolve, 1500));
   expect(delivered).toEqual([]);
 });
+
+test.each([
+  ['yes', /"connections" must be an object/],
+  [{ leaseTtl: 0 }, /connections\.leaseTtl" must be a positive integer/],
+  [{ leaseTtl: Number.NaN }, /connections\.leaseTtl/],
+  [{ leaseTtl: 2 ** 31 }, /connections\.leaseTtl/],
+  [{ drainTimeout: -1 }, /connections\.drainTimeout/],
+  [{ maxMessageBytes: Infinity }, /connections\.maxMessageBytes/],
+  [{ instanceId: 7 }, /connections\.instanceId" must be a string/],
+])('connections: %p is refused with a ValidationError', (connections, message) => {
+  expect(() =>
+    createGateway(new MemoryStore(), {
+      connections: connections as never,
+    }),
+  ).toThrow(
+    expect.objectContaining({ code: 'VALIDATION_FAILED', message: expect.stringMatching(message) }),
+  );
+});
