@@ -22,6 +22,8 @@ import type { DeadLetter } from '../plugins/dead-letter';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
 import type { Router } from '../router/router';
+import type { DeliveryTrace } from '../tracing/delivery-trace';
+import type { GatewayTracing, TraceSource } from '../tracing/gateway-tracing';
 import { AcceptStage, type Accepted, type AcceptTarget } from './accept';
 import type { EmitOptions, EmitResult } from './emit-options';
 import { emitTarget } from './emit-target';
@@ -63,6 +65,8 @@ export interface PipelineDeps {
   readonly journal?: Journal;
   /** The intake plugins every event from outside passes through. */
   readonly intake: IntakeChain;
+  /** The gateway's tracing, when it traces. */
+  readonly tracing?: GatewayTracing;
 }
 
 /** How a dispatched event's promise settles: once accepted, once all ended, or a system event. */
@@ -131,8 +135,9 @@ export class Pipeline {
     via: IntakeVia,
     what?: string,
     untrusted?: boolean,
+    trace?: TraceSource,
   ): Accepted {
-    return this.accepting.accept(input, target, via, what, untrusted);
+    return this.accepting.accept(input, target, via, what, untrusted, trace);
   }
 
   /** The screen stage, for one event: see {@link ScreenStage.screen}. */
@@ -154,8 +159,9 @@ export class Pipeline {
     if (!(admitted instanceof Admitted)) {
       return Promise.reject(new TypeError('Only events from the screen stage can be dispatched.'));
     }
-    const { event, space, method, path, via } = admitted;
-    return this.route(event, { space, method, path }, wait ? 'wait' : 'accept', via);
+    const { event, space, method, path, via, trace } = admitted;
+    const routed = this.route(event, { space, method, path }, wait ? 'wait' : 'accept', via, trace);
+    return trace ? trace.settle(routed) : routed;
   }
 
   /** Accepts, screens and dispatches one event: see `Gateway.emit`. */
@@ -247,7 +253,13 @@ export class Pipeline {
    * they are accepted, `wait` once they have all ended; `system` is an event the gateway raised
    * itself (it causes no system event, and what cannot be queued is dead-lettered).
    */
-  private route(event: CloudEvent, where: Where, mode: Mode, via?: IntakeVia): Promise<EmitResult> {
+  private route(
+    event: CloudEvent,
+    where: Where,
+    mode: Mode,
+    via?: IntakeVia,
+    trace?: DeliveryTrace,
+  ): Promise<EmitResult> {
     const system = mode === 'system';
     const wait = mode === 'wait';
     const { space } = where;
@@ -272,6 +284,7 @@ export class Pipeline {
     const settled = collector && ((index: number) => collector.slot(index));
     const routed = this.routing.deliveries(event, space, targets, system, !!journal, settled);
     const { tasks } = routed;
+    if (trace) for (const task of tasks) task.trace = trace;
     let { missing } = routed;
     if (journal && tasks.length > 0) {
       return recordDeliveries(journal, this.dispatcher, tasks, this.resuming.opened).then(

@@ -1,0 +1,79 @@
+import type { Context, Tracer } from '@opentelemetry/api';
+import type { CloudEvent } from '../model/cloud-event';
+import type { OtelApi } from './otel-api';
+import { AttemptTrace } from './attempt-trace';
+import { formatTraceparent } from './traceparent';
+
+/** What an attempt's span says of its delivery (a structural view of the delivery layer's). */
+export interface TracedDelivery {
+  readonly space: string;
+  readonly event: CloudEvent;
+  readonly fn: { readonly functionId: string; readonly type: string };
+  readonly subscription: { readonly subscriptionId: string };
+  readonly deliveryId?: string;
+}
+
+/** SpanKind.CLIENT and INTERNAL, without loading the API's enum here. */
+const CLIENT = 2;
+const INTERNAL = 0;
+
+/**
+ * The trace an event's deliveries belong to: each attempt is a child span of its parent (the
+ * acceptance span, or for a delivery resumed from a journal, that span as the journal kept it).
+ * Shared by every delivery of one event (fan-out): one object per event, none per delivery.
+ */
+export class DeliveryTrace {
+  /** @internal */
+  constructor(
+    protected readonly api: OtelApi,
+    protected readonly tracer: Tracer,
+    /** The context attempts are children of. */
+    readonly context: Context,
+    /** The parent's W3C `traceparent`, as the journal keeps it. */
+    readonly traceparent: string,
+    /** The parent's `tracestate`, if the trace has one. */
+    readonly tracestate: string | undefined,
+  ) {}
+
+  /**
+   * Starts the span of a delivery's attempt `attempt` (1 for the first), with the messaging
+   * semantic conventions (the function as destination) and, for an http function, HTTP's.
+   */
+  attempt(delivery: TracedDelivery, attempt: number): AttemptTrace {
+    const { fn, event } = delivery;
+    const http = fn.type === 'http';
+    const span = this.tracer.startSpan(
+      `deliver ${fn.functionId}`,
+      {
+        kind: fn.type === 'local' ? INTERNAL : CLIENT,
+        attributes: {
+          'messaging.system': 'event-gateway',
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': 'deliver',
+          'messaging.destination.name': fn.functionId,
+          'messaging.message.id': event.id,
+          'cloudevents.event_id': event.id,
+          'cloudevents.event_type': event.type,
+          'event_gateway.space': delivery.space,
+          'event_gateway.subscription_id': delivery.subscription.subscriptionId,
+          'event_gateway.function_type': fn.type,
+          'event_gateway.attempt': attempt,
+          ...(delivery.deliveryId !== undefined && {
+            'event_gateway.delivery_id': delivery.deliveryId,
+          }),
+          ...(http && { 'http.request.method': 'POST' }),
+          ...(http && attempt > 1 && { 'http.request.resend_count': attempt - 1 }),
+        },
+      },
+      this.context,
+    );
+    const spanContext = span.spanContext();
+    return new AttemptTrace(
+      span,
+      event,
+      formatTraceparent(spanContext),
+      spanContext.traceState?.serialize() || this.tracestate,
+      http,
+    );
+  }
+}

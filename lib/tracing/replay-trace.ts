@@ -1,0 +1,34 @@
+import type { Context, Span, Tracer } from '@opentelemetry/api';
+import { DeliveryTrace } from './delivery-trace';
+import type { OtelApi } from './otel-api';
+import { spanFailed } from './span-failed';
+
+/**
+ * A replay's span: the acceptance spans of the events it emits again are its children (so one
+ * trace shows the replay whole; each event's original trace is linked through its
+ * `traceparent` extension, when it has one).
+ */
+export class ReplayTrace extends DeliveryTrace {
+  /** @internal */
+  constructor(
+    api: OtelApi,
+    tracer: Tracer,
+    context: Context,
+    traceparent: string,
+    tracestate: string | undefined,
+    private readonly span: Span,
+  ) {
+    super(api, tracer, context, traceparent, tracestate);
+  }
+
+  /** Ends the span with the replay's totals, or as failed. */
+  end(totals: Readonly<Record<string, unknown>> | undefined, error?: unknown): void {
+    if (error !== undefined) return spanFailed(this.span, error);
+    for (const [name, value] of Object.entries(totals ?? {})) {
+      if (typeof value === 'number' || typeof value === 'string') {
+        this.span.setAttribute(`event_gateway.replay.${name}`, value);
+      }
+    }
+    this.span.end();
+  }
+}
