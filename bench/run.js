@@ -6,6 +6,9 @@ const { join } = require('node:path');
 const { format } = require('./harness');
 
 async function main() {
+  // Tracing on for every gateway of this run (see bench/tracing-setup.js).
+  const tracing = process.env.BENCH_TRACING || undefined;
+  if (tracing) require('./tracing-setup');
   const wanted = process.argv.slice(2);
   const all = readdirSync(__dirname)
     .filter((f) => f.endsWith('.bench.js'))
@@ -56,7 +59,7 @@ async function main() {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
   const line = (row) =>
     '| ' + row.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ') + ' |';
-  console.log(`Machine: ${machine}`);
+  console.log(`Machine: ${machine}${tracing ? `; tracing on (${tracing})` : ''}`);
   console.log(line(rows[0]));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const row of rows.slice(1)) console.log(line(row));
@@ -66,7 +69,7 @@ async function main() {
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
     file,
-    JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2),
+    JSON.stringify({ machine, date: new Date().toISOString(), tracing, results }, null, 2),
   );
   console.log(`\nResults written to ${file}`);
   if (results.some((r) => r.error)) process.exitCode = 1;
