@@ -42,6 +42,8 @@ export class DeliveryTrace {
   attempt(delivery: TracedDelivery, attempt: number): AttemptTrace {
     const { fn, event } = delivery;
     const http = fn.type === 'http';
+    // What a sampler may decide on is given at the start; the rest only to a span that records
+    // (an unsampled span is not worth the attributes' checks and garbage).
     const span = this.tracer.startSpan(
       `deliver ${fn.functionId}`,
       {
@@ -49,24 +51,30 @@ export class DeliveryTrace {
         attributes: {
           'messaging.system': 'event-gateway',
           'messaging.operation.type': 'send',
-          'messaging.operation.name': 'deliver',
           'messaging.destination.name': fn.functionId,
-          'messaging.message.id': event.id,
-          'cloudevents.event_id': event.id,
-          'cloudevents.event_type': event.type,
-          'event_gateway.space': delivery.space,
-          'event_gateway.subscription_id': delivery.subscription.subscriptionId,
-          'event_gateway.function_type': fn.type,
           'event_gateway.attempt': attempt,
-          ...(delivery.deliveryId !== undefined && {
-            'event_gateway.delivery_id': delivery.deliveryId,
-          }),
-          ...(http && { 'http.request.method': 'POST' }),
-          ...(http && attempt > 1 && { 'http.request.resend_count': attempt - 1 }),
         },
       },
       this.context,
     );
+    if (span.isRecording()) {
+      span.setAttributes({
+        'messaging.operation.name': 'deliver',
+        'messaging.message.id': event.id,
+        'cloudevents.event_id': event.id,
+        'cloudevents.event_type': event.type,
+        'event_gateway.space': delivery.space,
+        'event_gateway.subscription_id': delivery.subscription.subscriptionId,
+        'event_gateway.function_type': fn.type,
+      });
+      if (delivery.deliveryId !== undefined) {
+        span.setAttribute('event_gateway.delivery_id', delivery.deliveryId);
+      }
+      if (http) {
+        span.setAttribute('http.request.method', 'POST');
+        if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
+      }
+    }
     const spanContext = span.spanContext();
     return new AttemptTrace(
       span,

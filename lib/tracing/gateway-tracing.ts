@@ -89,21 +89,26 @@ export class GatewayTracing {
       {
         kind: via === 'http' || via === 'batch' ? SERVER : via === 'source' ? CONSUMER : INTERNAL,
         links,
+        // What a sampler may decide on; the rest only to a span that records.
         attributes: {
           'messaging.system': 'event-gateway',
           'messaging.operation.type': 'receive',
-          'messaging.operation.name': 'accept',
-          'messaging.message.id': event.id,
-          'cloudevents.event_id': event.id,
-          'cloudevents.event_source': event.source,
           'cloudevents.event_type': event.type,
-          'cloudevents.event_spec_version': event.specversion,
           'event_gateway.space': space,
           'event_gateway.via': via,
         },
       },
       parent,
     );
+    if (span.isRecording()) {
+      span.setAttributes({
+        'messaging.operation.name': 'accept',
+        'messaging.message.id': event.id,
+        'cloudevents.event_id': event.id,
+        'cloudevents.event_source': event.source,
+        'cloudevents.event_spec_version': event.specversion,
+      });
+    }
     const context = api.trace.setSpan(parent, span);
     const own = span.spanContext();
     return new AcceptTrace(
