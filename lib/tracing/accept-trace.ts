@@ -7,6 +7,11 @@ import { spanFailed } from './span-failed';
  * An event's acceptance span (accept, plugin screening, routing, journaling, until its
  * deliveries are accepted) and the trace its deliveries' attempts are children of. Ended once,
  * by whichever comes first: its dispatch settled, a plugin refused it, or its way in gave up on it.
+ * @example
+ * ```ts
+ * const trace = tracing.accepting(event, 'default', 'emit');
+ * return trace.settle(dispatched);
+ * ```
  */
 export class AcceptTrace extends DeliveryTrace {
   private span: Span | undefined;

@@ -10,6 +10,11 @@ export type AttemptOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'aband
  * One delivery attempt's span, and the trace context its function receives: the `traceparent`
  * (and `tracestate`) of this span, as an HTTP header (the http provider sets it) and as the
  * CloudEvents distributed-tracing extension of the event delivered (`event`).
+ * @example
+ * ```ts
+ * const attempt = delivery.trace.attempt(delivery, 1); // provider.invoke(fn, attempt.event, ...)
+ * attempt.end('delivered', undefined, 200);
+ * ```
  */
 export class AttemptTrace {
   /** The event as delivered in this attempt: with this attempt's `traceparent` extension. */

@@ -21,6 +21,10 @@ const INTERNAL = 0;
  * The trace an event's deliveries belong to: each attempt is a child span of its parent (the
  * acceptance span, or for a delivery resumed from a journal, that span as the journal kept it).
  * Shared by every delivery of one event (fan-out): one object per event, none per delivery.
+ * @example
+ * ```ts
+ * for (const task of tasks) task.trace = acceptTrace; // then, per attempt: task.trace.attempt(task, n)
+ * ```
  */
 export class DeliveryTrace {
   /** @internal */

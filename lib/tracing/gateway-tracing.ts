@@ -25,6 +25,10 @@ export type TraceSource = TraceCarrier | DeliveryTrace;
  * A gateway's tracing, made once by {@link GatewayTracing.from} when it is on: each way in asks
  * it for the event's acceptance span, resumed deliveries for their trace, replay for its span.
  * Without it (tracing off) nothing is traced and nothing about tracing is allocated or loaded.
+ * @example
+ * ```ts
+ * const span = GatewayTracing.from(options.tracing)?.accepting(event, space, 'http', headers);
+ * ```
  */
 export class GatewayTracing {
   private constructor(

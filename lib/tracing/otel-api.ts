@@ -10,7 +10,13 @@ export type OtelApi = typeof import('@opentelemetry/api');
  */
 const GLOBAL_KEY = Symbol.for('opentelemetry.js.api.1');
 
-/** True when some copy of `@opentelemetry/api` 1.x holds a registered global tracer provider. */
+/**
+ * True when some copy of `@opentelemetry/api` 1.x holds a registered global tracer provider.
+ * @example
+ * ```ts
+ * if (globalTracerRegistered()) api = loadOtelApi('"tracing"');
+ * ```
+ */
 export function globalTracerRegistered(): boolean {
   const registered = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[GLOBAL_KEY];
   return registered?.trace !== undefined;
@@ -21,6 +27,10 @@ let api: OtelApi | undefined;
 /**
  * Loads `@opentelemetry/api` at first need (never at import: a gateway without tracing does not
  * pay for it), or throws a ValidationError that says to install it. `what` names the option.
+ * @example
+ * ```ts
+ * const { trace } = loadOtelApi('"tracing"');
+ * ```
  */
 export function loadOtelApi(what: string): OtelApi {
   if (api) return api;

@@ -7,6 +7,11 @@ import { spanFailed } from './span-failed';
  * A replay's span: the acceptance spans of the events it emits again are its children (so one
  * trace shows the replay whole; each event's original trace is linked through its
  * `traceparent` extension, when it has one).
+ * @example
+ * ```ts
+ * const trace = tracing.replaying({});
+ * trace.end(await replay(host, options));
+ * ```
  */
 export class ReplayTrace extends DeliveryTrace {
   /** @internal */

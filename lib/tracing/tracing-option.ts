@@ -2,8 +2,13 @@
  * A tracer provider, as `@opentelemetry/api` defines one (only `getTracer` is used): the SDK's
  * `NodeTracerProvider` or `BasicTracerProvider`, say. Declared here so that the gateway's types
  * do not need `@opentelemetry/api` installed.
+ * @example
+ * ```ts
+ * const tracerProvider: TracerProviderLike = new NodeTracerProvider({ spanProcessors });
+ * ```
  */
 export interface TracerProviderLike {
+  /** The tracer of an instrumentation scope (the gateway asks for `event-gateway`). */
   getTracer(name: string, version?: string): unknown;
 }
 
