@@ -119,8 +119,6 @@ export class Attempt {
   abortReason: Error | undefined;
   /** Its span, when the gateway traces. @internal */
   trace: AttemptTrace | undefined = undefined;
-  /** The status the function answered with, if its provider tells (see InvocationContext). */
-  statusCode: number | undefined = undefined;
 
   constructor(
     /** The space of the delivery. */
@@ -149,6 +147,18 @@ export class Attempt {
   /** The `tracestate` that goes with `traceparent`, if the trace has one. */
   get tracestate(): string | undefined {
     return this.trace?.tracestate;
+  }
+
+  /**
+   * The status the function answered with, if its provider tells (see InvocationContext): kept
+   * by the attempt's span (an accessor, so that an untraced attempt carries no field for it).
+   */
+  get statusCode(): number | undefined {
+    return this.trace?.status;
+  }
+
+  set statusCode(status: number | undefined) {
+    if (this.trace) this.trace.status = status;
   }
 
   get signal(): AbortSignal {

@@ -420,7 +420,7 @@ export class Dispatcher {
     const elapsed = now - attempt.startedAt;
     if (!failed) {
       const result = value;
-      attempt.trace?.end('delivered', undefined, attempt.statusCode);
+      attempt.trace?.end('delivered');
       this.hooks.succeeded(task, result, attempt.attempt, elapsed);
       task.onSettled?.({
         ok: true,
@@ -456,13 +456,12 @@ export class Dispatcher {
       }
     }
     if (reason !== undefined) {
-      const status = error.statusCode ?? attempt.statusCode;
-      attempt.trace?.end(this.aborting ? 'abandoned' : 'dead-lettered', error, status);
+      attempt.trace?.end(this.aborting ? 'abandoned' : 'dead-lettered', error, error.statusCode);
       this.hooks.attemptFailed(task, error, attempts);
       this.deadLetter(delivery, error, reason);
       return;
     }
-    attempt.trace?.end('retrying', error, error.statusCode ?? attempt.statusCode);
+    attempt.trace?.end('retrying', error, error.statusCode);
     this.hooks.attemptFailed(task, error, attempts, delay);
     this.waiting.add(delivery);
     delivery.retryTimer = setTimeout(() => {

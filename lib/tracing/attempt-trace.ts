@@ -19,6 +19,8 @@ export type AttemptOutcome = 'delivered' | 'retrying' | 'dead-lettered' | 'aband
 export class AttemptTrace {
   /** The event as delivered in this attempt: with this attempt's `traceparent` extension. */
   readonly event: CloudEvent;
+  /** The status the function answered with, when its provider tells (an HTTP status). */
+  status: number | undefined = undefined;
 
   /** @internal */
   constructor(
@@ -41,6 +43,7 @@ export class AttemptTrace {
   end(outcome: AttemptOutcome, error?: Error, status?: number): void {
     const { span } = this;
     span.setAttribute('event_gateway.outcome', outcome);
+    status ??= this.status;
     if (status !== undefined && this.http) span.setAttribute('http.response.status_code', status);
     if (error) spanFailed(span, error);
     else span.end();
