@@ -405,7 +405,7 @@ export class Gateway {
     );
     if (!trace) return replayed;
     return replayed.then(
-      (totals) => (trace.end({ ...totals, byFunction: undefined }), totals),
+      (totals) => (trace.end(totals), totals),
       (error: unknown) => {
         trace.end(undefined, error);
         throw error;

@@ -270,6 +270,51 @@ test('a journaled delivery resumed after a restart keeps its trace: its attempt 
   }
 });
 
+test("replay: one span for the run, each replayed event's acceptance span its child (the original trace linked), attempts under them", async () => {
+  const gateway = await gatewayWith();
+  const got: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'local',
+    handler: (e) => void got.push(e as CloudEvent),
+  });
+  await gateway.createEventType({ name: 'order.placed' });
+  await gateway.subscribe({ eventType: 'order.placed', functionId: 'local' });
+  const archived = [1, 2].map((n) => ({
+    space: 'default',
+    method: 'POST',
+    path: '/',
+    acceptedAt: Date.now() - 1000,
+    event: { ...cloudEvent('order.placed', { n }), traceparent: ORIGIN },
+  }));
+  const source = {
+    name: 'memory',
+    async *read() {
+      yield* archived;
+    },
+  };
+  const totals = await gateway.replay({ source, from: 0 });
+  expect(totals).toMatchObject({ read: 2, emitted: 2 });
+  await waitUntil(() => got.length === 2 && spans('deliver local').length === 2, 5_000);
+  await waitUntil(() => spans('replay').length === 1, 5_000);
+  const [replaySpan] = spans('replay');
+  expect(replaySpan.attributes).toMatchObject({
+    'event_gateway.replay.archive': 'memory',
+    'event_gateway.replay.emitted': 2,
+    'event_gateway.replay.replay_id': totals.replayId,
+  });
+  const accepts = spans('accept');
+  expect(accepts).toHaveLength(2);
+  for (const accept of accepts) {
+    expect(accept.parentSpanContext?.spanId).toBe(ids(replaySpan).spanId);
+    expect(ids(accept).traceId).toBe(ids(replaySpan).traceId);
+    expect(accept.links.map((l) => l.context.spanId)).toEqual(['b7ad6b7169203331']);
+    expect(accept.attributes['event_gateway.via']).toBe('replay');
+  }
+  for (const deliver of spans('deliver local')) {
+    expect(accepts.map((a) => ids(a).spanId)).toContain(deliver.parentSpanContext?.spanId);
+  }
+});
+
 test('tracing: false traces nothing and sends no traceparent, a provider registered or not', async () => {
   const fn = await serve(json(200, {}));
   const gateway = await gatewayWith({ tracing: false });

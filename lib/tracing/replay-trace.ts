@@ -27,11 +27,12 @@ export class ReplayTrace extends DeliveryTrace {
   }
 
   /** Ends the span with the replay's totals, or as failed. */
-  end(totals: Readonly<Record<string, unknown>> | undefined, error?: unknown): void {
+  end(totals: object | undefined, error?: unknown): void {
     if (error !== undefined) return spanFailed(this.span, error);
     for (const [name, value] of Object.entries(totals ?? {})) {
       if (typeof value === 'number' || typeof value === 'string') {
-        this.span.setAttribute(`event_gateway.replay.${name}`, value);
+        const key = name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+        this.span.setAttribute(`event_gateway.replay.${key}`, value);
       }
     }
     this.span.end();
