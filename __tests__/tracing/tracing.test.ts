@@ -77,6 +77,18 @@ async function subscribeHttp(gateway: Gateway, functionId: string, url: string) 
   await gateway.subscribe({ eventType: 'order.placed', functionId });
 }
 
+/** A local function `local` subscribed to `order.placed`: the events it received. */
+async function subscribeLocal(gateway: Gateway): Promise<CloudEvent[]> {
+  const got: CloudEvent[] = [];
+  await gateway.registerFunction({
+    functionId: 'local',
+    handler: (e) => void got.push(e as CloudEvent),
+  });
+  await gateway.createEventType({ name: 'order.placed' });
+  await gateway.subscribe({ eventType: 'order.placed', functionId: 'local' });
+  return got;
+}
+
 const spans = (name?: string) =>
   exporter.getFinishedSpans().filter((span) => name === undefined || span.name === name);
 const ids = (span: ReadableSpan) => span.spanContext();
@@ -169,13 +181,7 @@ test("an event through the Events API, fanned out to two HTTP functions (one ret
 
 test("emit(): the caller's active span is the parent; a local function gets its attempt's traceparent on the event", async () => {
   const gateway = await gatewayWith();
-  const got: CloudEvent[] = [];
-  await gateway.registerFunction({
-    functionId: 'local',
-    handler: (e) => void got.push(e as CloudEvent),
-  });
-  await gateway.createEventType({ name: 'order.placed' });
-  await gateway.subscribe({ eventType: 'order.placed', functionId: 'local' });
+  const got = await subscribeLocal(gateway);
   const tracer = provider.getTracer('caller');
   const callerSpan = await tracer.startActiveSpan('caller', async (span) => {
     await gateway.emit(cloudEvent('order.placed', {}), { wait: true });
@@ -206,13 +212,7 @@ test('a plugin refusal ends the acceptance span as an error, with no attempt', a
 
 test('hostile trace context (a malformed traceparent, an all-zero trace ID, a huge tracestate) starts a new trace and fails nothing', async () => {
   const gateway = await gatewayWith();
-  const got: CloudEvent[] = [];
-  await gateway.registerFunction({
-    functionId: 'local',
-    handler: (e) => void got.push(e as CloudEvent),
-  });
-  await gateway.createEventType({ name: 'order.placed' });
-  await gateway.subscribe({ eventType: 'order.placed', functionId: 'local' });
+  const got = await subscribeLocal(gateway);
   for (const traceparent of [
     'nope',
     `00-${'0'.repeat(32)}-${CALLER_SPAN}-01`,
@@ -272,13 +272,7 @@ test('a journaled delivery resumed after a restart keeps its trace: its attempt 
 
 test("replay: one span for the run, each replayed event's acceptance span its child (the original trace linked), attempts under them", async () => {
   const gateway = await gatewayWith();
-  const got: CloudEvent[] = [];
-  await gateway.registerFunction({
-    functionId: 'local',
-    handler: (e) => void got.push(e as CloudEvent),
-  });
-  await gateway.createEventType({ name: 'order.placed' });
-  await gateway.subscribe({ eventType: 'order.placed', functionId: 'local' });
+  const got = await subscribeLocal(gateway);
   const archived = [1, 2].map((n) => ({
     space: 'default',
     method: 'POST',

@@ -1,6 +1,5 @@
-import type { Context, Span, Tracer } from '@opentelemetry/api';
-import { DeliveryTrace } from './delivery-trace';
-import type { OtelApi } from './otel-api';
+import type { Span } from '@opentelemetry/api';
+import { DeliveryTrace, type TraceParts } from './delivery-trace';
 import { spanFailed } from './span-failed';
 
 /**
@@ -17,15 +16,8 @@ export class AcceptTrace extends DeliveryTrace {
   private span: Span | undefined;
 
   /** @internal */
-  constructor(
-    api: OtelApi,
-    tracer: Tracer,
-    context: Context,
-    traceparent: string,
-    tracestate: string | undefined,
-    span: Span,
-  ) {
-    super(api, tracer, context, traceparent, tracestate);
+  constructor(parts: TraceParts, span: Span) {
+    super(parts);
     this.span = span;
   }
 

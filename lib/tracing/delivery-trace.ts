@@ -1,6 +1,5 @@
 import type { Context, Tracer } from '@opentelemetry/api';
 import type { CloudEvent } from '../model/cloud-event';
-import type { OtelApi } from './otel-api';
 import { AttemptTrace } from './attempt-trace';
 import { formatTraceparent } from './traceparent';
 
@@ -17,6 +16,17 @@ export interface TracedDelivery {
 const CLIENT = 2;
 const INTERNAL = 0;
 
+/** What a trace is made of: the tracer, and its span as a context and as W3C text. */
+export interface TraceParts {
+  readonly tracer: Tracer;
+  /** The context attempts (or replayed events) are children of. */
+  readonly context: Context;
+  /** Its span's W3C `traceparent`, as the journal keeps it. */
+  readonly traceparent: string;
+  /** Its `tracestate`, if the trace has one. */
+  readonly tracestate: string | undefined;
+}
+
 /**
  * The trace an event's deliveries belong to: each attempt is a child span of its parent (the
  * acceptance span, or for a delivery resumed from a journal, that span as the journal kept it).
@@ -27,17 +37,21 @@ const INTERNAL = 0;
  * ```
  */
 export class DeliveryTrace {
+  protected readonly tracer: Tracer;
+  /** The context attempts are children of. */
+  readonly context: Context;
+  /** The parent's W3C `traceparent`, as the journal keeps it. */
+  readonly traceparent: string;
+  /** The parent's `tracestate`, if the trace has one. */
+  readonly tracestate: string | undefined;
+
   /** @internal */
-  constructor(
-    protected readonly api: OtelApi,
-    protected readonly tracer: Tracer,
-    /** The context attempts are children of. */
-    readonly context: Context,
-    /** The parent's W3C `traceparent`, as the journal keeps it. */
-    readonly traceparent: string,
-    /** The parent's `tracestate`, if the trace has one. */
-    readonly tracestate: string | undefined,
-  ) {}
+  constructor(parts: TraceParts) {
+    this.tracer = parts.tracer;
+    this.context = parts.context;
+    this.traceparent = parts.traceparent;
+    this.tracestate = parts.tracestate;
+  }
 
   /**
    * Starts the span of a delivery's attempt `attempt` (1 for the first), with the messaging

@@ -1,7 +1,7 @@
-import type { Context, Link, Tracer } from '@opentelemetry/api';
+import type { Context, Link, Span, Tracer } from '@opentelemetry/api';
 import type { CloudEvent } from '../model/cloud-event';
 import { AcceptTrace } from './accept-trace';
-import { DeliveryTrace } from './delivery-trace';
+import { DeliveryTrace, type TraceParts } from './delivery-trace';
 import { globalTracerRegistered, loadOtelApi, type OtelApi } from './otel-api';
 import { ReplayTrace } from './replay-trace';
 import {
@@ -113,16 +113,7 @@ export class GatewayTracing {
         'cloudevents.event_spec_version': event.specversion,
       });
     }
-    const context = api.trace.setSpan(parent, span);
-    const own = span.spanContext();
-    return new AcceptTrace(
-      api,
-      this.tracer,
-      context,
-      formatTraceparent(own),
-      own.traceState?.serialize() || undefined,
-      span,
-    );
+    return new AcceptTrace(this.parts(parent, span), span);
   }
 
   /**
@@ -135,7 +126,13 @@ export class GatewayTracing {
     if (!parsed) return undefined;
     const state = tracestateOf({ tracestate });
     const context = this.remote(parsed, state);
-    return new DeliveryTrace(this.api, this.tracer, context, traceparent as string, state);
+    const { tracer } = this;
+    return new DeliveryTrace({
+      tracer,
+      context,
+      traceparent: traceparent as string,
+      tracestate: state,
+    });
   }
 
   /**
@@ -150,15 +147,19 @@ export class GatewayTracing {
     const { api } = this;
     const parent = api.context.active();
     const span = this.tracer.startSpan('replay', { kind: INTERNAL, attributes }, parent);
+    return new ReplayTrace(this.parts(parent, span), span);
+  }
+
+  /** A trace whose span is `span`, a child of `parent`. */
+  private parts(parent: Context, span: Span): TraceParts {
+    const { api, tracer } = this;
     const own = span.spanContext();
-    return new ReplayTrace(
-      api,
-      this.tracer,
-      api.trace.setSpan(parent, span),
-      formatTraceparent(own),
-      own.traceState?.serialize() || undefined,
-      span,
-    );
+    return {
+      tracer,
+      context: api.trace.setSpan(parent, span),
+      traceparent: formatTraceparent(own),
+      tracestate: own.traceState?.serialize() || undefined,
+    };
   }
 
   /** A context whose span is a remote one (from another process, or from before a restart). */

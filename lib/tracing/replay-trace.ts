@@ -1,6 +1,5 @@
-import type { Context, Span, Tracer } from '@opentelemetry/api';
-import { DeliveryTrace } from './delivery-trace';
-import type { OtelApi } from './otel-api';
+import type { Span } from '@opentelemetry/api';
+import { DeliveryTrace, type TraceParts } from './delivery-trace';
 import { spanFailed } from './span-failed';
 
 /**
@@ -16,14 +15,10 @@ import { spanFailed } from './span-failed';
 export class ReplayTrace extends DeliveryTrace {
   /** @internal */
   constructor(
-    api: OtelApi,
-    tracer: Tracer,
-    context: Context,
-    traceparent: string,
-    tracestate: string | undefined,
+    parts: TraceParts,
     private readonly span: Span,
   ) {
-    super(api, tracer, context, traceparent, tracestate);
+    super(parts);
   }
 
   /** Ends the span with the replay's totals, or as failed. */
