@@ -63,3 +63,29 @@ test('a compact record of the wrong shape keeps nothing and says so', () => {
     });
   }
 });
+
+test('a compact record is exactly the JSON of its fields: written out by hand, it stays valid', () => {
+  for (const count of [1, 2, 5]) {
+    const entries = deliveries(count).map((e, i) => ({
+      ...e,
+      // Text JSON must escape, and attempt counts carried over from a restart.
+      subscriptionId: `sub "${i}"\n\u2028`,
+      attempts: i,
+    }));
+    const event: Record<string, unknown> = { ...entries[0].event };
+    delete event.deliveryid;
+    const fields = {
+      v: 2,
+      s: 'default',
+      t: 1_790_000_000_000,
+      d: entries.map((e) => [e.deliveryId, e.subscriptionId, e.functionId, e.attempts]),
+      e: event,
+    };
+    expect(encodeEntries(entries)).toBe(JSON.stringify(fields));
+    expect(decodeEntries(bytes(encodeEntries(entries)))).toEqual({ entries });
+  }
+  // An event whose deliveryid is not the entry's own is written as a list, as before.
+  const [a] = deliveries(1);
+  const stray = { ...a, event: { ...a.event, deliveryid: 'another' } };
+  expect(encodeEntries([stray])).toBe(JSON.stringify([stray]));
+});

@@ -1,4 +1,3 @@
-import type { CloudEvent } from '../model/cloud-event';
 import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { JournalEntry } from './journal';
 
@@ -55,17 +54,38 @@ interface CompactRecord {
  */
 export function encodeEntries(entries: readonly JournalEntry[]): string {
   const first = entries[0];
-  const base = first ? withoutDeliveryId(first.event) : undefined;
-  if (!base || !entries.every((entry) => sameDelivery(entry, first, base))) {
+  const base = first ? withoutDeliveryId(first) : undefined;
+  if (!base || !entries.every((entry, i) => i === 0 || sameDelivery(entry, first, base))) {
     return JSON.stringify(entries);
   }
-  const d = entries.map((e) => [e.deliveryId, e.subscriptionId, e.functionId, e.attempts]);
-  return `{"v":2,"s":${JSON.stringify(first.space)},"t":${first.acceptedAt},"d":${JSON.stringify(d)},"e":${JSON.stringify(base)}}`;
+  // Written out rather than built as arrays and stringified: this runs once per emit, and the
+  // arrays cost more than the text (BENCHMARKS.md, issue 26).
+  let d = '';
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    d += `${i === 0 ? '' : ','}[${json(e.deliveryId)},${json(e.subscriptionId)},${json(e.functionId)},${json(e.attempts)}]`;
+  }
+  return `{"v":2,"s":${json(first.space)},"t":${first.acceptedAt},"d":[${d}],"e":${JSON.stringify(base)}}`;
 }
 
-/** The event's attributes but its `deliveryid`, when that is the only one its copies differ by. */
-function withoutDeliveryId(event: CloudEvent): Record<string, unknown> | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
+/** A value as JSON, as inside an array (`undefined` is `null` there). */
+const json = (value: unknown): string => JSON.stringify(value) ?? 'null';
+
+/**
+ * The entry's event but its `deliveryid`, when that is its own delivery ID and the entry can be
+ * written compact (its time a number); else undefined.
+ */
+function withoutDeliveryId(entry: JournalEntry): Record<string, unknown> | undefined {
+  const event = entry.event as unknown as Record<string, unknown>;
+  if (typeof event !== 'object' || event === null || !Number.isFinite(entry.acceptedAt)) {
+    return undefined;
+  }
+  if (
+    event[DELIVERY_ID] !== entry.deliveryId ||
+    !Object.prototype.propertyIsEnumerable.call(event, DELIVERY_ID)
+  ) {
+    return undefined;
+  }
   const base: Record<string, unknown> = {};
   for (const key of Object.keys(event)) if (key !== DELIVERY_ID) base[key] = event[key];
   return base;
