@@ -1,5 +1,5 @@
 import type { JournalEntry } from '../../lib/journal/journal';
-import { decodeEntries, encodeEntries } from '../../lib/journal/journal-records';
+import { decodeEntries, encodeEntries, encodeGroup } from '../../lib/journal/journal-records';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -88,4 +88,28 @@ test('a compact record is exactly the JSON of its fields: written out by hand, i
   const [a] = deliveries(1);
   const stray = { ...a, event: { ...a.event, deliveryid: 'another' } };
   expect(encodeEntries([stray])).toBe(JSON.stringify([stray]));
+});
+
+test("several emits' compact records make one group record that reads back as all their entries", () => {
+  const a = deliveries(2);
+  const b = deliveries(1).map((e) => ({
+    ...e,
+    deliveryId: 'b',
+    event: { ...e.event, id: 'e2', deliveryid: 'b' },
+  }));
+  const group = encodeGroup([encodeEntries(a), encodeEntries(b)]);
+  expect(decodeEntries(bytes(group))).toEqual({ entries: [...a, ...b] });
+});
+
+test('in a group record, an emit that cannot be read is reported and the others resume', () => {
+  const a = deliveries(1);
+  const group = `{"v":3,"g":[${encodeEntries(a)},{"v":2,"s":1},"x"]}`;
+  expect(decodeEntries(bytes(group))).toEqual({
+    entries: a,
+    damage: '2 of its 3 emits (at index 1, 2) are not deliveries; the other 1 resume',
+  });
+  for (const bad of ['{"v":3,"g":{}}', '{"v":3,"g":[1]}']) {
+    expect(decodeEntries(bytes(bad)).entries).toEqual([]);
+    expect(decodeEntries(bytes(bad)).damage).toMatch(/not (a record of|a list of) deliveries/);
+  }
 });
