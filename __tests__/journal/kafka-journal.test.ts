@@ -208,7 +208,7 @@ test('the emits of one produce request share one record: 300 concurrent emits, f
   await gateway.close();
   const ids = new Set(fn.received.map((r) => r.deliveryId));
   expect(ids.size).toBe(300);
-  // A record per produce request (the emits of a turn), up to 64 KiB each: not one per emit.
+  // A record per produce request (the emits of a turn), up to 64 emits each: not one per emit.
   expect(await records(topic)).toBeLessThan(30);
 });
 

@@ -50,8 +50,8 @@ export interface KafkaJournalOptions {
   waitForFunctions?: number;
   /**
    * Write compact records (the event once per emit, about half the bytes; the emits of one
-   * produce request grouped in one Kafka record of up to 64 KiB, which costs kafkajs far less
-   * than a record per emit). Every version reads
+   * produce request grouped, up to 64 of them and 64 KiB in one Kafka record, which costs kafkajs
+   * far less than a record per emit). Every version reads
    * the older list format, but versions before compact records cannot read them (they report and
    * pass over each one): set `false` until every instance of the fleet runs this version or later.
    * @default true
@@ -74,6 +74,13 @@ interface Pending {
  * default `message.max.bytes` (1 MB); an emit larger than this goes in a record of its own.
  */
 const GROUP_BYTES = 64 * 1024;
+
+/**
+ * Most emits grouped in one Kafka record. A record's offset is committed once all its deliveries
+ * ended, so an instance that dies leaves its uncommitted records to be made again: smaller groups
+ * bound that (kafkajs's cost per event is ~2.4 µs at 64 per record, ~1.8 at 1,000).
+ */
+const GROUP_EMITS = 64;
 
 const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0, waiters: [] });
 
@@ -210,7 +217,12 @@ export class KafkaJournal implements Journal {
       pending.messages.push({ value: JSON.stringify(entries) });
     } else {
       const record = encodeEntries(entries);
-      if (pending.groupBytes + record.length > GROUP_BYTES) closeGroup(pending);
+      if (
+        pending.groupBytes + record.length > GROUP_BYTES ||
+        pending.group.length === GROUP_EMITS
+      ) {
+        closeGroup(pending);
+      }
       pending.group.push(record);
       pending.groupBytes += record.length;
     }
