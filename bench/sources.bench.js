@@ -12,138 +12,7 @@
 const amqp = require('amqplib');
 const { Kafka, logLevel } = require('kafkajs');
 const { startKafkaMock, startMoto, startRabbit } = require('../scripts/servers');
-const { median } = require('./harness');
-
-const ROUNDS = 3;
-const GOAL = 0.8;
-/**
- * The connection's maxInFlight, which is also its AMQP prefetch (and the raw consumer's): the
- * default, 64, unless SOURCES_MAX_IN_FLIGHT says otherwise (to see how much of a gap is waiting).
- */
-const PREFETCH = Number(process.env.SOURCES_MAX_IN_FLIGHT ?? 64);
-const EVENT_TYPE = 'bench.message';
-const body = (i) => JSON.stringify({ n: i, sku: `sku-${i % 100}`, qty: (i % 7) + 1 });
-
-/**
- * Counts messages: the first starts the clock and the CPU meter, the `n`th stops them. `done`
- * resolves to the rate (messages/s over the n - 1 intervals) and this process's CPU µs per message.
- */
-function meter(n) {
-  let seen = 0;
-  let started = 0;
-  let cpu;
-  let finish;
-  const done = new Promise((resolve) => (finish = resolve));
-  return {
-    done,
-    get seen() {
-      return seen;
-    },
-    /** One message handled. */
-    count() {
-      if (seen++ === 0) {
-        started = performance.now();
-        cpu = process.cpuUsage();
-      }
-    },
-    /** Ends the measure now: call once the nth message is acknowledged. */
-    end() {
-      const { user, system } = process.cpuUsage(cpu);
-      finish({
-        rate: (n - 1) / ((performance.now() - started) / 1000),
-        cpuUs: (user + system) / n,
-      });
-    },
-  };
-}
-
-/** Polls (every 2 ms) until `check()`; fails after `timeout` ms naming `what`. */
-async function until(check, what, timeout) {
-  const deadline = Date.now() + timeout;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-/**
- * Ours: a gateway on a memory store whose local function counts and parses what it receives, and
- * one connection; measured until the nth event was delivered and every message acknowledged
- * (the connection's health: n accepted, none in flight).
- */
-async function viaGateway(connection, n) {
-  const { createGateway, MemoryStore } = require('../dist');
-  const gateway = createGateway(new MemoryStore(), { resyncInterval: 0 });
-  const m = meter(n);
-  let bad = 0;
-  await gateway.registerFunction({
-    functionId: 'count',
-    handler: (event) => {
-      if (typeof event.data?.n !== 'number') bad++;
-      m.count();
-    },
-  });
-  await gateway.createEventType({ name: EVENT_TYPE });
-  await gateway.subscribe({ eventType: EVENT_TYPE, functionId: 'count' });
-  const joined = performance.now();
-  await gateway.createConnection({ ...connection, eventType: EVENT_TYPE, maxInFlight: PREFETCH });
-  const health = () => gateway.health().connections?.[0] ?? {};
-  try {
-    await until(() => m.seen > 0, 'the first event', 60_000);
-    const firstMs = performance.now() - joined;
-    await until(
-      () => m.seen >= n && health().accepted >= n && health().inFlight === 0,
-      `${n} events accepted and acknowledged (${m.seen} delivered, ${JSON.stringify(health())})`,
-      300_000,
-    );
-    m.end();
-    if (bad) throw new Error(`${bad} events without their data`);
-    return { ...(await m.done), firstMs };
-  } finally {
-    await gateway.close();
-  }
-}
-
-/** The result of one source: medians of the rounds, the baseline the fastest raw way. */
-function sourceResult(rounds, rawLabels, oursLabel) {
-  const med = (side, key) => median(rounds[side].map((r) => r[key]));
-  const rawWays = Object.keys(rawLabels);
-  const fastest = rawWays.reduce((a, b) => (med(b, 'rate') > med(a, 'rate') ? b : a));
-  const o = med('ours', 'rate');
-  const b = med(fastest, 'rate');
-  const [oc, bc] = [med('ours', 'cpuUs'), med(fastest, 'cpuUs')];
-  const range = (side) => rounds[side].map((r) => Math.round(r.rate));
-  return {
-    ours: { value: o, unit: 'messages/s', label: oursLabel },
-    baseline: { value: b, unit: 'messages/s', label: rawLabels[fastest] },
-    ratio: o / b,
-    difference: `CPU ${oc.toFixed(1)} vs ${bc.toFixed(1)} µs/message (${(oc / bc).toFixed(2)}x)`,
-    details: {
-      rounds: Object.fromEntries(Object.keys(rounds).map((side) => [side, range(side)])),
-      cpuUsPerMessage: Object.fromEntries(
-        Object.keys(rounds).map((side) => [side, rounds[side].map((r) => +r.cpuUs.toFixed(2))]),
-      ),
-      rates: Object.fromEntries(Object.keys(rounds).map((side) => [side, med(side, 'rate')])),
-      firstMessageMs: Object.fromEntries(
-        Object.keys(rounds).map((side) => [side, med(side, 'firstMs')]),
-      ),
-      baseline: fastest,
-    },
-    met: o / b >= GOAL,
-  };
-}
-
-/** Warm-up, then ROUNDS rounds alternating every raw way and ours; each gets fresh messages. */
-async function alternate(ways) {
-  const rounds = Object.fromEntries(Object.keys(ways).map((side) => [side, []]));
-  for (let round = 0; round <= ROUNDS; round++) {
-    for (const [side, run] of Object.entries(ways)) {
-      const result = await run();
-      if (round > 0) rounds[side].push(result);
-    }
-  }
-  return rounds;
-}
+const { sourceBench, meter, viaGateway, body, PREFETCH } = require('./source-runs');
 
 // Kafka ------------------------------------------------------------------------------------------
 
@@ -194,52 +63,44 @@ async function kafkaRaw(brokers, topic, mode) {
   }
 }
 
-const kafkaBench = {
+const kafkaBench = sourceBench({
   name: 'source-kafka',
   title: `(k) ${KAFKA_MESSAGES} Kafka messages through a connection vs a raw kafkajs consumer group`,
-  goal: `ratio >= ${GOAL}`,
-  async run() {
-    const mock = await startKafkaMock();
-    try {
-      const topic = 'bench-source';
-      const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
-      await producer.connect();
-      for (let i = 0; i < KAFKA_MESSAGES; i += 1000) {
-        const messages = Array.from({ length: 1000 }, (_, j) => ({ value: body(i + j) }));
-        await producer.send({ topic, acks: -1, messages });
-      }
-      await producer.disconnect();
-      // Every round reads the whole topic with a group of its own.
-      const rounds = await alternate({
-        eachBatch: () => kafkaRaw(mock.brokers, topic, 'batch'),
-        eachMessage: () => kafkaRaw(mock.brokers, topic, 'message'),
-        ours: () =>
-          viaGateway(
-            {
-              connectionId: `kafka${++kafkaGroups}`,
-              type: 'kafka',
-              source: {
-                brokers: mock.brokers.join(','),
-                topic,
-                groupId: `bench-ours-${kafkaGroups}`,
-              },
-            },
-            KAFKA_MESSAGES,
-          ),
-      });
-      return sourceResult(
-        rounds,
-        {
-          eachBatch: 'kafkajs group, eachBatch + resolveOffset',
-          eachMessage: 'kafkajs group, eachMessage',
-        },
-        'kafka connection -> local function',
-      );
-    } finally {
-      await mock.stop();
+  start: startKafkaMock,
+  async ways(mock) {
+    const topic = 'bench-source';
+    const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    for (let i = 0; i < KAFKA_MESSAGES; i += 1000) {
+      const messages = Array.from({ length: 1000 }, (_, j) => ({ value: body(i + j) }));
+      await producer.send({ topic, acks: -1, messages });
     }
+    await producer.disconnect();
+    // Every round reads the whole topic with a group of its own.
+    return {
+      eachBatch: () => kafkaRaw(mock.brokers, topic, 'batch'),
+      eachMessage: () => kafkaRaw(mock.brokers, topic, 'message'),
+      ours: () =>
+        viaGateway(
+          {
+            connectionId: `kafka${++kafkaGroups}`,
+            type: 'kafka',
+            source: {
+              brokers: mock.brokers.join(','),
+              topic,
+              groupId: `bench-ours-${kafkaGroups}`,
+            },
+          },
+          KAFKA_MESSAGES,
+        ),
+    };
   },
-};
+  labels: {
+    eachBatch: 'kafkajs group, eachBatch + resolveOffset',
+    eachMessage: 'kafkajs group, eachMessage',
+  },
+  oursLabel: 'kafka connection -> local function',
+});
 
 // SQS --------------------------------------------------------------------------------------------
 
@@ -342,31 +203,21 @@ async function sqsOurs(endpoint) {
   }
 }
 
-const sqsBench = {
+const sqsBench = sourceBench({
   name: 'source-sqs',
   title: `(k) ${SQS_MESSAGES} SQS messages (moto) through a connection vs a raw receive + delete loop`,
-  goal: `ratio >= ${GOAL}`,
-  async run() {
-    const moto = await startMoto();
-    try {
-      const rounds = await alternate({
-        single: () => sqsRaw(moto.endpoint, 'single'),
-        batch: () => sqsRaw(moto.endpoint, 'batch'),
-        ours: () => sqsOurs(moto.endpoint),
-      });
-      return sourceResult(
-        rounds,
-        {
-          single: 'ReceiveMessage of 10 + DeleteMessage each',
-          batch: 'ReceiveMessage of 10 + DeleteMessageBatch',
-        },
-        'awssqs connection -> local function',
-      );
-    } finally {
-      await moto.stop();
-    }
+  start: startMoto,
+  ways: (moto) => ({
+    single: () => sqsRaw(moto.endpoint, 'single'),
+    batch: () => sqsRaw(moto.endpoint, 'batch'),
+    ours: () => sqsOurs(moto.endpoint),
+  }),
+  labels: {
+    single: 'ReceiveMessage of 10 + DeleteMessage each',
+    batch: 'ReceiveMessage of 10 + DeleteMessageBatch',
   },
-};
+  oursLabel: 'awssqs connection -> local function',
+});
 
 // AMQP -------------------------------------------------------------------------------------------
 
@@ -417,34 +268,24 @@ async function amqpRaw(url) {
   }
 }
 
-const amqpBench = {
+const amqpBench = sourceBench({
   name: 'source-amqp',
   title: `(k) ${AMQP_MESSAGES} AMQP messages (RabbitMQ) through a connection vs raw amqplib consume + ack, prefetch ${PREFETCH}`,
-  goal: `ratio >= ${GOAL}`,
-  async run() {
-    const rabbit = await startRabbit();
-    try {
-      const rounds = await alternate({
-        consume: () => amqpRaw(rabbit.url),
-        ours: async () =>
-          viaGateway(
-            {
-              connectionId: `amqp${amqpQueues + 1}`,
-              type: 'amqp',
-              source: { url: rabbit.url, queue: await amqpQueue(rabbit.url) },
-            },
-            AMQP_MESSAGES,
-          ),
-      });
-      return sourceResult(
-        rounds,
-        { consume: `amqplib consume + ack each, prefetch ${PREFETCH}` },
-        'amqp connection -> local function',
-      );
-    } finally {
-      await rabbit.stop();
-    }
-  },
-};
+  start: startRabbit,
+  ways: (rabbit) => ({
+    consume: () => amqpRaw(rabbit.url),
+    ours: async () =>
+      viaGateway(
+        {
+          connectionId: `amqp${amqpQueues + 1}`,
+          type: 'amqp',
+          source: { url: rabbit.url, queue: await amqpQueue(rabbit.url) },
+        },
+        AMQP_MESSAGES,
+      ),
+  }),
+  labels: { consume: `amqplib consume + ack each, prefetch ${PREFETCH}` },
+  oursLabel: 'amqp connection -> local function',
+});
 
 module.exports = [kafkaBench, sqsBench, amqpBench];
