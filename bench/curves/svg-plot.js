@@ -123,7 +123,7 @@ function linePlot({ title, xLabel, yLabel, series, goal, note }) {
 }
 
 // The bar chart's columns, left to right: labels (sized to the longest), the plot, the value, the goal.
-const BARS = { row: 22, top: 96, bottom: 50, plot: 320, value: 175, goal: 300, right: 8 };
+const BARS = { row: 22, head: 72, bottom: 50, plot: 320, value: 175, goal: 300, right: 8 };
 /** An 11 px sans-serif character's width, generously: columns sized by it never overlap. */
 const CHAR = 6.6;
 /** Verdict colours, dark enough for 4.5:1 contrast on white (text and bars alike). */
@@ -134,11 +134,12 @@ const VERDICTS = {
   none: { color: '#666666', text: 'not measured' },
 };
 
-/** 1-2-5 ticks of a log axis over [lo, hi]. */
+/** Ticks of a log axis over [lo, hi]: 1-2-5 over two decades or less, else powers of ten. */
 function logTicks(lo, hi) {
   const ticks = [];
+  const factors = Math.log10(hi / lo) > 2.5 ? [1] : [1, 2, 5];
   for (let p = Math.floor(Math.log10(lo)); p <= Math.ceil(Math.log10(hi)); p++) {
-    for (const f of [1, 2, 5]) {
+    for (const f of factors) {
       const tick = +(f * 10 ** p).toPrecision(3);
       if (tick >= lo && tick <= hi) ticks.push(tick);
     }
@@ -173,11 +174,14 @@ function barPlot({ title, xLabel, bars, note = [], desc }) {
     280,
     Math.max(90, Math.max(...bars.map((b) => b.label.length)) * CHAR + 16),
   );
+  const labelChars = Math.floor((labelW - 16) / CHAR + 1e-9);
+  // Below the title: the note's lines, the legend, the column headers, then the rows.
+  const top = 40 + note.length * 12 + BARS.head - 20;
   const x0 = labelW;
   const valueX = x0 + BARS.plot + 10;
   const goalX = valueX + BARS.value;
   const width = goalX + BARS.goal + BARS.right;
-  const height = BARS.top + bars.length * BARS.row + BARS.bottom;
+  const height = top + bars.length * BARS.row + BARS.bottom;
   const drawn = (v) => typeof v === 'number' && Number.isFinite(v) && v > 0;
   const values = [
     1,
@@ -187,7 +191,7 @@ function barPlot({ title, xLabel, bars, note = [], desc }) {
   const round = (v) => Math.round(v * 10) / 10;
   const px = (v) =>
     round(x0 + ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * BARS.plot);
-  const bottom = BARS.top + bars.length * BARS.row;
+  const bottom = top + bars.length * BARS.row;
   const valueText = (b) => {
     if (b.valueText) return b.valueText;
     if (!drawn(b.value)) return 'not measured';
@@ -209,7 +213,7 @@ function barPlot({ title, xLabel, bars, note = [], desc }) {
   );
   // Legend: one line, each item placed after the previous one's text.
   let lx = 8;
-  const ly = BARS.top - 34;
+  const ly = top - 34;
   for (const v of Object.values(VERDICTS)) {
     out.push(
       `<rect x="${lx}" y="${ly - 8}" width="12" height="10" fill="${v.color}"/>`,
@@ -230,7 +234,7 @@ function barPlot({ title, xLabel, bars, note = [], desc }) {
     `<text x="${lx + 30}" y="${ly + 1}">runs and their range</text>`,
   );
   // Column headers; the baseline's label sits on the side of its line that has room.
-  const headY = BARS.top - 8;
+  const headY = top - 8;
   const one = px(1);
   const oneLeft = one - x0 > BARS.plot / 2;
   out.push(
@@ -242,23 +246,23 @@ function barPlot({ title, xLabel, bars, note = [], desc }) {
   // Stripes, then the axis (1-2-5 ticks, the baseline's line darker), under the bars.
   bars.forEach((_, i) => {
     if (i % 2 === 0) {
-      const y = BARS.top + i * BARS.row;
+      const y = top + i * BARS.row;
       out.push(`<rect x="0" y="${y}" width="${width}" height="${BARS.row}" fill="#f4f4f4"/>`);
     }
   });
   for (const t of logTicks(lo, hi)) {
     out.push(
-      `<line x1="${px(t)}" x2="${px(t)}" y1="${BARS.top}" y2="${bottom}" stroke="${t === 1 ? '#333' : '#ccc'}"${t === 1 ? '' : ' stroke-dasharray="2 2"'}/>`,
+      `<line x1="${px(t)}" x2="${px(t)}" y1="${top}" y2="${bottom}" stroke="${t === 1 ? '#333' : '#ccc'}"${t === 1 ? '' : ' stroke-dasharray="2 2"'}/>`,
       `<text x="${px(t)}" y="${bottom + 14}" text-anchor="middle">${short(t)}</text>`,
     );
   }
   bars.forEach((b, i) => {
-    const y = BARS.top + i * BARS.row;
+    const y = top + i * BARS.row;
     const mid = y + BARS.row / 2;
     const color = VERDICTS[b.verdict].color;
     out.push(`<g><title>${xmlEscape(spoken(b))}</title>`);
     out.push(
-      `<text x="${x0 - 8}" y="${mid + 4}" text-anchor="end">${xmlEscape(fit(b.label, Math.floor((labelW - 16) / CHAR)))}</text>`,
+      `<text x="${x0 - 8}" y="${mid + 4}" text-anchor="end">${xmlEscape(fit(b.label, labelChars))}</text>`,
     );
     if (drawn(b.value)) {
       const [a, z] = [Math.min(one, px(b.value)), Math.max(one, px(b.value))];
@@ -298,7 +302,7 @@ function barPlot({ title, xLabel, bars, note = [], desc }) {
     );
   });
   out.push(
-    `<rect x="${x0}" y="${BARS.top}" width="${BARS.plot}" height="${bottom - BARS.top}" fill="none" stroke="#333"/>`,
+    `<rect x="${x0}" y="${top}" width="${BARS.plot}" height="${bottom - top}" fill="none" stroke="#333"/>`,
     `<text x="${x0 + BARS.plot / 2}" y="${bottom + 32}" text-anchor="middle">${xmlEscape(xLabel)}</text>`,
     '</svg>',
   );
