@@ -20,6 +20,8 @@ const load = () =>
 
 /** Redraws bench/charts/latest.svg from saved results files. */
 function redraw(files) {
+  if (!files.length)
+    throw new Error('--chart takes the results files to draw: bench/results/*.json');
   const runs = files.map((file) => ({ file, ...JSON.parse(readFileSync(file, 'utf8')) }));
   const note = [
     runs[0].machine,
