@@ -42,7 +42,11 @@ function message(res: IWatchResponse): WatchResponseMessage {
 export function etcd3WatchStream(client: Etcd3): WatchStreamOpener {
   return (key, rangeEnd, fromRevision, handlers) => {
     let done = false;
+    // A stream of its own (each namespace has one): on a shared stream, a watch canceled by a
+    // compaction left etcd3 throwing "Failed to find watcher" out of its stream handler (an
+    // uncaught exception) and the other watches deaf.
     const watcher = client
+      .namespace('')
       .watch()
       .inRange({ start: key, end: rangeEnd })
       .startRevision(String(fromRevision))

@@ -1,0 +1,310 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EtcdStore, startEtcd, ValidationError, type RunningEtcd } from '../../lib';
+import type { WatchEvent } from '../../lib/store/store';
+import { storeFixture } from '../helpers/store-fixture';
+
+// The EtcdStore's watch over node:http2 (lib/store/etcd-watch-stream.ts): what etcd3's gRPC client
+// did for it (keepalive, failover, TLS, auth) and its own options, against real etcd.
+
+const fx = storeFixture('etcd');
+
+function collect(store: EtcdStore, prefix: string, from: number) {
+  const events: WatchEvent[] = [];
+  const watch = store.watch(prefix, from, (event) => events.push(event));
+  return {
+    events,
+    watch,
+    async until(done: () => boolean, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (!done()) throw new Error(`not seen in ${ms} ms: ${JSON.stringify(events)}`);
+    },
+    puts: () =>
+      events.flatMap((e) =>
+        e.type === 'changes' ? e.changes.map((c) => (c.type === 'put' ? c.kv.value : '-')) : [],
+      ),
+  };
+}
+
+/** A proxy whose connections can be frozen: open, but nothing passes (a half-open TCP path). */
+async function freezingProxy(targetPort: number) {
+  const sockets: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    for (const s of [client, upstream]) s.on('error', () => undefined);
+    sockets.push(client, upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze: () => sockets.forEach((s) => (s.unpipe(), s.pause())),
+    close: () => {
+      sockets.forEach((s) => s.destroy());
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+test('a frozen connection (no reset, nothing passes) ends the watch with an error after an unanswered ping', async () => {
+  const proxy = await freezingProxy(fx.server.port);
+  fx.later(() => proxy.close());
+  const store = new EtcdStore({
+    hosts: proxy.url,
+    grpcOptions: { 'grpc.keepalive_time_ms': 400, 'grpc.keepalive_timeout_ms': 400 },
+  });
+  fx.later(() => store.close());
+  const writer = fx.store();
+  const first = await writer.put('/frozen/a', '1');
+  const w = collect(store, '/frozen/', first.revision);
+  await w.until(() => w.puts().includes('1'));
+  proxy.freeze();
+  const frozenAt = Date.now();
+  await w.until(() => w.events.some((e) => e.type === 'error'), 5000);
+  expect(Date.now() - frozenAt).toBeLessThan(3000);
+  const error = w.events.find((e) => e.type === 'error');
+  expect(error).toMatchObject({
+    error: { code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/did not answer a ping/) },
+  });
+});
+
+test('a watch that fails on one host is tried on the next host', async () => {
+  // A port nothing listens on any more.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const store = new EtcdStore({
+    hosts: [`http://127.0.0.1:${deadPort}`, `http://127.0.0.1:${fx.server.port}`],
+    requestTimeout: 2000,
+  });
+  fx.later(() => store.close());
+  const first = await fx.store().put('/failover/a', '1');
+  const down = collect(store, '/failover/', first.revision);
+  await down.until(() => down.events.length > 0);
+  expect(down.events).toEqual([{ type: 'error', error: expect.any(Error) }]);
+  const up = collect(store, '/failover/', first.revision);
+  await up.until(() => up.puts().includes('1'));
+  expect(up.events[0].type).toBe('changes');
+});
+
+test('grpcOptions: keepalive values are checked; other keys move watches to etcd3, which still resets on compaction', async () => {
+  for (const bad of [0, -1, Number.NaN, 'often', 2 ** 31, 1.5]) {
+    expect(
+      () =>
+        new EtcdStore({
+          hosts: 'http://127.0.0.1:1',
+          grpcOptions: { 'grpc.keepalive_time_ms': bad as number },
+        }),
+    ).toThrow(ValidationError);
+  }
+  const store = new EtcdStore({
+    hosts: `http://127.0.0.1:${fx.server.port}`,
+    grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 500 },
+  });
+  fx.later(() => store.close());
+  const first = await store.put('/fallback/a', '1');
+  const w = collect(store, '/fallback/', first.revision);
+  await w.until(() => w.puts().includes('1'));
+  const second = await store.put('/fallback/a', '2');
+  await w.until(() => w.puts().includes('2'));
+  await store.compact(second.revision);
+  const late = collect(store, '/fallback/', first.revision);
+  await late.until(() => late.events.length > 0);
+  expect(late.events).toEqual([
+    { type: 'reset', reason: expect.stringMatching(/^etcd canceled the watch/) },
+  ]);
+  await store.put('/fallback/a', '3');
+  await w.until(() => w.puts().includes('3'));
+});
+
+test.each([
+  ['node:http2', undefined],
+  ["etcd3's watcher", { 'grpc.initial_reconnect_backoff_ms': 500 }],
+])(
+  "%s: a watch canceled by a compaction leaves the store's other watches running, nothing thrown",
+  async (_path, grpcOptions) => {
+    // On etcd3's shared watch stream this threw "Failed to find watcher" out of its stream handler
+    // (an uncaught exception: a host without a handler exits) and the first watch went deaf.
+    const store = new EtcdStore({ hosts: `http://127.0.0.1:${fx.server.port}`, grpcOptions });
+    fx.later(() => store.close());
+    const prefix = `/shared-${grpcOptions ? 'etcd3' : 'http2'}/`;
+    const first = await store.put(`${prefix}a`, '1');
+    const w = collect(store, prefix, first.revision);
+    await w.until(() => w.puts().includes('1'));
+    const second = await store.put(`${prefix}a`, '2');
+    await w.until(() => w.puts().includes('2'));
+    await store.compact(second.revision);
+    const late = collect(store, prefix, first.revision);
+    await late.until(() => late.events.length > 0);
+    expect(late.events).toEqual([
+      { type: 'reset', reason: expect.stringMatching(/^etcd canceled the watch/) },
+    ]);
+    await store.put(`${prefix}a`, '3');
+    await w.until(() => w.puts().includes('3'));
+    expect(w.events.every((e) => e.type === 'changes')).toBe(true);
+  },
+);
+
+describe('etcd with mutual TLS and a user and password', () => {
+  let etcd: RunningEtcd;
+  let dir: string;
+  let tls: { rootCertificate: Buffer; certChain: Buffer; privateKey: Buffer };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eg-watch-tls-'));
+    const openssl = (...args: string[]) =>
+      execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    openssl(
+      'req',
+      '-x509',
+      ...key,
+      '-keyout',
+      'ca-key.pem',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=watch test CA',
+    );
+    for (const [name, ext] of [
+      ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
+      ['client', 'extendedKeyUsage=clientAuth\n'],
+    ]) {
+      openssl(
+        'req',
+        ...key,
+        '-keyout',
+        `${name}-key.pem`,
+        '-out',
+        `${name}.csr`,
+        '-subj',
+        `/CN=${name}`,
+      );
+      await writeFile(join(dir, `${name}.ext`), ext);
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca-key.pem',
+        '-CAcreateserial',
+        '-days',
+        '1',
+        '-out',
+        `${name}.pem`,
+        '-extfile',
+        `${name}.ext`,
+      );
+    }
+    etcd = await startEtcd({
+      tls: {
+        certFile: join(dir, 'server.pem'),
+        keyFile: join(dir, 'server-key.pem'),
+        clientCaFile: join(dir, 'ca.pem'),
+      },
+    });
+    const pem = (f: string) => readFile(join(dir, f));
+    tls = {
+      rootCertificate: await pem('ca.pem'),
+      certChain: await pem('client.pem'),
+      privateKey: await pem('client-key.pem'),
+    };
+    const etcdctl = (...args: string[]) =>
+      execFileSync(
+        'etcdctl',
+        [
+          '--endpoints',
+          etcd.endpoints[0],
+          '--cacert',
+          join(dir, 'ca.pem'),
+          '--cert',
+          join(dir, 'client.pem'),
+          '--key',
+          join(dir, 'client-key.pem'),
+          ...args,
+        ],
+        {
+          env: { ...process.env, ETCDCTL_API: '3' },
+        },
+      );
+    for (const args of [
+      ['user', 'add', 'root:root-password'],
+      ['user', 'grant-role', 'root', 'root'],
+      ['user', 'add', 'gw:gw-password'],
+      ['role', 'add', 'gw'],
+      ['role', 'grant-permission', 'gw', '--prefix=true', 'readwrite', '/secure/'],
+      ['role', 'grant-permission', 'gw', '--prefix=true', 'readwrite', 'event-gateway.commits/'],
+      ['user', 'grant-role', 'gw', 'gw'],
+      ['auth', 'enable'],
+    ]) {
+      etcdctl(...args);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the watch authenticates over TLS; a wrong password or a range without permission ends it, never hangs', async () => {
+    const store = new EtcdStore({
+      hosts: etcd.endpoints,
+      tls,
+      auth: { username: 'gw', password: 'gw-password' },
+    });
+    fx.later(() => store.close());
+    const first = await store.put('/secure/a', '1');
+    const w = collect(store, '/secure/', first.revision);
+    await w.until(() => w.puts().includes('1'));
+    await store.put('/secure/a', '2');
+    await w.until(() => w.puts().includes('2'));
+
+    const forbidden = collect(store, '/other/', first.revision);
+    await forbidden.until(() => forbidden.events.length > 0);
+    expect(forbidden.events).toEqual([
+      {
+        type: 'reset',
+        reason: expect.stringMatching(/^etcd canceled the watch \(.*permission denied/),
+      },
+    ]);
+
+    const wrong = new EtcdStore({
+      hosts: etcd.endpoints,
+      tls,
+      auth: { username: 'gw', password: 'nope' },
+    });
+    fx.later(() => wrong.close());
+    const refused = collect(wrong, '/secure/', first.revision);
+    await refused.until(() => refused.events.length > 0);
+    expect(refused.events).toEqual([
+      {
+        type: 'error',
+        error: expect.objectContaining({
+          code: 'STORE_UNAVAILABLE',
+          message: expect.stringMatching(/authentication failed/),
+        }),
+      },
+    ]);
+
+    const untrusted = new EtcdStore({
+      hosts: etcd.endpoints,
+      auth: { username: 'gw', password: 'gw-password' },
+    });
+    fx.later(() => untrusted.close());
+    const noCa = collect(untrusted, '/secure/', first.revision);
+    await noCa.until(() => noCa.events.length > 0);
+    expect(noCa.events).toEqual([
+      { type: 'error', error: expect.objectContaining({ code: 'STORE_UNAVAILABLE' }) },
+    ]);
+  });
+});
