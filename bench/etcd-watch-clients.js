@@ -10,7 +10,11 @@
 // revisions as numbers), as the EtcdStore must.
 //
 // Clients:
-//   store       the EtcdStore of dist/ (its watch as the gateway uses it)
+//   gateway     a gateway (createGateway) on that EtcdStore with 100 entries: its whole cost of
+//               applying a change (gateway-before: on the `--before` build)
+//   store       the EtcdStore of dist/ (its watch as the gateway uses it: node:http2 since this work)
+//   store-etcd3 the same EtcdStore on its etcd3 fallback (a grpcOptions key only etcd3 applies)
+//   store-before the EtcdStore of another build (`--before <dist dir>`, e.g. main's), when given
 //   etcd3       etcd3 1.1.2's watcher alone (the EtcdStore before this work used it)
 //   grpc-js     @grpc/grpc-js's bidi stream call with a hand-written protobuf codec
 //   http2       node:http2 with hand-written gRPC framing and protobuf codec (no gRPC library)
@@ -20,8 +24,9 @@
 const { fork } = require('node:child_process');
 const os = require('node:os');
 
-const PREFIX = '/serverless-event-gateway/subscriptions/';
-const CLIENTS = ['store', 'etcd3', 'grpc-js', 'http2', 'json', 'floor'];
+const ROOT = '/serverless-event-gateway';
+const PREFIX = `${ROOT}/subscriptions/`;
+const CLIENTS = ['gateway', 'store', 'store-etcd3', 'etcd3', 'grpc-js', 'http2', 'json', 'floor'];
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -214,18 +219,42 @@ function grpcFramer(onMessage) {
 
 // ---- the clients: each resolves once the watch is created, and calls onChanges per response ----
 
+async function storeWatch(dist, options, endpoint, from, onChanges) {
+  const { EtcdStore } = require(`${dist}/etcd`);
+  const store = new EtcdStore({ hosts: endpoint, watchCheckInterval: 60_000, ...options });
+  await store.list(PREFIX, { limit: 1 });
+  store.watch(PREFIX, from, (event) => {
+    if (event.type === 'changes') onChanges(event.changes);
+    else throw new Error(JSON.stringify(event));
+  });
+  // The EtcdStore tells no one when its watch is created: a put before this one is not seen.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+/** A gateway on the EtcdStore of `dist`, its watch's changes counted as they are applied. */
+async function gatewayWatch(dist, endpoint, from, onChanges) {
+  const { createGateway } = require(dist);
+  const { EtcdStore } = require(`${dist}/etcd`);
+  class CountedStore extends EtcdStore {
+    watch(prefix, fromRevision, listener) {
+      return super.watch(prefix, fromRevision, (event) => {
+        listener(event);
+        if (event.type === 'changes' && event.changes.length) onChanges(event.changes);
+      });
+    }
+  }
+  const gateway = createGateway(new CountedStore({ hosts: endpoint }), { resyncInterval: 0 });
+  await gateway.ready();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
 const clients = {
-  async store(endpoint, from, onChanges) {
-    const { EtcdStore } = require('../dist/etcd');
-    const store = new EtcdStore({ hosts: endpoint, watchCheckInterval: 60_000 });
-    await store.list(PREFIX, { limit: 1 });
-    store.watch(PREFIX, from, (event) => {
-      if (event.type === 'changes') onChanges(event.changes);
-      else throw new Error(JSON.stringify(event));
-    });
-    // The EtcdStore tells no one when its watch is created: a put before this one is not seen.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  },
+  gateway: (...args) => gatewayWatch('../dist', ...args),
+  'gateway-before': (...args) => gatewayWatch(process.env.BEFORE_DIST, ...args),
+  store: (...args) => storeWatch('../dist', {}, ...args),
+  'store-etcd3': (...args) =>
+    storeWatch('../dist', { grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 1000 } }, ...args),
+  'store-before': (...args) => storeWatch(process.env.BEFORE_DIST, {}, ...args),
 
   async etcd3(endpoint, from, onChanges) {
     const { Etcd3 } = require('etcd3');
@@ -402,22 +431,19 @@ async function watcherProcess() {
 
 async function writerProcess() {
   const { Etcd3 } = require('etcd3');
+  const { configurationEntries } = require('./config-entries');
   const { endpoint } = await new Promise((r) => process.once('message', r));
   const client = new Etcd3({ hosts: endpoint });
+  // 100 entries (10 functions, 90 subscriptions); each change moves one subscription's path.
+  const entries = configurationEntries(ROOT, 100, 10);
+  for (const { key, value } of entries) await client.put(key).value(value).exec();
+  const subscriptions = entries.filter((op) => op.key.startsWith(PREFIX));
   process.on('message', async ({ count, round }) => {
     let revision = 0;
     for (let i = 0; i < count; i++) {
-      const id = `s${String(i % 100).padStart(4, '0')}`;
-      const value = JSON.stringify({
-        space: 'default',
-        subscriptionId: id,
-        type: 'async',
-        eventType: 'http.request',
-        functionId: `fn${i % 10}`,
-        path: `/moved/${round}/${i}`,
-        method: 'POST',
-      });
-      const res = await client.put(`${PREFIX}default/${id}`).value(value).exec();
+      const { key, value } = subscriptions[i % subscriptions.length];
+      const record = { ...JSON.parse(value), path: `/moved/${round}/${i}` };
+      const res = await client.put(key).value(JSON.stringify(record)).exec();
       revision = Number(res.header.revision);
     }
     process.send({ revision });
@@ -438,7 +464,10 @@ const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.len
 async function main() {
   const rounds = Number(arg('rounds', 3));
   const changes = Number(arg('changes', 2000));
-  const wanted = arg('clients', CLIENTS.join(',')).split(',');
+  const before = arg('before');
+  const firsts = before ? ['gateway-before', 'store-before'] : [];
+  const wanted = arg('clients', [...firsts, ...CLIENTS].join(',')).split(',');
+  if (before) process.env.BEFORE_DIST = require('node:path').resolve(before);
   const { startEtcd } = require('../dist');
   const etcd = await startEtcd({ name: 'watch-clients' });
   const endpoint = etcd.endpoints[0];
