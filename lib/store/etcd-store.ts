@@ -1,5 +1,5 @@
 import { MAX_TIMER_MS } from '../model/checks';
-import type { Etcd3, IKeyValue, IRangeResponse } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { inspect } from 'node:util';
 import {
   GatewayClosedError,
@@ -13,7 +13,16 @@ import { exponentialDelay } from '../model/exponential-delay';
 import { pause } from './deadline';
 import { EtcdCommit } from './etcd-commit';
 import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
+import { EtcdCalls } from './etcd-calls';
 import { http2WatchStream, type WatchStreamOpener } from './etcd-watch-stream';
+import {
+  decodeRangeResponse,
+  encodeCompaction,
+  encodeRange,
+  type RangeRequest,
+  type RangeResponseMessage,
+} from './etcd-wire';
+import { createEtcd3Client } from './etcd3-client';
 import { etcd3WatchStream } from './etcd3-watch-stream';
 import type {
   Compare,
@@ -81,14 +90,15 @@ export interface EtcdStoreOptions {
   grpcOptions?: Record<string, string | number>;
 }
 
-/** The gRPC options watches over node:http2 honour (or, for the message size, never limit). */
-const HTTP2_WATCH_OPTIONS = new Set([
+/** The gRPC options node:http2 calls honour (or, for the message size, never limit). */
+const HTTP2_OPTIONS = new Set([
   'grpc.keepalive_time_ms',
   'grpc.keepalive_timeout_ms',
   'grpc.max_receive_message_length',
 ]);
 
-type Etcd3Module = typeof import('etcd3');
+const RANGE = '/etcdserverpb.KV/Range';
+const COMPACT = '/etcdserverpb.KV/Compact';
 
 function toKeyValue(kv: IKeyValue): KeyValue {
   return {
@@ -120,8 +130,10 @@ function toKeyValue(kv: IKeyValue): KeyValue {
  */
 export class EtcdStore implements Store {
   readonly name = 'EtcdStore';
-  /** The etcd3 client, for what the contract does not cover (leases, maintenance). */
-  readonly client: Etcd3;
+  private etcd3: Etcd3 | undefined;
+  private readonly newClient: () => Etcd3;
+  /** Reads and compaction over node:http2; undefined on the etcd3 fallback (`grpcOptions`). */
+  private readonly calls: EtcdCalls | undefined;
   private readonly requestTimeout: number;
   private readonly watchCheckInterval: number;
   private readonly watches = new Set<() => void>();
@@ -152,11 +164,6 @@ export class EtcdStore implements Store {
         );
       }
     }
-    // Loaded here, not at the top: requiring etcd3 costs ~150 ms.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const etcd3 = require('etcd3') as Etcd3Module;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const cockatiel = require('cockatiel') as typeof import('cockatiel');
     const grpcOptions = {
       // Watch responses and listings over 4 MiB are otherwise refused and silently lost.
       'grpc.max_receive_message_length': -1,
@@ -165,25 +172,6 @@ export class EtcdStore implements Store {
       'grpc.keepalive_timeout_ms': 5000,
       ...options.grpcOptions,
     };
-    this.client = new etcd3.Etcd3({
-      hosts: options.hosts,
-      auth: options.auth,
-      credentials: options.tls,
-      dialTimeout: this.requestTimeout,
-      defaultCallOptions: (context) =>
-        context.isStream ? {} : { deadline: Date.now() + this.requestTimeout },
-      faultHandling: {
-        // Retries are ours: etcd3's would replay a committed transaction whose answer was lost.
-        global: cockatiel.noop,
-        // Skip a dead member for a second (failover), and let a recovered one back in quickly.
-        host: () =>
-          cockatiel.circuitBreaker(cockatiel.handleWhen(etcd3.isRecoverableError), {
-            halfOpenAfter: 1000,
-            breaker: new cockatiel.ConsecutiveBreaker(2),
-          }),
-      },
-      grpcOptions,
-    });
     const keepalive = (name: string): number => {
       const value = Number(grpcOptions[name as keyof typeof grpcOptions]);
       if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
@@ -193,13 +181,16 @@ export class EtcdStore implements Store {
       }
       return value;
     };
-    if (Object.keys(options.grpcOptions ?? {}).some((name) => !HTTP2_WATCH_OPTIONS.has(name))) {
+    const { auth, tls } = options;
+    const keepaliveTime = keepalive('grpc.keepalive_time_ms');
+    const keepaliveTimeout = keepalive('grpc.keepalive_timeout_ms');
+    this.newClient = () =>
+      createEtcd3Client({ hosts: this.hosts, auth, tls, grpcOptions }, this.requestTimeout);
+    if (Object.keys(options.grpcOptions ?? {}).some((name) => !HTTP2_OPTIONS.has(name))) {
       const opener = etcd3WatchStream(this.client);
       this.openWatchStream = () => opener;
     } else {
-      const { auth, tls } = options;
-      const keepaliveTime = keepalive('grpc.keepalive_time_ms');
-      const keepaliveTimeout = keepalive('grpc.keepalive_timeout_ms');
+      this.calls = new EtcdCalls(this.hosts, { auth, tls });
       let next = 0;
       // Each watch asks the next host: one that failed is not asked again first.
       this.openWatchStream = () =>
@@ -214,25 +205,33 @@ export class EtcdStore implements Store {
     }
   }
 
+  /**
+   * The etcd3 client, for what the contract does not cover (leases, maintenance). Created on
+   * first use (writes use it; reads and watches do not, unless `grpcOptions` asks for gRPC
+   * settings only it applies): an instance that only reads never loads etcd3 and gRPC.
+   */
+  get client(): Etcd3 {
+    this.etcd3 ??= this.newClient();
+    return this.etcd3;
+  }
+
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await keepAliveWhile(
-      this.call(() => this.client.kv.range({ key: Buffer.from(key) })),
-    );
-    return res.kvs[0] ? toKeyValue(res.kvs[0]) : undefined;
+    const res = await keepAliveWhile(this.call(() => this.range({ key: Buffer.from(key) })));
+    return res.kvs[0];
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const start =
       options.after === undefined ? Buffer.from(prefix) : Buffer.from(options.after + '\0');
-    let res: IRangeResponse;
+    let res: RangeResponseMessage;
     try {
       res = await keepAliveWhile(
         this.call(() =>
-          this.client.kv.range({
+          this.range({
             key: start,
-            range_end: prefixEnd(prefix),
-            limit: options.limit ?? 0,
-            revision: options.revision ?? 0,
+            rangeEnd: prefixEnd(prefix),
+            limit: options.limit,
+            revision: options.revision,
           }),
         ),
       );
@@ -246,11 +245,11 @@ export class EtcdStore implements Store {
       throw error;
     }
     // A listing is the truth the caller rebuilds from: its cluster is the one watches must match.
-    this.clusterId = res.header.cluster_id;
+    this.clusterId = res.clusterId;
     return {
-      items: res.kvs.map(toKeyValue),
+      items: res.kvs,
       // A listing at a past revision is consistent at that revision, whatever the header says.
-      revision: options.revision ?? Number(res.header.revision),
+      revision: options.revision ?? res.revision,
       more: res.more,
     };
   }
@@ -334,16 +333,15 @@ export class EtcdStore implements Store {
             let latest: number;
             try {
               const res = await this.call(() =>
-                this.client.kv.range({
+                this.range({
                   key: Buffer.from(prefix),
-                  range_end: prefixEnd(prefix),
+                  rangeEnd: prefixEnd(prefix),
                   limit: 1,
-                  sort_target: 'Mod',
-                  sort_order: 'Descend',
-                  keys_only: true,
+                  newestFirst: true,
+                  keysOnly: true,
                 }),
               );
-              latest = res.kvs[0] ? Number(res.kvs[0].mod_revision) : 0;
+              latest = res.kvs[0]?.modRevision ?? 0;
             } catch {
               return; // unreachable: the watch reports its own disconnection
             }
@@ -372,14 +370,20 @@ export class EtcdStore implements Store {
 
   /** Discards etcd's history up to `revision` (physically), as operators do. */
   async compact(revision: number): Promise<void> {
-    await keepAliveWhile(this.call(() => this.client.kv.compact({ revision, physical: true })));
+    await keepAliveWhile(
+      this.call(async () => {
+        if (!this.calls) await this.client.kv.compact({ revision, physical: true });
+        else await this.calls.call(COMPACT, encodeCompaction(revision, true), this.deadline());
+      }),
+    );
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const stop of [...this.watches]) stop();
-    this.client.close();
+    this.calls?.close();
+    this.etcd3?.close();
   }
 
   /** The servers' client endpoints: the gateway never delivers a function there. */
@@ -391,6 +395,31 @@ export class EtcdStore implements Store {
   [inspect.custom](): string {
     const hosts = this.hosts.join(', ');
     return `EtcdStore { hosts: ${hosts}${this.closed ? ', closed' : ''} }`;
+  }
+
+  /** A linearizable read: over node:http2 (see `EtcdCalls`), or etcd3 on its fallback. */
+  private async range(req: RangeRequest): Promise<RangeResponseMessage> {
+    if (this.calls) {
+      return decodeRangeResponse(await this.calls.call(RANGE, encodeRange(req), this.deadline()));
+    }
+    const res = await this.client.kv.range({
+      key: req.key,
+      range_end: req.rangeEnd,
+      limit: req.limit ?? 0,
+      revision: req.revision ?? 0,
+      keys_only: req.keysOnly,
+      ...(req.newestFirst ? { sort_target: 'Mod', sort_order: 'Descend' } : {}),
+    });
+    return {
+      revision: Number(res.header.revision),
+      clusterId: res.header.cluster_id,
+      kvs: res.kvs.map(toKeyValue),
+      more: res.more,
+    };
+  }
+
+  private deadline(): number {
+    return Date.now() + this.requestTimeout;
   }
 
   private assertOpen(): void {

@@ -1,8 +1,12 @@
-import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from 'node:http2';
 import {
-  decodeAuthenticateResponse,
+  authenticate,
+  connectEtcd,
+  grpcFailure,
+  grpcRequest,
+  type EtcdConnectOptions,
+} from './etcd-calls';
+import {
   decodeWatchResponse,
-  encodeAuthenticate,
   encodeWatchCreate,
   grpcDeframer,
   grpcFrame,
@@ -32,14 +36,13 @@ export type WatchStreamOpener = (
   handlers: WatchStreamHandlers,
 ) => { close(): void };
 
-/** Where and how {@link http2WatchStream} connects. */
-export interface WatchStreamOptions {
+/**
+ * Where and how {@link http2WatchStream} connects (`tls` whatever the URL's scheme; with `auth`, a
+ * token is asked for each stream).
+ */
+export interface WatchStreamOptions extends EtcdConnectOptions {
   /** One etcd client URL (`http://` or `https://`; a bare `host:port` is plain). */
   url: string;
-  /** TLS, whatever the URL's scheme (the EtcdStore's `tls` option). */
-  tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
-  /** etcd user and password: a token is asked for each stream. */
-  auth?: { username: string; password: string };
   /** How long etcd has to create the watch, in ms. */
   timeout: number;
   /** HTTP/2 pings: their interval and how long an answer may take, in ms. */
@@ -48,46 +51,6 @@ export interface WatchStreamOptions {
 }
 
 const WATCH = '/etcdserverpb.Watch/Watch';
-const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
-
-function grpcRequest(path: string, token?: string): Record<string, string> {
-  return {
-    ':method': 'POST',
-    ':path': path,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    ...(token === undefined ? {} : { token }),
-  };
-}
-
-/** The failure a gRPC status names, or undefined for OK (or no status in these headers). */
-function grpcFailure(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): Error | undefined {
-  const status = headers['grpc-status'];
-  if (status === undefined || status === '0') return undefined;
-  const message = decodeURIComponent(String(headers['grpc-message'] ?? ''));
-  return new Error(`${message || 'etcd refused the call'} (gRPC status ${String(status)})`);
-}
-
-/** A unary call: one request message, one answer. */
-function unary(session: ClientHttp2Session, path: string, message: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request(grpcRequest(path));
-    let answer: Buffer | undefined;
-    let failure: Error | undefined;
-    const deframe = grpcDeframer((buf, start, end) => {
-      answer ??= Buffer.from(buf.subarray(start, end));
-    });
-    stream.on('response', (headers) => (failure ??= grpcFailure(headers)));
-    stream.on('trailers', (trailers) => (failure ??= grpcFailure(trailers)));
-    stream.on('data', (chunk: Buffer) => deframe(chunk));
-    stream.on('error', reject);
-    stream.on('close', () => {
-      if (failure || !answer) reject(failure ?? new Error(`${path}: no answer`));
-      else resolve(answer);
-    });
-    stream.end(grpcFrame(message));
-  });
-}
 
 /**
  * One etcd watch over node:http2 with gRPC framed by hand (see `etcd-wire.ts`): no gRPC library,
@@ -104,23 +67,8 @@ function unary(session: ClientHttp2Session, path: string, message: Buffer): Prom
  */
 export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener {
   return (key, rangeEnd, fromRevision, handlers) => {
-    // Loaded on the first watch: a gateway on another store never pays for it.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const http2 = require('node:http2') as typeof import('node:http2');
-    const url = new URL(
-      /^[a-z][a-z0-9+.-]*:\/\//i.test(options.url) ? options.url : `http://${options.url}`,
-    );
-    const secure = options.tls !== undefined || url.protocol === 'https:';
-    const session = http2.connect(
-      `${secure ? 'https' : 'http'}://${url.host}`,
-      options.tls
-        ? {
-            ca: options.tls.rootCertificate,
-            cert: options.tls.certChain,
-            key: options.tls.privateKey,
-          }
-        : {},
-    );
+    const session = connectEtcd(options.url, options);
+    const where = options.url;
     let done = false;
     let pinger: NodeJS.Timeout | undefined;
     const finish = (report: () => void) => {
@@ -134,21 +82,19 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     const fail = (error: Error) => finish(() => handlers.failed(error));
     const createdBy = setTimeout(
       () =>
-        fail(
-          new Error(`etcd at ${url.host} did not create the watch within ${options.timeout} ms`),
-        ),
+        fail(new Error(`etcd at ${where} did not create the watch within ${options.timeout} ms`)),
       options.timeout,
     );
     createdBy.unref();
     session.on('error', fail);
-    session.on('close', () => fail(new Error(`the connection to etcd at ${url.host} closed`)));
+    session.on('close', () => fail(new Error(`the connection to etcd at ${where} closed`)));
     session.on('connect', () => {
       pinger = setInterval(() => {
         const late = setTimeout(
           () =>
             fail(
               new Error(
-                `etcd at ${url.host} did not answer a ping within ${options.keepaliveTimeout} ms`,
+                `etcd at ${where} did not answer a ping within ${options.keepaliveTimeout} ms`,
               ),
             ),
           options.keepaliveTimeout,
@@ -176,15 +122,7 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     };
 
     const open = async () => {
-      const token = options.auth
-        ? decodeAuthenticateResponse(
-            await unary(
-              session,
-              AUTHENTICATE,
-              encodeAuthenticate(options.auth.username, options.auth.password),
-            ),
-          )
-        : undefined;
+      const token = await authenticate(session, options, Date.now() + options.timeout);
       if (done) return;
       const stream = session.request(grpcRequest(WATCH, token));
       const deframe = grpcDeframer(onMessage);

@@ -1,4 +1,4 @@
-import type { WatchChange } from './store';
+import type { KeyValue, WatchChange } from './store';
 
 /*
  * The few etcd v3 messages the EtcdStore's watch sends and reads, in protobuf wire format, by
@@ -113,32 +113,47 @@ class Reader {
   }
 }
 
-/** Event{type(1): PUT 0 | DELETE 1, kv(2): KeyValue, prev_kv(3)}. */
-function readEvent(r: Reader, end: number): WatchChange {
-  let type = 0;
+/** KeyValue{key(1), create_revision(2), mod_revision(3), version(4), value(5), lease(6)}. */
+function readKeyValue(r: Reader, end: number): KeyValue {
   let key = '';
   let value = '';
   let createRevision = 0;
   let modRevision = 0;
   while (r.pos < end) {
+    const t = r.varint();
+    if (t === 0x0a) key = r.text();
+    else if (t === 0x10) createRevision = r.varint();
+    else if (t === 0x18) modRevision = r.varint();
+    else if (t === 0x2a) value = r.text();
+    else r.skip(t & 7);
+  }
+  return { key, value, createRevision, modRevision };
+}
+
+/** Event{type(1): PUT 0 | DELETE 1, kv(2): KeyValue, prev_kv(3)}. */
+function readEvent(r: Reader, end: number): WatchChange {
+  let type = 0;
+  let kv: KeyValue = { key: '', value: '', createRevision: 0, modRevision: 0 };
+  while (r.pos < end) {
     const tag = r.varint();
     if (tag === 0x08) type = r.varint();
-    else if (tag === 0x12) {
-      // KeyValue{key(1), create_revision(2), mod_revision(3), version(4), value(5), lease(6)}
-      const kvEnd = r.length();
-      while (r.pos < kvEnd) {
-        const t = r.varint();
-        if (t === 0x0a) key = r.text();
-        else if (t === 0x10) createRevision = r.varint();
-        else if (t === 0x18) modRevision = r.varint();
-        else if (t === 0x2a) value = r.text();
-        else r.skip(t & 7);
-      }
-    } else r.skip(tag & 7);
+    else if (tag === 0x12) kv = readKeyValue(r, r.length());
+    else r.skip(tag & 7);
   }
   return type === 1
-    ? { type: 'delete', key, modRevision }
-    : { type: 'put', kv: { key, value, createRevision, modRevision } };
+    ? { type: 'delete', key: kv.key, modRevision: kv.modRevision }
+    : { type: 'put', kv };
+}
+
+/** ResponseHeader{cluster_id(1), member_id(2), revision(3), raft_term(4)}. */
+function readHeader(r: Reader, into: { clusterId: string; revision: number }): void {
+  const end = r.length();
+  while (r.pos < end) {
+    const t = r.varint();
+    if (t === 0x08) into.clusterId = r.bigVarint();
+    else if (t === 0x18) into.revision = r.varint();
+    else r.skip(t & 7);
+  }
 }
 
 /**
@@ -164,16 +179,9 @@ export function decodeWatchResponse(
   while (r.pos < end) {
     const tag = r.varint();
     switch (tag) {
-      case 0x0a: {
-        const headerEnd = r.length();
-        while (r.pos < headerEnd) {
-          const t = r.varint();
-          if (t === 0x08) res.clusterId = r.bigVarint();
-          else if (t === 0x18) res.revision = r.varint();
-          else r.skip(t & 7);
-        }
+      case 0x0a:
+        readHeader(r, res);
         break;
-      }
       case 0x18:
         res.created = r.varint() !== 0;
         break;
@@ -195,6 +203,60 @@ export function decodeWatchResponse(
   }
   if (r.pos !== end) throw new RangeError('malformed WatchResponse');
   return res;
+}
+
+/** What {@link encodeRange} asks for (etcd's RangeRequest, the fields the EtcdStore uses). */
+export interface RangeRequest {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  limit?: number;
+  /** Read at this revision (0: the latest). */
+  revision?: number;
+  /** Newest first by mod_revision (the silence check's "latest change"). */
+  newestFirst?: boolean;
+  keysOnly?: boolean;
+}
+
+/**
+ * RangeRequest{key(1), range_end(2), limit(3), revision(4), sort_order(5): DESCEND 2,
+ * sort_target(6): MOD 3, serializable(7), keys_only(8)}: never serializable (linearizable reads).
+ */
+export function encodeRange(req: RangeRequest): Buffer {
+  const parts = [bytesField(0x0a, req.key)];
+  if (req.rangeEnd) parts.push(bytesField(0x12, req.rangeEnd));
+  if (req.limit) parts.push(Buffer.from([0x18, ...varint(req.limit)]));
+  if (req.revision) parts.push(Buffer.from([0x20, ...varint(req.revision)]));
+  if (req.newestFirst) parts.push(Buffer.from([0x28, 2, 0x30, 3]));
+  if (req.keysOnly) parts.push(Buffer.from([0x40, 1]));
+  return Buffer.concat(parts);
+}
+
+/** One decoded RangeResponse. */
+export interface RangeResponseMessage {
+  revision: number;
+  clusterId: string;
+  kvs: KeyValue[];
+  more: boolean;
+}
+
+/** RangeResponse{header(1), kvs(2): KeyValue, more(3), count(4)}. */
+export function decodeRangeResponse(buf: Buffer): RangeResponseMessage {
+  const r = new Reader(buf, 0);
+  const res: RangeResponseMessage = { revision: 0, clusterId: '', kvs: [], more: false };
+  while (r.pos < buf.length) {
+    const tag = r.varint();
+    if (tag === 0x0a) readHeader(r, res);
+    else if (tag === 0x12) res.kvs.push(readKeyValue(r, r.length()));
+    else if (tag === 0x18) res.more = r.varint() !== 0;
+    else r.skip(tag & 7);
+  }
+  if (r.pos !== buf.length) throw new RangeError('malformed RangeResponse');
+  return res;
+}
+
+/** CompactionRequest{revision(1), physical(2)}. */
+export function encodeCompaction(revision: number, physical: boolean): Buffer {
+  return Buffer.from([0x08, ...varint(revision), ...(physical ? [0x10, 1] : [])]);
 }
 
 /** AuthenticateResponse{header(1), token(2)}: the token. */
