@@ -2,8 +2,11 @@ import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
 import {
   decodeAuthenticateResponse,
+  decodeRangeResponse,
   decodeWatchResponse,
   encodeAuthenticate,
+  encodeCompaction,
+  encodeRange,
   encodeWatchCreate,
   grpcDeframer,
   grpcFrame,
@@ -21,6 +24,9 @@ const WatchResponse = root.lookupType('etcdserverpb.WatchResponse');
 const WatchRequest = root.lookupType('etcdserverpb.WatchRequest');
 const AuthenticateRequest = root.lookupType('etcdserverpb.AuthenticateRequest');
 const AuthenticateResponse = root.lookupType('etcdserverpb.AuthenticateResponse');
+const RangeRequest = root.lookupType('etcdserverpb.RangeRequest');
+const RangeResponse = root.lookupType('etcdserverpb.RangeResponse');
+const CompactionRequest = root.lookupType('etcdserverpb.CompactionRequest');
 
 const encode = (type: protobuf.Type, value: object) =>
   Buffer.from(type.encode(type.fromObject(value)).finish());
@@ -157,4 +163,61 @@ test('gRPC messages split across chunks at every point come out whole, in order'
   const compressed = grpcFrame(Buffer.from('x'));
   compressed[0] = 1;
   expect(() => grpcDeframer(() => undefined)(compressed)).toThrow(/compressed/);
+});
+
+test('Range and Compaction: requests as protobufjs reads them, a response as it writes it', () => {
+  const read = (type: protobuf.Type, bytes: Buffer) =>
+    type.toObject(type.decode(bytes), { longs: String, enums: String });
+  expect(read(RangeRequest, encodeRange({ key: Buffer.from('/k') }))).toEqual({
+    key: Buffer.from('/k'),
+  });
+  expect(
+    read(
+      RangeRequest,
+      encodeRange({
+        key: Buffer.from('/p/'),
+        rangeEnd: Buffer.from('/p0'),
+        limit: 500,
+        revision: 2 ** 40,
+        newestFirst: true,
+        keysOnly: true,
+      }),
+    ),
+  ).toEqual({
+    key: Buffer.from('/p/'),
+    range_end: Buffer.from('/p0'),
+    limit: '500',
+    revision: String(2 ** 40),
+    sort_order: 'Descend', // 2 (etcd's DESCEND; etcd3's copy of the .proto renames the enums)
+    sort_target: 'Mod', // 3
+    keys_only: true,
+  });
+  expect(read(CompactionRequest, encodeCompaction(41, true))).toEqual({
+    revision: '41',
+    physical: true,
+  });
+  const res = encode(RangeResponse, {
+    header,
+    kvs: [
+      {
+        key: Buffer.from('/p/é'),
+        value: Buffer.from('1'),
+        create_revision: '3',
+        mod_revision: '4',
+      },
+      { key: Buffer.from('/p/z'), value: Buffer.alloc(0), create_revision: '5', mod_revision: '5' },
+    ],
+    more: true,
+    count: '9',
+  });
+  expect(decodeRangeResponse(res)).toEqual({
+    revision: Number.MAX_SAFE_INTEGER,
+    clusterId: '18446744073709551615',
+    kvs: [
+      { key: '/p/é', value: '1', createRevision: 3, modRevision: 4 },
+      { key: '/p/z', value: '', createRevision: 5, modRevision: 5 },
+    ],
+    more: true,
+  });
+  expect(() => decodeRangeResponse(res.subarray(0, res.length - 3))).toThrow(RangeError);
 });

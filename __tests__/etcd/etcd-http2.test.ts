@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -8,8 +8,9 @@ import { EtcdStore, startEtcd, ValidationError, type RunningEtcd } from '../../l
 import type { WatchEvent } from '../../lib/store/store';
 import { storeFixture } from '../helpers/store-fixture';
 
-// The EtcdStore's watch over node:http2 (lib/store/etcd-watch-stream.ts): what etcd3's gRPC client
-// did for it (keepalive, failover, TLS, auth) and its own options, against real etcd.
+// The EtcdStore's watches and reads over node:http2 (lib/store/etcd-watch-stream.ts and
+// etcd-calls.ts): what etcd3's gRPC client did for them (keepalive, failover, TLS, auth), its own
+// options, and etcd3 loaded only for writes, against real etcd.
 
 const fx = storeFixture('etcd');
 
@@ -71,6 +72,34 @@ test('a frozen connection (no reset, nothing passes) ends the watch with an erro
   expect(error).toMatchObject({
     error: { code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/did not answer a ping/) },
   });
+});
+
+test('a store that only reads and watches never loads etcd3 (the built package, in a child process); its first write does', () => {
+  const script = `
+    const { EtcdStore } = require('./dist/etcd');
+    const loaded = () => Object.keys(require.cache).some((f) => f.includes('/node_modules/etcd3/'));
+    (async () => {
+      const store = new EtcdStore({ hosts: 'http://127.0.0.1:${fx.server.port}' });
+      const { revision } = await store.list('/only-reads/');
+      await store.get('/only-reads/a');
+      const changes = [];
+      const watch = store.watch('/only-reads/', revision + 1, (e) => changes.push(e));
+      const beforeWrite = loaded();
+      await store.put('/only-reads/a', '1');
+      const deadline = Date.now() + 10000;
+      while (!changes.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      watch.close();
+      await store.close();
+      console.log(JSON.stringify({ beforeWrite, afterWrite: loaded(), changes: changes.length }));
+    })();
+  `;
+  const result = spawnSync(process.execPath, ['-e', script], {
+    cwd: join(__dirname, '..', '..'),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(result.stderr).toBe('');
+  expect(JSON.parse(result.stdout)).toEqual({ beforeWrite: false, afterWrite: true, changes: 1 });
 });
 
 test('a watch that fails on one host is tried on the next host', async () => {
@@ -269,6 +298,14 @@ describe('etcd with mutual TLS and a user and password', () => {
     await store.put('/secure/a', '2');
     await w.until(() => w.puts().includes('2'));
 
+    // Reads go over node:http2 with the same token.
+    expect(await store.get('/secure/a')).toMatchObject({ value: '2' });
+    expect((await store.list('/secure/')).items).toHaveLength(1);
+    await expect(store.get('/other/a')).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringMatching(/permission denied/),
+    });
+
     const forbidden = collect(store, '/other/', first.revision);
     await forbidden.until(() => forbidden.events.length > 0);
     expect(forbidden.events).toEqual([
@@ -284,6 +321,10 @@ describe('etcd with mutual TLS and a user and password', () => {
       auth: { username: 'gw', password: 'nope' },
     });
     fx.later(() => wrong.close());
+    await expect(wrong.get('/secure/a')).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringMatching(/authentication failed/),
+    });
     const refused = collect(wrong, '/secure/', first.revision);
     await refused.until(() => refused.events.length > 0);
     expect(refused.events).toEqual([
