@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { EtcdStore, startEtcd, ValidationError, type RunningEtcd } from '../../lib';
 import type { WatchEvent } from '../../lib/store/store';
 import { storeFixture } from '../helpers/store-fixture';
+import { writeTestCertificates } from '../helpers/test-certificates';
 
 // The EtcdStore's watches and reads over node:http2 (lib/store/etcd-watch-stream.ts and
 // etcd-calls.ts): what etcd3's gRPC client did for them (keepalive, failover, TLS, auth), its own
@@ -187,67 +188,18 @@ describe('etcd with mutual TLS and a user and password', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eg-watch-tls-'));
-    const openssl = (...args: string[]) =>
-      execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    openssl(
-      'req',
-      '-x509',
-      ...key,
-      '-keyout',
-      'ca-key.pem',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=watch test CA',
-    );
-    for (const [name, ext] of [
-      ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
-      ['client', 'extendedKeyUsage=clientAuth\n'],
-    ]) {
-      openssl(
-        'req',
-        ...key,
-        '-keyout',
-        `${name}-key.pem`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        `/CN=${name}`,
-      );
-      await writeFile(join(dir, `${name}.ext`), ext);
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-out',
-        `${name}.pem`,
-        '-extfile',
-        `${name}.ext`,
-      );
-    }
+    const certs = await writeTestCertificates(dir);
     etcd = await startEtcd({
       tls: {
-        certFile: join(dir, 'server.pem'),
-        keyFile: join(dir, 'server-key.pem'),
-        clientCaFile: join(dir, 'ca.pem'),
+        certFile: certs.serverCert,
+        keyFile: certs.serverKey,
+        clientCaFile: certs.ca,
       },
     });
-    const pem = (f: string) => readFile(join(dir, f));
     tls = {
-      rootCertificate: await pem('ca.pem'),
-      certChain: await pem('client.pem'),
-      privateKey: await pem('client-key.pem'),
+      rootCertificate: await readFile(certs.ca),
+      certChain: await readFile(certs.clientCert),
+      privateKey: await readFile(certs.clientKey),
     };
     const etcdctl = (...args: string[]) =>
       execFileSync(
