@@ -160,6 +160,16 @@ test('gRPC messages split across chunks at every point come out whole, in order'
     deframe(stream.subarray(cut));
     expect(seen.map((b) => b.toString('hex'))).toEqual(messages.map((b) => b.toString('hex')));
   }
+  // A large message in many small chunks is joined once: each chunk is not re-copied.
+  const big = Buffer.alloc(4 * 2 ** 20, 1);
+  const framed = grpcFrame(big);
+  const concat = jest.spyOn(Buffer, 'concat');
+  const whole: number[] = [];
+  const deframe = grpcDeframer((_buf, start, end) => whole.push(end - start));
+  for (let at = 0; at < framed.length; at += 16_384) deframe(framed.subarray(at, at + 16_384));
+  expect(whole).toEqual([big.length]);
+  expect(concat.mock.calls.length).toBeLessThanOrEqual(2);
+  concat.mockRestore();
   const compressed = grpcFrame(Buffer.from('x'));
   compressed[0] = 1;
   expect(() => grpcDeframer(() => undefined)(compressed)).toThrow(/compressed/);
