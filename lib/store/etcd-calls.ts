@@ -172,11 +172,15 @@ export class EtcdCalls {
   private token: Promise<string | undefined> | undefined;
   private next = 0;
   private inFlight = 0;
+  /** A private field, not a property: it may hold the password, which no dump may show. */
+  readonly #options: EtcdConnectOptions;
 
   constructor(
     private readonly hosts: readonly string[],
-    private readonly options: EtcdConnectOptions,
-  ) {}
+    options: EtcdConnectOptions,
+  ) {
+    this.#options = options;
+  }
 
   async call(path: string, message: Buffer, deadline: number): Promise<Buffer> {
     const session = this.connect(deadline);
@@ -206,13 +210,13 @@ export class EtcdCalls {
 
   private connect(deadline: number): ClientHttp2Session {
     if (this.session && !this.session.destroyed && !this.session.closed) return this.session;
-    const session = connectEtcd(this.hosts[this.next++ % this.hosts.length], this.options);
+    const session = connectEtcd(this.hosts[this.next++ % this.hosts.length], this.#options);
     session.on('error', () => this.drop(session));
     session.on('goaway', () => this.drop(session));
     session.on('close', () => this.drop(session));
     session.unref();
     this.session = session;
-    this.token = authenticate(session, this.options, deadline);
+    this.token = authenticate(session, this.#options, deadline);
     this.token.catch(() => this.drop(session));
     return session;
   }
