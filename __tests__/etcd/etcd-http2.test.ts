@@ -4,7 +4,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdStore, startEtcd, ValidationError, type RunningEtcd } from '../../lib';
+import { EtcdStore, freePort, startEtcd, ValidationError, type RunningEtcd } from '../../lib';
 import type { WatchEvent } from '../../lib/store/store';
 import { storeFixture } from '../helpers/store-fixture';
 import { writeTestCertificates } from '../helpers/test-certificates';
@@ -301,3 +301,41 @@ describe('etcd with mutual TLS and a user and password', () => {
     ]);
   });
 });
+
+test('a watch on a member cut off from its cluster ends with an error (require-leader), long before the silence check', async () => {
+  const names = ['m1', 'm2', 'm3'];
+  const ports = await Promise.all(
+    names.map(async () => ({ client: await freePort(), peer: await freePort() })),
+  );
+  const initialCluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i].peer}`).join(',');
+  const members = await Promise.all(
+    names.map((name, i) =>
+      startEtcd({
+        name,
+        clientPort: ports[i].client,
+        peerPort: ports[i].peer,
+        initialCluster,
+        initialClusterToken: `leader-${process.pid}`,
+      }),
+    ),
+  );
+  fx.later(() => Promise.all(members.map((m) => m.stop({ kill: true }))));
+  const store = new EtcdStore({ hosts: members[0].endpoints, watchCheckInterval: 120_000 });
+  fx.later(() => store.close());
+  let first;
+  for (let tries = 0; !first; tries++) {
+    first = await store.put('/leader/a', '1').catch((error) => {
+      if (tries > 50) throw error;
+    });
+  }
+  const w = collect(store, '/leader/', first.revision);
+  await w.until(() => w.puts().includes('1'));
+  // The two other members stop answering: the watched one has no leader any more.
+  for (const m of members.slice(1)) m.process.kill('SIGSTOP');
+  fx.later(() => members.slice(1).forEach((m) => m.process.kill('SIGCONT')));
+  await w.until(() => w.events.some((e) => e.type !== 'changes'), 15_000);
+  expect(w.events.at(-1)).toMatchObject({
+    type: 'error',
+    error: { code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/no leader/) },
+  });
+}, 60_000);

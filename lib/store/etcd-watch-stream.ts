@@ -124,7 +124,9 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     const open = async () => {
       const token = await authenticate(session, options, Date.now() + options.timeout);
       if (done) return;
-      const stream = session.request(grpcRequest(WATCH, token));
+      // Require a leader: a member cut off from its cluster ends the watch ("no leader") instead
+      // of keeping it open and silent (etcd's clientv3.WithRequireLeader).
+      const stream = session.request({ ...grpcRequest(WATCH, token), hasleader: 'true' });
       const deframe = grpcDeframer(onMessage);
       stream.on('response', (headers) => {
         const failure =
