@@ -7,7 +7,7 @@ import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
 import type { AcceptTrace } from '../tracing/accept-trace';
 import type { GatewayTracing, TraceSource } from '../tracing/gateway-tracing';
-import { emitTarget } from './emit-target';
+import { defaultTarget, emitTarget, type EmitTarget } from './emit-target';
 import type { Outcomes } from './outcomes';
 
 /** Only this module makes an {@link Accepted}: nothing enters the pipeline unparsed. */
@@ -65,7 +65,11 @@ export interface AcceptTarget {
  * plugin sees it), refuses the types only the gateway emits, and checks where it goes.
  */
 export class AcceptStage {
-  constructor(private readonly deps: AcceptDeps) {}
+  private readonly defaults: EmitTarget;
+
+  constructor(private readonly deps: AcceptDeps) {
+    this.defaults = defaultTarget(deps.defaultSpace);
+  }
 
   /**
    * Accepts one event, or throws (ValidationError, HopLimitError), counted and reported.
@@ -86,9 +90,9 @@ export class AcceptStage {
     trace?: TraceSource,
   ): Accepted {
     let event: CloudEvent;
-    let where: { space: string; method: string; path: string };
+    let where: EmitTarget;
     try {
-      where = emitTarget(target, this.deps.defaultSpace, what);
+      where = emitTarget(target, this.defaults, what);
       event = parseCloudEvent(input, this.deps.maxDataDepth, this.deps.maxHops);
       refuseReservedType(event);
     } catch (error) {

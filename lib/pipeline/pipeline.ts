@@ -26,7 +26,7 @@ import type { DeliveryTrace } from '../tracing/delivery-trace';
 import type { GatewayTracing, TraceSource } from '../tracing/gateway-tracing';
 import { AcceptStage, type Accepted, type AcceptTarget } from './accept';
 import type { EmitOptions, EmitResult } from './emit-options';
-import { emitTarget } from './emit-target';
+import { defaultTarget, emitTarget } from './emit-target';
 import type { ExplainInput, Explanation } from './explanation';
 import { OutcomeCollector } from './outcome-collector';
 import { Outcomes, type Where } from './outcomes';
@@ -159,20 +159,36 @@ export class Pipeline {
     if (!(admitted instanceof Admitted)) {
       return Promise.reject(new TypeError('Only events from the screen stage can be dispatched.'));
     }
-    const { event, space, method, path, via, trace } = admitted;
-    const routed = this.route(event, { space, method, path }, wait ? 'wait' : 'accept', via, trace);
+    // An admitted event is its own Where (space, method, path): nothing more is made.
+    const { trace } = admitted;
+    const routed = this.route(
+      admitted.event,
+      admitted,
+      wait ? 'wait' : 'accept',
+      admitted.via,
+      trace,
+    );
     return trace ? trace.settle(routed) : routed;
   }
 
   /** Accepts, screens and dispatches one event: see `Gateway.emit`. */
   emit(input: unknown, options: EmitOptions = {}, via: IntakeVia = 'emit'): Promise<EmitResult> {
+    let accepted: Accepted;
     let screened: Admitted | Promise<Admitted>;
+    const wait = options?.wait === true;
     try {
-      screened = this.screening.screen(this.accepting.accept(input, options, via));
+      accepted = this.accepting.accept(input, options, via);
+      // The stages run back to back here, so without a plugin that screens events the accepted
+      // event goes straight on: the common emit makes one object, not an Admitted besides.
+      if (!this.screening.screens) {
+        const { trace } = accepted;
+        const routed = this.route(accepted.event, accepted, wait ? 'wait' : 'accept', via, trace);
+        return trace ? trace.settle(routed) : routed;
+      }
+      screened = this.screening.screen(accepted);
     } catch (error) {
       return Promise.reject(error);
     }
-    const wait = options.wait === true;
     if (!(screened instanceof Promise)) return this.dispatch(screened, wait);
     return screened.then((admitted) => this.dispatch(admitted, wait));
   }
@@ -194,7 +210,7 @@ export class Pipeline {
 
   /** A dry run of `emit`: see `Gateway.explain`. Delivers nothing, counts nothing. */
   explain(input: ExplainInput): Explanation {
-    const target = emitTarget(input ?? {}, this.deps.defaultSpace, 'explain(input)');
+    const target = emitTarget(input ?? {}, defaultTarget(this.deps.defaultSpace), 'explain(input)');
     const event = parseCloudEvent(input?.event, this.deps.maxDataDepth);
     return this.routing.explain(event, target);
   }
@@ -282,10 +298,9 @@ export class Pipeline {
     }
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const settled = collector && ((index: number) => collector.slot(index));
-    const routed = this.routing.deliveries(event, space, targets, system, !!journal, settled);
-    const { tasks } = routed;
+    const tasks: Delivery[] = [];
+    let missing = this.routing.deliveries(event, space, targets, system, !!journal, tasks, settled);
     if (trace) for (const task of tasks) task.trace = trace;
-    let { missing } = routed;
     if (journal && tasks.length > 0) {
       return recordDeliveries(journal, this.dispatcher, tasks, this.resuming.opened).then(
         () =>
