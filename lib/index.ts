@@ -186,7 +186,7 @@ export type {
 } from './http/dashboard-events';
 export type { FunctionBucket } from './http/function-figures';
 export { ConfigHttpApi } from './http/config-http-api';
-export type { ConfigApiOptions, ConfigGateway } from './http/config-http-api';
+export type { ConfigApiOptions, ConfigCollection, ConfigGateway } from './http/config-http-api';
 export type { AccessOptions, AccessScope, ApiKey } from './http/access-control';
 export {
   expressMiddleware,
