@@ -25,7 +25,7 @@ export type {
   SecretsArgument,
   SpaceArgument,
 } from './config/configuration-api';
-export type { GatewayOptions, ResolvedGatewayOptions } from './options';
+export type { GatewayOptions, LimitsOptions, ResolvedGatewayOptions } from './options';
 export {
   AlreadyExistsError,
   ArchiveUnavailableError,
@@ -42,6 +42,7 @@ export {
   InvocationError,
   JournalUnavailableError,
   JournalRecordDamagedError,
+  LimitExceededError,
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
@@ -54,6 +55,7 @@ export type {
   GatewayErrorCode,
   GatewayErrorDetails,
   InvocationErrorDetails,
+  LimitName,
   ResourceKind,
 } from './errors';
 export type { EmitOptions, EmitResult } from './pipeline/emit-options';

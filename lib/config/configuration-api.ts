@@ -31,6 +31,7 @@ import type { SubscriptionInput, SubscriptionRecord } from '../model/subscriptio
 import type { OutboundPolicies } from '../model/outbound-policies';
 import type { Store } from '../store/store';
 import * as connections from './connection-rules';
+import type { ConnectionLimits } from './connection-limits';
 import * as cors from './cors-rules';
 import * as eventTypes from './event-type-rules';
 import * as functions from './function-rules';
@@ -76,6 +77,8 @@ export interface ConfigurationOptions {
   readonly consistencyTimeout: number;
   readonly maxWriteAttempts: number;
   readonly outboundPolicies: OutboundPolicies;
+  /** See `GatewayOptions.limits`. */
+  readonly limits?: ConnectionLimits;
 }
 
 /**
@@ -466,6 +469,7 @@ export class ConfigurationApi {
       providerValidators: this.providerValidators,
       // One policy for every writer until the tenants' own is configured.
       outboundFor: (space, writer) => this.options.outboundPolicies.forWriter(space, writer),
+      limits: this.options.limits,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Catalog } from '../cache/catalog';
+import type { ConnectionLimits } from './connection-limits';
 import type { ProviderValidator } from '../model/function';
 import type { KeyLayout } from '../model/key-layout';
 import type { OutboundCheck } from '../model/outbound-policy';
@@ -21,6 +22,8 @@ export interface RuleContext {
    * URL written.
    */
   outboundFor(space: string, writer: 'tenant' | undefined): OutboundCheck;
+  /** The host's limits on each space's connections. @default none */
+  readonly limits?: ConnectionLimits;
 }
 
 /** One transaction and what the write resolves with when it commits. */

@@ -1,15 +1,5 @@
+import { cronParser } from './schedule-gap';
 import type { Source, SourceContext } from './source';
-import { requirePeer } from './source-peers';
-
-/** What the schedule source uses of cron-parser 5 (an optional peer dependency, lazy). */
-interface CronParser {
-  CronExpressionParser: {
-    parse(
-      expression: string,
-      options: { currentDate: Date; tz?: string; strict?: boolean },
-    ): { next(): { getTime(): number } };
-  };
-}
 
 /** The lease state of a schedule: the last tick claimed, and whether its event was accepted. */
 interface TickState {
@@ -40,8 +30,7 @@ export function scheduleSource(context: SourceContext): Source {
 }
 
 class ScheduleSource implements Source {
-  private readonly parser = requirePeer<CronParser>('cron-parser', 'schedule', 'cron-parser@5')
-    .CronExpressionParser;
+  private readonly parser = cronParser();
   private readonly cron: string;
   private readonly tz: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
