@@ -129,3 +129,23 @@ test('a tick claimed by an instance that never gets its event accepted is fired 
   for (const id of claimedByA.slice(0, 3)) expect(firedByB.filter((x) => x === id)).toHaveLength(1);
   expect(new Set(firedByB).size).toBe(firedByB.length);
 });
+
+test('a tick further away than a timer can wait (the 1st of the month after next) fires nothing now', async () => {
+  const gateway = createGateway(new MemoryStore(), { resyncInterval: 0 });
+  gateways.push(gateway);
+  await gateway.ready();
+  const fired: string[] = [];
+  await gateway.registerFunction({
+    functionId: 'ticker',
+    handler: async (event) => void fired.push(String((event as { id: string }).id)),
+  });
+  await gateway.createEventType({ name: 'clock.tick' });
+  await gateway.subscribe({ eventType: 'clock.tick', functionId: 'ticker' });
+  // At least 29 days ahead: past the ~24.8 days a Node timer can wait.
+  const month = ((new Date().getUTCMonth() + 2) % 12) + 1;
+  await gateway.createConnection({ ...TICK, source: { cron: `0 0 1 ${month} *` } });
+  await until(() => gateway.health().connections?.[0]?.state === 'running', 'running', 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(fired).toEqual([]);
+  expect(gateway.health().connections?.[0]).toMatchObject({ accepted: 0, inFlight: 0 });
+});

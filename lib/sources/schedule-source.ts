@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../model/checks';
 import { cronParser } from './schedule-gap';
 import type { Source, SourceContext } from './source';
 
@@ -71,12 +72,18 @@ class ScheduleSource implements Source {
   }
 
   private later(at: number, run: () => void): void {
+    // Node fires a timer past its range (~24.8 days) at once: a yearly tick would fire now, and
+    // the next from it, in a loop. Such a wait is made in steps.
+    const wait = Math.max(0, at - Date.now());
+    const step = wait > MAX_TIMER_MS;
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
-        if (!this.closed) run();
+        if (this.closed) return;
+        if (step) this.later(at, run);
+        else run();
       },
-      Math.max(0, at - Date.now()),
+      step ? MAX_TIMER_MS : wait,
     );
     timer.unref();
     this.timers.add(timer);
