@@ -37,6 +37,10 @@ const USAGE = `Usage: event-gateway [options]
                             Configuration API's port serves it too
   --no-connections          configuration only: serve the connections API but run no
                             connection (--connections=false says the same; default: run them)
+  --connections-per-space N the most connections a space may hold (default: no limit)
+  --min-schedule-interval MS
+                            the shortest time between two ticks of a schedule connection
+                            (default: no limit; * * * * * * ticks every 1000)
   --workers N               deliveries in flight at once (default 100)
   --workers-backlog N       deliveries waiting beyond those (default 200)
   --drain-timeout MS        on SIGTERM/SIGINT, how long accepted deliveries may drain (default 10000)
@@ -63,6 +67,8 @@ const OPTIONS = {
   'connector-port': { type: 'string' },
   connections: { type: 'string' },
   'no-connections': { type: 'boolean' },
+  'connections-per-space': { type: 'string' },
+  'min-schedule-interval': { type: 'string' },
   workers: { type: 'string' },
   'workers-backlog': { type: 'string' },
   'drain-timeout': { type: 'string' },
@@ -141,6 +147,10 @@ function parse(argv) {
     configPort: integer(values, 'config-port', 4001, 0, 65535),
     connectorPort: integer(values, 'connector-port', 4002, 0, 65535),
     runConnections: connections === 'true' && values['no-connections'] !== true,
+    limits: {
+      connectionsPerSpace: integer(values, 'connections-per-space', undefined, 0, 1_000_000),
+      minScheduleInterval: integer(values, 'min-schedule-interval', undefined, 1, 2_147_483_647),
+    },
     workers: integer(values, 'workers', 100, 1, 100_000),
     backlog: integer(values, 'workers-backlog', 200, 0, 10_000_000),
     drainTimeout: integer(values, 'drain-timeout', 10_000, 0, 3_600_000),
@@ -223,6 +233,7 @@ async function main(argv) {
     queueSize: options.backlog,
     drainTimeout: options.drainTimeout,
     ...(options.runConnections ? {} : { connections: false }),
+    limits: Object.fromEntries(Object.entries(options.limits).filter(([, v]) => v !== undefined)),
     ...outboundOptions(options.network),
     onDeadLetter: (letter) => {
       lettered = letter;

@@ -146,7 +146,15 @@ test('a schedule created through the SDK fires into a subscribed HTTP function; 
       const runs = flags.length === 0;
       // Every second: three seconds are enough for a run, and show that none runs.
       expect(await until(() => fn.received.length > 0, runs ? 10_000 : 3_000)).toBe(runs);
-      if (runs) expect(fn.received[0].type).toBe('tick');
+      if (runs) {
+        expect(fn.received[0].type).toBe('tick');
+        // The command's metrics count it, labelled by space and connection.
+        const metrics = await (await fetch(`${gateway.config}/v1/metrics`)).text();
+        const accepted = metrics.match(
+          /^eventgateway_connection_messages_total\{space="default",connection="tick",outcome="accepted"\} (\d+)$/m,
+        );
+        expect(Number(accepted?.[1])).toBeGreaterThanOrEqual(1);
+      }
       const started = logLines(gateway.output()).find((l) => l.msg === 'event gateway started');
       expect(started?.connections).toBe(runs);
       gateway.child.kill('SIGTERM');
@@ -154,6 +162,49 @@ test('a schedule created through the SDK fires into a subscribed HTTP function; 
     }
   } finally {
     fn.server.close();
+  }
+});
+
+test('--connections-per-space and --min-schedule-interval: a tenant over HTTP gets 422 and writes nothing', async () => {
+  const gateway = await start([
+    '--dev',
+    '--connections-per-space',
+    '1',
+    '--min-schedule-interval',
+    '60000',
+  ]);
+  const post = async (body: unknown) => {
+    const res = await fetch(`${gateway.connector}/v1/spaces/default/connections`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return [res.status, ((await res.json()) as { errors?: { message: string }[] }).errors];
+  };
+  expect(await post({ ...tick, source: { cron: '0,59 * * * * *' } })).toEqual([
+    422,
+    [{ message: expect.stringMatching(/ticks 1 s apart.*"limits.minScheduleInterval" is 60 s/) }],
+  ]);
+  expect((await post(tick))[0]).toBe(201);
+  expect(await post({ ...tick, connectionId: 'tock' })).toEqual([
+    422,
+    [{ message: expect.stringMatching(/"limits.connectionsPerSpace" is 1/) }],
+  ]);
+  const sdk = sdkFor(gateway);
+  expect(
+    (await sdk.listConnections()).map((c: { connectionId: string }) => c.connectionId),
+  ).toEqual(['tick']);
+  for (const args of [
+    ['--connections-per-space=-1'],
+    ['--min-schedule-interval', '0'],
+    ['--min-schedule-interval', '1.5'],
+  ]) {
+    const { run } = await import('./cli-process');
+    const bad = run(['--dev', ...args]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr()).toMatch(
+      /^event-gateway: --(connections-per-space|min-schedule-interval) must be/,
+    );
   }
 });
 
