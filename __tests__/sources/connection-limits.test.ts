@@ -194,3 +194,26 @@ test('createGateway refuses limits that are not limits', () => {
     );
   }
 });
+
+test('a schedule in a time zone this runtime does not know is refused when written', async () => {
+  const { gateway, store } = await newGateway(new MemoryStore(), { connections: false });
+  for (const timezone of ['Nowhere/Land', '+02:00', '../../etc/passwd']) {
+    await expectRefused(
+      store,
+      () =>
+        gateway.createConnection({
+          ...schedule('zoned', '0 3 * * *'),
+          source: { cron: '0 3 * * *', timezone },
+        }),
+      {
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        message: /"source.timezone" must be an IANA time zone/,
+      },
+    );
+  }
+  await gateway.createConnection({
+    ...schedule('zoned', '0 3 * * *'),
+    source: { cron: '0 3 * * *', timezone: 'Europe/Paris' },
+  });
+});
