@@ -9,7 +9,7 @@ import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
 import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
 import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import type { ConnectionRunnerOptions } from './sources/connection-runner';
-import type { ConnectionLimits } from './config/connection-limits';
+import type { ConnectionLimits } from './config/write-plan';
 import { shortestScheduleGap } from './sources/schedule-gap';
 import {
   DEFAULT_RETRY,

@@ -31,12 +31,11 @@ import type { SubscriptionInput, SubscriptionRecord } from '../model/subscriptio
 import type { OutboundPolicies } from '../model/outbound-policies';
 import type { Store } from '../store/store';
 import * as connections from './connection-rules';
-import type { ConnectionLimits } from './connection-limits';
 import * as cors from './cors-rules';
 import * as eventTypes from './event-type-rules';
 import * as functions from './function-rules';
 import * as subscriptions from './subscription-rules';
-import type { RuleContext, WritePlan } from './write-plan';
+import type { ConnectionLimits, RuleContext, WritePlan } from './write-plan';
 import type { WriteOptions } from './function-rules';
 
 export type { WriteOptions };

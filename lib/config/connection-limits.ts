@@ -5,22 +5,6 @@ import type { Compare } from '../store/store';
 import type { RuleContext } from './write-plan';
 
 /**
- * The host's limits on each space's connections (the `limits` option of `createGateway`),
- * resolved: what a tenant may not create however it asks.
- */
-export interface ConnectionLimits {
-  /** The most connections a space may hold. @default none */
-  readonly connectionsPerSpace?: number;
-  /** The shortest time between two ticks of a schedule, in ms. @default none */
-  readonly minScheduleInterval?: number;
-  /**
-   * The shortest time between two ticks of a cron expression, in ms (throws for an invalid
-   * one): given with `minScheduleInterval`.
-   */
-  readonly scheduleGap?: (cron: string, timezone?: string) => number;
-}
-
-/**
  * Checks a connection about to be created against the space's count limit. Returns the compare
  * that keeps the decision true when the write commits: no connection of the space was written
  * since the catalog's revision (concurrent creates on other instances plan again, and see each

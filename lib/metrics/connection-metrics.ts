@@ -23,6 +23,9 @@ export interface ConnectionFigures {
   readonly lastError?: string;
 }
 
+/** Sets or adds one sample of a metric. */
+type Sample = (labels: Record<string, string>, value: number) => void;
+
 /** The label values that stand for every connection past {@link MAX_CONNECTION_SERIES}. */
 export const OTHER_CONNECTIONS = '(other)';
 
@@ -108,73 +111,88 @@ export function registerConnectionMetrics(
     connection: row.connection,
   });
   const names: string[] = [];
-  const counter = (name: string, help: string, values: (row: LabelledConnection) => number) => {
+  /** A counter or gauge whose samples `fill` gives for each connection at every scrape. */
+  const define = (
+    kind: 'counter' | 'gauge',
+    name: string,
+    help: string,
+    fill: (row: LabelledConnection, sample: Sample) => void,
+    extra: readonly string[] = [],
+  ) => {
     names.push(prefix + name);
-    new prom.Counter({
+    const config = {
       name: prefix + name,
       help,
-      labelNames,
+      labelNames: [...labelNames, ...extra],
       registers: [registry],
-      collect() {
-        this.reset();
-        for (const row of rows()) this.inc(at(row), values(row));
-      },
-    });
+    };
+    if (kind === 'counter') {
+      new prom.Counter({
+        ...config,
+        collect() {
+          this.reset();
+          for (const row of rows()) fill(row, (labels, value) => this.inc(labels, value));
+        },
+      });
+    } else {
+      new prom.Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          for (const row of rows()) fill(row, (labels, value) => this.set(labels, value));
+        },
+      });
+    }
   };
-  const gauge = (name: string, help: string, values: (row: LabelledConnection) => number) => {
-    names.push(prefix + name);
-    new prom.Gauge({
-      name: prefix + name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const row of rows()) this.set(at(row), values(row));
-      },
-    });
-  };
-  names.push(prefix + 'connection_messages_total', prefix + 'connection_state');
-  new prom.Counter({
-    name: prefix + 'connection_messages_total',
-    help: "Messages taken from each connection's source and acknowledged, by outcome: accepted (its event entered the gateway) or refused (dead-lettered).",
-    labelNames: [...labelNames, 'outcome'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const row of rows()) {
-        this.inc({ ...at(row), outcome: 'accepted' }, row.accepted);
-        this.inc({ ...at(row), outcome: 'refused' }, row.refused);
-      }
+  define(
+    'counter',
+    'connection_messages_total',
+    "Messages taken from each connection's source and acknowledged, by outcome: accepted (its event entered the gateway) or refused (dead-lettered).",
+    (row, sample) => {
+      sample({ ...at(row), outcome: 'accepted' }, row.accepted);
+      sample({ ...at(row), outcome: 'refused' }, row.refused);
     },
-  });
-  new prom.Gauge({
-    name: prefix + 'connection_state',
-    help: "Each connection's state on this instance (1): starting (or retried), running, paused (backpressure).",
-    labelNames: [...labelNames, 'state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const row of rows()) if (row.state) this.set({ ...at(row), state: row.state }, 1);
-    },
-  });
-  counter(
+    ['outcome'],
+  );
+  define(
+    'gauge',
+    'connection_state',
+    "Each connection's state on this instance (1): starting (or retried), running, paused (backpressure).",
+    (row, sample) => row.state && sample({ ...at(row), state: row.state }, 1),
+    ['state'],
+  );
+  const one = (
+    kind: 'counter' | 'gauge',
+    name: string,
+    help: string,
+    value: (row: LabelledConnection) => number,
+  ) => define(kind, name, help, (row, sample) => sample(at(row), value(row)));
+  one(
+    'counter',
     'connection_retries_total',
     "Attempts to enter a message's event that the gateway could not accept yet (backpressure, store down).",
     (row) => row.retries,
   );
-  counter(
+  one(
+    'counter',
     'connection_ack_failures_total',
     'Acknowledgements the source failed (the message comes again).',
     (row) => row.ackFailures,
   );
-  gauge('connection_in_flight', 'Messages taken and not yet acknowledged.', (row) => row.inFlight);
-  gauge(
+  one(
+    'gauge',
+    'connection_in_flight',
+    'Messages taken and not yet acknowledged.',
+    (row) => row.inFlight,
+  );
+  one(
+    'gauge',
     'connection_owned_units',
     'Units of work this instance owns (Kafka partitions, Kinesis shards, leases).',
     (row) => row.owned,
   );
-  gauge(
+  one(
+    'gauge',
     'connection_failing',
     'Whether the connection has reported an error (1; for (other), how many have): health().connections says which.',
     (row) => row.failing,
