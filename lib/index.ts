@@ -82,6 +82,7 @@ export type { FunctionMetrics } from './metrics/function-counters';
 export type { HistogramSnapshot } from './metrics/histogram';
 export { registerPrometheusMetrics } from './metrics/prometheus';
 export type { MetricsSource, PrometheusOptions, PrometheusRegistry } from './metrics/prometheus';
+export type { ConnectionFigures } from './metrics/connection-metrics';
 export type {
   AcceptedContext,
   DeliveredEvent,
@@ -144,6 +145,7 @@ export type {
 } from './model/connection';
 export { SOURCE_TYPES } from './model/connection';
 export type { ConnectionsOptions } from './options';
+export type { ConnectionLimits } from './config/write-plan';
 export type { ConnectionHealth } from './sources/connection-run';
 export type { ConnectionRefusedNotice } from './model/system-events';
 export { corsId } from './model/cors';
