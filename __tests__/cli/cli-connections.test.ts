@@ -247,4 +247,11 @@ test('a subscription without a type, from the SDK: 0.9\u2019s validation error, 
         ` for 'Type' failed on the 'required' tag`,
     ),
   );
+  // Without an event type (with a type): 0.9's 400 and its prefix, in this gateway's words.
+  await expect(sdk.subscribe({ type: 'async', functionId: 'hello' })).rejects.toEqual(
+    new Error(
+      `Failed to subscribe the event undefined to the function hello due the error: ` +
+        `Subscription doesn't validate. Validation error: "eventType" is required and must be a non-empty string.`,
+    ),
+  );
 });
