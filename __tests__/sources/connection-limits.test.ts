@@ -95,6 +95,17 @@ describe('connectionsPerSpace', () => {
   });
 });
 
+test('under a count limit, 30 creates at once on one instance all land (they take turns, not fail on contention)', async () => {
+  const store = new MemoryStore();
+  const options = { connections: false as const, limits: { connectionsPerSpace: 1000 } };
+  const { gateway } = await newGateway(store, options);
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 30 }, (_, i) => gateway.createConnection(schedule(`c${i}`, '0 3 * * *'))),
+  );
+  expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+  expect(gateway.listConnections()).toHaveLength(30);
+});
+
 describe('minScheduleInterval', () => {
   test('a schedule that ticks more often is refused on create and on update, however it is spelled', async () => {
     const { gateway, store } = await newGateway(new MemoryStore(), {
