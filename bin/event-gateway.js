@@ -335,7 +335,7 @@ async function main(argv) {
     throw error;
   });
   protectOwnEndpoints(gateway, [events, config, connector]);
-  warnIfOpen(log, config, { keys: apiKeys !== undefined, ...options.network });
+  warnIfOpen(log, config, { keys: apiKeys !== undefined, ...options.network }, connector);
   log.info(
     {
       events: describeAddress(events.address()),
