@@ -42,6 +42,8 @@ export interface RunDependencies {
   readonly retry: ExponentialDelayOptions;
   /** How long `close()` waits for events in flight to be accepted before it stops the source. */
   readonly drainTimeout: number;
+  /** See {@link SourceContext.minScheduleInterval}. */
+  readonly minScheduleInterval?: number;
 }
 
 /** What `health()` reports per connection: its figures (what metrics read), and its source type. */
@@ -148,6 +150,7 @@ export class ConnectionRun {
         leases: this.deps.leases,
         fail: (error) => this.fail(error),
         owned: (units) => void (this.ownedUnits = [...units]),
+        minScheduleInterval: this.deps.minScheduleInterval,
       });
       if (this.closed) return void (await source.close());
       this.source = source;

@@ -59,6 +59,12 @@ export interface ConnectionRunnerOptions {
   readonly retry?: ExponentialDelayOptions;
   /** How long `close()` waits for events in flight. @default 5000 */
   readonly drainTimeout?: number;
+  /**
+   * The gateway's `limits.minScheduleInterval`: a schedule stored with ticks closer than this
+   * (written before the limit was set, or around the gateway) fires only the first tick of each
+   * such interval. @default none
+   */
+  readonly minScheduleInterval?: number;
 }
 
 /**
@@ -147,6 +153,7 @@ export class ConnectionRunner {
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       retry: this.options.retry ?? { initialDelay: 50, maxDelay: 5000 },
       drainTimeout: this.options.drainTimeout ?? 5000,
+      minScheduleInterval: this.options.minScheduleInterval,
     });
     this.runs.set(key, run);
     run.start();

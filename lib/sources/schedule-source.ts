@@ -1,5 +1,5 @@
 import { MAX_TIMER_MS } from '../model/checks';
-import { cronParser } from './schedule-gap';
+import { cronParser, shortestScheduleGap } from './schedule-gap';
 import type { Source, SourceContext } from './source';
 
 /** The lease state of a schedule: the last tick claimed, and whether its event was accepted. */
@@ -44,6 +44,14 @@ class ScheduleSource implements Source {
     this.tz = source.timezone === undefined ? undefined : String(source.timezone);
     // A bad expression or zone fails the start (reported, and retried with the run's backoff).
     this.nextTick(Date.now());
+    const min = context.minScheduleInterval;
+    if (min !== undefined && shortestScheduleGap(this.cron, this.tz) < min) {
+      context.fail(
+        new Error(
+          `its schedule ticks more often than the gateway's "limits.minScheduleInterval" (${min / 1000} s): only the first tick of every ${min / 1000} s fires.`,
+        ),
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -89,9 +97,24 @@ class ScheduleSource implements Source {
     this.timers.add(timer);
   }
 
-  /** Sets the timer of the first tick after `after`. */
+  /**
+   * The first tick after `after` that is the first of its interval of `minScheduleInterval`
+   * (counted from the epoch, so every instance of a fleet picks the same ticks).
+   */
+  private allowedTick(after: number): number {
+    const min = this.context.minScheduleInterval;
+    let tick = this.nextTick(after);
+    if (min === undefined) return tick;
+    for (;;) {
+      const start = tick - (tick % min);
+      if (this.nextTick(start - 1) === tick) return tick;
+      tick = this.nextTick(start + min - 1);
+    }
+  }
+
+  /** Sets the timer of the first tick after `after` (that the limits let fire). */
   private schedule(after: number): void {
-    const tick = this.nextTick(after);
+    const tick = this.allowedTick(after);
     this.later(tick, () => {
       // The next tick's timer first: a slow claim never delays it. A timer that fired a moment
       // early still counts from its own tick.
