@@ -189,8 +189,9 @@ export interface GatewayOptions {
   /**
    * What each space may hold, however its configuration is written (tenants through the
    * Configuration API, or the host): past a limit, a write is refused with LimitExceededError
-   * (code LIMIT_EXCEEDED, HTTP 422) and changes nothing. Records written before a limit was set
-   * stay as they are.
+   * (code LIMIT_EXCEEDED, HTTP 422) and changes nothing. Connections stored before a limit was
+   * set stay stored; a schedule among them that ticks too often fires only the first tick of each
+   * `minScheduleInterval`.
    * @default {} (no limit)
    * @example
    * ```ts
@@ -256,7 +257,9 @@ export interface LimitsOptions {
    * every 1000): a schedule that would tick more often is refused on create and on update. The
    * gap is computed from the cron expression's fields; between days it counts the last tick of a
    * day and the first of the next, even for a schedule that skips days. Needs the `cron-parser`
-   * package (which schedules need anyway).
+   * package (which schedules need anyway). A schedule stored with closer ticks (before the
+   * limit was set) fires the first tick of each interval counted from the epoch, the same ticks
+   * on every instance, and reports it as its last error.
    * @default none
    */
   readonly minScheduleInterval?: number;
