@@ -36,9 +36,10 @@ function smallestStep(values: readonly number[]): number {
 
 /**
  * The shortest time between two consecutive ticks of a cron expression, in ms, computed from its
- * fields (no ticks are enumerated: a write never costs more than a few microseconds). Exact
- * within a day; between days it assumes that the schedule may fire on consecutive days (the last
- * tick of one and the first of the next), which is at worst shorter than the truth, never longer.
+ * fields rather than by enumerating ticks: a write costs one parse (0.07-0.7 ms on a loaded
+ * 2-core machine), where the 1,000 ticks of an enumeration took some 250 ms. Exact within a day;
+ * between days it assumes that the schedule may fire on consecutive days (the last tick of one
+ * and the first of the next), which is at worst shorter than the truth, never longer.
  * Daylight-saving shifts are not counted. Throws the parser's error for an invalid expression.
  * @example
  * ```ts
