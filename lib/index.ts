@@ -25,7 +25,7 @@ export type {
   SecretsArgument,
   SpaceArgument,
 } from './config/configuration-api';
-export type { GatewayOptions, ResolvedGatewayOptions } from './options';
+export type { GatewayOptions, LimitsOptions, ResolvedGatewayOptions } from './options';
 export {
   AlreadyExistsError,
   ArchiveUnavailableError,
@@ -42,6 +42,7 @@ export {
   InvocationError,
   JournalUnavailableError,
   JournalRecordDamagedError,
+  LimitExceededError,
   NotFoundError,
   RevisionCompactedError,
   StoreUnavailableError,
@@ -54,6 +55,7 @@ export type {
   GatewayErrorCode,
   GatewayErrorDetails,
   InvocationErrorDetails,
+  LimitName,
   ResourceKind,
 } from './errors';
 export type { EmitOptions, EmitResult } from './pipeline/emit-options';
@@ -80,6 +82,7 @@ export type { FunctionMetrics } from './metrics/function-counters';
 export type { HistogramSnapshot } from './metrics/histogram';
 export { registerPrometheusMetrics } from './metrics/prometheus';
 export type { MetricsSource, PrometheusOptions, PrometheusRegistry } from './metrics/prometheus';
+export type { ConnectionFigures } from './metrics/connection-metrics';
 export type {
   AcceptedContext,
   DeliveredEvent,
@@ -142,6 +145,7 @@ export type {
 } from './model/connection';
 export { SOURCE_TYPES } from './model/connection';
 export type { ConnectionsOptions } from './options';
+export type { ConnectionLimits } from './config/write-plan';
 export type { ConnectionHealth } from './sources/connection-run';
 export type { ConnectionRefusedNotice } from './model/system-events';
 export { corsId } from './model/cors';
@@ -186,7 +190,7 @@ export type {
 } from './http/dashboard-events';
 export type { FunctionBucket } from './http/function-figures';
 export { ConfigHttpApi } from './http/config-http-api';
-export type { ConfigApiOptions, ConfigGateway } from './http/config-http-api';
+export type { ConfigApiOptions, ConfigCollection, ConfigGateway } from './http/config-http-api';
 export type { AccessOptions, AccessScope, ApiKey } from './http/access-control';
 export {
   expressMiddleware,
