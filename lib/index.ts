@@ -37,6 +37,8 @@ export {
   EventRefusedError,
   FilterBudgetError,
   GatewayNotReadyError,
+  ReplayBusyError,
+  ReplayNotConfiguredError,
   HopLimitError,
   IntakeFailedError,
   InvocationError,
