@@ -432,7 +432,15 @@
           var list = el('ul');
           list.setAttribute('aria-label', 'Deliveries per function');
           r.byFunction.forEach(function (f) {
-            list.appendChild(el('li', f.functionId + ': ' + f.deliveries + ' deliveries'));
+            list.appendChild(
+              el(
+                'li',
+                f.functionId +
+                  ': ' +
+                  f.deliveries +
+                  (f.deliveries === 1 ? ' delivery' : ' deliveries'),
+              ),
+            );
           });
           if (r.functionsNotShown)
             list.appendChild(el('li', 'and ' + r.functionsNotShown + ' more functions'));
