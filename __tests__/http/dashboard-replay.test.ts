@@ -3,8 +3,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import express from 'express';
 import Koa from 'koa';
-import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
@@ -14,21 +13,14 @@ import {
   koaDashboardMiddleware,
   MemoryStore,
   S3Archive,
-  type ApiKey,
   type CloudEvent,
-  type Dashboard,
   type DashboardOptions,
   type Gateway,
 } from '../../lib';
 import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
+import { KEYS, listen, type Running } from './dashboard-hosts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers */
-const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
-const KEYS: ApiKey[] = [
-  { name: 'admin', hash: sha256('admin-key'), spaces: '*', scopes: ['read'] },
-  { name: 'team-aa', hash: sha256('team-a-key'), spaces: ['aaa'], scopes: ['read'] },
-  { name: 'writer', hash: sha256('write-key'), spaces: '*', scopes: ['write'] },
-];
 const s3Config = (endpoint: string) => ({
   region: AWS_TEST.region,
   endpoint,
@@ -41,22 +33,6 @@ let bucket: string;
 /** The window the archived events of the test were accepted in. */
 let from: string;
 let to: string;
-
-type Running = { base: string; dashboard: Dashboard; close(): Promise<void> };
-
-async function listen(server: Server, mount: string, dashboard: Dashboard): Promise<Running> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}${mount}`,
-    dashboard,
-    close: async () => {
-      dashboard.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const HOSTS: [string, (g: Gateway, o: DashboardOptions) => Promise<Running>][] = [
   [
