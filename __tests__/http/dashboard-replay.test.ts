@@ -13,6 +13,7 @@ import {
   koaDashboardMiddleware,
   MemoryStore,
   S3Archive,
+  type ArchiveSource,
   type CloudEvent,
   type DashboardOptions,
   type Gateway,
@@ -299,6 +300,32 @@ describe('replay dry run: what a hostile client sends', () => {
       await post(running.base, 'aaa', 'admin-key', { from, to })
     ).json()) as any;
     expect(result).toMatchObject({ read: 5, complete: false, stoppedBy: 'maxEvents' });
+  });
+
+  test('another space’s records neither count against maxEvents nor show (a topic holds every space)', async () => {
+    // Kafka's archive yields every space's records, in the order accepted: as this one does.
+    const at = Date.parse(from) + 10;
+    const record = (space: string, id: string) => ({
+      space,
+      method: 'POST',
+      path: '/',
+      acceptedAt: at,
+      event: event(id, 'user.created') as unknown as Record<string, unknown>,
+    });
+    const mixed: ArchiveSource = {
+      name: 'mixed',
+      async *read() {
+        for (let i = 0; i < 50; i++) yield record('bbb', `b-${i}`);
+        for (let i = 0; i < 3; i++) yield record('aaa', `a-${i}`);
+        for (let i = 0; i < 50; i++) yield record('bbb', `c-${i}`);
+      },
+    };
+    running = await HOSTS[0][1](gateway, { replaySource: mixed, replayLimits: { maxEvents: 5 } });
+    const result = (await (
+      await post(running.base, 'aaa', 'team-a-key', { from, to })
+    ).json()) as any;
+    expect(result).toMatchObject({ read: 3, deliveries: 6, complete: true });
+    expect(result.stoppedBy).toBeUndefined();
   });
 
   test('an archive that never answers: the dry run ends at its timeout, one at a time meanwhile', async () => {

@@ -16,7 +16,8 @@ export interface DashboardReplayLimits {
    */
   maxWindowMs?: number;
   /**
-   * Archived events one dry run reads at most; it then stops and says so (`stoppedBy: 'maxEvents'`).
+   * Archived events of the space (and type) one dry run reads at most; it then stops and says so
+   * (`stoppedBy: 'maxEvents'`). Other spaces' records passed over count only against `timeoutMs`.
    * @default 100000
    */
   maxEvents?: number;
@@ -219,7 +220,7 @@ function isoInstant(value: unknown, name: string): number {
 }
 
 /**
- * `source`, read up to `maxEvents` records or until `deadline`: then it ends as if the window
+ * `source`, read up to `maxEvents` records of the query's space and type or until `deadline`: then it ends as if the window
  * did, noting why in `stopped`. A read stuck past the deadline is left behind (and told to stop).
  */
 function bounded(
@@ -234,8 +235,9 @@ function bounded(
       const signal = AbortSignal.any([query.signal, deadline]);
       const iterator = source.read({ ...query, signal })[Symbol.asyncIterator]();
       let finished = false;
+      let count = 0;
       try {
-        for (let count = 0; ; count++) {
+        for (;;) {
           if (count >= maxEvents) {
             stopped.by = 'maxEvents';
             return;
@@ -255,6 +257,10 @@ function bounded(
             finished = true;
             return;
           }
+          // Another space's records (a Kafka topic holds every space's) are not this one's
+          // business: neither counted nor told; the timeout bounds reading past them.
+          if (elsewhere(next.value, query)) continue;
+          count++;
           yield next.value;
         }
       } finally {
@@ -263,6 +269,19 @@ function bounded(
       }
     },
   };
+}
+
+/** Whether a record is plainly of another space or type than asked (a malformed one is left to replay). */
+function elsewhere(value: unknown, query: ArchiveQuery): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const { space, event } = value as { space?: unknown; event?: unknown };
+  if (query.space !== undefined && typeof space === 'string' && space !== query.space) return true;
+  return (
+    query.type !== undefined &&
+    typeof event === 'object' &&
+    event !== null &&
+    (event as { type?: unknown }).type !== query.type
+  );
 }
 
 /** The iterator's next result, or 'late' once `deadline` is aborted, whichever comes first. */
