@@ -364,6 +364,36 @@ describe('replay dry run: what a hostile client sends', () => {
     expect(((await again.json()) as any).stoppedBy).toBe('timeout');
   });
 
+  test('an archive that ignores its signal ends at the timeout, and at once when the dashboard closes', async () => {
+    const forever: ArchiveSource = {
+      name: 'forever',
+      read: () => ({
+        [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }),
+      }),
+    };
+    running = await HOSTS[0][1](gateway, {
+      replaySource: forever,
+      replayLimits: { timeoutMs: 300 },
+    });
+    const timed = await post(running.base, 'aaa', 'admin-key', { from, to });
+    expect(await timed.json()).toMatchObject({ read: 0, complete: false, stoppedBy: 'timeout' });
+
+    const long = await HOSTS[0][1](gateway, {
+      replaySource: forever,
+      replayLimits: { timeoutMs: 60_000 },
+    });
+    try {
+      const pending = post(long.base, 'aaa', 'admin-key', { from, to });
+      await new Promise((r) => setTimeout(r, 200));
+      const started = Date.now();
+      long.dashboard.close();
+      await expectError(await pending, 503);
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      await long.close();
+    }
+  });
+
   test('the answer names at most 100 functions, and how many it left out', async () => {
     for (let i = 0; i < 120; i++) {
       await gateway.registerFunction({ space: 'aaa', functionId: `f${i}`, handler: () => {} });

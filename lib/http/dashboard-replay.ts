@@ -244,12 +244,16 @@ function bounded(
           }
           let next: IteratorResult<ArchivedEvent> | 'late';
           try {
-            next = await nextBefore(iterator, deadline);
+            // Stopped by the deadline or by the replay (the dashboard closed), even if the
+            // archive ignores its signal.
+            next = await nextBefore(iterator, signal);
           } catch (error) {
             if (!deadline.aborted || query.signal.aborted) throw error;
             next = 'late';
           }
           if (next === 'late') {
+            // Stopped by the replay: it rejects with its reason.
+            if (query.signal.aborted) return;
             stopped.by = 'timeout';
             return;
           }
@@ -284,22 +288,22 @@ function elsewhere(value: unknown, query: ArchiveQuery): boolean {
   );
 }
 
-/** The iterator's next result, or 'late' once `deadline` is aborted, whichever comes first. */
+/** The iterator's next result, or 'late' once `signal` is aborted, whichever comes first. */
 function nextBefore<T>(
   iterator: AsyncIterator<T>,
-  deadline: AbortSignal,
+  signal: AbortSignal,
 ): Promise<IteratorResult<T> | 'late'> {
   return new Promise((resolve, reject) => {
-    if (deadline.aborted) return resolve('late');
+    if (signal.aborted) return resolve('late');
     const late = () => resolve('late');
-    deadline.addEventListener('abort', late, { once: true });
+    signal.addEventListener('abort', late, { once: true });
     iterator.next().then(
       (result) => {
-        deadline.removeEventListener('abort', late);
+        signal.removeEventListener('abort', late);
         resolve(result);
       },
       (error: unknown) => {
-        deadline.removeEventListener('abort', late);
+        signal.removeEventListener('abort', late);
         reject(error);
       },
     );
