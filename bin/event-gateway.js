@@ -302,8 +302,14 @@ async function main(argv) {
     UsageError,
   );
   const configHandler = lib.createConfigHandler(gateway, { ...access, metrics });
+  // The page's replay form reads the first archive the gateway writes (a dry run sends nothing).
   const dashboard =
-    options.dashboard && lib.createDashboardHandler(gateway, { ...access, basePath: '/dashboard' });
+    options.dashboard &&
+    lib.createDashboardHandler(gateway, {
+      ...access,
+      basePath: '/dashboard',
+      ...(archives.length > 0 ? { replaySource: archives[0] } : {}),
+    });
   const config = await listen(
     logged(log, 'config', (req, res) =>
       dashboard && /^\/dashboard(\/|\?|$)/.test(req.url ?? '')

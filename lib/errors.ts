@@ -21,6 +21,8 @@ export type GatewayErrorCode =
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
   | 'ARCHIVE_UNAVAILABLE'
+  | 'REPLAY_NOT_CONFIGURED'
+  | 'REPLAY_BUSY'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'LIMIT_EXCEEDED';
 
@@ -394,4 +396,22 @@ export class IntakeFailedError extends GatewayError {
 export class ArchiveUnavailableError extends GatewayError {
   readonly code = 'ARCHIVE_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * A replay was asked of something given no archive to read (a dashboard without
+ * `replaySource`). Nothing was read. HTTP 404.
+ */
+export class ReplayNotConfiguredError extends GatewayError {
+  readonly code = 'REPLAY_NOT_CONFIGURED';
+  readonly status = 404;
+}
+
+/**
+ * A replay dry run is running already where only one may run at a time (a dashboard); try again
+ * when it ends. Nothing was read. HTTP 429.
+ */
+export class ReplayBusyError extends GatewayError {
+  readonly code = 'REPLAY_BUSY';
+  readonly status = 429;
 }

@@ -37,6 +37,8 @@ export {
   EventRefusedError,
   FilterBudgetError,
   GatewayNotReadyError,
+  ReplayBusyError,
+  ReplayNotConfiguredError,
   HopLimitError,
   IntakeFailedError,
   InvocationError,
@@ -183,6 +185,8 @@ export type { DashboardListener } from './adapters/node-http';
 export { Dashboard } from './http/dashboard';
 export type { DashboardGateway, DashboardOptions, DashboardResponse } from './http/dashboard';
 export { DashboardEvents } from './http/dashboard-events';
+export { DashboardReplay } from './http/dashboard-replay';
+export type { DashboardReplayLimits, DashboardReplayResult } from './http/dashboard-replay';
 export type {
   DashboardEvent,
   DashboardEventSource,
