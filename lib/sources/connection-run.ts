@@ -1,3 +1,4 @@
+import type { ConnectionFigures } from '../metrics/connection-metrics';
 import {
   EventRefusedError,
   FilterBudgetError,
@@ -41,28 +42,15 @@ export interface RunDependencies {
   readonly retry: ExponentialDelayOptions;
   /** How long `close()` waits for events in flight to be accepted before it stops the source. */
   readonly drainTimeout: number;
+  /** See {@link SourceContext.minScheduleInterval}. */
+  readonly minScheduleInterval?: number;
 }
 
-/** What `health()` reports per connection. */
-export interface ConnectionHealth {
-  readonly space: string;
-  readonly connectionId: string;
+/** What `health()` reports per connection: its figures (what metrics read), and its source type. */
+export interface ConnectionHealth extends ConnectionFigures {
   readonly type: string;
   /** `starting` until the source runs (and while it is retried), `paused` under backpressure. */
   readonly state: 'starting' | 'running' | 'paused' | 'closed';
-  /** Messages taken and not yet acknowledged. */
-  readonly inFlight: number;
-  /** Messages whose event was accepted and that were acknowledged. */
-  readonly accepted: number;
-  /** Messages refused and dead-lettered (then acknowledged). */
-  readonly refused: number;
-  /** Attempts to enter an event that the gateway could not accept yet (backpressure, store down). */
-  readonly retries: number;
-  /** Acknowledgements the source failed (the message will come again). */
-  readonly ackFailures: number;
-  /** The units of work this instance owns (partitions, a schedule). */
-  readonly owned: readonly string[];
-  readonly lastError?: string;
 }
 
 /** Errors that say "this event is refused, whenever it is sent": dead-lettered, not retried. */
@@ -162,6 +150,7 @@ export class ConnectionRun {
         leases: this.deps.leases,
         fail: (error) => this.fail(error),
         owned: (units) => void (this.ownedUnits = [...units]),
+        minScheduleInterval: this.deps.minScheduleInterval,
       });
       if (this.closed) return void (await source.close());
       this.source = source;

@@ -42,6 +42,11 @@ export interface SourceContext {
   fail(error: Error): void;
   /** The units of work this instance owns now (partitions, a schedule), for health. */
   owned(units: readonly string[]): void;
+  /**
+   * The gateway's `limits.minScheduleInterval` (ms), which a schedule keeps to whatever its
+   * stored expression says. @default none
+   */
+  readonly minScheduleInterval?: number;
 }
 
 /**
