@@ -27,6 +27,12 @@ module.exports = [
       'CloudEvents parse/serialize, system events; counters; shared clients (one Kafka client)',
   },
   {
+    layer: 'tracing',
+    paths: ['lib/tracing/'],
+    about:
+      'OpenTelemetry through its optional API (loaded lazily): acceptance, attempt and replay spans; W3C trace context',
+  },
+  {
     layer: 'plugins',
     paths: ['lib/plugins/'],
     about: 'the contracts upper layers implement and the pipeline calls (a leaf for what is below)',

@@ -42,6 +42,9 @@ function redraw(files) {
 }
 
 async function main() {
+  // Tracing on for every gateway of this run (see bench/tracing-setup.js).
+  const tracing = process.env.BENCH_TRACING || undefined;
+  if (tracing) require('./tracing-setup');
   const { values, positionals: wanted } = parseArgs({
     allowPositionals: true,
     options: { repeat: { type: 'string', default: '1' }, chart: { type: 'boolean' } },
@@ -102,7 +105,7 @@ async function main() {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
   const line = (row) =>
     '| ' + row.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ') + ' |';
-  console.log(`Machine: ${machine}`);
+  console.log(`Machine: ${machine}${tracing ? `; tracing on (${tracing})` : ''}`);
   console.log(line(rows[0]));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const row of rows.slice(1)) console.log(line(row));
@@ -113,7 +116,7 @@ async function main() {
   const file = `${stem}.json`;
   writeFileSync(
     file,
-    JSON.stringify({ machine, date, loadBefore, loadAfter, repeat, results }, null, 2),
+    JSON.stringify({ machine, date, loadBefore, loadAfter, repeat, tracing, results }, null, 2),
   );
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
   const note = [

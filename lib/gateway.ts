@@ -40,6 +40,8 @@ import type { AttemptObserver } from './metrics/gateway-metrics';
 import { IntakeChain } from './intake/intake-chain';
 import type { IntakePlugin, IntakeVia } from './plugins/intake-plugin';
 import { replay, type ReplayOptions, type ReplayProgress } from './sinks/replay';
+import { GatewayTracing, type TraceSource } from './tracing/gateway-tracing';
+import { acceptTraceOf } from './tracing/accept-trace';
 
 // The configuration methods are the configuration API's: declared from it, delegated to it.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- its members are ConfigurationMethods, installed by delegateConfiguration
@@ -70,6 +72,8 @@ export class Gateway {
   );
   private readonly router = new Router();
   private readonly pipeline: Pipeline;
+  /** This gateway's tracing, when it traces (decided once, here). @internal */
+  readonly tracing: GatewayTracing | undefined;
   private readonly providers: Map<string, Provider>;
   private readonly journal: JournalLink | undefined;
   private readonly intake: IntakeChain;
@@ -125,6 +129,7 @@ export class Gateway {
       reportError: (error) => this.reportError(error),
       journal: resolved.journal,
       intake: this.intake,
+      tracing: (this.tracing = GatewayTracing.from(resolved.tracing)),
     });
     // Deliveries are resumed once the configuration (their functions) is loaded.
     if (resolved.journal)
@@ -178,8 +183,13 @@ export class Gateway {
       leasePrefix: this.config.leasePrefix,
       entry: async (event, { space }) => {
         const accepted = this.accept(event, { space, method: 'POST', path: '/' }, 'source');
-        const [admitted] = await this.screen([accepted]);
-        return this.dispatch(admitted);
+        try {
+          const [admitted] = await this.screen([accepted]);
+          return await this.dispatch(admitted);
+        } catch (error) {
+          acceptTraceOf(accepted)?.failed(error); // refused before its dispatch (closing)
+          throw error;
+        }
       },
       refused: (notice) => this.pipeline.connectionRefused(notice),
       deadLetter: (space, functionId, event) => this.pipeline.call(space, functionId, event),
@@ -292,9 +302,10 @@ export class Gateway {
     input: unknown,
     where: { space: string; method: string; path: string },
     via: IntakeVia,
+    trace?: TraceSource,
   ): AcceptedEvent {
     if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
-    return this.pipeline.accept(input, where, via, undefined, true);
+    return this.pipeline.accept(input, where, via, undefined, true, trace);
   }
 
   /**
@@ -364,20 +375,42 @@ export class Gateway {
   async replay(options: ReplayOptions): Promise<ReplayProgress> {
     if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
     await this.ready();
-    return replay(
+    // Traced: the replayed events' acceptance spans are children of the replay's.
+    const trace = this.tracing?.replaying({
+      'event_gateway.replay.archive': String(options?.source?.name),
+      'event_gateway.replay.dry_run': options?.dryRun === true ? 'true' : 'false',
+    });
+    const replayed = replay(
       {
         accept: (event, { space, method, path }) =>
-          this.accept(event, { space, method, path }, 'replay'),
+          this.accept(event, { space, method, path }, 'replay', trace),
         findEventType: (space, name) => this.findEventType(space, name),
         callFunction: (space, functionId, payload) => this.callFunction(space, functionId, payload),
         reportError: (error) => this.reportError(error),
         emit: async (accepted) => {
-          const [admitted] = await this.screen([accepted]);
-          return (await this.dispatch(admitted)).accepted;
+          try {
+            const [admitted] = await this.screen([accepted]);
+            return (await this.dispatch(admitted)).accepted;
+          } catch (error) {
+            acceptTraceOf(accepted)?.failed(error);
+            throw error;
+          }
         },
-        wouldDeliver: (accepted) => this.pipeline.wouldDeliver(accepted),
+        wouldDeliver: (accepted) => {
+          const functions = this.pipeline.wouldDeliver(accepted);
+          acceptTraceOf(accepted)?.accepted(0); // a dry run delivers nothing
+          return functions;
+        },
       },
       options,
+    );
+    if (!trace) return replayed;
+    return replayed.then(
+      (totals) => (trace.end(totals), totals),
+      (error: unknown) => {
+        trace.end(undefined, error);
+        throw error;
+      },
     );
   }
 

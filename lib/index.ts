@@ -26,6 +26,7 @@ export type {
   SpaceArgument,
 } from './config/configuration-api';
 export type { GatewayOptions, LimitsOptions, ResolvedGatewayOptions } from './options';
+export type { TracerProviderLike, TracingOption } from './tracing/tracing-option';
 export {
   AlreadyExistsError,
   ArchiveUnavailableError,

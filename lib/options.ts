@@ -11,6 +11,7 @@ import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import type { ConnectionRunnerOptions } from './sources/connection-runner';
 import type { ConnectionLimits } from './config/write-plan';
 import { shortestScheduleGap } from './sources/schedule-gap';
+import type { TracingOption } from './tracing/tracing-option';
 import {
   DEFAULT_RETRY,
   resolveRetry,
@@ -211,6 +212,21 @@ export interface GatewayOptions {
    * ```
    */
   plugins?: readonly IntakePlugin[];
+  /**
+   * OpenTelemetry tracing, through the optional peer dependency `@opentelemetry/api`: a span per
+   * accepted event (its acceptance, with the plugins' screening) and per delivery attempt (a
+   * child of it), W3C trace context read from the Events API's headers, the event's
+   * `traceparent` extension or the active context of the `emit` caller, and passed on to every
+   * function (the `traceparent` header and extension). `true` or `{ tracerProvider }`: on;
+   * `false`: off. Left out: on when a global tracer provider is registered when the gateway is
+   * created (start the OpenTelemetry SDK first), else off, and `@opentelemetry/api` is not loaded.
+   * @default on when a global tracer provider is registered, else off
+   * @example
+   * ```ts
+   * createGateway(store, { tracing: { tracerProvider: provider } });
+   * ```
+   */
+  tracing?: TracingOption;
 }
 
 /** The option names {@link createGateway} knows: any other is a typo, refused. */
@@ -240,6 +256,7 @@ const OPTION_NAMES: readonly string[] = [
   'maxFilterWork',
   'plugins',
   'connections',
+  'tracing',
   'limits',
 ];
 
@@ -294,9 +311,12 @@ export type ResolvedGatewayOptions = Required<
     | 'aws'
     | 'journal'
     | 'connections'
+    | 'tracing'
     | 'limits'
   >
 > & {
+  /** See {@link GatewayOptions.tracing}: as given (the gateway decides once whether it traces). */
+  tracing?: TracingOption;
   /** See {@link GatewayOptions.limits}, with what checks a schedule's interval. */
   limits: ConnectionLimits;
   /** See {@link GatewayOptions.connections}. */
@@ -393,7 +413,20 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
       options.connections === false ? false : { ...(options.connections as ConnectionsOptions) },
     plugins: Array.isArray(options.plugins) ? [...options.plugins] : [],
     limits: resolveLimits(options.limits),
+    tracing: options.tracing,
   };
+  const tracing = options.tracing as unknown;
+  const provider = (tracing as { tracerProvider?: { getTracer?: unknown } } | null)?.tracerProvider;
+  if (
+    !(tracing === undefined || typeof tracing === 'boolean') &&
+    (typeof tracing !== 'object' ||
+      tracing === null ||
+      (provider !== undefined && typeof provider?.getTracer !== 'function'))
+  ) {
+    throw new ValidationError(
+      'createGateway: option "tracing" must be a boolean or { tracerProvider } (a tracer provider has getTracer()).',
+    );
+  }
   if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
     throw new ValidationError(
       'createGateway: option "plugins" must be an array of intake plugins.',

@@ -64,6 +64,28 @@ test('a compact record of the wrong shape keeps nothing and says so', () => {
   }
 });
 
+test("a traced emit's record keeps the acceptance span's trace context; records without one still read", () => {
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const traced = deliveries(2).map((entry) => ({ ...entry, traceparent, tracestate: 'v=1' }));
+  const record = encodeEntries(traced);
+  expect(JSON.parse(record)).toMatchObject({ v: 2, p: traceparent, q: 'v=1' });
+  expect(decodeEntries(bytes(record))).toEqual({ entries: traced });
+  // A list of entries (format 1, as LocalJournal writes them) keeps it too.
+  expect(decodeEntries(bytes(JSON.stringify(traced)))).toEqual({ entries: traced });
+  // Deliveries of differing traces are not one compact record.
+  const mixed = [traced[0], { ...traced[1], traceparent: undefined }];
+  expect(JSON.parse(encodeEntries(mixed))).toBeInstanceOf(Array);
+  // A record from before tracing (no p, no q) reads as it did, untraced.
+  const old = encodeEntries(deliveries(1));
+  expect(JSON.parse(old)).not.toHaveProperty('p');
+  expect(decodeEntries(bytes(old)).entries[0]).not.toHaveProperty('traceparent');
+  // A trace context of the wrong type is left out: the delivery resumes, untraced.
+  const hostile = { ...JSON.parse(record), p: { x: 1 }, q: 7 };
+  const [entry] = decodeEntries(bytes(JSON.stringify(hostile))).entries;
+  expect(entry).not.toHaveProperty('traceparent');
+  expect(entry).not.toHaveProperty('tracestate');
+});
+
 test('a compact record is exactly the JSON of its fields: written out by hand, it stays valid', () => {
   for (const count of [1, 2, 5]) {
     const entries = deliveries(count).map((e, i) => ({

@@ -2,6 +2,7 @@ import { InvocationError } from '../errors';
 import type { CloudEvent } from '../model/cloud-event';
 import { describeError } from '../model/describe-error';
 import type { FunctionRecord, LocalHandler } from '../model/function';
+import type { AttemptTrace } from '../tracing/attempt-trace';
 import type { Provider } from './provider';
 
 /** The abort reason of a timed-out attempt. */
@@ -116,6 +117,8 @@ export class Attempt {
   deadline = Infinity;
   /** Why the attempt was cut short (timeout or close), when it was. */
   abortReason: Error | undefined;
+  /** Its span, when the gateway traces. @internal */
+  trace: AttemptTrace | undefined = undefined;
 
   constructor(
     /** The space of the delivery. */
@@ -134,6 +137,28 @@ export class Attempt {
   /** The function being invoked. */
   get functionId(): string {
     return this.fn.functionId;
+  }
+
+  /** This attempt's W3C `traceparent`, when the gateway traces. */
+  get traceparent(): string | undefined {
+    return this.trace?.traceparent;
+  }
+
+  /** The `tracestate` that goes with `traceparent`, if the trace has one. */
+  get tracestate(): string | undefined {
+    return this.trace?.tracestate;
+  }
+
+  /**
+   * The status the function answered with, if its provider tells (see InvocationContext): kept
+   * by the attempt's span (an accessor, so that an untraced attempt carries no field for it).
+   */
+  get statusCode(): number | undefined {
+    return this.trace?.status;
+  }
+
+  set statusCode(status: number | undefined) {
+    if (this.trace) this.trace.status = status;
   }
 
   get signal(): AbortSignal {

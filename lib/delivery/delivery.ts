@@ -3,6 +3,7 @@ import type { CloudEvent } from '../model/cloud-event';
 import type { FunctionRecord } from '../model/function';
 import type { RetryPolicy } from '../model/retry-options';
 import type { SubscriptionRecord } from '../model/subscription';
+import type { DeliveryTrace } from '../tracing/delivery-trace';
 import type { Attempt } from './attempt';
 
 /** One event to deliver to one subscription's function. */
@@ -59,6 +60,8 @@ export class Delivery implements DeliveryTask {
   restored = false;
   /** Its ID in the journal, when the gateway has one. */
   deliveryId: string | undefined = undefined;
+  /** The trace its attempts belong to, when the gateway traces (shared by an event's deliveries). @internal */
+  trace: DeliveryTrace | undefined = undefined;
 
   constructor(task: DeliveryTask) {
     this.space = task.space;

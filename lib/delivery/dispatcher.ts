@@ -352,16 +352,17 @@ export class Dispatcher {
       startedAt,
     );
     delivery.current = attempt;
+    // Traced: the attempt's span, and the event with its trace context (a copy).
+    let event = task.event;
+    if (delivery.trace !== undefined) {
+      event = (attempt.trace = delivery.trace.attempt(delivery, attemptNumber)).event;
+    }
     this.depth++;
     let pending: boolean;
     try {
       this.hooks.invoking(task, attemptNumber);
-      pending = startAttempt(
-        this.hooks.provider(task),
-        task.fn,
-        task.event,
-        attempt,
-        (failed, value) => this.settle(delivery, attempt, failed, value),
+      pending = startAttempt(this.hooks.provider(task), task.fn, event, attempt, (failed, value) =>
+        this.settle(delivery, attempt, failed, value),
       );
     } finally {
       this.depth--;
@@ -419,6 +420,7 @@ export class Dispatcher {
     const elapsed = now - attempt.startedAt;
     if (!failed) {
       const result = value;
+      attempt.trace?.end('delivered');
       this.hooks.succeeded(task, result, attempt.attempt, elapsed);
       task.onSettled?.({
         ok: true,
@@ -429,13 +431,13 @@ export class Dispatcher {
         durationMs: now - delivery.firstAt,
       });
     } else {
-      this.failed(delivery, this.classify(task, value, attempt));
+      this.failed(delivery, this.classify(task, value, attempt), attempt);
     }
     this.pump();
     if (this.pending === 0) this.idle?.();
   }
 
-  private failed(delivery: Delivery, error: InvocationError): void {
+  private failed(delivery: Delivery, error: InvocationError, attempt: Attempt): void {
     const { attempts } = delivery;
     const task = delivery;
     const policy = task.retry;
@@ -454,10 +456,12 @@ export class Dispatcher {
       }
     }
     if (reason !== undefined) {
+      attempt.trace?.end(this.aborting ? 'abandoned' : 'dead-lettered', error, error.statusCode);
       this.hooks.attemptFailed(task, error, attempts);
       this.deadLetter(delivery, error, reason);
       return;
     }
+    attempt.trace?.end('retrying', error, error.statusCode);
     this.hooks.attemptFailed(task, error, attempts, delay);
     this.waiting.add(delivery);
     delivery.retryTimer = setTimeout(() => {

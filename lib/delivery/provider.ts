@@ -18,6 +18,18 @@ export interface InvocationContext {
   readonly attempt: number;
   /** For `local` functions: the handler bound on this instance, if any. */
   readonly localHandler?: LocalHandler;
+  /**
+   * This attempt's W3C `traceparent`, when the gateway traces: pass it on to the function (the
+   * http provider sends it as a header; the event has it as its `traceparent` extension too).
+   */
+  readonly traceparent?: string;
+  /** The `tracestate` that goes with `traceparent`, if the trace has one. */
+  readonly tracestate?: string;
+  /**
+   * Set by a provider to the status the function answered with (an HTTP status): the attempt's
+   * span reports it.
+   */
+  statusCode?: number;
 }
 
 /**

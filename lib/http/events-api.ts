@@ -19,6 +19,8 @@ import type { EventsApiOptions, EventsRequest, EventsResponse } from './http-typ
 import { failureResponse } from './failure-response';
 import { requestBody } from './read-body';
 import { toHttpResponse } from './sync-response';
+import { acceptTraceOf } from '../tracing/accept-trace';
+import type { TraceCarrier } from '../tracing/traceparent';
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 /** Event Gateway 0.9's answer when a function fails: details go to logs, never to the client. */
@@ -27,6 +29,8 @@ const FUNCTION_FAILED = 'Function call failed. Please check logs.';
 const MAX_ORIGIN_LENGTH = 1024;
 /** Longest a batch holds the event loop between two of its events, in ms (as deliveries do). */
 const BATCH_TURN_MS = 10;
+/** Why an event's acceptance span ended without a dispatch: its request was answered first. */
+const NOT_DISPATCHED = new Error('the request was answered before the event was dispatched');
 
 function errorResponse(status: number, message: string): EventsResponse {
   return { status, headers: { ...JSON_TYPE }, body: JSON.stringify({ errors: [{ message }] }) };
@@ -159,29 +163,53 @@ export class EventsApi {
       return result;
     };
     const where = { space, path, method };
+    // Traced: the request's trace context (`traceparent`, `tracestate`) is the events' parent.
+    const trace = this.gateway.tracing && request.headers;
     if (classified.kind === 'batch') {
       // Every event is accepted (parsed once, with the gateway's limits) and authorized, then the
       // whole batch passes the plugins, before any of it is dispatched: one refusal refuses all.
-      const posted = classified.events.map((input, i) => this.acceptBatchItem(input, i, where));
-      const authorized: AcceptedEvent[] = [];
-      for (const accepted of posted) {
-        const outcome = await authorize(accepted.event);
-        if ('refused' in outcome) return outcome.refused;
-        authorized.push(accepted.withExtension(AUTHORIZATION, outcome.authorization));
+      const posted = classified.events.map((input, i) =>
+        this.acceptBatchItem(input, i, where, trace),
+      );
+      try {
+        const authorized: AcceptedEvent[] = [];
+        for (const accepted of posted) {
+          const outcome = await authorize(accepted.event);
+          if ('refused' in outcome) return outcome.refused;
+          authorized.push(accepted.withExtension(AUTHORIZATION, outcome.authorization));
+        }
+        return await this.dispatchBatch(await this.gateway.screen(authorized), turn);
+      } finally {
+        // Spans of events the request gave up on before their dispatch (the others are ended).
+        if (trace) for (const one of posted) acceptTraceOf(one)?.failed(NOT_DISPATCHED);
       }
-      return this.dispatchBatch(await this.gateway.screen(authorized), turn);
     }
     let accepted: AcceptedEvent;
     let sync: SyncRoute | undefined;
     if (classified.kind === 'event') {
-      accepted = this.gateway.accept(classified.event, where, 'http');
+      accepted = this.gateway.accept(classified.event, where, 'http', trace);
       sync = this.gateway.syncRoute(space, accepted.event.type, method, path);
     } else {
       sync = this.gateway.syncRoute(space, HTTP_REQUEST_EVENT, method, path);
       const headers = this.access.withoutKeyHeaders(request.headers);
       const made = httpRequestEvent(method, path, url, headers, body, sync?.params ?? {});
-      accepted = this.gateway.accept(made, where, 'http');
+      accepted = this.gateway.accept(made, where, 'http', trace);
     }
+    try {
+      return await this.answerOne(accepted, sync, authorize, turn, space);
+    } finally {
+      if (trace) acceptTraceOf(accepted)?.failed(NOT_DISPATCHED);
+    }
+  }
+
+  /** Authorizes, screens and dispatches one event, then answers with its sync function's result. */
+  private async answerOne(
+    accepted: AcceptedEvent,
+    sync: SyncRoute | undefined,
+    authorize: (event: CloudEvent) => Promise<Authorized>,
+    turn: TurnClock,
+    space: string,
+  ): Promise<EventsResponse> {
     const authorized = await authorize(accepted.event);
     if ('refused' in authorized) return authorized.refused;
     // Screened first: a sync function gets the event as the plugins let it through.
@@ -219,9 +247,10 @@ export class EventsApi {
     input: unknown,
     index: number,
     where: { space: string; method: string; path: string },
+    trace: TraceCarrier | undefined,
   ): AcceptedEvent {
     try {
-      return this.gateway.accept(input, where, 'batch');
+      return this.gateway.accept(input, where, 'batch', trace);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       throw invalidEvent(

@@ -6,6 +6,8 @@ import type { Admitted } from '../pipeline/screen';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
 import type { CloudEvent } from '../model/cloud-event';
+import type { GatewayTracing } from '../tracing/gateway-tracing';
+import type { TraceCarrier } from '../tracing/traceparent';
 
 /** A sync subscription's answer to a request: the function and the route's parameters. */
 export interface SyncRoute {
@@ -28,7 +30,10 @@ export interface EventsGateway extends AuthorizerHost {
     input: unknown,
     where: { space: string; method: string; path: string },
     via: IntakeVia,
+    trace?: TraceCarrier,
   ): AcceptedEvent;
+  /** The gateway's tracing, when it traces. @internal */
+  readonly tracing?: GatewayTracing;
   /** Passes accepted events through the intake plugins, whole (see `Gateway.screen`). @internal */
   screen(accepted: readonly AcceptedEvent[]): Promise<Admitted[]>;
   /** Routes and delivers an admitted event (see `Gateway.dispatch`). @internal */

@@ -45,6 +45,10 @@ interface CompactRecord {
   readonly d: [string, string, string, number][];
   /** The event without its `deliveryid`. */
   readonly e: Record<string, unknown>;
+  /** The acceptance span's `traceparent`, when traced (absent in records before tracing). */
+  readonly p?: string;
+  /** Its `tracestate`, if any. */
+  readonly q?: string;
 }
 
 /**
@@ -65,7 +69,10 @@ export function encodeEntries(entries: readonly JournalEntry[]): string {
     const e = entries[i];
     d += `${i === 0 ? '' : ','}[${json(e.deliveryId)},${json(e.subscriptionId)},${json(e.functionId)},${json(e.attempts)}]`;
   }
-  return `{"v":2,"s":${json(first.space)},"t":${first.acceptedAt},"d":[${d}],"e":${JSON.stringify(base)}}`;
+  const trace =
+    (first.traceparent !== undefined ? `,"p":${json(first.traceparent)}` : '') +
+    (first.tracestate !== undefined ? `,"q":${json(first.tracestate)}` : '');
+  return `{"v":2,"s":${json(first.space)},"t":${first.acceptedAt},"d":[${d}],"e":${JSON.stringify(base)}${trace}}`;
 }
 
 /** A value as JSON, as inside an array (`undefined` is `null` there). */
@@ -106,6 +113,8 @@ function sameDelivery(
   base: Record<string, unknown>,
 ): boolean {
   if (entry.space !== first.space || entry.acceptedAt !== first.acceptedAt) return false;
+  if (entry.traceparent !== first.traceparent || entry.tracestate !== first.tracestate)
+    return false;
   const event = entry.event as Record<string, unknown>;
   if (event[DELIVERY_ID] !== entry.deliveryId || !Number.isFinite(entry.acceptedAt)) return false;
   const keys = Object.keys(event);
@@ -115,7 +124,7 @@ function sameDelivery(
 
 /** The entries of a compact record, or undefined when it is not one. */
 function fromCompact(value: Partial<CompactRecord>): JournalEntry[] | undefined {
-  const { s, t, d, e } = value;
+  const { s, t, d, e, p, q } = value;
   if (typeof s !== 'string' || typeof t !== 'number' || !Array.isArray(d)) return undefined;
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
   const entries: JournalEntry[] = [];
@@ -130,6 +139,9 @@ function fromCompact(value: Partial<CompactRecord>): JournalEntry[] | undefined 
       functionId,
       attempts,
       acceptedAt: t,
+      // A trace context of the wrong type is left out: the delivery resumes untraced.
+      ...(typeof p === 'string' && { traceparent: p }),
+      ...(typeof q === 'string' && { tracestate: q }),
     };
     if (!isEntry(entry)) return undefined;
     entries.push(entry);

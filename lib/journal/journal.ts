@@ -13,6 +13,14 @@ export interface JournalEntry {
   readonly attempts: number;
   /** When it was accepted, in ms since the epoch: `maxAge` counts from here across restarts. */
   readonly acceptedAt: number;
+  /**
+   * The W3C `traceparent` of the event's acceptance span, when the gateway traced it: a resumed
+   * delivery's attempts stay in its trace. Absent in records of untraced events and of earlier
+   * versions; read from storage, so checked before use.
+   */
+  readonly traceparent?: string;
+  /** The `tracestate` that goes with `traceparent`, if the trace has one. */
+  readonly tracestate?: string;
 }
 
 /** How much a journal holds. */

@@ -5,6 +5,8 @@ import type { CloudEvent } from '../model/cloud-event';
 import { refuseReservedType } from '../model/system-events';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
+import type { AcceptTrace } from '../tracing/accept-trace';
+import type { GatewayTracing, TraceSource } from '../tracing/gateway-tracing';
 import { defaultTarget, emitTarget, type EmitTarget } from './emit-target';
 import type { Outcomes } from './outcomes';
 
@@ -25,6 +27,8 @@ export class Accepted implements AcceptedEvent {
     readonly method: string,
     readonly path: string,
     readonly via: IntakeVia,
+    /** Its acceptance span, when the gateway traces. */
+    readonly trace?: AcceptTrace,
   ) {
     if (token !== ACCEPT) throw new TypeError('Accepted events are made by the accept stage.');
   }
@@ -32,7 +36,7 @@ export class Accepted implements AcceptedEvent {
   /** The same accepted event with one extension set (or removed): the gateway's own marks. */
   withExtension(name: string, value: string | undefined): Accepted {
     const event = withExtension(this.event, name, value);
-    return new Accepted(ACCEPT, event, this.space, this.method, this.path, this.via);
+    return new Accepted(ACCEPT, event, this.space, this.method, this.path, this.via, this.trace);
   }
 }
 
@@ -44,6 +48,8 @@ export interface AcceptDeps {
   /** Most times an event may come back through the gateway (its `hopcount`). */
   readonly maxHops: number;
   readonly outcomes: Outcomes;
+  /** The gateway's tracing, when it traces. */
+  readonly tracing?: GatewayTracing;
 }
 
 /** Where an event is sent, as a caller gives it (defaults: the gateway's space, `POST`, `/`). */
@@ -68,7 +74,8 @@ export class AcceptStage {
   /**
    * Accepts one event, or throws (ValidationError, HopLimitError), counted and reported.
    * `untrusted`: it comes from outside the process (the Events API, an archive), so the
-   * extensions only the gateway sets are removed from it.
+   * extensions only the gateway sets are removed from it. `trace`: where its trace comes from
+   * besides the caller's active context (an HTTP request's headers, a replay), when traced.
    * @example
    * ```ts
    * const accepted = stage.accept(body, { path: '/orders' }, 'http', 'Events API', true);
@@ -80,6 +87,7 @@ export class AcceptStage {
     via: IntakeVia,
     what = 'emit(event, options)',
     untrusted = false,
+    trace?: TraceSource,
   ): Accepted {
     let event: CloudEvent;
     let where: EmitTarget;
@@ -97,6 +105,7 @@ export class AcceptStage {
       throw error;
     }
     if (untrusted) event = withoutGatewayExtensions(event);
-    return new Accepted(ACCEPT, event, where.space, where.method, where.path, via);
+    const span = this.deps.tracing?.accepting(event, where.space, via, trace);
+    return new Accepted(ACCEPT, event, where.space, where.method, where.path, via, span);
   }
 }

@@ -22,6 +22,8 @@ import type { DeadLetter } from '../plugins/dead-letter';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
 import type { Router } from '../router/router';
+import type { DeliveryTrace } from '../tracing/delivery-trace';
+import type { GatewayTracing, TraceSource } from '../tracing/gateway-tracing';
 import { AcceptStage, type Accepted, type AcceptTarget } from './accept';
 import type { EmitOptions, EmitResult } from './emit-options';
 import { defaultTarget, emitTarget } from './emit-target';
@@ -63,6 +65,8 @@ export interface PipelineDeps {
   readonly journal?: Journal;
   /** The intake plugins every event from outside passes through. */
   readonly intake: IntakeChain;
+  /** The gateway's tracing, when it traces. */
+  readonly tracing?: GatewayTracing;
 }
 
 /** How a dispatched event's promise settles: once accepted, once all ended, or a system event. */
@@ -131,8 +135,9 @@ export class Pipeline {
     via: IntakeVia,
     what?: string,
     untrusted?: boolean,
+    trace?: TraceSource,
   ): Accepted {
-    return this.accepting.accept(input, target, via, what, untrusted);
+    return this.accepting.accept(input, target, via, what, untrusted, trace);
   }
 
   /** The screen stage, for one event: see {@link ScreenStage.screen}. */
@@ -155,7 +160,15 @@ export class Pipeline {
       return Promise.reject(new TypeError('Only events from the screen stage can be dispatched.'));
     }
     // An admitted event is its own Where (space, method, path): nothing more is made.
-    return this.route(admitted.event, admitted, wait ? 'wait' : 'accept', admitted.via);
+    const { trace } = admitted;
+    const routed = this.route(
+      admitted.event,
+      admitted,
+      wait ? 'wait' : 'accept',
+      admitted.via,
+      trace,
+    );
+    return trace ? trace.settle(routed) : routed;
   }
 
   /** Accepts, screens and dispatches one event: see `Gateway.emit`. */
@@ -168,7 +181,9 @@ export class Pipeline {
       // The stages run back to back here, so without a plugin that screens events the accepted
       // event goes straight on: the common emit makes one object, not an Admitted besides.
       if (!this.screening.screens) {
-        return this.route(accepted.event, accepted, wait ? 'wait' : 'accept', via);
+        const { trace } = accepted;
+        const routed = this.route(accepted.event, accepted, wait ? 'wait' : 'accept', via, trace);
+        return trace ? trace.settle(routed) : routed;
       }
       screened = this.screening.screen(accepted);
     } catch (error) {
@@ -254,7 +269,13 @@ export class Pipeline {
    * they are accepted, `wait` once they have all ended; `system` is an event the gateway raised
    * itself (it causes no system event, and what cannot be queued is dead-lettered).
    */
-  private route(event: CloudEvent, where: Where, mode: Mode, via?: IntakeVia): Promise<EmitResult> {
+  private route(
+    event: CloudEvent,
+    where: Where,
+    mode: Mode,
+    via?: IntakeVia,
+    trace?: DeliveryTrace,
+  ): Promise<EmitResult> {
     const system = mode === 'system';
     const wait = mode === 'wait';
     const { space } = where;
@@ -279,6 +300,7 @@ export class Pipeline {
     const settled = collector && ((index: number) => collector.slot(index));
     const tasks: Delivery[] = [];
     let missing = this.routing.deliveries(event, space, targets, system, !!journal, tasks, settled);
+    if (trace) for (const task of tasks) task.trace = trace;
     if (journal && tasks.length > 0) {
       return recordDeliveries(journal, this.dispatcher, tasks, this.resuming.opened).then(
         () =>

@@ -3,6 +3,13 @@ import type { Dispatcher } from '../delivery/dispatcher';
 import { GatewayClosedError } from '../errors';
 import type { Journal } from '../journal/journal';
 import { journalFailure } from '../journal/journal-failure';
+import type { DeliveryTrace } from '../tracing/delivery-trace';
+
+/** A trace's context as a journal entry keeps it. */
+function traceOf(trace: DeliveryTrace): { traceparent: string; tracestate?: string } {
+  const { traceparent, tracestate } = trace;
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
 
 /**
  * The pipeline's record stage: records an event's deliveries in the journal before they are
@@ -35,6 +42,8 @@ export async function recordDeliveries(
         functionId: task.fn.functionId,
         attempts: 0,
         acceptedAt,
+        // Traced: the acceptance span, for the attempts of a resumed delivery.
+        ...(task.trace && traceOf(task.trace)),
       })),
     );
   } catch (error) {

@@ -7,6 +7,7 @@ import { journalFailure } from '../journal/journal-failure';
 import { WaitingDeliveries, type WaitingReport } from '../journal/waiting-deliveries';
 import type { LocalHandler } from '../model/function';
 import type { DeadLetter } from '../plugins/dead-letter';
+import type { GatewayTracing } from '../tracing/gateway-tracing';
 
 /** What resuming a journal needs. */
 export interface ResumeDeps {
@@ -18,6 +19,8 @@ export interface ResumeDeps {
   deadLetterNow(task: Delivery): void;
   localHandler(space: string, functionId: string): LocalHandler | undefined;
   reportError(error: Error): void;
+  /** The gateway's tracing, when it traces: resumed deliveries stay in their trace. */
+  readonly tracing?: GatewayTracing;
 }
 
 /**
@@ -115,6 +118,7 @@ export class JournalResume {
     const deliveries: Delivery[] = [];
     for (const entry of entries) {
       const task = this.deps.fromJournal(entry);
+      task.trace = this.deps.tracing?.resumed(entry.traceparent, entry.tracestate);
       if (this.deps.catalog.get('functions', entry.space, entry.functionId)) deliveries.push(task);
       else this.deps.deadLetterNow(task);
     }

@@ -2,6 +2,7 @@ import type { IntakeChain } from '../intake/intake-chain';
 import type { CloudEvent } from '../model/cloud-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
 import type { AcceptedEvent } from '../plugins/accepted-event';
+import type { AcceptTrace } from '../tracing/accept-trace';
 import { Accepted } from './accept';
 import type { Outcomes } from './outcomes';
 
@@ -22,6 +23,8 @@ export class Admitted {
     readonly method: string,
     readonly path: string,
     readonly via: IntakeVia,
+    /** Its acceptance span, when the gateway traces. */
+    readonly trace?: AcceptTrace,
   ) {
     if (token !== ADMIT) throw new TypeError('Admitted events are made by the screen stage.');
   }
@@ -51,20 +54,23 @@ export class ScreenStage {
    * and reported.
    */
   screen(accepted: AcceptedEvent): Admitted | Promise<Admitted> {
-    const { event, space, method, path, via } = checked(accepted);
-    if (!this.deps.intake.screens) return new Admitted(ADMIT, event, space, method, path, via);
+    const { event, space, method, path, via, trace } = checked(accepted);
+    if (!this.deps.intake.screens)
+      return new Admitted(ADMIT, event, space, method, path, via, trace);
     const admitted = (screened: CloudEvent) =>
-      new Admitted(ADMIT, screened, space, method, path, via);
+      new Admitted(ADMIT, screened, space, method, path, via, trace);
     let screened: CloudEvent | Promise<CloudEvent>;
     try {
       screened = this.deps.intake.admit(event, { space, method, path }, via);
     } catch (error) {
+      trace?.failed(error);
       throw this.deps.outcomes.refused(error, event, space);
     }
     if (!(screened instanceof Promise)) return admitted(screened);
-    return screened.then(admitted, (error: unknown) =>
-      Promise.reject(this.deps.outcomes.refused(error, event, space)),
-    );
+    return screened.then(admitted, (error: unknown) => {
+      trace?.failed(error);
+      return Promise.reject(this.deps.outcomes.refused(error, event, space));
+    });
   }
 
   /**

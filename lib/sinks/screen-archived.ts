@@ -3,6 +3,7 @@ import { AUTHORIZATION, REPLAY_ID } from '../events/gateway-extensions';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { ArchivedEvent } from '../plugins/archive-source';
 import { authorizeEvent, type AuthorizerHost } from '../events/authorize-event';
+import { acceptTraceOf } from '../tracing/accept-trace';
 
 /** What screening an archived event needs of the gateway: its way in, and running authorizers. */
 export interface ArchivedScreenHost extends AuthorizerHost {
@@ -40,8 +41,11 @@ export async function screenArchived(
   const outcome = await authorizeEvent(host, archived.space, accepted.event, () => ({
     request: { method, path, headers: {} },
   }));
-  if ('refused' in outcome) return outcome;
-  if ('failed' in outcome) return { refused: outcome.failed.message };
+  if ('refused' in outcome || 'failed' in outcome) {
+    const reason = 'refused' in outcome ? outcome.refused : outcome.failed.message;
+    acceptTraceOf(accepted)?.failed(new Error(`refused by the authorizer: ${reason}`));
+    return { refused: reason };
+  }
   return { accepted: accepted.withExtension(AUTHORIZATION, outcome.authorization) };
 }
 

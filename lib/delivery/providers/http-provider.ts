@@ -115,10 +115,14 @@ export class HttpProvider implements Provider {
     const headers: Record<string, string> = {};
     const body = this.body(event, headers);
     if (target.authorization) headers.authorization = target.authorization;
+    const traced = context.traceparent !== undefined;
+    if (traced) traceHeaders(context, headers);
     return new Promise((resolve, reject) => {
       const call = new HttpCall(this.maxResponseBytes, abortHook(context), (failure, answer) => {
         if (failure) reject(this.failure(fn, target, failure));
         else {
+          // The attempt's span reports the status (a failure's error carries its own).
+          if (traced) context.statusCode = (answer as HttpAnswer).status;
           try {
             resolve(answered(fn, answer as HttpAnswer));
           } catch (error) {
@@ -247,6 +251,12 @@ export class HttpProvider implements Provider {
       ...(authorization ? { authorization } : {}),
     };
   }
+}
+
+/** The attempt's trace context as W3C headers (the event carries it as extensions too). */
+function traceHeaders(context: InvocationContext, headers: Record<string, string>): void {
+  headers.traceparent = context.traceparent as string;
+  if (context.tracestate) headers.tracestate = context.tracestate;
 }
 
 /** The function's answer as its result: the body (parsed when JSON), or a failure for a non-2xx. */
