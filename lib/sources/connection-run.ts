@@ -4,6 +4,7 @@ import {
   GatewayClosedError,
   GatewayError,
   HopLimitError,
+  OutboundRefusedError,
   ValidationError,
 } from '../errors';
 import type { CloudEvent } from '../model/cloud-event';
@@ -13,7 +14,9 @@ import { describeError } from '../model/describe-error';
 import { exponentialDelay, type ExponentialDelayOptions } from '../model/exponential-delay';
 import { SYSTEM_EVENT_TYPES } from '../model/system-events';
 import { bodyText, messageEvent } from './message-event';
+import type { OutboundCheck } from '../model/outbound-policy';
 import type { Source, SourceFactory, SourceMessage } from './source';
+import { outboundRefusalIn } from './source-outbound';
 import type { StoreLeases } from './store-leases';
 
 /**
@@ -31,6 +34,8 @@ export interface RunDependencies {
   readonly entry: SourceEntry;
   readonly factory: SourceFactory;
   readonly leases: StoreLeases;
+  /** The outbound policy the connection's writer is held to, checked on every connect. */
+  readonly outbound?: OutboundCheck;
   /** Raises the `connection.refused` system event. */
   readonly refused: (notice: ConnectionRefusedNotice) => void;
   /** Sends a refused message's event to the connection's dead-letter function. */
@@ -63,6 +68,11 @@ export interface ConnectionHealth {
   /** The units of work this instance owns (partitions, a schedule). */
   readonly owned: readonly string[];
   readonly lastError?: string;
+  /**
+   * The code of the last error when it is a typed one: `OUTBOUND_REFUSED` when the outbound
+   * policy refused the source's host at connect time (see {@link OutboundRefusedError}).
+   */
+  readonly lastErrorCode?: string;
 }
 
 /** Errors that say "this event is refused, whenever it is sent": dead-lettered, not retried. */
@@ -93,6 +103,7 @@ export class ConnectionRun {
   private counts = { accepted: 0, refused: 0, retries: 0, ackFailures: 0 };
   private ownedUnits: readonly string[] = [];
   private lastError: string | undefined;
+  private lastErrorCode: string | undefined;
 
   constructor(
     /** The connection with its secrets. */
@@ -125,6 +136,7 @@ export class ConnectionRun {
       ...this.counts,
       owned: this.ownedUnits,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(this.lastErrorCode === undefined ? {} : { lastErrorCode: this.lastErrorCode }),
     };
   }
 
@@ -162,6 +174,7 @@ export class ConnectionRun {
         leases: this.deps.leases,
         fail: (error) => this.fail(error),
         owned: (units) => void (this.ownedUnits = [...units]),
+        ...(this.deps.outbound ? { outbound: this.deps.outbound } : {}),
       });
       if (this.closed) return void (await source.close());
       this.source = source;
@@ -178,8 +191,21 @@ export class ConnectionRun {
   }
 
   private fail(error: unknown): void {
-    this.lastError = describeError(error);
     const { space, connectionId } = this.record;
+    const refusal = outboundRefusalIn(error);
+    if (refusal) {
+      // Typed: the host resolved somewhere the writer's policy forbids; nothing was sent.
+      const refused = new OutboundRefusedError(
+        `Connection ${connectionId} (space ${space}): ${refusal.message}`,
+        { resource: 'connection', id: connectionId, space, cause: error },
+      );
+      this.lastError = refused.message;
+      this.lastErrorCode = refused.code;
+      this.deps.reportError(refused);
+      return;
+    }
+    this.lastError = describeError(error);
+    this.lastErrorCode = error instanceof GatewayError ? error.code : undefined;
     this.deps.reportError(
       new Error(`Connection ${connectionId} (space ${space}): ${this.lastError}`, { cause: error }),
     );
@@ -234,6 +260,7 @@ export class ConnectionRun {
         }
         this.counts.retries++;
         this.lastError = describeError(error);
+        this.lastErrorCode = error instanceof GatewayError ? error.code : undefined;
         await this.wait(exponentialDelay(attempt, this.deps.retry));
       }
     }

@@ -2,6 +2,7 @@ import { loadKafka, type KafkaBatchPayload } from '../clients/kafka-client';
 import { GroupConsumer } from '../journal/group-consumer';
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { kafkaSocketFactory } from './source-outbound';
 
 /** How long after an acknowledgement its partition's offset is committed (acks coalesce). */
 const COMMIT_DELAY_MS = 20;
@@ -62,6 +63,8 @@ class KafkaSource implements Source {
       ssl: source.ssl === true,
       logLevel: logLevel.NOTHING,
       retry: { retries: 3, initialRetryTime: 100 },
+      // Each broker connection (the seed brokers and those the cluster names) is checked.
+      ...(context.outbound ? { socketFactory: kafkaSocketFactory(context.outbound) } : {}),
     });
     const groupId = String(
       source.groupId ?? `event-gateway.${record.space}.${record.connectionId}`,
@@ -82,6 +85,7 @@ class KafkaSource implements Source {
         context.fail(
           new Error(
             `the Kafka consumer failed (restarting in ${retryIn} ms): ${describeError(error)}`,
+            { cause: error },
           ),
         ),
     });
