@@ -3,7 +3,7 @@
 // instance stops the other takes its shards over and resumes after their checkpoints.
 import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { createGateway, MemoryStore, type CloudEvent, type Gateway } from '../../lib';
+import { createGateway, MemoryStore, type CloudEvent, type Gateway, type Store } from '../../lib';
 import { KeyLayout } from '../../lib/model/key-layout';
 import type { ConnectionRunner } from '../../lib/sources/connection-runner';
 import { runnerFixture, until } from '../helpers/connection-runner';
@@ -102,4 +102,89 @@ test("two instances on one store: every shard leased by one of them, each record
     Array.from({ length: 60 }, (_, i) => i),
   );
   expect(delivered.slice(40).every((d) => d.instance === 'b')).toBe(true);
+});
+
+/** A store whose calls never answer once `frozen.now` is set: a process stopped for good. */
+function freezable(store: Store, frozen: { now: boolean }): Store {
+  return new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) =>
+        frozen.now ? new Promise(() => undefined) : value.apply(target, args);
+    },
+  });
+}
+
+test("three instances: the shards spread across them, and a dead instance's shards move to the live ones within the lease time and a round", async () => {
+  const stream = 'spread';
+  const TTL = 900;
+  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 6 }));
+  const store = new MemoryStore();
+  const delivered: { instance: string; n: number }[] = [];
+  const runners: ConnectionRunner[] = [];
+  const dead = { now: false };
+  for (const instance of ['a', 'b', 'c']) {
+    const gateway = createGateway(store, { resyncInterval: 0, connections: false });
+    gateways.push(gateway);
+    await gateway.ready();
+    const own = instance === 'c' ? freezable(store, dead) : store;
+    runners.push(
+      newRunner(gateway, own, {
+        instanceId: instance,
+        leaseTtl: TTL,
+        drainTimeout: 100,
+        entry: async (event, { space }) => {
+          // Dead: what it read is never accepted (nor acknowledged).
+          if (instance === 'c' && dead.now) return new Promise(() => undefined);
+          delivered.push({ instance, n: (event.data as { n: number }).n });
+          return gateway.emit(event as CloudEvent, { space });
+        },
+      }),
+    );
+  }
+  await gateways[0].createConnection({
+    connectionId: 'spread',
+    type: 'awskinesis',
+    source: {
+      streamName: stream,
+      region: AWS_TEST.region,
+      endpoint: moto.endpoint,
+      awsAccessKeyId: AWS_TEST.awsAccessKeyId,
+      awsSecretAccessKey: AWS_TEST.awsSecretAccessKey,
+    },
+    eventType: 'click',
+  });
+  const owned = () => runners.map((r) => r.health()[0]?.owned ?? []);
+  // Spread: two shards each, every shard owned once.
+  await until(
+    () => owned().every((units) => units.length === 2),
+    'two shards per instance',
+    10 * TTL,
+  );
+  expect(new Set(owned().flat()).size).toBe(6);
+  await put(stream, 0, 60);
+  await until(() => new Set(delivered.map((d) => d.n)).size === 60, '60 records', 30_000);
+  expect(new Set(delivered.map((d) => d.instance))).toEqual(new Set(['a', 'b', 'c']));
+
+  // c dies (its store calls and its acceptances never answer): a and b take its shards.
+  const died = Date.now();
+  dead.now = true;
+  await put(stream, 60, 60);
+  await until(
+    () => owned()[0].length === 3 && owned()[1].length === 3,
+    "c's shards taken by a and b",
+    10 * TTL,
+  );
+  const moved = Date.now() - died;
+  await until(() => new Set(delivered.map((d) => d.n)).size === 120, '60 more records', 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const duplicates = delivered.length - 120;
+  console.log(
+    `kinesis: c's shards moved in ${moved} ms (lease ${TTL} ms); ${duplicates} duplicates`,
+  );
+  expect(new Set([...owned()[0], ...owned()[1]]).size).toBe(6);
+  // Bounded: the lease time, a balancing round (a third of it), and a round's own time.
+  expect(moved).toBeLessThan(TTL + TTL / 3 + 2 * TTL);
+  dead.now = false;
 });
