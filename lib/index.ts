@@ -43,6 +43,7 @@ export {
   JournalUnavailableError,
   JournalRecordDamagedError,
   NotFoundError,
+  OutboundRefusedError,
   RevisionCompactedError,
   StoreUnavailableError,
   UnsupportedMediaTypeError,

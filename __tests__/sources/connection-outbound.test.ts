@@ -3,20 +3,20 @@
 // with the loopback address where a real broker, queue or stream listens. The source is refused
 // (a typed OUTBOUND_REFUSED in health() and reported), nothing is read, nothing acknowledged.
 import dns from 'node:dns';
-import {
-  CreateQueueCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import amqp from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
-import { createGateway, MemoryStore, OutboundPolicy, type Gateway } from '../../lib';
-import { OutboundRefusedError } from '../../lib/errors';
+import {
+  createGateway,
+  MemoryStore,
+  OutboundPolicy,
+  OutboundRefusedError,
+  type Gateway,
+} from '../../lib';
 import { startKafkaMock } from '../../scripts/servers';
 import { gatewayFixture } from '../helpers/gateway';
 import { runnerFixture, sinkSetUp, until } from '../helpers/connection-runner';
-import { AWS_TEST, startMoto } from '../helpers/moto';
+import { AWS_TEST, withMotoSqs } from '../helpers/moto';
 import { startRabbit } from '../helpers/rabbitmq';
 
 jest.setTimeout(180_000);
@@ -137,13 +137,7 @@ test('AMQP: a host re-pointed at loopback after the write is refused at connect;
 }, 240_000);
 
 test('SQS: an endpoint re-pointed at loopback is refused at connect; the message stays in the queue', async () => {
-  const moto = await startMoto();
-  const sqs = new SQSClient({
-    region: AWS_TEST.region,
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  try {
+  await withMotoSqs(async (sqs, moto) => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'rebound' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: '{"n":1}' }));
     const hostile = (url: string) => url.replace('127.0.0.1', HOSTILE);
@@ -161,10 +155,7 @@ test('SQS: an endpoint re-pointed at loopback is refused at connect; the message
     expect(resolved).toBeGreaterThan(0);
     const { Messages } = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
     expect(Messages).toHaveLength(1);
-  } finally {
-    sqs.destroy();
-    await moto.stop();
-  }
+  });
 });
 
 test('Kafka: a broker re-pointed at loopback is refused at connect; nothing is consumed', async () => {

@@ -45,29 +45,41 @@ async function put(stream: string, from: number, count: number): Promise<void> {
   );
 }
 
-test("two instances on one store: every shard leased by one of them, each record delivered once, and a stopped instance's shards move with their checkpoints", async () => {
-  const stream = 'clicks';
-  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
-  const store = new MemoryStore();
+/**
+ * Gateways on one store, each with a runner (instance IDs `names`), and a Kinesis connection on
+ * `stream`; what each accepted is in `delivered`. An instance may get a store of its own (a proxy
+ * of the same one) and be dead: what it reads is then never accepted.
+ */
+async function fleet(
+  store: Store,
+  stream: string,
+  names: string[],
+  leaseTtl: number,
+  of: (instance: string) => { store?: Store; dead?: () => boolean } = () => ({}),
+) {
   const delivered: { instance: string; n: number }[] = [];
   const runners: ConnectionRunner[] = [];
-  for (const instance of ['a', 'b']) {
+  const made: Gateway[] = [];
+  for (const instance of names) {
     const gateway = createGateway(store, { resyncInterval: 0, connections: false });
     gateways.push(gateway);
+    made.push(gateway);
     await gateway.ready();
+    const own = of(instance);
     runners.push(
-      newRunner(gateway, store, {
+      newRunner(gateway, own.store ?? store, {
         instanceId: instance,
-        leaseTtl: 900,
+        leaseTtl,
         entry: async (event, { space }) => {
+          if (own.dead?.()) return new Promise(() => undefined);
           delivered.push({ instance, n: (event.data as { n: number }).n });
           return gateway.emit(event as CloudEvent, { space });
         },
       }),
     );
   }
-  await gateways[0].createConnection({
-    connectionId: 'clicks',
+  await made[0].createConnection({
+    connectionId: stream,
     type: 'awskinesis',
     source: {
       streamName: stream,
@@ -78,6 +90,14 @@ test("two instances on one store: every shard leased by one of them, each record
     },
     eventType: 'click',
   });
+  return { delivered, runners };
+}
+
+test("two instances on one store: every shard leased by one of them, each record delivered once, and a stopped instance's shards move with their checkpoints", async () => {
+  const stream = 'clicks';
+  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 4 }));
+  const store = new MemoryStore();
+  const { delivered, runners } = await fleet(store, stream, ['a', 'b'], 900);
   await put(stream, 0, 40);
   await until(() => delivered.length >= 40, '40 records', 30_000);
   const owned = runners.map((r) => r.health()[0].owned);
@@ -121,40 +141,11 @@ test("three instances: the shards spread across them, and a dead instance's shar
   const TTL = 900;
   await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 6 }));
   const store = new MemoryStore();
-  const delivered: { instance: string; n: number }[] = [];
-  const runners: ConnectionRunner[] = [];
   const dead = { now: false };
-  for (const instance of ['a', 'b', 'c']) {
-    const gateway = createGateway(store, { resyncInterval: 0, connections: false });
-    gateways.push(gateway);
-    await gateway.ready();
-    const own = instance === 'c' ? freezable(store, dead) : store;
-    runners.push(
-      newRunner(gateway, own, {
-        instanceId: instance,
-        leaseTtl: TTL,
-        drainTimeout: 100,
-        entry: async (event, { space }) => {
-          // Dead: what it read is never accepted (nor acknowledged).
-          if (instance === 'c' && dead.now) return new Promise(() => undefined);
-          delivered.push({ instance, n: (event.data as { n: number }).n });
-          return gateway.emit(event as CloudEvent, { space });
-        },
-      }),
-    );
-  }
-  await gateways[0].createConnection({
-    connectionId: 'spread',
-    type: 'awskinesis',
-    source: {
-      streamName: stream,
-      region: AWS_TEST.region,
-      endpoint: moto.endpoint,
-      awsAccessKeyId: AWS_TEST.awsAccessKeyId,
-      awsSecretAccessKey: AWS_TEST.awsSecretAccessKey,
-    },
-    eventType: 'click',
-  });
+  const { delivered, runners } = await fleet(store, stream, ['a', 'b', 'c'], TTL, (instance) =>
+    // c is the one to die: its store calls and its acceptances then never answer.
+    instance === 'c' ? { store: freezable(store, dead), dead: () => dead.now } : {},
+  );
   const owned = () => runners.map((r) => r.health()[0]?.owned ?? []);
   // Spread: two shards each, every shard owned once.
   await until(

@@ -7,10 +7,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import amqp from 'amqplib';
 import { until } from '../helpers/connection-runner';
-import { AWS_TEST, startMoto } from '../helpers/moto';
+import { AWS_TEST, withMotoSqs } from '../helpers/moto';
 import { startRabbit } from '../helpers/rabbitmq';
 import { storeFixture } from '../helpers/store-fixture';
 
@@ -90,13 +90,7 @@ async function killedMidStream(connection: Record<string, unknown>, n: number, k
 }
 
 test('SQS: a gateway SIGKILLed mid-stream and restarted loses nothing; duplicates are counted', async () => {
-  const moto = await startMoto();
-  const sqs = new SQSClient({
-    region: AWS_TEST.region,
-    endpoint: moto.endpoint,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
-  try {
+  await withMotoSqs(async (sqs, moto) => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'kill' }));
     const N = 300;
     for (let i = 0; i < N; i += 10) {
@@ -125,10 +119,7 @@ test('SQS: a gateway SIGKILLed mid-stream and restarted loses nothing; duplicate
     // What can come twice: messages taken and not deleted (in flight: maxInFlight, plus up to a
     // receive's 10 fetched ahead), and journaled deliveries done but not yet marked finished.
     expect(duplicates).toBeLessThanOrEqual(40);
-  } finally {
-    sqs.destroy();
-    await moto.stop();
-  }
+  });
 });
 
 test('AMQP: a gateway SIGKILLed mid-stream and restarted loses nothing; duplicates are counted', async () => {

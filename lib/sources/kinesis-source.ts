@@ -240,6 +240,8 @@ class KinesisSource implements Source {
       }
       if ((out.Records ?? []).length === 0) await new Promise((r) => setTimeout(r, IDLE_MS));
     }
+    // The checkpoints under way are written before the lease is handed over.
+    await saving.catch(() => undefined);
   }
 
   /** Whether the last lease round kept this shard (a reader stops once another holds it). */
