@@ -33,8 +33,9 @@ afterEach(async () => {
   await Promise.all(gateways.splice(0).map((g) => g.close()));
 });
 
-async function put(stream: string, from: number, count: number): Promise<void> {
-  await kinesis.send(
+/** Puts records `{ n }` from `from`; resolves with their sequence numbers. */
+async function put(stream: string, from: number, count: number): Promise<string[]> {
+  const out = await kinesis.send(
     new PutRecordsCommand({
       StreamName: stream,
       Records: Array.from({ length: count }, (_, i) => ({
@@ -43,6 +44,7 @@ async function put(stream: string, from: number, count: number): Promise<void> {
       })),
     }),
   );
+  return (out.Records ?? []).map((record) => record.SequenceNumber as string);
 }
 
 /**
@@ -178,4 +180,43 @@ test("three instances: the shards spread across them, and a dead instance's shar
   // Bounded: the lease time, a balancing round (a third of it), and a round's own time.
   expect(moved).toBeLessThan(TTL + TTL / 3 + 2 * TTL);
   dead.now = false;
+});
+
+test('a checkpoint write that fails (a store blip) does not stop the later ones', async () => {
+  const stream = 'blip';
+  await kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+  const store = new MemoryStore();
+  const blips: string[] = [];
+  // The first checkpoint write of the connection fails once, as a store out of reach would.
+  const blipping = new Proxy(store, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== 'put') return typeof value === 'function' ? value.bind(target) : value;
+      return (key: string, text: string, options: unknown) => {
+        if (blips.length === 0 && key.includes('/blip/') && text.includes('checkpoint')) {
+          blips.push(key);
+          return Promise.reject(new Error('the store is out of reach'));
+        }
+        return target.put(key, text, options as never);
+      };
+    },
+  });
+  const { delivered } = await fleet(store, stream, ['a'], 900, () => ({ store: blipping }));
+  await put(stream, 0, 5);
+  await until(() => delivered.length >= 5 && blips.length === 1, 'five records and a blip');
+  const last = (await put(stream, 5, 5)).pop();
+  const checkpoint = async () => {
+    const { items } = await store.list(new KeyLayout().leasePrefix);
+    const lease = items.find(
+      (kv) => kv.key.endsWith('shardId-000000000000') && kv.key.includes('/blip/'),
+    );
+    return lease && JSON.parse(lease.value).state?.checkpoint;
+  };
+  await until(() => delivered.length >= 10, 'five more records');
+  // The later acknowledgements move the checkpoint on: a new owner would not read them again.
+  const deadline = Date.now() + 5000;
+  while ((await checkpoint()) !== last && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(await checkpoint()).toBe(last);
 });

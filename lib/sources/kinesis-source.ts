@@ -197,6 +197,7 @@ class KinesisSource implements Source {
     /** Sequence numbers delivered in order, and those of them settled. */
     const inFlight: string[] = [];
     const settled = new Set<string>();
+    /** The checkpoint writes, in order (never rejects). */
     let saving: Promise<unknown> = Promise.resolve();
     const settle = (sequence: string) => {
       settled.add(sequence);
@@ -207,13 +208,15 @@ class KinesisSource implements Source {
       }
       if (last === undefined) return;
       const upTo = last;
-      // Written only while this instance still holds the lease (a compare-and-swap on it).
-      saving = saving.then(() =>
+      // Written only while this instance still holds the lease (a compare-and-swap on it), in
+      // order; a write that failed (its ack reports it) does not stop the next ones.
+      const write = saving.then(() =>
         leases.claim<ShardState>(shard, (current) =>
           current?.owner === leases.owner ? { checkpoint: upTo } : undefined,
         ),
       );
-      return saving;
+      saving = write.catch(() => undefined);
+      return write;
     };
     while (iterator && !this.stop.signal.aborted && this.holds(shard)) {
       if (this.paused) {
@@ -241,7 +244,7 @@ class KinesisSource implements Source {
       if ((out.Records ?? []).length === 0) await new Promise((r) => setTimeout(r, IDLE_MS));
     }
     // The checkpoints under way are written before the lease is handed over.
-    await saving.catch(() => undefined);
+    await saving;
   }
 
   /** Whether the last lease round kept this shard (a reader stops once another holds it). */
