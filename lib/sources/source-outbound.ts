@@ -1,4 +1,4 @@
-import { connect as netConnect, Socket } from 'node:net';
+import { isIP, connect as netConnect, Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { guardAgent } from '../delivery/providers/guarded-agent';
 import { guardedConnectOptions } from '../delivery/providers/guarded-lookup';
@@ -41,7 +41,14 @@ export function kafkaSocketFactory(check: OutboundCheck) {
     }
     const socket = ssl
       ? tlsConnect(
-          { host, port, servername: host, ...(ssl === true ? {} : ssl), ...guard },
+          {
+            host,
+            port,
+            // As kafkajs: no SNI for an IP literal (RFC 6066).
+            ...(isIP(host) ? {} : { servername: host }),
+            ...(ssl === true ? {} : ssl),
+            ...guard,
+          },
           onConnect,
         )
       : netConnect({ host, port, ...guard }, onConnect);
