@@ -1,7 +1,6 @@
 // Shared helpers of the benchmarks: each benchmark measures ours and its baseline in the same run.
 const { fork } = require('node:child_process');
 const { join } = require('node:path');
-const { Bench } = require('tinybench');
 
 /** Starts bench/function-server.js in its own process, answering `answer` (JSON text). */
 async function startFunctionServer(answer) {
@@ -21,6 +20,9 @@ async function startFunctionServer(answer) {
  * runs (ours, baseline, ours, ...) so that drift on the machine hits both sides alike.
  */
 async function opsPerSecond(fns, { time = 1000, warmupTime = 300, rounds = 3 } = {}) {
+  // Here, not at the top: tinybench is ESM only, which Jest cannot require (the chart's unit test
+  // loads this file for `median`).
+  const { Bench } = require('tinybench');
   const runs = Object.fromEntries(Object.keys(fns).map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const [name, fn] of Object.entries(fns)) {

@@ -1,12 +1,54 @@
-// `npm run bench [name ...]`: runs the benchmarks (all, or those named), prints one table, and
-// writes the results as JSON into bench/results/.
-const { mkdirSync, readdirSync, writeFileSync } = require('node:fs');
+// `npm run bench [name ...] [--repeat N]`: runs the benchmarks (all, or those named; N times over,
+// in turn, so that the machine's drift falls on each alike), prints one table, and writes the
+// results as JSON into bench/results/ with their chart beside it (SVG). A run of every benchmark
+// also redraws the chart BENCHMARKS.md shows, bench/charts/latest.svg.
+// `node bench/run.js --chart <results.json> ...` redraws that chart from saved results (several
+// files: each benchmark's runs make its range).
+const { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
-const { join } = require('node:path');
+const { basename, join } = require('node:path');
+const { parseArgs } = require('node:util');
 const { format } = require('./harness');
+const { resultsChart } = require('./results-chart');
+
+const LATEST = join(__dirname, 'charts', 'latest.svg');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+
+/** Redraws bench/charts/latest.svg from saved results files. */
+function redraw(files) {
+  if (!files.length)
+    throw new Error('--chart takes the results files to draw: bench/results/*.json');
+  const runs = files.map((file) => ({ file, ...JSON.parse(readFileSync(file, 'utf8')) }));
+  const note = [
+    runs[0].machine,
+    ...runs.map(
+      (r) =>
+        `${basename(r.file)}: ${r.date.slice(0, 16)}Z${r.loadBefore ? `, load average ${r.loadBefore} -> ${r.loadAfter}` : ''}`,
+    ),
+  ];
+  mkdirSync(join(__dirname, 'charts'), { recursive: true });
+  writeFileSync(
+    LATEST,
+    resultsChart(
+      runs.flatMap((r) => r.results),
+      note,
+    ),
+  );
+  console.log(`Chart written to ${LATEST}`);
+}
 
 async function main() {
-  const wanted = process.argv.slice(2);
+  const { values, positionals: wanted } = parseArgs({
+    allowPositionals: true,
+    options: { repeat: { type: 'string', default: '1' }, chart: { type: 'boolean' } },
+  });
+  if (values.chart) return redraw(wanted);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a count >= 1');
   const all = readdirSync(__dirname)
     .filter((f) => f.endsWith('.bench.js'))
     // A file may export one benchmark or several (variants of one measure).
@@ -21,21 +63,25 @@ async function main() {
   }
   const selected = wanted.length ? all.filter((b) => wanted.some((name) => picks(b, name))) : all;
   const results = [];
-  for (const bench of selected) {
-    process.stderr.write(`running ${bench.name}...\n`);
-    const started = Date.now();
-    try {
-      results.push({
-        name: bench.name,
-        title: bench.title,
-        goal: bench.goal,
-        ...(await bench.run()),
-        seconds: (Date.now() - started) / 1000,
-      });
-    } catch (error) {
-      results.push({ name: bench.name, title: bench.title, goal: bench.goal, error: error.stack });
+  const loadBefore = load();
+  const date = new Date().toISOString();
+  for (let run = 1; run <= repeat; run++) {
+    for (const bench of selected) {
+      process.stderr.write(`running ${bench.name}${repeat > 1 ? ` (${run}/${repeat})` : ''}...\n`);
+      const started = Date.now();
+      const common = { name: bench.name, title: bench.title, goal: bench.goal, load: load() };
+      try {
+        results.push({
+          ...common,
+          ...(await bench.run()),
+          seconds: (Date.now() - started) / 1000,
+        });
+      } catch (error) {
+        results.push({ ...common, error: error.stack });
+      }
     }
   }
+  const loadAfter = load();
   const machine = `${os.cpus()[0].model}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
   const rows = [['benchmark', 'ours', 'baseline', 'limit', 'ratio', 'goal', 'met']];
   for (const r of results) {
@@ -63,12 +109,24 @@ async function main() {
   for (const r of results) if (r.error) console.error(`\n${r.name} failed:\n${r.error}`);
   const dir = join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const stem = join(dir, date.replace(/[:.]/g, '-'));
+  const file = `${stem}.json`;
   writeFileSync(
     file,
-    JSON.stringify({ machine, date: new Date().toISOString(), results }, null, 2),
+    JSON.stringify({ machine, date, loadBefore, loadAfter, repeat, results }, null, 2),
   );
-  console.log(`\nResults written to ${file}`);
+  const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
+  const note = [
+    machine,
+    `${date.slice(0, 16)}Z, load average (1/5/15 min) ${loadBefore} -> ${loadAfter}; ${command}`,
+  ];
+  writeFileSync(`${stem}.svg`, resultsChart(results, note));
+  console.log(`\nResults written to ${file}, chart to ${stem}.svg`);
+  if (!wanted.length) {
+    mkdirSync(join(__dirname, 'charts'), { recursive: true });
+    copyFileSync(`${stem}.svg`, LATEST);
+    console.log(`Chart copied to ${LATEST}`);
+  }
   if (results.some((r) => r.error)) process.exitCode = 1;
 }
 

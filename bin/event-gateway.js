@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `event-gateway` command: Event Gateway 0.9's server as a thin layer over the library. The
 // Events API and the Configuration API on two ports (loopback unless API keys guard them), the
-// configuration in memory (--dev), etcd, ZooKeeper or Consul. Usage errors, a port in use or an
+// connections API also on a third (0.9's connector's), the configuration in memory (--dev), etcd,
+// ZooKeeper or Consul; it runs the connections unless told not to. Usage errors, a port in use or an
 // unreachable store are one line and exit code 2.
 const { parseArgs } = require('node:util');
 const { readFileSync } = require('node:fs');
@@ -30,6 +31,16 @@ const USAGE = `Usage: event-gateway [options]
 
   --events-port N           Events API port (default 4000)
   --config-port N           Configuration API port (default 4001)
+  --connector-port N        the connections API alone (/v1/spaces/<space>/connections, as
+                            0.9's Event Gateway Connector and its SDK's connectorUrl), with the
+                            Configuration API's keys, scopes and address (default 4002); the
+                            Configuration API's port serves it too
+  --no-connections          configuration only: serve the connections API but run no
+                            connection (--connections=false says the same; default: run them)
+  --connections-per-space N the most connections a space may hold (default: no limit)
+  --min-schedule-interval MS
+                            the shortest time between two ticks of a schedule connection
+                            (default: no limit; * * * * * * ticks every 1000)
   --workers N               deliveries in flight at once (default 100)
   --workers-backlog N       deliveries waiting beyond those (default 200)
   --drain-timeout MS        on SIGTERM/SIGINT, how long accepted deliveries may drain (default 10000)
@@ -53,6 +64,11 @@ const OPTIONS = {
   ...NETWORK_OPTIONS,
   'events-port': { type: 'string' },
   'config-port': { type: 'string' },
+  'connector-port': { type: 'string' },
+  connections: { type: 'string' },
+  'no-connections': { type: 'boolean' },
+  'connections-per-space': { type: 'string' },
+  'min-schedule-interval': { type: 'string' },
   workers: { type: 'string' },
   'workers-backlog': { type: 'string' },
   'drain-timeout': { type: 'string' },
@@ -107,6 +123,13 @@ function parse(argv) {
   if (format !== 'json' && format !== 'text') {
     throw new UsageError(`--log-format must be json or text, got "${format}".`);
   }
+  const connections = values.connections ?? 'true';
+  if (connections !== 'true' && connections !== 'false') {
+    throw new UsageError(`--connections must be true or false, got "${connections}".`);
+  }
+  if (values['no-connections'] === true && values.connections === 'true') {
+    throw new UsageError('--no-connections and --connections=true contradict each other.');
+  }
   const level = values['log-level'] ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) {
     throw new UsageError(`--log-level must be trace, debug, info, warn, error or fatal.`);
@@ -122,6 +145,12 @@ function parse(argv) {
     ),
     eventsPort: integer(values, 'events-port', 4000, 0, 65535),
     configPort: integer(values, 'config-port', 4001, 0, 65535),
+    connectorPort: integer(values, 'connector-port', 4002, 0, 65535),
+    runConnections: connections === 'true' && values['no-connections'] !== true,
+    limits: {
+      connectionsPerSpace: integer(values, 'connections-per-space', undefined, 0, 1_000_000),
+      minScheduleInterval: integer(values, 'min-schedule-interval', undefined, 1, 2_147_483_647),
+    },
     workers: integer(values, 'workers', 100, 1, 100_000),
     backlog: integer(values, 'workers-backlog', 200, 0, 10_000_000),
     drainTimeout: integer(values, 'drain-timeout', 10_000, 0, 3_600_000),
@@ -203,6 +232,8 @@ async function main(argv) {
     concurrency: options.workers,
     queueSize: options.backlog,
     drainTimeout: options.drainTimeout,
+    ...(options.runConnections ? {} : { connections: false }),
+    limits: Object.fromEntries(Object.entries(options.limits).filter(([, v]) => v !== undefined)),
     ...outboundOptions(options.network),
     onDeadLetter: (letter) => {
       lettered = letter;
@@ -271,8 +302,14 @@ async function main(argv) {
     UsageError,
   );
   const configHandler = lib.createConfigHandler(gateway, { ...access, metrics });
+  // The page's replay form reads the first archive the gateway writes (a dry run sends nothing).
   const dashboard =
-    options.dashboard && lib.createDashboardHandler(gateway, { ...access, basePath: '/dashboard' });
+    options.dashboard &&
+    lib.createDashboardHandler(gateway, {
+      ...access,
+      basePath: '/dashboard',
+      ...(archives.length > 0 ? { replaySource: archives[0] } : {}),
+    });
   const config = await listen(
     logged(log, 'config', (req, res) =>
       dashboard && /^\/dashboard(\/|\?|$)/.test(req.url ?? '')
@@ -287,14 +324,33 @@ async function main(argv) {
     events.close();
     throw error;
   });
-  protectOwnEndpoints(gateway, [events, config]);
-  warnIfOpen(log, config, { keys: apiKeys !== undefined, ...options.network });
+  // The Configuration API's handler and exposure, limited to the connections' paths.
+  const connector = await listen(
+    logged(
+      log,
+      'connector',
+      lib.createConfigHandler(gateway, { ...access, collections: ['connections'] }),
+    ),
+    options.connectorPort,
+    configHost,
+    'connector',
+    UsageError,
+  ).catch(async (error) => {
+    events.close();
+    config.close();
+    throw error;
+  });
+  protectOwnEndpoints(gateway, [events, config, connector]);
+  warnIfOpen(log, config, { keys: apiKeys !== undefined, ...options.network }, connector);
   log.info(
     {
       events: describeAddress(events.address()),
       config: describeAddress(config.address()),
+      connector: describeAddress(connector.address()),
       eventsPort: events.address().port,
       configPort: config.address().port,
+      connectorPort: connector.address().port,
+      connections: options.runConnections,
       store: store.name,
       privateFunctions: options.network.privateFunctions,
     },
@@ -314,9 +370,9 @@ async function main(argv) {
       );
     }
     if (dashboard) dashboard.dashboard.close();
-    events.closeAllConnections();
-    config.closeAllConnections();
-    await Promise.all([new Promise((r) => events.close(r)), new Promise((r) => config.close(r))]);
+    const servers = [events, config, connector];
+    for (const server of servers) server.closeAllConnections();
+    await Promise.all(servers.map((server) => new Promise((r) => server.close(r))));
     for (const cleanup of cleanups) await cleanup();
     log.info({ undelivered: undelivered.length }, 'stopped');
     log.flush?.();

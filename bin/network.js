@@ -78,15 +78,20 @@ function describeAddress({ address, port }) {
 }
 
 /**
- * One WARN line when the Configuration API, without keys, listens beyond loopback: whoever reaches
- * it can register functions (requests the gateway makes for them) and read every space.
+ * One WARN line when the Configuration API (and the connections API on its own port, at the same
+ * address), without keys, listens beyond loopback: whoever reaches it can register functions
+ * (requests the gateway makes for them) and read every space.
  */
-function warnIfOpen(log, config, { keys, privateFunctions }) {
+function warnIfOpen(log, config, { keys, privateFunctions }, connector) {
   if (keys || isLoopback(config.address().address)) return;
   const where = describeAddress(config.address());
+  // The connector port listens where the Configuration API does, and is as open.
+  const also = connector
+    ? ` (and its connections API at ${describeAddress(connector.address())})`
+    : '';
   log.warn(
     { config: where },
-    `WARNING: the Configuration API at ${where} has no API keys: anyone who can reach it can ` +
+    `WARNING: the Configuration API at ${where}${also} has no API keys: anyone who can reach it can ` +
       `register functions and read and change every space` +
       (privateFunctions ? ", including functions at this network's private addresses" : '') +
       '. Give --api-keys-file, or keep it on loopback (--config-host 127.0.0.1).',

@@ -21,7 +21,10 @@ export type GatewayErrorCode =
   | 'EVENT_REFUSED'
   | 'INTAKE_FAILED'
   | 'ARCHIVE_UNAVAILABLE'
+  | 'REPLAY_NOT_CONFIGURED'
+  | 'REPLAY_BUSY'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'LIMIT_EXCEEDED'
   | 'OUTBOUND_REFUSED';
 
 /** The kind of resource an error is about. */
@@ -209,6 +212,39 @@ export class FilterBudgetError extends GatewayError {
   }
 }
 
+/** The gateway's limits a write can go past: see the `limits` option of `createGateway`. */
+export type LimitName = 'connectionsPerSpace' | 'minScheduleInterval';
+
+/**
+ * A write would take a space past one of the host's limits (the `limits` option of
+ * `createGateway`): more connections than `connectionsPerSpace`, or a schedule that ticks more
+ * often than `minScheduleInterval` allows. Nothing was changed. HTTP 422, as for the gateway's
+ * other limits: the request is well-formed, and the same request is refused again until the
+ * space or the limit changes.
+ * @example
+ * ```ts
+ * try {
+ *   await gateway.createConnection(input);
+ * } catch (err) {
+ *   if (err instanceof LimitExceededError) console.log(err.limit, err.max); // 'connectionsPerSpace', 20
+ * }
+ * ```
+ */
+export class LimitExceededError extends GatewayError {
+  readonly code = 'LIMIT_EXCEEDED';
+  readonly status = 422;
+  /** The limit the write would go past. */
+  readonly limit: LimitName;
+  /** The limit's value: a count, or a duration in ms. */
+  readonly max: number;
+
+  constructor(message: string, limit: LimitName, max: number, details: GatewayErrorDetails = {}) {
+    super(message, details);
+    this.limit = limit;
+    this.max = max;
+  }
+}
+
 /**
  * The journal could not record an event (full, failing, locked by another process, closed):
  * nothing was accepted. HTTP 503.
@@ -373,4 +409,22 @@ export class IntakeFailedError extends GatewayError {
 export class ArchiveUnavailableError extends GatewayError {
   readonly code = 'ARCHIVE_UNAVAILABLE';
   readonly status = 503;
+}
+
+/**
+ * A replay was asked of something given no archive to read (a dashboard without
+ * `replaySource`). Nothing was read. HTTP 404.
+ */
+export class ReplayNotConfiguredError extends GatewayError {
+  readonly code = 'REPLAY_NOT_CONFIGURED';
+  readonly status = 404;
+}
+
+/**
+ * A replay dry run is running already where only one may run at a time (a dashboard); try again
+ * when it ends. Nothing was read. HTTP 429.
+ */
+export class ReplayBusyError extends GatewayError {
+  readonly code = 'REPLAY_BUSY';
+  readonly status = 429;
 }

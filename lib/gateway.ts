@@ -169,6 +169,7 @@ export class Gateway {
     const catalog = this.config.catalog;
     return new ConnectionRunner({
       ...(resolved.connections as ConnectionsOptions),
+      minScheduleInterval: resolved.limits.minScheduleInterval,
       connections: {
         all: () => catalog.spaces().flatMap((space) => catalog.list('connections', space)),
         get: (space, connectionId) => catalog.get('connections', space, connectionId),

@@ -9,6 +9,8 @@ import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
 import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
 import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import type { ConnectionRunnerOptions } from './sources/connection-runner';
+import type { ConnectionLimits } from './config/write-plan';
+import { shortestScheduleGap } from './sources/schedule-gap';
 import {
   DEFAULT_RETRY,
   resolveRetry,
@@ -185,6 +187,19 @@ export interface GatewayOptions {
    */
   connections?: ConnectionsOptions | false;
   /**
+   * What each space may hold, however its configuration is written (tenants through the
+   * Configuration API, or the host): past a limit, a write is refused with LimitExceededError
+   * (code LIMIT_EXCEEDED, HTTP 422) and changes nothing. Connections stored before a limit was
+   * set stay stored; a schedule among them that ticks too often fires only the first tick of each
+   * `minScheduleInterval`.
+   * @default {} (no limit)
+   * @example
+   * ```ts
+   * createGateway(store, { limits: { connectionsPerSpace: 20, minScheduleInterval: 60_000 } });
+   * ```
+   */
+  limits?: LimitsOptions;
+  /**
    * Intake plugins, in the order they run: each sees every event from outside (`emit`, the
    * Events API, replay) before routing and may refuse or enrich it, and hears of its outcome.
    * Archives ({@link S3Archive}, {@link KafkaArchive}) are plugins. More can be added with
@@ -225,7 +240,30 @@ const OPTION_NAMES: readonly string[] = [
   'maxFilterWork',
   'plugins',
   'connections',
+  'limits',
 ];
+
+/** The limits of {@link GatewayOptions.limits}. */
+export interface LimitsOptions {
+  /**
+   * The most connections a space may hold: a create past it is refused. While it is set,
+   * concurrent creates of connections in one space (on any instance) commit one at a time, so
+   * that together they cannot pass it either.
+   * @default none
+   */
+  readonly connectionsPerSpace?: number;
+  /**
+   * The shortest time between two ticks of a schedule connection, in ms (`* * * * * *` ticks
+   * every 1000): a schedule that would tick more often is refused on create and on update. The
+   * gap is computed from the cron expression's fields; between days it counts the last tick of a
+   * day and the first of the next, even for a schedule that skips days. Needs the `cron-parser`
+   * package (which schedules need anyway). A schedule stored with closer ticks (before the
+   * limit was set) fires the first tick of each interval counted from the epoch, the same ticks
+   * on every instance, and reports it as its last error.
+   * @default none
+   */
+  readonly minScheduleInterval?: number;
+}
 
 /** Options of the connections an instance runs: see {@link GatewayOptions.connections}. */
 export interface ConnectionsOptions extends Partial<
@@ -256,8 +294,11 @@ export type ResolvedGatewayOptions = Required<
     | 'aws'
     | 'journal'
     | 'connections'
+    | 'limits'
   >
 > & {
+  /** See {@link GatewayOptions.limits}, with what checks a schedule's interval. */
+  limits: ConnectionLimits;
   /** See {@link GatewayOptions.connections}. */
   connections: ConnectionsOptions | false;
   /** See {@link GatewayOptions.plugins}. */
@@ -275,6 +316,41 @@ export type ResolvedGatewayOptions = Required<
   onDeadLetter?: (letter: DeadLetter) => unknown;
   providers: Record<string, Provider>;
 };
+
+/** The `limits` option checked, with the schedule parser when schedules are limited. */
+function resolveLimits(limits: LimitsOptions | undefined): ConnectionLimits {
+  if (limits === undefined) return {};
+  if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
+    throw new ValidationError('createGateway: option "limits" must be an object.');
+  }
+  const known = ['connectionsPerSpace', 'minScheduleInterval'];
+  for (const name of Object.keys(limits)) {
+    if (!known.includes(name)) {
+      throw new ValidationError(
+        `createGateway: unknown option "limits.${name}" (known: ${known.join(', ')}).`,
+      );
+    }
+  }
+  const { connectionsPerSpace, minScheduleInterval } = limits;
+  if (connectionsPerSpace !== undefined) {
+    // 0 is a limit too: no connections in any space.
+    if (!Number.isSafeInteger(connectionsPerSpace) || connectionsPerSpace < 0) {
+      throw new ValidationError(
+        'createGateway: option "limits.connectionsPerSpace" must be a non-negative integer.',
+      );
+    }
+  }
+  if (minScheduleInterval === undefined) return { connectionsPerSpace };
+  positiveOption(minScheduleInterval, 'limits.minScheduleInterval', MAX_TIMER_MS);
+  try {
+    shortestScheduleGap('* * * * *');
+  } catch (error) {
+    throw new ValidationError(
+      `createGateway: option "limits.minScheduleInterval" needs the schedule parser: ${(error as Error).message}`,
+    );
+  }
+  return { connectionsPerSpace, minScheduleInterval, scheduleGap: shortestScheduleGap };
+}
 
 /** Applies defaults and rejects impossible values with a ValidationError. */
 export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOptions {
@@ -316,6 +392,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     connections:
       options.connections === false ? false : { ...(options.connections as ConnectionsOptions) },
     plugins: Array.isArray(options.plugins) ? [...options.plugins] : [],
+    limits: resolveLimits(options.limits),
   };
   if (options.plugins !== undefined && !Array.isArray(options.plugins)) {
     throw new ValidationError(

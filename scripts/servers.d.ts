@@ -13,5 +13,13 @@ export interface RunningKafkaMock {
 }
 /** Starts the Kafka mock cluster; fails with the command that installs kcat when it is missing. */
 export function startKafkaMock(): Promise<RunningKafkaMock>;
+/** A RabbitMQ node of its own (Debian's `rabbitmq-server`) on a free loopback port. */
+export interface RunningRabbit {
+  /** `amqp://guest:guest@127.0.0.1:<port>` (guest works from loopback). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+/** Starts a RabbitMQ node; fails with the command that installs it when it is missing. */
+export function startRabbit(): Promise<RunningRabbit>;
 /** Where scripts/test-servers.sh installs the servers. */
 export const CACHE: string;

@@ -1,8 +1,18 @@
-// Starts the real AWS-protocol servers the tests and benchmarks use (installed by
-// scripts/test-servers.sh), on free loopback ports. One implementation for both.
-const { spawn } = require('node:child_process');
-const { existsSync } = require('node:fs');
-const { createServer } = require('node:net');
+// Starts the real servers the tests and benchmarks use (moto, the Kafka mock cluster, RabbitMQ;
+// installed by scripts/test-servers.sh), on free loopback ports. One implementation for both.
+const { execFileSync, spawn } = require('node:child_process');
+const {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} = require('node:fs');
+const { connect, createServer } = require('node:net');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
 
 const CACHE = process.env.EVENT_GATEWAY_TEST_CACHE ?? '/var/cache/event-gateway-test';
 const MOTO = `${CACHE}/moto/usr/lib/python3/dist-packages`;
@@ -124,4 +134,91 @@ function startKafkaMock() {
   });
 }
 
-module.exports = { startMoto, startKafkaMock, CACHE };
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The processes whose environment names the RabbitMQ node. */
+function nodeProcesses(name) {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
+      if (environ.split('\0').includes(`RABBITMQ_NODENAME=${name}`)) out.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts a RabbitMQ node of its own (Debian's `rabbitmq-server`) in a temporary directory (owned
+ * by the `rabbitmq` user, which the script drops to when run as root), as
+ * /work/shared/docs/test-servers.md describes; fails with the command that installs it when it
+ * is missing.
+ */
+async function startRabbit() {
+  const port = await freePort();
+  const dist = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rabbit-'));
+  writeFileSync(join(dir, 'enabled_plugins'), '[].');
+  writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.default = 127.0.0.1:${port}\n`);
+  // The `rabbitmq` user the script drops to (as root) must own the directory.
+  const id = (flag) => Number(String(execFileSync('id', [flag, 'rabbitmq'])));
+  const [uid, gid] = [id('-u'), id('-g')];
+  chownSync(dir, uid, gid);
+  for (const file of ['enabled_plugins', 'rabbitmq.conf']) chownSync(join(dir, file), uid, gid);
+  const name = `eg${port}@localhost`;
+  let child;
+  try {
+    child = spawn('rabbitmq-server', [], {
+      env: {
+        ...process.env,
+        RABBITMQ_NODE_PORT: String(port),
+        RABBITMQ_DIST_PORT: String(dist),
+        RABBITMQ_NODENAME: name,
+        RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+        RABBITMQ_LOG_BASE: join(dir, 'log'),
+        RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+        RABBITMQ_CONFIG_FILE: join(dir, 'rabbitmq'),
+      },
+      stdio: 'ignore',
+      detached: true,
+    });
+  } catch (error) {
+    throw new Error(`rabbitmq-server is missing: apt-get install rabbitmq-server (${error})`);
+  }
+  const deadline = Date.now() + 60_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null) throw new Error(`rabbitmq-server exited (${child.exitCode})`);
+    if (Date.now() > deadline) throw new Error('rabbitmq-server did not start within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    stop: async () => {
+      // The script drops to the rabbitmq user in a session of its own: its Erlang VM is found
+      // by the node name in its environment, not by process group.
+      for (const pid of nodeProcesses(name)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+module.exports = { startMoto, startKafkaMock, startRabbit, CACHE };

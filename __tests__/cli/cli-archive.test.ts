@@ -80,6 +80,23 @@ test('--archive-s3 archives what the Events API accepts; `replay` sends a window
     undelivered: 0,
   });
   expect(fn.received.slice(before).map((e) => e.id)).toEqual(ids);
+
+  // With --dashboard, the page's replay form reads the archive (the replayed events were not
+  // archived again); its dry run sends nothing.
+  const withDashboard = await start([...store, ...archive, '--dashboard'], AWS_ENV);
+  const dryRun = await fetch(`${withDashboard.config}/dashboard/api/spaces/default/replay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from: new Date(from).toISOString(), to: new Date().toISOString() }),
+  });
+  expect(await dryRun.json()).toMatchObject({
+    read: 20,
+    deliveries: 20,
+    byFunction: [{ functionId: 'fn', deliveries: 20 }],
+    complete: true,
+  });
+  expect(fn.received.length).toBe(before + 20);
+  await stop(withDashboard);
   fn.server.close();
   s3.destroy();
 });

@@ -70,6 +70,10 @@ test('--host and --config-host choose the addresses; a loopback one does not war
   expect(await accepts('127.0.0.1', portOf(events))).toBe(false);
   expect(await accepts('127.0.0.3', portOf(config))).toBe(true);
   expect(await accepts('127.0.0.1', portOf(config))).toBe(false);
+  // The connections API's own port listens where the Configuration API does.
+  const { connector } = startedLine(gateway) as unknown as { connector: string };
+  expect(connector).toMatch(/^127\.0\.0\.3:\d+$/);
+  expect(await accepts('127.0.0.1', portOf(connector))).toBe(false);
   expect(warnings(gateway.output())).toEqual([]);
 });
 
@@ -81,7 +85,9 @@ test('--host 0.0.0.0 without API keys: one loud WARN line says the Configuration
   const [warning, ...more] = warnings(gateway.output());
   expect(more).toEqual([]);
   expect(warning).toMatchObject({ level: 40, config });
-  expect(warning.msg).toMatch(/Configuration API .* has no API keys: anyone who can reach it/);
+  expect(warning.msg).toMatch(
+    /Configuration API at 0\.0\.0\.0:\d+ \(and its connections API at 0\.0\.0\.0:\d+\) has no API keys: anyone who can reach it/,
+  );
   // Only the Configuration API open: the same warning, about it alone.
   const split = await start(['--dev', '--host', '127.0.0.1', '--config-host', '0.0.0.0']);
   expect(warnings(split.output())).toHaveLength(1);
@@ -129,7 +135,11 @@ describe('functions at loopback and private addresses', () => {
   test("never at the command's own ports, even where loopback is allowed", async () => {
     // No request has reached the Events API yet: the command protects its ports from the start.
     const gateway = await start(['--dev']);
-    for (const own of [gateway.events, gateway.config.replace('127.0.0.1', 'localhost')]) {
+    for (const own of [
+      gateway.events,
+      gateway.config.replace('127.0.0.1', 'localhost'),
+      gateway.connector,
+    ]) {
       const refused = await register(gateway.config, 'loop', `${own}/`);
       expect(refused.status).toBe(400);
       expect(refused.body).toMatch(/one of the gateway's own endpoints/);

@@ -13,6 +13,8 @@ export interface Running {
   child: ChildProcess;
   events: string;
   config: string;
+  /** The connections API's own port (0.9's connector's). */
+  connector: string;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -35,9 +37,21 @@ export function run(args: string[], env: Record<string, string> = {}) {
 }
 
 export async function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const [eventsPort, configPort] = [await freePort(), await freePort()];
+  const [eventsPort, configPort, connectorPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const started = run(
-    ['-events-port', String(eventsPort), '-config-port', String(configPort), ...args],
+    [
+      '-events-port',
+      String(eventsPort),
+      '-config-port',
+      String(configPort),
+      '-connector-port',
+      String(connectorPort),
+      ...args,
+    ],
     env,
   );
   const deadline = Date.now() + 20_000;
@@ -50,6 +64,7 @@ export async function start(args: string[], env: Record<string, string> = {}): P
     ...started,
     events: `http://127.0.0.1:${eventsPort}`,
     config: `http://127.0.0.1:${configPort}`,
+    connector: `http://127.0.0.1:${connectorPort}`,
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type RunningZooKeeper,
 } from '../../lib';
 import { CONSUL_BINARY } from '../helpers/servers';
+import { writeTestCertificates } from '../helpers/test-certificates';
 import { killChildren, run, start, type Running } from './cli-process';
 
 jest.setTimeout(90_000);
@@ -95,69 +96,8 @@ describe('etcd with mutual TLS and a user and password', () => {
 
   beforeAll(async () => {
     // A throwaway CA, etcd's certificate for 127.0.0.1 and a client certificate.
-    const openssl = (...args: string[]) =>
-      execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    try {
-      openssl('version');
-    } catch {
-      throw new Error('These tests need openssl (Debian and Ubuntu: apt-get install openssl).');
-    }
-    const sign = async (name: string, subject: string, extensions: string) => {
-      openssl(
-        'req',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        `${name}-key.pem`,
-        '-out',
-        `${name}.csr`,
-        '-subj',
-        subject,
-      );
-      await writeFile(join(dir, `${name}.ext`), extensions);
-      openssl(
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca-key.pem',
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-out',
-        `${name}.pem`,
-        '-extfile',
-        `${name}.ext`,
-      );
-    };
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca-key.pem',
-      '-out',
-      'ca.pem',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=event-gateway test CA',
-    );
-    await sign(
-      'server',
-      '/CN=127.0.0.1',
-      'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-    );
-    await sign('client', '/CN=no-such-user', 'extendedKeyUsage=clientAuth\n');
-    [ca, clientCert, clientKey] = ['ca.pem', 'client.pem', 'client-key.pem'].map((f) =>
-      join(dir, f),
-    );
+    const certs = await writeTestCertificates(dir);
+    [ca, clientCert, clientKey] = [certs.ca, certs.clientCert, certs.clientKey];
     etcd = await startEtcd({
       tls: {
         certFile: join(dir, 'server.pem'),

@@ -1,50 +1,19 @@
 import express from 'express';
 import Koa from 'koa';
-import { createHash } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, request as httpRequest } from 'node:http';
 import {
   createDashboardHandler,
   createGateway,
   expressDashboardMiddleware,
   koaDashboardMiddleware,
   MemoryStore,
-  type ApiKey,
-  type Dashboard,
   type DashboardGateway,
   type Gateway,
 } from '../../lib';
+import { KEYS, listen, type Running } from './dashboard-hosts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers */
-const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
-const KEYS: ApiKey[] = [
-  { name: 'admin', hash: sha256('admin-key'), spaces: '*', scopes: ['read'] },
-  { name: 'team-aa', hash: sha256('team-a-key'), spaces: ['aaa'], scopes: ['read'] },
-  { name: 'writer', hash: sha256('write-key'), spaces: '*', scopes: ['write'] },
-];
 const SECRET_URL = 'http://user:hunter2@127.0.0.1:9/hook?token=s3cret';
-
-type Running = {
-  base: string;
-  dashboard: Dashboard;
-  close(): Promise<void>;
-  /** What the host reported as errors (Koa's app 'error' event). */
-  appErrors?: unknown[];
-};
-
-async function listen(server: Server, mount: string, dashboard: Dashboard): Promise<Running> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    base: `http://127.0.0.1:${port}${mount}`,
-    dashboard,
-    close: async () => {
-      dashboard.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 const HOSTS: [string, (g: Gateway) => Promise<Running>][] = [
   [

@@ -6,7 +6,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createDashboardHandler, createGateway, MemoryStore, type Gateway } from '../../lib';
+import {
+  createDashboardHandler,
+  createGateway,
+  MemoryStore,
+  type ArchivedEvent,
+  type ArchiveSource,
+  type Gateway,
+} from '../../lib';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'dashboard');
@@ -22,6 +29,31 @@ let server: Server;
 let handler: ReturnType<typeof createDashboardHandler>;
 let base: string;
 let browser: Browser;
+
+/** An archive kept in memory (the S3 and Kafka ones are tested in dashboard-replay.test.ts). */
+const ARCHIVED_AT = Date.parse('2026-12-05T10:30:00Z');
+const archived = (id: string, type: string, data?: unknown): ArchivedEvent => ({
+  space: 'default',
+  method: 'POST',
+  path: '/',
+  acceptedAt: ARCHIVED_AT,
+  event: { specversion: '1.0', id, source: '/archived', type, ...(data ? { data } : {}) },
+});
+const memoryArchive: ArchiveSource = {
+  name: 'memory',
+  async *read(query) {
+    const events = [
+      archived('a1', 'user.created', { vip: false }),
+      archived('a2', 'user.created', { vip: true }),
+      archived('a3', 'user.created'),
+      archived('a4', 'order.placed'),
+      { ...archived('a5', 'user.created'), event: { id: 'a5', type: 'user.created' } }, // invalid
+    ];
+    for (const e of events) {
+      if (e.acceptedAt >= query.from && e.acceptedAt < query.to) yield e;
+    }
+  },
+};
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -54,6 +86,7 @@ beforeAll(async () => {
   handler = createDashboardHandler(gateway, {
     basePath: '/dashboard',
     apiKeys: [{ name: 'viewer', hash: sha256(KEY), spaces: '*', scopes: ['read'] }],
+    replaySource: memoryArchive,
   });
   server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -87,6 +120,7 @@ async function openPage(key?: string): Promise<{ page: Page; errors: string[] }>
 
 async function showsGraph(page: Page): Promise<void> {
   await page.waitForSelector('#graph code:text("user.created")');
+  await page.waitForSelector('#replay:not([hidden])');
 }
 
 test('without a key the page loads, its data is refused (401), and it asks for the key', async () => {
@@ -207,6 +241,62 @@ test('Tab reaches every control, each with a visible focus, and the dry run work
   await page.screenshot({ path: join(ARTIFACTS, 'keyboard.png'), fullPage: true });
   expect(errors).toEqual([]);
   await page.close();
+});
+
+test('the replay dry run form works by keyboard: counts per function, and a clear error', async () => {
+  const { page, errors } = await openPage(KEY);
+  await page.goto(base);
+  await showsGraph(page);
+  expect(await page.textContent('#replay-state')).toContain('nothing is sent');
+  await page.focus('#r-from');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('2026-12-05T10:00:00Z');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('2026-12-05T11:00:00Z');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('user.created');
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate('document.activeElement?.textContent')).toBe('Dry run');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#replayed li:has-text("greeter")');
+  const shown = await page.textContent('#replayed');
+  expect(shown).toContain('4 events read, 3 would be replayed, 1 refused, 4 deliveries.');
+  expect(shown).toContain('greeter: 3 deliveries');
+  expect(shown).toContain('broken: 1 delivery');
+  expect(shown).toContain('Last refusal: a5');
+  expect(await lowContrast(page)).toEqual([]);
+  await page.screenshot({ path: join(ARTIFACTS, 'replay.png'), fullPage: true });
+
+  // A window the wrong way round: the server's reason, shown in place of the counts.
+  await page.focus('#r-to');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('2026-12-05T09:00:00Z');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#replayed p.failed');
+  expect(await page.textContent('#replayed')).toBe('"from" must be before "to".');
+  // The one console error is the browser's own report of the refused request.
+  expect(errors.filter((text) => !/status of 400/.test(text))).toEqual([]);
+  expect(errors.length).toBeLessThanOrEqual(1);
+  await page.close();
+});
+
+test('without an archive the replay form says replay is not configured', async () => {
+  const bare = createDashboardHandler(gateway, { basePath: '/dashboard' });
+  const bareServer = createServer(bare);
+  await new Promise<void>((resolve) => bareServer.listen(0, '127.0.0.1', resolve));
+  try {
+    const { page, errors } = await openPage();
+    await page.goto(`http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/dashboard/`);
+    await page.waitForSelector('#replay-state:has-text("not configured")');
+    expect(await page.isHidden('#replay')).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  } finally {
+    bare.dashboard.close();
+    bareServer.closeAllConnections();
+    await new Promise((resolve) => bareServer.close(resolve));
+  }
 });
 
 /** Waits until the page's live feed is registered with the dashboard. */

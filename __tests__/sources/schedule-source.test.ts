@@ -185,3 +185,51 @@ test('a tick whose acceptance outlasts the lease is renewed by its claimer, not 
   // One firing per tick: the claimer renews its claim while the event is in flight.
   expect(ids.length - new Set(ids).size).toBe(0);
 });
+
+test('a tick further away than a timer can wait (the 1st of the month after next) fires nothing now', async () => {
+  const gateway = createGateway(new MemoryStore(), { resyncInterval: 0 });
+  gateways.push(gateway);
+  await gateway.ready();
+  const fired: string[] = [];
+  await gateway.registerFunction({
+    functionId: 'ticker',
+    handler: async (event) => void fired.push(String((event as { id: string }).id)),
+  });
+  await gateway.createEventType({ name: 'clock.tick' });
+  await gateway.subscribe({ eventType: 'clock.tick', functionId: 'ticker' });
+  // At least 29 days ahead: past the ~24.8 days a Node timer can wait.
+  const month = ((new Date().getUTCMonth() + 2) % 12) + 1;
+  await gateway.createConnection({ ...TICK, source: { cron: `0 0 1 ${month} *` } });
+  await until(() => gateway.health().connections?.[0]?.state === 'running', 'running', 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(fired).toEqual([]);
+  expect(gateway.health().connections?.[0]).toMatchObject({ accepted: 0, inFlight: 0 });
+});
+
+test('a stored schedule that ticks more often than limits.minScheduleInterval fires the first tick of each interval, and says so', async () => {
+  const store = new MemoryStore();
+  // Written by a gateway without the limit (or before it was set); run by one with it.
+  const writer = await gatewayOn(store);
+  const runner = createGateway(store, { resyncInterval: 0, limits: { minScheduleInterval: 2000 } });
+  gateways.push(runner);
+  await runner.ready();
+  const errors: string[] = [];
+  runner.on('gateway.error', (error) => errors.push(error.message));
+  const fired: string[] = [];
+  await runner.registerFunction({
+    functionId: 'ticker',
+    handler: async (event) => void fired.push(String((event as { id: string }).id)),
+  });
+  await writer.createEventType({ name: 'clock.tick' });
+  await writer.subscribe({ eventType: 'clock.tick', functionId: 'ticker' });
+  await writer.createConnection(TICK);
+  await until(() => fired.length >= 3, 'three ticks', 20_000);
+  // Every second, thinned to the first tick of every 2 s (the same ticks on every instance).
+  const times = tickTimes(fired);
+  for (const time of times) expect(time % 2000).toBe(0);
+  for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(2000);
+  expect(runner.health().connections?.[0]?.lastError).toMatch(
+    /ticks more often than the gateway's "limits.minScheduleInterval" \(2 s\)/,
+  );
+  expect(errors.join('\n')).toMatch(/limits.minScheduleInterval/);
+});

@@ -1,5 +1,5 @@
 import type { JournalEntry } from '../../lib/journal/journal';
-import { decodeEntries, encodeEntries } from '../../lib/journal/journal-records';
+import { decodeEntries, encodeEntries, encodeGroup } from '../../lib/journal/journal-records';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -61,5 +61,55 @@ test('a compact record of the wrong shape keeps nothing and says so', () => {
       entries: [],
       damage: 'it is not a record of deliveries',
     });
+  }
+});
+
+test('a compact record is exactly the JSON of its fields: written out by hand, it stays valid', () => {
+  for (const count of [1, 2, 5]) {
+    const entries = deliveries(count).map((e, i) => ({
+      ...e,
+      // Text JSON must escape, and attempt counts carried over from a restart.
+      subscriptionId: `sub "${i}"\n\u2028`,
+      attempts: i,
+    }));
+    const event: Record<string, unknown> = { ...entries[0].event };
+    delete event.deliveryid;
+    const fields = {
+      v: 2,
+      s: 'default',
+      t: 1_790_000_000_000,
+      d: entries.map((e) => [e.deliveryId, e.subscriptionId, e.functionId, e.attempts]),
+      e: event,
+    };
+    expect(encodeEntries(entries)).toBe(JSON.stringify(fields));
+    expect(decodeEntries(bytes(encodeEntries(entries)))).toEqual({ entries });
+  }
+  // An event whose deliveryid is not the entry's own is written as a list, as before.
+  const [a] = deliveries(1);
+  const stray = { ...a, event: { ...a.event, deliveryid: 'another' } };
+  expect(encodeEntries([stray])).toBe(JSON.stringify([stray]));
+});
+
+test("several emits' compact records make one group record that reads back as all their entries", () => {
+  const a = deliveries(2);
+  const b = deliveries(1).map((e) => ({
+    ...e,
+    deliveryId: 'b',
+    event: { ...e.event, id: 'e2', deliveryid: 'b' },
+  }));
+  const group = encodeGroup([encodeEntries(a), encodeEntries(b)]);
+  expect(decodeEntries(bytes(group))).toEqual({ entries: [...a, ...b] });
+});
+
+test('in a group record, an emit that cannot be read is reported and the others resume', () => {
+  const a = deliveries(1);
+  const group = `{"v":3,"g":[${encodeEntries(a)},{"v":2,"s":1},"x"]}`;
+  expect(decodeEntries(bytes(group))).toEqual({
+    entries: a,
+    damage: '2 of its 3 emits (at index 1, 2) are not deliveries; the other 1 resume',
+  });
+  for (const bad of ['{"v":3,"g":{}}', '{"v":3,"g":[1]}']) {
+    expect(decodeEntries(bytes(bad)).entries).toEqual([]);
+    expect(decodeEntries(bytes(bad)).damage).toMatch(/not (a record of|a list of) deliveries/);
   }
 });

@@ -77,6 +77,7 @@
   function loadSpace() {
     follow();
     refresh();
+    loadReplay();
     return api('spaces/' + encode(space)).then(renderGraph, failed);
   }
 
@@ -371,6 +372,90 @@
     );
   }
 
+  // The replay form shows only when the server has an archive to read; its limits say how far.
+  function loadReplay() {
+    api('spaces/' + encode(space) + '/replay').then(
+      function (r) {
+        $('replay').hidden = !r.configured;
+        $('replay-state').textContent = r.configured
+          ? "What a replay of this space's archived events would deliver; nothing is sent. At most " +
+            r.maxWindowMs / 3600000 +
+            ' h of window and ' +
+            r.maxEvents +
+            ' events read per run.'
+          : 'Replay is not configured: the gateway has no archive to read.';
+        if (r.configured && !$('r-from').value) {
+          var now = Date.now();
+          $('r-from').value = new Date(now - 3600000).toISOString();
+          $('r-to').value = new Date(now).toISOString();
+        }
+      },
+      function () {},
+    );
+  }
+
+  function replay(submit) {
+    submit.preventDefault();
+    var out = clear($('replayed'));
+    out.appendChild(el('p', 'Reading the archive...'));
+    var button = $('replay').querySelector('button');
+    button.setAttribute('aria-busy', 'true');
+    api('spaces/' + encode(space) + '/replay', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        from: $('r-from').value.trim(),
+        to: $('r-to').value.trim(),
+        type: $('r-type').value.trim(),
+      }),
+    })
+      .then(
+        function (r) {
+          clear(out);
+          out.appendChild(
+            el(
+              'p',
+              r.read +
+                ' events read, ' +
+                r.emitted +
+                ' would be replayed, ' +
+                r.refused +
+                ' refused, ' +
+                r.deliveries +
+                ' deliveries' +
+                (r.complete
+                  ? '.'
+                  : ' (stopped at the ' + r.stoppedBy + ' limit: a part of the window).'),
+            ),
+          );
+          if (r.lastRefusal) out.appendChild(el('p', 'Last refusal: ' + r.lastRefusal, 'failed'));
+          var list = el('ul');
+          list.setAttribute('aria-label', 'Deliveries per function');
+          r.byFunction.forEach(function (f) {
+            list.appendChild(
+              el(
+                'li',
+                f.functionId +
+                  ': ' +
+                  f.deliveries +
+                  (f.deliveries === 1 ? ' delivery' : ' deliveries'),
+              ),
+            );
+          });
+          if (r.functionsNotShown)
+            list.appendChild(el('li', 'and ' + r.functionsNotShown + ' more functions'));
+          out.appendChild(list);
+        },
+        function (error) {
+          clear(out);
+          out.appendChild(el('p', error.message, 'failed'));
+        },
+      )
+      .then(function () {
+        button.removeAttribute('aria-busy');
+      });
+  }
+
   $('access').addEventListener('submit', function (submit) {
     submit.preventDefault();
     key = $('key').value.trim();
@@ -388,6 +473,7 @@
     $('pause').setAttribute('aria-pressed', String(paused));
   });
   $('explain').addEventListener('submit', explain);
+  $('replay').addEventListener('submit', replay);
   notice('Loading...');
   loadSpaces();
 })();

@@ -9,6 +9,7 @@ import {
 } from '../model/connection';
 import { keepStoredSecrets } from '../model/function-secrets';
 import type { Compare } from '../store/store';
+import { checkConnectionCount, checkScheduleInterval } from './connection-limits';
 import { functionNotFound, writerOf, type WriteOptions } from './function-rules';
 import type { RuleContext, WritePlan } from './write-plan';
 
@@ -109,9 +110,11 @@ export function planCreateConnection(
       space: record.space,
     });
   }
+  checkScheduleInterval(ctx, record);
+  const limited = checkConnectionCount(ctx, record);
   const key = ctx.layout.key('connections', record.space, record.connectionId);
   return {
-    compares: [{ key, modRevision: 0 }, ...deadLetterCompares(ctx, record)],
+    compares: [{ key, modRevision: 0 }, ...deadLetterCompares(ctx, record), ...limited],
     operations: [{ type: 'put', key, value: JSON.stringify(record) }],
     result: record,
   };
@@ -127,6 +130,7 @@ export function planUpdateConnection(
   const given = recordOf(ctx, input, space, options);
   const stored = requireConnection(ctx, given.space, given.connectionId);
   const record = keepMaskedSecrets(given, stored);
+  checkScheduleInterval(ctx, record);
   const key = ctx.layout.key('connections', record.space, record.connectionId);
   return {
     compares: [{ key, exists: true }, ...deadLetterCompares(ctx, record)],

@@ -21,6 +21,24 @@ export interface RuleContext {
    * URL written.
    */
   outboundFor(space: string, writer: 'tenant' | undefined): OutboundCheck;
+  /** The host's limits on each space's connections. @default none */
+  readonly limits?: ConnectionLimits;
+}
+
+/**
+ * The host's limits on each space's connections (the `limits` option of `createGateway`),
+ * resolved: what a tenant may not create however it asks.
+ */
+export interface ConnectionLimits {
+  /** The most connections a space may hold. @default none */
+  readonly connectionsPerSpace?: number;
+  /** The shortest time between two ticks of a schedule, in ms. @default none */
+  readonly minScheduleInterval?: number;
+  /**
+   * The shortest time between two ticks of a cron expression, in ms (throws for an invalid
+   * one): given with `minScheduleInterval`.
+   */
+  readonly scheduleGap?: (cron: string, timezone?: string) => number;
 }
 
 /** One transaction and what the write resolves with when it commits. */

@@ -1,4 +1,4 @@
-import { CommitUnknownError, GatewayError, type ResourceKind } from '../errors';
+import { CommitUnknownError, GatewayError, ValidationError, type ResourceKind } from '../errors';
 import type { WriteOptions } from '../config/configuration-api';
 import type { Gateway } from '../gateway';
 import { isValidSpace, optionsArgument, validationError } from '../model/checks';
@@ -70,7 +70,22 @@ export interface ConfigApiOptions extends AccessOptions {
    * @default true when `apiKeys` is given, false otherwise
    */
   tenantWrites?: boolean;
+  /**
+   * Serves the paths of these collections only: `['connections']` is the Event Gateway
+   * Connector's API (0.9's connector answered on a port of its own, 4002). `GET /v1/status` is
+   * always served; `/v1/spaces` and `/v1/metrics` only when every collection is.
+   * @default every collection
+   * @example
+   * ```ts
+   * createServer(createConfigHandler(gateway, { apiKeys, collections: ['connections'] })).listen(4002);
+   * ```
+   */
+  collections?: readonly ConfigCollection[];
 }
+
+/** The resource collections of the Configuration API, as their paths name them. */
+export type ConfigCollection =
+  'eventtypes' | 'functions' | 'subscriptions' | 'cors' | 'connections';
 
 type Handlers = {
   readonly kind: ResourceKind;
@@ -111,7 +126,7 @@ const COLLECTIONS: Readonly<Record<string, Handlers>> = {
     kind: 'subscription',
     listKey: 'subscriptions',
     idField: 'subscriptionId',
-    create: (g, b) => g.subscribe(b as any),
+    create: (g, b) => g.subscribe(subscriptionWithType(b) as any),
     update: (g, b) => g.updateSubscription(b as any),
     remove: (g, at) => g.unsubscribe(at as any),
     get: (g, at) => g.getSubscription(at as any),
@@ -141,6 +156,18 @@ const COLLECTIONS: Readonly<Record<string, Handlers>> = {
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
+/**
+ * 0.9's server required a new subscription's `type` before anything else (its SDK's tests expect
+ * this message, word for word); the library's `subscribe` defaults it to `async`.
+ */
+function subscriptionWithType(body: Record<string, unknown>): Record<string, unknown> {
+  if (body.type !== undefined) return body;
+  throw new ValidationError(
+    `Subscription doesn't validate. Validation error: Key: 'Subscription.Type' Error:Field validation for 'Type' failed on the 'required' tag`,
+    { resource: 'subscription', space: String(body.space) },
+  );
+}
+
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 const INTERNAL_ERROR = 'Internal error. Please check logs.';
 
@@ -169,6 +196,8 @@ export class ConfigHttpApi {
   private readonly access: AccessControl;
   /** What functions written here are marked with. */
   private readonly writeOptions: WriteOptions;
+  /** The collections served; undefined: every one, and `/v1/spaces` and `/v1/metrics`. */
+  private readonly collections: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly gateway: ConfigGateway,
@@ -191,6 +220,16 @@ export class ConfigHttpApi {
       throw new TypeError('Configuration API: "tenantWrites" must be a boolean.');
     }
     this.writeOptions = tenantWrites ? { writer: 'tenant' } : {};
+    const collections = options.collections;
+    if (
+      collections !== undefined &&
+      (!Array.isArray(collections) || collections.some((c) => !Object.hasOwn(COLLECTIONS, c)))
+    ) {
+      throw new TypeError(
+        `Configuration API: "collections" must be a list of ${Object.keys(COLLECTIONS).join(', ')}.`,
+      );
+    }
+    this.collections = collections && new Set(collections);
   }
 
   /** Answers one request. Never rejects: every failure becomes an error response. */
@@ -240,13 +279,16 @@ export class ConfigHttpApi {
     const id = collection === 'cors' ? raw[4] : decodedId;
     if (raw.length === 2 && reads) {
       if (first === 'status') return this.status(request);
-      if (first === 'metrics' && this.options.metrics) return this.metrics(request);
-      if (first === 'spaces') return this.spaces(request);
+      const all = this.collections === undefined;
+      if (first === 'metrics' && this.options.metrics && all) return this.metrics(request);
+      if (first === 'spaces' && all) return this.spaces(request);
     }
     // 0.9's spec names one subscription `/subscription/:id`, its server `/subscriptions/:id`.
     const name = collection === 'subscription' && id ? 'subscriptions' : collection;
-    // Own entries only: `__proto__` or `constructor` would find Object's own (a 500).
-    const handlers = Object.hasOwn(COLLECTIONS, name) ? COLLECTIONS[name] : undefined;
+    // Own entries only: `__proto__` or `constructor` would find Object's own (a 500). Checked on
+    // the parsed path, so `connections/../functions` is `functions`, and refused on its own.
+    const served = Object.hasOwn(COLLECTIONS, name) && (this.collections?.has(name) ?? true);
+    const handlers = served ? COLLECTIONS[name] : undefined;
     if (first !== 'spaces' || !handlers || rest.length > 0 || space === undefined) {
       return errorResponse(404, 'Not found.');
     }

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Gateway } from '../gateway';
+import { GatewayError } from '../errors';
+import type { ArchiveSource } from '../plugins/archive-source';
 import { isValidSpace, optionsArgument } from '../model/checks';
 import { AccessControl, EVERY_SPACE, type AccessOptions } from './access-control';
 import {
@@ -9,6 +11,7 @@ import {
   type DashboardEventsOptions,
   type DashboardEventSource,
 } from './dashboard-events';
+import { DashboardReplay, type DashboardReplayLimits } from './dashboard-replay';
 import type { EventsRequest, EventsResponse } from './http-types';
 import { requireJsonBody } from './json-write';
 import { failureResponse } from './failure-response';
@@ -16,7 +19,10 @@ import { requestBody } from './read-body';
 import { bodyText } from './request-body';
 import { requestPath, safeDecode } from './request-path';
 
-/** What the dashboard reads of a gateway: configuration, health and system events, no writes. */
+/**
+ * What the dashboard reads of a gateway: configuration, health and system events, and replay dry
+ * runs (with `replaySource`); no writes.
+ */
 export type DashboardGateway = DashboardEventSource &
   Pick<
     Gateway,
@@ -27,7 +33,9 @@ export type DashboardGateway = DashboardEventSource &
     | 'health'
     | 'metrics'
     | 'explain'
-  > & {
+  > &
+  /** Needed only with `replaySource`. */
+  Partial<Pick<Gateway, 'replay'>> & {
     /** Reports a failure no client may see the details of. @internal */
     reportError(error: Error): void;
   };
@@ -40,6 +48,29 @@ export interface DashboardOptions extends AccessOptions, DashboardEventsOptions 
    * @default ''
    */
   basePath?: string;
+  /**
+   * An archive the page's replay form reads from: a dry run of a replay of the page's space over
+   * a window (`POST <basePath>/api/spaces/<space>/replay` with `{ from, to, type? }`, ISO times)
+   * answers what a replay would do (events read, deliveries per function, refusals) and sends
+   * nothing, so a key with read scope may run it. Without it, the form says replay is not
+   * configured and the endpoint answers `REPLAY_NOT_CONFIGURED` (404).
+   * @default undefined (no replay form)
+   * @example
+   * ```ts
+   * createDashboardHandler(gateway, { apiKeys, replaySource: new S3Archive({ bucket: 'events' }) });
+   * ```
+   */
+  replaySource?: ArchiveSource;
+  /**
+   * How far one dry run may read (window, events, time); one runs at a time per dashboard, another
+   * is answered `REPLAY_BUSY` (429).
+   * @default { maxWindowMs: 86400000, maxEvents: 100000, timeoutMs: 10000 }
+   * @example
+   * ```ts
+   * createDashboardHandler(gateway, { replaySource: archive, replayLimits: { maxEvents: 10_000 } });
+   * ```
+   */
+  replayLimits?: DashboardReplayLimits;
 }
 
 /** A dashboard answer: a whole body, or a stream (the live feed) the adapter pipes. */
@@ -69,6 +100,7 @@ const PAGE_HEADERS = {
   'cache-control': 'no-store',
 };
 const EXPLAIN_BODY_LIMIT = 64 * 1024;
+const REPLAY_BODY_LIMIT = 4 * 1024;
 
 function json(status: number, value: unknown): DashboardResponse {
   return {
@@ -98,8 +130,9 @@ function assetsDirectory(): string {
  * page (`/`, plain HTML, CSS and one small script shipped in the package) shows a space's
  * configuration as a graph (event types, subscriptions with their filters, functions, with
  * authorizers), its live events, per-function throughput, latency and error rate over the last
- * minutes, its dead letters with their reasons, the journal's state, and an emit dry run
- * (`explain`). The page's data comes from `/api/...`, behind the same API keys (read scope) as
+ * minutes, its dead letters with their reasons, the journal's state, an emit dry run
+ * (`explain`), and, given a `replaySource`, a replay dry run of a window of the archive (bounded:
+ * see `replayLimits`). The page's data comes from `/api/...`, behind the same API keys (read scope) as
  * the Configuration API: a key for some spaces sees only those, the gateway-wide details (store
  * and journal errors) only a key for every space; function secrets are never sent.
  *
@@ -114,6 +147,8 @@ function assetsDirectory(): string {
 export class Dashboard {
   /** The dead letters, figures and live feeds behind the page. */
   readonly events: DashboardEvents;
+  /** The replay dry runs of the page's form. */
+  readonly replays: DashboardReplay;
   private readonly basePath: string;
   private readonly access: AccessControl;
   private readonly assets = new Map<string, Buffer>();
@@ -133,6 +168,7 @@ export class Dashboard {
       this.assets.set(path, readFileSync(join(dir, file)));
     }
     this.events = new DashboardEvents(gateway, options);
+    this.replays = new DashboardReplay(gateway, options.replaySource, options.replayLimits);
   }
 
   /** Answers one request. Never rejects: every failure becomes an error response. */
@@ -152,6 +188,7 @@ export class Dashboard {
   /** Stops listening to the gateway and ends every live feed. */
   close(): void {
     this.events.close();
+    this.replays.close();
   }
 
   private async respond(request: EventsRequest): Promise<DashboardResponse> {
@@ -187,6 +224,11 @@ export class Dashboard {
     if (what === 'explain') {
       if (method !== 'POST') return errorResponse(405, 'Only POST is allowed.');
       return this.explain(request, space);
+    }
+    if (what === 'replay') {
+      if (method === 'GET') return json(200, this.replays.describe());
+      if (method !== 'POST') return errorResponse(405, 'Only GET and POST are allowed.');
+      return this.replay(request, space);
     }
     if (method !== 'GET') return errorResponse(405, 'Only GET is allowed.');
     if (what === undefined) return json(200, this.graph(space));
@@ -276,16 +318,8 @@ export class Dashboard {
 
   /** A dry run of emit: which subscriptions would get the event, and why not the others. */
   private async explain(request: EventsRequest, space: string): Promise<DashboardResponse> {
-    requireJsonBody(request.headers);
-    const body = await requestBody(request, EXPLAIN_BODY_LIMIT);
-    let value = body.parsed;
-    if (value === undefined) {
-      try {
-        value = JSON.parse(bodyText(body));
-      } catch {
-        return errorResponse(400, 'The body is not valid JSON.');
-      }
-    }
+    const value = await jsonBody(request, EXPLAIN_BODY_LIMIT);
+    if (value === undefined) return errorResponse(400, 'The body is not valid JSON.');
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return errorResponse(400, 'The body must be a JSON object: { event, method?, path? }.');
     }
@@ -297,5 +331,31 @@ export class Dashboard {
       ...(typeof path === 'string' && path ? { path } : {}),
     };
     return json(200, this.gateway.explain(input));
+  }
+
+  /** A dry run of a replay of the space's window; its typed errors keep their `code`. */
+  private async replay(request: EventsRequest, space: string): Promise<DashboardResponse> {
+    const value = await jsonBody(request, REPLAY_BODY_LIMIT);
+    if (value === undefined) return errorResponse(400, 'The body is not valid JSON.');
+    try {
+      return json(200, await this.replays.dryRun(space, value));
+    } catch (error) {
+      if (error instanceof GatewayError && (error.status < 500 || error.status === 503)) {
+        return json(error.status, { errors: [{ message: error.message, code: error.code }] });
+      }
+      throw error;
+    }
+  }
+}
+
+/** A JSON request body (parsed by the host or here), or undefined when it is not JSON. */
+async function jsonBody(request: EventsRequest, limit: number): Promise<unknown> {
+  requireJsonBody(request.headers);
+  const body = await requestBody(request, limit);
+  if (body.parsed !== undefined) return body.parsed;
+  try {
+    return JSON.parse(bodyText(body));
+  } catch {
+    return undefined;
   }
 }

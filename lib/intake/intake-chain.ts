@@ -50,6 +50,11 @@ export class IntakeChain {
     return this.screening.length > 0;
   }
 
+  /** True when some plugin has an `accepted` hook (else its context is not even made). */
+  get hearsAccepted(): boolean {
+    return this.onAccepted.length > 0;
+  }
+
   /** True when some plugin has a `delivered` hook. */
   get watchesDeliveries(): boolean {
     return this.onDelivered.length > 0;

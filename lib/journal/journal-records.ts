@@ -1,4 +1,3 @@
-import type { CloudEvent } from '../model/cloud-event';
 import { DELIVERY_ID } from '../events/gateway-extensions';
 import type { JournalEntry } from './journal';
 
@@ -55,17 +54,47 @@ interface CompactRecord {
  */
 export function encodeEntries(entries: readonly JournalEntry[]): string {
   const first = entries[0];
-  const base = first ? withoutDeliveryId(first.event) : undefined;
-  if (!base || !entries.every((entry) => sameDelivery(entry, first, base))) {
+  const base = first ? withoutDeliveryId(first) : undefined;
+  if (!base || !entries.every((entry, i) => i === 0 || sameDelivery(entry, first, base))) {
     return JSON.stringify(entries);
   }
-  const d = entries.map((e) => [e.deliveryId, e.subscriptionId, e.functionId, e.attempts]);
-  return `{"v":2,"s":${JSON.stringify(first.space)},"t":${first.acceptedAt},"d":${JSON.stringify(d)},"e":${JSON.stringify(base)}}`;
+  // Written out rather than built as arrays and stringified: this runs once per emit, and the
+  // arrays cost more than the text (BENCHMARKS.md, issue 26).
+  let d = '';
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    d += `${i === 0 ? '' : ','}[${json(e.deliveryId)},${json(e.subscriptionId)},${json(e.functionId)},${json(e.attempts)}]`;
+  }
+  return `{"v":2,"s":${json(first.space)},"t":${first.acceptedAt},"d":[${d}],"e":${JSON.stringify(base)}}`;
 }
 
-/** The event's attributes but its `deliveryid`, when that is the only one its copies differ by. */
-function withoutDeliveryId(event: CloudEvent): Record<string, unknown> | undefined {
-  if (typeof event !== 'object' || event === null) return undefined;
+/** A value as JSON, as inside an array (`undefined` is `null` there). */
+const json = (value: unknown): string => JSON.stringify(value) ?? 'null';
+
+/**
+ * One record holding several emits' compact records (from `encodeEntries`), as the Kafka journal
+ * writes the emits of one produce request: kafkajs spends about 8 µs per record it encodes, and
+ * about 2.4 µs per event when 64 share one (BENCHMARKS.md, issue 26). `decodeEntries` reads it.
+ */
+export function encodeGroup(records: readonly string[]): string {
+  return `{"v":3,"g":[${records.join(',')}]}`;
+}
+
+/**
+ * The entry's event but its `deliveryid`, when that is its own delivery ID and the entry can be
+ * written compact (its time a number); else undefined.
+ */
+function withoutDeliveryId(entry: JournalEntry): Record<string, unknown> | undefined {
+  const event = entry.event as unknown as Record<string, unknown>;
+  if (typeof event !== 'object' || event === null || !Number.isFinite(entry.acceptedAt)) {
+    return undefined;
+  }
+  if (
+    event[DELIVERY_ID] !== entry.deliveryId ||
+    !Object.prototype.propertyIsEnumerable.call(event, DELIVERY_ID)
+  ) {
+    return undefined;
+  }
   const base: Record<string, unknown> = {};
   for (const key of Object.keys(event)) if (key !== DELIVERY_ID) base[key] = event[key];
   return base;
@@ -125,10 +154,39 @@ export function decodeEntries(bytes: Uint8Array): DecodedEntries {
     const entries = fromCompact(value as Partial<CompactRecord>);
     return entries ? { entries } : { entries: [], damage: 'it is not a record of deliveries' };
   }
+  const group =
+    (value as { v?: unknown; g?: unknown } | null)?.v === 3
+      ? (value as { g?: unknown }).g
+      : undefined;
+  if (group !== undefined) {
+    if (!Array.isArray(group)) return { entries: [], damage: 'it is not a record of deliveries' };
+    // Each emit's deliveries stand alone: a bad one is set aside, the others resume.
+    const entries: JournalEntry[] = [];
+    const bad: number[] = [];
+    group.forEach((item: unknown, index) => {
+      const read =
+        (item as Partial<CompactRecord> | null)?.v === 2
+          ? fromCompact(item as Partial<CompactRecord>)
+          : undefined;
+      if (!read) bad.push(index);
+      else for (const entry of read) entries.push(entry);
+    });
+    return partly(entries, bad, group.length, 'emits');
+  }
   if (!Array.isArray(value)) return { entries: [], damage: 'it is not a list of deliveries' };
   const entries: JournalEntry[] = [];
   const bad: number[] = [];
   value.forEach((item: unknown, index) => (isEntry(item) ? entries.push(item) : bad.push(index)));
+  return partly(entries, bad, value.length, 'entries');
+}
+
+/** What a record of `total` items (`what`) gives when the items at `bad` could not be read. */
+function partly(
+  entries: JournalEntry[],
+  bad: number[],
+  total: number,
+  what: string,
+): DecodedEntries {
   if (bad.length === 0) return { entries };
   const where = bad.slice(0, 10).join(', ') + (bad.length > 10 ? ', …' : '');
   return {
@@ -136,7 +194,7 @@ export function decodeEntries(bytes: Uint8Array): DecodedEntries {
     damage:
       entries.length === 0
         ? 'it is not a list of deliveries'
-        : `${bad.length} of its ${value.length} entries (at index ${where}) are not deliveries; the other ${entries.length} resume`,
+        : `${bad.length} of its ${total} ${what} (at index ${where}) are not deliveries; the other ${entries.length} resume`,
   };
 }
 

@@ -5,7 +5,7 @@ import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal'
 import { PartitionProgress, type Taken } from './partition-progress';
 import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from '../clients/kafka-client';
 import { GroupConsumer } from './group-consumer';
-import { decodeEntries, encodeEntries } from './journal-records';
+import { decodeEntries, encodeEntries, encodeGroup } from './journal-records';
 import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link KafkaJournal}. */
@@ -49,7 +49,9 @@ export interface KafkaJournalOptions {
    */
   waitForFunctions?: number;
   /**
-   * Write compact records (the event once per record; about half the bytes). Every version reads
+   * Write compact records (the event once per emit, about half the bytes; the emits of one
+   * produce request grouped, up to 64 of them and 64 KiB in one Kafka record, which costs kafkajs
+   * far less than a record per emit). Every version reads
    * the older list format, but versions before compact records cannot read them (they report and
    * pass over each one): set `false` until every instance of the fleet runs this version or later.
    * @default true
@@ -60,13 +62,33 @@ export interface KafkaJournalOptions {
 /** A produce request's records, and the emits waiting for it. */
 interface Pending {
   messages: { value: string }[];
+  /** Compact records of emits not yet in `messages`: they go as one record (`encodeGroup`). */
+  group: string[];
+  /** Their bytes (as UTF-16 code units: the cap needs no more precision). */
+  groupBytes: number;
   waiters: { resolve(): void; reject(error: Error): void }[];
 }
 
 /**
+ * Most bytes of emits' compact records grouped in one Kafka record: well under the brokers'
+ * default `message.max.bytes` (1 MB); an emit larger than this goes in a record of its own.
+ */
+const GROUP_BYTES = 64 * 1024;
+
+/**
+ * Most emits grouped in one Kafka record. A record's offset is committed once all its deliveries
+ * ended, so an instance that dies leaves its uncommitted records to be made again: smaller groups
+ * bound that (kafkajs's cost per event is ~2.4 µs at 64 per record, ~1.8 at 1,000).
+ */
+const GROUP_EMITS = 64;
+
+const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0, waiters: [] });
+
+/**
  * A journal on a Kafka topic for a fleet of gateways (kafkajs, an optional peer dependency loaded
  * on open). `emit` resolves once its deliveries are produced with acks from all in-sync replicas;
- * produce requests are grouped (the emits that arrive while one is in flight share the next). The
+ * produce requests are grouped (the emits that arrive while one is in flight share the next, in
+ * as few records as fit, see `compactRecords`). The
  * instances form one consumer group: each makes the deliveries of the partitions it is assigned,
  * and commits a partition's offset only past records whose deliveries have all ended, so when an
  * instance dies, the one that takes its partitions makes what it had not finished (at least once:
@@ -88,7 +110,7 @@ export class KafkaJournal implements Journal {
   private consumer: GroupConsumer | undefined;
   private sink: JournalSink | undefined;
   private readonly progress = new PartitionProgress();
-  private pending: Pending = { messages: [], waiters: [] };
+  private pending: Pending = nothingPending();
   private sending: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private committing: Promise<void> | undefined;
@@ -189,15 +211,24 @@ export class KafkaJournal implements Journal {
         ),
       );
     }
-    this.pending.messages.push({
-      value:
-        this.options.compactRecords === false ? JSON.stringify(entries) : encodeEntries(entries),
-    });
-    const done = new Promise<void>((resolve, reject) =>
-      this.pending.waiters.push({ resolve, reject }),
-    );
+    const pending = this.pending;
+    const first = pending.waiters.length === 0;
+    if (this.options.compactRecords === false) {
+      pending.messages.push({ value: JSON.stringify(entries) });
+    } else {
+      const record = encodeEntries(entries);
+      if (
+        pending.groupBytes + record.length > GROUP_BYTES ||
+        pending.group.length === GROUP_EMITS
+      ) {
+        closeGroup(pending);
+      }
+      pending.group.push(record);
+      pending.groupBytes += record.length;
+    }
+    const done = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }));
     // The emits of this turn go together: one produce request instead of one, then the rest.
-    if (this.pending.messages.length === 1 && !this.sending) setImmediate(() => this.send());
+    if (first && !this.sending) setImmediate(() => this.send());
     return done;
   }
 
@@ -231,9 +262,10 @@ export class KafkaJournal implements Journal {
 
   /** Sends what is pending in one produce request, unless one is in flight: it goes next. */
   private send(): void {
-    if (this.sending || this.pending.messages.length === 0 || !this.producer) return;
+    if (this.sending || this.pending.waiters.length === 0 || !this.producer) return;
+    closeGroup(this.pending);
     const { messages, waiters } = this.pending;
-    this.pending = { messages: [], waiters: [] };
+    this.pending = nothingPending();
     this.produceRequests++;
     this.sending = this.producer.send({ topic: this.topic, acks: -1, messages }).then(
       () => {
@@ -356,6 +388,15 @@ export class KafkaJournal implements Journal {
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
+}
+
+/** Moves the grouped compact records into one record of the request (a lone one as it is). */
+function closeGroup(pending: Pending): void {
+  const { group } = pending;
+  if (group.length === 0) return;
+  pending.messages.push({ value: group.length === 1 ? group[0] : encodeGroup(group) });
+  pending.group = [];
+  pending.groupBytes = 0;
 }
 
 /** How long a consumer waiting for room (or for close) sleeps between heartbeats, in ms. */

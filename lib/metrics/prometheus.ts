@@ -1,4 +1,5 @@
 import { optionsArgument } from '../model/checks';
+import { registerConnectionMetrics, type ConnectionFigures } from './connection-metrics';
 import type { FunctionMetrics } from './function-counters';
 import type { AttemptObserver, MetricsSnapshot } from './gateway-metrics';
 
@@ -19,6 +20,8 @@ export interface MetricsSource {
   functionMetrics(): readonly FunctionMetrics[];
   /** Receives each attempt's duration in ms and its function; returns a function that stops it. @internal */
   observeAttempts(observer: AttemptObserver): () => void;
+  /** The connections this instance runs (none when it runs none), read for per-connection metrics. */
+  health?(): { readonly connections?: readonly ConnectionFigures[] };
 }
 
 /** Options of {@link registerPrometheusMetrics}. */
@@ -199,6 +202,7 @@ export function registerPrometheusMetrics(
       }
     },
   });
+  names.push(...registerConnectionMetrics(prom, registry, prefix, labels, gateway));
   const histogram = new prom.Histogram({
     name: prefix + 'attempt_duration_seconds',
     help: 'Duration of each delivery attempt.',

@@ -194,7 +194,10 @@ function sourceOptions(type: SourceType, value: unknown, outbound?: OutboundChec
   if (credentials.length === 1) {
     checks.fail(`"source.awsAccessKeyId" and "source.awsSecretAccessKey" go together.`);
   }
-  if (type === 'schedule') cronFields(out.cron as string);
+  if (type === 'schedule') {
+    cronFields(out.cron as string);
+    if (out.timezone !== undefined) timeZone(out.timezone as string);
+  }
   if (type === 'kafka') saslFields(out);
   return out;
 }
@@ -264,6 +267,18 @@ function cronFields(cron: string): void {
     if (!/^[0-9A-Za-z*?/,\-LW#]+$/.test(field)) {
       checks.fail(`"source.cron" has an invalid field ${JSON.stringify(field.slice(0, 32))}.`);
     }
+  }
+}
+
+/**
+ * An IANA time zone this runtime knows (`Europe/Paris`, `UTC`): another one would fail the
+ * schedule at every start, retried without end, instead of at write time.
+ */
+function timeZone(zone: string): void {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch {
+    checks.fail(`"source.timezone" must be an IANA time zone, e.g. "Europe/Paris" or "UTC".`);
   }
 }
 

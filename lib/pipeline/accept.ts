@@ -5,7 +5,7 @@ import type { CloudEvent } from '../model/cloud-event';
 import { refuseReservedType } from '../model/system-events';
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import type { IntakeVia } from '../plugins/intake-plugin';
-import { emitTarget } from './emit-target';
+import { defaultTarget, emitTarget, type EmitTarget } from './emit-target';
 import type { Outcomes } from './outcomes';
 
 /** Only this module makes an {@link Accepted}: nothing enters the pipeline unparsed. */
@@ -59,7 +59,11 @@ export interface AcceptTarget {
  * plugin sees it), refuses the types only the gateway emits, and checks where it goes.
  */
 export class AcceptStage {
-  constructor(private readonly deps: AcceptDeps) {}
+  private readonly defaults: EmitTarget;
+
+  constructor(private readonly deps: AcceptDeps) {
+    this.defaults = defaultTarget(deps.defaultSpace);
+  }
 
   /**
    * Accepts one event, or throws (ValidationError, HopLimitError), counted and reported.
@@ -78,9 +82,9 @@ export class AcceptStage {
     untrusted = false,
   ): Accepted {
     let event: CloudEvent;
-    let where: { space: string; method: string; path: string };
+    let where: EmitTarget;
     try {
-      where = emitTarget(target, this.deps.defaultSpace, what);
+      where = emitTarget(target, this.defaults, what);
       event = parseCloudEvent(input, this.deps.maxDataDepth, this.deps.maxHops);
       refuseReservedType(event);
     } catch (error) {

@@ -10,14 +10,21 @@ export interface EmitTarget {
   readonly path: string;
 }
 
-/** The `space`, `method` and `path` options of `emit` or `explain`, checked and defaulted. */
+/**
+ * The `space`, `method` and `path` options of `emit` or `explain`, checked and defaulted.
+ * `defaults` (the gateway's space, `POST`, `/`) is returned as is when no option is given: most
+ * emits name none, and then nothing is allocated.
+ */
 export function emitTarget(
   options: { space?: string; method?: string; path?: string },
-  defaultSpace: string,
+  defaults: EmitTarget,
   what: string,
 ): EmitTarget {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError(`${what}: options must be an object.`);
+  }
+  if (options.space === undefined && options.method === undefined && options.path === undefined) {
+    return defaults;
   }
   let method = 'POST';
   if (options.method !== undefined) {
@@ -31,5 +38,10 @@ export function emitTarget(
   if (options.space !== undefined && !isValidSpace(options.space)) {
     throw new ValidationError(`${what}: "space" ${showValue(options.space)} is not a valid space.`);
   }
-  return { space: options.space ?? defaultSpace, method, path };
+  return { space: options.space ?? defaults.space, method, path };
+}
+
+/** Where an event goes when its caller names nothing: the gateway's space, `POST`, `/`. */
+export function defaultTarget(space: string): EmitTarget {
+  return Object.freeze({ space, method: 'POST', path: '/' });
 }

@@ -108,7 +108,9 @@ export class Outcomes {
     if (this.deps.systemEvents.wants(space, 'received')) {
       this.deps.systemEvents.emit(space, 'received', { space, event, path, method });
     }
-    this.deps.intake.accepted(event, { space, method, path, via, deliveries: count });
+    if (this.deps.intake.hearsAccepted) {
+      this.deps.intake.accepted(event, { space, method, path, via, deliveries: count });
+    }
   }
 
   /** Raises the `archive.dropped` system event (an archive's plugin host). */

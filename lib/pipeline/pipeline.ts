@@ -24,7 +24,7 @@ import type { IntakeVia } from '../plugins/intake-plugin';
 import type { Router } from '../router/router';
 import { AcceptStage, type Accepted, type AcceptTarget } from './accept';
 import type { EmitOptions, EmitResult } from './emit-options';
-import { emitTarget } from './emit-target';
+import { defaultTarget, emitTarget } from './emit-target';
 import type { ExplainInput, Explanation } from './explanation';
 import { OutcomeCollector } from './outcome-collector';
 import { Outcomes, type Where } from './outcomes';
@@ -154,19 +154,26 @@ export class Pipeline {
     if (!(admitted instanceof Admitted)) {
       return Promise.reject(new TypeError('Only events from the screen stage can be dispatched.'));
     }
-    const { event, space, method, path, via } = admitted;
-    return this.route(event, { space, method, path }, wait ? 'wait' : 'accept', via);
+    // An admitted event is its own Where (space, method, path): nothing more is made.
+    return this.route(admitted.event, admitted, wait ? 'wait' : 'accept', admitted.via);
   }
 
   /** Accepts, screens and dispatches one event: see `Gateway.emit`. */
   emit(input: unknown, options: EmitOptions = {}, via: IntakeVia = 'emit'): Promise<EmitResult> {
+    let accepted: Accepted;
     let screened: Admitted | Promise<Admitted>;
+    const wait = options?.wait === true;
     try {
-      screened = this.screening.screen(this.accepting.accept(input, options, via));
+      accepted = this.accepting.accept(input, options, via);
+      // The stages run back to back here, so without a plugin that screens events the accepted
+      // event goes straight on: the common emit makes one object, not an Admitted besides.
+      if (!this.screening.screens) {
+        return this.route(accepted.event, accepted, wait ? 'wait' : 'accept', via);
+      }
+      screened = this.screening.screen(accepted);
     } catch (error) {
       return Promise.reject(error);
     }
-    const wait = options.wait === true;
     if (!(screened instanceof Promise)) return this.dispatch(screened, wait);
     return screened.then((admitted) => this.dispatch(admitted, wait));
   }
@@ -188,7 +195,7 @@ export class Pipeline {
 
   /** A dry run of `emit`: see `Gateway.explain`. Delivers nothing, counts nothing. */
   explain(input: ExplainInput): Explanation {
-    const target = emitTarget(input ?? {}, this.deps.defaultSpace, 'explain(input)');
+    const target = emitTarget(input ?? {}, defaultTarget(this.deps.defaultSpace), 'explain(input)');
     const event = parseCloudEvent(input?.event, this.deps.maxDataDepth);
     return this.routing.explain(event, target);
   }
@@ -270,9 +277,8 @@ export class Pipeline {
     }
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const settled = collector && ((index: number) => collector.slot(index));
-    const routed = this.routing.deliveries(event, space, targets, system, !!journal, settled);
-    const { tasks } = routed;
-    let { missing } = routed;
+    const tasks: Delivery[] = [];
+    let missing = this.routing.deliveries(event, space, targets, system, !!journal, tasks, settled);
     if (journal && tasks.length > 0) {
       return recordDeliveries(journal, this.dispatcher, tasks, this.resuming.opened).then(
         () =>

@@ -25,12 +25,6 @@ export interface RouteDeps {
   readonly maxFilterWork: number;
 }
 
-/** The deliveries of one event: those to make, and those whose function this instance lacks. */
-export interface Routed {
-  readonly tasks: Delivery[];
-  readonly missing: Delivery[] | undefined;
-}
-
 /**
  * The pipeline's routing stage: (space, type, method, path) to subscriptions through the
  * router, then their content filters under one MatchBudget, then a Delivery per match. No I/O.
@@ -65,9 +59,10 @@ export class RouteStage {
   }
 
   /**
-   * A Delivery per matched subscription. `journaled`: each gets a delivery ID (carried as the
-   * `deliveryid` extension, so functions can tell a redelivery); `settled[i]` hears the i-th's
-   * outcome (`wait: true`).
+   * A Delivery per matched subscription, pushed onto `tasks`; returns those whose function this
+   * instance lacks (undefined when none: the common case makes no second array). `journaled`:
+   * each gets a delivery ID (carried as the `deliveryid` extension, so functions can tell a
+   * redelivery); `settled[i]` hears the i-th's outcome (`wait: true`).
    */
   deliveries(
     event: CloudEvent,
@@ -75,9 +70,9 @@ export class RouteStage {
     targets: readonly RouteMatch<SubscriptionRecord>[],
     system: boolean,
     journaled: boolean,
+    tasks: Delivery[],
     settled?: (index: number) => (outcome: DeliveryOutcome) => void,
-  ): Routed {
-    const tasks: Delivery[] = [];
+  ): Delivery[] | undefined {
     let missing: Delivery[] | undefined;
     for (let index = 0; index < targets.length; index++) {
       const subscription = targets[index].value;
@@ -97,7 +92,7 @@ export class RouteStage {
       if (fn) tasks.push(task);
       else (missing ??= []).push(task);
     }
-    return { tasks, missing };
+    return missing;
   }
 
   /** A delivery from the journal, with its attempts and age (its function's stand-in if gone). */

@@ -40,6 +40,11 @@ export interface ScreenDeps {
 export class ScreenStage {
   constructor(private readonly deps: ScreenDeps) {}
 
+  /** False when no plugin screens events: every accepted event is admitted as it is. */
+  get screens(): boolean {
+    return this.deps.intake.screens;
+  }
+
   /**
    * Screens one accepted event: synchronously when no plugin screens events (the common case
    * costs no promise). Rejects (or throws) with EventRefusedError or IntakeFailedError, counted
@@ -47,9 +52,9 @@ export class ScreenStage {
    */
   screen(accepted: AcceptedEvent): Admitted | Promise<Admitted> {
     const { event, space, method, path, via } = checked(accepted);
+    if (!this.deps.intake.screens) return new Admitted(ADMIT, event, space, method, path, via);
     const admitted = (screened: CloudEvent) =>
       new Admitted(ADMIT, screened, space, method, path, via);
-    if (!this.deps.intake.screens) return admitted(event);
     let screened: CloudEvent | Promise<CloudEvent>;
     try {
       screened = this.deps.intake.admit(event, { space, method, path }, via);

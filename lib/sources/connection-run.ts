@@ -1,3 +1,4 @@
+import type { ConnectionFigures } from '../metrics/connection-metrics';
 import {
   EventRefusedError,
   FilterBudgetError,
@@ -46,28 +47,15 @@ export interface RunDependencies {
   readonly retry: ExponentialDelayOptions;
   /** How long `close()` waits for events in flight to be accepted before it stops the source. */
   readonly drainTimeout: number;
+  /** See {@link SourceContext.minScheduleInterval}. */
+  readonly minScheduleInterval?: number;
 }
 
-/** What `health()` reports per connection. */
-export interface ConnectionHealth {
-  readonly space: string;
-  readonly connectionId: string;
+/** What `health()` reports per connection: its figures (what metrics read), and its source type. */
+export interface ConnectionHealth extends ConnectionFigures {
   readonly type: string;
   /** `starting` until the source runs (and while it is retried), `paused` under backpressure. */
   readonly state: 'starting' | 'running' | 'paused' | 'closed';
-  /** Messages taken and not yet acknowledged. */
-  readonly inFlight: number;
-  /** Messages whose event was accepted and that were acknowledged. */
-  readonly accepted: number;
-  /** Messages refused and dead-lettered (then acknowledged). */
-  readonly refused: number;
-  /** Attempts to enter an event that the gateway could not accept yet (backpressure, store down). */
-  readonly retries: number;
-  /** Acknowledgements the source failed (the message will come again). */
-  readonly ackFailures: number;
-  /** The units of work this instance owns (partitions, a schedule). */
-  readonly owned: readonly string[];
-  readonly lastError?: string;
   /**
    * The code of the last error when it is a typed one: `OUTBOUND_REFUSED` when the outbound
    * policy refused the source's host at connect time (see {@link OutboundRefusedError}).
@@ -174,6 +162,7 @@ export class ConnectionRun {
         leases: this.deps.leases,
         fail: (error) => this.fail(error),
         owned: (units) => void (this.ownedUnits = [...units]),
+        minScheduleInterval: this.deps.minScheduleInterval,
         ...(this.deps.outbound ? { outbound: this.deps.outbound } : {}),
       });
       if (this.closed) return void (await source.close());

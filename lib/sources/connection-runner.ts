@@ -1,3 +1,4 @@
+import { TurnsByKey } from '../model/turns-by-key';
 import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from '../model/cloud-event';
 import type { ConnectionRefusedNotice } from '../model/system-events';
@@ -65,6 +66,12 @@ export interface ConnectionRunnerOptions {
   readonly retry?: ExponentialDelayOptions;
   /** How long `close()` waits for events in flight. @default 5000 */
   readonly drainTimeout?: number;
+  /**
+   * The gateway's `limits.minScheduleInterval`: a schedule stored with ticks closer than this
+   * (written before the limit was set, or around the gateway) fires only the first tick of each
+   * such interval. @default none
+   */
+  readonly minScheduleInterval?: number;
 }
 
 /**
@@ -81,8 +88,8 @@ export interface ConnectionRunnerOptions {
  */
 export class ConnectionRunner {
   private readonly runs = new Map<string, ConnectionRun>();
-  /** Per connection, the last start or stop: changes to one connection apply in order. */
-  private readonly queues = new Map<string, Promise<void>>();
+  /** Per connection, its starts and stops: changes to one connection apply in order. */
+  private readonly turns = new TurnsByKey();
   private readonly instanceId: string;
   private closed = false;
 
@@ -118,19 +125,14 @@ export class ConnectionRunner {
   /** Stops every run (each waits for what it has in flight, up to `drainTimeout`). */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.queues.values()]);
+    await this.turns.settled();
     await Promise.allSettled([...this.runs.values()].map((run) => run.close()));
     this.runs.clear();
   }
 
   private reconcile(space: string, connectionId: string): void {
     const key = `${space}/${connectionId}`;
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous.then(() => this.update(key, space, connectionId));
-    this.queues.set(key, next);
-    void next.finally(() => {
-      if (this.queues.get(key) === next) this.queues.delete(key);
-    });
+    void this.turns.inTurn(key, () => this.update(key, space, connectionId));
   }
 
   private async update(key: string, space: string, connectionId: string): Promise<void> {
@@ -160,6 +162,7 @@ export class ConnectionRunner {
       maxMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       retry: this.options.retry ?? { initialDelay: 50, maxDelay: 5000 },
       drainTimeout: this.options.drainTimeout ?? 5000,
+      minScheduleInterval: this.options.minScheduleInterval,
     });
     this.runs.set(key, run);
     run.start();

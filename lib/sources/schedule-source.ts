@@ -1,15 +1,6 @@
+import { MAX_TIMER_MS } from '../model/checks';
+import { cronParser, shortestScheduleGap } from './schedule-gap';
 import type { Source, SourceContext } from './source';
-import { requirePeer } from './source-peers';
-
-/** What the schedule source uses of cron-parser 5 (an optional peer dependency, lazy). */
-interface CronParser {
-  CronExpressionParser: {
-    parse(
-      expression: string,
-      options: { currentDate: Date; tz?: string; strict?: boolean },
-    ): { next(): { getTime(): number } };
-  };
-}
 
 /** The lease state of a schedule: the last tick claimed, and whether its event was accepted. */
 interface TickState {
@@ -41,8 +32,7 @@ export function scheduleSource(context: SourceContext): Source {
 }
 
 class ScheduleSource implements Source {
-  private readonly parser = requirePeer<CronParser>('cron-parser', 'schedule', 'cron-parser@5')
-    .CronExpressionParser;
+  private readonly parser = cronParser();
   private readonly cron: string;
   private readonly tz: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -57,6 +47,14 @@ class ScheduleSource implements Source {
     this.tz = source.timezone === undefined ? undefined : String(source.timezone);
     // A bad expression or zone fails the start (reported, and retried with the run's backoff).
     this.nextTick(Date.now());
+    const min = context.minScheduleInterval;
+    if (min !== undefined && shortestScheduleGap(this.cron, this.tz) < min) {
+      context.fail(
+        new Error(
+          `its schedule ticks more often than the gateway's "limits.minScheduleInterval" (${min / 1000} s): only the first tick of every ${min / 1000} s fires.`,
+        ),
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -87,20 +85,41 @@ class ScheduleSource implements Source {
   }
 
   private later(at: number, run: () => void): void {
+    // Node fires a timer past its range (~24.8 days) at once: a yearly tick would fire now, and
+    // the next from it, in a loop. Such a wait is made in steps.
+    const wait = Math.max(0, at - Date.now());
+    const step = wait > MAX_TIMER_MS;
     const timer = setTimeout(
       () => {
         this.timers.delete(timer);
-        if (!this.closed) run();
+        if (this.closed) return;
+        if (step) this.later(at, run);
+        else run();
       },
-      Math.max(0, at - Date.now()),
+      step ? MAX_TIMER_MS : wait,
     );
     timer.unref();
     this.timers.add(timer);
   }
 
-  /** Sets the timer of the first tick after `after`. */
+  /**
+   * The first tick after `after` that is the first of its interval of `minScheduleInterval`
+   * (counted from the epoch, so every instance of a fleet picks the same ticks).
+   */
+  private allowedTick(after: number): number {
+    const min = this.context.minScheduleInterval;
+    let tick = this.nextTick(after);
+    if (min === undefined) return tick;
+    for (;;) {
+      const start = tick - (tick % min);
+      if (this.nextTick(start - 1) === tick) return tick;
+      tick = this.nextTick(start + min - 1);
+    }
+  }
+
+  /** Sets the timer of the first tick after `after` (that the limits let fire). */
   private schedule(after: number): void {
-    const tick = this.nextTick(after);
+    const tick = this.allowedTick(after);
     this.later(tick, () => {
       // The next tick's timer first: a slow claim never delays it. A timer that fired a moment
       // early still counts from its own tick.

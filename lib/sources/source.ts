@@ -44,6 +44,11 @@ export interface SourceContext {
   /** The units of work this instance owns now (partitions, a schedule), for health. */
   owned(units: readonly string[]): void;
   /**
+   * The gateway's `limits.minScheduleInterval` (ms), which a schedule keeps to whatever its
+   * stored expression says. @default none
+   */
+  readonly minScheduleInterval?: number;
+  /**
    * The outbound policy the connection's writer is held to, checked on every connect on the
    * addresses its hosts resolve to then (see source-outbound.ts); none for a source that
    * connects nowhere, or when the runner was given no policy.

@@ -1,5 +1,5 @@
 import { MAX_TIMER_MS } from '../model/checks';
-import type { Etcd3, IKeyValue, IRangeResponse, Watcher } from 'etcd3';
+import type { Etcd3, IKeyValue } from 'etcd3';
 import { inspect } from 'node:util';
 import {
   GatewayClosedError,
@@ -13,6 +13,17 @@ import { exponentialDelay } from '../model/exponential-delay';
 import { pause } from './deadline';
 import { EtcdCommit } from './etcd-commit';
 import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
+import { EtcdCalls } from './etcd-calls';
+import { http2WatchStream, type WatchStreamOpener } from './etcd-watch-stream';
+import {
+  decodeRangeResponse,
+  encodeCompaction,
+  encodeRange,
+  type RangeRequest,
+  type RangeResponseMessage,
+} from './etcd-wire';
+import { createEtcd3Client } from './etcd3-client';
+import { etcd3WatchStream } from './etcd3-watch-stream';
 import type {
   Compare,
   KeyValue,
@@ -69,11 +80,25 @@ export interface EtcdStoreOptions {
    * @default 10000
    */
   watchCheckInterval?: number;
-  /** Extra gRPC channel options, merged over the defaults. */
+  /**
+   * Extra gRPC channel options, merged over the defaults. Watches do not use gRPC's client
+   * (node:http2 with etcd's few watch messages decoded by hand costs a third of its CPU per
+   * change): they honour `grpc.keepalive_time_ms` and `grpc.keepalive_timeout_ms`, and any other
+   * key here moves watches to etcd3's watcher, which applies them all.
+   * @default none
+   */
   grpcOptions?: Record<string, string | number>;
 }
 
-type Etcd3Module = typeof import('etcd3');
+/** The gRPC options node:http2 calls honour (or, for the message size, never limit). */
+const HTTP2_OPTIONS = new Set([
+  'grpc.keepalive_time_ms',
+  'grpc.keepalive_timeout_ms',
+  'grpc.max_receive_message_length',
+]);
+
+const RANGE = '/etcdserverpb.KV/Range';
+const COMPACT = '/etcdserverpb.KV/Compact';
 
 function toKeyValue(kv: IKeyValue): KeyValue {
   return {
@@ -105,8 +130,10 @@ function toKeyValue(kv: IKeyValue): KeyValue {
  */
 export class EtcdStore implements Store {
   readonly name = 'EtcdStore';
-  /** The etcd3 client, for what the contract does not cover (leases, maintenance). */
-  readonly client: Etcd3;
+  private etcd3: Etcd3 | undefined;
+  private readonly newClient: () => Etcd3;
+  /** Reads and compaction over node:http2; undefined on the etcd3 fallback (`grpcOptions`). */
+  private readonly calls: EtcdCalls | undefined;
   private readonly requestTimeout: number;
   private readonly watchCheckInterval: number;
   private readonly watches = new Set<() => void>();
@@ -117,6 +144,8 @@ export class EtcdStore implements Store {
 
   /** Only the hosts are kept: the options may hold a password (`auth`), which no dump may show. */
   private readonly hosts: readonly string[];
+  /** How the next watch connects (a closure: it holds `auth`, which no dump may show). */
+  private readonly openWatchStream: () => WatchStreamOpener;
 
   constructor(options: EtcdStoreOptions) {
     if (!options || (typeof options.hosts !== 'string' && !Array.isArray(options.hosts))) {
@@ -135,58 +164,74 @@ export class EtcdStore implements Store {
         );
       }
     }
-    // Loaded here, not at the top: requiring etcd3 costs ~150 ms.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const etcd3 = require('etcd3') as Etcd3Module;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const cockatiel = require('cockatiel') as typeof import('cockatiel');
-    this.client = new etcd3.Etcd3({
-      hosts: options.hosts,
-      auth: options.auth,
-      credentials: options.tls,
-      dialTimeout: this.requestTimeout,
-      defaultCallOptions: (context) =>
-        context.isStream ? {} : { deadline: Date.now() + this.requestTimeout },
-      faultHandling: {
-        // Retries are ours: etcd3's would replay a committed transaction whose answer was lost.
-        global: cockatiel.noop,
-        // Skip a dead member for a second (failover), and let a recovered one back in quickly.
-        host: () =>
-          cockatiel.circuitBreaker(cockatiel.handleWhen(etcd3.isRecoverableError), {
-            halfOpenAfter: 1000,
-            breaker: new cockatiel.ConsecutiveBreaker(2),
-          }),
-      },
-      grpcOptions: {
-        // Watch responses and listings over 4 MiB are otherwise refused and silently lost.
-        'grpc.max_receive_message_length': -1,
-        // Half-open TCP would hide a lost connection; no pings without calls (etcd refuses them).
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5000,
-        ...options.grpcOptions,
-      },
-    });
+    const grpcOptions = {
+      // Watch responses and listings over 4 MiB are otherwise refused and silently lost.
+      'grpc.max_receive_message_length': -1,
+      // Half-open TCP would hide a lost connection; no pings without calls (etcd refuses them).
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5000,
+      ...options.grpcOptions,
+    };
+    const keepalive = (name: string): number => {
+      const value = Number(grpcOptions[name as keyof typeof grpcOptions]);
+      if (!Number.isInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
+        throw new ValidationError(
+          `EtcdStore: "grpcOptions['${name}']" must be a positive integer of at most ${MAX_TIMER_MS} (ms).`,
+        );
+      }
+      return value;
+    };
+    const { auth, tls } = options;
+    const keepaliveTime = keepalive('grpc.keepalive_time_ms');
+    const keepaliveTimeout = keepalive('grpc.keepalive_timeout_ms');
+    this.newClient = () =>
+      createEtcd3Client({ hosts: this.hosts, auth, tls, grpcOptions }, this.requestTimeout);
+    if (Object.keys(options.grpcOptions ?? {}).some((name) => !HTTP2_OPTIONS.has(name))) {
+      const opener = etcd3WatchStream(this.client);
+      this.openWatchStream = () => opener;
+    } else {
+      this.calls = new EtcdCalls(this.hosts, { auth, tls });
+      let next = 0;
+      // Each watch asks the next host: one that failed is not asked again first.
+      this.openWatchStream = () =>
+        http2WatchStream({
+          url: this.hosts[next++ % this.hosts.length],
+          auth,
+          tls,
+          timeout: this.requestTimeout,
+          keepaliveTime,
+          keepaliveTimeout,
+        });
+    }
+  }
+
+  /**
+   * The etcd3 client, for what the contract does not cover (leases, maintenance). Created on
+   * first use (writes use it; reads and watches do not, unless `grpcOptions` asks for gRPC
+   * settings only it applies): an instance that only reads never loads etcd3 and gRPC.
+   */
+  get client(): Etcd3 {
+    this.etcd3 ??= this.newClient();
+    return this.etcd3;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
-    const res = await keepAliveWhile(
-      this.call(() => this.client.kv.range({ key: Buffer.from(key) })),
-    );
-    return res.kvs[0] ? toKeyValue(res.kvs[0]) : undefined;
+    const res = await keepAliveWhile(this.call(() => this.range({ key: Buffer.from(key) })));
+    return res.kvs[0];
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     const start =
       options.after === undefined ? Buffer.from(prefix) : Buffer.from(options.after + '\0');
-    let res: IRangeResponse;
+    let res: RangeResponseMessage;
     try {
       res = await keepAliveWhile(
         this.call(() =>
-          this.client.kv.range({
+          this.range({
             key: start,
-            range_end: prefixEnd(prefix),
-            limit: options.limit ?? 0,
-            revision: options.revision ?? 0,
+            rangeEnd: prefixEnd(prefix),
+            limit: options.limit,
+            revision: options.revision,
           }),
         ),
       );
@@ -200,11 +245,11 @@ export class EtcdStore implements Store {
       throw error;
     }
     // A listing is the truth the caller rebuilds from: its cluster is the one watches must match.
-    this.clusterId = res.header.cluster_id;
+    this.clusterId = res.clusterId;
     return {
-      items: res.kvs.map(toKeyValue),
+      items: res.kvs,
       // A listing at a past revision is consistent at that revision, whatever the header says.
-      revision: options.revision ?? Number(res.header.revision),
+      revision: options.revision ?? res.revision,
       more: res.more,
     };
   }
@@ -243,11 +288,6 @@ export class EtcdStore implements Store {
     let delivered = fromRevision - 1;
     /** A revision the previous check saw in the store: the watch must have reached it since. */
     let awaited = 0;
-    const watcher: Watcher = this.client
-      .watch()
-      .prefix(prefix)
-      .startRevision(String(fromRevision))
-      .watcher();
     const end = (event: Parameters<WatchListener>[0]) => {
       if (ended) return;
       stop();
@@ -258,50 +298,34 @@ export class EtcdStore implements Store {
       ended = true;
       clearInterval(check);
       this.watches.delete(stop);
-      void watcher.cancel().catch(() => undefined);
+      stream.close();
     };
-    watcher.on('connected', (res) => {
-      const revision = Number(res.header.revision);
-      if (revision < fromRevision - 1) {
-        end({
-          type: 'reset',
-          reason: `the store's revision went backwards (${revision} < ${fromRevision - 1})`,
-        });
-      } else if (cluster !== undefined && res.header.cluster_id !== cluster) {
-        end({ type: 'reset', reason: 'the store answers from another cluster' });
-      }
-    });
-    watcher.on('data', (res) => {
-      if (ended) return;
-      if (cluster !== undefined && res.header.cluster_id !== cluster) {
-        end({ type: 'reset', reason: 'the store answers from another cluster' });
-        return;
-      }
-      const changes: WatchChange[] = res.events.map((ev) =>
-        ev.type === 'Delete'
-          ? {
-              type: 'delete',
-              key: ev.kv.key.toString('utf8'),
-              modRevision: Number(ev.kv.mod_revision),
-            }
-          : { type: 'put', kv: toKeyValue(ev.kv) },
-      );
-      // A progress notification carries no event: everything up to its revision was sent.
-      const revision =
-        changes.length === 0
-          ? Number(res.header.revision)
-          : Math.max(delivered, ...changes.map(modRevisionOf));
-      delivered = Math.max(delivered, revision);
-      listener({ type: 'changes', revision: delivered, changes });
-    });
-    watcher.on('disconnected', (error) => end({ type: 'error', error: this.convert(error) }));
-    watcher.on('error', (error) => {
-      const message = String(error?.message ?? error);
-      end(
-        /cancel|compact/i.test(message)
-          ? { type: 'reset', reason: `etcd canceled the watch (${message})` }
-          : { type: 'error', error: this.convert(error) },
-      );
+    const stream = this.openWatchStream()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, {
+      created: (res) => {
+        if (res.revision < fromRevision - 1) {
+          end({
+            type: 'reset',
+            reason: `the store's revision went backwards (${res.revision} < ${fromRevision - 1})`,
+          });
+        } else if (cluster !== undefined && res.clusterId !== cluster) {
+          end({ type: 'reset', reason: 'the store answers from another cluster' });
+        }
+      },
+      response: (res) => {
+        if (ended) return;
+        if (cluster !== undefined && res.clusterId !== cluster) {
+          end({ type: 'reset', reason: 'the store answers from another cluster' });
+          return;
+        }
+        const { changes } = res;
+        // A progress notification carries no event: everything up to its revision was sent.
+        let revision = changes.length === 0 ? res.revision : delivered;
+        for (const change of changes) revision = Math.max(revision, modRevisionOf(change));
+        delivered = Math.max(delivered, revision);
+        listener({ type: 'changes', revision: delivered, changes });
+      },
+      canceled: (reason) => end({ type: 'reset', reason: `etcd canceled the watch (${reason})` }),
+      failed: (error) => end({ type: 'error', error: this.convert(error) }),
     });
     const check =
       this.watchCheckInterval > 0
@@ -309,16 +333,15 @@ export class EtcdStore implements Store {
             let latest: number;
             try {
               const res = await this.call(() =>
-                this.client.kv.range({
+                this.range({
                   key: Buffer.from(prefix),
-                  range_end: prefixEnd(prefix),
+                  rangeEnd: prefixEnd(prefix),
                   limit: 1,
-                  sort_target: 'Mod',
-                  sort_order: 'Descend',
-                  keys_only: true,
+                  newestFirst: true,
+                  keysOnly: true,
                 }),
               );
-              latest = res.kvs[0] ? Number(res.kvs[0].mod_revision) : 0;
+              latest = res.kvs[0]?.modRevision ?? 0;
             } catch {
               return; // unreachable: the watch reports its own disconnection
             }
@@ -347,14 +370,20 @@ export class EtcdStore implements Store {
 
   /** Discards etcd's history up to `revision` (physically), as operators do. */
   async compact(revision: number): Promise<void> {
-    await keepAliveWhile(this.call(() => this.client.kv.compact({ revision, physical: true })));
+    await keepAliveWhile(
+      this.call(async () => {
+        if (!this.calls) await this.client.kv.compact({ revision, physical: true });
+        else await this.calls.call(COMPACT, encodeCompaction(revision, true), this.deadline());
+      }),
+    );
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const stop of [...this.watches]) stop();
-    this.client.close();
+    this.calls?.close();
+    this.etcd3?.close();
   }
 
   /** The servers' client endpoints: the gateway never delivers a function there. */
@@ -366,6 +395,31 @@ export class EtcdStore implements Store {
   [inspect.custom](): string {
     const hosts = this.hosts.join(', ');
     return `EtcdStore { hosts: ${hosts}${this.closed ? ', closed' : ''} }`;
+  }
+
+  /** A linearizable read: over node:http2 (see `EtcdCalls`), or etcd3 on its fallback. */
+  private async range(req: RangeRequest): Promise<RangeResponseMessage> {
+    if (this.calls) {
+      return decodeRangeResponse(await this.calls.call(RANGE, encodeRange(req), this.deadline()));
+    }
+    const res = await this.client.kv.range({
+      key: req.key,
+      range_end: req.rangeEnd,
+      limit: req.limit ?? 0,
+      revision: req.revision ?? 0,
+      keys_only: req.keysOnly,
+      ...(req.newestFirst ? { sort_target: 'Mod', sort_order: 'Descend' } : {}),
+    });
+    return {
+      revision: Number(res.header.revision),
+      clusterId: res.header.cluster_id,
+      kvs: res.kvs.map(toKeyValue),
+      more: res.more,
+    };
+  }
+
+  private deadline(): number {
+    return Date.now() + this.requestTimeout;
   }
 
   private assertOpen(): void {

@@ -1,4 +1,5 @@
 import type { Catalog } from '../../../lib/cache/catalog';
+import type { Delivery } from '../../../lib/delivery/delivery';
 import { FilterBudgetError } from '../../../lib/errors';
 import { parseCloudEvent } from '../../../lib/events/cloudevent';
 import type { FunctionRecord } from '../../../lib/model/function';
@@ -86,7 +87,8 @@ describe('the route stage', () => {
       ['known'],
     );
     const e = event(1);
-    const { tasks, missing } = route.deliveries(e, 'default', route.match(e, WHERE), false, false);
+    const tasks: Delivery[] = [];
+    const missing = route.deliveries(e, 'default', route.match(e, WHERE), false, false, tasks);
     expect(
       tasks.map((t) => [t.fn.functionId, t.timeout, t.retry.maxAttempts, t.deliveryId]),
     ).toEqual([['known', 250, 1, undefined]]);
@@ -96,7 +98,8 @@ describe('the route stage', () => {
   test('a journaled delivery carries its delivery ID as an extension', () => {
     const route = stage([{ eventType: 'user.created', functionId: 'f' }], ['f']);
     const e = event(1);
-    const { tasks } = route.deliveries(e, 'default', route.match(e, WHERE), false, true);
+    const tasks: Delivery[] = [];
+    route.deliveries(e, 'default', route.match(e, WHERE), false, true, tasks);
     expect(tasks[0].deliveryId).toMatch(/^[0-9a-f-]{36}$/);
     expect(tasks[0].event.deliveryid).toBe(tasks[0].deliveryId);
   });

@@ -1,0 +1,66 @@
+import { LimitExceededError, ValidationError } from '../errors';
+import type { ConnectionRecord } from '../model/connection';
+import { describeError } from '../model/describe-error';
+import type { Compare } from '../store/store';
+import type { RuleContext } from './write-plan';
+
+/**
+ * Checks a connection about to be created against the space's count limit. Returns the compare
+ * that keeps the decision true when the write commits: no connection of the space was written
+ * since the catalog's revision (concurrent creates on other instances plan again, and see each
+ * other), none without a limit.
+ * @example
+ * ```ts
+ * compares.push(...checkConnectionCount(ctx, record));
+ * ```
+ */
+export function checkConnectionCount(ctx: RuleContext, record: ConnectionRecord): Compare[] {
+  const max = ctx.limits?.connectionsPerSpace;
+  if (max === undefined) return [];
+  const count = ctx.catalog.list('connections', record.space).length;
+  if (count >= max) {
+    throw new LimitExceededError(
+      `Connection "${record.connectionId}" cannot be created: space "${record.space}" has ${count} connections, the most it may hold (the gateway's "limits.connectionsPerSpace" is ${max}).`,
+      'connectionsPerSpace',
+      max,
+      { resource: 'connection', id: record.connectionId, space: record.space },
+    );
+  }
+  return [
+    { prefix: ctx.layout.spacePrefix('connections', record.space), maxModRevision: ctx.revision },
+  ];
+}
+
+/**
+ * Refuses a schedule that would tick more often than the `minScheduleInterval` limit allows (on
+ * create and on update), and a cron expression the schedule parser refuses, when that limit is
+ * set (without it, such an expression fails when the schedule starts, and is reported).
+ * @example
+ * ```ts
+ * checkScheduleInterval(ctx, record); // throws LimitExceededError for '* * * * * *' under 60000
+ * ```
+ */
+export function checkScheduleInterval(ctx: RuleContext, record: ConnectionRecord): void {
+  const min = ctx.limits?.minScheduleInterval;
+  const gapOf = ctx.limits?.scheduleGap;
+  if (record.type !== 'schedule' || min === undefined || gapOf === undefined) return;
+  const details = { resource: 'connection', id: record.connectionId, space: record.space } as const;
+  const { cron, timezone } = record.source;
+  let gap: number;
+  try {
+    gap = gapOf(String(cron), timezone === undefined ? undefined : String(timezone));
+  } catch (error) {
+    throw new ValidationError(
+      `Connection doesn't validate. Validation error: "source.cron" is not a valid schedule: ${describeError(error).slice(0, 200)}`,
+      details,
+    );
+  }
+  if (gap < min) {
+    throw new LimitExceededError(
+      `Connection "${record.connectionId}" cannot be written: its schedule ticks ${gap / 1000} s apart, and the gateway's "limits.minScheduleInterval" is ${min / 1000} s.`,
+      'minScheduleInterval',
+      min,
+      details,
+    );
+  }
+}

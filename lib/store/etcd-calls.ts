@@ -1,0 +1,231 @@
+import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from 'node:http2';
+import { MAX_TIMER_MS } from '../model/checks';
+import {
+  decodeAuthenticateResponse,
+  encodeAuthenticate,
+  grpcDeframer,
+  grpcFrame,
+} from './etcd-wire';
+
+/** TLS and credentials for etcd, as the EtcdStore's options give them. */
+export interface EtcdConnectOptions {
+  tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
+  auth?: { username: string; password: string };
+}
+
+const STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+/** gRPC's UNAVAILABLE: the call may not have reached etcd (retried by the store). */
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
+
+/**
+ * A failed gRPC call: its status code, worded as grpc-js words it (`14 UNAVAILABLE: ...`), which is
+ * what `isUnavailable` reads.
+ */
+export class EtcdCallError extends Error {
+  constructor(
+    readonly code: number,
+    details: string,
+  ) {
+    super(`${code} ${STATUS_NAMES[code] ?? 'UNKNOWN'}: ${details}`);
+  }
+}
+
+/** An HTTP/2 connection to one etcd URL (`http://`, `https://` or a bare `host:port`). */
+export function connectEtcd(target: string, options: EtcdConnectOptions): ClientHttp2Session {
+  // Loaded on first use: a gateway on another store never pays for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const http2 = require('node:http2') as typeof import('node:http2');
+  const url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target : `http://${target}`);
+  const { tls } = options;
+  const secure = tls !== undefined || url.protocol === 'https:';
+  return http2.connect(
+    `${secure ? 'https' : 'http'}://${url.host}`,
+    tls ? { ca: tls.rootCertificate, cert: tls.certChain, key: tls.privateKey } : {},
+  );
+}
+
+/** The headers of a gRPC call, with etcd's auth token when there is one. */
+export function grpcRequest(path: string, token?: string): Record<string, string> {
+  return {
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...(token === undefined ? {} : { token }),
+  };
+}
+
+/** The failure a gRPC status names, or undefined for OK (or no status in these headers). */
+export function grpcFailure(
+  headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
+): EtcdCallError | undefined {
+  const status = headers['grpc-status'];
+  if (status === undefined || status === '0') return undefined;
+  const message = decodeURIComponent(String(headers['grpc-message'] ?? ''));
+  return new EtcdCallError(Number(status), message || 'etcd refused the call');
+}
+
+/** A unary call on `session`: one request message, one answer, or an EtcdCallError. */
+export function unary(
+  session: ClientHttp2Session,
+  path: string,
+  message: Buffer,
+  deadline: number,
+  token?: string,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let stream;
+    try {
+      stream = session.request(grpcRequest(path, token));
+    } catch (error) {
+      return reject(new EtcdCallError(UNAVAILABLE, (error as Error).message));
+    }
+    let answer: Buffer | undefined;
+    let failure: EtcdCallError | undefined;
+    const timer = setTimeout(
+      () => {
+        failure ??= new EtcdCallError(DEADLINE_EXCEEDED, `no answer from etcd to ${path} in time`);
+        stream.close();
+      },
+      Math.min(Math.max(0, deadline - Date.now()), MAX_TIMER_MS),
+    );
+    const deframe = grpcDeframer((buf, start, end) => {
+      answer ??= Buffer.from(buf.subarray(start, end));
+    });
+    stream.on('response', (headers) => {
+      failure ??=
+        grpcFailure(headers) ??
+        (headers[':status'] === 200
+          ? undefined
+          : new EtcdCallError(UNAVAILABLE, `etcd answered HTTP ${headers[':status']}`));
+    });
+    stream.on('trailers', (trailers) => (failure ??= grpcFailure(trailers)));
+    stream.on('data', (chunk: Buffer) => {
+      try {
+        deframe(chunk);
+      } catch (error) {
+        failure ??= new EtcdCallError(13, (error as Error).message);
+      }
+    });
+    stream.on('error', (error) => (failure ??= new EtcdCallError(UNAVAILABLE, error.message)));
+    stream.on('close', () => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else if (answer) resolve(answer);
+      else reject(new EtcdCallError(UNAVAILABLE, `the call to ${path} ended without an answer`));
+    });
+    stream.end(grpcFrame(message));
+  });
+}
+
+/** etcd's auth token for `session` (Auth/Authenticate), or undefined without `auth`. */
+export async function authenticate(
+  session: ClientHttp2Session,
+  options: EtcdConnectOptions,
+  deadline: number,
+): Promise<string | undefined> {
+  if (!options.auth) return undefined;
+  const { username, password } = options.auth;
+  const answer = await unary(
+    session,
+    AUTHENTICATE,
+    encodeAuthenticate(username, password),
+    deadline,
+  );
+  return decodeAuthenticateResponse(answer);
+}
+
+/**
+ * The EtcdStore's unary calls (reads, compaction) over one HTTP/2 connection at a time, without
+ * a gRPC library: a connection that fails, goes away or lets a call pass its deadline is dropped,
+ * and the next call connects to the next host. Retrying is the caller's (`isUnavailable`). The
+ * connection holds the process only while a call is in flight, as grpc-js's does.
+ *
+ * @example
+ * ```ts
+ * const calls = new EtcdCalls(['http://127.0.0.1:2379'], {});
+ * const answer = await calls.call('/etcdserverpb.KV/Range', encodeRange({ key }), Date.now() + 5000);
+ * ```
+ */
+export class EtcdCalls {
+  private session: ClientHttp2Session | undefined;
+  private token: Promise<string | undefined> | undefined;
+  private next = 0;
+  private inFlight = 0;
+  /** A private field, not a property: it may hold the password, which no dump may show. */
+  readonly #options: EtcdConnectOptions;
+
+  constructor(
+    private readonly hosts: readonly string[],
+    options: EtcdConnectOptions,
+  ) {
+    this.#options = options;
+  }
+
+  async call(path: string, message: Buffer, deadline: number): Promise<Buffer> {
+    const session = this.connect(deadline);
+    this.inFlight++;
+    session.ref();
+    try {
+      const token = await (this.token as Promise<string | undefined>);
+      return await unary(session, path, message, deadline, token);
+    } catch (error) {
+      const code = (error as EtcdCallError).code;
+      // A token etcd no longer knows (expired, or etcd restarted): ask for one on the next call.
+      if (code === 16 || /invalid auth token/.test(String((error as Error).message))) {
+        this.token = undefined;
+        this.drop(session);
+        throw new EtcdCallError(UNAVAILABLE, (error as Error).message);
+      }
+      if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) this.drop(session);
+      throw error;
+    } finally {
+      if (--this.inFlight === 0 && !session.destroyed) session.unref();
+    }
+  }
+
+  close(): void {
+    if (this.session) this.drop(this.session);
+  }
+
+  private connect(deadline: number): ClientHttp2Session {
+    if (this.session && !this.session.destroyed && !this.session.closed) return this.session;
+    const session = connectEtcd(this.hosts[this.next++ % this.hosts.length], this.#options);
+    session.on('error', () => this.drop(session));
+    session.on('goaway', () => this.drop(session));
+    session.on('close', () => this.drop(session));
+    session.unref();
+    this.session = session;
+    this.token = authenticate(session, this.#options, deadline);
+    this.token.catch(() => this.drop(session));
+    return session;
+  }
+
+  private drop(session: ClientHttp2Session): void {
+    if (this.session === session) {
+      this.session = undefined;
+      this.token = undefined;
+    }
+    if (!session.destroyed) session.destroy();
+  }
+}
