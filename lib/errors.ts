@@ -24,7 +24,8 @@ export type GatewayErrorCode =
   | 'REPLAY_NOT_CONFIGURED'
   | 'REPLAY_BUSY'
   | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'LIMIT_EXCEEDED';
+  | 'LIMIT_EXCEEDED'
+  | 'OUTBOUND_REFUSED';
 
 /** The kind of resource an error is about. */
 export type ResourceKind =
@@ -311,6 +312,18 @@ export class GatewayNotReadyError extends GatewayError {
 export class BackpressureError extends GatewayError {
   readonly code = 'BACKPRESSURE';
   readonly status = 503;
+}
+
+/**
+ * A connection's source was refused at connect time by the outbound policy its writer is held
+ * to: the host it names resolved (or is) an address the policy forbids (a DNS name re-pointed at
+ * a loopback, private or metadata address after the connection was written). Nothing was sent.
+ * Kept as the connection's last error in `health()`; the source is tried again with backoff.
+ * HTTP 403.
+ */
+export class OutboundRefusedError extends GatewayError {
+  readonly code = 'OUTBOUND_REFUSED';
+  readonly status = 403;
 }
 
 /** Details of an {@link InvocationError}. */

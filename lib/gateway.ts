@@ -191,6 +191,8 @@ export class Gateway {
           throw error;
         }
       },
+      // Held on every connect to the policy its writer was held to when it was written.
+      outbound: (record) => resolved.outboundPolicies.forWriter(record.space, record.writer),
       refused: (notice) => this.pipeline.connectionRefused(notice),
       deadLetter: (space, functionId, event) => this.pipeline.call(space, functionId, event),
       reportError: (error) => this.reportError(error),

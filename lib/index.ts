@@ -47,6 +47,7 @@ export {
   JournalRecordDamagedError,
   LimitExceededError,
   NotFoundError,
+  OutboundRefusedError,
   RevisionCompactedError,
   StoreUnavailableError,
   UnsupportedMediaTypeError,

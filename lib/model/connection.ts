@@ -84,7 +84,14 @@ const SOURCES: Readonly<Record<SourceType, SourceSchema>> = {
   schedule: { required: { cron: 'string' }, optional: { timezone: 'string' } },
   kafka: {
     required: { brokers: 'brokers', topic: 'string' },
-    optional: { groupId: 'string', fromBeginning: 'boolean', ssl: 'boolean' },
+    optional: {
+      groupId: 'string',
+      fromBeginning: 'boolean',
+      ssl: 'boolean',
+      saslMechanism: 'string',
+      saslUsername: 'string',
+      saslPassword: 'string',
+    },
   },
   awssqs: {
     required: { queueUrl: 'url', region: 'string' },
@@ -191,7 +198,25 @@ function sourceOptions(type: SourceType, value: unknown, outbound?: OutboundChec
     cronFields(out.cron as string);
     if (out.timezone !== undefined) timeZone(out.timezone as string);
   }
+  if (type === 'kafka') saslFields(out);
   return out;
+}
+
+/** The SASL mechanisms a Kafka connection may authenticate with (kafkajs's names). */
+export const KAFKA_SASL_MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+/** A Kafka connection's SASL options: a known mechanism, with a username and a password. */
+function saslFields(out: Record<string, string | number | boolean>): void {
+  const given = ['saslMechanism', 'saslUsername', 'saslPassword'].filter((f) => f in out);
+  if (given.length === 0) return;
+  if (given.length < 3) {
+    checks.fail(
+      `"source.saslMechanism", "source.saslUsername" and "source.saslPassword" go together.`,
+    );
+  }
+  if (!KAFKA_SASL_MECHANISMS.includes(out.saslMechanism as string)) {
+    checks.fail(`"source.saslMechanism" must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}.`);
+  }
 }
 
 function fieldValue(

@@ -3,6 +3,12 @@ import { AWS_SECRET_FIELDS } from './function';
 export { AWS_SECRET_FIELDS };
 
 /**
+ * The fields whose whole value is a secret: the AWS ones, and a Kafka connection's SASL password
+ * (no function has such a field: masked by the same rules as the AWS secrets).
+ */
+export const SECRET_FIELDS: readonly string[] = [...AWS_SECRET_FIELDS, 'saslPassword'];
+
+/**
  * What these helpers mask: a function record, or anything shaped like one (a connection's source
  * options seen as `{ type, provider }`), so that every secret is masked by the same rules.
  */
@@ -109,7 +115,7 @@ export function maskedUrl(value: string): string | undefined {
 
 /** The value of a provider field as shown without secrets. */
 function maskedValue(field: string, value: string | number | boolean): string | number | boolean {
-  if (AWS_SECRET_FIELDS.includes(field)) return SECRET_MASK;
+  if (SECRET_FIELDS.includes(field)) return SECRET_MASK;
   // No `@`, `?` or `#`: no userinfo, query or fragment (and no URL to parse).
   if (!URL_FIELDS.includes(field) || !/[@?#]/.test(String(value))) return value;
   const url = parseUrl(value);
@@ -125,7 +131,7 @@ export function withoutSecrets<T extends SecretHolder>(record: T): T {
   const cached = maskedRecords.get(record) as T | undefined;
   if (cached) return cached;
   let provider: Record<string, string | number | boolean> | undefined;
-  for (const field of [...AWS_SECRET_FIELDS, ...URL_FIELDS]) {
+  for (const field of [...SECRET_FIELDS, ...URL_FIELDS]) {
     const value = record.provider[field];
     if (value === undefined) continue;
     const masked = maskedValue(field, value);
@@ -147,7 +153,7 @@ function holds(record: SecretHolder, secret: FunctionSecret): boolean {
 /** The secrets a record (an update's input) gives as the mask: those it asks to keep. */
 export function maskedSecrets(record: SecretHolder): FunctionSecret[] {
   const out: FunctionSecret[] = [];
-  for (const field of AWS_SECRET_FIELDS) {
+  for (const field of SECRET_FIELDS) {
     if (record.provider[field] === SECRET_MASK) out.push({ field });
   }
   for (const field of URL_FIELDS) {
@@ -171,7 +177,7 @@ export function missingSecret(
 function destination(record: SecretHolder): Map<string, string> {
   const out = new Map([['type', record.type]]);
   for (const [field, value] of Object.entries(record.provider)) {
-    if (AWS_SECRET_FIELDS.includes(field) || NOT_DESTINATION.has(field)) continue;
+    if (SECRET_FIELDS.includes(field) || NOT_DESTINATION.has(field)) continue;
     const url = URL_FIELDS.includes(field) ? parseUrl(value) : undefined;
     out.set(`provider.${field}`, url ? visibleUrl(url) : JSON.stringify(value));
   }
@@ -218,7 +224,7 @@ export function withStoredSecrets<T extends SecretHolder>(
  */
 export function secretValues(record: SecretHolder): string[] {
   const out = new Set<string>();
-  for (const field of AWS_SECRET_FIELDS) {
+  for (const field of SECRET_FIELDS) {
     if (typeof record.provider[field] === 'string') out.add(record.provider[field] as string);
   }
   for (const field of URL_FIELDS) {

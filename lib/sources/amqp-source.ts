@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_IN_FLIGHT } from '../model/connection';
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { amqpSocketOptions } from './source-outbound';
 import { requirePeer } from './source-peers';
 
 /** What the AMQP source uses of amqplib 2 (an optional peer dependency, lazy). */
 interface AmqpModule {
-  connect(url: string): Promise<AmqpConnection>;
+  connect(url: string, socketOptions?: Record<string, unknown>): Promise<AmqpConnection>;
 }
 
 interface AmqpConnection {
@@ -65,7 +66,10 @@ class AmqpSource implements Source {
 
   async start(): Promise<void> {
     const { source, maxInFlight } = this.context.record;
-    const connection = await this.amqp.connect(String(source.url));
+    const url = String(source.url);
+    const { outbound } = this.context;
+    // Checked on every connect and reconnect, on the address the host resolves to then.
+    const connection = await this.amqp.connect(url, outbound && amqpSocketOptions(outbound, url));
     this.connection = connection;
     connection.on('error', () => undefined);
     connection.on('close', (error) => {
@@ -112,7 +116,9 @@ class AmqpSource implements Source {
     this.retryTimer = setTimeout(() => {
       if (this.closed) return;
       this.start().catch((error: unknown) => {
-        this.context.fail(new Error(`reconnecting to AMQP: ${describeError(error)}`));
+        this.context.fail(
+          new Error(`reconnecting to AMQP: ${describeError(error)}`, { cause: error }),
+        );
         this.reconnect();
       });
     }, delay);

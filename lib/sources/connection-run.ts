@@ -5,6 +5,7 @@ import {
   GatewayClosedError,
   GatewayError,
   HopLimitError,
+  OutboundRefusedError,
   ValidationError,
 } from '../errors';
 import type { CloudEvent } from '../model/cloud-event';
@@ -14,7 +15,9 @@ import { describeError } from '../model/describe-error';
 import { exponentialDelay, type ExponentialDelayOptions } from '../model/exponential-delay';
 import { SYSTEM_EVENT_TYPES } from '../model/system-events';
 import { bodyText, messageEvent } from './message-event';
+import type { OutboundCheck } from '../model/outbound-policy';
 import type { Source, SourceFactory, SourceMessage } from './source';
+import { outboundRefusalIn } from './source-outbound';
 import type { StoreLeases } from './store-leases';
 
 /**
@@ -32,6 +35,8 @@ export interface RunDependencies {
   readonly entry: SourceEntry;
   readonly factory: SourceFactory;
   readonly leases: StoreLeases;
+  /** The outbound policy the connection's writer is held to, checked on every connect. */
+  readonly outbound?: OutboundCheck;
   /** Raises the `connection.refused` system event. */
   readonly refused: (notice: ConnectionRefusedNotice) => void;
   /** Sends a refused message's event to the connection's dead-letter function. */
@@ -51,6 +56,11 @@ export interface ConnectionHealth extends ConnectionFigures {
   readonly type: string;
   /** `starting` until the source runs (and while it is retried), `paused` under backpressure. */
   readonly state: 'starting' | 'running' | 'paused' | 'closed';
+  /**
+   * The code of the last error when it is a typed one: `OUTBOUND_REFUSED` when the outbound
+   * policy refused the source's host at connect time (see {@link OutboundRefusedError}).
+   */
+  readonly lastErrorCode?: string;
 }
 
 /** Errors that say "this event is refused, whenever it is sent": dead-lettered, not retried. */
@@ -81,6 +91,7 @@ export class ConnectionRun {
   private counts = { accepted: 0, refused: 0, retries: 0, ackFailures: 0 };
   private ownedUnits: readonly string[] = [];
   private lastError: string | undefined;
+  private lastErrorCode: string | undefined;
 
   constructor(
     /** The connection with its secrets. */
@@ -113,6 +124,7 @@ export class ConnectionRun {
       ...this.counts,
       owned: this.ownedUnits,
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      ...(this.lastErrorCode === undefined ? {} : { lastErrorCode: this.lastErrorCode }),
     };
   }
 
@@ -151,6 +163,7 @@ export class ConnectionRun {
         fail: (error) => this.fail(error),
         owned: (units) => void (this.ownedUnits = [...units]),
         minScheduleInterval: this.deps.minScheduleInterval,
+        ...(this.deps.outbound ? { outbound: this.deps.outbound } : {}),
       });
       if (this.closed) return void (await source.close());
       this.source = source;
@@ -167,8 +180,21 @@ export class ConnectionRun {
   }
 
   private fail(error: unknown): void {
-    this.lastError = describeError(error);
     const { space, connectionId } = this.record;
+    const refusal = outboundRefusalIn(error);
+    if (refusal) {
+      // Typed: the host resolved somewhere the writer's policy forbids; nothing was sent.
+      const refused = new OutboundRefusedError(
+        `Connection ${connectionId} (space ${space}): ${refusal.message}`,
+        { resource: 'connection', id: connectionId, space, cause: error },
+      );
+      this.lastError = refused.message;
+      this.lastErrorCode = refused.code;
+      this.deps.reportError(refused);
+      return;
+    }
+    this.lastError = describeError(error);
+    this.lastErrorCode = error instanceof GatewayError ? error.code : undefined;
     this.deps.reportError(
       new Error(`Connection ${connectionId} (space ${space}): ${this.lastError}`, { cause: error }),
     );
@@ -223,6 +249,7 @@ export class ConnectionRun {
         }
         this.counts.retries++;
         this.lastError = describeError(error);
+        this.lastErrorCode = error instanceof GatewayError ? error.code : undefined;
         await this.wait(exponentialDelay(attempt, this.deps.retry));
       }
     }

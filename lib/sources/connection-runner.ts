@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { CloudEvent } from '../model/cloud-event';
 import type { ConnectionRefusedNotice } from '../model/system-events';
 import type { ConnectionRecord } from '../model/connection';
+import type { OutboundCheck } from '../model/outbound-policy';
 import { describeError } from '../model/describe-error';
 import type { ExponentialDelayOptions } from '../model/exponential-delay';
 import type { Store } from '../store/store';
@@ -46,6 +47,12 @@ export interface ConnectionRunnerOptions {
    * @default the built-in sources, each loaded on first use
    */
   readonly sources?: Readonly<Record<string, SourceFactory>>;
+  /**
+   * The outbound policy a connection is held to when its source connects (its writer's: the
+   * host's, or the tenants' chain for a tenant's connection), checked on the addresses its hosts
+   * resolve to at each connect. @default none (no check at connect time)
+   */
+  readonly outbound?: (record: ConnectionRecord) => OutboundCheck | undefined;
   /** This instance's ID in leases. @default a random UUID */
   readonly instanceId?: string;
   /**
@@ -138,8 +145,10 @@ export class ConnectionRunner {
       await running.close();
     }
     if (!record || this.closed) return;
+    const outbound = this.options.outbound?.(record);
     const run = new ConnectionRun(record, {
       entry: this.options.entry,
+      ...(outbound ? { outbound } : {}),
       factory: this.factory(record),
       leases: new StoreLeases(
         this.options.store,

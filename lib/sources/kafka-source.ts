@@ -2,6 +2,7 @@ import { loadKafka, type KafkaBatchPayload } from '../clients/kafka-client';
 import { GroupConsumer } from '../journal/group-consumer';
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
+import { kafkaSocketFactory } from './source-outbound';
 
 /** How long after an acknowledgement its partition's offset is committed (acks coalesce). */
 const COMMIT_DELAY_MS = 20;
@@ -23,7 +24,8 @@ interface PartitionProgress {
  * (the lowest offset still in flight bounds it), so a member that dies leaves its uncommitted
  * messages to the next owner. Options: `brokers` (comma-separated `host:port`), `topic`,
  * `groupId` (default `event-gateway.<space>.<connectionId>`), `fromBeginning` (a new group's
- * start, default true), `ssl`.
+ * start, default true), `ssl`, and SASL: `saslMechanism` (`plain`, `scram-sha-256` or
+ * `scram-sha-512`) with `saslUsername` and `saslPassword` (a secret, masked like a function's).
  * @example
  * ```ts
  * await gateway.createConnection({
@@ -60,8 +62,20 @@ class KafkaSource implements Source {
         .split(',')
         .map((broker) => broker.trim()),
       ssl: source.ssl === true,
+      // SASL (PLAIN or SCRAM) when the connection names a mechanism (validated as a set).
+      ...(source.saslMechanism === undefined
+        ? {}
+        : {
+            sasl: {
+              mechanism: source.saslMechanism,
+              username: source.saslUsername,
+              password: source.saslPassword,
+            },
+          }),
       logLevel: logLevel.NOTHING,
       retry: { retries: 3, initialRetryTime: 100 },
+      // Each broker connection (the seed brokers and those the cluster names) is checked.
+      ...(context.outbound ? { socketFactory: kafkaSocketFactory(context.outbound) } : {}),
     });
     const groupId = String(
       source.groupId ?? `event-gateway.${record.space}.${record.connectionId}`,
@@ -82,6 +96,7 @@ class KafkaSource implements Source {
         context.fail(
           new Error(
             `the Kafka consumer failed (restarting in ${retryIn} ms): ${describeError(error)}`,
+            { cause: error },
           ),
         ),
     });

@@ -29,14 +29,20 @@ interface ShardState {
   readonly checkpoint?: string;
 }
 
+/** The lease units of the instances running the connection (`members/<instance ID>`). */
+const MEMBER = 'members/';
+
 /** An empty shard is asked again after this long, in ms. */
 const IDLE_MS = 250;
 
 /**
  * A Kinesis stream: each shard is a unit of work leased in the gateway's store, read by the one
  * instance holding its lease, with its checkpoint (the last sequence number settled, all before
- * it too) kept in that lease: a new owner resumes after it. Renewed every third of the lease
- * time; a dead instance's shards are taken over once their leases expire. Options: `streamName`,
+ * it too) kept in that lease: a new owner resumes after it. The shards are spread across the live
+ * instances (each holds at most ceil(shards / instances), counted from membership leases),
+ * renewed every third of the lease time `leaseTtl`: a dead instance's shards are taken over
+ * within `leaseTtl` plus a third of it (plus the clock skew between instances), and an instance
+ * that joins gets its share within about two thirds of it. Options: `streamName`,
  * `region`, `endpoint`, AWS credentials.
  * @example
  * ```ts
@@ -69,16 +75,7 @@ class KinesisSource implements Source {
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
     this.stream = String(source.streamName);
-    const { NodeHttpHandler } = requirePeer<{ NodeHttpHandler: new () => unknown }>(
-      '@smithy/node-http-handler',
-      'awskinesis',
-      '@smithy/node-http-handler@4',
-    );
-    // HTTP/1.1: the client's default HTTP/2 handler is for SubscribeToShard, not used here.
-    this.client = new this.sdk.KinesisClient({
-      ...awsClientConfig(context.record),
-      requestHandler: new NodeHttpHandler(),
-    });
+    this.client = new this.sdk.KinesisClient(awsClientConfig(context.record, context.outbound));
   }
 
   async start(): Promise<void> {
@@ -100,36 +97,85 @@ class KinesisSource implements Source {
   async close(): Promise<void> {
     this.stop.abort();
     clearInterval(this.leaseTimer);
+    const reading = [...this.readers.keys()];
     await Promise.allSettled(this.readers.values());
-    await Promise.allSettled([...this.readers.keys()].map((s) => this.context.leases.release(s)));
+    // Handed over with their checkpoints: the next owner goes on after them.
+    const leases = this.context.leases;
+    await Promise.allSettled([
+      ...reading.map((shard) => leases.handOver(shard)),
+      leases.release(MEMBER + leases.owner),
+    ]);
     this.client.destroy();
   }
 
-  /** Takes or renews the lease of every shard it can, and reads those it holds. */
+  /**
+   * One round of the fleet's sharing: renews this instance's membership, counts the live members
+   * (membership leases not expired), and holds its fair share of the shards, ceil(shards /
+   * members): it renews those it holds up to that share, hands the rest over (with their
+   * checkpoints), and takes free or expired shards while under it. Every instance running the
+   * connection does the same every third of the lease time, so the shards spread across the
+   * live instances; a dead instance's shards are taken within the lease time plus one round.
+   */
   private async balance(): Promise<void> {
     if (this.stop.signal.aborted) return;
+    const leases = this.context.leases;
     const listed = await this.client.send(
       new this.sdk.ListShardsCommand({ StreamName: this.stream }),
     );
-    for (const { ShardId: shard } of listed.Shards ?? []) {
-      if (!shard || this.stop.signal.aborted) continue;
-      let held = false;
+    const shards = (listed.Shards ?? []).flatMap(({ ShardId }) => (ShardId ? [ShardId] : []));
+    let current: Map<string, { owner: string; expires: number }>;
+    try {
+      await leases.hold(MEMBER + leases.owner);
+      current = await leases.list();
+    } catch (error) {
+      // The store is out of reach: the leases held run out, and their readers stop with them.
+      this.context.fail(new Error(`sharing the shards: ${describeError(error)}`, { cause: error }));
+      return;
+    }
+    const now = Date.now();
+    const live = (unit: string) => {
+      const lease = current.get(unit);
+      return lease !== undefined && lease.owner !== '' && lease.expires > now;
+    };
+    const members = [...current.keys()].filter((unit) => unit.startsWith(MEMBER) && live(unit));
+    const share = Math.ceil(shards.length / Math.max(1, members.length));
+    const mine = shards.filter(
+      (shard) => live(shard) && current.get(shard)?.owner === leases.owner,
+    );
+    const free = shards.filter((shard) => !live(shard));
+    const held = new Set<string>();
+    for (const shard of [...mine.slice(0, share), ...free]) {
+      if (held.size >= share || this.stop.signal.aborted) break;
       try {
-        held = await this.context.leases.hold(shard);
+        if (await leases.hold(shard)) held.add(shard);
       } catch (error) {
-        this.context.fail(new Error(`leasing ${shard}: ${describeError(error)}`));
-      }
-      if (held) this.held.add(shard);
-      else this.held.delete(shard);
-      if (held && !this.readers.has(shard)) {
-        const reading = this.read(shard).catch((error: unknown) =>
-          this.context.fail(new Error(`reading ${shard}: ${describeError(error)}`)),
-        );
-        this.readers.set(shard, reading);
-        void reading.finally(() => this.readers.delete(shard));
+        this.context.fail(new Error(`leasing ${shard}: ${describeError(error)}`, { cause: error }));
       }
     }
-    this.context.owned([...this.held]);
+    this.held.clear();
+    for (const shard of held) this.held.add(shard);
+    // Past the share: their readers stop, then the leases go (with their checkpoints).
+    for (const shard of mine.slice(share)) void this.handOver(shard);
+    for (const shard of held) {
+      if (this.readers.has(shard)) continue;
+      const reading = this.read(shard).catch((error: unknown) =>
+        this.context.fail(new Error(`reading ${shard}: ${describeError(error)}`, { cause: error })),
+      );
+      this.readers.set(shard, reading);
+      void reading.finally(() => this.readers.delete(shard));
+    }
+    this.context.owned([...held].sort());
+  }
+
+  /** Hands a shard's lease over once its reader stopped (unless this instance took it again). */
+  private async handOver(shard: string): Promise<void> {
+    await this.readers.get(shard);
+    if (this.held.has(shard)) return;
+    await this.context.leases
+      .handOver(shard)
+      .catch((error: unknown) =>
+        this.context.fail(new Error(`handing ${shard} over: ${describeError(error)}`)),
+      );
   }
 
   /** Reads a shard from its checkpoint while this instance holds its lease. */
@@ -151,6 +197,7 @@ class KinesisSource implements Source {
     /** Sequence numbers delivered in order, and those of them settled. */
     const inFlight: string[] = [];
     const settled = new Set<string>();
+    /** The checkpoint writes, in order (never rejects). */
     let saving: Promise<unknown> = Promise.resolve();
     const settle = (sequence: string) => {
       settled.add(sequence);
@@ -161,13 +208,15 @@ class KinesisSource implements Source {
       }
       if (last === undefined) return;
       const upTo = last;
-      // Written only while this instance still holds the lease (a compare-and-swap on it).
-      saving = saving.then(() =>
+      // Written only while this instance still holds the lease (a compare-and-swap on it), in
+      // order; a write that failed (its ack reports it) does not stop the next ones.
+      const write = saving.then(() =>
         leases.claim<ShardState>(shard, (current) =>
           current?.owner === leases.owner ? { checkpoint: upTo } : undefined,
         ),
       );
-      return saving;
+      saving = write.catch(() => undefined);
+      return write;
     };
     while (iterator && !this.stop.signal.aborted && this.holds(shard)) {
       if (this.paused) {
@@ -194,6 +243,8 @@ class KinesisSource implements Source {
       }
       if ((out.Records ?? []).length === 0) await new Promise((r) => setTimeout(r, IDLE_MS));
     }
+    // The checkpoints under way are written before the lease is handed over.
+    await saving;
   }
 
   /** Whether the last lease round kept this shard (a reader stops once another holds it). */

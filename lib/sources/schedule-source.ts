@@ -15,8 +15,9 @@ const UNIT = 'tick';
  * A schedule: an event per tick of its cron expression (`source.cron`, 5 fields or 6 with
  * seconds, in `source.timezone`, UTC by default), fired once per tick across the fleet. Every
  * instance keeps the timer; at a tick each tries to claim it in the store (a compare-and-swap on
- * the schedule's lease key), and only the winner delivers the event. Its acknowledgement marks
- * the tick done. If the winner dies first, another instance claims the same tick once the claim
+ * the schedule's lease key), and only the winner delivers the event, renewing its claim while
+ * the event is in flight however long its acceptance takes. Its acknowledgement marks the tick
+ * done. If the winner dies first, another instance claims the same tick once the claim
  * expires (the runner's `leaseTtl`), unless a later tick has fired by then: a schedule catches up
  * on a lost tick, never on a series of them.
  * @example
@@ -35,6 +36,8 @@ class ScheduleSource implements Source {
   private readonly cron: string;
   private readonly tz: string | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Renewals of the claims of ticks in flight. */
+  private readonly renewals = new Set<NodeJS.Timeout>();
   private paused = false;
   private closed = false;
 
@@ -70,6 +73,8 @@ class ScheduleSource implements Source {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    for (const timer of this.renewals) clearInterval(timer);
+    this.renewals.clear();
   }
 
   private nextTick(after: number): number {
@@ -152,6 +157,7 @@ class ScheduleSource implements Source {
       return;
     }
     this.context.owned([UNIT]);
+    const settled = this.renew(tick);
     const time = new Date(tick);
     this.context.deliver({
       id: `tick-${time.toISOString()}`,
@@ -159,6 +165,7 @@ class ScheduleSource implements Source {
       contentType: 'application/json',
       time,
       ack: async () => {
+        await settled();
         await leases.claim<TickState>(UNIT, (current) =>
           current?.owner === leases.owner && current.state?.tick === tick
             ? { tick, done: true }
@@ -166,7 +173,46 @@ class ScheduleSource implements Source {
         );
       },
       // Not accepted here (closing): let another instance take the tick at once.
-      release: () => leases.release(UNIT),
+      release: async () => {
+        await settled();
+        await leases.release(UNIT);
+      },
     });
+  }
+
+  /**
+   * Renews the claim of `tick` every third of the lease time while its event is in flight: an
+   * acceptance slower than the lease (a store or journal slow to answer, retries) must not let
+   * another instance take the tick over and fire it a second time. Stops once the claim is no
+   * longer this instance's. Returns the function that stops it.
+   */
+  private renew(tick: number): () => Promise<void> {
+    const leases = this.context.leases;
+    let renewing: Promise<unknown> | undefined;
+    const timer = setInterval(
+      () => {
+        renewing ??= leases
+          .claim<TickState>(UNIT, (current) =>
+            current?.owner === leases.owner && current.state?.tick === tick && !current.state.done
+              ? { tick, done: false }
+              : undefined,
+          )
+          .then(
+            (kept) => kept || void stop(),
+            (error: unknown) => this.context.fail(error as Error),
+          )
+          .finally(() => (renewing = undefined));
+      },
+      Math.max(50, Math.floor(leases.ttl / 3)),
+    );
+    timer.unref();
+    this.renewals.add(timer);
+    // Waits for a renewal under way: its compare-and-swap would make the ack's fail.
+    const stop = async () => {
+      clearInterval(timer);
+      this.renewals.delete(timer);
+      await renewing;
+    };
+    return stop;
   }
 }

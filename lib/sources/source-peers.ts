@@ -1,5 +1,7 @@
 import type { ConnectionRecord } from '../model/connection';
 import { describeError } from '../model/describe-error';
+import type { OutboundCheck } from '../model/outbound-policy';
+import { awsAgents } from './source-outbound';
 
 /**
  * A source's client library (an optional peer dependency), required on first use, or an error
@@ -22,13 +24,18 @@ export function requirePeer<T>(name: string, type: string, install: string): T {
 
 /**
  * The AWS SDK client configuration of an AWS source: its region, endpoint and credentials (the
- * SDK's default chain when none are given, for the host's own connections only).
+ * SDK's default chain when none are given, for the host's own connections only), and an HTTP/1.1
+ * request handler whose every connection passes `outbound` (the client's default HTTP/2 handler
+ * is for SubscribeToShard, not used).
  * @example
  * ```ts
- * new SQSClient(awsClientConfig(record));
+ * new SQSClient(awsClientConfig(record, context.outbound));
  * ```
  */
-export function awsClientConfig(record: ConnectionRecord): Record<string, unknown> {
+export function awsClientConfig(
+  record: ConnectionRecord,
+  outbound?: OutboundCheck,
+): Record<string, unknown> {
   const { source } = record;
   if (record.writer === 'tenant' && source.awsAccessKeyId === undefined) {
     // Refused at write time too: a record from an older store must not get the host's role.
@@ -36,7 +43,13 @@ export function awsClientConfig(record: ConnectionRecord): Record<string, unknow
       `connection ${record.connectionId} was written by a tenant and has no AWS keys of its own: the host's credentials are never used for it.`,
     );
   }
+  const { NodeHttpHandler } = requirePeer<{ NodeHttpHandler: new (options: unknown) => unknown }>(
+    '@smithy/node-http-handler',
+    record.type,
+    '@smithy/node-http-handler@4',
+  );
   return {
+    requestHandler: new NodeHttpHandler(outbound ? awsAgents(outbound) : {}),
     region: source.region,
     maxAttempts: 3,
     ...(source.endpoint === undefined ? {} : { endpoint: source.endpoint }),

@@ -1,4 +1,5 @@
 import type { ConnectionRecord } from '../model/connection';
+import type { OutboundCheck } from '../model/outbound-policy';
 import type { StoreLeases } from './store-leases';
 
 /**
@@ -47,6 +48,12 @@ export interface SourceContext {
    * stored expression says. @default none
    */
   readonly minScheduleInterval?: number;
+  /**
+   * The outbound policy the connection's writer is held to, checked on every connect on the
+   * addresses its hosts resolve to then (see source-outbound.ts); none for a source that
+   * connects nowhere, or when the runner was given no policy.
+   */
+  readonly outbound?: OutboundCheck;
 }
 
 /**

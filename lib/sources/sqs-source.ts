@@ -72,7 +72,7 @@ class SqsSource implements Source {
     this.queueUrl = String(source.queueUrl);
     this.visibility = Number(source.visibilityTimeout ?? DEFAULT_VISIBILITY);
     this.wait = Math.min(Number(source.waitTimeSeconds ?? DEFAULT_WAIT), DEFAULT_WAIT);
-    this.client = new this.sdk.SQSClient(awsClientConfig(context.record));
+    this.client = new this.sdk.SQSClient(awsClientConfig(context.record, context.outbound));
   }
 
   async start(): Promise<void> {
@@ -134,7 +134,9 @@ class SqsSource implements Source {
         failures = 0;
       } catch (error) {
         if (this.stop.signal.aborted) return;
-        this.context.fail(new Error(`receiving from SQS: ${describeError(error)}`));
+        this.context.fail(
+          new Error(`receiving from SQS: ${describeError(error)}`, { cause: error }),
+        );
         await this.sleep(Math.min(30_000, 250 * 2 ** failures++));
         continue;
       }

@@ -69,6 +69,39 @@ export class StoreLeases {
     );
   }
 
+  /**
+   * Every lease under this connection's prefix, by unit (those whose value is a lease), read in
+   * pages at one revision.
+   */
+  async list<T>(): Promise<Map<string, LeaseValue<T>>> {
+    const out = new Map<string, LeaseValue<T>>();
+    let after: string | undefined;
+    let revision: number | undefined;
+    for (;;) {
+      const page = await this.store.list(this.prefix, { limit: 500, after, revision });
+      revision = page.revision;
+      for (const kv of page.items) {
+        const lease = parseLease<T>(kv.value);
+        if (lease) out.set(kv.key.slice(this.prefix.length), lease);
+      }
+      if (!page.more || page.items.length === 0) return out;
+      after = page.items[page.items.length - 1].key;
+    }
+  }
+
+  /**
+   * Hands the lease over, if this instance holds it: it is left expired and ownerless with its
+   * state (a checkpoint), so that the next instance to take it goes on from there.
+   */
+  async handOver(unit: string): Promise<void> {
+    const key = this.prefix + unit;
+    const kv = await this.store.get(key);
+    const lease = kv && parseLease(kv.value);
+    if (!kv || lease?.owner !== this.owner) return;
+    const value: LeaseValue = { owner: '', expires: 0, state: lease.state };
+    await this.store.put(key, JSON.stringify(value), { ifModRevision: kv.modRevision });
+  }
+
   /** Gives the lease up, if this instance holds it (another may take it at once). */
   async release(unit: string): Promise<void> {
     const key = this.prefix + unit;

@@ -1,8 +1,6 @@
 import type { Agent } from 'node:http';
-import { isIP } from 'node:net';
-import { normalizeHostName } from '../../model/host-name';
 import type { OutboundCheck } from '../../model/outbound-policy';
-import { guardedLookup, outboundRefusal } from './guarded-lookup';
+import { guardedConnectOptions } from './guarded-lookup';
 
 type CreateConnection = (
   options: Record<string, unknown>,
@@ -20,17 +18,16 @@ export function guardAgent<A extends Agent>(agent: A, check: OutboundCheck): A {
     options,
     callback,
   ) {
-    const host = normalizeHostName(String(options.host ?? options.hostname ?? 'localhost'));
-    const port = Number(options.port);
-    const family = isIP(host);
-    const problem =
-      family === 0 ? undefined : check.addressProblem(host, family as 4 | 6, undefined, port);
-    if (problem) {
+    const host = String(options.host ?? options.hostname ?? 'localhost');
+    let guard: ReturnType<typeof guardedConnectOptions>;
+    try {
+      guard = guardedConnectOptions(check, host, Number(options.port));
+    } catch (refusal) {
       // Returning nothing makes the agent wait for the callback: the request fails with it.
-      process.nextTick(callback, outboundRefusal(host, problem));
+      process.nextTick(callback, refusal);
       return undefined;
     }
-    return connect.call(this, { ...options, lookup: guardedLookup(check, port) }, callback);
+    return connect.call(this, { ...options, ...guard }, callback);
   };
   return agent;
 }

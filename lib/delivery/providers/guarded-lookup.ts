@@ -1,4 +1,6 @@
 import { lookup, type LookupAddress, type LookupAllOptions, type LookupOptions } from 'node:dns';
+import { isIP } from 'node:net';
+import { normalizeHostName } from '../../model/host-name';
 import type { OutboundCheck } from '../../model/outbound-policy';
 
 type LookupCallback = (
@@ -33,4 +35,26 @@ export function guardedLookup(check: OutboundCheck, port: number) {
       callback(null, first.address, first.family);
     });
   };
+}
+
+/**
+ * The options that make a net/tls connection to `host`:`port` pass the outbound check: a `lookup`
+ * that checks every address a name resolves to. Throws the refusal at once when `host` is an IP
+ * literal the check forbids (net.connect never looks a literal up).
+ * @example
+ * ```ts
+ * const socket = net.connect({ host, port, ...guardedConnectOptions(check, host, port) });
+ * ```
+ */
+export function guardedConnectOptions(
+  check: OutboundCheck,
+  host: string,
+  port: number,
+): { lookup: ReturnType<typeof guardedLookup> } {
+  const literal = normalizeHostName(host);
+  const family = isIP(literal);
+  const problem =
+    family === 0 ? undefined : check.addressProblem(literal, family as 4 | 6, undefined, port);
+  if (problem) throw outboundRefusal(literal, problem);
+  return { lookup: guardedLookup(check, port) };
 }
