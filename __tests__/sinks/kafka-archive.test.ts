@@ -220,6 +220,74 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     ).toBe(true);
   });
 
+  test.each([
+    ['in a worker thread', true],
+    ['in the host thread', false],
+  ])(
+    'close cut short by the drain (producer %s): every event is in the topic or in an archive.dropped report before close() resolves',
+    async (_mode, producerThread) => {
+      const topic = newTopic();
+      const archive = new KafkaArchive({
+        client: {
+          brokers: mock.brokers,
+          connectionTimeout: 300,
+          requestTimeout: 1000,
+          retry: { retries: 0 },
+        },
+        topic,
+        producerThread,
+        writeTimeout: 2000,
+        retry: { initialDelay: 50, maxDelay: 200 },
+      });
+      const { gateway } = await recordingGateway({ plugins: [archive], drainTimeout: 300 }, [
+        'default',
+        'other',
+      ]);
+      const reports: {
+        space: string;
+        dropped: number;
+        eventIds: readonly string[];
+        reason: string;
+      }[] = [];
+      gateway.on('archive.dropped', (report) => reports.push(report));
+      gateway.on('gateway.error', () => undefined); // expected: failures while the brokers are down
+      const written: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await gateway.emit(event(`w-${i}`));
+        written.push(`w-${i}`);
+      }
+      await until(() => archiveStats(gateway, 'kafka-archive').archived === 40, 10_000, 'written');
+      const inTopic = (await readTopic(mock.brokers, topic, 40)).map((r) => r.key);
+      // Every broker gone: what comes next cannot be written before the drain ends.
+      await mock.stop();
+      const cut: Record<string, string[]> = { default: [], other: [] };
+      for (let i = 0; i < 30; i++) {
+        const space = i % 3 ? 'default' : 'other';
+        await gateway.emit(event(`c-${i}`), { space });
+        cut[space].push(`c-${i}`);
+      }
+      await until(
+        () => archiveStats(gateway, 'kafka-archive').writeFailures > 0,
+        10_000,
+        'a failed write',
+      );
+      await gateway.close();
+      // Reported by the time close() resolves, per space, with every ID (fewer than 100 here).
+      const bySpace = (space: string) => reports.filter((r) => r.space === space);
+      for (const space of ['default', 'other']) {
+        expect(bySpace(space).reduce((sum, r) => sum + r.dropped, 0)).toBe(cut[space].length);
+        expect(
+          bySpace(space)
+            .flatMap((r) => r.eventIds)
+            .sort(),
+        ).toEqual(cut[space].sort());
+      }
+      expect(reports.every((r) => /closed before they were written/.test(r.reason))).toBe(true);
+      expect(archiveStats(gateway, 'kafka-archive').lost).toBe(30);
+      expect(inTopic.sort()).toEqual(written.sort());
+    },
+  );
+
   test('a replay of a time window delivers the same events to a fresh gateway, in the same order', async () => {
     const topic = newTopic();
     const archive = new KafkaArchive({ client: { brokers: mock.brokers }, topic, maxBatchAge: 5 });
