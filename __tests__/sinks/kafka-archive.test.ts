@@ -288,6 +288,33 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     },
   );
 
+  test('an event accepted once the archive has closed is reported, not left in a batch no timer seals', async () => {
+    const archive = new KafkaArchive({
+      client: { brokers: mock.brokers },
+      topic: newTopic(),
+      producerThread: true,
+      maxBatchAge: 60_000, // its age timer is pending when close() begins
+    });
+    const { gateway } = await recordingGateway({ plugins: [archive] });
+    const reports: { space: string; dropped: number; eventIds: readonly string[] }[] = [];
+    gateway.on('archive.dropped', (report) => reports.push(report));
+    gateway.on('gateway.error', () => undefined);
+    await gateway.emit(event('before'));
+    await gateway.close();
+    expect(archiveStats(gateway, 'kafka-archive').archived).toBe(1);
+    // A late `accepted` hook (the plugin contract does not forbid one): nothing may swallow it.
+    archive.accepted(event('late'), {
+      space: 'default',
+      method: 'POST',
+      path: '/',
+      via: 'emit',
+      deliveries: 1,
+    });
+    await until(() => reports.length > 0, 3000, 'the archive.dropped report');
+    expect(reports).toMatchObject([{ space: 'default', dropped: 1, eventIds: ['late'] }]);
+    expect(archiveStats(gateway, 'kafka-archive')).toMatchObject({ lost: 1, bufferedEvents: 0 });
+  });
+
   test('a replay of a time window delivers the same events to a fresh gateway, in the same order', async () => {
     const topic = newTopic();
     const archive = new KafkaArchive({ client: { brokers: mock.brokers }, topic, maxBatchAge: 5 });

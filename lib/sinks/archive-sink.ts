@@ -342,6 +342,8 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
 
   /** Writes a batch, retrying (exponential backoff) until it is written or the archive closes. */
   private async writeUntilDone(batch: ArchiveBatch<T>): Promise<void> {
+    // Closed: no write, which would make a client (a thread) anew after release() closed it.
+    if (this.aborter.signal.aborted) return this.lose(batch);
     try {
       await this.retry.execute(
         ({ signal }) =>
