@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
-import { EventRefusedError, KafkaArchive, type Gateway } from '../../lib';
+import { EventRefusedError, KafkaArchive, type Gateway, type KafkaArchiveOptions } from '../../lib';
 import { InlineSender, ThreadSender } from '../../lib/sinks/kafka-sender';
 import { startKafkaMock } from '../../scripts/servers';
 import { archiveStats, event, recordingGateway, settled, until } from './archive-fixture';
@@ -48,6 +48,22 @@ async function readTopic(brokers: string[], topic: string, expected: number) {
   await new Promise((r) => setTimeout(r, 300)); // and nothing more
   await consumer.disconnect();
   return records;
+}
+
+/** An archive on the mock that fails fast once its brokers are gone (short timeouts, no retries). */
+function quickToFail(topic: string, options: Partial<KafkaArchiveOptions>): KafkaArchive {
+  return new KafkaArchive({
+    client: {
+      brokers: mock.brokers,
+      connectionTimeout: 300,
+      requestTimeout: 1000,
+      retry: { retries: 0 },
+    },
+    topic,
+    writeTimeout: 2000,
+    retry: { initialDelay: 50, maxDelay: 200 },
+    ...options,
+  });
 }
 
 describe('KafkaArchive (librdkafka mock cluster)', () => {
@@ -176,19 +192,8 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
 
   test('the producer thread: brokers down -> failures reported, then refusals; close reports what is lost', async () => {
     const topic = newTopic();
-    const archive = new KafkaArchive({
-      client: {
-        brokers: mock.brokers,
-        connectionTimeout: 300,
-        requestTimeout: 1000,
-        retry: { retries: 0 },
-      },
-      topic,
-      producerThread: true, // the default only with more than two cores
-      maxBufferBytes: 2000,
-      writeTimeout: 2000,
-      retry: { initialDelay: 50, maxDelay: 200 },
-    });
+    // A thread: the default only with more than two cores.
+    const archive = quickToFail(topic, { producerThread: true, maxBufferBytes: 2000 });
     const { gateway } = await recordingGateway({ plugins: [archive], drainTimeout: 500 });
     const errors: string[] = [];
     gateway.on('gateway.error', (error) => errors.push(error.message));
@@ -227,18 +232,7 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     'close cut short by the drain (producer %s): every event is in the topic or in an archive.dropped report before close() resolves',
     async (_mode, producerThread) => {
       const topic = newTopic();
-      const archive = new KafkaArchive({
-        client: {
-          brokers: mock.brokers,
-          connectionTimeout: 300,
-          requestTimeout: 1000,
-          retry: { retries: 0 },
-        },
-        topic,
-        producerThread,
-        writeTimeout: 2000,
-        retry: { initialDelay: 50, maxDelay: 200 },
-      });
+      const archive = quickToFail(topic, { producerThread });
       const { gateway } = await recordingGateway({ plugins: [archive], drainTimeout: 300 }, [
         'default',
         'other',

@@ -1,7 +1,14 @@
 import type { ArchiveDroppedReport } from '../model/system-events';
 
 const REPORT_INTERVAL = 1000;
-/** How many event IDs one report names at most (it counts the rest). @default 100 */
+/**
+ * How many event IDs one report names at most (it counts the rest).
+ * @default 100
+ * @example
+ * ```ts
+ * if (ids.length < MAX_REPORTED_IDS) ids.push(event.id);
+ * ```
+ */
 export const MAX_REPORTED_IDS = 100;
 
 /**
