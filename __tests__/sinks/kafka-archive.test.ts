@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
-import { EventRefusedError, KafkaArchive, type Gateway } from '../../lib';
+import { EventRefusedError, KafkaArchive, type Gateway, type KafkaArchiveOptions } from '../../lib';
 import { InlineSender, ThreadSender } from '../../lib/sinks/kafka-sender';
 import { startKafkaMock } from '../../scripts/servers';
 import { archiveStats, event, recordingGateway, settled, until } from './archive-fixture';
@@ -48,6 +48,22 @@ async function readTopic(brokers: string[], topic: string, expected: number) {
   await new Promise((r) => setTimeout(r, 300)); // and nothing more
   await consumer.disconnect();
   return records;
+}
+
+/** An archive on the mock that fails fast once its brokers are gone (short timeouts, no retries). */
+function quickToFail(topic: string, options: Partial<KafkaArchiveOptions>): KafkaArchive {
+  return new KafkaArchive({
+    client: {
+      brokers: mock.brokers,
+      connectionTimeout: 300,
+      requestTimeout: 1000,
+      retry: { retries: 0 },
+    },
+    topic,
+    writeTimeout: 2000,
+    retry: { initialDelay: 50, maxDelay: 200 },
+    ...options,
+  });
 }
 
 describe('KafkaArchive (librdkafka mock cluster)', () => {
@@ -176,19 +192,8 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
 
   test('the producer thread: brokers down -> failures reported, then refusals; close reports what is lost', async () => {
     const topic = newTopic();
-    const archive = new KafkaArchive({
-      client: {
-        brokers: mock.brokers,
-        connectionTimeout: 300,
-        requestTimeout: 1000,
-        retry: { retries: 0 },
-      },
-      topic,
-      producerThread: true, // the default only with more than two cores
-      maxBufferBytes: 2000,
-      writeTimeout: 2000,
-      retry: { initialDelay: 50, maxDelay: 200 },
-    });
+    // A thread: the default only with more than two cores.
+    const archive = quickToFail(topic, { producerThread: true, maxBufferBytes: 2000 });
     const { gateway } = await recordingGateway({ plugins: [archive], drainTimeout: 500 });
     const errors: string[] = [];
     gateway.on('gateway.error', (error) => errors.push(error.message));
@@ -218,6 +223,90 @@ describe('KafkaArchive (librdkafka mock cluster)', () => {
     expect(
       errors.some((m) => m.includes(`could not write ${waiting} events before the gateway closed`)),
     ).toBe(true);
+  });
+
+  test.each([
+    ['in a worker thread', true],
+    ['in the host thread', false],
+  ])(
+    'close cut short by the drain (producer %s): every event is in the topic or in an archive.dropped report before close() resolves',
+    async (_mode, producerThread) => {
+      const topic = newTopic();
+      const archive = quickToFail(topic, { producerThread });
+      const { gateway } = await recordingGateway({ plugins: [archive], drainTimeout: 300 }, [
+        'default',
+        'other',
+      ]);
+      const reports: {
+        space: string;
+        dropped: number;
+        eventIds: readonly string[];
+        reason: string;
+      }[] = [];
+      gateway.on('archive.dropped', (report) => reports.push(report));
+      gateway.on('gateway.error', () => undefined); // expected: failures while the brokers are down
+      const written: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await gateway.emit(event(`w-${i}`));
+        written.push(`w-${i}`);
+      }
+      await until(() => archiveStats(gateway, 'kafka-archive').archived === 40, 10_000, 'written');
+      const inTopic = (await readTopic(mock.brokers, topic, 40)).map((r) => r.key);
+      // Every broker gone: what comes next cannot be written before the drain ends.
+      await mock.stop();
+      const cut: Record<string, string[]> = { default: [], other: [] };
+      for (let i = 0; i < 30; i++) {
+        const space = i % 3 ? 'default' : 'other';
+        await gateway.emit(event(`c-${i}`), { space });
+        cut[space].push(`c-${i}`);
+      }
+      await until(
+        () => archiveStats(gateway, 'kafka-archive').writeFailures > 0,
+        10_000,
+        'a failed write',
+      );
+      await gateway.close();
+      // Reported by the time close() resolves, per space, with every ID (fewer than 100 here).
+      const bySpace = (space: string) => reports.filter((r) => r.space === space);
+      for (const space of ['default', 'other']) {
+        expect(bySpace(space).reduce((sum, r) => sum + r.dropped, 0)).toBe(cut[space].length);
+        expect(
+          bySpace(space)
+            .flatMap((r) => r.eventIds)
+            .sort(),
+        ).toEqual(cut[space].sort());
+      }
+      expect(reports.every((r) => /closed before they were written/.test(r.reason))).toBe(true);
+      expect(archiveStats(gateway, 'kafka-archive').lost).toBe(30);
+      expect(inTopic.sort()).toEqual(written.sort());
+    },
+  );
+
+  test('an event accepted once the archive has closed is reported, not left in a batch no timer seals', async () => {
+    const archive = new KafkaArchive({
+      client: { brokers: mock.brokers },
+      topic: newTopic(),
+      producerThread: true,
+      maxBatchAge: 60_000, // its age timer is pending when close() begins
+    });
+    const { gateway } = await recordingGateway({ plugins: [archive] });
+    const reports: { space: string; dropped: number; eventIds: readonly string[] }[] = [];
+    gateway.on('archive.dropped', (report) => reports.push(report));
+    gateway.on('gateway.error', () => undefined);
+    await gateway.emit(event('before'));
+    await gateway.close();
+    expect(archiveStats(gateway, 'kafka-archive').archived).toBe(1);
+    // A late `accepted` hook (the plugin contract does not forbid one): nothing may swallow it.
+    archive.accepted(event('late'), {
+      space: 'default',
+      method: 'POST',
+      path: '/',
+      via: 'emit',
+      deliveries: 1,
+    });
+    await until(() => reports.length > 0, 3000, 'the archive.dropped report');
+    expect(reports).toMatchObject([{ space: 'default', dropped: 1, eventIds: ['late'] }]);
+    expect(archiveStats(gateway, 'kafka-archive')).toMatchObject({ lost: 1, bufferedEvents: 0 });
   });
 
   test('a replay of a time window delivers the same events to a fresh gateway, in the same order', async () => {

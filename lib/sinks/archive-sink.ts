@@ -11,7 +11,7 @@ import type {
 import { MAX_TIMER_MS, optionsArgument, positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { ArchiveFilter } from './archive-filter';
-import { DropReports } from './drop-reports';
+import { DropReports, MAX_REPORTED_IDS } from './drop-reports';
 
 /** Options every archive shares ({@link S3Archive}, {@link KafkaArchive}). */
 export interface ArchiveSinkOptions {
@@ -61,6 +61,11 @@ export interface ArchiveBatch<T> {
   /** When its first and last events were accepted (ms since the epoch). */
   readonly firstAt: number;
   lastAt: number;
+  /**
+   * Per space: how many of its events the batch holds, and the first IDs: what the drop report
+   * names if the batch is never written (the data itself is encoded for the archive).
+   */
+  readonly spaces: Map<string, { count: number; eventIds: string[] }>;
 }
 
 /** A write failure is reported at most this often (ms). */
@@ -86,6 +91,11 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
   private readonly aborter = new AbortController();
   private idleWaiters: (() => void)[] = [];
   private readonly drops: DropReports;
+  /** Events close() could not write, reported as drops (another reason than a full buffer). */
+  private readonly unwritten: DropReports;
+  private drainTimeout = 0;
+  /** Set once close() reported what it could not write: later failures report at once. */
+  private closeReported = false;
   private failureReportedAt = -Infinity;
   private lastError: string | undefined;
   private readonly counts = {
@@ -132,6 +142,12 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
       (space, report) => this.host?.archiveDropped(space, report),
       () =>
         `the archive's buffer is full (${this.maxBufferBytes} bytes)${this.lastError ? `; last failure: ${this.lastError}` : ''}`,
+    );
+    this.unwritten = new DropReports(
+      this.name,
+      (space, report) => this.host?.archiveDropped(space, report),
+      () =>
+        `the gateway closed before they were written (drain timeout ${this.drainTimeout} ms; a write in flight then may still have landed)${this.lastError ? `; last failure: ${this.lastError}` : ''}`,
     );
     // Only `refuse` needs to see events before routing: without the hook, intake skips a step.
     if (this.whenFull === 'drop') Object.defineProperty(this, 'onEvent', { value: undefined });
@@ -221,23 +237,43 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
     if (!batch) {
       const { type } = event;
       const data = this.newData();
-      batch = { group, space, type, data, count: 0, bytes: 0, firstAt: acceptedAt, lastAt: 0 };
+      batch = {
+        group,
+        space,
+        type,
+        data,
+        count: 0,
+        bytes: 0,
+        firstAt: acceptedAt,
+        lastAt: 0,
+        spaces: new Map(),
+      };
       this.open.set(group, batch);
     }
+    let members = batch.spaces.get(space);
+    if (!members) batch.spaces.set(space, (members = { count: 0, eventIds: [] }));
+    members.count++;
+    if (members.eventIds.length < MAX_REPORTED_IDS) members.eventIds.push(event.id);
     const bytes = this.append(batch.data, event, context, acceptedAt, ++this.seq);
     batch.count++;
     batch.lastAt = acceptedAt;
     batch.bytes += bytes;
     this.counts.bufferedEvents++;
     this.counts.bufferedBytes += bytes;
-    if (batch.bytes >= this.maxBatchBytes) this.seal(batch);
+    // Once closing, no age timer runs: an event accepted now is written (or reported) at once.
+    if (batch.bytes >= this.maxBatchBytes || this.closing) this.seal(batch);
     else this.ageTimer ??= unref(setTimeout(() => this.sealAged(), this.maxBatchAge));
   }
 
-  /** Seals every open batch and writes them, waiting at most `timeoutMs`; reports what is left. */
+  /**
+   * Seals every open batch and writes them, waiting at most `timeoutMs`; what is left is counted
+   * `lost` and reported before it resolves: an `archive.dropped` report per space (count, first IDs)
+   * and one error.
+   */
   async close(timeoutMs: number): Promise<void> {
     if (!this.closing) {
       this.closing = true;
+      this.drainTimeout = timeoutMs;
       for (const batch of [...this.open.values()]) this.seal(batch);
       clearTimeout(this.ageTimer);
       let timer: NodeJS.Timeout | undefined;
@@ -247,15 +283,16 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
       ]);
       clearTimeout(timer);
       this.aborter.abort(new Error('the gateway closed'));
-      await this.idle();
+      await this.idle(); // every batch not written is now counted lost and in `unwritten`
       this.drops.flush();
-      const left = this.counts.bufferedEvents;
+      this.unwritten.flush();
+      this.closeReported = true;
+      const left = this.counts.lost;
       if (left > 0) {
-        this.counts.lost += left;
         this.host?.reportError(
           new Error(
             `The archive "${this.name}" could not write ${left} events before the gateway closed` +
-              `${this.lastError ? ` (last failure: ${this.lastError})` : ''}: they are not archived.`,
+              `${this.lastError ? ` (last failure: ${this.lastError})` : ''}: they are not archived (each space has an archive.dropped report of them).`,
           ),
         );
       }
@@ -305,6 +342,8 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
 
   /** Writes a batch, retrying (exponential backoff) until it is written or the archive closes. */
   private async writeUntilDone(batch: ArchiveBatch<T>): Promise<void> {
+    // Closed: no write, which would make a client (a thread) anew after release() closed it.
+    if (this.aborter.signal.aborted) return this.lose(batch);
     try {
       await this.retry.execute(
         ({ signal }) =>
@@ -312,13 +351,25 @@ export abstract class ArchiveSink<T> implements IntakePlugin {
         this.aborter.signal,
       );
     } catch {
-      return; // cancelled by close(): the batch stays counted as buffered, and close() reports it
+      this.lose(batch); // cancelled by close()
+      return;
     }
     this.counts.writes++;
     this.counts.archived += batch.count;
     this.counts.bufferedEvents -= batch.count;
     this.counts.bufferedBytes -= batch.bytes;
     this.lastError = undefined;
+  }
+
+  /** Counts a batch close() could not write as lost, for a drop report per space. */
+  private lose(batch: ArchiveBatch<T>): void {
+    this.counts.lost += batch.count;
+    this.counts.bufferedEvents -= batch.count;
+    this.counts.bufferedBytes -= batch.bytes;
+    for (const [space, { count, eventIds }] of batch.spaces) {
+      this.unwritten.addMany(space, count, eventIds);
+    }
+    if (this.closeReported) this.unwritten.flush();
   }
 
   private idle(): Promise<void> {

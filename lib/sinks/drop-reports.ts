@@ -1,7 +1,15 @@
 import type { ArchiveDroppedReport } from '../model/system-events';
 
 const REPORT_INTERVAL = 1000;
-const MAX_REPORTED_IDS = 100;
+/**
+ * How many event IDs one report names at most (it counts the rest).
+ * @default 100
+ * @example
+ * ```ts
+ * if (ids.length < MAX_REPORTED_IDS) ids.push(event.id);
+ * ```
+ */
+export const MAX_REPORTED_IDS = 100;
 
 /**
  * Gathers the events an archive dropped and reports them at most once a second per space (one
@@ -20,10 +28,16 @@ export class DropReports {
   ) {}
 
   add(space: string, eventId: string): void {
+    this.addMany(space, 1, [eventId]);
+  }
+
+  /** Adds `count` drops in `space`, of which `eventIds` are the first. */
+  addMany(space: string, count: number, eventIds: readonly string[]): void {
     let report = this.drops.get(space);
     if (!report) this.drops.set(space, (report = { dropped: 0, eventIds: [] }));
-    report.dropped++;
-    if (report.eventIds.length < MAX_REPORTED_IDS) report.eventIds.push(eventId);
+    report.dropped += count;
+    const room = MAX_REPORTED_IDS - report.eventIds.length;
+    if (room > 0) report.eventIds.push(...eventIds.slice(0, room));
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), REPORT_INTERVAL);
       this.timer.unref();
