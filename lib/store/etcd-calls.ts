@@ -1,4 +1,9 @@
-import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from 'node:http2';
+import type {
+  ClientHttp2Session,
+  ClientHttp2Stream,
+  IncomingHttpHeaders,
+  IncomingHttpStatusHeader,
+} from 'node:http2';
 import { MAX_TIMER_MS } from '../model/checks';
 import {
   decodeAuthenticateResponse,
@@ -11,6 +16,8 @@ import {
 export interface EtcdConnectOptions {
   tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
   auth?: { username: string; password: string };
+  /** The largest message accepted, in bytes (see `MAX_MESSAGE_BYTES`, its default). */
+  maxMessageBytes?: number;
 }
 
 const STATUS_NAMES = [
@@ -35,6 +42,8 @@ const STATUS_NAMES = [
 /** gRPC's UNAVAILABLE: the call may not have reached etcd (retried by the store). */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+/** HTTP/2's RST_STREAM code for a stream the client no longer wants. */
+const NGHTTP2_CANCEL = 8;
 const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
 
 /**
@@ -81,8 +90,17 @@ export function grpcFailure(
 ): EtcdCallError | undefined {
   const status = headers['grpc-status'];
   if (status === undefined || status === '0') return undefined;
-  const message = decodeURIComponent(String(headers['grpc-message'] ?? ''));
+  const message = percentDecoded(String(headers['grpc-message'] ?? ''));
   return new EtcdCallError(Number(status), message || 'etcd refused the call');
+}
+
+/** gRPC's percent-encoded status message; a malformed one (a peer that is not etcd) as sent. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A unary call on `session`: one request message, one answer, or an EtcdCallError. */
@@ -92,9 +110,10 @@ export function unary(
   message: Buffer,
   deadline: number,
   token?: string,
+  maxMessageBytes?: number,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let stream;
+    let stream: ClientHttp2Stream;
     try {
       stream = session.request(grpcRequest(path, token));
     } catch (error) {
@@ -111,7 +130,7 @@ export function unary(
     );
     const deframe = grpcDeframer((buf, start, end) => {
       answer ??= Buffer.from(buf.subarray(start, end));
-    });
+    }, maxMessageBytes);
     stream.on('response', (headers) => {
       failure ??=
         grpcFailure(headers) ??
@@ -125,6 +144,8 @@ export function unary(
         deframe(chunk);
       } catch (error) {
         failure ??= new EtcdCallError(13, (error as Error).message);
+        // Nothing more of it is read (a length prefix over the bound is not buffered).
+        stream.close(NGHTTP2_CANCEL);
       }
     });
     stream.on('error', (error) => (failure ??= new EtcdCallError(UNAVAILABLE, error.message)));
@@ -151,6 +172,8 @@ export async function authenticate(
     AUTHENTICATE,
     encodeAuthenticate(username, password),
     deadline,
+    undefined,
+    options.maxMessageBytes,
   );
   return decodeAuthenticateResponse(answer);
 }
@@ -188,7 +211,7 @@ export class EtcdCalls {
     session.ref();
     try {
       const token = await (this.token as Promise<string | undefined>);
-      return await unary(session, path, message, deadline, token);
+      return await unary(session, path, message, deadline, token, this.#options.maxMessageBytes);
     } catch (error) {
       const code = (error as EtcdCallError).code;
       // A token etcd no longer knows (expired, or etcd restarted): ask for one on the next call.
