@@ -44,9 +44,8 @@ function bytesField(tag: number, bytes: Buffer): Buffer {
 /**
  * WatchRequest{create_request(1): WatchCreateRequest{key(1), range_end(2), start_revision(3),
  * fragment(8)}}: every key in [key, rangeEnd) from `startRevision` on. Fragmented: etcd splits a
- * batch larger than its `--max-request-bytes` (a prefix deleted at once, a backlog) into messages
- * of about that size, which keeps every message under the receiver's bound; the receiver joins
- * them. No prev_kv, no progress_notify (etcd 3.4 sends progress to a watch still catching up,
+ * batch larger than its `--max-request-bytes` plus 512 KiB (a prefix deleted at once, a backlog)
+ * into messages of about that size; the receiver joins them (one batch, as etcd made it). No prev_kv, no progress_notify (etcd 3.4 sends progress to a watch still catching up,
  * announcing a revision whose events have not been sent yet: etcd#15220).
  */
 export function encodeWatchCreate(key: Buffer, rangeEnd: Buffer, startRevision: number): Buffer {
@@ -319,7 +318,7 @@ export function grpcFrame(message: Buffer): Buffer {
 /**
  * The largest gRPC message the EtcdStore accepts by default, in bytes: 64 MiB. etcd's messages
  * stay far below it (a write is at most `--max-request-bytes`, 1.5 MiB by default, and watches ask
- * for batches in fragments of about that size); a listing page is its `limit` times the values'
+ * for batches in fragments of about that plus 512 KiB; joined, a batch is bounded the same); a listing page is its `limit` times the values'
  * size. What it bounds is a peer that is not etcd, or a broken one: a length prefix of 2^31 would
  * otherwise have the client buffer whatever it sends, for ever.
  */
