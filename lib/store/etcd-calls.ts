@@ -214,8 +214,9 @@ export class EtcdCalls {
       return await unary(session, path, message, deadline, token, this.#options.maxMessageBytes);
     } catch (error) {
       const code = (error as EtcdCallError).code;
-      // A token etcd no longer knows (expired, or etcd restarted): ask for one on the next call.
-      if (code === 16 || /invalid auth token/.test(String((error as Error).message))) {
+      // A token etcd no longer knows (expired, or etcd restarted), or a JWT signed before a
+      // change of users or roles: ask for one on the next call (as etcd's Go client does).
+      if (code === 16 || /invalid auth token|auth store is old/.test(String(error))) {
         this.token = undefined;
         this.drop(session);
         throw new EtcdCallError(UNAVAILABLE, (error as Error).message);
