@@ -258,3 +258,26 @@ test('an HTTP/1.1 server, a web server over HTTP/2, GOAWAY and RST_STREAM: typed
     ]);
   }
 });
+
+test('a host that answers but is not etcd (a web server, garbage framing) is skipped for the next host', async () => {
+  const good = await fakeEtcd((stream) => {
+    stream.respond(grpcHeaders, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    // An empty RangeResponse: no key.
+    stream.end(grpcFrame(Buffer.alloc(0)));
+  });
+  for (const wrong of [
+    await fakeEtcd((stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'text/html' });
+      stream.end('<html>not etcd</html>');
+    }),
+    await fakeEtcd((stream) => {
+      stream.respond(grpcHeaders);
+      stream.end(Buffer.from([1, 0, 0, 0, 1, 0]));
+    }),
+  ]) {
+    const both = new EtcdStore({ hosts: [wrong, good], requestTimeout: 2000 });
+    cleanups.push(() => both.close());
+    await expect(both.get('/k')).resolves.toBeUndefined();
+  }
+});

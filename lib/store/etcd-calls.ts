@@ -10,6 +10,7 @@ import {
   encodeAuthenticate,
   grpcDeframer,
   grpcFrame,
+  MessageTooLargeError,
 } from './etcd-wire';
 
 /** TLS and credentials for etcd, as the EtcdStore's options give them. */
@@ -42,6 +43,7 @@ const STATUS_NAMES = [
 /** gRPC's UNAVAILABLE: the call may not have reached etcd (retried by the store). */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
 /** HTTP/2's RST_STREAM code for a stream the client no longer wants. */
 const NGHTTP2_CANCEL = 8;
 const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
@@ -94,6 +96,23 @@ export function grpcFailure(
   return new EtcdCallError(Number(status), message || 'etcd refused the call');
 }
 
+/**
+ * An answer that is not gRPC (an HTTP error, a web page): the peer is not etcd, or not only etcd
+ * (a proxy); another member may answer.
+ */
+function notGrpc(
+  headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
+): EtcdCallError | undefined {
+  if (headers[':status'] !== 200) {
+    return new EtcdCallError(UNAVAILABLE, `etcd answered HTTP ${headers[':status']}`);
+  }
+  const type = String(headers['content-type'] ?? '');
+  if (!/^application\/grpc(\+|;|$)/.test(type)) {
+    return new EtcdCallError(UNAVAILABLE, `the answer is ${type || 'untyped'}, not gRPC`);
+  }
+  return undefined;
+}
+
 /** gRPC's percent-encoded status message; a malformed one (a peer that is not etcd) as sent. */
 function percentDecoded(text: string): string {
   try {
@@ -132,18 +151,17 @@ export function unary(
       answer ??= Buffer.from(buf.subarray(start, end));
     }, maxMessageBytes);
     stream.on('response', (headers) => {
-      failure ??=
-        grpcFailure(headers) ??
-        (headers[':status'] === 200
-          ? undefined
-          : new EtcdCallError(UNAVAILABLE, `etcd answered HTTP ${headers[':status']}`));
+      failure ??= grpcFailure(headers) ?? notGrpc(headers);
     });
     stream.on('trailers', (trailers) => (failure ??= grpcFailure(trailers)));
     stream.on('data', (chunk: Buffer) => {
       try {
         deframe(chunk);
       } catch (error) {
-        failure ??= new EtcdCallError(13, (error as Error).message);
+        // Over the bound: etcd may hold that much. Malformed: the peer is not etcd (a mistyped
+        // address, a proxy), and another member may answer.
+        const code = error instanceof MessageTooLargeError ? RESOURCE_EXHAUSTED : UNAVAILABLE;
+        failure ??= new EtcdCallError(code, (error as Error).message);
         // Nothing more of it is read (a length prefix over the bound is not buffered).
         stream.close(NGHTTP2_CANCEL);
       }

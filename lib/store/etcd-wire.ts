@@ -325,6 +325,17 @@ export function grpcFrame(message: Buffer): Buffer {
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
+ * A gRPC message over the receiver's bound: unlike a malformed one, not the peer's fault alone
+ * (etcd may hold that much), so not worth asking another member.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof MessageTooLargeError) throw new EtcdCallError(8, error.message);
+ * ```
+ */
+export class MessageTooLargeError extends RangeError {}
+
+/**
  * Splits the chunks of a gRPC response body into messages, each passed as `buf[start, end)`
  * (valid only during the call). A compressed message is refused: none is asked for; so is one
  * whose length prefix is over `maxMessageBytes`, before its bytes are buffered. The chunks of a
@@ -350,7 +361,7 @@ export function grpcDeframer(
       if (buf[pos] !== 0) throw new RangeError('compressed gRPC message (none was asked for)');
       const n = buf.readUInt32BE(pos + 1);
       if (n > maxMessageBytes) {
-        throw new RangeError(
+        throw new MessageTooLargeError(
           `a gRPC message of ${n} bytes, over the limit of ${maxMessageBytes} (grpcOptions['grpc.max_receive_message_length'])`,
         );
       }
