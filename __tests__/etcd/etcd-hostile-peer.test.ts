@@ -281,3 +281,17 @@ test('a host that answers but is not etcd (a web server, garbage framing) is ski
     await expect(both.get('/k')).resolves.toBeUndefined();
   }
 });
+
+test('a watch closed while its connection is being made never pings the closed connection (an uncaught ERR_HTTP2_INVALID_SESSION)', async () => {
+  const url = await fakeEtcd((stream) => stream.respond(grpcHeaders));
+  const store = newStore(url, {
+    grpcOptions: { 'grpc.keepalive_time_ms': 20, 'grpc.keepalive_timeout_ms': 1000 },
+  });
+  for (let i = 0; i < 100; i++) {
+    const watch = store.watch('/w/', 1, () => undefined);
+    // Close at every moment of the connection's making: now, and a few turns of the loop later.
+    for (let turns = 0; turns < i % 10; turns++) await new Promise((r) => setImmediate(r));
+    watch.close();
+  }
+  await new Promise((r) => setTimeout(r, 300));
+});

@@ -91,7 +91,11 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     session.on('error', fail);
     session.on('close', () => fail(new Error(`the connection to etcd at ${where} closed`)));
     session.on('connect', () => {
+      // 'connect' comes a tick after the socket's: a watch closed in between has destroyed the
+      // session, and pinging a destroyed one throws out of the timer (an uncaught exception).
+      if (done) return;
       pinger = setInterval(() => {
+        if (session.destroyed) return; // its 'close' ends the watch
         const late = setTimeout(
           () =>
             fail(
