@@ -71,6 +71,8 @@ test('a WatchResponse with puts, a delete, prev_kv and fields the decoder skips'
     canceled: false,
     compactRevision: 0,
     cancelReason: '',
+    watchId: 3,
+    fragment: false,
     changes: [
       {
         type: 'put',
@@ -137,6 +139,7 @@ test('the requests encode as protobufjs reads them', () => {
       key: Buffer.from('/p/'),
       range_end: Buffer.from('/p0'),
       start_revision: String(2 ** 40 + 3),
+      fragment: true,
     },
   });
   const auth = AuthenticateRequest.toObject(
@@ -230,4 +233,33 @@ test('Range and Compaction: requests as protobufjs reads them, a response as it 
     more: true,
   });
   expect(() => decodeRangeResponse(res.subarray(0, res.length - 3))).toThrow(RangeError);
+});
+
+test('an endless varint is refused after 10 bytes (a BigInt of every byte cost quadratic time), a field may not claim more than its message has left', () => {
+  // A cluster id of 200k continuation bytes in the header of a RangeResponse.
+  const id = Buffer.concat([Buffer.from([0x08]), Buffer.alloc(200_000, 0xff), Buffer.from([1])]);
+  const head = Buffer.from([
+    0x0a,
+    ...[(id.length & 0x7f) | 0x80, ((id.length >> 7) & 0x7f) | 0x80, id.length >> 14],
+  ]);
+  const started = Date.now();
+  expect(() => decodeRangeResponse(Buffer.concat([head, id]))).toThrow(/over 10 bytes/);
+  expect(() => decodeWatchResponse(Buffer.concat([head, id]))).toThrow(/over 10 bytes/);
+  expect(Date.now() - started).toBeLessThan(100);
+  // A key whose length runs past its KeyValue, into the bytes after it.
+  const kv = Buffer.from([0x0a, 0x05, 0x61, 0x18, 0x03]);
+  const event = Buffer.from([0x5a, kv.length + 2, 0x12, kv.length, ...kv]);
+  expect(() =>
+    decodeWatchResponse(Buffer.concat([event, Buffer.from([0x61, 0x61, 0x61])])),
+  ).toThrow(/past/);
+});
+
+test('a WatchCreateRequest asks for fragments; a WatchResponse gives its watch id and fragment flag', () => {
+  const request = WatchRequest.toObject(
+    WatchRequest.decode(encodeWatchCreate(Buffer.from('/a'), Buffer.from('/b'), 5)),
+  );
+  expect(request.create_request.fragment).toBe(true);
+  expect(
+    decodeWatchResponse(encode(WatchResponse, { header, watch_id: '3', fragment: true })),
+  ).toMatchObject({ watchId: 3, fragment: true });
 });

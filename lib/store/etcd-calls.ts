@@ -1,16 +1,24 @@
-import type { ClientHttp2Session, IncomingHttpHeaders, IncomingHttpStatusHeader } from 'node:http2';
+import type {
+  ClientHttp2Session,
+  ClientHttp2Stream,
+  IncomingHttpHeaders,
+  IncomingHttpStatusHeader,
+} from 'node:http2';
 import { MAX_TIMER_MS } from '../model/checks';
 import {
   decodeAuthenticateResponse,
   encodeAuthenticate,
   grpcDeframer,
   grpcFrame,
+  MessageTooLargeError,
 } from './etcd-wire';
 
 /** TLS and credentials for etcd, as the EtcdStore's options give them. */
 export interface EtcdConnectOptions {
   tls?: { rootCertificate: Buffer; privateKey?: Buffer; certChain?: Buffer };
   auth?: { username: string; password: string };
+  /** The largest message accepted, in bytes (see `MAX_MESSAGE_BYTES`, its default). */
+  maxMessageBytes?: number;
 }
 
 const STATUS_NAMES = [
@@ -35,6 +43,9 @@ const STATUS_NAMES = [
 /** gRPC's UNAVAILABLE: the call may not have reached etcd (retried by the store). */
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+const RESOURCE_EXHAUSTED = 8;
+/** HTTP/2's RST_STREAM code for a stream the client no longer wants. */
+const NGHTTP2_CANCEL = 8;
 const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
 
 /**
@@ -81,8 +92,34 @@ export function grpcFailure(
 ): EtcdCallError | undefined {
   const status = headers['grpc-status'];
   if (status === undefined || status === '0') return undefined;
-  const message = decodeURIComponent(String(headers['grpc-message'] ?? ''));
+  const message = percentDecoded(String(headers['grpc-message'] ?? ''));
   return new EtcdCallError(Number(status), message || 'etcd refused the call');
+}
+
+/**
+ * An answer that is not gRPC (an HTTP error, a web page): the peer is not etcd, or not only etcd
+ * (a proxy); another member may answer.
+ */
+function notGrpc(
+  headers: IncomingHttpHeaders & IncomingHttpStatusHeader,
+): EtcdCallError | undefined {
+  if (headers[':status'] !== 200) {
+    return new EtcdCallError(UNAVAILABLE, `etcd answered HTTP ${headers[':status']}`);
+  }
+  const type = String(headers['content-type'] ?? '');
+  if (!/^application\/grpc(\+|;|$)/.test(type)) {
+    return new EtcdCallError(UNAVAILABLE, `the answer is ${type || 'untyped'}, not gRPC`);
+  }
+  return undefined;
+}
+
+/** gRPC's percent-encoded status message; a malformed one (a peer that is not etcd) as sent. */
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** A unary call on `session`: one request message, one answer, or an EtcdCallError. */
@@ -92,9 +129,10 @@ export function unary(
   message: Buffer,
   deadline: number,
   token?: string,
+  maxMessageBytes?: number,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let stream;
+    let stream: ClientHttp2Stream;
     try {
       stream = session.request(grpcRequest(path, token));
     } catch (error) {
@@ -111,20 +149,21 @@ export function unary(
     );
     const deframe = grpcDeframer((buf, start, end) => {
       answer ??= Buffer.from(buf.subarray(start, end));
-    });
+    }, maxMessageBytes);
     stream.on('response', (headers) => {
-      failure ??=
-        grpcFailure(headers) ??
-        (headers[':status'] === 200
-          ? undefined
-          : new EtcdCallError(UNAVAILABLE, `etcd answered HTTP ${headers[':status']}`));
+      failure ??= grpcFailure(headers) ?? notGrpc(headers);
     });
     stream.on('trailers', (trailers) => (failure ??= grpcFailure(trailers)));
     stream.on('data', (chunk: Buffer) => {
       try {
         deframe(chunk);
       } catch (error) {
-        failure ??= new EtcdCallError(13, (error as Error).message);
+        // Over the bound: etcd may hold that much. Malformed: the peer is not etcd (a mistyped
+        // address, a proxy), and another member may answer.
+        const code = error instanceof MessageTooLargeError ? RESOURCE_EXHAUSTED : UNAVAILABLE;
+        failure ??= new EtcdCallError(code, (error as Error).message);
+        // Nothing more of it is read (a length prefix over the bound is not buffered).
+        stream.close(NGHTTP2_CANCEL);
       }
     });
     stream.on('error', (error) => (failure ??= new EtcdCallError(UNAVAILABLE, error.message)));
@@ -151,6 +190,8 @@ export async function authenticate(
     AUTHENTICATE,
     encodeAuthenticate(username, password),
     deadline,
+    undefined,
+    options.maxMessageBytes,
   );
   return decodeAuthenticateResponse(answer);
 }
@@ -188,11 +229,12 @@ export class EtcdCalls {
     session.ref();
     try {
       const token = await (this.token as Promise<string | undefined>);
-      return await unary(session, path, message, deadline, token);
+      return await unary(session, path, message, deadline, token, this.#options.maxMessageBytes);
     } catch (error) {
       const code = (error as EtcdCallError).code;
-      // A token etcd no longer knows (expired, or etcd restarted): ask for one on the next call.
-      if (code === 16 || /invalid auth token/.test(String((error as Error).message))) {
+      // A token etcd no longer knows (expired, or etcd restarted), or a JWT signed before a
+      // change of users or roles: ask for one on the next call (as etcd's Go client does).
+      if (code === 16 || /invalid auth token|auth store is old/.test(String(error))) {
         this.token = undefined;
         this.drop(session);
         throw new EtcdCallError(UNAVAILABLE, (error as Error).message);

@@ -19,6 +19,7 @@ import {
   decodeRangeResponse,
   encodeCompaction,
   encodeRange,
+  MAX_MESSAGE_BYTES,
   type RangeRequest,
   type RangeResponseMessage,
 } from './etcd-wire';
@@ -83,14 +84,16 @@ export interface EtcdStoreOptions {
   /**
    * Extra gRPC channel options, merged over the defaults. Watches do not use gRPC's client
    * (node:http2 with etcd's few watch messages decoded by hand costs a third of its CPU per
-   * change): they honour `grpc.keepalive_time_ms` and `grpc.keepalive_timeout_ms`, and any other
-   * key here moves watches to etcd3's watcher, which applies them all.
+   * change): they honour `grpc.keepalive_time_ms`, `grpc.keepalive_timeout_ms` and
+   * `grpc.max_receive_message_length` (the largest message accepted from etcd: 64 MiB unless set
+   * here, -1 for no limit, which lets a peer that is not etcd have the client buffer whatever it
+   * sends), and any other key here moves watches to etcd3's watcher, which applies them all.
    * @default none
    */
   grpcOptions?: Record<string, string | number>;
 }
 
-/** The gRPC options node:http2 calls honour (or, for the message size, never limit). */
+/** The gRPC options node:http2 calls honour. */
 const HTTP2_OPTIONS = new Set([
   'grpc.keepalive_time_ms',
   'grpc.keepalive_timeout_ms',
@@ -182,6 +185,9 @@ export class EtcdStore implements Store {
       return value;
     };
     const { auth, tls } = options;
+    const maxMessageBytes = maxReceiveBytes(
+      options.grpcOptions?.['grpc.max_receive_message_length'],
+    );
     const keepaliveTime = keepalive('grpc.keepalive_time_ms');
     const keepaliveTimeout = keepalive('grpc.keepalive_timeout_ms');
     this.newClient = () =>
@@ -190,7 +196,7 @@ export class EtcdStore implements Store {
       const opener = etcd3WatchStream(this.client);
       this.openWatchStream = () => opener;
     } else {
-      this.calls = new EtcdCalls(this.hosts, { auth, tls });
+      this.calls = new EtcdCalls(this.hosts, { auth, tls, maxMessageBytes });
       let next = 0;
       // Each watch asks the next host: one that failed is not asked again first.
       this.openWatchStream = () =>
@@ -198,6 +204,7 @@ export class EtcdStore implements Store {
           url: this.hosts[next++ % this.hosts.length],
           auth,
           tls,
+          maxMessageBytes,
           timeout: this.requestTimeout,
           keepaliveTime,
           keepaliveTimeout,
@@ -459,6 +466,22 @@ export class EtcdStore implements Store {
     const message = (error as Error)?.message ?? String(error);
     return new StoreUnavailableError(`etcd failed: ${message}`, { cause: error });
   }
+}
+
+/**
+ * The bound on one message of the node:http2 path: `MAX_MESSAGE_BYTES` unless the caller's
+ * `grpc.max_receive_message_length` says otherwise (-1: none, as on etcd3's path).
+ */
+function maxReceiveBytes(value: string | number | undefined): number {
+  if (value === undefined) return MAX_MESSAGE_BYTES;
+  const bytes = Number(value);
+  if (bytes === -1) return Infinity;
+  if (!Number.isSafeInteger(bytes) || bytes < 5) {
+    throw new ValidationError(
+      `EtcdStore: "grpcOptions['grpc.max_receive_message_length']" must be -1 (no limit) or a number of bytes.`,
+    );
+  }
+  return bytes;
 }
 
 function modRevisionOf(change: WatchChange): number {

@@ -10,6 +10,7 @@ import {
   encodeWatchCreate,
   grpcDeframer,
   grpcFrame,
+  MAX_MESSAGE_BYTES,
   type WatchResponseMessage,
 } from './etcd-wire';
 
@@ -69,6 +70,7 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
   return (key, rangeEnd, fromRevision, handlers) => {
     const session = connectEtcd(options.url, options);
     const where = options.url;
+    const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     let done = false;
     let pinger: NodeJS.Timeout | undefined;
     const finish = (report: () => void) => {
@@ -89,7 +91,11 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     session.on('error', fail);
     session.on('close', () => fail(new Error(`the connection to etcd at ${where} closed`)));
     session.on('connect', () => {
+      // 'connect' comes a tick after the socket's: a watch closed in between has destroyed the
+      // session, and pinging a destroyed one throws out of the timer (an uncaught exception).
+      if (done) return;
       pinger = setInterval(() => {
+        if (session.destroyed) return; // its 'close' ends the watch
         const late = setTimeout(
           () =>
             fail(
@@ -106,19 +112,52 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
       pinger.unref();
     });
 
+    /** The watch etcd created on this stream (its id), once it has. */
+    let watchId: number | undefined;
+    /** The fragments of a batch so far, and their events' bytes (bounded as one message is). */
+    let pending: WatchResponseMessage | undefined;
+    let pendingBytes = 0;
     const onMessage = (buf: Buffer, start: number, end: number) => {
       if (done) return;
       const res = decodeWatchResponse(buf, start, end);
+      if (res.created && watchId === undefined) {
+        watchId = res.watchId;
+        clearTimeout(createdBy);
+        if (res.canceled) return deliver(res);
+        return handlers.created(res);
+      }
+      // One watch per stream: anything for another one, or before it was created, is not etcd.
+      if (res.watchId !== watchId) {
+        throw new RangeError(
+          `etcd sent a watch response for watch ${res.watchId}${watchId === undefined ? ' before creating the watch' : `, not ${watchId}`}`,
+        );
+      }
+      if (pending || res.fragment) {
+        pendingBytes += end - start;
+        if (pendingBytes > maxMessageBytes) {
+          throw new RangeError(
+            `a fragmented watch batch of over ${maxMessageBytes} bytes (grpcOptions['grpc.max_receive_message_length'])`,
+          );
+        }
+        if (pending) for (const change of res.changes) pending.changes.push(change);
+        else pending = res;
+        if (res.fragment) return;
+        const whole = pending;
+        pending = undefined;
+        pendingBytes = 0;
+        return deliver({ ...res, changes: whole.changes });
+      }
+      deliver(res);
+    };
+    /** A whole response (fragments joined), created or not. */
+    const deliver = (res: WatchResponseMessage) => {
       if (res.canceled) {
         const reason =
           res.compactRevision > 0
             ? `compacted: the oldest revision left is ${res.compactRevision}`
             : res.cancelReason || 'no reason given';
         finish(() => handlers.canceled(reason));
-      } else if (res.created) {
-        clearTimeout(createdBy);
-        handlers.created(res);
-      } else handlers.response(res);
+      } else if (!res.created) handlers.response(res);
     };
 
     const open = async () => {
@@ -127,7 +166,7 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
       // Require a leader: a member cut off from its cluster ends the watch ("no leader") instead
       // of keeping it open and silent (etcd's clientv3.WithRequireLeader).
       const stream = session.request({ ...grpcRequest(WATCH, token), hasleader: 'true' });
-      const deframe = grpcDeframer(onMessage);
+      const deframe = grpcDeframer(onMessage, maxMessageBytes);
       stream.on('response', (headers) => {
         const failure =
           grpcFailure(headers) ??

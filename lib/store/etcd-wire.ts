@@ -18,6 +18,10 @@ export interface WatchResponseMessage {
   /** The first revision still available, when the watch was canceled by a compaction (else 0). */
   compactRevision: number;
   cancelReason: string;
+  /** The watch this response is for (one watch per stream here: the one `created` named). */
+  watchId: number;
+  /** More responses of the same batch follow (etcd splits a batch over its request size limit). */
+  fragment: boolean;
   changes: WatchChange[];
 }
 
@@ -38,15 +42,17 @@ function bytesField(tag: number, bytes: Buffer): Buffer {
 }
 
 /**
- * WatchRequest{create_request(1): WatchCreateRequest{key(1), range_end(2), start_revision(3)}}:
- * every key in [key, rangeEnd) from `startRevision` on, one response per revision's events (no
- * fragments, no prev_kv, no progress_notify).
+ * WatchRequest{create_request(1): WatchCreateRequest{key(1), range_end(2), start_revision(3),
+ * fragment(8)}}: every key in [key, rangeEnd) from `startRevision` on. Fragmented: etcd splits a
+ * batch larger than its `--max-request-bytes` plus 512 KiB (a prefix deleted at once, a backlog)
+ * into messages of about that size; the receiver joins them (one batch, as etcd made it). No prev_kv, no progress_notify (etcd 3.4 sends progress to a watch still catching up,
+ * announcing a revision whose events have not been sent yet: etcd#15220).
  */
 export function encodeWatchCreate(key: Buffer, rangeEnd: Buffer, startRevision: number): Buffer {
   const create = Buffer.concat([
     bytesField(0x0a, key),
     bytesField(0x12, rangeEnd),
-    Buffer.from([0x18, ...varint(startRevision)]),
+    Buffer.from([0x18, ...varint(startRevision), 0x40, 1]),
   ]);
   return bytesField(0x0a, create);
 }
@@ -59,41 +65,54 @@ export function encodeAuthenticate(name: string, password: string): Buffer {
   ]);
 }
 
-/** A protobuf reader over one message. Varints come back as numbers: revisions stay below 2^53. */
+/** The longest varint protobuf writes (64 bits in 7-bit groups). */
+const MAX_VARINT_BYTES = 10;
+
+/**
+ * A protobuf reader over one message, `buf[pos, end)`: nothing is read past `end`, a field may not
+ * claim more bytes than the message has left, and a varint is at most 10 bytes (an endless one
+ * from a hostile peer would otherwise cost quadratic time as a BigInt). Varints come back as
+ * numbers: revisions stay below 2^53.
+ */
 class Reader {
   constructor(
     readonly buf: Buffer,
     public pos: number,
+    readonly end: number,
   ) {}
+
+  private byte(): number {
+    if (this.pos >= this.end) throw new RangeError('truncated varint');
+    return this.buf[this.pos++];
+  }
 
   varint(): number {
     let result = 0;
     let scale = 1;
-    for (;;) {
-      if (this.pos >= this.buf.length) throw new RangeError('truncated varint');
-      const byte = this.buf[this.pos++];
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      const byte = this.byte();
       result += (byte & 0x7f) * scale;
       if (byte < 0x80) return result;
       scale *= 128;
     }
+    throw new RangeError('malformed varint (over 10 bytes)');
   }
 
   /** An unsigned 64-bit varint in decimal (cluster ids use every bit). */
   bigVarint(): string {
     let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (this.pos >= this.buf.length) throw new RangeError('truncated varint');
-      const byte = this.buf[this.pos++];
-      result |= BigInt(byte & 0x7f) << shift;
-      if (byte < 0x80) return result.toString();
-      shift += 7n;
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      const byte = this.byte();
+      result |= BigInt(byte & 0x7f) << BigInt(7 * i);
+      if (byte < 0x80) return BigInt.asUintN(64, result).toString();
     }
+    throw new RangeError('malformed varint (over 10 bytes)');
   }
 
-  /** The end of a length-delimited field whose length comes next. */
+  /** The end of a length-delimited field whose length comes next, within the message. */
   length(): number {
     const n = this.varint();
+    if (n > this.end - this.pos) throw new RangeError('a field runs past the end of its message');
     return this.pos + n;
   }
 
@@ -107,10 +126,17 @@ class Reader {
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
     else if (wireType === 2) this.pos = this.length();
-    else if (wireType === 1) this.pos += 8;
-    else if (wireType === 5) this.pos += 4;
-    else throw new RangeError(`unsupported protobuf wire type ${wireType}`);
+    else if (wireType === 1 || wireType === 5) {
+      const size = wireType === 1 ? 8 : 4;
+      if (size > this.end - this.pos) throw new RangeError('truncated fixed-size field');
+      this.pos += size;
+    } else throw new RangeError(`unsupported protobuf wire type ${wireType}`);
   }
+}
+
+/** A nested message must end where its length said, not inside its last field. */
+function ended(r: Reader, end: number): void {
+  if (r.pos !== end) throw new RangeError('a nested message runs past its length');
 }
 
 /** KeyValue{key(1), create_revision(2), mod_revision(3), version(4), value(5), lease(6)}. */
@@ -127,6 +153,7 @@ function readKeyValue(r: Reader, end: number): KeyValue {
     else if (t === 0x2a) value = r.text();
     else r.skip(t & 7);
   }
+  ended(r, end);
   return { key, value, createRevision, modRevision };
 }
 
@@ -140,6 +167,7 @@ function readEvent(r: Reader, end: number): WatchChange {
     else if (tag === 0x12) kv = readKeyValue(r, r.length());
     else r.skip(tag & 7);
   }
+  ended(r, end);
   return type === 1
     ? { type: 'delete', key: kv.key, modRevision: kv.modRevision }
     : { type: 'put', kv };
@@ -154,6 +182,7 @@ function readHeader(r: Reader, into: { clusterId: string; revision: number }): v
     else if (t === 0x18) into.revision = r.varint();
     else r.skip(t & 7);
   }
+  ended(r, end);
 }
 
 /**
@@ -166,7 +195,7 @@ export function decodeWatchResponse(
   start = 0,
   end = buf.length,
 ): WatchResponseMessage {
-  const r = new Reader(buf, start);
+  const r = new Reader(buf, start, end);
   const res: WatchResponseMessage = {
     revision: 0,
     clusterId: '',
@@ -174,6 +203,8 @@ export function decodeWatchResponse(
     canceled: false,
     compactRevision: 0,
     cancelReason: '',
+    watchId: 0,
+    fragment: false,
     changes: [],
   };
   while (r.pos < end) {
@@ -181,6 +212,9 @@ export function decodeWatchResponse(
     switch (tag) {
       case 0x0a:
         readHeader(r, res);
+        break;
+      case 0x10:
+        res.watchId = r.varint();
         break;
       case 0x18:
         res.created = r.varint() !== 0;
@@ -193,6 +227,9 @@ export function decodeWatchResponse(
         break;
       case 0x32:
         res.cancelReason = r.text();
+        break;
+      case 0x38:
+        res.fragment = r.varint() !== 0;
         break;
       case 0x5a:
         res.changes.push(readEvent(r, r.length()));
@@ -241,7 +278,7 @@ export interface RangeResponseMessage {
 
 /** RangeResponse{header(1), kvs(2): KeyValue, more(3), count(4)}. */
 export function decodeRangeResponse(buf: Buffer): RangeResponseMessage {
-  const r = new Reader(buf, 0);
+  const r = new Reader(buf, 0, buf.length);
   const res: RangeResponseMessage = { revision: 0, clusterId: '', kvs: [], more: false };
   while (r.pos < buf.length) {
     const tag = r.varint();
@@ -261,7 +298,7 @@ export function encodeCompaction(revision: number, physical: boolean): Buffer {
 
 /** AuthenticateResponse{header(1), token(2)}: the token. */
 export function decodeAuthenticateResponse(buf: Buffer): string {
-  const r = new Reader(buf, 0);
+  const r = new Reader(buf, 0, buf.length);
   let token = '';
   while (r.pos < buf.length) {
     const tag = r.varint();
@@ -279,12 +316,36 @@ export function grpcFrame(message: Buffer): Buffer {
 }
 
 /**
+ * The largest gRPC message the EtcdStore accepts by default, in bytes: 64 MiB. etcd's messages
+ * stay far below it (a write is at most `--max-request-bytes`, 1.5 MiB by default, and watches ask
+ * for batches in fragments of about that plus 512 KiB; joined, a batch is bounded the same); a listing page is its `limit` times the values'
+ * size. What it bounds is a peer that is not etcd, or a broken one: a length prefix of 2^31 would
+ * otherwise have the client buffer whatever it sends, for ever.
+ */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A gRPC message over the receiver's bound: unlike a malformed one, not the peer's fault alone
+ * (etcd may hold that much), so not worth asking another member.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof MessageTooLargeError) throw new EtcdCallError(8, error.message);
+ * ```
+ */
+export class MessageTooLargeError extends RangeError {}
+
+/**
  * Splits the chunks of a gRPC response body into messages, each passed as `buf[start, end)`
- * (valid only during the call). A compressed message is refused: none is asked for. The chunks of
- * a large message are joined once, when it is whole (joining at every chunk would copy a 6 MB
+ * (valid only during the call). A compressed message is refused: none is asked for; so is one
+ * whose length prefix is over `maxMessageBytes`, before its bytes are buffered. The chunks of a
+ * large message are joined once, when it is whole (joining at every chunk would copy a 6 MB
  * listing hundreds of times).
  */
-export function grpcDeframer(onMessage: (buf: Buffer, start: number, end: number) => void) {
+export function grpcDeframer(
+  onMessage: (buf: Buffer, start: number, end: number) => void,
+  maxMessageBytes = MAX_MESSAGE_BYTES,
+) {
   let parts: Buffer[] = [];
   let size = 0;
   /** The bytes the next message needs, once its head is known (5 until then). */
@@ -299,6 +360,11 @@ export function grpcDeframer(onMessage: (buf: Buffer, start: number, end: number
     while (buf.length - pos >= 5) {
       if (buf[pos] !== 0) throw new RangeError('compressed gRPC message (none was asked for)');
       const n = buf.readUInt32BE(pos + 1);
+      if (n > maxMessageBytes) {
+        throw new MessageTooLargeError(
+          `a gRPC message of ${n} bytes, over the limit of ${maxMessageBytes} (grpcOptions['grpc.max_receive_message_length'])`,
+        );
+      }
       if (buf.length - pos - 5 < n) {
         needed = 5 + n;
         break;

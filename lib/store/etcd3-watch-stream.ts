@@ -24,6 +24,9 @@ function message(res: IWatchResponse): WatchResponseMessage {
     canceled: res.canceled,
     compactRevision: Number(res.compact_revision),
     cancelReason: res.cancel_reason,
+    watchId: Number(res.watch_id),
+    // etcd3 asks for whole batches.
+    fragment: false,
     changes,
   };
 }
