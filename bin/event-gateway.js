@@ -181,14 +181,25 @@ function readApiKeys(file) {
 function createLogger({ level, format, replay }) {
   const pino = require('pino');
   const out = replay ? process.stderr : process.stdout;
-  if (format === 'json')
-    return pino({ level, base: undefined }, replay ? pino.destination(2) : undefined);
+  // A reader that went away (a supervisor's closed log pipe: EPIPE) must neither crash the command
+  // nor hang its shutdown (pino's own destination did one or the other): its lines are dropped.
+  let gone = false;
+  out.on('error', () => (gone = true));
+  const emit = (text) => {
+    if (gone) return;
+    try {
+      out.write(text);
+    } catch {
+      gone = true;
+    }
+  };
+  if (format === 'json') return pino({ level, base: undefined }, { write: emit });
   const names = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
   const text = {
     write(line) {
       const { time, level: n, msg, ...rest } = JSON.parse(line);
       const fields = Object.entries(rest).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-      out.write(`${new Date(time).toISOString()} ${names[n]} ${msg} ${fields.join(' ')}\n`);
+      emit(`${new Date(time).toISOString()} ${names[n]} ${msg} ${fields.join(' ')}\n`);
     },
   };
   return pino({ level, base: undefined }, text);
