@@ -1,17 +1,21 @@
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext } from './source';
 import { awsClientConfig, requirePeer } from './source-peers';
+import { SqsDeletes, type DeleteBatchOutput } from './sqs-deletes';
 
 /** What the SQS source uses of @aws-sdk/client-sqs 3 (an optional peer dependency, lazy). */
 interface SqsModule {
   SQSClient: new (config: Record<string, unknown>) => SqsClient;
   ReceiveMessageCommand: new (input: Record<string, unknown>) => unknown;
-  DeleteMessageCommand: new (input: Record<string, unknown>) => unknown;
+  DeleteMessageBatchCommand: new (input: Record<string, unknown>) => unknown;
   ChangeMessageVisibilityCommand: new (input: Record<string, unknown>) => unknown;
 }
 
 interface SqsClient {
-  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<ReceiveOutput>;
+  send(
+    command: unknown,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<ReceiveOutput & DeleteBatchOutput>;
   destroy(): void;
 }
 
@@ -66,6 +70,7 @@ class SqsSource implements Source {
   private paused = false;
   private wake: (() => void) | undefined;
   private polling: Promise<void> | undefined;
+  private readonly deletes: SqsDeletes;
 
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
@@ -73,6 +78,11 @@ class SqsSource implements Source {
     this.visibility = Number(source.visibilityTimeout ?? DEFAULT_VISIBILITY);
     this.wait = Math.min(Number(source.waitTimeSeconds ?? DEFAULT_WAIT), DEFAULT_WAIT);
     this.client = new this.sdk.SQSClient(awsClientConfig(context.record, context.outbound));
+    this.deletes = new SqsDeletes((Entries) =>
+      this.client.send(
+        new this.sdk.DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries }),
+      ),
+    );
   }
 
   async start(): Promise<void> {
@@ -94,6 +104,8 @@ class SqsSource implements Source {
     await this.polling;
     for (const timer of this.extenders) clearInterval(timer);
     this.extenders.clear();
+    // Acks already made are sent before the client goes (else their messages come back).
+    await this.deletes.drain();
     this.client.destroy();
   }
 
@@ -180,9 +192,7 @@ class SqsSource implements Source {
       ...(type === undefined ? {} : { contentType: type }),
       ack: async () => {
         settled();
-        await this.client.send(
-          new this.sdk.DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: handle }),
-        );
+        await this.deletes.delete(handle);
       },
       release: async () => {
         settled();
