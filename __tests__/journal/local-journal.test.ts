@@ -1,4 +1,5 @@
 import { createGateway, DELIVERY_ID, LocalJournal, MemoryStore, type CloudEvent } from '../../lib';
+import { ClassicLevel } from 'classic-level';
 import { cloudEvent } from '../helpers/events';
 import { configuredStore as configured, journalFixture } from './journal-fixture';
 
@@ -302,4 +303,40 @@ test('attempts and age go on across a restart: maxAge still ends a delivery', as
       reason: expect.stringMatching(/would pass maxAge \(300 ms\)/),
     },
   ]);
+});
+
+test("a wave's record holds each event's JSON once, however many deliveries it has, and they all resume", async () => {
+  const marker = 'x'.repeat(300);
+  const event = { specversion: '1.0', id: 'e1', source: '/t', type: 't', data: { marker } };
+  const entries = ['d1', 'd2', 'd3'].map((deliveryId, i) => ({
+    deliveryId,
+    space: 'default',
+    event: { ...event, deliveryid: deliveryId } as unknown as CloudEvent,
+    subscriptionId: `sub-${i}`,
+    functionId: `fn-${i}`,
+    attempts: 0,
+    acceptedAt: 1_790_000_000_000,
+  }));
+  const sink = { take: async () => undefined, report: () => undefined };
+  const journal = new LocalJournal({ directory: fx.dir });
+  await journal.open(sink);
+  await journal.record(entries);
+  const { bytes } = journal.size();
+  await journal.close();
+  const db = new ClassicLevel<string, string>(fx.dir);
+  const values: string[] = [];
+  for await (const [key, value] of db.iterator({ gte: 's/', lt: 's0' })) {
+    expect(key).toMatch(/^s\//);
+    values.push(value);
+  }
+  await db.close();
+  expect(values).toHaveLength(1);
+  expect(values[0].split(marker)).toHaveLength(2);
+  // What the journal counts is what it wrote.
+  expect(bytes).toBe(Buffer.byteLength(values[0]));
+  const resumed: unknown[] = [];
+  const again = new LocalJournal({ directory: fx.dir });
+  await again.open({ take: async (e) => void resumed.push(...e), report: () => undefined });
+  await again.close();
+  expect(resumed).toEqual(entries);
 });

@@ -123,6 +123,16 @@ test("several emits' compact records make one group record that reads back as al
   expect(decodeEntries(bytes(group))).toEqual({ entries: [...a, ...b] });
 });
 
+test('in a group record, an emit that cannot be compact keeps the list format and reads back', () => {
+  const a = deliveries(1);
+  // Its event does not carry its own delivery ID: it cannot be written compact.
+  const odd = deliveries(2).map((e) => ({ ...e, deliveryId: `odd-${e.deliveryId}` }));
+  expect(encodeEntries(odd).startsWith('[')).toBe(true);
+  const group = encodeGroup([encodeEntries(a), encodeEntries(odd)]);
+  expect(decodeEntries(bytes(group))).toEqual({ entries: [...a, ...odd] });
+  expect(decodeEntries(bytes(`{"v":3,"g":[${encodeEntries(a)},[]]}`)).damage).toMatch(/index 1/);
+});
+
 test('in a group record, an emit that cannot be read is reported and the others resume', () => {
   const a = deliveries(1);
   const group = `{"v":3,"g":[${encodeEntries(a)},{"v":2,"s":1},"x"]}`;

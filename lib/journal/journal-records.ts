@@ -79,13 +79,18 @@ export function encodeEntries(entries: readonly JournalEntry[]): string {
 const json = (value: unknown): string => JSON.stringify(value) ?? 'null';
 
 /**
- * One record holding several emits' compact records (from `encodeEntries`), as the Kafka journal
- * writes the emits of one produce request: kafkajs spends about 8 µs per record it encodes, and
- * about 2.4 µs per event when 64 share one (BENCHMARKS.md, issue 26). `decodeEntries` reads it.
+ * One record holding several emits' records (from `encodeEntries`: compact, or a list of entries
+ * for an emit that cannot be), as the Kafka journal writes the emits of one produce request
+ * (kafkajs spends about 8 µs per record it encodes, and about 2.4 µs per event when 64 share
+ * one) and the LocalJournal the emits of one sync (BENCHMARKS.md, issue 26). `decodeEntries`
+ * reads it.
  */
 export function encodeGroup(records: readonly string[]): string {
   return `{"v":3,"g":[${records.join(',')}]}`;
 }
+
+/** The bytes `encodeGroup` adds around its records and their separators. */
+export const GROUP_OVERHEAD = Buffer.byteLength(encodeGroup([]));
 
 /**
  * The entry's event but its `deliveryid`, when that is its own delivery ID and the entry can be
@@ -179,7 +184,9 @@ export function decodeEntries(bytes: Uint8Array): DecodedEntries {
       const read =
         (item as Partial<CompactRecord> | null)?.v === 2
           ? fromCompact(item as Partial<CompactRecord>)
-          : undefined;
+          : Array.isArray(item) && item.length > 0 && item.every(isEntry)
+            ? item
+            : undefined;
       if (!read) bad.push(index);
       else for (const entry of read) entries.push(entry);
     });

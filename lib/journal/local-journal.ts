@@ -5,7 +5,7 @@ import { damageReports, discardDamaged, listDamaged, type DamagedRecord } from '
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { seqKey, type Level, type Op } from './level-layout';
 import { loadJournal } from './local-journal-reader';
-import { encodeForGroup, PendingWave } from './pending-wave';
+import { encodeForGroup, PendingWave, WAVE_OVERHEAD } from './pending-wave';
 import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link LocalJournal}. */
@@ -324,7 +324,7 @@ export class LocalJournal implements Journal {
     if (wave) {
       ops.push({ type: 'put', key: `s/${seqKey(seq)}`, value: wave.value });
       this.segments.set(seq, { remaining: wave.ids.length, keys: [], bytes: wave.bytes });
-      this.bytes += 1; // the brackets, less the last separator (record() counted the rest)
+      this.bytes += WAVE_OVERHEAD; // the group's frame (record() counted the rest)
       for (const id of wave.ids) this.segmentOf.set(id, seq);
       this.syncCount++;
     }

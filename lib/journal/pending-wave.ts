@@ -1,16 +1,17 @@
 import type { JournalEntry } from './journal';
+import { encodeEntries, GROUP_OVERHEAD, encodeGroup } from './journal-records';
 
 /** One emit's deliveries, encoded before they are accepted (to know their bytes). */
 export interface EncodedEntries {
-  /** Each entry's JSON. */
-  readonly json: string[];
-  /** Their bytes in a group record, with a separator each. */
+  /** The emit's record (see `encodeEntries`): its event's JSON once, shared by its deliveries. */
+  readonly record: string;
+  /** Its bytes in a group record, with a separator. */
   readonly bytes: number;
 }
 
 /** What a wave writes as one group record, and how to settle the emits that wait on it. */
 export interface Wave {
-  /** The group record: a JSON list of the wave's entries. */
+  /** The group record (see `encodeGroup`): each emit's record once. */
   readonly value: string;
   /** The deliveries it holds. */
   readonly ids: string[];
@@ -20,20 +21,25 @@ export interface Wave {
   settle(error?: Error): void;
 }
 
-/** Encodes an emit's deliveries for a group record (see {@link PendingWave}). */
+/**
+ * Encodes an emit's deliveries for a group record (see {@link PendingWave}): one record per emit,
+ * not one JSON text per delivery (an event with N subscriptions was stringified N times, and the
+ * wave held N copies of it).
+ */
 export function encodeForGroup(entries: readonly JournalEntry[]): EncodedEntries {
-  const json = entries.map((entry) => JSON.stringify(entry));
-  let bytes = 0;
-  for (const text of json) bytes += Buffer.byteLength(text) + 1;
-  return { json, bytes };
+  const record = encodeEntries(entries);
+  return { record, bytes: Buffer.byteLength(record) + 1 };
 }
+
+/** The bytes a group record adds to its emits' records (each counted with a separator). */
+export const WAVE_OVERHEAD = GROUP_OVERHEAD - 1;
 
 /**
  * The deliveries of a LocalJournal waiting for the next synced group record, and the emits
  * waiting on them: every emit added before `take()` shares that record's sync.
  */
 export class PendingWave {
-  private json: string[] = [];
+  private records: string[] = [];
   private ids: string[] = [];
   private bytes = 0;
   private waiters: { resolve(): void; reject(error: Error): void }[] = [];
@@ -45,10 +51,8 @@ export class PendingWave {
 
   /** Adds one emit's deliveries; resolves once their group is synced. */
   add(entries: readonly JournalEntry[], encoded: EncodedEntries): Promise<void> {
-    for (let i = 0; i < entries.length; i++) {
-      this.json.push(encoded.json[i]);
-      this.ids.push(entries[i].deliveryId);
-    }
+    this.records.push(encoded.record);
+    for (let i = 0; i < entries.length; i++) this.ids.push(entries[i].deliveryId);
     this.bytes += encoded.bytes;
     return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
@@ -56,16 +60,15 @@ export class PendingWave {
   /** Takes what waits, as one group record (undefined when nothing waits). */
   take(): Wave | undefined {
     if (this.ids.length === 0) return undefined;
-    const { json, ids, bytes, waiters } = this;
-    this.json = [];
+    const { records, ids, bytes, waiters } = this;
+    this.records = [];
     this.ids = [];
     this.bytes = 0;
     this.waiters = [];
     return {
-      value: `[${json.join(',')}]`,
+      value: encodeGroup(records),
       ids,
-      // The separators counted one per entry: the brackets need one more.
-      bytes: bytes + 1,
+      bytes: bytes + WAVE_OVERHEAD,
       settle(error) {
         for (const w of waiters) {
           if (error) w.reject(error);
