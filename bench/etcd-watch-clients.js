@@ -1,5 +1,5 @@
 // What one watched change costs a process, by etcd watch client, on one etcd in one run:
-//   node bench/etcd-watch-clients.js [--rounds 3] [--changes 2000] [--clients a,b,...]
+//   node bench/etcd-watch-clients.js [--rounds 3] [--changes 2000] [--clients a,b,...] [--warmup 0] [--cpu-prof <dir>]
 // Each client runs in a fresh process (its own heap and modules), in turns, so every client sees
 // the same etcd and the same machine load within a minute. A writer process puts `changes`
 // subscription-sized values one after another (each awaited, so each is its own revision and,
@@ -15,6 +15,9 @@
 //   store       the EtcdStore of dist/ (its watch as the gateway uses it: node:http2 since this work)
 //   store-etcd3 the same EtcdStore on its etcd3 fallback (a grpcOptions key only etcd3 applies)
 //   store-before the EtcdStore of another build (`--before <dist dir>`, e.g. main's), when given
+//   store-loaded the EtcdStore's watch in a process that also holds an idle gateway (on a
+//               MemoryStore, 100 entries): the store's cost in a gateway-sized process (not run
+//               unless named in --clients)
 //   etcd3       etcd3 1.1.2's watcher alone (the EtcdStore before this work used it)
 //   grpc-js     @grpc/grpc-js's bidi stream call with a hand-written protobuf codec
 //   http2       node:http2 with hand-written gRPC framing and protobuf codec (no gRPC library)
@@ -255,6 +258,16 @@ const clients = {
   'store-etcd3': (...args) =>
     storeWatch('../dist', { grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 1000 } }, ...args),
   'store-before': (...args) => storeWatch(process.env.BEFORE_DIST, {}, ...args),
+  async 'store-loaded'(...args) {
+    const { MemoryStore, createGateway } = require('../dist');
+    const { configurationEntries } = require('./config-entries');
+    const memory = new MemoryStore();
+    await memory.txn([], configurationEntries(ROOT, 100, 10));
+    const gateway = createGateway(memory, { resyncInterval: 0 });
+    await gateway.ready();
+    global.keep = gateway;
+    return storeWatch('../dist', {}, ...args);
+  },
 
   async etcd3(endpoint, from, onChanges) {
     const { Etcd3 } = require('etcd3');
@@ -401,7 +414,9 @@ function rssAfterGc() {
 }
 
 async function watcherProcess() {
-  const { endpoint, client, from, changes } = await new Promise((r) => process.once('message', r));
+  const { endpoint, client, from, changes, warmup } = await new Promise((r) =>
+    process.once('message', r),
+  );
   if (client === 'bare') {
     process.send({ rss: rssAfterGc() });
     return;
@@ -411,13 +426,27 @@ async function watcherProcess() {
   let start;
   let done;
   const finished = new Promise((resolve) => (done = resolve));
+  // The warm-up's changes (--warmup) are applied before the clock starts: V8 compiles the hot
+  // path in them, a one-time cost that a few thousand changes would otherwise carry.
+  let measuring = false;
+  let warmSeen = 0;
+  let warmed;
+  const warmDone = new Promise((resolve) => (warmed = resolve));
+  if (!warmup) warmed();
   await clients[client](endpoint, from, (events) => {
+    if (!measuring) {
+      warmSeen += events.length;
+      if (warmSeen >= warmup) warmed();
+      return;
+    }
     messages++;
     seen += events.length;
     if (seen >= changes) done(process.cpuUsage(start));
   });
   const rss = rssAfterGc();
-  process.once('message', () => {
+  process.once('message', async () => {
+    await warmDone;
+    measuring = true;
     start = process.cpuUsage();
     seen = 0;
     messages = 0;
@@ -464,7 +493,9 @@ const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.len
 async function main() {
   const rounds = Number(arg('rounds', 3));
   const changes = Number(arg('changes', 2000));
+  const warmup = Number(arg('warmup', 0));
   const before = arg('before');
+  const cpuProf = arg('cpu-prof') && require('node:path').resolve(arg('cpu-prof'));
   const firsts = before ? ['gateway-before', 'store-before'] : [];
   const wanted = arg('clients', [...firsts, ...CLIENTS].join(',')).split(',');
   if (before) process.env.BEFORE_DIST = require('node:path').resolve(before);
@@ -484,11 +515,20 @@ async function main() {
   try {
     for (let round = 0; round < rounds; round++) {
       for (const client of [...wanted, 'bare']) {
-        const child = fork(__filename, ['watcher'], { execArgv: ['--expose-gc'] });
-        child.send({ endpoint, client, from: revision + 1, changes });
+        const execArgv = ['--expose-gc'];
+        // --cpu-prof <dir>: each watcher writes a V8 CPU profile there (it exits by itself then).
+        if (cpuProf)
+          execArgv.push('--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', cpuProf);
+        const child = fork(__filename, ['watcher'], { execArgv });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.send({ endpoint, client, from: revision + 1, changes, warmup });
         const ready = await once(child);
         results[client].rss.push(ready.rss);
         if (client === 'bare') continue;
+        if (warmup) {
+          writer.send({ count: warmup, round: `warm${round}` });
+          ({ revision } = await once(writer));
+        }
         child.send({ go: true });
         await once(child);
         const doneMsg = once(child);
@@ -497,7 +537,8 @@ async function main() {
         const done = await doneMsg;
         results[client].cpu.push(done.cpuUs);
         results[client].messages = done.messages;
-        child.kill();
+        if (cpuProf) await exited;
+        else child.kill();
         process.stderr.write(
           `round ${round + 1} ${client}: ${done.cpuUs.toFixed(1)} µs/change, ${(ready.rss / 2 ** 20).toFixed(1)} MiB, ${done.messages} messages\n`,
         );
@@ -510,7 +551,7 @@ async function main() {
   const MiB = 2 ** 20;
   console.log(
     `${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, etcd 3.4.23; ` +
-      `${new Date().toISOString()}; ${rounds} rounds x ${changes} changes; load ${loadBefore} -> ${load()}`,
+      `${new Date().toISOString()}; ${rounds} rounds x ${changes} changes (after ${warmup}); load ${loadBefore} -> ${load()}`,
   );
   console.log(
     '| client | CPU µs per change (min-max) | median | RSS MiB after load+watch (min-max) |',

@@ -263,3 +263,21 @@ test('a WatchCreateRequest asks for fragments; a WatchResponse gives its watch i
     decodeWatchResponse(encode(WatchResponse, { header, watch_id: '3', fragment: true })),
   ).toMatchObject({ watchId: 3, fragment: true });
 });
+
+test('cluster ids decode exactly when they change between responses (the last one is reused)', () => {
+  // Ids that share their low 28 bits, or their high bits, or differ only in the last group.
+  const ids = [
+    '18446744073709551615',
+    '1',
+    '268435457', // 2^28 + 1: the same low groups as '1'
+    '18446744073709551615',
+    '9223372036854775808', // 2^63: only the last group set
+    '9223372036854775809',
+    '0',
+    '9223372036854775809',
+  ];
+  for (const id of ids) {
+    const bytes = encode(WatchResponse, { header: { ...header, cluster_id: id }, watch_id: '1' });
+    expect(decodeWatchResponse(bytes).clusterId).toBe(id);
+  }
+});

@@ -166,8 +166,10 @@ export class Catalog {
       const prev = table.get(space)?.get(id);
       let record: ConfigRecord | undefined;
       if (change.kv) {
+        // Only a listing prepares: a watched change skips the lookup (hashing a new object).
         const decoded =
-          this.prepared.get(change.kv) ?? decode(change.kv.value, ID_FIELD[kind], id, space);
+          (this.prepared.size > 0 ? this.prepared.get(change.kv) : undefined) ??
+          decode(change.kv.value, ID_FIELD[kind], id, space);
         if (typeof decoded === 'string') invalid.push({ key: change.key, reason: decoded });
         else record = decoded;
       }
@@ -187,7 +189,8 @@ export class Catalog {
       if (record || prev) applied.push({ resource: RESOURCE[kind], space, id, record, prev });
     }
     // Whatever was prepared and not applied (a listing that failed half-way) is let go.
-    this.prepared.clear();
+    // (Clearing an empty map still makes it a new table.)
+    if (this.prepared.size > 0) this.prepared.clear();
     return { applied, invalid };
   }
 

@@ -320,6 +320,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
    * copy is not touched until the whole batch is applied).
    */
   private netChanges(batch: readonly WatchChange[]): CacheChange[] {
+    // Most batches hold one change (a watch keeping up): no map of keys to make.
+    if (batch.length === 1) return this.netChange(batch[0]);
     const net = new Map<string, CacheChange>();
     for (const change of batch) {
       const key = change.type === 'put' ? change.kv.key : change.key;
@@ -335,6 +337,16 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     }
     // Created and deleted again within the batch: nothing changed.
     return [...net.values()].filter((change) => change.kv || change.prev);
+  }
+
+  /** `netChanges` of a batch of one. */
+  private netChange(change: WatchChange): CacheChange[] {
+    const key = change.type === 'put' ? change.kv.key : change.key;
+    const modRevision = change.type === 'put' ? change.kv.modRevision : change.modRevision;
+    const prev = this.data.get(key);
+    if (modRevision <= this.appliedRevision || (prev && modRevision <= prev.modRevision)) return [];
+    if (change.type === 'delete') return prev ? [{ key, kv: undefined, prev }] : [];
+    return [{ key, kv: change.kv, prev }];
   }
 
   private commit(changes: CacheChange[], revision: number): void {

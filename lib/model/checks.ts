@@ -147,7 +147,8 @@ export function matchesMetadata(
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const item of Object.values(value)) deepFreeze(item);
+    // Own enumerable keys, as Object.values gives, without an array made per object.
+    for (const key in value) if (Object.hasOwn(value, key)) deepFreeze(value[key]);
   }
   return value;
 }

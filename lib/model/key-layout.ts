@@ -53,10 +53,15 @@ export class KeyLayout {
   /** The address of a key, or undefined when the key is not a configuration record. */
   parse(key: string): RecordAddress | undefined {
     if (!key.startsWith(this.prefix)) return undefined;
-    const parts = key.slice(this.prefix.length).split('/');
-    if (parts.length !== 3 || !parts[1] || !parts[2]) return undefined;
-    const kind = parts[0] as RecordKind;
+    // `<kind>/<space>/<id>` after the prefix, cut by position: every watched change is parsed,
+    // and a split would make an array and a copy of the rest first.
+    const start = this.prefix.length;
+    const first = key.indexOf('/', start);
+    const second = first < 0 ? -1 : key.indexOf('/', first + 1);
+    if (second < 0 || second === first + 1 || second === key.length - 1) return undefined;
+    if (key.indexOf('/', second + 1) >= 0) return undefined;
+    const kind = key.slice(start, first) as RecordKind;
     if (!KINDS.includes(kind)) return undefined;
-    return { kind, space: parts[1], id: parts[2] };
+    return { kind, space: key.slice(first + 1, second), id: key.slice(second + 1) };
   }
 }

@@ -68,6 +68,13 @@ export function encodeAuthenticate(name: string, password: string): Buffer {
 /** The longest varint protobuf writes (64 bits in 7-bit groups). */
 const MAX_VARINT_BYTES = 10;
 
+/** The last 64-bit varint decoded (see `Reader.bigVarint`). */
+const lastBig: { low: number; high: number; text: string | undefined } = {
+  low: 0,
+  high: 0,
+  text: undefined,
+};
+
 /**
  * A protobuf reader over one message, `buf[pos, end)`: nothing is read past `end`, a field may not
  * claim more bytes than the message has left, and a varint is at most 10 bytes (an endless one
@@ -98,13 +105,35 @@ class Reader {
     throw new RangeError('malformed varint (over 10 bytes)');
   }
 
-  /** An unsigned 64-bit varint in decimal (cluster ids use every bit). */
+  /**
+   * An unsigned 64-bit varint in decimal (cluster ids use every bit). Every response's header
+   * carries the same cluster id: its 7-bit groups are summed into two exact numbers (the first 4
+   * groups, then the rest: at most 42 bits) and the last decimal is reused while they repeat,
+   * sparing each response ten BigInt operations.
+   */
   bigVarint(): string {
-    let result = 0n;
+    let low = 0;
+    let high = 0;
+    let scale = 1;
+    const start = this.pos;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       const byte = this.byte();
-      result |= BigInt(byte & 0x7f) << BigInt(7 * i);
-      if (byte < 0x80) return BigInt.asUintN(64, result).toString();
+      if (i === 4) scale = 1;
+      if (i < 4) low += (byte & 0x7f) * scale;
+      else high += (byte & 0x7f) * scale;
+      scale *= 128;
+      if (byte < 0x80) {
+        if (low !== lastBig.low || high !== lastBig.high || lastBig.text === undefined) {
+          let result = 0n;
+          for (let at = start; at < this.pos; at++) {
+            result |= BigInt(this.buf[at] & 0x7f) << BigInt(7 * (at - start));
+          }
+          lastBig.text = BigInt.asUintN(64, result).toString();
+          lastBig.low = low;
+          lastBig.high = high;
+        }
+        return lastBig.text;
+      }
     }
     throw new RangeError('malformed varint (over 10 bytes)');
   }
