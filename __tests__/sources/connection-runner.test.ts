@@ -255,6 +255,36 @@ test('backpressure pauses the source at maxInFlight instead of buffering, and re
   expect(runner.health()[0].state).toBe('running');
 });
 
+test('a paused source resumes once half its window is settled, not at the first ack below it (a pause per message)', async () => {
+  const { queue, runner, gateway } = await setUp({ maxInFlight: 4 });
+  const holds: (() => void)[] = [];
+  gateway.use({
+    name: 'hold',
+    timeout: 60_000,
+    onEvent: () => new Promise<void>((resolve) => void holds.push(resolve)),
+  });
+  queue.push(...Array.from({ length: 12 }, (_, i) => ({ id: `m-${i}`, body: `{"n":${i}}` })));
+  await until(() => holds.length === 4, 'four events in flight');
+  const settle = async (count: number) => {
+    const acked = queue.acked.length;
+    for (const release of holds.splice(0, count)) release();
+    await until(() => queue.acked.length === acked + count, `${count} more acks`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  // 3 and then 2 in flight: still paused, nothing more delivered.
+  await settle(1);
+  await settle(1);
+  expect(runner.health()[0]).toMatchObject({ state: 'paused', inFlight: 2 });
+  expect(holds).toHaveLength(2);
+  expect(queue.pauses).toBe(1);
+  // Down to 1 (at most half of the window of 4 minus one): resumed, a burst of 3 delivered.
+  await settle(1);
+  await until(() => holds.length === 4, 'the window full again');
+  expect(queue.pauses).toBe(2);
+  while (queue.acked.length < 12) await settle(Math.min(holds.length, 12 - queue.acked.length));
+  expect(queue.maxOutstanding).toBe(4);
+});
+
 test('an event the gateway cannot accept yet is retried, never dead-lettered, and acknowledged once accepted', async () => {
   const { queue, runner, delivered, notices, gateway } = await setUp();
   let failures = 3;

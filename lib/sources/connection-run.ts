@@ -66,6 +66,14 @@ export interface ConnectionHealth extends ConnectionFigures {
 /** Errors that say "this event is refused, whenever it is sent": dead-lettered, not retried. */
 const REFUSALS = [ValidationError, EventRefusedError, HopLimitError, FilterBudgetError];
 
+/**
+ * A paused source resumes once its messages in flight fall to this share of `maxInFlight`: a
+ * source resumed at the first ack below the mark pauses again at the next message, so each
+ * message paid a pause, a wake and (Kafka) a heartbeat and a timer; resumed at half, a batch
+ * delivers half a window at a time. The bound is still `maxInFlight`.
+ */
+const RESUME_SHARE = 0.5;
+
 /** The dead-letter notice keeps at most this much of the message. */
 const NOTICE_BODY = 64 * 1024;
 
@@ -73,7 +81,7 @@ const NOTICE_BODY = 64 * 1024;
  * One connection running on this instance: its source delivers messages, each becomes an event
  * entered through the gateway, and is acknowledged only after acceptance, or after dead-lettering
  * when refused. At most `maxInFlight` messages are in flight: at that mark the source is paused,
- * so that nothing is buffered without bound; it resumes below it.
+ * so that nothing is buffered without bound; it resumes once half of them are settled.
  */
 export class ConnectionRun {
   private source: Source | undefined;
@@ -88,6 +96,8 @@ export class ConnectionRun {
   /** Wakes the retry waits when the run closes. */
   private readonly wakers = new Set<() => void>();
   private readonly maxInFlight: number;
+  /** At or below this many in flight, a paused source resumes (see {@link RESUME_SHARE}). */
+  private readonly resumeAt: number;
   private counts = { accepted: 0, refused: 0, retries: 0, ackFailures: 0 };
   private ownedUnits: readonly string[] = [];
   private lastError: string | undefined;
@@ -99,6 +109,7 @@ export class ConnectionRun {
     private readonly deps: RunDependencies,
   ) {
     this.maxInFlight = record.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.resumeAt = Math.floor((this.maxInFlight - 1) * RESUME_SHARE);
   }
 
   /** Starts the source; a source that fails to start is tried again with backoff until closed. */
@@ -215,7 +226,7 @@ export class ConnectionRun {
       this.pending.delete(settled);
       this.unsettled.delete(message);
       this.inFlight--;
-      if (this.paused && this.inFlight < this.maxInFlight && !this.closed) {
+      if (this.paused && this.inFlight <= this.resumeAt && !this.closed) {
         this.paused = false;
         this.source?.resume();
       }

@@ -128,16 +128,26 @@ class KafkaSource implements Source {
     await this.group.stop();
   }
 
-  /** Delivers a batch message by message; while paused, waits (heartbeating) before the next. */
+  /**
+   * Delivers a batch message by message; while paused, waits (heartbeating) before the next. The
+   * fetch position moves past what was delivered before each wait and at the end (kafkajs
+   * resolves an offset through a Long parse: once per run of messages, not per message).
+   */
   private async batch(payload: KafkaBatchPayload): Promise<void> {
     const { partition, messages } = payload.batch;
     let progress = this.partitions.get(partition);
+    let unresolved: string | undefined;
+    const resolve = () => {
+      if (unresolved !== undefined) payload.resolveOffset(unresolved);
+      unresolved = undefined;
+    };
     for (const message of messages) {
+      if (this.paused) resolve();
       while (this.paused && !this.closed && payload.isRunning() && !payload.isStale()) {
         await this.resumed();
         await payload.heartbeat();
       }
-      if (this.closed || !payload.isRunning() || payload.isStale()) return;
+      if (this.closed || !payload.isRunning() || payload.isStale()) return resolve();
       const offset = Number(message.offset);
       if (!progress || this.partitions.get(partition) !== progress) {
         progress = { pending: new Set(), next: offset, committed: offset };
@@ -147,7 +157,7 @@ class KafkaSource implements Source {
       owner.pending.add(offset);
       owner.next = offset + 1;
       // The fetch position moves on; the committed offset waits for the acks.
-      payload.resolveOffset(message.offset);
+      unresolved = message.offset;
       const type = message.headers?.['content-type'];
       this.context.deliver({
         id: `${partition}-${message.offset}`,
@@ -160,6 +170,7 @@ class KafkaSource implements Source {
         },
       });
     }
+    resolve();
   }
 
   /**

@@ -25,6 +25,9 @@ export function connectionSource(record: Pick<ConnectionRecord, 'space' | 'conne
   return `/spaces/${record.space}/connections/${record.connectionId}`;
 }
 
+/** A JSON media type (`application/json`, `application/cloudevents+json`, `text/json`...). */
+const JSON_TYPE = /[/+]json(;|$)/i;
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -79,12 +82,12 @@ export function messageEvent(
   if (message.time && !Number.isNaN(message.time.getTime())) {
     event.time = message.time.toISOString();
   }
-  const json = /[/+]json(;|$)/i;
+  const saysJson = message.contentType !== undefined && JSON_TYPE.test(message.contentType);
   const data =
-    text !== undefined && (message.contentType === undefined || json.test(message.contentType))
+    text !== undefined && (message.contentType === undefined || saysJson)
       ? parseJson(text)
       : undefined;
-  if (data === undefined && text !== undefined && json.test(message.contentType ?? '')) {
+  if (data === undefined && text !== undefined && saysJson) {
     throw invalidEvent(`the message says "${message.contentType}" but is not JSON.`);
   }
   if (data !== undefined) {
