@@ -184,8 +184,9 @@ export class Gateway {
       entry: async (event, { space }) => {
         const accepted = this.accept(event, { space, method: 'POST', path: '/' }, 'source');
         try {
-          const [admitted] = await this.screen([accepted]);
-          return await this.dispatch(admitted);
+          if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
+          // One event: the screen stage's own path (synchronous without screening plugins).
+          return await this.dispatch(await this.pipeline.screen(accepted));
         } catch (error) {
           acceptTraceOf(accepted)?.failed(error); // refused before its dispatch (closing)
           throw error;
