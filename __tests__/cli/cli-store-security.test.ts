@@ -1,7 +1,6 @@
 // The command against secured stores, as real child processes on real servers: etcd with mutual
 // TLS and a user and password, Consul with ACLs (default deny), ZooKeeper with digest auth; and
 // secrets refused on the command line.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import {
   type RunningZooKeeper,
 } from '../../lib';
 import { CONSUL_BINARY } from '../helpers/servers';
-import { writeTestCertificates } from '../helpers/test-certificates';
+import { etcdctlTls, writeTestCertificates } from '../helpers/test-certificates';
 import { killChildren, run, start, type Running } from './cli-process';
 
 jest.setTimeout(90_000);
@@ -78,21 +77,7 @@ describe('etcd with mutual TLS and a user and password', () => {
   let etcd: RunningEtcd;
   let ca: string, clientCert: string, clientKey: string;
   const etcdctl = (...args: string[]) =>
-    execFileSync(
-      'etcdctl',
-      [
-        '--endpoints',
-        etcd.endpoints[0],
-        '--cacert',
-        ca,
-        '--cert',
-        clientCert,
-        '--key',
-        clientKey,
-        ...args,
-      ],
-      { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' },
-    );
+    etcdctlTls(etcd.endpoints[0], { ca, clientCert, clientKey }, ...args);
 
   beforeAll(async () => {
     // A throwaway CA, etcd's certificate for 127.0.0.1 and a client certificate.

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EtcdStore, freePort, startEtcd, ValidationError, type RunningEtcd } from '../../lib';
 import type { WatchEvent } from '../../lib/store/store';
 import { storeFixture } from '../helpers/store-fixture';
-import { writeTestCertificates } from '../helpers/test-certificates';
+import { etcdctlTls, writeTestCertificates } from '../helpers/test-certificates';
 
 // The EtcdStore's watches and reads over node:http2 (lib/store/etcd-watch-stream.ts and
 // etcd-calls.ts): what etcd3's gRPC client did for them (keepalive, failover, TLS, auth), its own
@@ -201,24 +201,7 @@ describe('etcd with mutual TLS and a user and password', () => {
       certChain: await readFile(certs.clientCert),
       privateKey: await readFile(certs.clientKey),
     };
-    const etcdctl = (...args: string[]) =>
-      execFileSync(
-        'etcdctl',
-        [
-          '--endpoints',
-          etcd.endpoints[0],
-          '--cacert',
-          join(dir, 'ca.pem'),
-          '--cert',
-          join(dir, 'client.pem'),
-          '--key',
-          join(dir, 'client-key.pem'),
-          ...args,
-        ],
-        {
-          env: { ...process.env, ETCDCTL_API: '3' },
-        },
-      );
+    const etcdctl = (...args: string[]) => etcdctlTls(etcd.endpoints[0], certs, ...args);
     for (const args of [
       ['user', 'add', 'root:root-password'],
       ['user', 'grant-role', 'root', 'root'],

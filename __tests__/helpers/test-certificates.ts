@@ -60,3 +60,26 @@ export async function writeTestCertificates(dir: string) {
     clientKey: path('client-key.pem'),
   };
 }
+
+/** Runs `etcdctl` (API v3) against a mutual-TLS etcd with the client certificate; its stdout. */
+export function etcdctlTls(
+  endpoint: string,
+  certs: { ca: string; clientCert: string; clientKey: string },
+  ...args: string[]
+): string {
+  return execFileSync(
+    'etcdctl',
+    [
+      '--endpoints',
+      endpoint,
+      '--cacert',
+      certs.ca,
+      '--cert',
+      certs.clientCert,
+      '--key',
+      certs.clientKey,
+      ...args,
+    ],
+    { env: { ...process.env, ETCDCTL_API: '3' }, encoding: 'utf8' },
+  );
+}
