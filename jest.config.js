@@ -23,6 +23,9 @@ const shared = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 30000,
+  // The integration tests mostly wait on real servers and child processes: two workers even on a
+  // 2-core machine (Jest's default there is one), which keeps CI inside its 30 minutes.
+  maxWorkers: Math.max(2, require('node:os').availableParallelism() - 1),
   projects: [
     {
       ...shared,
