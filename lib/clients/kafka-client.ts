@@ -37,6 +37,8 @@ export interface KafkaAdmin {
 export interface KafkaBatchPayload {
   batch: {
     partition: number;
+    /** The partition's high watermark when the batch was fetched (the offset after its last). */
+    highWatermark: string;
     messages: {
       offset: string;
       value: Buffer | null;

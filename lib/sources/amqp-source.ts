@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_IN_FLIGHT } from '../model/connection';
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import type { Source, SourceContext, SourceLag } from './source';
 import { amqpSocketOptions } from './source-outbound';
 import { requirePeer } from './source-peers';
 
@@ -24,7 +24,8 @@ interface AmqpMessage {
 
 interface AmqpChannel {
   prefetch(count: number): Promise<unknown>;
-  checkQueue(queue: string): Promise<unknown>;
+  checkQueue(queue: string): Promise<{ messageCount: number }>;
+  on(event: 'error' | 'close', listener: (error?: Error) => void): unknown;
   consume(
     queue: string,
     onMessage: (message: AmqpMessage | null) => void,
@@ -33,6 +34,9 @@ interface AmqpChannel {
   ack(message: AmqpMessage): void;
   nack(message: AmqpMessage, allUpTo: boolean, requeue: boolean): void;
 }
+
+/** How often the queue's ready messages are read for the connection's lag, in ms. */
+const LAG_INTERVAL_MS = 5000;
 
 /**
  * An AMQP 0-9-1 queue (RabbitMQ), through amqplib: a consumer with manual acknowledgements and a
@@ -61,6 +65,11 @@ class AmqpSource implements Source {
   private closed = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  /** The channel the queue's count is read on (a failed check closes its channel). */
+  private checks: AmqpChannel | undefined;
+  private measuring = false;
+  private lagMessages: number | undefined;
 
   constructor(private readonly context: SourceContext) {}
 
@@ -92,6 +101,11 @@ class AmqpSource implements Source {
         },
       );
       this.failures = 0;
+      if (!this.lagTimer) {
+        this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
+        this.lagTimer.unref();
+      }
+      void this.measureLag();
     } catch (error) {
       this.connection = undefined;
       await connection.close().catch(() => undefined);
@@ -104,8 +118,44 @@ class AmqpSource implements Source {
 
   resume(): void {}
 
+  /** The queue's ready messages, as last read. */
+  lag(): SourceLag {
+    return this.lagMessages === undefined ? {} : { lagMessages: this.lagMessages };
+  }
+
+  /**
+   * Reads the queue's ready messages by a passive declare on a channel of its own: a check that
+   * fails (the queue deleted) closes that channel, never the consumer's. Unknown while it fails.
+   */
+  private async measureLag(): Promise<void> {
+    const connection = this.connection;
+    // Reconnecting: not known until the queue can be read again.
+    if (!connection) this.lagMessages = undefined;
+    if (this.measuring || this.closed || !connection) return;
+    this.measuring = true;
+    try {
+      if (!this.checks) {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        channel.on('close', () => {
+          if (this.checks === channel) this.checks = undefined;
+        });
+        this.checks = channel;
+      }
+      const { messageCount } = await this.checks.checkQueue(
+        String(this.context.record.source.queue),
+      );
+      this.lagMessages = messageCount;
+    } catch {
+      this.lagMessages = undefined;
+    } finally {
+      this.measuring = false;
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.lagTimer);
     clearTimeout(this.retryTimer);
     // Unacknowledged messages go back to the queue when the connection closes.
     await this.connection?.close().catch(() => undefined);

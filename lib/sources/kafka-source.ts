@@ -1,7 +1,7 @@
 import { loadKafka, type KafkaBatchPayload } from '../clients/kafka-client';
 import { GroupConsumer } from '../journal/group-consumer';
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import type { Source, SourceContext, SourceLag } from './source';
 import { kafkaSocketFactory } from './source-outbound';
 
 /** How long after an acknowledgement its partition's offset is committed (acks coalesce). */
@@ -15,6 +15,8 @@ interface PartitionProgress {
   next: number;
   /** The offset last committed (the next record the group reads). */
   committed: number;
+  /** The partition's high watermark as of the last batch fetched: its lag is this - committed. */
+  highWatermark: number;
 }
 
 /**
@@ -120,6 +122,19 @@ class KafkaSource implements Source {
     this.wakeAll();
   }
 
+  /**
+   * Messages behind, over the partitions owned here that a batch was fetched from: each one's
+   * high watermark (as of its last batch) minus its committed offset. Unknown before any batch.
+   */
+  lag(): SourceLag {
+    if (this.partitions.size === 0) return {};
+    let behind = 0;
+    for (const progress of this.partitions.values()) {
+      behind += Math.max(0, progress.highWatermark - progress.committed);
+    }
+    return { lagMessages: behind };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.wakeAll();
@@ -135,6 +150,7 @@ class KafkaSource implements Source {
    */
   private async batch(payload: KafkaBatchPayload): Promise<void> {
     const { partition, messages } = payload.batch;
+    const highWatermark = Number(payload.batch.highWatermark);
     let progress = this.partitions.get(partition);
     let unresolved: string | undefined;
     const resolve = () => {
@@ -150,10 +166,13 @@ class KafkaSource implements Source {
       if (this.closed || !payload.isRunning() || payload.isStale()) return resolve();
       const offset = Number(message.offset);
       if (!progress || this.partitions.get(partition) !== progress) {
-        progress = { pending: new Set(), next: offset, committed: offset };
+        progress = { pending: new Set(), next: offset, committed: offset, highWatermark: 0 };
         this.partitions.set(partition, progress);
       }
       const owner = progress;
+      // A broker that gave no high watermark: this message is the last known.
+      const tip = Number.isFinite(highWatermark) ? highWatermark : offset + 1;
+      owner.highWatermark = Math.max(owner.highWatermark, tip);
       owner.pending.add(offset);
       owner.next = offset + 1;
       // The fetch position moves on; the committed offset waits for the acks.

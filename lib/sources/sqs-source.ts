@@ -1,5 +1,5 @@
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import type { Source, SourceContext, SourceLag } from './source';
 import { awsClientConfig, requirePeer } from './source-peers';
 import { SqsDeletes, type DeleteBatchOutput } from './sqs-deletes';
 
@@ -9,13 +9,14 @@ interface SqsModule {
   ReceiveMessageCommand: new (input: Record<string, unknown>) => unknown;
   DeleteMessageBatchCommand: new (input: Record<string, unknown>) => unknown;
   ChangeMessageVisibilityCommand: new (input: Record<string, unknown>) => unknown;
+  GetQueueAttributesCommand: new (input: Record<string, unknown>) => unknown;
 }
 
 interface SqsClient {
   send(
     command: unknown,
     options?: { abortSignal?: AbortSignal },
-  ): Promise<ReceiveOutput & DeleteBatchOutput>;
+  ): Promise<ReceiveOutput & DeleteBatchOutput & AttributesOutput>;
   destroy(): void;
 }
 
@@ -28,6 +29,13 @@ interface ReceiveOutput {
     MessageAttributes?: Record<string, { StringValue?: string }>;
   }[];
 }
+
+interface AttributesOutput {
+  Attributes?: Record<string, string>;
+}
+
+/** How often the queue's counts are read for the connection's lag, in ms. */
+const LAG_INTERVAL_MS = 5000;
 
 /** @default visibility timeout of the messages taken, in seconds */
 const DEFAULT_VISIBILITY = 30;
@@ -71,6 +79,9 @@ class SqsSource implements Source {
   private wake: (() => void) | undefined;
   private polling: Promise<void> | undefined;
   private readonly deletes: SqsDeletes;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private measuring = false;
+  private lagMessages: number | undefined;
 
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
@@ -87,6 +98,40 @@ class SqsSource implements Source {
 
   async start(): Promise<void> {
     this.polling = this.poll();
+    void this.measureLag();
+    this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
+    this.lagTimer.unref();
+  }
+
+  /** The queue's messages not yet deleted, visible or in flight, as last read. */
+  lag(): SourceLag {
+    return this.lagMessages === undefined ? {} : { lagMessages: this.lagMessages };
+  }
+
+  /**
+   * Reads the queue's counts (one request at a time). A failure (credentials without
+   * `sqs:GetQueueAttributes`) leaves the lag unknown rather than failing the connection.
+   */
+  private async measureLag(): Promise<void> {
+    if (this.measuring || this.stop.signal.aborted) return;
+    this.measuring = true;
+    try {
+      const { Attributes: counts = {} } = await this.client.send(
+        new this.sdk.GetQueueAttributesCommand({
+          QueueUrl: this.queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+        { abortSignal: this.stop.signal },
+      );
+      const total =
+        Number(counts.ApproximateNumberOfMessages) +
+        Number(counts.ApproximateNumberOfMessagesNotVisible);
+      this.lagMessages = Number.isFinite(total) ? total : undefined;
+    } catch {
+      this.lagMessages = undefined;
+    } finally {
+      this.measuring = false;
+    }
   }
 
   pause(): void {
@@ -100,6 +145,7 @@ class SqsSource implements Source {
 
   async close(): Promise<void> {
     this.stop.abort();
+    clearInterval(this.lagTimer);
     this.wake?.();
     await this.polling;
     for (const timer of this.extenders) clearInterval(timer);
