@@ -295,7 +295,9 @@ test('Kinesis: two processes share a stream on etcd; one SIGKILLed mid-stream, t
     // The documented bound: the lease time plus a round (a third of it), plus the 100 ms between
     // the child's reports and a second for a loaded machine.
     expect(takeover).toBeLessThanOrEqual(leaseTtl + leaseTtl / 3 + 100 + 1000);
-    expect(duplicates).toBeLessThanOrEqual(inFlight);
+    // What comes twice was the victim's and not checkpointed: entered and not delivered, or
+    // delivered with its checkpoint write under way, at most a GetRecords (100) per shard it read.
+    expect(duplicates).toBeLessThanOrEqual(inFlight + 100 * victimShards.length);
   } finally {
     producing = false;
     kinesis.destroy();
