@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_IN_FLIGHT } from '../model/connection';
 import { describeError } from '../model/describe-error';
+import { PeriodicReading } from './periodic-reading';
 import type { Source, SourceContext, SourceLag } from './source';
 import { amqpSocketOptions } from './source-outbound';
 import { requirePeer } from './source-peers';
@@ -35,9 +36,6 @@ interface AmqpChannel {
   nack(message: AmqpMessage, allUpTo: boolean, requeue: boolean): void;
 }
 
-/** How often the queue's ready messages are read for the connection's lag, in ms. */
-const LAG_INTERVAL_MS = 5000;
-
 /**
  * An AMQP 0-9-1 queue (RabbitMQ), through amqplib: a consumer with manual acknowledgements and a
  * prefetch of the connection's `maxInFlight`, so that the broker itself never sends more than
@@ -65,11 +63,10 @@ class AmqpSource implements Source {
   private closed = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  private lagTimer: NodeJS.Timeout | undefined;
+  /** The connection's lag: the queue's ready messages, read every 5 s. */
+  private readonly ready = new PeriodicReading(() => this.countReady());
   /** The channel the queue's count is read on (a failed check closes its channel). */
   private checks: AmqpChannel | undefined;
-  private measuring = false;
-  private lagMessages: number | undefined;
 
   constructor(private readonly context: SourceContext) {}
 
@@ -101,11 +98,7 @@ class AmqpSource implements Source {
         },
       );
       this.failures = 0;
-      if (!this.lagTimer) {
-        this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
-        this.lagTimer.unref();
-      }
-      void this.measureLag();
+      this.ready.start();
     } catch (error) {
       this.connection = undefined;
       await connection.close().catch(() => undefined);
@@ -120,42 +113,32 @@ class AmqpSource implements Source {
 
   /** The queue's ready messages, as last read. */
   lag(): SourceLag {
-    return this.lagMessages === undefined ? {} : { lagMessages: this.lagMessages };
+    const { value } = this.ready;
+    return value === undefined ? {} : { lagMessages: value };
   }
 
   /**
-   * Reads the queue's ready messages by a passive declare on a channel of its own: a check that
-   * fails (the queue deleted) closes that channel, never the consumer's. Unknown while it fails.
+   * The queue's ready messages, by a passive declare on a channel of its own: a check that fails
+   * (the queue deleted) closes that channel, never the consumer's. None while reconnecting.
    */
-  private async measureLag(): Promise<void> {
+  private async countReady(): Promise<number | undefined> {
     const connection = this.connection;
-    // Reconnecting: not known until the queue can be read again.
-    if (!connection) this.lagMessages = undefined;
-    if (this.measuring || this.closed || !connection) return;
-    this.measuring = true;
-    try {
-      if (!this.checks) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        channel.on('close', () => {
-          if (this.checks === channel) this.checks = undefined;
-        });
-        this.checks = channel;
-      }
-      const { messageCount } = await this.checks.checkQueue(
-        String(this.context.record.source.queue),
-      );
-      this.lagMessages = messageCount;
-    } catch {
-      this.lagMessages = undefined;
-    } finally {
-      this.measuring = false;
+    if (!connection) return undefined;
+    if (!this.checks) {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        if (this.checks === channel) this.checks = undefined;
+      });
+      this.checks = channel;
     }
+    const { messageCount } = await this.checks.checkQueue(String(this.context.record.source.queue));
+    return messageCount;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.lagTimer);
+    this.ready.stop();
     clearTimeout(this.retryTimer);
     // Unacknowledged messages go back to the queue when the connection closes.
     await this.connection?.close().catch(() => undefined);

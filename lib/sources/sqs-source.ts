@@ -1,4 +1,5 @@
 import { describeError } from '../model/describe-error';
+import { PeriodicReading } from './periodic-reading';
 import type { Source, SourceContext, SourceLag } from './source';
 import { awsClientConfig, requirePeer } from './source-peers';
 import { SqsDeletes, type DeleteBatchOutput } from './sqs-deletes';
@@ -33,9 +34,6 @@ interface ReceiveOutput {
 interface AttributesOutput {
   Attributes?: Record<string, string>;
 }
-
-/** How often the queue's counts are read for the connection's lag, in ms. */
-const LAG_INTERVAL_MS = 5000;
 
 /** @default visibility timeout of the messages taken, in seconds */
 const DEFAULT_VISIBILITY = 30;
@@ -79,9 +77,8 @@ class SqsSource implements Source {
   private wake: (() => void) | undefined;
   private polling: Promise<void> | undefined;
   private readonly deletes: SqsDeletes;
-  private lagTimer: NodeJS.Timeout | undefined;
-  private measuring = false;
-  private lagMessages: number | undefined;
+  /** The connection's lag: read every 5 s (credentials without sqs:GetQueueAttributes: none). */
+  private readonly queued = new PeriodicReading(() => this.countQueued());
 
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
@@ -98,40 +95,28 @@ class SqsSource implements Source {
 
   async start(): Promise<void> {
     this.polling = this.poll();
-    void this.measureLag();
-    this.lagTimer = setInterval(() => void this.measureLag(), LAG_INTERVAL_MS);
-    this.lagTimer.unref();
+    this.queued.start();
   }
 
   /** The queue's messages not yet deleted, visible or in flight, as last read. */
   lag(): SourceLag {
-    return this.lagMessages === undefined ? {} : { lagMessages: this.lagMessages };
+    const { value } = this.queued;
+    return value === undefined ? {} : { lagMessages: value };
   }
 
-  /**
-   * Reads the queue's counts (one request at a time). A failure (credentials without
-   * `sqs:GetQueueAttributes`) leaves the lag unknown rather than failing the connection.
-   */
-  private async measureLag(): Promise<void> {
-    if (this.measuring || this.stop.signal.aborted) return;
-    this.measuring = true;
-    try {
-      const { Attributes: counts = {} } = await this.client.send(
-        new this.sdk.GetQueueAttributesCommand({
-          QueueUrl: this.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-        { abortSignal: this.stop.signal },
-      );
-      const total =
-        Number(counts.ApproximateNumberOfMessages) +
-        Number(counts.ApproximateNumberOfMessagesNotVisible);
-      this.lagMessages = Number.isFinite(total) ? total : undefined;
-    } catch {
-      this.lagMessages = undefined;
-    } finally {
-      this.measuring = false;
-    }
+  /** The queue's messages, visible and in flight (on any instance), by GetQueueAttributes. */
+  private async countQueued(): Promise<number> {
+    const { Attributes: counts = {} } = await this.client.send(
+      new this.sdk.GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+      { abortSignal: this.stop.signal },
+    );
+    return (
+      Number(counts.ApproximateNumberOfMessages) +
+      Number(counts.ApproximateNumberOfMessagesNotVisible)
+    );
   }
 
   pause(): void {
@@ -145,7 +130,7 @@ class SqsSource implements Source {
 
   async close(): Promise<void> {
     this.stop.abort();
-    clearInterval(this.lagTimer);
+    this.queued.stop();
     this.wake?.();
     await this.polling;
     for (const timer of this.extenders) clearInterval(timer);
