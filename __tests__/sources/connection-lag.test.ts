@@ -90,6 +90,39 @@ test('Kafka: lag is the high watermark minus the committed offset; N while held,
   );
 });
 
+test('Kafka: a source paused (maxInFlight reached) fetches no batch, yet its lag counts what was produced since', async () => {
+  const mock = await startKafkaMock();
+  stops.push(() => mock.stop());
+  const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  stops.unshift(() => producer.disconnect());
+  const produce = (from: number, count: number) =>
+    producer.send({
+      topic: 'paused',
+      acks: -1,
+      messages: Array.from({ length: count }, (_, i) => ({
+        value: JSON.stringify({ n: from + i }),
+      })),
+    });
+  await produce(0, 20);
+  const { gateway, delivered, release, health } = await heldSetUp('order.placed');
+  await gateway.createConnection({
+    connectionId: 'orders',
+    type: 'kafka',
+    source: { brokers: mock.brokers.join(','), topic: 'paused' },
+    eventType: 'order.placed',
+    maxInFlight: 5,
+  });
+  // Only a first batch's messages were delivered; the partitions not fetched from count too.
+  await until(() => health()?.state === 'paused' && health().lagMessages === 20, 'paused', 30_000);
+  await produce(20, 10);
+  // Read with the topic's offsets (every 5 s), not from a batch.
+  await until(() => health().lagMessages === 30, 'the messages produced while paused', 15_000);
+  release();
+  await until(() => delivered.length === 30, 'all delivered', 60_000);
+  await until(() => health().lagMessages === 0, 'no lag once committed');
+});
+
 test('Kinesis: lag is MillisBehindLatest; behind while the records read are held, 0 once caught up', async () => {
   const kinesis = new KinesisClient(awsClient());
   stops.push(async () => kinesis.destroy());

@@ -3,9 +3,9 @@ export const LAG_INTERVAL_MS = 5000;
 
 /**
  * A figure a source reads from its server now and then rather than on every `health()` or scrape
- * (a queue's message count): read at `start()` and every `every` ms on an unref'd timer, one
+ * (a queue's message count, a topic's high watermarks): read at `start()` and every `every` ms on an unref'd timer, one
  * read at a time, so that the requests are bounded however often the figure is looked at. A
- * read that fails or gives no number leaves it unknown (undefined) until one succeeds: a source
+ * read that fails (or gives no finite number) leaves it unknown (undefined) until one succeeds: a source
  * whose credentials may not read the figure still runs, without it.
  * @example
  * ```ts
@@ -14,18 +14,18 @@ export const LAG_INTERVAL_MS = 5000;
  * depth.value; // 12, or undefined before the first read
  * ```
  */
-export class PeriodicReading {
+export class PeriodicReading<T = number> {
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
-  private last: number | undefined;
+  private last: T | undefined;
 
   constructor(
-    private readonly read: () => Promise<number | undefined>,
+    private readonly read: () => Promise<T | undefined>,
     private readonly every = LAG_INTERVAL_MS,
   ) {}
 
   /** The last figure read, or undefined while none could be. */
-  get value(): number | undefined {
+  get value(): T | undefined {
     return this.last;
   }
 
@@ -47,7 +47,7 @@ export class PeriodicReading {
     this.reading = true;
     try {
       const value = await this.read();
-      this.last = typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+      this.last = typeof value === 'number' && !Number.isFinite(value) ? undefined : value;
     } catch {
       this.last = undefined;
     } finally {
