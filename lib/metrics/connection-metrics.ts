@@ -23,7 +23,8 @@ export interface ConnectionFigures {
    * How many messages the connection is behind its source, as last measured (absent while not
    * known): Kafka, the sum over the partitions this instance owns of the high watermark minus
    * the group's committed offset (the next message to consume: messages in flight count), as of
-   * the last batch fetched; SQS, the queue's `ApproximateNumberOfMessages` plus
+   * the last batch fetched or the last read of the topic's offsets (every 5 s, so that a paused
+   * source's lag still grows); SQS, the queue's `ApproximateNumberOfMessages` plus
    * `ApproximateNumberOfMessagesNotVisible` (in flight, on any instance), read every 5 s; AMQP,
    * the queue's ready messages (`messageCount` of a passive declare: those delivered and not
    * acknowledged are not counted, `inFlight` counts this instance's), read every 5 s. The SQS
