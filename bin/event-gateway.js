@@ -37,10 +37,11 @@ const USAGE = `Usage: event-gateway [options]
                             Configuration API's port serves it too
   --no-connections          configuration only: serve the connections API but run no
                             connection (--connections=false says the same; default: run them)
-  --connections-per-space N the most connections a space may hold (default: no limit)
+  --connections-per-space N the most connections a space may hold (default 100; "none": no
+                            limit)
   --min-schedule-interval MS
                             the shortest time between two ticks of a schedule connection
-                            (default: no limit; * * * * * * ticks every 1000)
+                            (default 1000, as * * * * * * ticks; "none": no limit)
   --workers N               deliveries in flight at once (default 100)
   --workers-backlog N       deliveries waiting beyond those (default 200)
   --drain-timeout MS        on SIGTERM/SIGINT, how long accepted deliveries may drain (default 10000)
@@ -99,6 +100,11 @@ function integer(values, name, fallback, min, max) {
   return value;
 }
 
+/** A `limits` flag: an integer, `none` (null: no limit), or undefined (the default). */
+function limit(values, name, min, max) {
+  return values[name] === 'none' ? null : integer(values, name, undefined, min, max);
+}
+
 function parse(argv) {
   const args = normalize(argv);
   refuseSecretFlags(parseArgs({ args, strict: false, tokens: true }).tokens, UsageError);
@@ -148,8 +154,9 @@ function parse(argv) {
     connectorPort: integer(values, 'connector-port', 4002, 0, 65535),
     runConnections: connections === 'true' && values['no-connections'] !== true,
     limits: {
-      connectionsPerSpace: integer(values, 'connections-per-space', undefined, 0, 1_000_000),
-      minScheduleInterval: integer(values, 'min-schedule-interval', undefined, 1, 2_147_483_647),
+      // Left out: the gateway's defaults; "none": no limit (null).
+      connectionsPerSpace: limit(values, 'connections-per-space', 0, 1_000_000),
+      minScheduleInterval: limit(values, 'min-schedule-interval', 1, 2_147_483_647),
     },
     workers: integer(values, 'workers', 100, 1, 100_000),
     backlog: integer(values, 'workers-backlog', 200, 0, 10_000_000),

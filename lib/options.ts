@@ -10,6 +10,10 @@ import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-p
 import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import type { ConnectionRunnerOptions } from './sources/connection-runner';
 import type { ConnectionLimits } from './config/write-plan';
+import {
+  DEFAULT_CONNECTIONS_PER_SPACE,
+  DEFAULT_MIN_SCHEDULE_INTERVAL,
+} from './config/connection-limits';
 import { shortestScheduleGap } from './sources/schedule-gap';
 import type { TracingOption } from './tracing/tracing-option';
 import {
@@ -192,11 +196,12 @@ export interface GatewayOptions {
    * Configuration API, or the host): past a limit, a write is refused with LimitExceededError
    * (code LIMIT_EXCEEDED, HTTP 422) and changes nothing. Connections stored before a limit was
    * set stay stored; a schedule among them that ticks too often fires only the first tick of each
-   * `minScheduleInterval`.
-   * @default {} (no limit)
+   * `minScheduleInterval`. Each limit left out has its default; `null` lifts it.
+   * @default { connectionsPerSpace: 100, minScheduleInterval: 1000 }
    * @example
    * ```ts
    * createGateway(store, { limits: { connectionsPerSpace: 20, minScheduleInterval: 60_000 } });
+   * createGateway(store, { limits: { connectionsPerSpace: null } }); // no count limit
    * ```
    */
   limits?: LimitsOptions;
@@ -265,10 +270,10 @@ export interface LimitsOptions {
   /**
    * The most connections a space may hold: a create past it is refused. While it is set,
    * concurrent creates of connections in one space (on any instance) commit one at a time, so
-   * that together they cannot pass it either.
-   * @default none
+   * that together they cannot pass it either. `null`: no limit.
+   * @default 100
    */
-  readonly connectionsPerSpace?: number;
+  readonly connectionsPerSpace?: number | null;
   /**
    * The shortest time between two ticks of a schedule connection, in ms (`* * * * * *` ticks
    * every 1000): a schedule that would tick more often is refused on create and on update. The
@@ -276,10 +281,12 @@ export interface LimitsOptions {
    * day and the first of the next, even for a schedule that skips days. Needs the `cron-parser`
    * package (which schedules need anyway). A schedule stored with closer ticks (before the
    * limit was set) fires the first tick of each interval counted from the epoch, the same ticks
-   * on every instance, and reports it as its last error.
-   * @default none
+   * on every instance, and reports it as its last error. `null`: no limit (an invalid cron
+   * expression is then only reported when its schedule starts).
+   * @default 1000 (every second, the finest a cron expression ticks: it parses each schedule when
+   * written), or none when `cron-parser` is not installed (no schedule can run then)
    */
-  readonly minScheduleInterval?: number;
+  readonly minScheduleInterval?: number | null;
 }
 
 /** Options of the connections an instance runs: see {@link GatewayOptions.connections}. */
@@ -337,9 +344,11 @@ export type ResolvedGatewayOptions = Required<
   providers: Record<string, Provider>;
 };
 
-/** The `limits` option checked, with the schedule parser when schedules are limited. */
-function resolveLimits(limits: LimitsOptions | undefined): ConnectionLimits {
-  if (limits === undefined) return {};
+/**
+ * The `limits` option checked, with its defaults (see {@link LimitsOptions}), and the schedule
+ * parser when schedules are limited.
+ */
+function resolveLimits(limits: LimitsOptions = {}): ConnectionLimits {
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
     throw new ValidationError('createGateway: option "limits" must be an object.');
   }
@@ -351,25 +360,34 @@ function resolveLimits(limits: LimitsOptions | undefined): ConnectionLimits {
       );
     }
   }
-  const { connectionsPerSpace, minScheduleInterval } = limits;
-  if (connectionsPerSpace !== undefined) {
+  const { connectionsPerSpace = DEFAULT_CONNECTIONS_PER_SPACE, minScheduleInterval } = limits;
+  if (connectionsPerSpace !== null) {
     // 0 is a limit too: no connections in any space.
     if (!Number.isSafeInteger(connectionsPerSpace) || connectionsPerSpace < 0) {
       throw new ValidationError(
-        'createGateway: option "limits.connectionsPerSpace" must be a non-negative integer.',
+        'createGateway: option "limits.connectionsPerSpace" must be a non-negative integer, or null for no limit.',
       );
     }
   }
-  if (minScheduleInterval === undefined) return { connectionsPerSpace };
-  positiveOption(minScheduleInterval, 'limits.minScheduleInterval', MAX_TIMER_MS);
+  const counted = connectionsPerSpace === null ? {} : { connectionsPerSpace };
+  if (minScheduleInterval === null) return counted;
+  if (minScheduleInterval !== undefined) {
+    positiveOption(minScheduleInterval, 'limits.minScheduleInterval', MAX_TIMER_MS);
+  }
   try {
     shortestScheduleGap('* * * * *');
   } catch (error) {
+    // The default needs no parser: without one, no schedule runs at all.
+    if (minScheduleInterval === undefined) return counted;
     throw new ValidationError(
       `createGateway: option "limits.minScheduleInterval" needs the schedule parser: ${(error as Error).message}`,
     );
   }
-  return { connectionsPerSpace, minScheduleInterval, scheduleGap: shortestScheduleGap };
+  return {
+    ...counted,
+    minScheduleInterval: minScheduleInterval ?? DEFAULT_MIN_SCHEDULE_INTERVAL,
+    scheduleGap: shortestScheduleGap,
+  };
 }
 
 /** Applies defaults and rejects impossible values with a ValidationError. */

@@ -208,6 +208,35 @@ test('--connections-per-space and --min-schedule-interval: a tenant over HTTP ge
   }
 });
 
+test('the default limits hold without flags (100 connections a space, schedules parsed when written); "none" lifts them', async () => {
+  const statuses = async (gateway: Running, count: number, cron = '0 3 * * *', id = 'c') => {
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await fetch(`${gateway.connector}/v1/spaces/default/connections`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...tick, connectionId: `${id}${i}`, source: { cron } }),
+      });
+      await res.body?.cancel();
+      out.push(res.status);
+    }
+    return out;
+  };
+  const limited = await start(['--dev']);
+  expect(await statuses(limited, 101)).toEqual([...Array(100).fill(201), 422]);
+  limited.child.kill('SIGTERM');
+  await limited.exited;
+  const unlimited = await start([
+    '--dev',
+    '--connections-per-space',
+    'none',
+    '--min-schedule-interval=none',
+  ]);
+  expect(new Set(await statuses(unlimited, 101))).toEqual(new Set([201]));
+  // Not parsed when written: the schedule reports its bad expression when it starts.
+  expect(await statuses(unlimited, 1, '61 * * * *', 'bad')).toEqual([201]);
+});
+
 test('--connections takes true or false only; a taken connector port is one line and exit 2', async () => {
   const { run } = await import('./cli-process');
   for (const args of [

@@ -185,6 +185,70 @@ test('through the Configuration API: 422 with the reason, and nothing written', 
   expect(await dump(store)).toEqual(before);
 });
 
+describe('defaults', () => {
+  test('without limits, a space holds 100 connections and a bad schedule is refused when written; null lifts each', async () => {
+    const { gateway, store } = await newGateway(new MemoryStore(), { connections: false });
+    for (let i = 0; i < 100; i++) await gateway.createConnection(schedule(`c${i}`, '0 3 * * *'));
+    await expectRefused(store, () => gateway.createConnection(schedule('c100', '0 3 * * *')), {
+      code: 'LIMIT_EXCEEDED',
+      status: 422,
+      message: /space "default" has 100 connections.*"limits.connectionsPerSpace" is 100/,
+    });
+    await gateway.createConnection(schedule('c100', '0 3 * * *', 'other'));
+    // Every second is the finest a cron expression ticks: allowed; a bad expression is not stored.
+    await gateway.createConnection(schedule('every-second', '* * * * * *', 'other'));
+    await expectRefused(
+      store,
+      () => gateway.createConnection(schedule('bad', '61 * * * *', 'other')),
+      {
+        code: 'VALIDATION_FAILED',
+        status: 400,
+        message: /"source.cron" is not a valid schedule/,
+      },
+    );
+
+    const unlimited = await newGateway(new MemoryStore(), {
+      connections: false,
+      limits: { connectionsPerSpace: null, minScheduleInterval: null },
+    });
+    for (let i = 0; i < 101; i++) {
+      await unlimited.gateway.createConnection(schedule(`c${i}`, '0 3 * * *'));
+    }
+    // Not parsed when written without the limit: reported when the schedule starts.
+    await unlimited.gateway.createConnection(schedule('bad', '61 * * * *', 'other'));
+    expect(unlimited.gateway.listConnections({ space: 'default' })).toHaveLength(101);
+  });
+
+  test('a limit given keeps the default of the other', async () => {
+    const { gateway, store } = await newGateway(new MemoryStore(), {
+      connections: false,
+      limits: { connectionsPerSpace: 150 },
+    });
+    for (let i = 0; i < 101; i++) await gateway.createConnection(schedule(`c${i}`, '0 3 * * *'));
+    await expectRefused(store, () => gateway.createConnection(schedule('bad', '61 * * * *')), {
+      code: 'VALIDATION_FAILED',
+      status: 400,
+      message: /"source.cron" is not a valid schedule/,
+    });
+    const slow = await newGateway(new MemoryStore(), {
+      connections: false,
+      limits: { minScheduleInterval: 60_000 },
+    });
+    for (let i = 0; i < 100; i++) {
+      await slow.gateway.createConnection(schedule(`c${i}`, '0 3 * * *'));
+    }
+    await expectRefused(
+      slow.store,
+      () => slow.gateway.createConnection(schedule('c100', '0 3 * * *')),
+      {
+        code: 'LIMIT_EXCEEDED',
+        status: 422,
+        message: /"limits.connectionsPerSpace" is 100/,
+      },
+    );
+  });
+});
+
 test('createGateway refuses limits that are not limits', () => {
   for (const limits of [
     'ten',
@@ -199,6 +263,9 @@ test('createGateway refuses limits that are not limits', () => {
     { minScheduleInterval: 2 ** 31 },
     { minScheduleInterval: '60000' },
     { everySecond: false },
+    null,
+    { connectionsPerSpace: false },
+    { minScheduleInterval: false },
   ]) {
     expect(() => createGateway(undefined, { connections: false, limits } as never)).toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),

@@ -3,8 +3,8 @@
 // settings come as JSON in argv[2]: the journal directory, the store (memory, or an etcd shared
 // by a fleet), the connection, the lease time, and how long an intake plugin holds each of the
 // connection's events before letting it through (so that a test can kill it mid-acceptance).
-// It reports to the parent over IPC: `taken` (an event entered, not yet accepted) and `id` (an
-// event delivered to its local function).
+// It reports to the parent over IPC: `taken` (an event entered, not yet accepted), `id` (an
+// event delivered to its local function) and, with `reportOwned`, `owned` (its units, 10 a second).
 const { createGateway, EtcdStore, LocalJournal, MemoryStore } = require('../../dist');
 const settings = JSON.parse(process.argv[2]);
 
@@ -53,4 +53,11 @@ const settings = JSON.parse(process.argv[2]);
   }
   await gateway.createConnection(settings.connection).catch(taken);
   process.send({ ready: true });
+  // The units (Kinesis shards) this instance owns, for a test that times a takeover.
+  if (settings.reportOwned) {
+    setInterval(() => {
+      const [connection] = gateway.health().connections ?? [];
+      process.send({ owned: connection?.owned ?? [] });
+    }, 100);
+  }
 })();

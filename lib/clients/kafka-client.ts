@@ -31,12 +31,19 @@ export interface KafkaAdmin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]>;
+  /** A group's committed offsets (`-1` for a partition it never committed). */
+  fetchOffsets(request: {
+    groupId: string;
+    topics: string[];
+  }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
 /** One fetched batch, as `eachBatch` receives it. */
 export interface KafkaBatchPayload {
   batch: {
     partition: number;
+    /** The partition's high watermark when the batch was fetched (the offset after its last). */
+    highWatermark: string;
     messages: {
       offset: string;
       value: Buffer | null;

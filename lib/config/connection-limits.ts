@@ -5,6 +5,19 @@ import type { Compare } from '../store/store';
 import type { RuleContext } from './write-plan';
 
 /**
+ * The default of `limits.connectionsPerSpace`: without it, a tenant with write scope could
+ * create connections without end, each one a source the whole fleet runs.
+ */
+export const DEFAULT_CONNECTIONS_PER_SPACE = 100;
+
+/**
+ * The default of `limits.minScheduleInterval`, in ms: the finest a cron expression can tick (with
+ * seconds), so that a schedule's expression is parsed, and a bad one refused, when it is written.
+ * With {@link DEFAULT_CONNECTIONS_PER_SPACE}, a space's schedules fire at most 100 events a second.
+ */
+export const DEFAULT_MIN_SCHEDULE_INTERVAL = 1000;
+
+/**
  * Checks a connection about to be created against the space's count limit. Returns the compare
  * that keeps the decision true when the write commits: no connection of the space was written
  * since the catalog's revision (concurrent creates on other instances plan again, and see each

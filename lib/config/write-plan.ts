@@ -30,9 +30,9 @@ export interface RuleContext {
  * resolved: what a tenant may not create however it asks.
  */
 export interface ConnectionLimits {
-  /** The most connections a space may hold. @default none */
+  /** The most connections a space may hold; none when undefined. */
   readonly connectionsPerSpace?: number;
-  /** The shortest time between two ticks of a schedule, in ms. @default none */
+  /** The shortest time between two ticks of a schedule, in ms; none when undefined. */
   readonly minScheduleInterval?: number;
   /**
    * The shortest time between two ticks of a cron expression, in ms (throws for an invalid

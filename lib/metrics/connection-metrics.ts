@@ -19,6 +19,26 @@ export interface ConnectionFigures {
   readonly ackFailures: number;
   /** The units of work this instance owns (partitions, shards, a schedule's tick). */
   readonly owned: readonly string[];
+  /**
+   * How many messages the connection is behind its source, as last measured (absent while not
+   * known): Kafka, the sum over the partitions this instance owns of the high watermark minus
+   * the group's committed offset (the next message to consume: messages in flight count), as of
+   * the last batch fetched or the last read of the topic's offsets (every 5 s, so that a paused
+   * source's lag still grows); SQS, the queue's `ApproximateNumberOfMessages` plus
+   * `ApproximateNumberOfMessagesNotVisible` (in flight, on any instance), read every 5 s; AMQP,
+   * the queue's ready messages (`messageCount` of a passive declare: those delivered and not
+   * acknowledged are not counted, `inFlight` counts this instance's), read every 5 s. The SQS
+   * and AMQP figures are the queue's: every instance of a fleet reports the same, not a share.
+   */
+  readonly lagMessages?: number;
+  /**
+   * How far behind its source the connection is in time, in ms, as last measured (absent while
+   * not known): Kinesis, the largest `MillisBehindLatest` of the last GetRecords of each shard
+   * this instance owns (how far the last record read is from the shard's tip: 0 when caught
+   * up); schedules, how late the last tick this instance fired was delivered (from the tick's
+   * time to its event handed to the gateway).
+   */
+  readonly lagMs?: number;
   /** The last error the connection reported, if any. */
   readonly lastError?: string;
 }
@@ -49,6 +69,10 @@ export interface LabelledConnection {
   readonly owned: number;
   /** How many of them have reported an error. */
   readonly failing: number;
+  /** Messages behind (for `(other)`, summed), when known. */
+  readonly lagMessages?: number;
+  /** Time behind in ms (for `(other)`, the largest), when known. */
+  readonly lagMs?: number;
 }
 
 /**
@@ -73,16 +97,34 @@ export function labelledConnections(
     owned: f.owned.length,
     failing: f.lastError === undefined ? 0 : 1,
   });
-  const out: LabelledConnection[] = figures
-    .slice(0, max)
-    .map((f) => ({ space: f.space, connection: f.connectionId, state: f.state, ...one(f) }));
+  const lag = (f: ConnectionFigures) => ({
+    ...(f.lagMessages === undefined ? {} : { lagMessages: f.lagMessages }),
+    ...(f.lagMs === undefined ? {} : { lagMs: f.lagMs }),
+  });
+  const out: LabelledConnection[] = figures.slice(0, max).map((f) => ({
+    space: f.space,
+    connection: f.connectionId,
+    state: f.state,
+    ...one(f),
+    ...lag(f),
+  }));
   if (figures.length <= max) return out;
-  const other = { space: OTHER_CONNECTIONS, connection: OTHER_CONNECTIONS, ...one(figures[max]) };
-  for (const f of figures.slice(max + 1)) {
+  const rest = figures.slice(max);
+  const other = { space: OTHER_CONNECTIONS, connection: OTHER_CONNECTIONS, ...one(rest[0]) };
+  for (const f of rest.slice(1)) {
     const add = one(f);
     for (const key of Object.keys(add) as (keyof typeof add)[]) other[key] += add[key];
   }
-  out.push(other);
+  // Messages behind add up; time behind does not (the most behind one says how late it is).
+  const known = (values: (number | undefined)[]) =>
+    values.filter((value): value is number => value !== undefined);
+  const messages = known(rest.map((f) => f.lagMessages));
+  const ms = known(rest.map((f) => f.lagMs));
+  out.push({
+    ...other,
+    ...(messages.length === 0 ? {} : { lagMessages: messages.reduce((a, b) => a + b, 0) }),
+    ...(ms.length === 0 ? {} : { lagMs: ms.reduce((a, b) => Math.max(a, b)) }),
+  });
   return out;
 }
 
@@ -90,7 +132,9 @@ export function labelledConnections(
  * Per connection, labelled by space and connection ID (bounded: past 1,000 connections the rest
  * are summed under `(other)`), read from `health().connections` when Prometheus scrapes: messages
  * by outcome, retries, failed acknowledgements, messages in flight, units owned, the state, and
- * whether it has reported an error (`health()` says which). Returns the metric names.
+ * whether it has reported an error (`health()` says which), and its lag
+ * (`connection_lag_messages`, `connection_lag_seconds`: see {@link ConnectionFigures.lagMessages}
+ * and {@link ConnectionFigures.lagMs}). Returns the metric names.
  * @example
  * ```ts
  * names.push(...registerConnectionMetrics(prom, registry, 'eventgateway_', {}, gateway));
@@ -190,6 +234,18 @@ export function registerConnectionMetrics(
     'connection_owned_units',
     'Units of work this instance owns (Kafka partitions, Kinesis shards, leases).',
     (row) => row.owned,
+  );
+  define(
+    'gauge',
+    'connection_lag_messages',
+    "How many messages each connection is behind its source (Kafka: high watermark minus committed offset over the partitions owned here; SQS: the queue's visible and in-flight messages; AMQP: the queue's ready messages). No sample while not known.",
+    (row, sample) => row.lagMessages !== undefined && sample(at(row), row.lagMessages),
+  );
+  define(
+    'gauge',
+    'connection_lag_seconds',
+    'How far behind its source each connection is in time (Kinesis: the largest MillisBehindLatest of the shards owned here; schedules: how late the last tick fired here was). No sample while not known.',
+    (row, sample) => row.lagMs !== undefined && sample(at(row), row.lagMs / 1000),
   );
   one(
     'gauge',

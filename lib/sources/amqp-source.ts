@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_MAX_IN_FLIGHT } from '../model/connection';
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import { PeriodicReading } from './periodic-reading';
+import type { Source, SourceContext, SourceLag } from './source';
 import { amqpSocketOptions } from './source-outbound';
 import { requirePeer } from './source-peers';
 
@@ -24,7 +25,8 @@ interface AmqpMessage {
 
 interface AmqpChannel {
   prefetch(count: number): Promise<unknown>;
-  checkQueue(queue: string): Promise<unknown>;
+  checkQueue(queue: string): Promise<{ messageCount: number }>;
+  on(event: 'error' | 'close', listener: (error?: Error) => void): unknown;
   consume(
     queue: string,
     onMessage: (message: AmqpMessage | null) => void,
@@ -61,6 +63,10 @@ class AmqpSource implements Source {
   private closed = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The connection's lag: the queue's ready messages, read every 5 s. */
+  private readonly ready = new PeriodicReading(() => this.countReady());
+  /** The channel the queue's count is read on (a failed check closes its channel). */
+  private checks: AmqpChannel | undefined;
 
   constructor(private readonly context: SourceContext) {}
 
@@ -92,6 +98,7 @@ class AmqpSource implements Source {
         },
       );
       this.failures = 0;
+      this.ready.start();
     } catch (error) {
       this.connection = undefined;
       await connection.close().catch(() => undefined);
@@ -104,8 +111,34 @@ class AmqpSource implements Source {
 
   resume(): void {}
 
+  /** The queue's ready messages, as last read. */
+  lag(): SourceLag {
+    const { value } = this.ready;
+    return value === undefined ? {} : { lagMessages: value };
+  }
+
+  /**
+   * The queue's ready messages, by a passive declare on a channel of its own: a check that fails
+   * (the queue deleted) closes that channel, never the consumer's. None while reconnecting.
+   */
+  private async countReady(): Promise<number | undefined> {
+    const connection = this.connection;
+    if (!connection) return undefined;
+    if (!this.checks) {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        if (this.checks === channel) this.checks = undefined;
+      });
+      this.checks = channel;
+    }
+    const { messageCount } = await this.checks.checkQueue(String(this.context.record.source.queue));
+    return messageCount;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.ready.stop();
     clearTimeout(this.retryTimer);
     // Unacknowledged messages go back to the queue when the connection closes.
     await this.connection?.close().catch(() => undefined);

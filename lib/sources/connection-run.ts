@@ -134,6 +134,7 @@ export class ConnectionRun {
       inFlight: this.inFlight,
       ...this.counts,
       owned: this.ownedUnits,
+      ...this.source?.lag?.(),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(this.lastErrorCode === undefined ? {} : { lastErrorCode: this.lastErrorCode }),
     };

@@ -1,7 +1,8 @@
-import { loadKafka, type KafkaBatchPayload } from '../clients/kafka-client';
+import { loadKafka, type KafkaAdmin, type KafkaBatchPayload } from '../clients/kafka-client';
 import { GroupConsumer } from '../journal/group-consumer';
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import { PeriodicReading } from './periodic-reading';
+import type { Source, SourceContext, SourceLag } from './source';
 import { kafkaSocketFactory } from './source-outbound';
 
 /** How long after an acknowledgement its partition's offset is committed (acks coalesce). */
@@ -15,6 +16,15 @@ interface PartitionProgress {
   next: number;
   /** The offset last committed (the next record the group reads). */
   committed: number;
+  /** The partition's high watermark as of the last batch fetched. */
+  highWatermark: number;
+}
+
+/** What the admin client says of a partition. */
+interface PartitionTip {
+  readonly high: number;
+  /** The next offset the group reads: its committed one, or where a new group starts. */
+  readonly next: number;
 }
 
 /**
@@ -50,6 +60,17 @@ class KafkaSource implements Source {
   private closed = false;
   /** Batches waiting for `resume()` (or `close()`): woken at once, not on their next poll. */
   private readonly waiting = new Set<() => void>();
+  private readonly admin: KafkaAdmin;
+  private readonly groupId: string;
+  private readonly fromBeginning: boolean;
+  private adminConnected: Promise<void> | undefined;
+  /** The partitions the group gave this member. */
+  private assigned: readonly number[] = [];
+  /**
+   * Each partition's high watermark and the group's next offset there, read every 5 s: a paused
+   * source (or one whose batches are far apart) fetches no batch to learn them from.
+   */
+  private readonly tips = new PeriodicReading<Map<number, PartitionTip>>(() => this.readTips());
 
   constructor(private readonly context: SourceContext) {
     const { record } = context;
@@ -82,19 +103,23 @@ class KafkaSource implements Source {
       // Each broker connection (the seed brokers and those the cluster names) is checked.
       ...(context.outbound ? { socketFactory: kafkaSocketFactory(context.outbound) } : {}),
     });
+    this.admin = kafka.admin();
     const groupId = String(
       source.groupId ?? `event-gateway.${record.space}.${record.connectionId}`,
     );
+    this.groupId = groupId;
+    this.fromBeginning = source.fromBeginning !== false;
     this.group = new GroupConsumer({
       create: () => kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 }),
       topic: this.topic,
-      fromBeginning: source.fromBeginning !== false,
+      fromBeginning: this.fromBeginning,
       onBatch: (payload) => this.batch(payload),
       onAssigned: (assigned) => {
         // Messages of a partition that moved away are the new owner's: their acks commit nothing.
         for (const partition of this.partitions.keys()) {
           if (!assigned.includes(partition)) this.partitions.delete(partition);
         }
+        this.assigned = [...assigned];
         context.owned(assigned.map((partition) => `${this.topic}/${partition}`));
       },
       onCrash: (error, retryIn) =>
@@ -107,8 +132,9 @@ class KafkaSource implements Source {
     });
   }
 
-  start(): Promise<void> {
-    return this.group.start();
+  async start(): Promise<void> {
+    await this.group.start();
+    this.tips.start();
   }
 
   pause(): void {
@@ -120,12 +146,62 @@ class KafkaSource implements Source {
     this.wakeAll();
   }
 
+  /**
+   * Messages behind, over the partitions this member owns: each one's high watermark (the latest
+   * of its last batch's and the last read) minus its committed offset. Unknown before any batch
+   * or read.
+   */
+  lag(): SourceLag {
+    const read = this.tips.value;
+    let known = false;
+    let behind = 0;
+    for (const partition of this.assigned) {
+      const progress = this.partitions.get(partition);
+      const tip = read?.get(partition);
+      if (progress) {
+        const high = Math.max(progress.highWatermark, tip?.high ?? 0);
+        behind += Math.max(0, high - progress.committed);
+      } else if (tip) {
+        // Nothing fetched from it here yet (paused, or just assigned): the group's position.
+        behind += Math.max(0, tip.high - tip.next);
+      } else continue;
+      known = true;
+    }
+    return known ? { lagMessages: behind } : {};
+  }
+
+  /** Each partition's high watermark and the group's next offset (an admin client). */
+  private async readTips(): Promise<Map<number, PartitionTip> | undefined> {
+    if (this.closed) return undefined;
+    this.adminConnected ??= this.admin.connect().catch((error: unknown) => {
+      this.adminConnected = undefined;
+      throw error;
+    });
+    await this.adminConnected;
+    const [offsets, [group]] = await Promise.all([
+      this.admin.fetchTopicOffsets(this.topic),
+      this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }),
+    ]);
+    const committed = new Map(
+      (group?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]),
+    );
+    return new Map(
+      offsets.map(({ partition, high, low }) => {
+        const done = committed.get(partition) ?? -1;
+        const start = this.fromBeginning ? Number(low) : Number(high);
+        return [partition, { high: Number(high) || 0, next: done >= 0 ? done : start || 0 }];
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.wakeAll();
     for (const timer of this.commitTimers.values()) clearTimeout(timer);
     this.commitTimers.clear();
-    await this.group.stop();
+    this.tips.stop();
+    const admin = this.adminConnected?.then(() => this.admin.disconnect()).catch(() => undefined);
+    await Promise.all([this.group.stop(), admin]);
   }
 
   /**
@@ -135,6 +211,7 @@ class KafkaSource implements Source {
    */
   private async batch(payload: KafkaBatchPayload): Promise<void> {
     const { partition, messages } = payload.batch;
+    const highWatermark = Number(payload.batch.highWatermark);
     let progress = this.partitions.get(partition);
     let unresolved: string | undefined;
     const resolve = () => {
@@ -150,10 +227,13 @@ class KafkaSource implements Source {
       if (this.closed || !payload.isRunning() || payload.isStale()) return resolve();
       const offset = Number(message.offset);
       if (!progress || this.partitions.get(partition) !== progress) {
-        progress = { pending: new Set(), next: offset, committed: offset };
+        progress = { pending: new Set(), next: offset, committed: offset, highWatermark: 0 };
         this.partitions.set(partition, progress);
       }
       const owner = progress;
+      // A broker that gave no high watermark: this message is the last known.
+      const tip = Number.isFinite(highWatermark) ? highWatermark : offset + 1;
+      owner.highWatermark = Math.max(owner.highWatermark, tip);
       owner.pending.add(offset);
       owner.next = offset + 1;
       // The fetch position moves on; the committed offset waits for the acks.

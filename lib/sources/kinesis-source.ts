@@ -1,5 +1,5 @@
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import type { Source, SourceContext, SourceLag } from './source';
 import { awsClientConfig, requirePeer } from './source-peers';
 
 /** What the Kinesis source uses of @aws-sdk/client-kinesis 3 (an optional peer, lazy). */
@@ -20,6 +20,7 @@ interface KinesisClient {
     ShardIterator?: string;
     NextShardIterator?: string;
     Records?: { SequenceNumber?: string; Data?: Uint8Array; ApproximateArrivalTimestamp?: Date }[];
+    MillisBehindLatest?: number;
   }>;
   destroy(): void;
 }
@@ -71,6 +72,8 @@ class KinesisSource implements Source {
   private readonly held = new Set<string>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** The `MillisBehindLatest` of each shard read here, from its last GetRecords. */
+  private readonly behind = new Map<string, number>();
 
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
@@ -92,6 +95,14 @@ class KinesisSource implements Source {
 
   resume(): void {
     this.paused = false;
+  }
+
+  /** The largest `MillisBehindLatest` of the shards read here; unknown before any was read. */
+  lag(): SourceLag {
+    if (this.behind.size === 0) return {};
+    let most = 0;
+    for (const ms of this.behind.values()) most = Math.max(most, ms);
+    return { lagMs: most };
   }
 
   async close(): Promise<void> {
@@ -162,7 +173,11 @@ class KinesisSource implements Source {
         this.context.fail(new Error(`reading ${shard}: ${describeError(error)}`, { cause: error })),
       );
       this.readers.set(shard, reading);
-      void reading.finally(() => this.readers.delete(shard));
+      void reading.finally(() => {
+        this.readers.delete(shard);
+        // Read elsewhere now: its lag is the new owner's to report.
+        this.behind.delete(shard);
+      });
     }
     this.context.owned([...held].sort());
   }
@@ -228,6 +243,8 @@ class KinesisSource implements Source {
         { abortSignal: this.stop.signal },
       );
       iterator = out.NextShardIterator;
+      if (typeof out.MillisBehindLatest === 'number')
+        this.behind.set(shard, out.MillisBehindLatest);
       for (const record of out.Records ?? []) {
         const sequence = record.SequenceNumber;
         if (!sequence) continue;

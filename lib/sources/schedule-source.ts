@@ -1,6 +1,6 @@
 import { MAX_TIMER_MS } from '../model/checks';
 import { cronParser, shortestScheduleGap } from './schedule-gap';
-import type { Source, SourceContext } from './source';
+import type { Source, SourceContext, SourceLag } from './source';
 
 /** The lease state of a schedule: the last tick claimed, and whether its event was accepted. */
 interface TickState {
@@ -40,6 +40,8 @@ class ScheduleSource implements Source {
   private readonly renewals = new Set<NodeJS.Timeout>();
   private paused = false;
   private closed = false;
+  /** How late the last tick fired here was delivered, in ms. */
+  private late: number | undefined;
 
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
@@ -67,6 +69,11 @@ class ScheduleSource implements Source {
 
   resume(): void {
     this.paused = false;
+  }
+
+  /** How late the last tick this instance fired was delivered; unknown before its first. */
+  lag(): SourceLag {
+    return this.late === undefined ? {} : { lagMs: this.late };
   }
 
   async close(): Promise<void> {
@@ -159,6 +166,8 @@ class ScheduleSource implements Source {
     this.context.owned([UNIT]);
     const settled = this.renew(tick);
     const time = new Date(tick);
+    // From the tick to its event handed over: a busy loop, a slow claim, a takeover.
+    this.late = Math.max(0, Date.now() - tick);
     this.context.deliver({
       id: `tick-${time.toISOString()}`,
       body: JSON.stringify({ scheduledTime: time.toISOString() }),

@@ -1,3 +1,4 @@
+import type { ConnectionFigures } from '../metrics/connection-metrics';
 import type { ConnectionRecord } from '../model/connection';
 import type { OutboundCheck } from '../model/outbound-policy';
 import type { StoreLeases } from './store-leases';
@@ -66,7 +67,19 @@ export interface Source {
   pause(): void;
   resume(): void;
   close(): Promise<void>;
+  /**
+   * How far behind its source the connection is, as last measured here (never a request made
+   * on the spot: `health()` and Prometheus scrapes read it): see {@link SourceLag}. Optional; a
+   * figure not known yet (nothing measured, or the measure failed) is left out.
+   */
+  lag?(): SourceLag;
 }
+
+/**
+ * A source's lag, in `health().connections` and Prometheus: `lagMessages` for the sources that
+ * count messages (Kafka, SQS, AMQP), `lagMs` for those that measure time (Kinesis, schedules).
+ */
+export type SourceLag = Pick<ConnectionFigures, 'lagMessages' | 'lagMs'>;
 
 /**
  * Builds the source of a connection. Backends load their client library (an optional peer)

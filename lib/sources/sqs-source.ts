@@ -1,5 +1,6 @@
 import { describeError } from '../model/describe-error';
-import type { Source, SourceContext } from './source';
+import { PeriodicReading } from './periodic-reading';
+import type { Source, SourceContext, SourceLag } from './source';
 import { awsClientConfig, requirePeer } from './source-peers';
 import { SqsDeletes, type DeleteBatchOutput } from './sqs-deletes';
 
@@ -9,13 +10,14 @@ interface SqsModule {
   ReceiveMessageCommand: new (input: Record<string, unknown>) => unknown;
   DeleteMessageBatchCommand: new (input: Record<string, unknown>) => unknown;
   ChangeMessageVisibilityCommand: new (input: Record<string, unknown>) => unknown;
+  GetQueueAttributesCommand: new (input: Record<string, unknown>) => unknown;
 }
 
 interface SqsClient {
   send(
     command: unknown,
     options?: { abortSignal?: AbortSignal },
-  ): Promise<ReceiveOutput & DeleteBatchOutput>;
+  ): Promise<ReceiveOutput & DeleteBatchOutput & AttributesOutput>;
   destroy(): void;
 }
 
@@ -27,6 +29,10 @@ interface ReceiveOutput {
     Attributes?: Record<string, string>;
     MessageAttributes?: Record<string, { StringValue?: string }>;
   }[];
+}
+
+interface AttributesOutput {
+  Attributes?: Record<string, string>;
 }
 
 /** @default visibility timeout of the messages taken, in seconds */
@@ -71,6 +77,8 @@ class SqsSource implements Source {
   private wake: (() => void) | undefined;
   private polling: Promise<void> | undefined;
   private readonly deletes: SqsDeletes;
+  /** The connection's lag: read every 5 s (credentials without sqs:GetQueueAttributes: none). */
+  private readonly queued = new PeriodicReading(() => this.countQueued());
 
   constructor(private readonly context: SourceContext) {
     const { source } = context.record;
@@ -87,6 +95,28 @@ class SqsSource implements Source {
 
   async start(): Promise<void> {
     this.polling = this.poll();
+    this.queued.start();
+  }
+
+  /** The queue's messages not yet deleted, visible or in flight, as last read. */
+  lag(): SourceLag {
+    const { value } = this.queued;
+    return value === undefined ? {} : { lagMessages: value };
+  }
+
+  /** The queue's messages, visible and in flight (on any instance), by GetQueueAttributes. */
+  private async countQueued(): Promise<number> {
+    const { Attributes: counts = {} } = await this.client.send(
+      new this.sdk.GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+      { abortSignal: this.stop.signal },
+    );
+    return (
+      Number(counts.ApproximateNumberOfMessages) +
+      Number(counts.ApproximateNumberOfMessagesNotVisible)
+    );
   }
 
   pause(): void {
@@ -100,6 +130,7 @@ class SqsSource implements Source {
 
   async close(): Promise<void> {
     this.stop.abort();
+    this.queued.stop();
     this.wake?.();
     await this.polling;
     for (const timer of this.extenders) clearInterval(timer);
