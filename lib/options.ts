@@ -9,8 +9,8 @@ import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
 import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
 import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import type { ConnectionRunnerOptions } from './sources/connection-runner';
+import type * as ScheduleGap from './sources/schedule-gap';
 import type { ConnectionLimits } from './config/write-plan';
-import { shortestScheduleGap } from './sources/schedule-gap';
 import type { TracingOption } from './tracing/tracing-option';
 import {
   DEFAULT_RETRY,
@@ -362,6 +362,9 @@ function resolveLimits(limits: LimitsOptions | undefined): ConnectionLimits {
   }
   if (minScheduleInterval === undefined) return { connectionsPerSpace };
   positiveOption(minScheduleInterval, 'limits.minScheduleInterval', MAX_TIMER_MS);
+  // Loaded only here: a gateway that does not limit schedules never loads the sources' code.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+  const { shortestScheduleGap } = require('./sources/schedule-gap') as typeof ScheduleGap;
   try {
     shortestScheduleGap('* * * * *');
   } catch (error) {
