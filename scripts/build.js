@@ -8,12 +8,14 @@
 // The outputs, from the module graph of every entry of package.json `exports`:
 // - dist/core.js: every module the root (lib/index.ts) loads when required;
 // - dist/lazy.js: what the code reaches only through a `require()` call run later (the connection
-//   runner and its sources, the dashboard, tracing, replay), loaded on first use;
+//   runner and its sources, tracing once on, replay), loaded on first use;
+// - dist/lazy-<name>.js: what the root re-exports but runs only when the host asks for it (the
+//   dashboard, the local journal, Prometheus metrics: ON_FIRST_USE), read on first use;
 // - one bundle per entry (dist/index.js, dist/etcd.js, ...): its own modules that no other output
 //   uses;
-// - dist/shared-<a>-<b>.js: a module that several outputs use but not the root's core (the log
-//   stores of `/zookeeper` and `/consul`, the group consumer of `/kafka` and of the lazy Kafka
-//   source), once, read by each of them.
+// - dist/shared-<a>+<b>.js: a module that several of those use but the root's core does not (the
+//   log stores of `/zookeeper` and `/consul`, the group consumer of `/kafka` and of the Kafka
+//   source), read by each of them.
 // An output reads another's module through a stub `require('./core.js').m12`; an import of
 // another entry (the root's deprecated getters requiring `./etcd`) is a require of its bundle.
 const esbuild = require('esbuild');
@@ -38,14 +40,24 @@ const entryOf = new Map(Object.entries(ENTRIES).map(([out, src]) => [join(root, 
 /** The output of what is reached only through `require()` calls. */
 const LAZY = 'lazy';
 /**
- * Modules the root re-exports but a gateway never runs unless the host asks for them (the
- * dashboard's classes): the root reads them on first use, as if through a `require()` call.
+ * Modules the root re-exports that a gateway runs only when the host asks for them, by output:
+ * the root reads each on first use, as if through a `require()` call, from an output of its own,
+ * so that a host using one (a local journal, say) loads none of the others.
  */
-const ON_FIRST_USE = new Set(
-  ['lib/http/dashboard.ts', 'lib/http/dashboard-events.ts', 'lib/http/dashboard-replay.ts'].map(
-    (path) => join(root, path),
-  ),
+const ON_FIRST_USE = {
+  'lazy-dashboard': [
+    'lib/http/dashboard.ts',
+    'lib/http/dashboard-events.ts',
+    'lib/http/dashboard-replay.ts',
+  ],
+  'lazy-journal': ['lib/journal/local-journal.ts'],
+  'lazy-prometheus': ['lib/metrics/prometheus.ts'],
+};
+const laterOutput = new Map(
+  Object.entries(ON_FIRST_USE).flatMap(([out, paths]) => paths.map((p) => [join(root, p), out])),
 );
+/** The outputs loaded on first use. */
+const LATER = new Set([LAZY, ...Object.keys(ON_FIRST_USE)]);
 
 const COMMON = {
   bundle: true,
@@ -87,7 +99,7 @@ async function moduleGraph() {
         .filter((edge) => !edge.external)
         .map((edge) => {
           const to = join(root, edge.path);
-          const later = (from === index && ON_FIRST_USE.has(to)) || edge.kind === 'require-call';
+          const later = (from === index && laterOutput.has(to)) || edge.kind === 'require-call';
           return { to, lazy: later };
         }),
     );
@@ -120,15 +132,21 @@ function reach(graph, starts, lazy) {
  * that uses it, else a shared file named after the outputs that use it.
  */
 function placeModules(graph) {
-  const lazyStarts = new Set();
+  const later = new Set();
   const roots = new Map();
   for (const [out, source] of Object.entries(ENTRIES)) {
-    roots.set(out, reach(graph, [join(root, source)], lazyStarts));
+    roots.set(out, reach(graph, [join(root, source)], later));
   }
-  // The lazy modules' own `require()` calls are lazy too (already in the same file).
-  for (let size = -1; size !== lazyStarts.size;) {
-    size = lazyStarts.size;
-    roots.set(LAZY, reach(graph, lazyStarts, lazyStarts));
+  // What is reached later, by output (ON_FIRST_USE, else dist/lazy.js), with what it reaches
+  // later in turn, until nothing new is found.
+  for (let size = -1; size !== later.size;) {
+    size = later.size;
+    const starts = new Map();
+    for (const path of later) {
+      const out = laterOutput.get(path) ?? LAZY;
+      starts.set(out, [...(starts.get(out) ?? []), path]);
+    }
+    for (const [out, paths] of starts) roots.set(out, reach(graph, paths, later));
   }
   const users = new Map();
   for (const [out, modules] of roots) {
@@ -139,7 +157,7 @@ function placeModules(graph) {
     if (entryOf.has(path)) owner.set(path, entryOf.get(path));
     else if (outs.includes('index')) owner.set(path, 'core');
     else if (outs.length === 1) owner.set(path, outs[0]);
-    else owner.set(path, `shared-${outs.map((out) => out.replace(/\/index$/, '')).join('-')}`);
+    else owner.set(path, `shared-${outs.map((out) => out.replace(/\/index$/, '')).join('+')}`);
   }
   return owner;
 }
@@ -172,7 +190,7 @@ function linker(out, owner, ids) {
         }
         const home = owner.get(found.path);
         if (home === undefined || home === out) return { path: found.path };
-        if (home === LAZY && args.kind !== 'require-call') {
+        if (LATER.has(home) && args.kind !== 'require-call') {
           return { path: relative(root, found.path), namespace: 'on-first-use' };
         }
         // Named relative to the package: the output does not depend on where it was built.
@@ -185,8 +203,9 @@ function linker(out, owner, ids) {
       build.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => {
         // Built before the entries: its export names, read from the namespace itself.
         const id = ids.get(join(root, args.path));
-        const names = Object.keys(require(join(dist, `${LAZY}.js`))[id]);
-        const from = JSON.stringify(requirePath(out, LAZY));
+        const home = owner.get(join(root, args.path));
+        const names = Object.keys(require(join(dist, `${home}.js`))[id]);
+        const from = JSON.stringify(requirePath(out, home));
         return {
           contents: [
             `let loaded;`,
