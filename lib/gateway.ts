@@ -145,6 +145,7 @@ export class Gateway {
     const { config, router, pipeline, connections, events, listened } = this;
     listenToCache({ config, router, pipeline, connections, events, listened });
     this.config.cache.start();
+    this.connections?.startOnceReady();
   }
 
   /**

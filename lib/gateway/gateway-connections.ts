@@ -39,20 +39,26 @@ export interface ConnectionsHost {
  * none never loads them (dist/lazy.js, see scripts/build.js). Events from a connection enter the
  * pipeline as the Events API's do (parsed once with the gateway's limits, gateway-only extensions
  * refused, screened by the plugins as `via: 'source'`); what it refuses is raised as
- * `connection.refused`. The runner starts once the configuration that names them is loaded.
+ * `connection.refused`.
  * @example
  * ```ts
  * const connections = new GatewayConnections({ options, store, config, pipeline, accept, dispatch, reportError });
  * cache.on('changes', () => connections.apply(applied)); // after the catalog applied them
+ * cache.start();
+ * connections.startOnceReady();
  * ```
  */
 export class GatewayConnections {
   private runner: ConnectionRunner | undefined;
   private closed = false;
 
-  constructor(private readonly host: ConnectionsHost) {
-    host.config.ready().then(
-      () => (host.config.closed ? undefined : this.start()),
+  constructor(private readonly host: ConnectionsHost) {}
+
+  /** Starts the connections once the configuration that names them is loaded (call it once). */
+  startOnceReady(): void {
+    const { config } = this.host;
+    config.ready().then(
+      () => (config.closed ? undefined : this.start()),
       () => undefined, // ready() reports its own failure to whoever awaits it
     );
   }
