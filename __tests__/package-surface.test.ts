@@ -153,7 +153,7 @@ test('each module of lib/ lives in one output file', () => {
   expect(twice).toEqual([]);
 });
 
-// The budget of the root: set just above what it loads (418,177 B on 2026-12-05, see
+// The budget of the root: set just above what it loads (418,363 B on 2026-12-05, see
 // BENCHMARKS.md "Package surface"), so that what grows it is seen and either moved to a lazy
 // output (scripts/build.js) or the budget raised on purpose.
 const ROOT_BYTES = 421_000;
