@@ -121,9 +121,98 @@ test('a subpath throws the root error classes (one copy of each class)', () => {
     'etcd.js',
     'index.js',
     'kafka.js',
+    'lazy-dashboard.js',
+    'lazy-journal.js',
+    'lazy-prometheus.js',
+    'lazy.js',
+    'shared-aws+kafka.js',
+    'shared-etcd+zookeeper+consul.js',
+    'shared-kafka+lazy-journal.js',
+    'shared-kafka+lazy.js',
+    'shared-zookeeper+consul.js',
     join('testing', 'index.js'),
     'zookeeper.js',
   ]);
+});
+
+// Two copies of a module are two classes (`instanceof` fails across them) and bytes loaded twice.
+test('each module of lib/ lives in one output file', () => {
+  const files = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((file) =>
+    file.endsWith('.js'),
+  );
+  const homes = new Map<string, string[]>();
+  for (const file of files) {
+    // esbuild names each bundled module in a comment line of its own: `// lib/gateway.ts`.
+    const text = readFileSync(join(dist, file), 'utf8');
+    for (const module of new Set(text.match(/^\/\/ lib\/\S+\.ts$/gm))) {
+      homes.set(module, [...(homes.get(module) ?? []), file]);
+    }
+  }
+  expect(homes.size).toBeGreaterThan(150); // the comments were found (196 modules today)
+  const twice = [...homes].filter(([, outputs]) => outputs.length > 1);
+  expect(twice).toEqual([]);
+});
+
+// The budget of the root: set just above what it loads (418,363 B on 2026-12-05, see
+// BENCHMARKS.md "Package surface"), so that what grows it is seen and either moved to a lazy
+// output (scripts/build.js) or the budget raised on purpose.
+const ROOT_BYTES = 421_000;
+
+test(`require('event-gateway') loads at most ${ROOT_BYTES} bytes`, () => {
+  const bytes = run(
+    'budget.js',
+    `require('event-gateway');
+     const { statSync } = require('node:fs');
+     console.log(Object.keys(require.cache).reduce((sum, file) => sum + statSync(file).size, 0));`,
+  ) as number;
+  expect(bytes).toBeLessThanOrEqual(ROOT_BYTES);
+});
+
+test('a gateway that emits loads no lazy code (nor node:http); a connection, the dashboard or a journal loads its own', () => {
+  const result = run(
+    'lazy.js',
+    `const root = require('event-gateway');
+     const own = () => Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(dist)}))
+       .map((f) => f.slice(${dist.length})).sort();
+     (async () => {
+       const gateway = root.createGateway(undefined, { resyncInterval: 0 });
+       await gateway.registerFunction({ functionId: 'f', handler: () => 'ok' });
+       await gateway.createEventType({ name: 'e' });
+       await gateway.subscribe({ eventType: 'e', functionId: 'f' });
+       const event = { specversion: '1.0', id: '1', source: '/t', type: 'e' };
+       const { outcomes } = await gateway.emit(event, { wait: true });
+       const http = process.moduleLoadList.includes('NativeModule http');
+       const plain = { own: own(), connections: gateway.health().connections, http };
+       await gateway.createConnection({ connectionId: 'c', type: 'schedule', source: { cron: '0 0 1 1 *' }, eventType: 'e' });
+       while (gateway.health().connections.length === 0) await new Promise((r) => setTimeout(r, 10));
+       const connected = { own: own(), connections: gateway.health().connections.map((c) => c.connectionId) };
+       const handler = root.createDashboardHandler(gateway);
+       const dashboard = { own: own(), same: handler.dashboard instanceof root.Dashboard };
+       handler.dashboard.close();
+       await gateway.close();
+       const journal = { type: typeof root.LocalJournal, own: own() };
+       console.log(JSON.stringify({ delivered: outcomes.length, plain, connected, dashboard, journal }));
+     })();`,
+  );
+  const connections = ['/lazy.js', '/shared-kafka+lazy.js'];
+  expect(result).toEqual({
+    delivered: 1,
+    plain: { own: ['/core.js', '/index.js'], connections: [], http: false },
+    connected: { own: ['/core.js', '/index.js', ...connections], connections: ['c'] },
+    dashboard: { own: ['/core.js', '/index.js', '/lazy-dashboard.js', ...connections], same: true },
+    journal: {
+      type: 'function',
+      own: [
+        '/core.js',
+        '/index.js',
+        '/lazy-dashboard.js',
+        '/lazy-journal.js',
+        '/lazy.js',
+        '/shared-kafka+lazy-journal.js',
+        '/shared-kafka+lazy.js',
+      ],
+    },
+  });
 });
 
 test('every error class of lib/errors.ts is exported from the root', () => {

@@ -4,8 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { ConfigurationApi } from './config/configuration-api';
 import { Pipeline } from './pipeline/pipeline';
 import { checkStore } from './gateway/check-store';
-import { changeWithoutSecrets } from './cache/catalog';
-import { ConnectionRunner } from './sources/connection-runner';
 import { closeProviders, gatewayProviders } from './gateway/providers';
 import type { CloseReport, GatewayEvents, GatewayHealth } from './gateway/gateway-types';
 import { delegateConfiguration, type ConfigurationMethods } from './gateway/configuration-methods';
@@ -19,12 +17,7 @@ import type { CloudEvent } from './model/cloud-event';
 import { IsolatedEmitter, listenerError } from './events/isolated-emitter';
 import { describeError } from './model/describe-error';
 import type { MetricsSnapshot } from './metrics/gateway-metrics';
-import {
-  resolveOptions,
-  type ConnectionsOptions,
-  type GatewayOptions,
-  type ResolvedGatewayOptions,
-} from './options';
+import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options';
 import { Router } from './router/router';
 import { MemoryStore } from './store/memory-store';
 import type { Store } from './store/store';
@@ -39,9 +32,12 @@ import type { FunctionMetrics } from './metrics/function-counters';
 import type { AttemptObserver } from './metrics/gateway-metrics';
 import { IntakeChain } from './intake/intake-chain';
 import type { IntakePlugin, IntakeVia } from './plugins/intake-plugin';
-import { replay, type ReplayOptions, type ReplayProgress } from './sinks/replay';
-import { GatewayTracing, type TraceSource } from './tracing/gateway-tracing';
+import type { ReplayOptions, ReplayProgress } from './sinks/replay';
+import type { GatewayTracing, TraceSource } from './tracing/gateway-tracing';
 import { acceptTraceOf } from './tracing/accept-trace';
+import { GatewayConnections } from './gateway/gateway-connections';
+import { listenToCache } from './gateway/listen-to-cache';
+import { loadTracing } from './gateway/load-tracing';
 
 // The configuration methods are the configuration API's: declared from it, delegated to it.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- its members are ConfigurationMethods, installed by delegateConfiguration
@@ -78,7 +74,7 @@ export class Gateway {
   private readonly journal: JournalLink | undefined;
   private readonly intake: IntakeChain;
   /** The connections this instance runs (none with `connections: false`). */
-  private readonly sources: ConnectionRunner | undefined;
+  private readonly connections: GatewayConnections | undefined;
   private closing: Promise<CloseReport> | undefined;
   /** Which local events have listeners (checked per delivery). */
   private readonly listened = new ListenedEvents((name) =>
@@ -129,75 +125,27 @@ export class Gateway {
       reportError: (error) => this.reportError(error),
       journal: resolved.journal,
       intake: this.intake,
-      tracing: (this.tracing = GatewayTracing.from(resolved.tracing)),
+      tracing: (this.tracing = loadTracing(resolved.tracing)),
     });
     // Deliveries are resumed once the configuration (their functions) is loaded.
     if (resolved.journal)
       this.journal = new JournalLink(resolved.journal, this.config.cache, this.pipeline);
-    this.sources = resolved.connections === false ? undefined : this.connectionRunner(resolved);
-    this.config.cache.on('changes', (changes, revision) => {
-      const { applied, invalid } = this.config.catalog.apply(changes);
-      this.router.apply(applied);
-      for (const change of applied) {
-        this.config.unbindStaleHandler(change);
-        if (change.resource === 'function' && change.record) {
-          this.pipeline.functionAvailable(change.space, change.id);
-        }
-      }
-      this.sources?.apply(applied);
-      for (const item of invalid) this.events.emit('config.invalid', item);
-      if (applied.length > 0 && this.listened.has('config.changed')) {
-        this.events.emit('config.changed', applied.map(changeWithoutSecrets), revision);
-      }
-    });
-    this.config.cache.on('error', (error) => this.events.emit('store.error', error));
-    this.config.cache.on('resync', (reason, repaired) =>
-      this.events.emit('store.resync', reason, repaired),
-    );
+    this.connections =
+      resolved.connections === false
+        ? undefined
+        : new GatewayConnections({
+            options: resolved,
+            store,
+            config: this.config,
+            pipeline: this.pipeline,
+            accept: (event, where, via) => this.accept(event, where, via),
+            dispatch: (admitted) => this.dispatch(admitted),
+            reportError: (error) => this.reportError(error),
+          });
+    const { config, router, pipeline, connections, events, listened } = this;
+    listenToCache({ config, router, pipeline, connections, events, listened });
     this.config.cache.start();
-    // Connections start once the configuration that names them is loaded.
-    if (this.sources) {
-      const sources = this.sources;
-      this.config.ready().then(
-        () => (this.config.closed ? undefined : sources.start()),
-        () => undefined, // ready() reports its own failure to whoever awaits it
-      );
-    }
-  }
-
-  /**
-   * The runner of this instance's connections: their events enter the pipeline as the Events
-   * API's do (parsed once with this gateway's limits, gateway-only extensions refused, screened
-   * by the plugins as `via: 'source'`), and what it refuses is raised as `connection.refused`.
-   */
-  private connectionRunner(resolved: ResolvedGatewayOptions): ConnectionRunner {
-    const catalog = this.config.catalog;
-    return new ConnectionRunner({
-      ...(resolved.connections as ConnectionsOptions),
-      minScheduleInterval: resolved.limits.minScheduleInterval,
-      connections: {
-        all: () => catalog.spaces().flatMap((space) => catalog.list('connections', space)),
-        get: (space, connectionId) => catalog.get('connections', space, connectionId),
-      },
-      store: this.store,
-      leasePrefix: this.config.leasePrefix,
-      entry: async (event, { space }) => {
-        const accepted = this.accept(event, { space, method: 'POST', path: '/' }, 'source');
-        try {
-          if (this.config.closed) throw new GatewayClosedError('The gateway is closed.');
-          // One event: the screen stage's own path (synchronous without screening plugins).
-          return await this.dispatch(await this.pipeline.screen(accepted));
-        } catch (error) {
-          acceptTraceOf(accepted)?.failed(error); // refused before its dispatch (closing)
-          throw error;
-        }
-      },
-      // Held on every connect to the policy its writer was held to when it was written.
-      outbound: (record) => resolved.outboundPolicies.forWriter(record.space, record.writer),
-      refused: (notice) => this.pipeline.connectionRefused(notice),
-      deadLetter: (space, functionId, event) => this.pipeline.call(space, functionId, event),
-      reportError: (error) => this.reportError(error),
-    });
+    this.connections?.startOnceReady();
   }
 
   /**
@@ -210,7 +158,7 @@ export class Gateway {
     this.closing ??= (async () => {
       // Sources first, while events are still taken: what they have in flight is accepted, or
       // given back to its source past the drain.
-      await this.sources?.close();
+      await this.connections?.close();
       this.config.closed = true;
       const undelivered = await this.pipeline.close(this.options.drainTimeout);
       // Once deliveries are done (their outcome hooks heard): archives flush what they hold.
@@ -383,6 +331,8 @@ export class Gateway {
       'event_gateway.replay.archive': String(options?.source?.name),
       'event_gateway.replay.dry_run': options?.dryRun === true ? 'true' : 'false',
     });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+    const { replay } = require('./sinks/replay') as typeof import('./sinks/replay');
     const replayed = replay(
       {
         accept: (event, { space, method, path }) =>
@@ -516,7 +466,7 @@ export class Gateway {
       ...(lastError !== undefined ? { lastError } : {}),
       pendingDeliveries: this.pipeline.dispatcher.pending,
       ...(journal ? { journal } : {}),
-      ...(this.sources ? { connections: this.sources.health() } : {}),
+      ...(this.connections ? { connections: this.connections.health() } : {}),
     };
   }
 

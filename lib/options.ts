@@ -9,12 +9,12 @@ import type { OutboundPolicy, OutboundOptions } from './model/outbound-policy';
 import { OutboundPolicies, type TenantOutboundOptions } from './model/outbound-policies';
 import type { AwsOptions } from './delivery/providers/aws/aws-clients';
 import type { ConnectionRunnerOptions } from './sources/connection-runner';
+import type * as ScheduleGap from './sources/schedule-gap';
 import type { ConnectionLimits } from './config/write-plan';
 import {
   DEFAULT_CONNECTIONS_PER_SPACE,
   DEFAULT_MIN_SCHEDULE_INTERVAL,
 } from './config/connection-limits';
-import { shortestScheduleGap } from './sources/schedule-gap';
 import type { TracingOption } from './tracing/tracing-option';
 import {
   DEFAULT_RETRY,
@@ -371,23 +371,43 @@ function resolveLimits(limits: LimitsOptions = {}): ConnectionLimits {
   }
   const counted = connectionsPerSpace === null ? {} : { connectionsPerSpace };
   if (minScheduleInterval === null) return counted;
-  if (minScheduleInterval !== undefined) {
-    positiveOption(minScheduleInterval, 'limits.minScheduleInterval', MAX_TIMER_MS);
+  if (minScheduleInterval === undefined) {
+    return {
+      ...counted,
+      minScheduleInterval: DEFAULT_MIN_SCHEDULE_INTERVAL,
+      scheduleGap: defaultScheduleGap,
+    };
   }
+  positiveOption(minScheduleInterval, 'limits.minScheduleInterval', MAX_TIMER_MS);
+  const { shortestScheduleGap } = scheduleGapModule();
   try {
     shortestScheduleGap('* * * * *');
   } catch (error) {
-    // The default needs no parser: without one, no schedule runs at all.
-    if (minScheduleInterval === undefined) return counted;
     throw new ValidationError(
       `createGateway: option "limits.minScheduleInterval" needs the schedule parser: ${(error as Error).message}`,
     );
   }
-  return {
-    ...counted,
-    minScheduleInterval: minScheduleInterval ?? DEFAULT_MIN_SCHEDULE_INTERVAL,
-    scheduleGap: shortestScheduleGap,
-  };
+  return { ...counted, minScheduleInterval, scheduleGap: shortestScheduleGap };
+}
+
+/** The schedules' code, loaded only when a limit needs it (a gateway without schedules never does). */
+function scheduleGapModule(): typeof ScheduleGap {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+  return require('./sources/schedule-gap') as typeof ScheduleGap;
+}
+
+/**
+ * The default limit's gap, its parser loaded by the first schedule written. Without the parser no
+ * schedule can run at all, so the default has nothing to check (a limit the host gives needs it).
+ */
+function defaultScheduleGap(cron: string, timezone?: string): number {
+  const gapModule = scheduleGapModule();
+  try {
+    gapModule.cronParser();
+  } catch {
+    return Infinity;
+  }
+  return gapModule.shortestScheduleGap(cron, timezone);
 }
 
 /** Applies defaults and rejects impossible values with a ValidationError. */

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
-import { Dashboard, type DashboardGateway, type DashboardOptions } from '../http/dashboard';
+import type { Dashboard, DashboardGateway, DashboardOptions } from '../http/dashboard';
 import type { DashboardResponse } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
-import { failResponse, writeResponse, writeStreamResponse } from './node-http';
+import { failResponse, newDashboard, writeResponse, writeStreamResponse } from './node-http';
 import { ownPortLearner } from './own-ports';
 
 /** The parts of an Express request the middleware reads (no dependency on Express's types). */
@@ -94,6 +94,6 @@ export function expressDashboardMiddleware(
   gateway: DashboardGateway,
   options: DashboardOptions = {},
 ): ExpressMiddleware & { readonly dashboard: Dashboard } {
-  const dashboard = new Dashboard(gateway, options);
+  const dashboard = newDashboard(gateway, options);
   return Object.assign(expressHandler(dashboard, gateway, writeStreamResponse), { dashboard });
 }

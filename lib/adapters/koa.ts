@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventsGateway } from '../http/events-gateway';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
-import { Dashboard, type DashboardGateway, type DashboardOptions } from '../http/dashboard';
+import type { Dashboard, DashboardGateway, DashboardOptions } from '../http/dashboard';
 import type { DashboardResponse } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsApiOptions, RequestHandler } from '../http/http-types';
-import { writeStreamResponse } from './node-http';
+import { newDashboard, writeStreamResponse } from './node-http';
 import { ownPortLearner } from './own-ports';
 
 /** The parts of a Koa context the middleware uses (no dependency on Koa's types). */
@@ -101,6 +101,6 @@ export function koaDashboardMiddleware(
   gateway: DashboardGateway,
   options: DashboardOptions = {},
 ): KoaMiddleware & { readonly dashboard: Dashboard } {
-  const dashboard = new Dashboard(gateway, options);
+  const dashboard = newDashboard(gateway, options);
   return Object.assign(koaHandler(dashboard, gateway), { dashboard });
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { ConfigHttpApi, type ConfigApiOptions, type ConfigGateway } from '../http/config-http-api';
-import { Dashboard, type DashboardOptions, type DashboardResponse } from '../http/dashboard';
+import type { Dashboard, DashboardOptions, DashboardResponse } from '../http/dashboard';
 import type { DashboardGateway } from '../http/dashboard';
 import { EventsApi } from '../http/events-api';
 import type { EventsGateway } from '../http/events-gateway';
@@ -118,6 +118,20 @@ export function createConfigHandler(
   return nodeListener(new ConfigHttpApi(gateway, options), gateway);
 }
 
+/**
+ * A new {@link Dashboard}, its code loaded on first use (dist/lazy.js, see scripts/build.js): a
+ * host that serves no dashboard never loads it. Throws what its constructor throws.
+ * @example
+ * ```ts
+ * const dashboard = newDashboard(gateway, { apiKeys });
+ * ```
+ */
+export function newDashboard(gateway: DashboardGateway, options: DashboardOptions): Dashboard {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+  const { Dashboard } = require('../http/dashboard') as typeof import('../http/dashboard');
+  return new Dashboard(gateway, options);
+}
+
 /** A node:http request listener serving the dashboard; `dashboard.close()` ends its feeds. */
 export type DashboardListener = ((req: IncomingMessage, res: ServerResponse) => void) & {
   readonly dashboard: Dashboard;
@@ -138,6 +152,6 @@ export function createDashboardHandler(
   gateway: DashboardGateway,
   options: DashboardOptions = {},
 ): DashboardListener {
-  const dashboard = new Dashboard(gateway, options);
+  const dashboard = newDashboard(gateway, options);
   return Object.assign(nodeListener(dashboard, gateway, writeStreamResponse), { dashboard });
 }

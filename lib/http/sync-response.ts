@@ -1,5 +1,5 @@
 import { showValue } from '../model/describe-error';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
+import type * as Http from 'node:http';
 import { isBase64 } from '../events/cloudevent';
 import type { EventsResponse } from './http-types';
 
@@ -28,11 +28,19 @@ function tenantMayNotSet(name: string): boolean {
   return name === 'set-cookie' || name === 'set-cookie2' || name.startsWith('access-control-');
 }
 
+/**
+ * node:http, for its header checks: loaded with the first sync response's headers, so that a
+ * gateway that answers none does not load it (~1.3 MiB of RSS, see BENCHMARKS.md).
+ */
+let http: typeof Http | undefined;
+
 /** Why a header cannot be sent as is (CR/LF, a space in a name...), or undefined. */
 function headerProblem(name: string, value: string): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+  http ??= require('node:http') as typeof Http;
   try {
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
+    http.validateHeaderName(name);
+    http.validateHeaderValue(name, value);
     return undefined;
   } catch {
     return `header ${JSON.stringify(name.slice(0, 100))} has an invalid name or value (control characters, spaces in the name...)`;
