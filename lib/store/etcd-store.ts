@@ -34,6 +34,7 @@ import type {
   Store,
   Watch,
   WatchChange,
+  WatchEvent,
   WatchListener,
   WriteOptions,
   WriteResult,
@@ -295,10 +296,28 @@ export class EtcdStore implements Store {
     let delivered = fromRevision - 1;
     /** A revision the previous check saw in the store: the watch must have reached it since. */
     let awaited = 0;
-    const end = (event: Parameters<WatchListener>[0]) => {
+    /**
+     * The listener's throw must not escape into a socket's callback or the silence check's timer
+     * (an uncaught exception or unhandled rejection: a crash). A batch it threw on may be half
+     * applied: the watch ends with an error, for its owner to relist. A throw on that error, or on
+     * a reset, has no one left to tell but the process's warnings.
+     */
+    const deliver = (event: WatchEvent) => {
+      try {
+        listener(event);
+      } catch (error) {
+        const report = new StoreUnavailableError(
+          `The etcd watch listener threw: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error },
+        );
+        if (event.type !== 'changes' || ended) process.emitWarning(report);
+        else end({ type: 'error', error: report });
+      }
+    };
+    const end = (event: WatchEvent) => {
       if (ended) return;
       stop();
-      listener(event);
+      deliver(event);
     };
     const stop = () => {
       if (ended) return;
@@ -329,7 +348,7 @@ export class EtcdStore implements Store {
         let revision = changes.length === 0 ? res.revision : delivered;
         for (const change of changes) revision = Math.max(revision, modRevisionOf(change));
         delivered = Math.max(delivered, revision);
-        listener({ type: 'changes', revision: delivered, changes });
+        deliver({ type: 'changes', revision: delivered, changes });
       },
       canceled: (reason) => end({ type: 'reset', reason: `etcd canceled the watch (${reason})` }),
       failed: (error) => end({ type: 'error', error: this.convert(error) }),
@@ -367,7 +386,7 @@ export class EtcdStore implements Store {
             // that is still missing at the next check counts.
             awaited = latest > delivered ? latest : 0;
             // Heard from the store: tell the listener it is alive (no change, same revision).
-            if (awaited === 0) listener({ type: 'changes', revision: delivered, changes: [] });
+            if (awaited === 0) deliver({ type: 'changes', revision: delivered, changes: [] });
           }, this.watchCheckInterval)
         : undefined;
     check?.unref();

@@ -1,0 +1,155 @@
+import type { ServerHttp2Stream } from 'node:http2';
+import {
+  answerUnary,
+  grpcHeaders,
+  header,
+  put,
+  rangeResponse,
+  useFakeEtcd,
+  watchResponse,
+} from '../helpers/fake-etcd';
+
+// The node:http2 etcd client against peers that stall, loop or throw its owner off: a message
+// begun and never finished, a listener that throws from a timer, and the HTTP/2 tricks a broken or
+// hostile endpoint can play (huge headers, RST_STREAM and GOAWAY on every stream, trailers-only
+// answers). Each ends in a typed error in bounded time; nothing crashes or holds the host.
+
+const { fakeEtcd, newStore, watchEvents } = useFakeEtcd();
+
+/** Answers Range with no key at revision 10 (the watch's silence check: all is delivered). */
+function quietRange(stream: ServerHttp2Stream, path: string): boolean {
+  if (!path.endsWith('/Range')) return false;
+  answerUnary(stream, rangeResponse({ header }));
+  return true;
+}
+
+test('a listener that throws from the silence check reaches the watch as an error, never an unhandled rejection', async () => {
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }));
+  });
+  const store = newStore(url, { watchCheckInterval: 100 });
+  let calls = 0;
+  const w = watchEvents(store, 11, (event) => {
+    calls++;
+    if (event.type === 'changes') throw new Error('the listener failed');
+  });
+  await w.until(() => w.events.some((e) => e.type === 'error'));
+  await new Promise((r) => setTimeout(r, 300));
+  // The heartbeat it threw on, then the error that ended the watch: nothing after.
+  expect(w.events).toEqual([
+    { type: 'changes', revision: 10, changes: [] },
+    {
+      type: 'error',
+      error: expect.objectContaining({
+        code: 'STORE_UNAVAILABLE',
+        message: expect.stringMatching(/watch listener threw: the listener failed/),
+      }),
+    },
+  ]);
+  expect(calls).toBe(2);
+});
+
+test('a listener that throws on events and on the error that follows: the host does not crash', async () => {
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }));
+    stream.write(watchResponse({ header, events: [put('/w/a', '1', 11)] }));
+  });
+  const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  try {
+    const w = watchEvents(newStore(url, { watchCheckInterval: 100 }), 11, () => {
+      throw new Error('always');
+    });
+    await w.until(() => w.events.some((e) => e.type === 'error'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(w.events.map((e) => e.type)).toEqual(['changes', 'error']);
+    // What the listener could not be told is not dropped silently.
+    expect(warn.mock.calls).toEqual([
+      [expect.objectContaining({ message: expect.stringMatching(/watch listener threw: always/) })],
+    ]);
+  } finally {
+    warn.mockRestore();
+  }
+});
+
+test('a peer that begins a message and never finishes it, while answering pings: the watch ends in time, typed', async () => {
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }));
+    // A head promising 1000 bytes, and 10 of them. HTTP/2 pings are answered by node:http2.
+    const head = Buffer.from([0, 0, 0, 0x03, 0xe8]);
+    stream.write(Buffer.concat([head, Buffer.alloc(10)]));
+  });
+  const store = newStore(url, {
+    requestTimeout: 1000,
+    // The silence check sees nothing missing: only the message's own deadline can end it.
+    watchCheckInterval: 200,
+    grpcOptions: { 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_timeout_ms': 1000 },
+  });
+  const started = Date.now();
+  const w = watchEvents(store, 11);
+  await w.until(() => w.events.some((e) => e.type !== 'changes'), 5000);
+  expect(Date.now() - started).toBeLessThan(3000);
+  expect(w.events.filter((e) => e.type !== 'changes')).toEqual([
+    {
+      type: 'error',
+      error: expect.objectContaining({
+        code: 'STORE_UNAVAILABLE',
+        message: expect.stringMatching(/a message of 1000 bytes began .* 10 of them arrived/),
+      }),
+    },
+  ]);
+});
+
+test('a message that trickles in a byte at a time is bounded the same way', async () => {
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }));
+    stream.write(Buffer.from([0, 0, 0, 0x03, 0xe8]));
+    const drip = setInterval(() => {
+      if (stream.destroyed) clearInterval(drip);
+      else stream.write(Buffer.alloc(1));
+    }, 50);
+    stream.on('close', () => clearInterval(drip));
+  });
+  const store = newStore(url, { requestTimeout: 1000, watchCheckInterval: 200 });
+  const w = watchEvents(store, 11);
+  await w.until(() => w.events.some((e) => e.type !== 'changes'), 5000);
+  expect(w.events.filter((e) => e.type !== 'changes')).toEqual([
+    { type: 'error', error: expect.objectContaining({ code: 'STORE_UNAVAILABLE' }) },
+  ]);
+});
+
+test('a steady stream of whole messages, each split over chunks, is not taken for a stall', async () => {
+  let sent = 0;
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }));
+    // Every chunk ends inside the next message: the buffer is never empty for 1.5 s.
+    let rest = Buffer.alloc(0);
+    const tick = setInterval(() => {
+      if (stream.destroyed || sent >= 30) return clearInterval(tick);
+      const next = watchResponse({
+        header: { ...header, revision: String(11 + sent) },
+        events: [put('/w/a', String(sent), 11 + sent)],
+      });
+      sent++;
+      const bytes = Buffer.concat([rest, next]);
+      stream.write(bytes.subarray(0, bytes.length - 3));
+      rest = bytes.subarray(bytes.length - 3);
+    }, 50);
+    stream.on('close', () => clearInterval(tick));
+  });
+  const store = newStore(url, { requestTimeout: 300, watchCheckInterval: 60_000 });
+  const w = watchEvents(store, 11);
+  await w.until(() => sent >= 30, 10_000);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(w.events.filter((e) => e.type !== 'changes')).toEqual([]);
+  expect(w.events.length).toBeGreaterThanOrEqual(28);
+});
