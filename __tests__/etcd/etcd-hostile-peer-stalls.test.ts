@@ -153,3 +153,27 @@ test('a steady stream of whole messages, each split over chunks, is not taken fo
   expect(w.events.filter((e) => e.type !== 'changes')).toEqual([]);
   expect(w.events.length).toBeGreaterThanOrEqual(28);
 });
+
+test('a graceful GOAWAY after the watch was created ends the watch at once, though the peer keeps its stream open', async () => {
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }), () =>
+      // NO_ERROR, and this stream is within the last stream id: node:http2 only stops new
+      // streams, and a peer that then sends nothing more leaves the watch open and deaf.
+      stream.session?.goaway(0, stream.id),
+    );
+  });
+  const store = newStore(url, { requestTimeout: 1000, watchCheckInterval: 200 });
+  const w = watchEvents(store, 11);
+  await w.until(() => w.events.some((e) => e.type !== 'changes'), 3000);
+  expect(w.events.filter((e) => e.type !== 'changes')).toEqual([
+    {
+      type: 'error',
+      error: expect.objectContaining({
+        code: 'STORE_UNAVAILABLE',
+        message: expect.stringMatching(/going away \(GOAWAY, HTTP\/2 error code 0\)/),
+      }),
+    },
+  ]);
+});

@@ -96,6 +96,11 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     createdBy.unref();
     session.on('error', fail);
     session.on('close', () => fail(new Error(`the connection to etcd at ${where} closed`)));
+    // A graceful GOAWAY (NO_ERROR) only stops new streams: the watch's own may stay open and
+    // silent for as long as the peer likes. A member going away is a reason to watch elsewhere.
+    session.on('goaway', (code: number) =>
+      fail(new Error(`etcd at ${where} is going away (GOAWAY, HTTP/2 error code ${code})`)),
+    );
     session.on('connect', () => {
       // 'connect' comes a tick after the socket's: a watch closed in between has destroyed the
       // session, and pinging a destroyed one throws out of the timer (an uncaught exception).
