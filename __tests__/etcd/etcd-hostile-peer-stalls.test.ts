@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import type { ServerHttp2Stream } from 'node:http2';
+import { join } from 'node:path';
 import {
   answerUnary,
   grpcHeaders,
@@ -176,4 +178,46 @@ test('a graceful GOAWAY after the watch was created ends the watch at once, thou
       }),
     },
   ]);
+});
+
+test('reads hold the host process only while in flight, across reconnects', async () => {
+  // Connection 1 goes away under the first read (the store retries on connection 2); connection 2
+  // answers each read after 300 ms, the last of two concurrent reads 300 ms after the first.
+  let answered = 0;
+  const url = await fakeEtcd((stream, _path, connection) => {
+    if (connection === 1) return void stream.session?.goaway(2);
+    const delay = 300 * ++answered;
+    setTimeout(() => answerUnary(stream, rangeResponse({ header })), delay);
+  });
+  // The child does nothing but read: nothing else holds it. Unref'd in flight, it would exit
+  // before the answer; ref'd when idle, it would never exit.
+  const script = `
+    const { EtcdStore } = require('./dist/etcd');
+    const store = new EtcdStore({ hosts: '${url}', requestTimeout: 5000 });
+    const read = (n) => store.get('/k').then(
+      () => console.log('answered ' + n + ' ' + Date.now()),
+      (e) => console.log('failed ' + n + ' ' + e.message),
+    );
+    read(1).then(() => Promise.all([read(2), read(3)]));
+  `;
+  const child = spawn(process.execPath, ['-e', script], { cwd: join(__dirname, '..', '..') });
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  child.stderr.on('data', (chunk) => (out += chunk));
+  const exited = await new Promise<number>((resolve, reject) => {
+    const killer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the child did not exit in 8 s: ${out}`));
+    }, 8000);
+    child.on('exit', () => (clearTimeout(killer), resolve(Date.now())));
+  });
+  const lines = out.trim().split('\n');
+  expect(lines.map((line) => line.split(' ').slice(0, 2).join(' ')).sort()).toEqual([
+    'answered 1',
+    'answered 2',
+    'answered 3',
+  ]);
+  const last = Math.max(...lines.map((line) => Number(line.split(' ')[2])));
+  // Exited once idle: at once, not at some timeout of its own.
+  expect(exited - last).toBeLessThan(1000);
 });
