@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ServerHttp2Stream } from 'node:http2';
 import { join } from 'node:path';
+import { createGateway } from '../../lib';
 import {
   answerUnary,
   grpcHeaders,
@@ -220,4 +221,30 @@ test('reads hold the host process only while in flight, across reconnects', asyn
   const last = Math.max(...lines.map((line) => Number(line.split(' ')[2])));
   // Exited once idle: at once, not at some timeout of its own.
   expect(exited - last).toBeLessThan(1000);
+});
+
+test('a peer that ends every watch as soon as it is created does not spin the host: rewatches back off', async () => {
+  let watches = 0;
+  const url = await fakeEtcd((stream, path) => {
+    if (quietRange(stream, path)) return;
+    watches++;
+    stream.respond(grpcHeaders);
+    // Created, then RST_STREAM; or a graceful GOAWAY: a flapping proxy, a member restarting.
+    stream.write(watchResponse({ header, created: true }), () =>
+      watches % 2 ? stream.close(8) : stream.session?.goaway(0, stream.id),
+    );
+  });
+  // A gateway on it: its configuration cache relists and watches again on every watch error.
+  const gateway = createGateway(newStore(url), { resyncInterval: 0 });
+  let errors = 0;
+  gateway.on('store.error', () => errors++);
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    await gateway.close();
+  }
+  // 25 ms doubling to 1 s between quick failures: about 8 watches in 3 s (hundreds without).
+  expect(watches).toBeGreaterThanOrEqual(3);
+  expect(watches).toBeLessThanOrEqual(12);
+  expect(errors).toBeLessThanOrEqual(12);
 });

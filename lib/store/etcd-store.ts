@@ -14,7 +14,11 @@ import { pause } from './deadline';
 import { EtcdCommit } from './etcd-commit';
 import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
 import { EtcdCalls } from './etcd-calls';
-import { http2WatchStream, type WatchStreamOpener } from './etcd-watch-stream';
+import {
+  http2WatchStream,
+  type WatchStreamHandlers,
+  type WatchStreamOpener,
+} from './etcd-watch-stream';
 import {
   decodeRangeResponse,
   encodeCompaction,
@@ -145,6 +149,14 @@ export class EtcdStore implements Store {
   private clusterId: string | undefined;
   private closed = false;
   private commits: EtcdCommit | undefined;
+  /**
+   * Watches in a row that ended within `ETCD_RETRY_BACKOFF.maxDelay` of opening without
+   * delivering a change. Their owner
+   * relists and watches again at once: against a peer that ends every watch as soon as it is
+   * created (RST_STREAM, GOAWAY: a flapping proxy, a hostile endpoint) that loop spun at hundreds
+   * of connections a second. The next watch waits 25 ms doubling to 1 s.
+   */
+  private quickEnds = 0;
 
   /** Only the hosts are kept: the options may hold a password (`auth`), which no dump may show. */
   private readonly hosts: readonly string[];
@@ -317,16 +329,30 @@ export class EtcdStore implements Store {
     const end = (event: WatchEvent) => {
       if (ended) return;
       stop();
+      // A watch that ends soon after it began, having delivered no change, makes the next one
+      // wait (see `quickEnds`).
+      if (!changed && Date.now() - openedAt < ETCD_RETRY_BACKOFF.maxDelay) this.quickEnds++;
+      else this.quickEnds = 0;
       deliver(event);
     };
     const stop = () => {
       if (ended) return;
       ended = true;
+      clearTimeout(opening);
       clearInterval(check);
       this.watches.delete(stop);
-      stream.close();
+      stream?.close();
     };
-    const stream = this.openWatchStream()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, {
+    let stream: { close(): void } | undefined;
+    let openedAt = Date.now();
+    let changed = false;
+    const open = () => {
+      openedAt = Date.now();
+      stream = this.openStream(prefix, fromRevision, handlers);
+    };
+    const wait = this.quickEnds > 0 ? exponentialDelay(this.quickEnds - 1, ETCD_RETRY_BACKOFF) : 0;
+    const opening = wait > 0 ? setTimeout(open, wait) : undefined;
+    const handlers: WatchStreamHandlers = {
       created: (res) => {
         if (res.revision < fromRevision - 1) {
           end({
@@ -348,11 +374,13 @@ export class EtcdStore implements Store {
         let revision = changes.length === 0 ? res.revision : delivered;
         for (const change of changes) revision = Math.max(revision, modRevisionOf(change));
         delivered = Math.max(delivered, revision);
+        if (changes.length > 0) changed = true;
         deliver({ type: 'changes', revision: delivered, changes });
       },
       canceled: (reason) => end({ type: 'reset', reason: `etcd canceled the watch (${reason})` }),
       failed: (error) => end({ type: 'error', error: this.convert(error) }),
-    });
+    };
+    if (!opening) open();
     const check =
       this.watchCheckInterval > 0
         ? setInterval(async () => {
@@ -392,6 +420,10 @@ export class EtcdStore implements Store {
     check?.unref();
     this.watches.add(stop);
     return { close: stop };
+  }
+
+  private openStream(prefix: string, fromRevision: number, handlers: WatchStreamHandlers) {
+    return this.openWatchStream()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, handlers);
   }
 
   /** Discards etcd's history up to `revision` (physically), as operators do. */
