@@ -248,3 +248,28 @@ test('a peer that ends every watch as soon as it is created does not spin the ho
   expect(watches).toBeLessThanOrEqual(12);
   expect(errors).toBeLessThanOrEqual(12);
 });
+
+test('a huge header list, a trailers-only OK with no message, RST_STREAM on every stream: typed errors, in time', async () => {
+  const huge: Record<string, string | number> = { ...grpcHeaders };
+  for (let i = 0; i < 2000; i++) huge[`x-h${i}`] = 'v'.repeat(100);
+  for (const answer of [
+    (stream: ServerHttp2Stream) => stream.respond(huge),
+    (stream: ServerHttp2Stream) =>
+      stream.respond({ ...grpcHeaders, 'grpc-status': '0' }, { endStream: true }),
+    (stream: ServerHttp2Stream) => stream.close(8),
+  ]) {
+    let streams = 0;
+    const url = await fakeEtcd((stream) => (streams++, answer(stream)));
+    const store = newStore(url, { requestTimeout: 800 });
+    const started = Date.now();
+    await expect(store.get('/k')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Retried with a backoff, not in a tight loop.
+    expect(streams).toBeLessThanOrEqual(8);
+    const w = watchEvents(store);
+    await w.until(() => w.events.length > 0, 2000);
+    expect(w.events).toEqual([
+      { type: 'error', error: expect.objectContaining({ code: 'STORE_UNAVAILABLE' }) },
+    ]);
+  }
+});
