@@ -46,6 +46,8 @@ const DEADLINE_EXCEEDED = 4;
 const RESOURCE_EXHAUSTED = 8;
 /** HTTP/2's RST_STREAM code for a stream the client no longer wants. */
 const NGHTTP2_CANCEL = 8;
+/** HTTP/2's error code of a graceful GOAWAY. */
+const NGHTTP2_NO_ERROR = 0;
 const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
 
 /**
@@ -198,8 +200,9 @@ export async function authenticate(
 
 /**
  * The EtcdStore's unary calls (reads, compaction) over one HTTP/2 connection at a time, without
- * a gRPC library: a connection that fails, goes away or lets a call pass its deadline is dropped,
- * and the next call connects to the next host. Retrying is the caller's (`isUnavailable`). The
+ * a gRPC library: a connection that fails or lets a call pass its deadline is dropped, and the
+ * next call connects to the next host; one that goes away gracefully keeps the calls it has
+ * until they end. Retrying is the caller's (`isUnavailable`). The
  * connection holds the process only while a call is in flight, as grpc-js's does.
  *
  * @example
@@ -260,7 +263,13 @@ export class EtcdCalls {
       inFlight: 0,
     };
     session.on('error', () => this.drop(connection));
-    session.on('goaway', () => this.drop(connection));
+    session.on('goaway', (code: number) => {
+      // Graceful (NO_ERROR: etcd stopping, a proxy draining): the peer still answers the calls it
+      // has, up to the last stream it named (node:http2 refuses the others: retried), and a write
+      // made twice could fail as done already. New calls go to a new connection meanwhile.
+      if (code === NGHTTP2_NO_ERROR) this.retire(connection);
+      else this.drop(connection);
+    });
     session.on('close', () => this.drop(connection));
     session.unref();
     connection.token.catch(() => this.drop(connection));
@@ -270,8 +279,13 @@ export class EtcdCalls {
 
   /** Closes `connection`; the next call makes a new one (with a new token). */
   private drop(connection: Connection): void {
-    if (this.connection === connection) this.connection = undefined;
+    this.retire(connection);
     if (!connection.session.destroyed) connection.session.destroy();
+  }
+
+  /** No new call goes to `connection`; those in flight end there (each within its deadline). */
+  private retire(connection: Connection): void {
+    if (this.connection === connection) this.connection = undefined;
   }
 }
 
