@@ -79,6 +79,19 @@ test('a listener that throws on events and on the error that follows: the host d
   }
 });
 
+test('a peer that never answers the silence check gets one check at a time, not one per interval', async () => {
+  let ranges = 0;
+  const url = await fakeEtcd((stream, path) => {
+    if (path.endsWith('/Range')) return void ranges++; // never answered
+    stream.respond(grpcHeaders);
+    stream.write(watchResponse({ header, created: true }));
+  });
+  const w = watchEvents(newStore(url, { requestTimeout: 3000, watchCheckInterval: 50 }), 11);
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(w.events).toEqual([]);
+  expect(ranges).toBe(1);
+});
+
 test('a peer that begins a message and never finishes it, while answering pings: the watch ends in time, typed', async () => {
   const url = await fakeEtcd((stream, path) => {
     if (quietRange(stream, path)) return;

@@ -381,9 +381,14 @@ export class EtcdStore implements Store {
       failed: (error) => end({ type: 'error', error: this.convert(error) }),
     };
     if (!opening) open();
+    let checking = false;
     const check =
       this.watchCheckInterval > 0
         ? setInterval(async () => {
+            // One check at a time: a peer that never answers would otherwise have one more read
+            // in flight each interval, until `requestTimeout`.
+            if (checking) return;
+            checking = true;
             let latest: number;
             try {
               const res = await this.call(() =>
@@ -398,6 +403,8 @@ export class EtcdStore implements Store {
               latest = res.kvs[0]?.modRevision ?? 0;
             } catch {
               return; // unreachable: the watch reports its own disconnection
+            } finally {
+              checking = false;
             }
             if (ended) return;
             if (awaited > delivered) {
