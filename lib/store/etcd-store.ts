@@ -14,11 +14,8 @@ import { pause } from './deadline';
 import { EtcdCommit } from './etcd-commit';
 import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
 import { EtcdCalls } from './etcd-calls';
-import {
-  http2WatchStream,
-  type WatchStreamHandlers,
-  type WatchStreamOpener,
-} from './etcd-watch-stream';
+import { http2WatchStream, type WatchStreamOpener } from './etcd-watch-stream';
+import { etcdWatch, WatchPacer, type EtcdWatchHost } from './etcd-watch';
 import {
   decodeRangeResponse,
   encodeCompaction,
@@ -37,8 +34,6 @@ import type {
   Operation,
   Store,
   Watch,
-  WatchChange,
-  WatchEvent,
   WatchListener,
   WriteOptions,
   WriteResult,
@@ -149,14 +144,8 @@ export class EtcdStore implements Store {
   private clusterId: string | undefined;
   private closed = false;
   private commits: EtcdCommit | undefined;
-  /**
-   * Watches in a row that ended within `ETCD_RETRY_BACKOFF.maxDelay` of opening without
-   * delivering a change. Their owner
-   * relists and watches again at once: against a peer that ends every watch as soon as it is
-   * created (RST_STREAM, GOAWAY: a flapping proxy, a hostile endpoint) that loop spun at hundreds
-   * of connections a second. The next watch waits 25 ms doubling to 1 s.
-   */
-  private quickEnds = 0;
+  /** What each watch needs of the store (see `etcdWatch`). */
+  private readonly watchHost: EtcdWatchHost;
 
   /** Only the hosts are kept: the options may hold a password (`auth`), which no dump may show. */
   private readonly hosts: readonly string[];
@@ -223,6 +212,27 @@ export class EtcdStore implements Store {
           keepaliveTimeout,
         });
     }
+    const open = this.openWatchStream;
+    this.watchHost = {
+      watchCheckInterval: this.watchCheckInterval,
+      pacer: new WatchPacer(),
+      openStream: (prefix, fromRevision, handlers) =>
+        open()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, handlers),
+      latestRevision: async (prefix) => {
+        const res = await this.call(() =>
+          this.range({
+            key: Buffer.from(prefix),
+            rangeEnd: prefixEnd(prefix),
+            limit: 1,
+            newestFirst: true,
+            keysOnly: true,
+          }),
+        );
+        return res.kvs[0]?.modRevision ?? 0;
+      },
+      convert: (error) => this.convert(error),
+      track: (stop, running) => void (running ? this.watches.add(stop) : this.watches.delete(stop)),
+    };
   }
 
   /**
@@ -303,134 +313,7 @@ export class EtcdStore implements Store {
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
-    let ended = false;
-    const cluster = this.clusterId;
-    let delivered = fromRevision - 1;
-    /** A revision the previous check saw in the store: the watch must have reached it since. */
-    let awaited = 0;
-    /**
-     * The listener's throw must not escape into a socket's callback or the silence check's timer
-     * (an uncaught exception or unhandled rejection: a crash). A batch it threw on may be half
-     * applied: the watch ends with an error, for its owner to relist. A throw on that error, or on
-     * a reset, has no one left to tell but the process's warnings.
-     */
-    const deliver = (event: WatchEvent) => {
-      try {
-        listener(event);
-      } catch (error) {
-        const report = new StoreUnavailableError(
-          `The etcd watch listener threw: ${(error as Error)?.message ?? String(error)}`,
-          { cause: error },
-        );
-        if (event.type !== 'changes' || ended) process.emitWarning(report);
-        else end({ type: 'error', error: report });
-      }
-    };
-    const end = (event: WatchEvent) => {
-      if (ended) return;
-      stop();
-      // A watch that ends soon after it began, having delivered no change, makes the next one
-      // wait (see `quickEnds`).
-      if (!changed && Date.now() - openedAt < ETCD_RETRY_BACKOFF.maxDelay) this.quickEnds++;
-      else this.quickEnds = 0;
-      deliver(event);
-    };
-    const stop = () => {
-      if (ended) return;
-      ended = true;
-      clearTimeout(opening);
-      clearInterval(check);
-      this.watches.delete(stop);
-      stream?.close();
-    };
-    let stream: { close(): void } | undefined;
-    let openedAt = Date.now();
-    let changed = false;
-    const open = () => {
-      openedAt = Date.now();
-      stream = this.openStream(prefix, fromRevision, handlers);
-    };
-    const wait = this.quickEnds > 0 ? exponentialDelay(this.quickEnds - 1, ETCD_RETRY_BACKOFF) : 0;
-    const opening = wait > 0 ? setTimeout(open, wait) : undefined;
-    const handlers: WatchStreamHandlers = {
-      created: (res) => {
-        if (res.revision < fromRevision - 1) {
-          end({
-            type: 'reset',
-            reason: `the store's revision went backwards (${res.revision} < ${fromRevision - 1})`,
-          });
-        } else if (cluster !== undefined && res.clusterId !== cluster) {
-          end({ type: 'reset', reason: 'the store answers from another cluster' });
-        }
-      },
-      response: (res) => {
-        if (ended) return;
-        if (cluster !== undefined && res.clusterId !== cluster) {
-          end({ type: 'reset', reason: 'the store answers from another cluster' });
-          return;
-        }
-        const { changes } = res;
-        // A progress notification carries no event: everything up to its revision was sent.
-        let revision = changes.length === 0 ? res.revision : delivered;
-        for (const change of changes) revision = Math.max(revision, modRevisionOf(change));
-        delivered = Math.max(delivered, revision);
-        if (changes.length > 0) changed = true;
-        deliver({ type: 'changes', revision: delivered, changes });
-      },
-      canceled: (reason) => end({ type: 'reset', reason: `etcd canceled the watch (${reason})` }),
-      failed: (error) => end({ type: 'error', error: this.convert(error) }),
-    };
-    if (!opening) open();
-    let checking = false;
-    const check =
-      this.watchCheckInterval > 0
-        ? setInterval(async () => {
-            // One check at a time: a peer that never answers would otherwise have one more read
-            // in flight each interval, until `requestTimeout`.
-            if (checking) return;
-            checking = true;
-            let latest: number;
-            try {
-              const res = await this.call(() =>
-                this.range({
-                  key: Buffer.from(prefix),
-                  rangeEnd: prefixEnd(prefix),
-                  limit: 1,
-                  newestFirst: true,
-                  keysOnly: true,
-                }),
-              );
-              latest = res.kvs[0]?.modRevision ?? 0;
-            } catch {
-              return; // unreachable: the watch reports its own disconnection
-            } finally {
-              checking = false;
-            }
-            if (ended) return;
-            if (awaited > delivered) {
-              // A whole interval later, the watch still has not delivered what the store had.
-              end({
-                type: 'error',
-                error: new StoreUnavailableError(
-                  `The etcd watch went silent: the change at revision ${awaited} never arrived (last delivered ${delivered}).`,
-                ),
-              });
-              return;
-            }
-            // Under a steady write load the watch trails the store by a moment: only a change
-            // that is still missing at the next check counts.
-            awaited = latest > delivered ? latest : 0;
-            // Heard from the store: tell the listener it is alive (no change, same revision).
-            if (awaited === 0) deliver({ type: 'changes', revision: delivered, changes: [] });
-          }, this.watchCheckInterval)
-        : undefined;
-    check?.unref();
-    this.watches.add(stop);
-    return { close: stop };
-  }
-
-  private openStream(prefix: string, fromRevision: number, handlers: WatchStreamHandlers) {
-    return this.openWatchStream()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, handlers);
+    return etcdWatch(this.watchHost, prefix, fromRevision, this.clusterId, listener);
   }
 
   /** Discards etcd's history up to `revision` (physically), as operators do. */
@@ -540,8 +423,4 @@ function maxReceiveBytes(value: string | number | undefined): number {
     );
   }
   return bytes;
-}
-
-function modRevisionOf(change: WatchChange): number {
-  return change.type === 'put' ? change.kv.modRevision : change.modRevision;
 }
