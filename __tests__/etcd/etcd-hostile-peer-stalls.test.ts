@@ -27,12 +27,18 @@ function quietRange(stream: ServerHttp2Stream, path: string): boolean {
   return true;
 }
 
-test('a listener that throws from the silence check reaches the watch as an error, never an unhandled rejection', async () => {
-  const url = await fakeEtcd((stream, path) => {
+/** A peer that creates the watch and answers the silence check quietly, then `then`s. */
+function createsWatch(then: (stream: ServerHttp2Stream) => void = () => undefined) {
+  return (stream: ServerHttp2Stream, path: string) => {
     if (quietRange(stream, path)) return;
     stream.respond(grpcHeaders);
     stream.write(watchResponse({ header, created: true }));
-  });
+    then(stream);
+  };
+}
+
+test('a listener that throws from the silence check reaches the watch as an error, never an unhandled rejection', async () => {
+  const url = await fakeEtcd(createsWatch());
   const store = newStore(url, { watchCheckInterval: 100 });
   let calls = 0;
   const w = watchEvents(store, 11, (event) => {
@@ -56,12 +62,11 @@ test('a listener that throws from the silence check reaches the watch as an erro
 });
 
 test('a listener that throws on events and on the error that follows: the host does not crash', async () => {
-  const url = await fakeEtcd((stream, path) => {
-    if (quietRange(stream, path)) return;
-    stream.respond(grpcHeaders);
-    stream.write(watchResponse({ header, created: true }));
-    stream.write(watchResponse({ header, events: [put('/w/a', '1', 11)] }));
-  });
+  const url = await fakeEtcd(
+    createsWatch((stream) => {
+      stream.write(watchResponse({ header, events: [put('/w/a', '1', 11)] }));
+    }),
+  );
   const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
   try {
     const w = watchEvents(newStore(url, { watchCheckInterval: 100 }), 11, () => {
@@ -93,14 +98,13 @@ test('a peer that never answers the silence check gets one check at a time, not 
 });
 
 test('a peer that begins a message and never finishes it, while answering pings: the watch ends in time, typed', async () => {
-  const url = await fakeEtcd((stream, path) => {
-    if (quietRange(stream, path)) return;
-    stream.respond(grpcHeaders);
-    stream.write(watchResponse({ header, created: true }));
-    // A head promising 1000 bytes, and 10 of them. HTTP/2 pings are answered by node:http2.
-    const head = Buffer.from([0, 0, 0, 0x03, 0xe8]);
-    stream.write(Buffer.concat([head, Buffer.alloc(10)]));
-  });
+  const url = await fakeEtcd(
+    createsWatch((stream) => {
+      // A head promising 1000 bytes, and 10 of them. HTTP/2 pings are answered by node:http2.
+      const head = Buffer.from([0, 0, 0, 0x03, 0xe8]);
+      stream.write(Buffer.concat([head, Buffer.alloc(10)]));
+    }),
+  );
   const store = newStore(url, {
     requestTimeout: 1000,
     // The silence check sees nothing missing: only the message's own deadline can end it.
@@ -123,17 +127,16 @@ test('a peer that begins a message and never finishes it, while answering pings:
 });
 
 test('a message that trickles in a byte at a time is bounded the same way', async () => {
-  const url = await fakeEtcd((stream, path) => {
-    if (quietRange(stream, path)) return;
-    stream.respond(grpcHeaders);
-    stream.write(watchResponse({ header, created: true }));
-    stream.write(Buffer.from([0, 0, 0, 0x03, 0xe8]));
-    const drip = setInterval(() => {
-      if (stream.destroyed) clearInterval(drip);
-      else stream.write(Buffer.alloc(1));
-    }, 50);
-    stream.on('close', () => clearInterval(drip));
-  });
+  const url = await fakeEtcd(
+    createsWatch((stream) => {
+      stream.write(Buffer.from([0, 0, 0, 0x03, 0xe8]));
+      const drip = setInterval(() => {
+        if (stream.destroyed) clearInterval(drip);
+        else stream.write(Buffer.alloc(1));
+      }, 50);
+      stream.on('close', () => clearInterval(drip));
+    }),
+  );
   const store = newStore(url, { requestTimeout: 1000, watchCheckInterval: 200 });
   const w = watchEvents(store, 11);
   await w.until(() => w.events.some((e) => e.type !== 'changes'), 5000);
@@ -144,25 +147,24 @@ test('a message that trickles in a byte at a time is bounded the same way', asyn
 
 test('a steady stream of whole messages, each split over chunks, is not taken for a stall', async () => {
   let sent = 0;
-  const url = await fakeEtcd((stream, path) => {
-    if (quietRange(stream, path)) return;
-    stream.respond(grpcHeaders);
-    stream.write(watchResponse({ header, created: true }));
-    // Every chunk ends inside the next message: the buffer is never empty for 1.5 s.
-    let rest = Buffer.alloc(0);
-    const tick = setInterval(() => {
-      if (stream.destroyed || sent >= 30) return clearInterval(tick);
-      const next = watchResponse({
-        header: { ...header, revision: String(11 + sent) },
-        events: [put('/w/a', String(sent), 11 + sent)],
-      });
-      sent++;
-      const bytes = Buffer.concat([rest, next]);
-      stream.write(bytes.subarray(0, bytes.length - 3));
-      rest = bytes.subarray(bytes.length - 3);
-    }, 50);
-    stream.on('close', () => clearInterval(tick));
-  });
+  const url = await fakeEtcd(
+    createsWatch((stream) => {
+      // Every chunk ends inside the next message: the buffer is never empty for 1.5 s.
+      let rest = Buffer.alloc(0);
+      const tick = setInterval(() => {
+        if (stream.destroyed || sent >= 30) return clearInterval(tick);
+        const next = watchResponse({
+          header: { ...header, revision: String(11 + sent) },
+          events: [put('/w/a', String(sent), 11 + sent)],
+        });
+        sent++;
+        const bytes = Buffer.concat([rest, next]);
+        stream.write(bytes.subarray(0, bytes.length - 3));
+        rest = bytes.subarray(bytes.length - 3);
+      }, 50);
+      stream.on('close', () => clearInterval(tick));
+    }),
+  );
   const store = newStore(url, { requestTimeout: 300, watchCheckInterval: 60_000 });
   const w = watchEvents(store, 11);
   await w.until(() => sent >= 30, 10_000);
