@@ -1,92 +1,14 @@
-import { createServer as createHttp2Server, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import * as protobuf from 'protobufjs';
+import { createServer, type Socket } from 'node:net';
 import { EtcdStore } from '../../lib';
 import { grpcFrame } from '../../lib/store/etcd-wire';
-import type { WatchEvent } from '../../lib/store/store';
+import { grpcHeaders, header, put, useFakeEtcd, watchResponse } from '../helpers/fake-etcd';
 
 // The node:http2 etcd client (etcd-calls.ts, etcd-watch-stream.ts) against peers that are not a
 // well-behaved etcd: a mistyped address, a proxy, a hostile server. Whatever they send, the
 // store's callers get its typed errors in time, and the host never crashes or buffers for ever.
 
-const root = new protobuf.Root().loadSync(
-  join(__dirname, '../../node_modules/etcd3/proto/rpc.proto'),
-  { keepCase: true },
-);
-const WatchResponse = root.lookupType('etcdserverpb.WatchResponse');
-const watchResponse = (value: object) =>
-  grpcFrame(Buffer.from(WatchResponse.encode(WatchResponse.fromObject(value)).finish()));
-const header = { cluster_id: '1', revision: '10' };
-const put = (key: string, value: string, rev: number) => ({
-  type: 'Put',
-  kv: { key: Buffer.from(key), value: Buffer.from(value), mod_revision: String(rev) },
-});
-
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** Fails the test on any uncaught exception or unhandled rejection while it runs. */
-const crashes: unknown[] = [];
-const onCrash = (error: unknown) => crashes.push(error);
-beforeEach(() => {
-  crashes.length = 0;
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-});
-afterEach(() => {
-  process.off('uncaughtException', onCrash);
-  process.off('unhandledRejection', onCrash);
-  expect(crashes).toEqual([]);
-});
-
-async function listen(server: Server | ReturnType<typeof createHttp2Server>): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** A plaintext HTTP/2 server answering every stream with `answer`. */
-async function fakeEtcd(answer: (stream: ServerHttp2Stream, path: string) => void) {
-  const server = createHttp2Server();
-  const sessions = new Set<{ destroy(): void }>();
-  server.on('session', (session) => {
-    sessions.add(session);
-    session.on('error', () => undefined);
-  });
-  server.on('stream', (stream, headers) => {
-    stream.on('error', () => undefined);
-    answer(stream, String(headers[':path']));
-  });
-  cleanups.push(() => sessions.forEach((s) => s.destroy()));
-  return listen(server);
-}
-
-function newStore(url: string, extra: Partial<ConstructorParameters<typeof EtcdStore>[0]> = {}) {
-  const store = new EtcdStore({ hosts: url, requestTimeout: 1500, ...extra });
-  cleanups.push(() => store.close());
-  return store;
-}
-
-function watchEvents(store: EtcdStore, from = 1) {
-  const events: WatchEvent[] = [];
-  const watch = store.watch('/w/', from, (event) => events.push(event));
-  cleanups.push(() => watch.close());
-  return {
-    events,
-    async until(done: () => boolean, ms = 5000) {
-      const deadline = Date.now() + ms;
-      while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      if (!done()) throw new Error(`not seen in ${ms} ms: ${JSON.stringify(events)}`);
-    },
-  };
-}
-
-const grpcHeaders = { ':status': 200, 'content-type': 'application/grpc' };
+const { cleanups, listen, fakeEtcd, newStore, watchEvents } = useFakeEtcd();
 
 test('a grpc-message that is not valid percent-encoding is an error for the caller, not an uncaught URIError', async () => {
   const url = await fakeEtcd((stream) => {

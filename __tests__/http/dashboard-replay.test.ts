@@ -278,6 +278,38 @@ describe('replay dry run: what a hostile client sends', () => {
     expect(delivered).toEqual([]);
   });
 
+  test('impossible calendar dates and times are refused, typed, not read as the next day', async () => {
+    running = await HOSTS[0][1](gateway, {
+      replaySource: reader(),
+      replayLimits: { maxWindowMs: 3_600_000 },
+    });
+    // Each `from` is what Date.parse reads as a real instant half an hour before its `to` (February
+    // 30 as March 2, 24:00 as the next day): a dry run of the wrong window, answered 200.
+    const bad = [
+      { from: '2026-02-30T00:00:00Z', to: '2026-03-02T00:30:00Z' },
+      { from: '2026-02-29T00:00:00Z', to: '2026-03-01T00:30:00Z' }, // 2026 is no leap year
+      { from: '2026-04-31T00:00:00+02:00', to: '2026-04-30T22:30:00Z' },
+      { from: '2026-03-01T24:00:00Z', to: '2026-03-02T00:30:00Z' },
+      { from: '2026-03-01T23:30:00Z', to: '2026-03-01T23:60:00Z' },
+      { from: '2026-12-31T23:30:00Z', to: '2026-12-31T23:59:60Z' }, // a leap second
+      { from: '2026-03-01T00:00:00+24:00', to: '2026-03-01T00:30:00Z' },
+    ];
+    for (const body of bad) {
+      const response = await post(running.base, 'aaa', 'admin-key', body);
+      await expectError(response, 400, 'VALIDATION_FAILED');
+    }
+    // A real February 29 still counts, at its own instant.
+    const leapDay = { from: '2028-02-29T00:00:00Z', to: '2028-02-29T00:30:00.5+00:00' };
+    const response = await post(running.base, 'aaa', 'admin-key', leapDay);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      from: '2028-02-29T00:00:00.000Z',
+      to: '2028-02-29T00:30:00.500Z',
+      read: 0,
+    });
+    expect(delivered).toEqual([]);
+  });
+
   test('without an archive the endpoint says replay is not configured', async () => {
     running = await HOSTS[0][1](gateway, {});
     const described = await fetch(`${running.base}/api/spaces/aaa/replay`, {

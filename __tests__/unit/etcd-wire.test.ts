@@ -154,13 +154,29 @@ test('the requests encode as protobufjs reads them', () => {
 test('gRPC messages split across chunks at every point come out whole, in order', () => {
   const messages = [Buffer.from('first'), Buffer.alloc(0), Buffer.alloc(70_000, 7)];
   const stream = Buffer.concat(messages.map(grpcFrame));
-  for (const cut of [1, 4, 5, 6, 10, 11, 12, 5000, stream.length - 1]) {
+  // Frames: 'first' at [0, 10), the empty one at [10, 15), the large one at [15, 70_020).
+  const held = new Map([
+    [1, [1, 5]],
+    [4, [4, 5]],
+    [5, [5, 10]],
+    [6, [6, 10]],
+    [10, [0, 5]],
+    [11, [1, 5]],
+    [12, [2, 5]],
+    [5000, [4985, 70_005]],
+    [stream.length - 1, [70_004, 70_005]],
+  ]);
+  for (const cut of held.keys()) {
     const seen: Buffer[] = [];
     const deframe = grpcDeframer((buf, start, end) =>
       seen.push(Buffer.from(buf.subarray(start, end))),
     );
     deframe(stream.subarray(0, cut));
+    // What is held of the unfinished message, and what it needs in all (5 until its head is
+    // whole): the watch bounds the time a message may take with these.
+    expect([deframe.buffered(), deframe.needed()]).toEqual(held.get(cut));
     deframe(stream.subarray(cut));
+    expect([deframe.buffered(), deframe.needed()]).toEqual([0, 5]);
     expect(seen.map((b) => b.toString('hex'))).toEqual(messages.map((b) => b.toString('hex')));
   }
   // A large message in many small chunks is joined once: each chunk is not re-copied.

@@ -1,6 +1,7 @@
 import { showValue } from '../model/describe-error';
 import { HopLimitError } from '../errors';
 import { MAX_NAME_LENGTH } from '../model/checks';
+import { parseIsoTime } from '../model/iso-time';
 import { invalidEvent, type CloudEvent } from '../model/cloud-event';
 import { acceptData, freezeAccepted, newAcceptedEvent } from './event-data';
 
@@ -10,9 +11,6 @@ const EXTENSION_NAME = /^[a-z0-9]+$/;
  * arrives, one more each time a function emits it (or an event carrying it) again.
  */
 export const HOP_COUNT = 'hopcount';
-// RFC 3339 date-time, as the spec requires for `time`; the fields' ranges are checked apart.
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** The longest string attribute other than `id` and `type` (source, subject, extensions...). */
 export const MAX_ATTRIBUTE_LENGTH = 4096;
@@ -45,21 +43,7 @@ export function isBase64(value: string): boolean {
 
 /** True for an RFC 3339 timestamp that names a real instant (month 13 or hour 99 are not). */
 export function isRfc3339(value: string): boolean {
-  const m = RFC3339.exec(value);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const offsetOk = m[8] === undefined || (Number(m[8]) <= 23 && Number(m[9]) <= 59);
-  return (
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= daysInMonth &&
-    hour <= 23 &&
-    minute <= 59 &&
-    second <= 60 &&
-    offsetOk
-  );
+  return parseIsoTime(value, { leapSecond: true, optionalSeconds: false }) !== undefined;
 }
 
 function requiredString(event: Record<string, unknown>, name: string, max: number): string {

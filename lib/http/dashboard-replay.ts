@@ -6,6 +6,7 @@ import {
   ValidationError,
 } from '../errors';
 import { showValue } from '../model/describe-error';
+import { parseIsoTime } from '../model/iso-time';
 import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../plugins/archive-source';
 
 /** How the dashboard's replay dry runs spare the host: each one reads a bounded part of the archive. */
@@ -59,8 +60,6 @@ export interface DashboardReplayResult {
 const MAX_FUNCTIONS_SHOWN = 100;
 /** How long past `timeoutMs` the replay itself may take to stop before it is aborted. */
 const STOP_GRACE_MS = 2000;
-/** An ISO 8601 instant with its offset: a time without one means a different instant per host. */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 function limit(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -210,8 +209,8 @@ export class DashboardReplay {
 }
 
 function isoInstant(value: unknown, name: string): number {
-  const ms = typeof value === 'string' && ISO_INSTANT.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) {
+  const ms = parseIsoTime(value);
+  if (ms === undefined) {
     throw new ValidationError(
       `"${name}" must be an ISO 8601 time with its offset (2026-12-05T10:00:00Z), got ${showValue(value)}.`,
     );

@@ -9,6 +9,7 @@ import {
 import type { AcceptedEvent } from '../plugins/accepted-event';
 import { isValidSpace, MAX_NAME_LENGTH, optionsArgument } from '../model/checks';
 import { showValue } from '../model/describe-error';
+import { parseIsoTime } from '../model/iso-time';
 import type { ArchivedEvent, ArchiveSource } from '../plugins/archive-source';
 import { screenArchived, type ArchivedScreenHost } from './screen-archived';
 
@@ -16,7 +17,7 @@ import { screenArchived, type ArchivedScreenHost } from './screen-archived';
 export interface ReplayOptions {
   /** The archive to read: an {@link S3Archive} or a {@link KafkaArchive} (used or not). */
   source: ArchiveSource;
-  /** Replay events accepted from this instant on (a Date, an ISO string, or ms since the epoch). */
+  /** Replay events accepted from this instant on (a Date, an ISO 8601 time with its offset, or ms since the epoch). */
   from: Date | string | number;
   /**
    * ...and before this one.
@@ -267,12 +268,10 @@ function instant(value: unknown, name: string): number {
       ? value.getTime()
       : typeof value === 'number'
         ? value
-        : typeof value === 'string'
-          ? Date.parse(value)
-          : NaN;
+        : (parseIsoTime(value) ?? NaN);
   if (!Number.isFinite(ms)) {
     throw new ValidationError(
-      `replay(options): "${name}" must be a Date, an ISO time or ms since the epoch, got ${showValue(value)}.`,
+      `replay(options): "${name}" must be a Date, an ISO 8601 time with its offset (2026-12-05T10:00:00Z) or ms since the epoch, got ${showValue(value)}.`,
     );
   }
   return ms;

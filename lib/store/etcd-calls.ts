@@ -46,6 +46,8 @@ const DEADLINE_EXCEEDED = 4;
 const RESOURCE_EXHAUSTED = 8;
 /** HTTP/2's RST_STREAM code for a stream the client no longer wants. */
 const NGHTTP2_CANCEL = 8;
+/** HTTP/2's error code of a graceful GOAWAY. */
+const NGHTTP2_NO_ERROR = 0;
 const AUTHENTICATE = '/etcdserverpb.Auth/Authenticate';
 
 /**
@@ -198,8 +200,9 @@ export async function authenticate(
 
 /**
  * The EtcdStore's unary calls (reads, compaction) over one HTTP/2 connection at a time, without
- * a gRPC library: a connection that fails, goes away or lets a call pass its deadline is dropped,
- * and the next call connects to the next host. Retrying is the caller's (`isUnavailable`). The
+ * a gRPC library: a connection that fails or lets a call pass its deadline is dropped, and the
+ * next call connects to the next host; one that goes away gracefully keeps the calls it has
+ * until they end. Retrying is the caller's (`isUnavailable`). The
  * connection holds the process only while a call is in flight, as grpc-js's does.
  *
  * @example
@@ -209,10 +212,9 @@ export async function authenticate(
  * ```
  */
 export class EtcdCalls {
-  private session: ClientHttp2Session | undefined;
-  private token: Promise<string | undefined> | undefined;
+  /** The connection calls go to, while it lasts. */
+  private connection: Connection | undefined;
   private next = 0;
-  private inFlight = 0;
   /** A private field, not a property: it may hold the password, which no dump may show. */
   readonly #options: EtcdConnectOptions;
 
@@ -224,50 +226,72 @@ export class EtcdCalls {
   }
 
   async call(path: string, message: Buffer, deadline: number): Promise<Buffer> {
-    const session = this.connect(deadline);
-    this.inFlight++;
-    session.ref();
+    const connection = this.connect(deadline);
+    const { session } = connection;
+    // Counted on the call's own connection: after a reconnect, a call still ending on the old one
+    // must neither leave the new one holding the process nor let it go while its calls run.
+    if (connection.inFlight++ === 0) session.ref();
     try {
-      const token = await (this.token as Promise<string | undefined>);
+      const token = await connection.token;
       return await unary(session, path, message, deadline, token, this.#options.maxMessageBytes);
     } catch (error) {
       const code = (error as EtcdCallError).code;
       // A token etcd no longer knows (expired, or etcd restarted), or a JWT signed before a
       // change of users or roles: ask for one on the next call (as etcd's Go client does).
       if (code === 16 || /invalid auth token|auth store is old/.test(String(error))) {
-        this.token = undefined;
-        this.drop(session);
+        this.drop(connection);
         throw new EtcdCallError(UNAVAILABLE, (error as Error).message);
       }
-      if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) this.drop(session);
+      if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) this.drop(connection);
       throw error;
     } finally {
-      if (--this.inFlight === 0 && !session.destroyed) session.unref();
+      if (--connection.inFlight === 0 && !session.destroyed) session.unref();
     }
   }
 
   close(): void {
-    if (this.session) this.drop(this.session);
+    if (this.connection) this.drop(this.connection);
   }
 
-  private connect(deadline: number): ClientHttp2Session {
-    if (this.session && !this.session.destroyed && !this.session.closed) return this.session;
+  private connect(deadline: number): Connection {
+    const current = this.connection;
+    if (current && !current.session.destroyed && !current.session.closed) return current;
     const session = connectEtcd(this.hosts[this.next++ % this.hosts.length], this.#options);
-    session.on('error', () => this.drop(session));
-    session.on('goaway', () => this.drop(session));
-    session.on('close', () => this.drop(session));
+    const connection: Connection = {
+      session,
+      token: authenticate(session, this.#options, deadline),
+      inFlight: 0,
+    };
+    session.on('error', () => this.drop(connection));
+    session.on('goaway', (code: number) => {
+      // Graceful (NO_ERROR: etcd stopping, a proxy draining): the peer still answers the calls it
+      // has, up to the last stream it named (node:http2 refuses the others: retried), and a write
+      // made twice could fail as done already. New calls go to a new connection meanwhile.
+      if (code === NGHTTP2_NO_ERROR) this.retire(connection);
+      else this.drop(connection);
+    });
+    session.on('close', () => this.drop(connection));
     session.unref();
-    this.session = session;
-    this.token = authenticate(session, this.#options, deadline);
-    this.token.catch(() => this.drop(session));
-    return session;
+    connection.token.catch(() => this.drop(connection));
+    this.connection = connection;
+    return connection;
   }
 
-  private drop(session: ClientHttp2Session): void {
-    if (this.session === session) {
-      this.session = undefined;
-      this.token = undefined;
-    }
-    if (!session.destroyed) session.destroy();
+  /** Closes `connection`; the next call makes a new one (with a new token). */
+  private drop(connection: Connection): void {
+    this.retire(connection);
+    if (!connection.session.destroyed) connection.session.destroy();
   }
+
+  /** No new call goes to `connection`; those in flight end there (each within its deadline). */
+  private retire(connection: Connection): void {
+    if (this.connection === connection) this.connection = undefined;
+  }
+}
+
+/** One HTTP/2 connection of {@link EtcdCalls}, its auth token, and its calls in flight. */
+interface Connection {
+  readonly session: ClientHttp2Session;
+  readonly token: Promise<string | undefined>;
+  inFlight: number;
 }

@@ -15,6 +15,7 @@ import { EtcdCommit } from './etcd-commit';
 import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
 import { EtcdCalls } from './etcd-calls';
 import { http2WatchStream, type WatchStreamOpener } from './etcd-watch-stream';
+import { etcdWatch, WatchPacer, type EtcdWatchHost } from './etcd-watch';
 import {
   decodeRangeResponse,
   encodeCompaction,
@@ -33,7 +34,6 @@ import type {
   Operation,
   Store,
   Watch,
-  WatchChange,
   WatchListener,
   WriteOptions,
   WriteResult,
@@ -144,6 +144,8 @@ export class EtcdStore implements Store {
   private clusterId: string | undefined;
   private closed = false;
   private commits: EtcdCommit | undefined;
+  /** What each watch needs of the store (see `etcdWatch`). */
+  private readonly watchHost: EtcdWatchHost;
 
   /** Only the hosts are kept: the options may hold a password (`auth`), which no dump may show. */
   private readonly hosts: readonly string[];
@@ -210,6 +212,27 @@ export class EtcdStore implements Store {
           keepaliveTimeout,
         });
     }
+    const open = this.openWatchStream;
+    this.watchHost = {
+      watchCheckInterval: this.watchCheckInterval,
+      pacer: new WatchPacer(),
+      openStream: (prefix, fromRevision, handlers) =>
+        open()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, handlers),
+      latestRevision: async (prefix) => {
+        const res = await this.call(() =>
+          this.range({
+            key: Buffer.from(prefix),
+            rangeEnd: prefixEnd(prefix),
+            limit: 1,
+            newestFirst: true,
+            keysOnly: true,
+          }),
+        );
+        return res.kvs[0]?.modRevision ?? 0;
+      },
+      convert: (error) => this.convert(error),
+      track: (stop, running) => void (running ? this.watches.add(stop) : this.watches.delete(stop)),
+    };
   }
 
   /**
@@ -290,89 +313,7 @@ export class EtcdStore implements Store {
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
-    let ended = false;
-    const cluster = this.clusterId;
-    let delivered = fromRevision - 1;
-    /** A revision the previous check saw in the store: the watch must have reached it since. */
-    let awaited = 0;
-    const end = (event: Parameters<WatchListener>[0]) => {
-      if (ended) return;
-      stop();
-      listener(event);
-    };
-    const stop = () => {
-      if (ended) return;
-      ended = true;
-      clearInterval(check);
-      this.watches.delete(stop);
-      stream.close();
-    };
-    const stream = this.openWatchStream()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, {
-      created: (res) => {
-        if (res.revision < fromRevision - 1) {
-          end({
-            type: 'reset',
-            reason: `the store's revision went backwards (${res.revision} < ${fromRevision - 1})`,
-          });
-        } else if (cluster !== undefined && res.clusterId !== cluster) {
-          end({ type: 'reset', reason: 'the store answers from another cluster' });
-        }
-      },
-      response: (res) => {
-        if (ended) return;
-        if (cluster !== undefined && res.clusterId !== cluster) {
-          end({ type: 'reset', reason: 'the store answers from another cluster' });
-          return;
-        }
-        const { changes } = res;
-        // A progress notification carries no event: everything up to its revision was sent.
-        let revision = changes.length === 0 ? res.revision : delivered;
-        for (const change of changes) revision = Math.max(revision, modRevisionOf(change));
-        delivered = Math.max(delivered, revision);
-        listener({ type: 'changes', revision: delivered, changes });
-      },
-      canceled: (reason) => end({ type: 'reset', reason: `etcd canceled the watch (${reason})` }),
-      failed: (error) => end({ type: 'error', error: this.convert(error) }),
-    });
-    const check =
-      this.watchCheckInterval > 0
-        ? setInterval(async () => {
-            let latest: number;
-            try {
-              const res = await this.call(() =>
-                this.range({
-                  key: Buffer.from(prefix),
-                  rangeEnd: prefixEnd(prefix),
-                  limit: 1,
-                  newestFirst: true,
-                  keysOnly: true,
-                }),
-              );
-              latest = res.kvs[0]?.modRevision ?? 0;
-            } catch {
-              return; // unreachable: the watch reports its own disconnection
-            }
-            if (ended) return;
-            if (awaited > delivered) {
-              // A whole interval later, the watch still has not delivered what the store had.
-              end({
-                type: 'error',
-                error: new StoreUnavailableError(
-                  `The etcd watch went silent: the change at revision ${awaited} never arrived (last delivered ${delivered}).`,
-                ),
-              });
-              return;
-            }
-            // Under a steady write load the watch trails the store by a moment: only a change
-            // that is still missing at the next check counts.
-            awaited = latest > delivered ? latest : 0;
-            // Heard from the store: tell the listener it is alive (no change, same revision).
-            if (awaited === 0) listener({ type: 'changes', revision: delivered, changes: [] });
-          }, this.watchCheckInterval)
-        : undefined;
-    check?.unref();
-    this.watches.add(stop);
-    return { close: stop };
+    return etcdWatch(this.watchHost, prefix, fromRevision, this.clusterId, listener);
   }
 
   /** Discards etcd's history up to `revision` (physically), as operators do. */
@@ -482,8 +423,4 @@ function maxReceiveBytes(value: string | number | undefined): number {
     );
   }
   return bytes;
-}
-
-function modRevisionOf(change: WatchChange): number {
-  return change.type === 'put' ? change.kv.modRevision : change.modRevision;
 }

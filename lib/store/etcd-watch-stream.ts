@@ -44,7 +44,10 @@ export type WatchStreamOpener = (
 export interface WatchStreamOptions extends EtcdConnectOptions {
   /** One etcd client URL (`http://` or `https://`; a bare `host:port` is plain). */
   url: string;
-  /** How long etcd has to create the watch, in ms. */
+  /**
+   * How long etcd has to create the watch, and the longest one message may take to arrive once
+   * begun (with whole messages arriving meanwhile, each starts the time again), in ms.
+   */
   timeout: number;
   /** HTTP/2 pings: their interval and how long an answer may take, in ms. */
   keepaliveTime: number;
@@ -73,10 +76,13 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     let done = false;
     let pinger: NodeJS.Timeout | undefined;
+    /** Armed while a message is unfinished (see `progress`). */
+    let stalled: NodeJS.Timeout | undefined;
     const finish = (report: () => void) => {
       if (done) return;
       done = true;
       clearTimeout(createdBy);
+      clearTimeout(stalled);
       clearInterval(pinger);
       session.destroy();
       report();
@@ -90,6 +96,11 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     createdBy.unref();
     session.on('error', fail);
     session.on('close', () => fail(new Error(`the connection to etcd at ${where} closed`)));
+    // A graceful GOAWAY (NO_ERROR) only stops new streams: the watch's own may stay open and
+    // silent for as long as the peer likes. A member going away is a reason to watch elsewhere.
+    session.on('goaway', (code: number) =>
+      fail(new Error(`etcd at ${where} is going away (GOAWAY, HTTP/2 error code ${code})`)),
+    );
     session.on('connect', () => {
       // 'connect' comes a tick after the socket's: a watch closed in between has destroyed the
       // session, and pinging a destroyed one throws out of the timer (an uncaught exception).
@@ -117,8 +128,11 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
     /** The fragments of a batch so far, and their events' bytes (bounded as one message is). */
     let pending: WatchResponseMessage | undefined;
     let pendingBytes = 0;
+    /** Whole messages read so far. */
+    let messages = 0;
     const onMessage = (buf: Buffer, start: number, end: number) => {
       if (done) return;
+      messages++;
       const res = decodeWatchResponse(buf, start, end);
       if (res.created && watchId === undefined) {
         watchId = res.watchId;
@@ -167,6 +181,39 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
       // of keeping it open and silent (etcd's clientv3.WithRequireLeader).
       const stream = session.request({ ...grpcRequest(WATCH, token), hasleader: 'true' });
       const deframe = grpcDeframer(onMessage, maxMessageBytes);
+      /**
+       * A message begun must arrive within `timeout`: a peer that sends a head promising N bytes
+       * and then stops (or trickles them), while still answering pings, would otherwise hold the
+       * watch open and deaf until the store's silence check, which a peer answering reads with an
+       * old revision never trips. A whole message arriving meanwhile starts the time again.
+       */
+      let partialSince = 0;
+      const stall = () => {
+        const need = deframe.needed() - 5;
+        const have = deframe.buffered() - 5;
+        const since = `${Date.now() - partialSince} ms ago`;
+        fail(
+          new Error(
+            need > 0
+              ? `etcd at ${where}: a message of ${need} bytes began ${since} and only ${have} of them arrived`
+              : `etcd at ${where}: a message's head began ${since} and never arrived whole`,
+          ),
+        );
+      };
+      const progress = (completed: boolean) => {
+        if (deframe.buffered() === 0) {
+          clearTimeout(stalled);
+          stalled = undefined;
+          return;
+        }
+        if (stalled !== undefined && !completed) return;
+        partialSince = Date.now();
+        if (stalled) stalled.refresh();
+        else {
+          stalled = setTimeout(stall, options.timeout);
+          stalled.unref();
+        }
+      };
       stream.on('response', (headers) => {
         const failure =
           grpcFailure(headers) ??
@@ -180,7 +227,9 @@ export function http2WatchStream(options: WatchStreamOptions): WatchStreamOpener
       );
       stream.on('data', (chunk: Buffer) => {
         try {
+          const before = messages;
           deframe(chunk);
+          progress(messages !== before);
         } catch (error) {
           fail(error as Error);
         }

@@ -365,21 +365,39 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 export class MessageTooLargeError extends RangeError {}
 
 /**
+ * A gRPC response body's reader (see {@link grpcDeframer}): fed its chunks in order, it passes
+ * each whole message on.
+ */
+export interface GrpcDeframer {
+  (chunk: Buffer): void;
+  /** The bytes of an unfinished message held (its 5-byte head included), 0 between messages. */
+  buffered(): number;
+  /** The bytes the unfinished message needs in all (5 until its head has arrived). */
+  needed(): number;
+}
+
+/**
  * Splits the chunks of a gRPC response body into messages, each passed as `buf[start, end)`
  * (valid only during the call). A compressed message is refused: none is asked for; so is one
  * whose length prefix is over `maxMessageBytes`, before its bytes are buffered. The chunks of a
  * large message are joined once, when it is whole (joining at every chunk would copy a 6 MB
  * listing hundreds of times).
+ *
+ * @example
+ * ```ts
+ * const deframe = grpcDeframer((buf, start, end) => handle(decodeWatchResponse(buf, start, end)));
+ * stream.on('data', deframe);
+ * ```
  */
 export function grpcDeframer(
   onMessage: (buf: Buffer, start: number, end: number) => void,
   maxMessageBytes = MAX_MESSAGE_BYTES,
-) {
+): GrpcDeframer {
   let parts: Buffer[] = [];
   let size = 0;
   /** The bytes the next message needs, once its head is known (5 until then). */
   let needed = 5;
-  return (chunk: Buffer): void => {
+  const deframe = (chunk: Buffer): void => {
     parts.push(chunk);
     size += chunk.length;
     if (size < needed) return;
@@ -404,4 +422,5 @@ export function grpcDeframer(
     parts = pos === buf.length ? [] : [buf.subarray(pos)];
     size = buf.length - pos;
   };
+  return Object.assign(deframe, { buffered: () => size, needed: () => needed });
 }
