@@ -383,6 +383,25 @@ test('closing gives back what was not accepted (released, not acknowledged)', as
   expect(queue.released).toEqual(['stuck']);
 });
 
+test('closing waits for what is in flight to be accepted and acknowledges it, without waiting out the drain', async () => {
+  const { queue, runner, gateway } = await setUp({}, { drainTimeout: 10_000 });
+  const holds: (() => void)[] = [];
+  gateway.use({
+    name: 'hold',
+    timeout: 60_000,
+    onEvent: () => new Promise<void>((resolve) => void holds.push(resolve)),
+  });
+  queue.push({ id: 'm-1', body: '{}' }, { id: 'm-2', body: '{}' });
+  await until(() => holds.length === 2, 'two in flight');
+  const started = Date.now();
+  const closed = runner.close();
+  setTimeout(() => holds.forEach((release) => release()), 100);
+  await closed;
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(queue.acked.sort()).toEqual(['m-1', 'm-2']);
+  expect(queue.released).toEqual([]);
+});
+
 test('an updated connection restarts with its new record; a deleted one stops', async () => {
   const { queue, runner, gateway, delivered } = await setUp();
   await gateway.createEventType({ name: 'order.changed' });
