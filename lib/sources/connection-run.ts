@@ -225,7 +225,7 @@ export class ConnectionRun {
       this.paused = true;
       this.source?.pause();
     }
-    // settle() never rejects: it ends by counting the message out (no promise per message).
+    // settle() never rejects, and counts the message out itself: no promise is kept per message.
     void this.settle(message);
   }
 
