@@ -196,7 +196,32 @@ async function measureColdStart(store, mode, prefix, rawRead) {
   await store.close();
 }
 
+/**
+ * Modules the package does not ship a file of their own for (the Router, the ConnectionRunner):
+ * `contents`, exports from lib/ (`export { Router } from './router/router';`), bundled with
+ * esbuild and compiled as a module of this folder, so that the packages it uses resolve.
+ */
+function loadInternals(contents) {
+  const Module = require('node:module');
+  const { buildSync } = require('esbuild');
+  const [output] = buildSync({
+    stdin: { contents, resolveDir: join(__dirname, '../lib'), loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    packages: 'external',
+    write: false,
+  }).outputFiles;
+  const filename = join(__dirname, 'internals.js');
+  const internals = new Module(filename, module);
+  internals.filename = filename;
+  internals.paths = Module._nodeModulePaths(__dirname);
+  internals._compile(output.text, filename);
+  return internals.exports;
+}
+
 module.exports = {
+  loadInternals,
   propagationLatencies,
   propagationResult,
   coldStartResult,

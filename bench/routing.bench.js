@@ -1,35 +1,15 @@
 // (a) Routing lookups with 100,000 subscriptions against 10: the lookup must not grow with the
 // subscriptions of other event types and spaces.
-const { mkdtempSync, writeFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
-const { buildSync } = require('esbuild');
+const { benchFilter, FILTER_EVENT: EVENT, loadInternals, opsPerSecond } = require('./harness');
 
 // The Router is internal: the package ships no file of its own for it, so bundle it here (with
 // the MatchBudget the delivery path gives filters).
-function loadRouter() {
-  const file = join(mkdtempSync(join(tmpdir(), 'eg-router-')), 'router.js');
-  const [output] = buildSync({
-    stdin: {
-      contents:
-        "export { Router } from './router/router';\n" +
-        "export { MatchBudget } from './model/match-budget';\n",
-      resolveDir: join(__dirname, '../lib'),
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    packages: 'external',
-    write: false,
-  }).outputFiles;
-  writeFileSync(file, output.contents);
-  return require(file);
-}
-const { Router, MatchBudget } = loadRouter();
+const { Router, MatchBudget } = loadInternals(
+  "export { Router } from './router/router';\n" +
+    "export { MatchBudget } from './model/match-budget';\n",
+);
 const { setFlagsFromString } = require('node:v8');
 const { runInNewContext } = require('node:vm');
-const { benchFilter, FILTER_EVENT: EVENT, opsPerSecond } = require('./harness');
 
 // A full collection between two sizes: the last router's garbage must not be collected while
 // the next one is being timed.

@@ -11,6 +11,9 @@ import { runnerFixture, until } from '../helpers/connection-runner';
 const newGateway = gatewayFixture();
 const newRunner = runnerFixture();
 
+/** A message to queue: its time is 2026-01-02T03:04:05Z unless given. */
+type Item = { id: string; body: Buffer | string; contentType?: string; time?: Date };
+
 /**
  * A queue in this process behind the Source interface: it hands out its messages while not
  * paused, and records acknowledgements and releases; what is released goes back to the queue.
@@ -22,12 +25,12 @@ class TestQueue {
   maxOutstanding = 0;
   pauses = 0;
   private outstanding = 0;
-  private waiting: { id: string; body: Buffer | string; contentType?: string }[] = [];
+  private waiting: Item[] = [];
   private context: SourceContext | undefined;
   private paused = false;
   closed = 0;
 
-  push(...messages: { id: string; body: Buffer | string; contentType?: string }[]): void {
+  push(...messages: Item[]): void {
     this.waiting.push(...messages);
     this.pump();
   }
@@ -58,8 +61,8 @@ class TestQueue {
       this.outstanding++;
       this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
       const message: SourceMessage = {
-        ...item,
         time: new Date('2026-01-02T03:04:05Z'),
+        ...item,
         ack: async () => {
           this.outstanding--;
           this.acked.push(item.id);
@@ -168,6 +171,74 @@ test('text and bytes are wrapped as a string and as data_base64', async () => {
   expect(byId.bytes).toMatchObject({
     datacontenttype: 'application/octet-stream',
     data_base64: Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64'),
+  });
+});
+
+test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {
+  const { gateway, queue, delivered } = await setUp();
+  const refusedChanges: string[] = [];
+  await gateway.registerFunction({
+    functionId: 'mutator',
+    handler: (event) => {
+      const data = (event as CloudEvent).data as { n: number; nested: { list: number[] } };
+      for (const change of [() => (data.n = 99), () => data.nested.list.push(99)]) {
+        try {
+          change();
+        } catch (error) {
+          refusedChanges.push((error as Error).constructor.name);
+        }
+      }
+    },
+  });
+  await gateway.subscribe({ eventType: 'order.placed', functionId: 'mutator' });
+  queue.push({ id: 'm-1', body: '{"n":1,"nested":{"list":[1]}}' });
+  await until(() => delivered.length === 1 && refusedChanges.length === 2, 'both functions');
+  expect(refusedChanges).toEqual(['TypeError', 'TypeError']);
+  const data = delivered[0].data as { nested: { list: number[] } };
+  expect(data).toEqual({ n: 1, nested: { list: [1] } });
+  expect([data, data.nested, data.nested.list].every((part) => Object.isFrozen(part))).toBe(true);
+});
+
+test("a wrapped message's JSON is still bounded (Infinity, depth) and its time still RFC 3339: refused with a reason", async () => {
+  const { queue, delivered, notices, runner } = await setUp();
+  const deep = '['.repeat(80) + ']'.repeat(80);
+  queue.push(
+    { id: 'infinite', body: '{"n":1e999}' },
+    { id: 'deep', body: `{"n":${deep}}` },
+    // A Kafka producer sets its timestamps: this one is the year 275760.
+    { id: 'far-future', body: '{"n":1}', time: new Date(8.64e15) },
+    { id: 'good', body: '{"n":2}', time: new Date(-1) },
+  );
+  await until(() => queue.acked.length === 4, 'every message acknowledged');
+  expect(delivered.map((e) => [e.id, e.time])).toEqual([['good', '1969-12-31T23:59:59.999Z']]);
+  const reasons = Object.fromEntries(notices.map((n) => [n.messageId, n.reason]));
+  expect(reasons).toEqual({
+    infinite: expect.stringMatching(/"data\.n" is Infinity, which JSON cannot carry/),
+    deep: expect.stringMatching(/"data\.n(\[0\])+" nests deeper than 64 levels/),
+    'far-future': expect.stringMatching(/"time" must be an RFC 3339 timestamp, got "\+275760-/),
+  });
+  expect(runner.health()[0]).toMatchObject({ refused: 3, accepted: 1 });
+});
+
+test('a structured CloudEvent message is checked whole: its own time and data are not taken on trust', async () => {
+  const { queue, delivered, notices } = await setUp({ eventType: undefined, cloudEvents: true });
+  const event = (id: string, more: object) =>
+    JSON.stringify({ specversion: '1.0', id, source: 's', type: 'order.placed', ...more });
+  queue.push(
+    { id: 'bad-time', body: event('bad-time', { time: '2026-13-45T99:00:00Z' }) },
+    { id: 'far-time', body: event('far-time', { time: '+275760-09-13T00:00:00.000Z' }) },
+    // JSON.stringify would write Infinity as null: the text carries 1e999 itself.
+    { id: 'infinite', body: event('infinite', { data: { n: 'X' } }).replace('"X"', '1e999') },
+    { id: 'good', body: event('good', { time: '2026-01-02T03:04:05Z', data: { n: 1 } }) },
+  );
+  await until(() => queue.acked.length === 4, 'every message acknowledged');
+  expect(delivered.map((e) => e.id)).toEqual(['good']);
+  expect(Object.isFrozen(delivered[0].data)).toBe(true);
+  const reasons = Object.fromEntries(notices.map((n) => [n.messageId, n.reason]));
+  expect(reasons).toEqual({
+    'bad-time': expect.stringMatching(/"time" must be an RFC 3339 timestamp/),
+    'far-time': expect.stringMatching(/"time" must be an RFC 3339 timestamp/),
+    infinite: expect.stringMatching(/"data\.n" is Infinity/),
   });
 });
 
@@ -310,6 +381,25 @@ test('closing gives back what was not accepted (released, not acknowledged)', as
   await runner.close();
   expect(queue.acked).toEqual([]);
   expect(queue.released).toEqual(['stuck']);
+});
+
+test('closing waits for what is in flight to be accepted and acknowledges it, without waiting out the drain', async () => {
+  const { queue, runner, gateway } = await setUp({}, { drainTimeout: 10_000 });
+  const holds: (() => void)[] = [];
+  gateway.use({
+    name: 'hold',
+    timeout: 60_000,
+    onEvent: () => new Promise<void>((resolve) => void holds.push(resolve)),
+  });
+  queue.push({ id: 'm-1', body: '{}' }, { id: 'm-2', body: '{}' });
+  await until(() => holds.length === 2, 'two in flight');
+  const started = Date.now();
+  const closed = runner.close();
+  setTimeout(() => holds.forEach((release) => release()), 100);
+  await closed;
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(queue.acked.sort()).toEqual(['m-1', 'm-2']);
+  expect(queue.released).toEqual([]);
 });
 
 test('an updated connection restarts with its new record; a deleted one stops', async () => {

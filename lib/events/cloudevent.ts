@@ -3,7 +3,8 @@ import { HopLimitError } from '../errors';
 import { MAX_NAME_LENGTH } from '../model/checks';
 import { parseIsoTime } from '../model/iso-time';
 import { invalidEvent, type CloudEvent } from '../model/cloud-event';
-import { acceptData, freezeAccepted, newAcceptedEvent } from './event-data';
+import { acceptData, freezeAccepted, freezeParsedData, newAcceptedEvent } from './event-data';
+import { isMadeEvent } from './made-event';
 
 const EXTENSION_NAME = /^[a-z0-9]+$/;
 /**
@@ -68,7 +69,8 @@ function optionalString(value: unknown, name: string): void {
  * Validates a CloudEvent (1.0, or 0.1 which is converted to 1.0) strictly: required attributes
  * are never invented. Returns a frozen 1.0 copy (its `data` copied and frozen too, at most
  * `maxDepth` levels deep): what the caller changes afterwards never reaches a function. Throws
- * ValidationError.
+ * ValidationError. An event the gateway built from a message (`newMadeEvent`) keeps its parsed
+ * data, frozen in place, and its `time` and `data_base64` are not checked again.
  */
 export function parseCloudEvent(
   input: unknown,
@@ -87,6 +89,8 @@ export function parseCloudEvent(
       `"specversion" must be "1.0" (or "cloudEventsVersion" "0.1"), got ${showValue(event.specversion)}.`,
     );
   }
+  // What the gateway made itself is not checked twice (see made-event.ts); the rest is.
+  const made = isMadeEvent(event);
   const out = newAcceptedEvent();
   // The required attributes first, as validated (a getter read twice could answer differently),
   // always in the same order: one hidden class for every accepted event.
@@ -103,7 +107,7 @@ export function parseCloudEvent(
     if (value === undefined) continue;
     switch (name) {
       case 'data':
-        out.data = copyData(value, maxDepth);
+        out.data = copyData(value, maxDepth, made);
         continue;
       case 'datacontenttype':
       case 'dataschema':
@@ -112,13 +116,13 @@ export function parseCloudEvent(
         break;
       case 'time':
         optionalString(value, name);
-        if (!isRfc3339(value as string)) {
+        if (!made && !isRfc3339(value as string)) {
           throw invalidEvent(`"time" must be an RFC 3339 timestamp, got ${JSON.stringify(value)}.`);
         }
         break;
       case 'data_base64':
         if (event.data !== undefined) throw invalidEvent('"data" and "data_base64" are exclusive.');
-        if (typeof value !== 'string' || !isBase64(value)) {
+        if (typeof value !== 'string' || (!made && !isBase64(value))) {
           throw invalidEvent('"data_base64" must be a base64 string.');
         }
         break;
@@ -155,9 +159,10 @@ function jsonText(value: object, name: string): string {
   }
 }
 
-function copyData(value: unknown, maxDepth: number): unknown {
+/** The event's data as accepted: copied, or frozen in place when the gateway just parsed it. */
+function copyData(value: unknown, maxDepth: number, parsed: boolean): unknown {
   try {
-    return acceptData(value, maxDepth);
+    return parsed ? freezeParsedData(value, maxDepth) : acceptData(value, maxDepth);
   } catch (error) {
     throw invalidEvent((error as Error).message);
   }

@@ -35,10 +35,30 @@ export function acceptData(value: unknown, maxDepth: number, what = 'data'): unk
   try {
     return copy(value, maxDepth, 0);
   } catch (error) {
-    if (!(error instanceof DataProblem)) throw error;
-    const where = what + error.path.join('');
-    throw new ValidationError(`"${where.slice(0, 200)}" ${error.problem}.`, { resource: 'event' });
+    throw validationOf(error, what);
   }
+}
+
+/**
+ * Freezes, in place, data that `JSON.parse` just made for one event and nobody else holds (see
+ * `newMadeEvent`): the same checks as {@link acceptData} where JSON's output can fail them (depth;
+ * a number such as `1e999` parses to Infinity) and the same ValidationError, without making a
+ * second of every object and array. Only for data no caller kept a reference to: a caller's data
+ * is copied by `acceptData`.
+ */
+export function freezeParsedData(value: unknown, maxDepth: number, what = 'data'): unknown {
+  try {
+    return freezeParsed(value, maxDepth, 0);
+  } catch (error) {
+    throw validationOf(error, what);
+  }
+}
+
+/** The ValidationError naming where a DataProblem is (any other error as it is). */
+function validationOf(error: unknown, what: string): unknown {
+  if (!(error instanceof DataProblem)) return error;
+  const where = what + error.path.join('');
+  return new ValidationError(`"${where.slice(0, 200)}" ${error.problem}.`, { resource: 'event' });
 }
 
 /** What is wrong, and where: the path is built on the way out, so a valid copy builds no strings. */
@@ -134,4 +154,35 @@ function copyObject(
     throw error;
   }
   return Object.freeze(out);
+}
+
+/** JSON.parse's output only: plain objects, arrays, strings, numbers, booleans and null. */
+function freezeParsed(value: unknown, maxDepth: number, depth: number): unknown {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new DataProblem(`is ${value}, which JSON cannot carry`);
+    return value;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= maxDepth) throw new DataProblem(`nests deeper than ${maxDepth} levels`);
+  if (Array.isArray(value)) {
+    let i = 0;
+    try {
+      for (; i < value.length; i++) freezeParsed(value[i], maxDepth, depth + 1);
+    } catch (error) {
+      if (error instanceof DataProblem) error.path.unshift(`[${i}]`);
+      throw error;
+    }
+  } else {
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object); // own keys only: never what a prototype lends
+    let key = '';
+    try {
+      for (key of keys) freezeParsed(object[key], maxDepth, depth + 1);
+    } catch (error) {
+      if (error instanceof DataProblem) error.path.unshift(`.${key}`);
+      throw error;
+    }
+  }
+  // Children first: a frozen object's whole content was checked.
+  return Object.freeze(value);
 }

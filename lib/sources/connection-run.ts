@@ -90,7 +90,8 @@ export class ConnectionRun {
   private closed = false;
   private startAttempts = 0;
   private startTimer: NodeJS.Timeout | undefined;
-  private readonly pending = new Set<Promise<void>>();
+  /** Resolves close()'s wait once nothing is in flight. */
+  private drained: (() => void) | undefined;
   /** Messages in flight; those `close()` gave back are removed, so that they are never acked. */
   private readonly unsettled = new Set<SourceMessage>();
   /** Wakes the retry waits when the run closes. */
@@ -150,12 +151,14 @@ export class ConnectionRun {
     clearTimeout(this.startTimer);
     this.source?.pause();
     for (const wake of this.wakers) wake();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.pending]),
-      new Promise((resolve) => (timer = setTimeout(resolve, this.deps.drainTimeout).unref())),
-    ]);
-    clearTimeout(timer);
+    if (this.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        timer = setTimeout(resolve, this.deps.drainTimeout).unref();
+      });
+      clearTimeout(timer);
+    }
     // Not accepted within the drain: given back for redelivery (an acceptance that still comes
     // makes a duplicate, which at-least-once allows; an ack after this point could lose it).
     const left = [...this.unsettled];
@@ -223,55 +226,66 @@ export class ConnectionRun {
       this.paused = true;
       this.source?.pause();
     }
-    const settled = this.settle(message).finally(() => {
-      this.pending.delete(settled);
-      this.unsettled.delete(message);
-      this.inFlight--;
-      if (this.paused && this.inFlight <= this.resumeAt && !this.closed) {
-        this.paused = false;
-        this.source?.resume();
-      }
-    });
-    this.pending.add(settled);
+    // settle() never rejects, and counts the message out itself: no promise is kept per message.
+    void this.settle(message);
   }
 
-  /** Enters the message's event until accepted or refused, then acknowledges it. */
+  /** The message is settled (acknowledged, refused or given back): one fewer in flight. */
+  private settled(message: SourceMessage): void {
+    this.unsettled.delete(message);
+    this.inFlight--;
+    if (this.closed) {
+      if (this.inFlight === 0) this.drained?.();
+    } else if (this.paused && this.inFlight <= this.resumeAt) {
+      this.paused = false;
+      this.source?.resume();
+    }
+  }
+
+  /**
+   * Enters the message's event until accepted or refused, then acknowledges it; then counts it
+   * out. Never rejects.
+   */
   private async settle(message: SourceMessage): Promise<void> {
-    const { space } = this.record;
-    let event: Record<string, unknown> | undefined;
     try {
-      event = messageEvent(this.record, message, this.deps.maxMessageBytes);
-    } catch (error) {
-      await this.refuse(message, error as GatewayError);
-    }
-    for (let attempt = 0; event !== undefined; attempt++) {
+      const { space } = this.record;
+      let event: Record<string, unknown> | undefined;
       try {
-        await this.deps.entry(event, { space });
-        this.counts.accepted++;
-        break;
+        event = messageEvent(this.record, message, this.deps.maxMessageBytes);
       } catch (error) {
-        if (REFUSALS.some((kind) => error instanceof kind)) {
-          await this.refuse(message, error as GatewayError);
-          break;
-        }
-        if (this.closed || error instanceof GatewayClosedError) {
-          // Not accepted: the source delivers it again (here after a restart, or elsewhere).
-          if (this.unsettled.delete(message)) await message.release?.().catch(() => undefined);
-          return;
-        }
-        this.counts.retries++;
-        this.lastError = describeError(error);
-        this.lastErrorCode = error instanceof GatewayError ? error.code : undefined;
-        await this.wait(exponentialDelay(attempt, this.deps.retry));
+        await this.refuse(message, error as GatewayError);
       }
-    }
-    // Given back by close() meanwhile: the source redelivers it, so no ack.
-    if (!this.unsettled.delete(message)) return;
-    try {
-      await message.ack();
-    } catch (error) {
-      this.counts.ackFailures++;
-      this.fail(error);
+      for (let attempt = 0; event !== undefined; attempt++) {
+        try {
+          await this.deps.entry(event, { space });
+          this.counts.accepted++;
+          break;
+        } catch (error) {
+          if (REFUSALS.some((kind) => error instanceof kind)) {
+            await this.refuse(message, error as GatewayError);
+            break;
+          }
+          if (this.closed || error instanceof GatewayClosedError) {
+            // Not accepted: the source delivers it again (here after a restart, or elsewhere).
+            if (this.unsettled.delete(message)) await message.release?.().catch(() => undefined);
+            return;
+          }
+          this.counts.retries++;
+          this.lastError = describeError(error);
+          this.lastErrorCode = error instanceof GatewayError ? error.code : undefined;
+          await this.wait(exponentialDelay(attempt, this.deps.retry));
+        }
+      }
+      // Given back by close() meanwhile: the source redelivers it, so no ack.
+      if (!this.unsettled.delete(message)) return;
+      try {
+        await message.ack();
+      } catch (error) {
+        this.counts.ackFailures++;
+        this.fail(error);
+      }
+    } finally {
+      this.settled(message);
     }
   }
 
