@@ -25,7 +25,7 @@ import type { Router } from '../router/router';
 import type { DeliveryTrace } from '../tracing/delivery-trace';
 import type { GatewayTracing, TraceSource } from '../tracing/gateway-tracing';
 import { AcceptStage, type Accepted, type AcceptTarget } from './accept';
-import type { EmitOptions, EmitResult } from './emit-options';
+import { NO_EMIT_OPTIONS, type EmitOptions, type EmitResult } from './emit-options';
 import { defaultTarget, emitTarget } from './emit-target';
 import type { ExplainInput, Explanation } from './explanation';
 import { OutcomeCollector } from './outcome-collector';
@@ -172,7 +172,11 @@ export class Pipeline {
   }
 
   /** Accepts, screens and dispatches one event: see `Gateway.emit`. */
-  emit(input: unknown, options: EmitOptions = {}, via: IntakeVia = 'emit'): Promise<EmitResult> {
+  emit(
+    input: unknown,
+    options: EmitOptions = NO_EMIT_OPTIONS,
+    via: IntakeVia = 'emit',
+  ): Promise<EmitResult> {
     let accepted: Accepted;
     let screened: Admitted | Promise<Admitted>;
     const wait = options?.wait === true;
@@ -298,7 +302,7 @@ export class Pipeline {
     }
     const collector = wait ? new OutcomeCollector(targets.length) : undefined;
     const settled = collector && ((index: number) => collector.slot(index));
-    const tasks: Delivery[] = [];
+    const tasks = new Array<Delivery>(targets.length);
     let missing = this.routing.deliveries(event, space, targets, system, !!journal, tasks, settled);
     if (trace) for (const task of tasks) task.trace = trace;
     if (journal && tasks.length > 0) {

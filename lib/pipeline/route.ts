@@ -59,8 +59,10 @@ export class RouteStage {
   }
 
   /**
-   * A Delivery per matched subscription, pushed onto `tasks`; returns those whose function this
-   * instance lacks (undefined when none: the common case makes no second array). `journaled`:
+   * A Delivery per matched subscription, written into `tasks` from its start (an empty array, or
+   * one the caller sized to `targets`: a pushed-onto empty array would reserve room for 17), which
+   * is then cut to those made; returns those whose function this instance lacks (undefined when
+   * none: the common case makes no second array). `journaled`:
    * each gets a delivery ID (carried as the `deliveryid` extension, so functions can tell a
    * redelivery); `settled[i]` hears the i-th's outcome (`wait: true`).
    */
@@ -74,6 +76,7 @@ export class RouteStage {
     settled?: (index: number) => (outcome: DeliveryOutcome) => void,
   ): Delivery[] | undefined {
     let missing: Delivery[] | undefined;
+    let count = 0;
     for (let index = 0; index < targets.length; index++) {
       const subscription = targets[index].value;
       const fn = this.deps.catalog.get('functions', space, subscription.functionId);
@@ -89,9 +92,10 @@ export class RouteStage {
         onSettled: settled?.(index),
       });
       task.deliveryId = deliveryId;
-      if (fn) tasks.push(task);
+      if (fn) tasks[count++] = task;
       else (missing ??= []).push(task);
     }
+    if (tasks.length !== count) tasks.length = count;
     return missing;
   }
 
