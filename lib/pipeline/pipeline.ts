@@ -181,9 +181,15 @@ export class Pipeline {
     let screened: Admitted | Promise<Admitted>;
     const wait = options?.wait === true;
     try {
+      // The stages run back to back here, so without a plugin that screens events the event
+      // goes straight on to routing: untraced, the common emit makes neither an Accepted nor an
+      // Admitted, only the event (its target is the shared default when it names none).
+      if (!this.screening.screens && this.deps.tracing === undefined) {
+        const where = this.accepting.where(input, options);
+        const event = this.accepting.event(input, options);
+        return this.route(event, where, wait ? 'wait' : 'accept', via);
+      }
       accepted = this.accepting.accept(input, options, via);
-      // The stages run back to back here, so without a plugin that screens events the accepted
-      // event goes straight on: the common emit makes one object, not an Admitted besides.
       if (!this.screening.screens) {
         const { trace } = accepted;
         const routed = this.route(accepted.event, accepted, wait ? 'wait' : 'accept', via, trace);
