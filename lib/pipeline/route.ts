@@ -17,7 +17,7 @@ import type { Where } from './outcomes';
 
 /** What the route stage needs. */
 export interface RouteDeps {
-  readonly catalog: Pick<Catalog, 'get'>;
+  readonly catalog: Pick<Catalog, 'get' | 'version'>;
   readonly router: Router;
   readonly retry: RetryPolicy;
   readonly timeout: number;
@@ -31,6 +31,12 @@ export interface RouteDeps {
  */
 export class RouteStage {
   private readonly policies = new WeakMap<FunctionRecord, RetryPolicy>();
+  /**
+   * Each subscription's function, as of a catalog version: one identity lookup per delivery
+   * rather than the catalog's two Maps keyed by strings that are rarely the Maps' own (a full
+   * comparison each). Weak: a replaced subscription's entry goes with it.
+   */
+  private readonly resolved = new WeakMap<SubscriptionRecord, ResolvedFunction>();
 
   constructor(private readonly deps: RouteDeps) {}
 
@@ -79,19 +85,19 @@ export class RouteStage {
     let count = 0;
     for (let index = 0; index < targets.length; index++) {
       const subscription = targets[index].value;
-      const fn = this.deps.catalog.get('functions', space, subscription.functionId);
+      const { fn, retry, timeout } = this.functionOf(space, subscription);
       const deliveryId = journaled && fn ? newDeliveryId() : undefined;
       const task = new Delivery({
         space,
         event: deliveryId ? withExtension(event, DELIVERY_ID, deliveryId) : event,
         subscription,
         fn: fn ?? { space, functionId: subscription.functionId, type: 'local', provider: {} },
-        retry: fn ? this.policy(fn) : this.deps.retry,
-        timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
+        retry,
+        timeout,
         system,
         onSettled: settled?.(index),
       });
-      task.deliveryId = deliveryId;
+      if (deliveryId !== undefined) task.deliveryId = deliveryId;
       if (fn) tasks[count++] = task;
       else (missing ??= []).push(task);
     }
@@ -153,6 +159,23 @@ export class RouteStage {
     };
   }
 
+  /** The subscription's function in the catalog now, with its retry policy and timeout. */
+  private functionOf(space: string, subscription: SubscriptionRecord): ResolvedFunction {
+    const { version } = this.deps.catalog;
+    let resolved = this.resolved.get(subscription);
+    if (resolved === undefined || resolved.version !== version) {
+      const fn = this.deps.catalog.get('functions', space, subscription.functionId);
+      resolved = {
+        version,
+        fn,
+        retry: fn ? this.policy(fn) : this.deps.retry,
+        timeout: (fn?.provider.timeout as number | undefined) ?? this.deps.timeout,
+      };
+      this.resolved.set(subscription, resolved);
+    }
+    return resolved;
+  }
+
   private policy(fn: FunctionRecord): RetryPolicy {
     let policy = this.policies.get(fn);
     if (!policy) {
@@ -167,6 +190,14 @@ export class RouteStage {
     }
     return policy;
   }
+}
+
+/** A subscription's function as the catalog had it at `version` (undefined: not configured). */
+interface ResolvedFunction {
+  readonly version: number;
+  readonly fn: FunctionRecord | undefined;
+  readonly retry: RetryPolicy;
+  readonly timeout: number;
 }
 
 function newDeliveryId(): string {
