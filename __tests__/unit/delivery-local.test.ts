@@ -76,6 +76,24 @@ describe('emit and the local provider', () => {
     ]);
   });
 
+  test('a handler bound again, or unbound by an update to another type, is what the next delivery finds', async () => {
+    const { gateway } = await gatewayWith();
+    await gateway.registerFunction({ functionId: 'h', handler: () => 'first' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'h' });
+    const outcome = async () =>
+      (await gateway.emit(cloudEvent('user.created'), { wait: true })).outcomes?.[0];
+    expect(await outcome()).toMatchObject({ ok: true, result: 'first' });
+    gateway.bindLocalHandler({ functionId: 'h', handler: () => 'second' });
+    expect(await outcome()).toMatchObject({ ok: true, result: 'second' });
+    await gateway.updateFunction({
+      functionId: 'h',
+      type: 'http',
+      provider: { url: 'http://127.0.0.1:9/' },
+    });
+    await gateway.updateFunction({ functionId: 'h', handler: () => 'third' });
+    expect(await outcome()).toMatchObject({ ok: true, result: 'third' });
+  });
+
   test('without wait, emit resolves on acceptance; an event nobody subscribed to is accepted by none', async () => {
     const { gateway } = await gatewayWith();
     const done = latch();

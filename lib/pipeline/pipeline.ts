@@ -11,7 +11,7 @@ import type { Journal } from '../journal/journal';
 import type { WaitingReport } from '../journal/waiting-deliveries';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { CloudEvent } from '../model/cloud-event';
-import type { LocalHandler } from '../model/function';
+import type { FunctionRecord, LocalHandler } from '../model/function';
 import type { RetryPolicy } from '../model/retry-options';
 import type {
   ArchiveDroppedReport,
@@ -86,6 +86,13 @@ export class Pipeline {
   private readonly screening: ScreenStage;
   private readonly routing: RouteStage;
   private readonly resuming: JournalResume;
+  /**
+   * Local handlers by function record, found by identity (the gateway's lookup is two Maps keyed
+   * by strings that are rarely the Maps' own: a full comparison each, on every attempt). Emptied
+   * when a handler is bound and whenever the catalog applies changes (which unbind stale ones).
+   */
+  private handlers = new WeakMap<FunctionRecord, LocalHandler | undefined>();
+  private handlersAt = -1;
 
   constructor(private readonly deps: PipelineDeps) {
     this.systemEvents = new SystemEventEmitter({
@@ -103,8 +110,7 @@ export class Pipeline {
       {
         provider: (task) => deps.providers.get(task.fn.type),
         currentFunction: (task) => deps.catalog.get('functions', task.space, task.fn.functionId),
-        localHandler: (task) =>
-          task.fn.type === 'local' ? deps.localHandler(task.space, task.fn.functionId) : undefined,
+        localHandler: (task) => (task.fn.type === 'local' ? this.handlerOf(task) : undefined),
         invoking: (task, attempt) => outcomes.invoking(task, attempt),
         succeeded: (task, result, attempts, ms) => outcomes.succeeded(task, result, attempts, ms),
         attemptFailed: (task, error, attempt, retryIn) =>
@@ -250,7 +256,24 @@ export class Pipeline {
 
   /** A function was configured or bound here: deliveries from the journal may wait for it. */
   functionAvailable(space: string, functionId: string): void {
+    this.handlers = new WeakMap();
     this.resuming.functionAvailable(space, functionId);
+  }
+
+  /** The handler bound here for a local delivery's function, as bound now. */
+  private handlerOf(task: Delivery): LocalHandler | undefined {
+    const { version } = this.deps.catalog;
+    if (version !== this.handlersAt) {
+      this.handlers = new WeakMap();
+      this.handlersAt = version;
+    }
+    const { fn } = task;
+    let handler = this.handlers.get(fn);
+    if (handler === undefined && !this.handlers.has(fn)) {
+      handler = this.deps.localHandler(task.space, fn.functionId);
+      this.handlers.set(fn, handler);
+    }
+    return handler;
   }
 
   /** How many deliveries from the journal wait for their function. */
