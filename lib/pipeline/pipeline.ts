@@ -87,9 +87,9 @@ export class Pipeline {
   private readonly routing: RouteStage;
   private readonly resuming: JournalResume;
   /**
-   * Local handlers by function record, found by identity (the gateway's lookup is two Maps keyed
-   * by strings that are rarely the Maps' own: a full comparison each, on every attempt). Emptied
-   * when a handler is bound and whenever the catalog applies changes (which unbind stale ones).
+   * Local handlers by function record, found by identity (the gateway's lookup, two string-keyed
+   * Maps behind two closures on every attempt, cost ~30 ns in place). Emptied when a handler is
+   * bound and whenever the catalog applies changes (which unbind stale ones).
    */
   private handlers = new WeakMap<FunctionRecord, LocalHandler | undefined>();
   private handlersAt = -1;
