@@ -9,7 +9,7 @@ import type { CloseReport, GatewayEvents, GatewayHealth } from './gateway/gatewa
 import { delegateConfiguration, type ConfigurationMethods } from './gateway/configuration-methods';
 import type { Admitted } from './pipeline/screen';
 import type { AcceptedEvent } from './plugins/accepted-event';
-import type { EmitOptions, EmitResult } from './pipeline/emit-options';
+import { NO_EMIT_OPTIONS, type EmitOptions, type EmitResult } from './pipeline/emit-options';
 import type { ExplainInput, Explanation } from './pipeline/explanation';
 import type { Provider } from './delivery/provider';
 import { GatewayClosedError, ValidationError } from './errors';
@@ -236,11 +236,12 @@ export class Gateway {
    */
   emit(
     event: CloudEvent | Record<string, unknown>,
-    options: EmitOptions = {},
+    options: EmitOptions = NO_EMIT_OPTIONS,
   ): Promise<EmitResult> {
     if (this.config.closed) return Promise.reject(new GatewayClosedError('The gateway is closed.'));
-    const run = () => this.pipeline.emit(event, options, 'emit');
-    return this.config.cache.isReady ? run() : this.ready().then(run);
+    // Ready (the common case): no closure, no empty options object per emit.
+    if (this.config.cache.isReady) return this.pipeline.emit(event, options, 'emit');
+    return this.ready().then(() => this.pipeline.emit(event, options, 'emit'));
   }
 
   /**

@@ -52,6 +52,48 @@ describe('emit and the local provider', () => {
     expect(seen).toEqual([{ ...event, hopcount: 0 }]);
   });
 
+  test('each delivery takes its function as configured now: an update between emits is seen by the next', async () => {
+    const { gateway } = await gatewayWith();
+    let calls = 0;
+    const handler = () => {
+      calls++;
+      if (calls === 2) throw new Error('not yet');
+      return calls;
+    };
+    await gateway.registerFunction({ functionId: 'flaky', retry: { maxAttempts: 1 }, handler });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'flaky' });
+    const first = await gateway.emit(cloudEvent('user.created'), { wait: true });
+    expect(first.outcomes).toEqual([expect.objectContaining({ ok: true, result: 1 })]);
+    await gateway.updateFunction({
+      functionId: 'flaky',
+      handler,
+      retry: { maxAttempts: 2, initialDelay: 1, maxDelay: 2 },
+    });
+    // The second call fails; the retry that only the updated policy allows succeeds.
+    const second = await gateway.emit(cloudEvent('user.created'), { wait: true });
+    expect(second.outcomes).toEqual([
+      expect.objectContaining({ ok: true, result: 3, attempts: 2 }),
+    ]);
+  });
+
+  test('a handler bound again, or unbound by an update to another type, is what the next delivery finds', async () => {
+    const { gateway } = await gatewayWith();
+    await gateway.registerFunction({ functionId: 'h', handler: () => 'first' });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'h' });
+    const outcome = async () =>
+      (await gateway.emit(cloudEvent('user.created'), { wait: true })).outcomes?.[0];
+    expect(await outcome()).toMatchObject({ ok: true, result: 'first' });
+    gateway.bindLocalHandler({ functionId: 'h', handler: () => 'second' });
+    expect(await outcome()).toMatchObject({ ok: true, result: 'second' });
+    await gateway.updateFunction({
+      functionId: 'h',
+      type: 'http',
+      provider: { url: 'http://127.0.0.1:9/' },
+    });
+    await gateway.updateFunction({ functionId: 'h', handler: () => 'third' });
+    expect(await outcome()).toMatchObject({ ok: true, result: 'third' });
+  });
+
   test('without wait, emit resolves on acceptance; an event nobody subscribed to is accepted by none', async () => {
     const { gateway } = await gatewayWith();
     const done = latch();

@@ -81,7 +81,18 @@ export class Catalog {
   /** Values decoded ahead of their change (as a listing arrives), by the pair they came in. */
   private readonly prepared = new Map<KeyValue, ConfigRecord | string>();
 
+  /**
+   * Counts the batches of changes applied: what a reader caches from the catalog (a
+   * subscription's function record) is still current while this has not moved.
+   */
+  private changed = 0;
+
   constructor(private readonly layout: KeyLayout) {}
+
+  /** Moves whenever a batch of changes is applied; equal readings mean nothing changed between. */
+  get version(): number {
+    return this.changed;
+  }
 
   /**
    * Decodes pairs ahead of `apply` (while the rest of a listing is still being fetched); `apply`
@@ -158,6 +169,7 @@ export class Catalog {
   apply(changes: readonly CacheChange[]): { applied: ConfigChange[]; invalid: InvalidRecord[] } {
     const applied: ConfigChange[] = [];
     const invalid: InvalidRecord[] = [];
+    this.changed++;
     for (const change of changes) {
       const address = this.layout.parse(change.key);
       if (!address) continue;

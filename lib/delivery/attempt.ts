@@ -59,23 +59,28 @@ export function noProvider(fn: FunctionRecord, space: string): InvocationError {
 }
 
 /**
- * Receives an attempt's outcome, exactly once per attempt: `failed` tells a thrown or rejected
- * value (whatever it is, `undefined` included) from a returned one.
+ * Receives attempts' outcomes, exactly once per attempt: `failed` tells a thrown or rejected
+ * value (whatever it is, `undefined` included) from a returned one; `key` is what the attempt
+ * was started for (a delivery). One listener serves every attempt: a pending attempt costs the
+ * two callbacks its promise needs and no closure besides.
  */
-export type AttemptDone = (failed: boolean, value: unknown) => void;
+export interface AttemptListener<K> {
+  attemptDone(key: K, attempt: Attempt, failed: boolean, value: unknown): void;
+}
 
 /**
  * Starts one attempt: the one path every delivery and direct call takes. Calls the provider and
- * reports its outcome to `done` once, whatever the provider does: return a value, throw any
+ * reports its outcome to `listener` once, whatever the provider does: return a value, throw any
  * value, return a promise or a hostile thenable (one whose `then` throws or calls back twice).
  * Returns true when the outcome is pending: the caller must then enforce `attempt.deadline`.
  */
-export function startAttempt(
+export function startAttempt<K>(
   provider: Provider | undefined,
   fn: FunctionRecord,
   event: CloudEvent,
   attempt: Attempt,
-  done: AttemptDone,
+  listener: AttemptListener<K>,
+  key: K,
 ): boolean {
   let outcome: unknown;
   let pending = false;
@@ -87,18 +92,18 @@ export function startAttempt(
       (typeof outcome === 'object' || typeof outcome === 'function') &&
       typeof (outcome as PromiseLike<unknown>).then === 'function';
   } catch (error) {
-    done(true, error);
+    listener.attemptDone(key, attempt, true, error);
     return false;
   }
   if (!pending) {
-    done(false, outcome);
+    listener.attemptDone(key, attempt, false, outcome);
     return false;
   }
   attempt.deadline = attempt.startedAt + attempt.timeout;
   // Promise.resolve adopts a thenable in a later job: a `then` that throws becomes a rejection.
   Promise.resolve(outcome as PromiseLike<unknown>).then(
-    (value) => done(false, value),
-    (error: unknown) => done(true, error),
+    (value) => listener.attemptDone(key, attempt, false, value),
+    (error: unknown) => listener.attemptDone(key, attempt, true, error),
   );
   return true;
 }

@@ -5,6 +5,7 @@ import type { RetryPolicy } from '../model/retry-options';
 import type { SubscriptionRecord } from '../model/subscription';
 import type { DeliveryTrace } from '../tracing/delivery-trace';
 import type { Attempt } from './attempt';
+import type { Provider } from './provider';
 
 /** One event to deliver to one subscription's function. */
 export interface DeliveryTask {
@@ -30,6 +31,8 @@ export interface Lane {
   active: number;
   /** True while the lane is in the dispatcher's ready ring. */
   ready: boolean;
+  /** The provider of the function's type (asked once: a record's type never changes). */
+  readonly provider: Provider | undefined;
 }
 
 /**

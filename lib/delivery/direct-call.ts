@@ -94,12 +94,17 @@ export function directCall(
       deps.system.invocationFailed(space, functionId, event, err, err.message, 1);
       reject(err);
     };
+    const listener = {
+      attemptDone: (_key: undefined, _attempt: Attempt, failed: boolean, value: unknown) =>
+        failed ? fail(value) : succeed(value),
+    };
     startAttempt(
       deps.providers.get(fn.type),
       fn,
       payload as CloudEvent,
       attempt,
-      (failed, value) => (failed ? fail(value) : succeed(value)),
+      listener,
+      undefined,
     );
   });
 }

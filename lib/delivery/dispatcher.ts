@@ -1,7 +1,14 @@
 import { BackpressureError, GatewayClosedError, InvocationError } from '../errors';
 import type { FunctionRecord, LocalHandler } from '../model/function';
 import { backoffDelay } from './backoff';
-import { Attempt, invocationFailure, startAttempt, timedOut, TimeoutSignal } from './attempt';
+import {
+  Attempt,
+  invocationFailure,
+  startAttempt,
+  timedOut,
+  TimeoutSignal,
+  type AttemptListener,
+} from './attempt';
 import type { DeadLetter } from '../plugins/dead-letter';
 import { Delivery, type DeliveryTask, type Lane } from './delivery';
 import type { Provider } from './provider';
@@ -22,7 +29,10 @@ const CLOCK_EVERY = 4;
 
 /** What the dispatcher needs from its owner. */
 export interface DispatcherHooks {
-  /** The provider of the task's function type, if this instance has one. */
+  /**
+   * The provider of the task's function type, if this instance has one: asked once per function
+   * record (the record's lane keeps it), so it must depend on the type alone.
+   */
   provider(task: Delivery): Provider | undefined;
   invoking(task: Delivery, attempt: number): void;
   /** The handler bound on this instance for a local function's task. */
@@ -93,6 +103,11 @@ export class Dispatcher {
 
   private readonly share: number;
   private readonly clock = new StretchClock();
+  /** Hears every attempt's outcome (one object, not a closure per attempt). */
+  private readonly listener: AttemptListener<Delivery> = {
+    attemptDone: (delivery, attempt, failed, value) =>
+      this.settle(delivery, attempt, failed, value),
+  };
 
   constructor(
     private readonly options: DispatcherOptions,
@@ -166,8 +181,9 @@ export class Dispatcher {
 
   private admit(deliveries: readonly Delivery[]): void {
     const now = this.clock.now();
-    for (const delivery of deliveries) {
-      const lane = this.lane(delivery.fn);
+    for (let i = 0; i < deliveries.length; i++) {
+      const delivery = deliveries[i];
+      const lane = this.lane(delivery);
       delivery.lane = lane;
       // A restored delivery keeps its age.
       if (delivery.firstAt === 0) delivery.firstAt = now;
@@ -233,9 +249,15 @@ export class Dispatcher {
     this.deadLetter(delivery, error, reason);
   }
 
-  private lane(key: FunctionRecord): Lane {
+  /** The lane of the delivery's function record, made on its first delivery. */
+  private lane(delivery: Delivery): Lane {
+    const key = delivery.fn;
     let lane = this.lanes.get(key);
-    if (!lane) this.lanes.set(key, (lane = { key, queue: [], head: 0, active: 0, ready: false }));
+    if (!lane) {
+      const provider = this.hooks.provider(delivery);
+      lane = { key, queue: [], head: 0, active: 0, ready: false, provider };
+      this.lanes.set(key, lane);
+    }
     return lane;
   }
 
@@ -337,8 +359,9 @@ export class Dispatcher {
   private run(delivery: Delivery): void {
     const task = delivery;
     const attemptNumber = ++delivery.attempts;
+    const lane = delivery.lane as Lane;
     this.active++;
-    (delivery.lane as Lane).active++;
+    lane.active++;
     delivery.slot = this.running.push(delivery) - 1;
     // A first attempt starts when it was accepted (no second clock read), unless restored.
     const startedAt =
@@ -361,9 +384,7 @@ export class Dispatcher {
     let pending: boolean;
     try {
       this.hooks.invoking(task, attemptNumber);
-      pending = startAttempt(this.hooks.provider(task), task.fn, event, attempt, (failed, value) =>
-        this.settle(delivery, attempt, failed, value),
-      );
+      pending = startAttempt(lane.provider, task.fn, event, attempt, this.listener, delivery);
     } finally {
       this.depth--;
     }
@@ -434,7 +455,8 @@ export class Dispatcher {
       this.failed(delivery, this.classify(task, value, attempt), attempt);
     }
     this.pump();
-    if (this.pending === 0) this.idle?.();
+    // Only close() waits for idle: the sum of what is pending is not worked out on every settle.
+    if (this.idle !== undefined && this.pending === 0) this.idle();
   }
 
   private failed(delivery: Delivery, error: InvocationError, attempt: Attempt): void {
@@ -478,7 +500,7 @@ export class Dispatcher {
         return;
       }
       delivery.fn = fn;
-      delivery.lane = this.lane(fn);
+      delivery.lane = this.lane(delivery);
       this.enqueue(delivery);
       this.pump();
     }, delay);

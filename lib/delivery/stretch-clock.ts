@@ -1,5 +1,11 @@
 /** Readings shared before the clock is read again, however short the stretch of work. */
 const MAX_USES = 32;
+/**
+ * Ends a stretch as a microtask: a reaction to a settled promise is queued as one at once, as
+ * `queueMicrotask` does, at a tenth of its cost (Node wraps each `queueMicrotask` callback in an
+ * AsyncResource: ~0.8 µs, which came to ~50 ns per local delivery).
+ */
+const SETTLED = Promise.resolve();
 
 /**
  * `performance.now()` read once per stretch of synchronous work (until the next microtask runs,
@@ -20,7 +26,7 @@ export class StretchClock {
   now(): number {
     if (this.uses === 0) {
       this.reading = performance.now();
-      queueMicrotask(this.expire);
+      void SETTLED.then(this.expire);
     }
     if (++this.uses === MAX_USES) this.uses = 0;
     return this.reading;

@@ -89,23 +89,46 @@ export class AcceptStage {
     untrusted = false,
     trace?: TraceSource,
   ): Accepted {
-    let event: CloudEvent;
-    let where: EmitTarget;
-    try {
-      where = emitTarget(target, this.defaults, what);
-      event = parseCloudEvent(input, this.deps.maxDataDepth, this.deps.maxHops);
-      refuseReservedType(event);
-    } catch (error) {
-      const space = target?.space;
-      this.deps.outcomes.rejectedAtAccept(
-        error,
-        input,
-        typeof space === 'string' && isValidSpace(space) ? space : this.deps.defaultSpace,
-      );
-      throw error;
-    }
+    const where = this.where(input, target, what);
+    let event = this.event(input, target);
     if (untrusted) event = withoutGatewayExtensions(event);
     const span = this.deps.tracing?.accepting(event, where.space, via, trace);
     return new Accepted(ACCEPT, event, where.space, where.method, where.path, via, span);
+  }
+
+  /**
+   * The first half of {@link accept}: where `input` goes, checked (the shared defaults when
+   * `target` names nothing). Throws ValidationError, counted. With {@link event}, the whole stage
+   * for a caller that routes at once and is not traced (`emit` without screening plugins), which
+   * then makes no Accepted.
+   */
+  where(input: unknown, target: AcceptTarget, what = 'emit(event, options)'): EmitTarget {
+    try {
+      return emitTarget(target, this.defaults, what);
+    } catch (error) {
+      this.rejected(error, input, target);
+      throw error;
+    }
+  }
+
+  /** The second half of {@link accept}: the event parsed with the gateway's limits, or a counted throw. */
+  event(input: unknown, target: AcceptTarget): CloudEvent {
+    try {
+      const event = parseCloudEvent(input, this.deps.maxDataDepth, this.deps.maxHops);
+      refuseReservedType(event);
+      return event;
+    } catch (error) {
+      this.rejected(error, input, target);
+      throw error;
+    }
+  }
+
+  private rejected(error: unknown, input: unknown, target: AcceptTarget): void {
+    const space = target?.space;
+    this.deps.outcomes.rejectedAtAccept(
+      error,
+      input,
+      typeof space === 'string' && isValidSpace(space) ? space : this.deps.defaultSpace,
+    );
   }
 }

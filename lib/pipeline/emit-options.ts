@@ -12,6 +12,12 @@ export interface EmitOptions {
   wait?: boolean;
 }
 
+/**
+ * The options of an `emit` that names none: one shared frozen object, so that the common emit
+ * allocates no empty one.
+ */
+export const NO_EMIT_OPTIONS: EmitOptions = Object.freeze({});
+
 /** What `emit` resolves with. */
 export interface EmitResult {
   /** The event's `id`. */

@@ -83,6 +83,39 @@ describe('the accept stage', () => {
     expect(accepted.event.eventgatewayreplay).toBeUndefined();
   });
 
+  test('reads only own properties: inherited ones (a polluted prototype) are neither attributes nor data', () => {
+    const { accept } = stage();
+    const inherited = { subject: 'from-proto', evil: 'x', n: 2 };
+    const data = Object.assign(Object.create(inherited) as object, { kept: 1 });
+    class Payload {
+      own = 'yes';
+    }
+    Object.assign(Payload.prototype, { leaked: 'no' });
+    const input = Object.assign(Object.create(inherited) as object, rawEvent({ data }));
+    const { event } = accept.accept(input, {}, 'emit');
+    expect(event.subject).toBeUndefined();
+    expect(Object.keys(event)).toEqual(['specversion', 'id', 'source', 'type', 'data', 'hopcount']);
+    expect(event.data).toEqual({ kept: 1 });
+    expect(Object.keys(event.data as object)).toEqual(['kept']);
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.pollution = 'x';
+    try {
+      const plain = accept.accept(
+        rawEvent({ data: { a: { b: 1 }, c: new Payload() } }),
+        {},
+        'emit',
+      );
+      expect(Object.keys(plain.event)).not.toContain('pollution');
+      expect(JSON.parse(JSON.stringify(plain.event.data))).toEqual({
+        a: { b: 1 },
+        c: { own: 'yes' },
+      });
+      expect(Object.isFrozen(plain.event) && Object.isFrozen(plain.event.data)).toBe(true);
+    } finally {
+      delete polluted.pollution;
+    }
+  });
+
   test('nothing but the stage makes an accepted event', () => {
     const Forge = Accepted as unknown as new (...args: unknown[]) => Accepted;
     expect(() => new Forge(Symbol('accept'), rawEvent(), 'default', 'POST', '/', 'emit')).toThrow(

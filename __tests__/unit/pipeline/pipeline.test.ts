@@ -34,6 +34,7 @@ function pipeline(handler: (event: CloudEvent) => unknown, plugins: IntakePlugin
   ]);
   const fn: FunctionRecord = { space: 'default', functionId: 'f', type: 'local', provider: {} };
   const catalog = {
+    version: 0,
     get: (kind: string, _space: string, id: string) =>
       kind === 'functions' && id === 'f' ? fn : undefined,
   } as unknown as Catalog;

@@ -33,9 +33,10 @@ function stage(subscriptions: SubscriptionInput[], functions: string[], maxFilte
     ]),
   );
   const catalog = {
+    version: 0,
     get: (kind: string, _space: string, id: string) =>
       kind === 'functions' ? records.get(id) : undefined,
-  } as unknown as Pick<Catalog, 'get'>;
+  } as unknown as Pick<Catalog, 'get' | 'version'>;
   return new RouteStage({ catalog, router, retry: DEFAULT_RETRY, timeout: 1000, maxFilterWork });
 }
 
