@@ -282,19 +282,25 @@ async function engineRound(journalDir) {
 
 /**
  * The engine's limit for the same work: plain classic-level writing the same bytes (what the
- * journal's synced batches held) in the same batch sizes (one sync per wave of PRODUCERS
- * emits), one after another; emits/s.
+ * journal's synced batches held), one synced batch after another; emits/s. `perSync` undefined:
+ * in the journal's own batch sizes (one batch per synced batch it wrote); a number: in batches
+ * of that many emits (PRODUCERS: one sync per wave of all the producers' emits).
  */
-async function rawRound(dir, batches, emits) {
+async function rawRound(dir, batches, emits, perSync) {
   const { ClassicLevel } = require('classic-level');
   const db = new ClassicLevel(dir, { valueEncoding: 'utf8' });
   await db.open();
-  const waves = Math.ceil(emits / PRODUCERS);
-  const bytes = batches.flat().reduce((n, v) => n + Buffer.byteLength(v), 0);
-  const value = 'x'.repeat(Math.round(bytes / waves));
+  const sizes = batches.map((b) => b.reduce((n, v) => n + Buffer.byteLength(v), 0));
+  if (perSync) {
+    const waves = Math.ceil(emits / perSync);
+    const bytes = sizes.reduce((n, v) => n + v, 0);
+    sizes.splice(0, sizes.length, ...Array.from({ length: waves }, () => bytes / waves));
+  }
+  const values = new Map(sizes.map((n) => [n, 'x'.repeat(Math.round(n))]));
   const syncs = [];
   const started = performance.now();
-  for (let wave = 0; wave < waves; wave++) {
+  for (let wave = 0; wave < sizes.length; wave++) {
+    const value = values.get(sizes[wave]);
     const t = performance.now();
     await db.batch([{ type: 'put', key: `s/${wave}`, value }], { sync: true });
     syncs.push(performance.now() - t);
@@ -316,19 +322,27 @@ const journalEngine = {
       const raw = [];
       for (let round = 0; round < ENGINE_ROUNDS; round++) {
         // Alternated: on odd rounds the raw writes go first (replaying the previous round's).
-        if (round % 2) raw.push(await rawRound(dir(), previous.batches, ENGINE_EVENTS));
+        // Both raw loops: in the journal's batch sizes, and in one batch per PRODUCERS emits.
+        const both = async (batches) => ({
+          same: await rawRound(dir(), batches, ENGINE_EVENTS),
+          wave: await rawRound(dir(), batches, ENGINE_EVENTS, PRODUCERS),
+        });
+        if (round % 2) raw.push(await both(previous.batches));
         const r = await engineRound(dir());
         ours.push(r);
-        if (round % 2 === 0) raw.push(await rawRound(dir(), r.batches, ENGINE_EVENTS));
+        if (round % 2 === 0) raw.push(await both(r.batches));
         previous = r;
       }
       const o = median(ours.map((r) => r.rate));
-      const b = median(raw.map((r) => r.rate));
-      const ratio = median(ours.map((r, i) => r.rate / raw[i].rate));
+      const b = median(raw.map((r) => r.same.rate));
+      const ratio = median(ours.map((r, i) => r.rate / raw[i].same.rate));
+      const perWaveRate = median(raw.map((r) => r.wave.rate));
+      const perWaveRatio = median(ours.map((r, i) => r.rate / raw[i].wave.rate));
       const wave = {
         disk: median(ours.map((r) => r.waves.disk)),
         between: median(ours.map((r) => r.waves.between)),
-        raw: median(raw.map((r) => r.disk)),
+        raw: median(raw.map((r) => r.same.disk)),
+        rawPerWave: median(raw.map((r) => r.wave.disk)),
       };
       const cpu = median(ours.map((r) => r.cpu));
       const perWave = median(ours.map((r) => (r.syncs * PRODUCERS) / ENGINE_EVENTS));
@@ -345,13 +359,15 @@ const journalEngine = {
         baseline: {
           value: b,
           unit: 'emits/s',
-          label: 'raw classic-level sync batches, same bytes',
+          label: 'raw classic-level sync batches, same bytes, same batch sizes',
         },
         ratio,
-        difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, ${Math.round(bytes)} B per wave; a wave ${wave.disk.toFixed(2)} ms write + ${wave.between.toFixed(2)} ms between (raw write ${wave.raw.toFixed(2)} ms); CPU ${cpu.toFixed(1)} µs/emit; emit p99 ${p99.toFixed(2)} ms`,
+        difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, ${Math.round(bytes)} B per ${PRODUCERS} emits; a synced batch ${wave.disk.toFixed(2)} ms write (issue to callback) + ${wave.between.toFixed(2)} ms from a callback to the next batch (raw write ${wave.raw.toFixed(2)} ms); raw in one batch per ${PRODUCERS} emits ${Math.round(perWaveRate)} emits/s, ratio ${perWaveRatio.toFixed(2)} (its write ${wave.rawPerWave.toFixed(2)} ms); CPU ${cpu.toFixed(1)} µs/emit; emit p99 ${p99.toFixed(2)} ms`,
         details: {
           ours: ours.map((r) => r.rate),
-          raw: raw.map((r) => r.rate),
+          raw: raw.map((r) => r.same.rate),
+          rawPerWave: raw.map((r) => r.wave.rate),
+          perWaveRatio,
           perWave,
           bytes,
           p99,

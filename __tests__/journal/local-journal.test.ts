@@ -340,3 +340,52 @@ test("a wave's record holds each event's JSON once, however many deliveries it h
   await again.close();
   expect(resumed).toEqual(entries);
 });
+
+test('an emit made while a wave is syncing is written at once, and settles only after that wave: a refused wave rejects exactly its emits', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const delivered: string[] = [];
+  const gateway = await onJournal(store, journal, () => undefined);
+  gateway.bindLocalHandler({
+    functionId: 'fn',
+    handler: (event) => void delivered.push((event as CloudEvent).id),
+  });
+  type Batch = (ops: unknown, options?: { sync?: boolean }) => Promise<void>;
+  const db = (journal as unknown as { db: { batch: Batch } }).db;
+  const batch = db.batch.bind(db);
+  // The first synced batch is held, then refused; the rest are written.
+  let refuse!: (error: Error) => void;
+  let held = false;
+  let issued = 0;
+  db.batch = (ops: unknown, options?: { sync?: boolean }) => {
+    if (!options?.sync) return batch(ops, options);
+    issued++;
+    if (held) return batch(ops, options);
+    held = true;
+    return new Promise<void>((_, reject) => (refuse = reject));
+  };
+  const settled: string[] = [];
+  const first = gateway.emit(cloudEvent('user.created', undefined, { id: 'first' })).then(
+    () => settled.push('first resolved'),
+    (error: unknown) => {
+      settled.push('first rejected');
+      return error;
+    },
+  );
+  while (issued < 1) await new Promise((r) => setImmediate(r));
+  // Another turn, the first wave still syncing: the second wave goes to disk now.
+  const second = gateway
+    .emit(cloudEvent('user.created', undefined, { id: 'second' }))
+    .then(() => settled.push('second resolved'));
+  for (let i = 0; i < 50 && issued < 2; i++) await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 50)); // the second wave's own sync is long done
+  const whileHeld = { issued, settled: [...settled], delivered: [...delivered] };
+  refuse(new Error('disk gone'));
+  expect(whileHeld).toEqual({ issued: 2, settled: [], delivered: [] });
+  expect(await first).toMatchObject({ code: 'JOURNAL_UNAVAILABLE' });
+  await second;
+  expect(settled).toEqual(['first rejected', 'second resolved']);
+  while (delivered.length < 1) await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 20));
+  expect(delivered).toEqual(['second']);
+});
