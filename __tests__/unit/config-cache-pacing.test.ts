@@ -1,4 +1,10 @@
-import { ConfigCache, MemoryStore, type Store, type WatchEvent, type WatchListener } from '../../lib';
+import {
+  ConfigCache,
+  MemoryStore,
+  type Store,
+  type WatchEvent,
+  type WatchListener,
+} from '../../lib';
 import { waitUntil } from '../../lib/testing';
 
 const P = '/root/';
