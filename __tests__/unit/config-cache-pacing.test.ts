@@ -1,11 +1,6 @@
-import {
-  ConfigCache,
-  MemoryStore,
-  type Store,
-  type WatchEvent,
-  type WatchListener,
-} from '../../lib';
+import { MemoryStore, type WatchEvent, type WatchListener } from '../../lib';
 import { waitUntil } from '../../lib/testing';
+import { startedCaches } from '../helpers/started-caches';
 
 const P = '/root/';
 
@@ -54,17 +49,7 @@ class EndingStore extends MemoryStore {
 }
 
 describe('ConfigCache pacing against a store whose watches end at once', () => {
-  let caches: ConfigCache[] = [];
-  const make = (store: Store, options = {}) => {
-    const cache = new ConfigCache(store, P, { resyncInterval: 0, ...options });
-    caches.push(cache);
-    cache.start();
-    return cache;
-  };
-  afterEach(() => {
-    for (const cache of caches) cache.close();
-    caches = [];
-  });
+  const make = startedCaches(P);
 
   test.each(['async', 'sync'] as const)(
     'a watch that errors as it opens (%s) backs off, keeps retrying and reports counted errors',
