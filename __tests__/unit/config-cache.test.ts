@@ -1,6 +1,7 @@
 import { ConfigCache, MemoryStore, type CacheChange } from '../../lib';
 import { UnreliableStore } from '../helpers/unreliable-store';
 import { waitUntil } from '../../lib/testing';
+import { startedCaches } from '../helpers/started-caches';
 
 const P = '/root/';
 
@@ -23,17 +24,7 @@ function cacheListing(cache: ConfigCache, keys: string[]): Record<string, string
 }
 
 describe('ConfigCache', () => {
-  let caches: ConfigCache[] = [];
-  const make = (store: ConstructorParameters<typeof ConfigCache>[0], options = {}) => {
-    const cache = new ConfigCache(store, P, { resyncInterval: 0, ...options });
-    caches.push(cache);
-    cache.start();
-    return cache;
-  };
-  afterEach(() => {
-    for (const cache of caches) cache.close();
-    caches = [];
-  });
+  const make = startedCaches(P);
 
   test('is not ready before the first listing, then reflects it and its revision', async () => {
     const store = new MemoryStore();

@@ -3,6 +3,7 @@ import { exponentialDelay } from '../model/exponential-delay';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
+import { RewatchPacer } from './rewatch-pacer';
 
 /** One key's change as the cache applied it: `kv` is the new state (absent: deleted). */
 export interface CacheChange {
@@ -23,9 +24,15 @@ export interface ConfigCacheOptions {
   onPage?: (items: readonly KeyValue[]) => void;
   /** Milliseconds between anti-entropy relistings; 0 turns them off. @default 300000 */
   resyncInterval?: number;
-  /** First delay before retrying a failed listing; it doubles up to `maxRetryDelay`. @default 100 */
+  /**
+   * First delay before retrying a failed listing, and the cap of the first wait before relisting
+   * after watches that keep ending at once (see {@link RewatchPacer}); both double up to
+   * `maxRetryDelay`. @default 100
+   */
   retryDelay?: number;
-  /** @default 5000 */
+  /**
+   * The longest of those waits; a watch that stays up this long counts as working. @default 5000
+   */
   maxRetryDelay?: number;
   /**
    * Keep each key's value after notifying it. A consumer that keeps its own decoded copy (the
@@ -44,8 +51,21 @@ export interface ConfigCacheEvents {
   changes: [changes: CacheChange[], revision: number];
   /** The cache relisted the store (after a reset, a watch error, or for anti-entropy). */
   resync: [reason: string, repaired: number];
-  /** A listing failed; the cache keeps serving its last good state and retries. */
+  /**
+   * A listing failed, or a watch failed; the cache keeps serving its last good state and retries.
+   * Watches that keep ending at once are reported when their count in a row reaches 2, 4, 8...
+   * (the error names the count), not once per retry.
+   */
   error: [error: Error];
+}
+
+/** One watch of the cache, as the cache sees it. */
+interface WatchRun {
+  readonly openedAt: number;
+  /** It applied at least one change. */
+  applied: boolean;
+  /** It ended; its later events are ignored. */
+  over: boolean;
 }
 
 interface Waiter {
@@ -82,6 +102,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private readonly retainValues: boolean;
   private readonly onPage: ((items: readonly KeyValue[]) => void) | undefined;
   private failures = 0;
+  private readonly pacer: RewatchPacer;
   private resyncs = 0;
   private lastFailure: string | undefined;
 
@@ -97,6 +118,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     this.retryDelay = options.retryDelay ?? 100;
     this.maxRetryDelay = options.maxRetryDelay ?? 5000;
     this.retainValues = options.retainValues ?? true;
+    this.pacer = new RewatchPacer({ initialDelay: this.retryDelay, maxDelay: this.maxRetryDelay });
     this.readyPromise = new Promise((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -195,6 +217,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   }
 
   private async relist(reason: string): Promise<void> {
+    // A relisting asked for meanwhile (anti-entropy, a caller) makes a pending retry needless.
+    clearTimeout(this.retryTimer);
     this.watch?.close();
     this.watch = undefined;
     let listing: Map<string, KeyValue>;
@@ -214,13 +238,13 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       );
       this.lastFailure = err.message;
       this.emit('error', err);
-      this.retryTimer = setTimeout(() => void this.resync(reason), delay);
-      this.retryTimer.unref();
+      this.retryAfter(reason, delay);
       return;
     }
     if (this.closed) return;
     this.failures = 0;
-    this.lastFailure = undefined;
+    // Listings that succeed between watches that keep failing do not make the store healthy.
+    if (this.pacer.inARow < 2) this.lastFailure = undefined;
     const wentBackwards = revision < this.appliedRevision;
     const changes = this.diff(listing, wentBackwards);
     this.commit(changes, revision);
@@ -232,7 +256,26 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       this.resyncs++;
       this.emit('resync', reason, changes.length);
     }
-    this.watch = this.store.watch(this.prefix, revision + 1, (event) => this.onWatch(event));
+    this.openWatch(revision + 1);
+  }
+
+  private openWatch(fromRevision: number): void {
+    const run: WatchRun = { openedAt: Date.now(), applied: false, over: false };
+    const watch = this.store.watch(this.prefix, fromRevision, (event) => this.onWatch(event, run));
+    // A store may end the watch inside the call: it is over before it was handed back.
+    if (run.over) watch.close();
+    else this.watch = watch;
+  }
+
+  /** Relists after `delay` ms (0: at once, unless a relisting is running: just after it). */
+  private retryAfter(reason: string, delay: number): void {
+    clearTimeout(this.retryTimer);
+    if (delay === 0 && !this.syncing) {
+      void this.resync(reason);
+      return;
+    }
+    this.retryTimer = setTimeout(() => void this.resync(reason), delay);
+    this.retryTimer.unref();
   }
 
   /**
@@ -289,28 +332,56 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     return changes;
   }
 
-  private onWatch(event: WatchEvent): void {
-    if (this.closed) return;
+  private onWatch(event: WatchEvent, run: WatchRun): void {
+    // A store may go on calling after the watch ended: one end, one relisting.
+    if (this.closed || run.over) return;
     this.lastHeard = Date.now();
     if (event.type === 'reset') {
-      this.watch = undefined;
-      void this.resync(`watch reset: ${event.reason}`);
+      this.watchEnded(run, `watch reset: ${event.reason}`, undefined);
       return;
     }
     if (event.type === 'error') {
-      this.watch = undefined;
-      this.lastFailure = event.error.message;
-      this.emit('error', event.error);
-      void this.resync(`watch error: ${event.error.message}`);
+      this.watchEnded(run, `watch error: ${event.error.message}`, event.error);
       return;
     }
     if (event.revision < this.appliedRevision) {
-      this.watch?.close();
-      this.watch = undefined;
-      void this.resync(`revision went backwards (${event.revision} < ${this.appliedRevision})`);
+      const reason = `revision went backwards (${event.revision} < ${this.appliedRevision})`;
+      this.watchEnded(run, reason, undefined);
       return;
     }
-    this.commit(this.netChanges(event.changes), Math.max(event.revision, this.appliedRevision));
+    const changes = this.netChanges(event.changes);
+    if (changes.length > 0 && !run.applied) {
+      run.applied = true;
+      // The watch works: a run of failures is over.
+      if (this.pacer.inARow > 0) {
+        this.pacer.reset();
+        this.lastFailure = undefined;
+      }
+    }
+    this.commit(changes, Math.max(event.revision, this.appliedRevision));
+  }
+
+  /**
+   * A watch ended on the store's side: relist, paced by {@link RewatchPacer}. The first end of a
+   * run reports the store's error as it came; then the count in a row is reported at 2, 4, 8...
+   */
+  private watchEnded(run: WatchRun, reason: string, error: Error | undefined): void {
+    run.over = true;
+    this.watch?.close();
+    this.watch = undefined;
+    const delay = this.pacer.ended(run.openedAt, run.applied);
+    const inARow = this.pacer.inARow;
+    if (inARow > 1) {
+      const message = `The store's watch ended ${inARow} times in a row without a change (last: ${reason}); relisting in ${delay} ms.`;
+      this.lastFailure = message;
+      if ((inARow & (inARow - 1)) === 0) {
+        this.emit('error', new StoreUnavailableError(message, { cause: error }));
+      }
+    } else if (error) {
+      this.lastFailure = error.message;
+      this.emit('error', error);
+    }
+    this.retryAfter(reason, delay);
   }
 
   /**
