@@ -9,6 +9,7 @@ import {
   type MatcherSpec,
   type NodeSpec,
   type PatternMiss,
+  type PatternProgram,
 } from './pattern-program';
 import { Wildcard } from './wildcard';
 
@@ -46,8 +47,37 @@ const NUMERIC_OPS = new Set(['<', '<=', '=', '>', '>=']);
 
 /** Checks and compiles a pattern; throws ValidationError naming the offending field. */
 export function compilePattern(pattern: unknown, name = 'filter'): CompiledPattern {
+  return compileProgram(pattern, name);
+}
+
+/**
+ * {@link compilePattern}, as the program itself (what PatternCache shares). The program reads the
+ * filter's values from the filter: a filter that is not deeply frozen is copied first, frozen.
+ *
+ * @example
+ * ```ts
+ * const program = compileProgram(subscription.filter); // no copy: a stored record is frozen
+ * ```
+ */
+export function compileProgram(pattern: unknown, name = 'filter'): PatternProgram {
   const budget = { matchers: 0 };
-  return assemble(compileNode(pattern, [], [], name, budget, 0));
+  const root = compileNode(pattern, [], [], [], name, budget, 0);
+  return assemble(root, frozenJson(pattern));
+}
+
+/** The value if it is deeply frozen, else a deeply frozen copy (plain objects and arrays). */
+function frozenJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items = Array.from(value, frozenJson);
+    const same = Object.isFrozen(value) && items.every((item, i) => item === value[i]);
+    return same ? value : Object.freeze(items);
+  }
+  const entries = Object.entries(value).map(([key, item]) => [key, frozenJson(item)] as const);
+  const record = value as Record<string, unknown>;
+  const same = Object.isFrozen(value) && entries.every(([key, item]) => item === record[key]);
+  // fromEntries defines each key, `__proto__` included, as an own property.
+  return same ? value : Object.freeze(Object.fromEntries(entries));
 }
 
 function fail(name: string, path: readonly string[], problem: string): never {
@@ -64,11 +94,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `path`: where the fields are in the event; `label`: where they are in the pattern (messages). */
+/**
+ * `path`: where the fields are in the event; `label`: where they are in the pattern (messages);
+ * `at`: where this node is in the pattern (keys, and indexes in `$or`).
+ */
 function compileNode(
   pattern: unknown,
   path: string[],
   label: string[],
+  at: (string | number)[],
   name: string,
   budget: { matchers: number },
   depth: number,
@@ -87,7 +121,15 @@ function compileNode(
       }
       ors.push(
         value.map((branch, i) =>
-          compileNode(branch, path, [...label, `$or[${i}]`], name, budget, depth + 1),
+          compileNode(
+            branch,
+            path,
+            [...label, `$or[${i}]`],
+            [...at, key, i],
+            name,
+            budget,
+            depth + 1,
+          ),
         ),
       );
     } else if (Array.isArray(value)) {
@@ -103,10 +145,20 @@ function compileNode(
           `takes the pattern past ${MAX_PATTERN_MATCHERS} values and operators`,
         );
       }
-      const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
-      fields.push({ path: [...path, key], matchers });
+      const matchers = Array.from(value, (item: unknown, i) =>
+        compileMatcher(item, i, [...label, key], name),
+      );
+      fields.push({ path: [...path, key], list: [...at, key], matchers });
     } else if (isPlainObject(value)) {
-      const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
+      const nested = compileNode(
+        value,
+        [...path, key],
+        [...label, key],
+        [...at, key],
+        name,
+        budget,
+        depth + 1,
+      );
       fields.push(...nested.fields);
       ors.push(...nested.ors);
     } else {
@@ -126,37 +178,39 @@ function listedValues(item: unknown): number {
   return Array.isArray(list) ? list.length : 0;
 }
 
-function compileMatcher(item: unknown, path: string[], name: string): MatcherSpec {
+/** A value or operator of a field's list, the `item`-th: checked, and how it is tested. */
+function compileMatcher(item: unknown, index: number, path: string[], name: string): MatcherSpec {
   if (item === null || typeof item === 'string' || typeof item === 'boolean') {
     const steps = typeof item === 'string' ? comparedSteps(item) : 0;
-    return { kind: Kind.exact, textSteps: steps, args: [item] };
+    return { kind: Kind.exact, textSteps: steps, item: index };
   }
   if (typeof item === 'number') {
     if (!Number.isFinite(item)) fail(name, path, `cannot match ${item}`);
-    return { kind: Kind.exact, textSteps: 0, args: [item] };
+    return { kind: Kind.exact, textSteps: 0, item: index };
   }
   if (!isPlainObject(item) || Object.keys(item).length !== 1) {
     fail(name, path, `has ${showValue(item)}, which is neither a value nor one operator`);
   }
   const [operator] = Object.keys(item);
   const arg = item[operator];
-  const matcher = (kind: number, args: unknown[], textSteps = 0): MatcherSpec => ({
+  const matcher = (kind: number, textSteps = 0, operand?: unknown): MatcherSpec => ({
     kind,
     textSteps,
-    args,
+    item: index,
+    ...(operand === undefined ? {} : { operand }),
   });
   switch (operator) {
-    case 'prefix': {
-      const s = text(arg, operator, path, name);
-      return matcher(Kind.prefix, [s], comparedSteps(s));
-    }
-    case 'suffix': {
-      const s = text(arg, operator, path, name);
-      return matcher(Kind.suffix, [s], comparedSteps(s));
-    }
+    case 'prefix':
+      return matcher(Kind.prefix, comparedSteps(text(arg, operator, path, name)));
+    case 'suffix':
+      return matcher(Kind.suffix, comparedSteps(text(arg, operator, path, name)));
     case 'equals-ignore-case': {
-      const s = text(arg, operator, path, name).toLowerCase();
-      return matcher(Kind.equalsIgnoreCase, [s], comparedSteps(s));
+      const s = text(arg, operator, path, name);
+      const folded = s.toLowerCase();
+      // Read from the filter when it is already in lower case; else the folded text is kept.
+      return folded === s
+        ? matcher(Kind.equalsIgnoreCase, comparedSteps(s))
+        : matcher(Kind.equalsIgnoreCaseFolded, comparedSteps(folded), folded);
     }
     case 'wildcard': {
       const s = text(arg, operator, path, name);
@@ -164,18 +218,18 @@ function compileMatcher(item: unknown, path: string[], name: string): MatcherSpe
       // A prefix and a suffix compared, each a call costlier than a value's test. A wildcard
       // with text between two `*` searches the value: the one test whose cost grows with the
       // value, paid for before the search.
-      return matcher(glob.scans ? Kind.wildcardScan : Kind.wildcard, [glob], 2 + comparedSteps(s));
+      return matcher(glob.scans ? Kind.wildcardScan : Kind.wildcard, 2 + comparedSteps(s), glob);
     }
     case 'exists':
       if (typeof arg !== 'boolean') fail(name, path, '"exists" takes true or false');
       // A present field matches `exists: true`; a missing one only `exists: false`.
-      return matcher(Kind.exists, [arg]);
+      return matcher(arg ? Kind.existsTrue : Kind.existsFalse);
     case 'numeric':
-      return matcher(Kind.numeric, numeric(arg, path, name));
+      return { kind: Kind.numeric, textSteps: 0, item: index, codes: numeric(arg, path, name) };
     case 'anything-but': {
       const affix = isPlainObject(arg) ? Object.values(arg)[0] : undefined;
-      const [kind, args] = anythingBut(arg, path, name);
-      return matcher(kind, args, typeof affix === 'string' ? comparedSteps(affix) : 0);
+      const [kind, operand] = anythingBut(arg, path, name);
+      return matcher(kind, typeof affix === 'string' ? comparedSteps(affix) : 0, operand);
     }
     default:
       fail(name, path, `uses the unknown operator "${operator}"`);
@@ -197,12 +251,12 @@ function wildcard(expression: string, path: string[], name: string): Wildcard {
   return glob;
 }
 
-/** `[op, bound, op, bound]` as codes (NUMERIC_CODES), the second op 0 when there is one. */
-function numeric(arg: unknown, path: string[], name: string): unknown[] {
+/** The codes (NUMERIC_CODES) of `[op, bound]` or `[op, bound, op, bound]`, the second 0 if none. */
+function numeric(arg: unknown, path: string[], name: string): [number, number] {
   if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
     fail(name, path, '"numeric" takes [op, number] or [op, number, op, number]');
   }
-  const codes: number[] = [0, 0, 0, 0];
+  const codes: [number, number] = [0, 0];
   for (let i = 0; i < arg.length; i += 2) {
     const [op, bound] = [arg[i], arg[i + 1]];
     if (
@@ -217,8 +271,7 @@ function numeric(arg: unknown, path: string[], name: string): unknown[] {
         `"numeric" has ${showValue(op)} ${showValue(bound)}; use <, <=, =, >, >= and a number`,
       );
     }
-    codes[i] = NUMERIC_CODES[op];
-    codes[i + 1] = bound;
+    codes[i / 2] = NUMERIC_CODES[op];
   }
   if (arg.length === 4 && (!/^>/.test(arg[0] as string) || !/^</.test(arg[2] as string))) {
     fail(
@@ -230,14 +283,15 @@ function numeric(arg: unknown, path: string[], name: string): unknown[] {
   return codes;
 }
 
-function anythingBut(arg: unknown, path: string[], name: string): [number, unknown[]] {
+/** The kind of an `anything-but`, and its compiled operand (a set) when it lists several. */
+function anythingBut(arg: unknown, path: string[], name: string): [number, unknown] {
   if (isPlainObject(arg)) {
     const [operator] = Object.keys(arg);
     if (Object.keys(arg).length !== 1 || (operator !== 'prefix' && operator !== 'suffix')) {
       fail(name, path, '"anything-but" takes a value, a list, {prefix} or {suffix}');
     }
-    const s = text(arg[operator], `anything-but ${operator}`, path, name);
-    return [operator === 'prefix' ? Kind.anythingButPrefix : Kind.anythingButSuffix, [s]];
+    text(arg[operator], `anything-but ${operator}`, path, name);
+    return [operator === 'prefix' ? Kind.anythingButPrefix : Kind.anythingButSuffix, undefined];
   }
   const values = Array.isArray(arg) ? arg : [arg];
   if (
@@ -246,8 +300,8 @@ function anythingBut(arg: unknown, path: string[], name: string): [number, unkno
   ) {
     fail(name, path, '"anything-but" takes strings or numbers');
   }
-  // One value is compared (=== as the set's SameValueZero: NaN is refused above); a list, a set.
-  return values.length === 1
-    ? [Kind.anythingButValue, [values[0]]]
-    : [Kind.anythingButSet, [new Set(values)]];
+  // One value is compared (=== as the set's SameValueZero: NaN is refused above), read from the
+  // filter; a list, a set.
+  if (values.length > 1) return [Kind.anythingButSet, new Set(values)];
+  return [Array.isArray(arg) ? Kind.anythingButListed : Kind.anythingButValue, undefined];
 }
