@@ -51,33 +51,16 @@ export function compilePattern(pattern: unknown, name = 'filter'): CompiledPatte
 }
 
 /**
- * {@link compilePattern}, as the program itself (what PatternCache shares). The program reads the
- * filter's values from the filter: a filter that is not deeply frozen is copied first, frozen.
+ * {@link compilePattern}, as the program itself (what PatternCache shares).
  *
  * @example
  * ```ts
- * const program = compileProgram(subscription.filter); // no copy: a stored record is frozen
+ * const program = compileProgram(subscription.filter);
  * ```
  */
 export function compileProgram(pattern: unknown, name = 'filter'): PatternProgram {
   const budget = { matchers: 0 };
-  const root = compileNode(pattern, [], [], [], name, budget, 0);
-  return assemble(root, frozenJson(pattern));
-}
-
-/** The value if it is deeply frozen, else a deeply frozen copy (plain objects and arrays). */
-function frozenJson(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const items = Array.from(value, frozenJson);
-    const same = Object.isFrozen(value) && items.every((item, i) => item === value[i]);
-    return same ? value : Object.freeze(items);
-  }
-  const entries = Object.entries(value).map(([key, item]) => [key, frozenJson(item)] as const);
-  const record = value as Record<string, unknown>;
-  const same = Object.isFrozen(value) && entries.every(([key, item]) => item === record[key]);
-  // fromEntries defines each key, `__proto__` included, as an own property.
-  return same ? value : Object.freeze(Object.fromEntries(entries));
+  return assemble(compileNode(pattern, [], [], name, budget, 0), pattern);
 }
 
 function fail(name: string, path: readonly string[], problem: string): never {
@@ -94,15 +77,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * `path`: where the fields are in the event; `label`: where they are in the pattern (messages);
- * `at`: where this node is in the pattern (keys, and indexes in `$or`).
- */
+/** `path`: where the fields are in the event; `label`: where they are in the pattern (messages). */
 function compileNode(
   pattern: unknown,
   path: string[],
   label: string[],
-  at: (string | number)[],
   name: string,
   budget: { matchers: number },
   depth: number,
@@ -121,15 +100,7 @@ function compileNode(
       }
       ors.push(
         value.map((branch, i) =>
-          compileNode(
-            branch,
-            path,
-            [...label, `$or[${i}]`],
-            [...at, key, i],
-            name,
-            budget,
-            depth + 1,
-          ),
+          compileNode(branch, path, [...label, `$or[${i}]`], name, budget, depth + 1),
         ),
       );
     } else if (Array.isArray(value)) {
@@ -145,20 +116,12 @@ function compileNode(
           `takes the pattern past ${MAX_PATTERN_MATCHERS} values and operators`,
         );
       }
-      const matchers = Array.from(value, (item: unknown, i) =>
-        compileMatcher(item, i, [...label, key], name),
+      const matchers = Array.from(value, (item: unknown) =>
+        compileMatcher(item, [...label, key], name),
       );
-      fields.push({ path: [...path, key], list: [...at, key], matchers });
+      fields.push({ path: [...path, key], matchers });
     } else if (isPlainObject(value)) {
-      const nested = compileNode(
-        value,
-        [...path, key],
-        [...label, key],
-        [...at, key],
-        name,
-        budget,
-        depth + 1,
-      );
+      const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);
       fields.push(...nested.fields);
       ors.push(...nested.ors);
     } else {
@@ -178,39 +141,37 @@ function listedValues(item: unknown): number {
   return Array.isArray(list) ? list.length : 0;
 }
 
-/** A value or operator of a field's list, the `item`-th: checked, and how it is tested. */
-function compileMatcher(item: unknown, index: number, path: string[], name: string): MatcherSpec {
+function compileMatcher(item: unknown, path: string[], name: string): MatcherSpec {
   if (item === null || typeof item === 'string' || typeof item === 'boolean') {
     const steps = typeof item === 'string' ? comparedSteps(item) : 0;
-    return { kind: Kind.exact, textSteps: steps, item: index };
+    return { kind: Kind.exact, textSteps: steps, args: [item] };
   }
   if (typeof item === 'number') {
     if (!Number.isFinite(item)) fail(name, path, `cannot match ${item}`);
-    return { kind: Kind.exact, textSteps: 0, item: index };
+    return { kind: Kind.exact, textSteps: 0, args: [item] };
   }
   if (!isPlainObject(item) || Object.keys(item).length !== 1) {
     fail(name, path, `has ${showValue(item)}, which is neither a value nor one operator`);
   }
   const [operator] = Object.keys(item);
   const arg = item[operator];
-  const matcher = (kind: number, textSteps = 0, operand?: unknown): MatcherSpec => ({
+  const matcher = (kind: number, args: unknown[], textSteps = 0): MatcherSpec => ({
     kind,
     textSteps,
-    item: index,
-    ...(operand === undefined ? {} : { operand }),
+    args,
   });
   switch (operator) {
-    case 'prefix':
-      return matcher(Kind.prefix, comparedSteps(text(arg, operator, path, name)));
-    case 'suffix':
-      return matcher(Kind.suffix, comparedSteps(text(arg, operator, path, name)));
-    case 'equals-ignore-case': {
+    case 'prefix': {
       const s = text(arg, operator, path, name);
-      const folded = s.toLowerCase();
-      // Read from the filter when it is already in lower case; else the folded text is kept.
-      return folded === s
-        ? matcher(Kind.equalsIgnoreCase, comparedSteps(s))
-        : matcher(Kind.equalsIgnoreCaseFolded, comparedSteps(folded), folded);
+      return matcher(Kind.prefix, [s], comparedSteps(s));
+    }
+    case 'suffix': {
+      const s = text(arg, operator, path, name);
+      return matcher(Kind.suffix, [s], comparedSteps(s));
+    }
+    case 'equals-ignore-case': {
+      const s = text(arg, operator, path, name).toLowerCase();
+      return matcher(Kind.equalsIgnoreCase, [s], comparedSteps(s));
     }
     case 'wildcard': {
       const s = text(arg, operator, path, name);
@@ -218,18 +179,18 @@ function compileMatcher(item: unknown, index: number, path: string[], name: stri
       // A prefix and a suffix compared, each a call costlier than a value's test. A wildcard
       // with text between two `*` searches the value: the one test whose cost grows with the
       // value, paid for before the search.
-      return matcher(glob.scans ? Kind.wildcardScan : Kind.wildcard, 2 + comparedSteps(s), glob);
+      return matcher(glob.scans ? Kind.wildcardScan : Kind.wildcard, [glob], 2 + comparedSteps(s));
     }
     case 'exists':
       if (typeof arg !== 'boolean') fail(name, path, '"exists" takes true or false');
       // A present field matches `exists: true`; a missing one only `exists: false`.
-      return matcher(arg ? Kind.existsTrue : Kind.existsFalse);
+      return matcher(arg ? Kind.existsTrue : Kind.existsFalse, []);
     case 'numeric':
-      return { kind: Kind.numeric, textSteps: 0, item: index, codes: numeric(arg, path, name) };
+      return { kind: Kind.numeric, textSteps: 0, ...numeric(arg, path, name) };
     case 'anything-but': {
       const affix = isPlainObject(arg) ? Object.values(arg)[0] : undefined;
-      const [kind, operand] = anythingBut(arg, path, name);
-      return matcher(kind, typeof affix === 'string' ? comparedSteps(affix) : 0, operand);
+      const [kind, args] = anythingBut(arg, path, name);
+      return matcher(kind, args, typeof affix === 'string' ? comparedSteps(affix) : 0);
     }
     default:
       fail(name, path, `uses the unknown operator "${operator}"`);
@@ -251,12 +212,17 @@ function wildcard(expression: string, path: string[], name: string): Wildcard {
   return glob;
 }
 
-/** The codes (NUMERIC_CODES) of `[op, bound]` or `[op, bound, op, bound]`, the second 0 if none. */
-function numeric(arg: unknown, path: string[], name: string): [number, number] {
+/** The bounds of `[op, bound]` or `[op, bound, op, bound]`, and the ops as codes (NUMERIC_CODES). */
+function numeric(
+  arg: unknown,
+  path: string[],
+  name: string,
+): { args: number[]; codes: [number, number] } {
   if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
     fail(name, path, '"numeric" takes [op, number] or [op, number, op, number]');
   }
   const codes: [number, number] = [0, 0];
+  const bounds: number[] = [0, 0];
   for (let i = 0; i < arg.length; i += 2) {
     const [op, bound] = [arg[i], arg[i + 1]];
     if (
@@ -272,6 +238,7 @@ function numeric(arg: unknown, path: string[], name: string): [number, number] {
       );
     }
     codes[i / 2] = NUMERIC_CODES[op];
+    bounds[i / 2] = bound;
   }
   if (arg.length === 4 && (!/^>/.test(arg[0] as string) || !/^</.test(arg[2] as string))) {
     fail(
@@ -280,18 +247,17 @@ function numeric(arg: unknown, path: string[], name: string): [number, number] {
       '"numeric" with two conditions takes a lower bound (> or >=) then an upper one',
     );
   }
-  return codes;
+  return { args: bounds, codes };
 }
 
-/** The kind of an `anything-but`, and its compiled operand (a set) when it lists several. */
-function anythingBut(arg: unknown, path: string[], name: string): [number, unknown] {
+function anythingBut(arg: unknown, path: string[], name: string): [number, unknown[]] {
   if (isPlainObject(arg)) {
     const [operator] = Object.keys(arg);
     if (Object.keys(arg).length !== 1 || (operator !== 'prefix' && operator !== 'suffix')) {
       fail(name, path, '"anything-but" takes a value, a list, {prefix} or {suffix}');
     }
-    text(arg[operator], `anything-but ${operator}`, path, name);
-    return [operator === 'prefix' ? Kind.anythingButPrefix : Kind.anythingButSuffix, undefined];
+    const s = text(arg[operator], `anything-but ${operator}`, path, name);
+    return [operator === 'prefix' ? Kind.anythingButPrefix : Kind.anythingButSuffix, [s]];
   }
   const values = Array.isArray(arg) ? arg : [arg];
   if (
@@ -300,8 +266,8 @@ function anythingBut(arg: unknown, path: string[], name: string): [number, unkno
   ) {
     fail(name, path, '"anything-but" takes strings or numbers');
   }
-  // One value is compared (=== as the set's SameValueZero: NaN is refused above), read from the
-  // filter; a list, a set.
-  if (values.length > 1) return [Kind.anythingButSet, new Set(values)];
-  return [Array.isArray(arg) ? Kind.anythingButListed : Kind.anythingButValue, undefined];
+  // One value is compared (=== as the set's SameValueZero: NaN is refused above); a list, a set.
+  return values.length === 1
+    ? [Kind.anythingButValue, [values[0]]]
+    : [Kind.anythingButSet, [new Set(values)]];
 }

@@ -9,39 +9,23 @@ export interface PatternMiss {
   readonly operator: string;
 }
 
-/**
- * What a matcher does with a value: one test per kind, in {@link testValue}. Where its operand
- * is: in the filter (the item itself, or the operator's argument), or compiled (`operands`).
- */
+/** What a matcher does with a value: one test per kind, in {@link testValue}. */
 export const Kind = {
-  /** The item. */
   exact: 0,
-  /** `{ prefix }`. */
   prefix: 1,
-  /** `{ suffix }`. */
   suffix: 2,
-  /** `{ 'equals-ignore-case' }`, already in lower case. */
   equalsIgnoreCase: 3,
-  /** The same, lowercased when compiled: a compiled operand. */
-  equalsIgnoreCaseFolded: 4,
-  /** A compiled Wildcard. */
-  wildcard: 5,
+  wildcard: 4,
   /** A wildcard with text between two `*`: it searches the value, and pays first. */
-  wildcardScan: 6,
-  existsTrue: 7,
-  existsFalse: 8,
-  /** `{ numeric: [op, bound, op?, bound?] }`: the ops as codes in the shape, the bounds read. */
-  numeric: 9,
-  /** `{ 'anything-but': value }`. */
-  anythingButValue: 10,
-  /** `{ 'anything-but': [value] }`. */
-  anythingButListed: 11,
-  /** `{ 'anything-but': [values...] }`: a compiled Set. */
-  anythingButSet: 12,
-  /** `{ 'anything-but': { prefix } }`. */
-  anythingButPrefix: 13,
-  /** `{ 'anything-but': { suffix } }`. */
-  anythingButSuffix: 14,
+  wildcardScan: 5,
+  existsTrue: 6,
+  existsFalse: 7,
+  /** Its bounds as operands, `[bound, bound]`, its comparisons' codes in the shape. */
+  numeric: 8,
+  anythingButValue: 9,
+  anythingButSet: 10,
+  anythingButPrefix: 11,
+  anythingButSuffix: 12,
 } as const;
 
 /** Comparison codes of `numeric`. */
@@ -53,29 +37,20 @@ export const NUMERIC_CODES: Readonly<Record<string, number>> = {
   '>=': 5,
 };
 
-/**
- * One value or operator of a field, as data. Its operand is read from the filter itself (the
- * `item`-th element of the field's list) unless matching needs it in another form (`operand`).
- */
+/** One value or operator of a field, as data: `args` are its operands. */
 export interface MatcherSpec {
   /** The operator, as a {@link Kind}: its name, for `explain`, is that kind's. */
   readonly kind: number;
   /** Steps one test costs beyond the first when the value is a string (the pattern's text). */
   readonly textSteps: number;
-  /** Where the value or operator is in its field's list. */
-  readonly item: number;
-  /** A compiled operand (a Set, a Wildcard, a folded text), for the kinds that take one. */
-  readonly operand?: unknown;
+  readonly args: readonly unknown[];
   /** `numeric`: both comparisons' codes (NUMERIC_CODES), the second 0 when there is one. */
   readonly codes?: readonly [number, number];
 }
 
-/** A field rule at compile time: where the field is, where its list is, and its matchers. */
+/** A field rule at compile time: where the field is, and its matchers. */
 export interface FieldSpec {
-  /** Where the field is in the event. */
   readonly path: readonly string[];
-  /** Where its list of values and operators is in the filter (keys, and `$or` indexes). */
-  readonly list: readonly (string | number)[];
   readonly matchers: readonly MatcherSpec[];
 }
 
@@ -86,37 +61,35 @@ export interface NodeSpec {
 }
 
 /*
- * A compiled pattern is its filter (the frozen JSON the subscription holds anyway), a shape (how
- * to read and test it: small integers and names, shared by every filter of the same structure)
- * and, for the few operators that need one, compiled operands. Matching walks the shape with one
- * loop and one switch, the same code for every pattern: with thousands of distinct filters, a
- * tree of closures per filter made the call sites megamorphic and scattered each filter over
- * some 40 heap objects; a copy of the filter's values beside its JSON doubled what it held.
+ * A program is a shape and its operands. The shape (structure as small integers, and the field
+ * names) is what filters of the same structure have in common, and is shared between them
+ * (PatternCache); the operands (values, texts, wildcards, bounds) are one array per filter.
+ * Matching walks them with one loop and one switch, the same code for every pattern: with
+ * thousands of distinct filters, a tree of closures per filter made the call sites megamorphic
+ * and scattered each filter over some 40 heap objects; a program is one object and its operands,
+ * read front to back, beside a shape that stays in cache.
  *
  *   node:    [end, fields, ors, field..., or...]
- *   field:   [end, pathLength, pathName, stringSteps, otherSteps, matchers, listLength, listName,
- *             matcher...]
- *   matcher: [kind, textSteps, item, extra]     (MATCHER_SLOTS; extra: an operand's index, or
- *                                                numeric codes as first + 8 * second)
+ *   field:   [end, pathLength, pathName, stringSteps, otherSteps, matchers, matcher...]
+ *   matcher: [kind, textSteps, arg, codes]      (MATCHER_SLOTS; arg: its first operand;
+ *                                                codes: numeric's, first + 8 * second)
  *   or:      [end, branches, node...]
- *
- * `pathName` and `listName` index `names`: the field's path in the event, its list's in the filter
- * (the same names when the field is not under an `$or`).
  */
 const MATCHER_SLOTS = 4;
 /** Offset of a field's first matcher, from the field's start. */
-const FIELD_HEAD = 8;
+const FIELD_HEAD = 6;
 
 /**
  * How a pattern is read and tested, without its values: shared by every pattern of the same
- * structure (field names and operators in the same places), see PatternCache.
+ * structure (the same fields and operators in the same places), see PatternCache.
  */
 export class PatternShape {
   /** Programs using it (PatternCache's count). */
   refs = 0;
   constructor(
     readonly ops: Uint8Array | Uint16Array | Int32Array,
-    readonly names: readonly (string | number)[],
+    /** The fields' paths in the event, one after another. */
+    readonly names: readonly string[],
   ) {}
 
   /** Equal for equal shapes: what shapes are shared by. */
@@ -125,47 +98,37 @@ export class PatternShape {
   }
 }
 
-const NO_OPERANDS: readonly unknown[] = Object.freeze([]);
-
 /**
- * Turns a checked node (compilePattern's work) and the filter it was checked from into a program.
- * `filter` must not change afterwards: it is read at every match (compilePattern gives a frozen
- * one).
+ * Turns a checked node (compilePattern's work) into a program; `filter` is the filter it was
+ * checked from, kept for PatternCache's equality.
  *
  * @example
  * ```ts
- * const filter = Object.freeze({ source: Object.freeze([Object.freeze({ prefix: '/shop/' })]) });
- * const program = assemble(
- *   { fields: [{ path: ['source'], list: ['source'], matchers: [{ kind: Kind.prefix, textSteps: 0, item: 0 }] }], ors: [] },
- *   filter,
- * );
+ * const program = assemble({
+ *   fields: [{ path: ['source'], matchers: [{ kind: Kind.prefix, textSteps: 0, args: ['/shop/'] }] }],
+ *   ors: [],
+ * }, filter);
  * program.matches({ source: '/shop/eu' }); // true
  * ```
  */
 export function assemble(root: NodeSpec, filter: unknown): PatternProgram {
   const ops: number[] = [];
-  const names: (string | number)[] = [];
-  const operands: unknown[] = [];
+  const names: string[] = [];
+  const args: unknown[] = [];
   const node = (spec: NodeSpec): void => {
     const at = ops.push(0, spec.fields.length, spec.ors.length) - 3;
     for (const field of spec.fields) {
       const start = ops.push(0, field.path.length, names.length) - 3;
       names.push(...field.path);
-      const tested = field.matchers.filter((m) => !matchesMissing(m));
+      const tested = field.matchers.filter((m) => m.kind !== Kind.existsFalse);
       ops.push(
         tested.reduce((n, m) => n + 1 + m.textSteps, 1),
         1 + tested.length,
         field.matchers.length,
       );
-      const same =
-        field.list.length === field.path.length && field.list.every((k, i) => k === field.path[i]);
-      ops.push(field.list.length, same ? ops[start + 2] : names.length);
-      if (!same) names.push(...field.list);
       for (const m of field.matchers) {
-        let extra = 0;
-        if (m.codes) extra = m.codes[0] + 8 * m.codes[1];
-        else if (m.operand !== undefined) extra = operands.push(m.operand) - 1;
-        ops.push(m.kind, m.textSteps, m.item, extra);
+        ops.push(m.kind, m.textSteps, args.length, m.codes ? m.codes[0] + 8 * m.codes[1] : 0);
+        args.push(...m.args);
       }
       ops[start] = ops.length;
     }
@@ -177,20 +140,15 @@ export function assemble(root: NodeSpec, filter: unknown): PatternProgram {
     ops[at] = ops.length;
   };
   node(root);
-  // The structure in the narrowest integers that hold it: a typical filter's fits in bytes.
+  // The structure in the narrowest integers that hold it: a typical filter's fits in bytes. The
+  // operands copied to their exact length (a pushed array keeps spare room).
   const widest = Math.max(...ops);
   const Narrowest = widest < 2 ** 8 ? Uint8Array : widest < 2 ** 16 ? Uint16Array : Int32Array;
-  const shape = new PatternShape(Narrowest.from(ops), names);
-  return new PatternProgram(shape, filter, operands.length ? operands : NO_OPERANDS);
-}
-
-/** `exists: false` matches a missing field; nothing else does. */
-function matchesMissing(m: MatcherSpec): boolean {
-  return m.kind === Kind.existsFalse;
+  return new PatternProgram(new PatternShape(Narrowest.from(ops), names), args.slice(), filter);
 }
 
 /** The shape of a filter this version cannot read: one field no value matches, explained so. */
-const UNREADABLE_SHAPE = new PatternShape(Uint8Array.from([11, 1, 0, 11, 1, 0, 1, 1, 0, 0, 0]), [
+const UNREADABLE_SHAPE = new PatternShape(Uint8Array.from([9, 1, 0, 9, 1, 0, 1, 1, 0]), [
   '$filter',
 ]);
 
@@ -198,7 +156,6 @@ const OPERATORS = [
   'exact',
   'prefix',
   'suffix',
-  'equals-ignore-case',
   'equals-ignore-case',
   'wildcard',
   'wildcard',
@@ -209,14 +166,12 @@ const OPERATORS = [
   'anything-but',
   'anything-but',
   'anything-but',
-  'anything-but',
 ];
 
 /**
- * A compiled pattern: matching reads the event, the shape and the filter's own values (a frozen
- * JSON value, held once: by the subscription). The work spent from a {@link MatchBudget} is, step
- * for step, what the pattern's fields and values cost (see MatchBudget): a field looked up, a value
- * tested, more for long strings.
+ * A compiled pattern: matching reads the event, the shape and the operands, never the pattern's
+ * JSON. The work spent from a {@link MatchBudget} is, step for step, what the pattern's fields and
+ * values cost (see MatchBudget): a field looked up, a value tested, more for long strings.
  *
  * @example
  * ```ts
@@ -230,11 +185,11 @@ export class PatternProgram {
   refs = 0;
 
   constructor(
-    /** How the filter is read and tested: replaced by an equal one when shapes are shared. */
+    /** How the operands are read and tested: replaced by an equal one when shapes are shared. */
     public shape: PatternShape,
-    /** The filter, frozen: what it was compiled from, and where its values are read. */
+    private readonly args: readonly unknown[],
+    /** The filter it was compiled from (PatternCache compares it). */
     readonly filter: unknown,
-    private readonly operands: readonly unknown[],
   ) {}
 
   /**
@@ -247,12 +202,12 @@ export class PatternProgram {
    * ```
    */
   static unreadable(filter: unknown): PatternProgram {
-    return new PatternProgram(UNREADABLE_SHAPE, filter, NO_OPERANDS);
+    return new PatternProgram(UNREADABLE_SHAPE, [], filter);
   }
 
   /** Whether the event matches; spends from `budget` (none: no limit, for the host's own use). */
   matches(event: Readonly<Record<string, unknown>>, budget?: MatchBudget): boolean {
-    return this.matchNode(0, event, budget ?? new MatchBudget(Infinity));
+    return this.matchNode(this.shape.ops, 0, event, budget ?? new MatchBudget(Infinity));
   }
 
   /** The first field that failed, or undefined when the event matches. */
@@ -261,39 +216,43 @@ export class PatternProgram {
     const { ops } = this.shape;
     let at = 3;
     for (let i = 0; i < ops[1]; i++, at = ops[at]) {
-      if (!this.matchField(at, event, work)) return this.miss(at);
+      if (!this.matchField(ops, at, event, work)) return this.miss(at);
     }
     for (let i = 0; i < ops[2]; i++, at = ops[at]) {
-      if (!this.matchOr(at, event, work)) return { field: '$or', operator: '$or' };
+      if (!this.matchOr(ops, at, event, work)) return { field: '$or', operator: '$or' };
     }
     return undefined;
   }
 
   /** Each node is visited once, however deep its `$or`s nest: the cost is its matchers'. */
   private matchNode(
+    ops: PatternShape['ops'],
     at: number,
     event: Readonly<Record<string, unknown>>,
     budget: MatchBudget,
   ): boolean {
-    const { ops } = this.shape;
     const fields = ops[at + 1];
     const ors = ops[at + 2];
     at += 3;
     for (let i = 0; i < fields; i++, at = ops[at]) {
-      if (!this.matchField(at, event, budget)) return false;
+      if (!this.matchField(ops, at, event, budget)) return false;
     }
     for (let i = 0; i < ors; i++, at = ops[at]) {
-      if (!this.matchOr(at, event, budget)) return false;
+      if (!this.matchOr(ops, at, event, budget)) return false;
     }
     return true;
   }
 
-  private matchOr(at: number, event: Readonly<Record<string, unknown>>, budget: MatchBudget) {
-    const { ops } = this.shape;
+  private matchOr(
+    ops: PatternShape['ops'],
+    at: number,
+    event: Readonly<Record<string, unknown>>,
+    budget: MatchBudget,
+  ): boolean {
     const branches = ops[at + 1];
     let branch = at + 2;
     for (let i = 0; i < branches; i++, branch = ops[branch]) {
-      if (this.matchNode(branch, event, budget)) return true;
+      if (this.matchNode(ops, branch, event, budget)) return true;
     }
     return false;
   }
@@ -304,12 +263,13 @@ export class PatternProgram {
    * an event sender controls, a step (more for long strings) per element and matcher tested.
    */
   private matchField(
+    ops: PatternShape['ops'],
     at: number,
     event: Readonly<Record<string, unknown>>,
     budget: MatchBudget,
   ): boolean {
-    const { ops } = this.shape;
-    const value = this.valueAt(at, event);
+    const { args } = this;
+    const value = this.valueAt(ops, at, event);
     const count = ops[at + 5];
     const first = at + FIELD_HEAD;
     const end = first + count * MATCHER_SLOTS;
@@ -320,12 +280,10 @@ export class PatternProgram {
       }
       return false;
     }
-    const list = this.listAt(at);
-    const { operands } = this;
     if (!Array.isArray(value)) {
       budget.spend(typeof value === 'string' ? ops[at + 3] : ops[at + 4]);
       for (let m = first; m < end; m += MATCHER_SLOTS) {
-        if (testValue(ops[m], list[ops[m + 2]], ops[m + 3], operands, value, budget)) return true;
+        if (testValue(ops[m], args, ops[m + 2], ops[m + 3], value, budget)) return true;
       }
       return false;
     }
@@ -334,12 +292,12 @@ export class PatternProgram {
     for (let m = first; m < end; m += MATCHER_SLOTS) {
       const kind = ops[m];
       if (kind === Kind.existsFalse) continue;
-      const item: unknown = list[ops[m + 2]];
-      const extra = ops[m + 3];
+      const arg = ops[m + 2];
+      const codes = ops[m + 3];
       for (let j = 0; j < value.length; j++) {
         const element: unknown = value[j];
         budget.spend(typeof element === 'string' ? 1 + ops[m + 1] : 1);
-        if (testValue(kind, item, extra, operands, element, budget)) return true;
+        if (testValue(kind, args, arg, codes, element, budget)) return true;
       }
     }
     return false;
@@ -351,12 +309,16 @@ export class PatternProgram {
    * can be inherited, so the costlier own-property check is made for those alone. Events are
    * plain data by then (parseCloudEvent copies them): no inherited getter runs.
    */
-  private valueAt(at: number, event: Readonly<Record<string, unknown>>): unknown {
-    const { ops, names } = this.shape;
+  private valueAt(
+    ops: PatternShape['ops'],
+    at: number,
+    event: Readonly<Record<string, unknown>>,
+  ): unknown {
+    const { names } = this.shape;
     let value: unknown = event;
     for (let i = ops[at + 2], end = i + ops[at + 1]; i < end; i++) {
       if (typeof value !== 'object' || value === null) return undefined;
-      const step = names[i] as string;
+      const step = names[i];
       const next: unknown = (value as Record<string, unknown>)[step];
       if (next === undefined) return undefined;
       if ((typeof next === 'function' || step === '__proto__') && !Object.hasOwn(value, step))
@@ -364,16 +326,6 @@ export class PatternProgram {
       value = next;
     }
     return value;
-  }
-
-  /** The field's list of values and operators, in the filter (checked when compiled: it is there). */
-  private listAt(at: number): readonly unknown[] {
-    const { ops, names } = this.shape;
-    let list = this.filter as Record<string | number, unknown>;
-    for (let i = ops[at + 7], end = i + ops[at + 6]; i < end; i++) {
-      list = list[names[i]] as Record<string | number, unknown>;
-    }
-    return list as unknown as readonly unknown[];
   }
 
   private miss(at: number): PatternMiss {
@@ -390,78 +342,59 @@ export class PatternProgram {
   }
 }
 
-type Operator = Readonly<Record<string, unknown>>;
-
 /**
- * Tests one present, non-array value against one matcher: `item` is its element of the field's
- * list, `extra` its operand's index or numeric codes. Only a test whose cost grows with the value
- * (a scanning wildcard) spends itself. `exists: false` never matches a present value.
+ * Tests one present, non-array value against one matcher (`arg`: its first operand in `args`,
+ * `codes`: numeric's). Only a test whose cost grows with the value (a scanning wildcard) spends
+ * itself. `exists: false` never matches a present value.
  */
 function testValue(
   kind: number,
-  item: unknown,
-  extra: number,
-  operands: readonly unknown[],
+  args: readonly unknown[],
+  arg: number,
+  codes: number,
   v: unknown,
   budget: MatchBudget,
 ): boolean {
   switch (kind) {
     case Kind.exact:
-      return v === item;
+      return v === args[arg];
     case Kind.prefix:
-      return typeof v === 'string' && hasPrefix(v, (item as Operator).prefix as string);
+      return typeof v === 'string' && hasPrefix(v, args[arg] as string);
     case Kind.suffix:
-      return typeof v === 'string' && hasSuffix(v, (item as Operator).suffix as string);
-    case Kind.equalsIgnoreCase:
-      return typeof v === 'string' && equalsFolded(v, (item as Operator)['equals-ignore-case']);
-    case Kind.equalsIgnoreCaseFolded:
-      return typeof v === 'string' && equalsFolded(v, operands[extra]);
+      return typeof v === 'string' && hasSuffix(v, args[arg] as string);
+    case Kind.equalsIgnoreCase: {
+      // Lowercasing never shortens a string (one character, İ, even grows): a longer value cannot
+      // be equal, and is not lowercased. The work is bounded by the pattern's text, not the event's.
+      const s = args[arg] as string;
+      return typeof v === 'string' && v.length <= s.length && v.toLowerCase() === s;
+    }
     case Kind.wildcard:
-      return typeof v === 'string' && (operands[extra] as Wildcard).matches(v);
+      return typeof v === 'string' && (args[arg] as Wildcard).matches(v);
     case Kind.wildcardScan:
-      return typeof v === 'string' && (operands[extra] as Wildcard).matches(v, budget);
+      return typeof v === 'string' && (args[arg] as Wildcard).matches(v, budget);
     case Kind.existsTrue:
       return true;
-    case Kind.numeric: {
+    case Kind.numeric:
       // Numbers given as strings are not numbers: EventBridge does not match them either.
-      if (typeof v !== 'number') return false;
-      const bounds = (item as Operator).numeric as readonly number[];
-      return compare(extra & 7, v, bounds[1]) && compare(extra >> 3, v, bounds[3]);
-    }
+      return (
+        typeof v === 'number' &&
+        compare(codes & 7, v, args[arg] as number) &&
+        compare(codes >> 3, v, args[arg + 1] as number)
+      );
     case Kind.anythingButValue:
-      return (
-        (typeof v === 'string' || typeof v === 'number') && v !== (item as Operator)['anything-but']
-      );
-    case Kind.anythingButListed:
-      return (
-        (typeof v === 'string' || typeof v === 'number') &&
-        v !== ((item as Operator)['anything-but'] as readonly unknown[])[0]
-      );
+      return (typeof v === 'string' || typeof v === 'number') && v !== args[arg];
     case Kind.anythingButSet:
       return (
         (typeof v === 'string' || typeof v === 'number') &&
-        !(operands[extra] as ReadonlySet<unknown>).has(v)
+        !(args[arg] as ReadonlySet<unknown>).has(v)
       );
     case Kind.anythingButPrefix:
-      return typeof v === 'string' && !hasPrefix(v, anythingBut(item).prefix as string);
+      return typeof v === 'string' && !hasPrefix(v, args[arg] as string);
     case Kind.anythingButSuffix:
-      return typeof v === 'string' && !hasSuffix(v, anythingBut(item).suffix as string);
+      return typeof v === 'string' && !hasSuffix(v, args[arg] as string);
     default:
       return false;
   }
-}
-
-/**
- * Lowercasing never shortens a string (one character, İ, even grows): a longer value cannot be
- * equal, and is not lowercased. The work is bounded by the pattern's text, not the event's.
- */
-function equalsFolded(v: string, folded: unknown): boolean {
-  const s = folded as string;
-  return v.length <= s.length && v.toLowerCase() === s;
-}
-
-function anythingBut(item: unknown): Operator {
-  return (item as Operator)['anything-but'] as Operator;
 }
 
 /** `v op bound` for a numeric code; code 0 (no second condition) holds. */
