@@ -116,9 +116,7 @@ function compileNode(
           `takes the pattern past ${MAX_PATTERN_MATCHERS} values and operators`,
         );
       }
-      const matchers = Array.from(value, (item: unknown) =>
-        compileMatcher(item, [...label, key], name),
-      );
+      const matchers = value.map((item) => compileMatcher(item, [...label, key], name));
       fields.push({ path: [...path, key], matchers });
     } else if (isPlainObject(value)) {
       const nested = compileNode(value, [...path, key], [...label, key], name, budget, depth + 1);

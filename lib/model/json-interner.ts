@@ -1,18 +1,20 @@
-/** Most nodes an interner keeps (the most recently seen). */
+import { deepFreeze } from './checks';
+
+/** Most lists an interner keeps (the most recently seen). */
 const DEFAULT_LIMIT = 256;
-/** Longest JSON text of a node that is interned: larger ones are rarely equal, and cost more. */
+/** Longest JSON text of a list that is interned: larger ones are rarely equal, and cost more. */
 const MAX_TEXT = 256;
 
 /**
- * Shares the equal parts of JSON values: a value given to {@link JsonInterner.intern} comes back
- * deeply frozen, each small object and array in it replaced by an equal one seen before, if any.
- * Thousands of subscriptions' filters repeat the same lists and operators (`[{ prefix: '/shop/' }]`,
- * `['FR', 'DE']`) with one value of their own: shared, those parts are held once. The nodes are
- * frozen, so sharing them cannot be seen, except by identity.
+ * Shares the equal lists of JSON values: a value given to {@link JsonInterner.intern} comes back
+ * deeply frozen, each small array in it replaced by an equal one seen before, if any. Thousands of
+ * subscriptions' filters repeat the same lists of values and operators (`[{ prefix: '/shop/' }]`,
+ * `['FR', 'DE']`) beside one of their own: shared, those lists are held once. They are frozen, so
+ * sharing them cannot be seen, except by identity.
  *
- * Bounded: it keeps the last `limit` distinct nodes seen (each at most 256 characters of JSON);
+ * Bounded: it keeps the last `limit` distinct lists seen (each at most 256 characters of JSON);
  * one let go is still held by the values that use it, and is not shared again until seen anew.
- * Equal means equal JSON with keys in the same order, and -0 apart from 0.
+ * Equal means equal JSON, keys in the same order, and -0 apart from 0.
  *
  * @example
  * ```ts
@@ -23,12 +25,12 @@ const MAX_TEXT = 256;
  * ```
  */
 export class JsonInterner {
-  /** Nodes by JSON text, least recently seen first. */
+  /** Lists by JSON text, least recently seen first. */
   private readonly nodes = new Map<string, object>();
 
   constructor(private readonly limit = DEFAULT_LIMIT) {}
 
-  /** How many nodes are kept. */
+  /** How many lists are kept. */
   get size(): number {
     return this.nodes.size;
   }
@@ -38,58 +40,58 @@ export class JsonInterner {
    * changed in place (its parts replaced): pass one nobody else holds, such as a JSON.parse result.
    */
   intern<T>(value: T): T {
-    return this.node(value)[0] as T;
+    return this.node(value) as T;
   }
 
-  /** The node to use for a value, and its JSON text (undefined: too long, or not JSON). */
-  private node(value: unknown): [unknown, string | undefined] {
-    if (typeof value !== 'object' || value === null) return [value, scalarText(value)];
+  /** The node to use for a value: objects are walked, arrays (lists) looked up whole. */
+  private node(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return value;
+    if (Array.isArray(value)) return this.list(value);
     let node = value as Record<string, unknown>;
-    const frozen = Object.isFrozen(node);
-    // The text is joined from its parts' (one flat string, not a chain of concatenations).
-    let parts: string[] | undefined = [];
-    const replace = (key: string | number, part: unknown): void => {
-      if (part === node[key]) return;
+    for (const key of Object.keys(value)) {
+      const part = this.node(node[key]);
+      if (part === node[key]) continue;
       // A frozen value is copied before a part of it is replaced (fromEntries keeps `__proto__`
       // an own key).
-      if (node === value && frozen) {
-        node = (
-          Array.isArray(value) ? [...value] : Object.fromEntries(Object.entries(value))
-        ) as Record<string, unknown>;
-      }
+      if (node === value && Object.isFrozen(value))
+        node = Object.fromEntries(Object.entries(value));
       node[key] = part;
-    };
-    const isArray = Array.isArray(value);
-    const keys = isArray ? value.keys() : Object.keys(value);
-    for (const key of keys) {
-      const [part, partText] = this.node((value as Record<string | number, unknown>)[key]);
-      replace(key, part);
-      if (partText === undefined) parts = undefined;
-      else parts?.push(isArray ? partText : `${JSON.stringify(key)}:${partText}`);
     }
-    const text = parts && (isArray ? `[${parts.join(',')}]` : `{${parts.join(',')}}`);
-    Object.freeze(node);
-    if (text === undefined || text.length > MAX_TEXT) return [node, undefined];
+    return Object.freeze(node);
+  }
+
+  /**
+   * An equal list seen before, or this one, frozen. Lists are what filters repeat (a field's
+   * values and operators), and one JSON.stringify per list is the whole cost: objects around
+   * them are seldom equal, and each would be written again.
+   */
+  private list(value: unknown[]): unknown {
+    const text = JSON.stringify(value);
+    if (text === undefined || text.length > MAX_TEXT || !isPlainJson(value)) {
+      return deepFreeze(value);
+    }
     const held = this.nodes.get(text);
     if (held !== undefined) {
       // Seen again: the most recently seen, kept longest.
       this.nodes.delete(text);
       this.nodes.set(text, held);
-      return [held, text];
+      return held;
     }
-    this.nodes.set(text, node);
+    this.nodes.set(text, deepFreeze(value));
     if (this.nodes.size > this.limit) this.nodes.delete(this.nodes.keys().next().value as string);
-    return [node, text];
+    return value;
   }
 }
 
-/** A JSON scalar's text (-0 apart from 0); undefined for what JSON does not hold. */
-function scalarText(value: unknown): string | undefined {
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null) {
-    return JSON.stringify(value);
-  }
-  if (typeof value === 'number' && Number.isFinite(value)) {
-    return Object.is(value, -0) ? '-0' : String(value);
-  }
-  return undefined;
+/**
+ * Whether JSON text says all of a value (no -0, which JSON writes as 0; nothing JSON leaves out
+ * or changes), so that equal texts mean equal values.
+ */
+function isPlainJson(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null) return true;
+  if (typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.every(isPlainJson);
+  const proto: unknown = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.values(value).every(isPlainJson);
 }

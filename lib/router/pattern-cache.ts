@@ -14,8 +14,8 @@ type Slot = PatternProgram | typeof FREED | undefined;
  * means equal JSON, key order included: the order of a filter's fields is the order they are
  * tested (and paid for, and explained), so `{a, b}` and `{b, a}` are two patterns. Programs are
  * found by a hash of that JSON, not the JSON itself: a filter's text is held once, by its record.
- * The table is one array of programs (open addressing, linear probing): a slot per program and a
- * few spare, where a Map held ~46 bytes per entry. Filters of the same structure (different
+ * The table is an array of programs and one of their hashes (open addressing, linear probing):
+ * ~20 bytes per program, where a Map held ~46. Filters of the same structure (different
  * values) share their program's shape.
  *
  * @example
@@ -27,6 +27,8 @@ type Slot = PatternProgram | typeof FREED | undefined;
  */
 export class PatternCache {
   private slots: Slot[] = new Array<Slot>(FIRST_CAPACITY).fill(undefined);
+  /** The hash of each slot's filter: probing compares JSON only where hashes are equal. */
+  private hashes = new Uint32Array(FIRST_CAPACITY);
   /** Programs held. */
   private count = 0;
   /** Slots freed since the table was last built. */
@@ -45,7 +47,8 @@ export class PatternCache {
    */
   acquire(filter: unknown): CompiledPattern {
     const json = JSON.stringify(filter);
-    const at = this.find(filter, json);
+    const hash = hashOf(json);
+    const at = this.find(filter, json, hash);
     if (at >= 0) {
       const found = this.slots[at] as PatternProgram;
       found.refs++;
@@ -60,14 +63,15 @@ export class PatternCache {
     }
     program.refs = 1;
     if ((this.count + this.freed + 1) * 4 > this.slots.length * 3) this.rebuild();
-    this.place(program, json);
+    this.place(program, hash);
     this.count++;
     return program;
   }
 
   /** One reference less to a filter acquired before; the last one frees it. */
   release(filter: unknown): void {
-    const at = this.find(filter, JSON.stringify(filter));
+    const json = JSON.stringify(filter);
+    const at = this.find(filter, json, hashOf(json));
     if (at < 0) return;
     const program = this.slots[at] as PatternProgram;
     if (--program.refs > 0) return;
@@ -81,36 +85,45 @@ export class PatternCache {
   }
 
   /** The slot of the program compiled from an equal filter (same object, or same JSON), or -1. */
-  private find(filter: unknown, json: string): number {
-    const { slots } = this;
+  private find(filter: unknown, json: string, hash: number): number {
+    const { slots, hashes } = this;
     const mask = slots.length - 1;
-    for (let at = hashOf(json) & mask; ; at = (at + 1) & mask) {
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
       const slot = slots[at];
       if (slot === undefined) return -1;
-      if (slot !== FREED && (slot.filter === filter || JSON.stringify(slot.filter) === json)) {
+      if (
+        slot !== FREED &&
+        hashes[at] === hash &&
+        (slot.filter === filter || JSON.stringify(slot.filter) === json)
+      ) {
         return at;
       }
     }
   }
 
   /** Puts a program in the first free slot from its hash's. */
-  private place(program: PatternProgram, json: string): void {
+  private place(program: PatternProgram, hash: number): void {
     const { slots } = this;
     const mask = slots.length - 1;
-    let at = hashOf(json) & mask;
+    let at = hash & mask;
     while (slots[at] !== undefined && slots[at] !== FREED) at = (at + 1) & mask;
     if (slots[at] === FREED) this.freed--;
     slots[at] = program;
+    this.hashes[at] = hash;
   }
 
   /** Builds the table anew without its freed slots, twice as large when over half full. */
   private rebuild(): void {
-    const programs = this.slots.filter((slot): slot is PatternProgram => !!slot);
+    const { slots, hashes } = this;
     let capacity = FIRST_CAPACITY;
-    while (capacity < (programs.length + 1) * 2) capacity *= 2;
+    while (capacity < (this.count + 1) * 2) capacity *= 2;
     this.slots = new Array<Slot>(capacity).fill(undefined);
+    this.hashes = new Uint32Array(capacity);
     this.freed = 0;
-    for (const program of programs) this.place(program, JSON.stringify(program.filter));
+    for (let at = 0; at < slots.length; at++) {
+      const slot = slots[at];
+      if (slot) this.place(slot, hashes[at]);
+    }
   }
 
   /** The shape in use equal to this one (counted), or this one, now in use. */
