@@ -5,6 +5,7 @@ import type { CorsRecord } from '../model/cors';
 import type { EventTypeRecord } from '../model/event-type';
 import type { FunctionRecord } from '../model/function';
 import { withoutSecrets } from '../model/function-secrets';
+import { JsonInterner } from '../model/json-interner';
 import type { KeyLayout, RecordKind } from '../model/key-layout';
 import { routeShape } from '../model/paths';
 import type { SubscriptionRecord } from '../model/subscription';
@@ -87,6 +88,9 @@ export class Catalog {
    */
   private changed = 0;
 
+  /** Subscriptions' filters share their equal parts: thousands repeat the same lists. */
+  private readonly filters = new JsonInterner();
+
   constructor(private readonly layout: KeyLayout) {}
 
   /** Moves whenever a batch of changes is applied; equal readings mean nothing changed between. */
@@ -103,7 +107,7 @@ export class Catalog {
       const address = this.layout.parse(kv.key);
       if (!address) continue;
       const { kind, space, id } = address;
-      this.prepared.set(kv, decode(kv.value, ID_FIELD[kind], id, space));
+      this.prepared.set(kv, decode(kv.value, ID_FIELD[kind], id, space, this.filters));
     }
   }
 
@@ -181,7 +185,7 @@ export class Catalog {
         // Only a listing prepares: a watched change skips the lookup (hashing a new object).
         const decoded =
           (this.prepared.size > 0 ? this.prepared.get(change.kv) : undefined) ??
-          decode(change.kv.value, ID_FIELD[kind], id, space);
+          decode(change.kv.value, ID_FIELD[kind], id, space, this.filters);
         if (typeof decoded === 'string') invalid.push({ key: change.key, reason: decoded });
         else record = decoded;
       }
@@ -224,7 +228,13 @@ export class Catalog {
 }
 
 /** Parses a stored value; a string is the reason it cannot be used. */
-function decode(value: string, idField: string, id: string, space: string): ConfigRecord | string {
+function decode(
+  value: string,
+  idField: string,
+  id: string,
+  space: string,
+  filters: JsonInterner,
+): ConfigRecord | string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -239,6 +249,9 @@ function decode(value: string, idField: string, id: string, space: string): Conf
   if (record[idField] !== id) return `"${idField}" does not match the key`;
   if (record.space === undefined) record.space = space;
   else if (record.space !== space) return '"space" does not match the key';
+  if (idField === 'subscriptionId' && record.filter !== undefined) {
+    record.filter = filters.intern(record.filter);
+  }
   return deepFreeze(record) as unknown as ConfigRecord;
 }
 

@@ -9,6 +9,7 @@ import {
   type MatcherSpec,
   type NodeSpec,
   type PatternMiss,
+  type PatternProgram,
 } from './pattern-program';
 import { Wildcard } from './wildcard';
 
@@ -46,8 +47,20 @@ const NUMERIC_OPS = new Set(['<', '<=', '=', '>', '>=']);
 
 /** Checks and compiles a pattern; throws ValidationError naming the offending field. */
 export function compilePattern(pattern: unknown, name = 'filter'): CompiledPattern {
+  return compileProgram(pattern, name);
+}
+
+/**
+ * {@link compilePattern}, as the program itself (what PatternCache shares).
+ *
+ * @example
+ * ```ts
+ * const program = compileProgram(subscription.filter);
+ * ```
+ */
+export function compileProgram(pattern: unknown, name = 'filter'): PatternProgram {
   const budget = { matchers: 0 };
-  return assemble(compileNode(pattern, [], [], name, budget, 0));
+  return assemble(compileNode(pattern, [], [], name, budget, 0), pattern);
 }
 
 function fail(name: string, path: readonly string[], problem: string): never {
@@ -169,9 +182,9 @@ function compileMatcher(item: unknown, path: string[], name: string): MatcherSpe
     case 'exists':
       if (typeof arg !== 'boolean') fail(name, path, '"exists" takes true or false');
       // A present field matches `exists: true`; a missing one only `exists: false`.
-      return matcher(Kind.exists, [arg]);
+      return matcher(arg ? Kind.existsTrue : Kind.existsFalse, []);
     case 'numeric':
-      return matcher(Kind.numeric, numeric(arg, path, name));
+      return { kind: Kind.numeric, textSteps: 0, ...numeric(arg, path, name) };
     case 'anything-but': {
       const affix = isPlainObject(arg) ? Object.values(arg)[0] : undefined;
       const [kind, args] = anythingBut(arg, path, name);
@@ -197,12 +210,17 @@ function wildcard(expression: string, path: string[], name: string): Wildcard {
   return glob;
 }
 
-/** `[op, bound, op, bound]` as codes (NUMERIC_CODES), the second op 0 when there is one. */
-function numeric(arg: unknown, path: string[], name: string): unknown[] {
+/** The bounds of `[op, bound]` or `[op, bound, op, bound]`, and the ops as codes (NUMERIC_CODES). */
+function numeric(
+  arg: unknown,
+  path: string[],
+  name: string,
+): { args: number[]; codes: [number, number] } {
   if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
     fail(name, path, '"numeric" takes [op, number] or [op, number, op, number]');
   }
-  const codes: number[] = [0, 0, 0, 0];
+  const codes: [number, number] = [0, 0];
+  const bounds: number[] = [0, 0];
   for (let i = 0; i < arg.length; i += 2) {
     const [op, bound] = [arg[i], arg[i + 1]];
     if (
@@ -217,8 +235,8 @@ function numeric(arg: unknown, path: string[], name: string): unknown[] {
         `"numeric" has ${showValue(op)} ${showValue(bound)}; use <, <=, =, >, >= and a number`,
       );
     }
-    codes[i] = NUMERIC_CODES[op];
-    codes[i + 1] = bound;
+    codes[i / 2] = NUMERIC_CODES[op];
+    bounds[i / 2] = bound;
   }
   if (arg.length === 4 && (!/^>/.test(arg[0] as string) || !/^</.test(arg[2] as string))) {
     fail(
@@ -227,7 +245,7 @@ function numeric(arg: unknown, path: string[], name: string): unknown[] {
       '"numeric" with two conditions takes a lower bound (> or >=) then an upper one',
     );
   }
-  return codes;
+  return { args: bounds, codes };
 }
 
 function anythingBut(arg: unknown, path: string[], name: string): [number, unknown[]] {
