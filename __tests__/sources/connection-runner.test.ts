@@ -174,6 +174,37 @@ test('text and bytes are wrapped as a string and as data_base64', async () => {
   });
 });
 
+test("a custom source's bytes that are a Uint8Array, not a Buffer (the AWS SDK's), are wrapped as their own base64", async () => {
+  const { queue, delivered } = await setUp();
+  // A made event's data_base64 is taken on trust: Uint8Array#toString would write "255,254,0,1".
+  queue.push({ id: 'bytes', body: new Uint8Array([0xff, 0xfe, 0x00, 0x01]) as Buffer });
+  await until(() => delivered.length === 1, 'one delivery');
+  expect(delivered[0]).toMatchObject({
+    datacontenttype: 'application/octet-stream',
+    data_base64: Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64'),
+  });
+});
+
+test("a custom source's body that is neither text nor bytes is refused with a reason, never wrapped or thrown", async () => {
+  const { queue, delivered, notices, runner } = await setUp();
+  const bodies = [{ not: 'bytes' }, 42, undefined];
+  queue.push(...bodies.map((body, i) => ({ id: `odd-${i}`, body: body as unknown as Buffer })));
+  queue.push({ id: 'good', body: '{"n":1}' });
+  await until(
+    () => notices.length === 3 && delivered.length === 1 && queue.acked.length === 4,
+    'three refusals, one delivery, four acks',
+  );
+  expect(delivered.map((e) => e.id)).toEqual(['good']);
+  expect(notices.map((n) => [n.messageId, n.code, n.size, n.body])).toEqual([
+    ['odd-0', 'VALIDATION_FAILED', 0, ''],
+    ['odd-1', 'VALIDATION_FAILED', 0, ''],
+    ['odd-2', 'VALIDATION_FAILED', 0, ''],
+  ]);
+  expect(notices[0].reason).toMatch(/neither text nor bytes/);
+  expect(queue.acked.sort()).toEqual(['good', 'odd-0', 'odd-1', 'odd-2']);
+  expect(runner.health()[0]).toMatchObject({ refused: 3, accepted: 1, inFlight: 0 });
+});
+
 test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {
   const { gateway, queue, delivered } = await setUp();
   const refusedChanges: string[] = [];

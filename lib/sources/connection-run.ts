@@ -14,7 +14,7 @@ import { DEFAULT_MAX_IN_FLIGHT, type ConnectionRecord } from '../model/connectio
 import { describeError } from '../model/describe-error';
 import { exponentialDelay, type ExponentialDelayOptions } from '../model/exponential-delay';
 import { SYSTEM_EVENT_TYPES } from '../model/system-events';
-import { bodyText, messageEvent } from './message-event';
+import { bodyText, messageBody, messageEvent } from './message-event';
 import type { OutboundCheck } from '../model/outbound-policy';
 import type { Source, SourceFactory, SourceMessage } from './source';
 import { outboundRefusalIn } from './source-outbound';
@@ -305,8 +305,10 @@ export class ConnectionRun {
   private async refuse(message: SourceMessage, error: GatewayError): Promise<void> {
     this.counts.refused++;
     const { space, connectionId, type, deadLetter } = this.record;
-    const text = bodyText(message.body);
-    const whole = text ?? (message.body as Buffer).toString('base64');
+    // What a custom source gave may be neither text nor bytes (refused for that): an empty body.
+    const body = messageBody(message.body) ?? '';
+    const text = bodyText(body);
+    const whole = text ?? (body as Buffer).toString('base64');
     const notice: ConnectionRefusedNotice = {
       space,
       connectionId,
@@ -314,8 +316,7 @@ export class ConnectionRun {
       messageId: message.id,
       reason: error.message,
       code: typeof error.code === 'string' ? error.code : 'ERROR',
-      size:
-        typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length,
+      size: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
       body: whole.slice(0, NOTICE_BODY),
       encoding: text === undefined ? 'base64' : 'utf8',
       truncated: whole.length > NOTICE_BODY,
