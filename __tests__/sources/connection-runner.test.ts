@@ -1,7 +1,7 @@
 // The source runtime: every message pulled becomes an event entered through the gateway, is
 // acknowledged only after acceptance, is dead-lettered (counted, `connection.refused`, the
 // dead-letter function) and acknowledged when refused, and backpressure pauses the source.
-import { BackpressureError, MemoryStore, type CloudEvent } from '../../lib';
+import { BackpressureError, GatewayClosedError, MemoryStore, type CloudEvent } from '../../lib';
 import type { ConnectionRefusedNotice } from '../../lib/model/system-events';
 import type { ConnectionRunnerOptions } from '../../lib/sources/connection-runner';
 import type { Source, SourceContext, SourceMessage } from '../../lib/sources/source';
@@ -203,6 +203,62 @@ test("a custom source's body that is neither text nor bytes is refused with a re
   expect(notices[0].reason).toMatch(/neither text nor bytes/);
   expect(queue.acked.sort()).toEqual(['good', 'odd-0', 'odd-1', 'odd-2']);
   expect(runner.health()[0]).toMatchObject({ refused: 3, accepted: 1, inFlight: 0 });
+});
+
+test("a custom source's release that returns no promise, or throws, never crashes the host", async () => {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    let context: SourceContext | undefined;
+    const released: string[] = [];
+    const { runner } = await setUp(
+      {},
+      {
+        sources: {
+          kafka: (given) => {
+            context = given;
+            const nothing = () => undefined;
+            return {
+              start: async () => undefined,
+              pause: nothing,
+              resume: nothing,
+              close: async () => undefined,
+            };
+          },
+        },
+        // Not accepted (the gateway closing): each message is given back to its source.
+        entry: async () => {
+          throw new GatewayClosedError('The gateway is closed.');
+        },
+      },
+    );
+    const message = (id: string, release: () => unknown): SourceMessage => ({
+      id,
+      body: '{}',
+      ack: async () => undefined,
+      release: release as () => Promise<void>,
+    });
+    context!.deliver(message('sync', () => void released.push('sync')));
+    context!.deliver(
+      message('throws', () => {
+        released.push('throws');
+        throw new Error('release failed');
+      }),
+    );
+    await until(
+      () => released.length === 2 && runner.health()[0]?.inFlight === 0,
+      'both given back',
+    );
+    await runner.close();
+    // Handed over after the run closed: given back at once, deliver() never throws.
+    expect(() => context!.deliver(message('late', () => void released.push('late')))).not.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(released).toEqual(['sync', 'throws', 'late']);
+    expect(rejections).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
 });
 
 test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {

@@ -163,7 +163,7 @@ export class ConnectionRun {
     // makes a duplicate, which at-least-once allows; an ack after this point could lose it).
     const left = [...this.unsettled];
     this.unsettled.clear();
-    await Promise.allSettled(left.map(async (message) => message.release?.()));
+    await Promise.all(left.map(giveBack));
     await this.source?.close().catch((error: unknown) => this.fail(error));
   }
 
@@ -217,7 +217,7 @@ export class ConnectionRun {
 
   private deliver(message: SourceMessage): void {
     if (this.closed) {
-      void message.release?.().catch(() => undefined);
+      void giveBack(message);
       return;
     }
     this.inFlight++;
@@ -267,7 +267,7 @@ export class ConnectionRun {
           }
           if (this.closed || error instanceof GatewayClosedError) {
             // Not accepted: the source delivers it again (here after a restart, or elsewhere).
-            if (this.unsettled.delete(message)) await message.release?.().catch(() => undefined);
+            if (this.unsettled.delete(message)) await giveBack(message);
             return;
           }
           this.counts.retries++;
@@ -336,5 +336,18 @@ export class ConnectionRun {
         new Error(`the dead-letter function ${functionId} failed: ${describeError(failure)}`),
       );
     }
+  }
+}
+
+/**
+ * Gives a message back to its source, whatever its `release` does (a custom source's may throw or
+ * return no promise): never throws nor rejects. One it failed to take back is redelivered all the
+ * same, after the source's own timeout.
+ */
+async function giveBack(message: SourceMessage): Promise<void> {
+  try {
+    await message.release?.();
+  } catch {
+    // redelivered after the source's own timeout
   }
 }
