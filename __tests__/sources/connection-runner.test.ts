@@ -261,6 +261,47 @@ test("a custom source's release that returns no promise, or throws, never crashe
   }
 });
 
+test("a custom source's pause() and resume() that throw are reported, never thrown into deliver() or left unhandled", async () => {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    let context: SourceContext | undefined;
+    const calls: string[] = [];
+    const { runner, delivered } = await setUp(
+      { maxInFlight: 1 },
+      {
+        sources: {
+          kafka: (given) => {
+            context = given;
+            return {
+              start: async () => undefined,
+              pause: () => {
+                calls.push('pause');
+                throw new Error('pause failed');
+              },
+              resume: () => {
+                calls.push('resume');
+                throw new Error('resume failed');
+              },
+              close: async () => undefined,
+            };
+          },
+        },
+      },
+    );
+    const message = (id: string): SourceMessage => ({ id, body: '{}', ack: async () => undefined });
+    expect(() => context!.deliver(message('one'))).not.toThrow();
+    await until(() => delivered.length === 1 && runner.health()[0]?.inFlight === 0, 'one delivery');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toEqual(['pause', 'resume']);
+    expect(rejections).toEqual([]);
+    expect(runner.health()[0].lastError).toMatch(/resume failed/);
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
+});
+
 test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {
   const { gateway, queue, delivered } = await setUp();
   const refusedChanges: string[] = [];

@@ -149,7 +149,7 @@ export class ConnectionRun {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.startTimer);
-    this.source?.pause();
+    this.flowControl('pause');
     for (const wake of this.wakers) wake();
     if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -224,7 +224,7 @@ export class ConnectionRun {
     this.unsettled.add(message);
     if (this.inFlight >= this.maxInFlight && !this.paused) {
       this.paused = true;
-      this.source?.pause();
+      this.flowControl('pause');
     }
     // settle() never rejects, and counts the message out itself: no promise is kept per message.
     void this.settle(message);
@@ -238,7 +238,7 @@ export class ConnectionRun {
       if (this.inFlight === 0) this.drained?.();
     } else if (this.paused && this.inFlight <= this.resumeAt) {
       this.paused = false;
-      this.source?.resume();
+      this.flowControl('resume');
     }
   }
 
@@ -299,6 +299,18 @@ export class ConnectionRun {
       const timer = setTimeout(done, ms);
       this.wakers.add(done);
     });
+  }
+
+  /**
+   * Pauses or resumes the source: what a custom source's throws is reported (its last error),
+   * never thrown into its own `deliver()` call nor left an unhandled rejection by `settle()`.
+   */
+  private flowControl(step: 'pause' | 'resume'): void {
+    try {
+      this.source?.[step]();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** Counts, reports and dead-letters a refused message (never throws). */
