@@ -77,6 +77,20 @@ class TestQueue {
   }
 }
 
+/** Runs `body`; resolves with the rejections left unhandled meanwhile (each would crash a host). */
+async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    await body();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
+  return rejections;
+}
+
 async function setUp(
   connection: Record<string, unknown> = {},
   options: Partial<ConnectionRunnerOptions> = {},
@@ -206,10 +220,7 @@ test("a custom source's body that is neither text nor bytes is refused with a re
 });
 
 test("a custom source's release that returns no promise, or throws, never crashes the host", async () => {
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown) => void rejections.push(reason);
-  process.on('unhandledRejection', onRejection);
-  try {
+  const rejections = await unhandledDuring(async () => {
     let context: SourceContext | undefined;
     const released: string[] = [];
     const { runner } = await setUp(
@@ -255,17 +266,12 @@ test("a custom source's release that returns no promise, or throws, never crashe
     expect(() => context!.deliver(message('late', () => void released.push('late')))).not.toThrow();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(released).toEqual(['sync', 'throws', 'late']);
-    expect(rejections).toEqual([]);
-  } finally {
-    process.off('unhandledRejection', onRejection);
-  }
+  });
+  expect(rejections).toEqual([]);
 });
 
 test("a custom source's pause() and resume() that throw are reported, never thrown into deliver() or left unhandled", async () => {
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown) => void rejections.push(reason);
-  process.on('unhandledRejection', onRejection);
-  try {
+  const rejections = await unhandledDuring(async () => {
     let context: SourceContext | undefined;
     const calls: string[] = [];
     const { runner, delivered } = await setUp(
@@ -295,11 +301,9 @@ test("a custom source's pause() and resume() that throw are reported, never thro
     await until(() => delivered.length === 1 && runner.health()[0]?.inFlight === 0, 'one delivery');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(calls).toEqual(['pause', 'resume']);
-    expect(rejections).toEqual([]);
     expect(runner.health()[0].lastError).toMatch(/resume failed/);
-  } finally {
-    process.off('unhandledRejection', onRejection);
-  }
+  });
+  expect(rejections).toEqual([]);
 });
 
 test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {
