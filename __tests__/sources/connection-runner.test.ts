@@ -306,6 +306,44 @@ test("a custom source's pause() and resume() that throw are reported, never thro
   expect(rejections).toEqual([]);
 });
 
+test("a custom source's lag() that throws or answers nonsense leaves the lag unknown, never failing health()", async () => {
+  const answers: (() => unknown)[] = [
+    () => {
+      throw new Error('lag failed');
+    },
+    () => ({ lagMessages: NaN, lagMs: -5, inFlight: 99, state: 'running' }),
+    () => 'behind',
+    () => ({ lagMessages: 7, lagMs: 250 }),
+  ];
+  let answer = answers[0];
+  const nothing = () => undefined;
+  const { runner } = await setUp(
+    {},
+    {
+      sources: {
+        kafka: () => ({
+          start: async () => undefined,
+          pause: nothing,
+          resume: nothing,
+          close: async () => undefined,
+          lag: () => answer() as never,
+        }),
+      },
+    },
+  );
+  const seen = answers.map((given) => {
+    answer = given;
+    const [health] = runner.health();
+    return { lagMessages: health.lagMessages, lagMs: health.lagMs, inFlight: health.inFlight };
+  });
+  expect(seen).toEqual([
+    { lagMessages: undefined, lagMs: undefined, inFlight: 0 },
+    { lagMessages: undefined, lagMs: undefined, inFlight: 0 },
+    { lagMessages: undefined, lagMs: undefined, inFlight: 0 },
+    { lagMessages: 7, lagMs: 250, inFlight: 0 },
+  ]);
+});
+
 test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {
   const { gateway, queue, delivered } = await setUp();
   const refusedChanges: string[] = [];

@@ -16,7 +16,7 @@ import { exponentialDelay, type ExponentialDelayOptions } from '../model/exponen
 import { SYSTEM_EVENT_TYPES } from '../model/system-events';
 import { bodyText, messageBody, messageEvent } from './message-event';
 import type { OutboundCheck } from '../model/outbound-policy';
-import type { Source, SourceFactory, SourceMessage } from './source';
+import type { Source, SourceFactory, SourceLag, SourceMessage } from './source';
 import { outboundRefusalIn } from './source-outbound';
 import type { StoreLeases } from './store-leases';
 
@@ -135,7 +135,7 @@ export class ConnectionRun {
       inFlight: this.inFlight,
       ...this.counts,
       owned: this.ownedUnits,
-      ...this.source?.lag?.(),
+      ...lagOf(this.source),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(this.lastErrorCode === undefined ? {} : { lastErrorCode: this.lastErrorCode }),
     };
@@ -362,4 +362,25 @@ async function giveBack(message: SourceMessage): Promise<void> {
   } catch {
     // redelivered after the source's own timeout
   }
+}
+
+/**
+ * The source's lag as `health()` and Prometheus show it: its finite, non-negative figures only,
+ * none when `lag()` throws (a custom source's may): the rest of the health report stays readable.
+ */
+function lagOf(source: Source | undefined): SourceLag {
+  let lag: unknown;
+  try {
+    lag = source?.lag?.();
+  } catch {
+    return {};
+  }
+  if (typeof lag !== 'object' || lag === null) return {};
+  const { lagMessages, lagMs } = lag as Record<string, unknown>;
+  const figure = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  return {
+    ...(figure(lagMessages) ? { lagMessages } : {}),
+    ...(figure(lagMs) ? { lagMs } : {}),
+  };
 }
