@@ -296,4 +296,41 @@ describe('delivery to HTTP functions', () => {
     expect(deadLetters.length).toBeGreaterThan(0);
     expect(m.deliveriesPending).toBe(0);
   });
+
+  test("a function's URL and retry policy changed between emits, and its URL between two attempts, are the next delivery's", async () => {
+    // A guard (passes on the cached lookups by function record and subscription): each change
+    // reaches the next delivery, or the next attempt of one in progress.
+    const { gateway } = await gatewayWith();
+    await gateway.createEventType({ name: 'user.created' });
+    const first = await serve(json(500, { no: 1 }));
+    const second = await serve(json(200, { from: 'second' }));
+    const emit = async () =>
+      (await gateway.emit(cloudEvent('user.created'), { wait: true })).outcomes?.[0];
+    await gateway.registerFunction({ functionId: 'f', type: 'http', provider: { url: first.url } });
+    await gateway.subscribe({ eventType: 'user.created', functionId: 'f' });
+    expect(await emit()).toMatchObject({ ok: false });
+    expect(first.requests).toHaveLength(FAST_RETRY.maxAttempts);
+    // One attempt only now.
+    await gateway.updateFunction({
+      functionId: 'f',
+      type: 'http',
+      provider: { url: first.url },
+      retry: { maxAttempts: 1 },
+    });
+    expect(await emit()).toMatchObject({ ok: false });
+    expect(first.requests).toHaveLength(FAST_RETRY.maxAttempts + 1);
+    await gateway.updateFunction({ functionId: 'f', type: 'http', provider: { url: second.url } });
+    expect(await emit()).toMatchObject({ ok: true, result: { from: 'second' } });
+    // Between the first attempt (refused by the first server) and the retry, the URL moves.
+    await gateway.updateFunction({ functionId: 'f', type: 'http', provider: { url: first.url } });
+    const moved = latch();
+    first.respond((_n, _req, res) => {
+      res.writeHead(503).end();
+      moved.release();
+    });
+    const during = gateway.emit(cloudEvent('user.created'), { wait: true });
+    await moved.promise;
+    await gateway.updateFunction({ functionId: 'f', type: 'http', provider: { url: second.url } });
+    expect((await during).outcomes?.[0]).toMatchObject({ ok: true, result: { from: 'second' } });
+  });
 });

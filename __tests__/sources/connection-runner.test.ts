@@ -1,7 +1,7 @@
 // The source runtime: every message pulled becomes an event entered through the gateway, is
 // acknowledged only after acceptance, is dead-lettered (counted, `connection.refused`, the
 // dead-letter function) and acknowledged when refused, and backpressure pauses the source.
-import { BackpressureError, MemoryStore, type CloudEvent } from '../../lib';
+import { BackpressureError, GatewayClosedError, MemoryStore, type CloudEvent } from '../../lib';
 import type { ConnectionRefusedNotice } from '../../lib/model/system-events';
 import type { ConnectionRunnerOptions } from '../../lib/sources/connection-runner';
 import type { Source, SourceContext, SourceMessage } from '../../lib/sources/source';
@@ -75,6 +75,20 @@ class TestQueue {
       this.context.deliver(message);
     }
   }
+}
+
+/** Runs `body`; resolves with the rejections left unhandled meanwhile (each would crash a host). */
+async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    await body();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('unhandledRejection', onRejection);
+  }
+  return rejections;
 }
 
 async function setUp(
@@ -172,6 +186,162 @@ test('text and bytes are wrapped as a string and as data_base64', async () => {
     datacontenttype: 'application/octet-stream',
     data_base64: Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64'),
   });
+});
+
+test("a custom source's bytes that are a Uint8Array, not a Buffer (the AWS SDK's), are wrapped as their own base64", async () => {
+  const { queue, delivered } = await setUp();
+  // A made event's data_base64 is taken on trust: Uint8Array#toString would write "255,254,0,1".
+  queue.push({ id: 'bytes', body: new Uint8Array([0xff, 0xfe, 0x00, 0x01]) as Buffer });
+  await until(() => delivered.length === 1, 'one delivery');
+  expect(delivered[0]).toMatchObject({
+    datacontenttype: 'application/octet-stream',
+    data_base64: Buffer.from([0xff, 0xfe, 0x00, 0x01]).toString('base64'),
+  });
+});
+
+test("a custom source's body that is neither text nor bytes is refused with a reason, never wrapped or thrown", async () => {
+  const { queue, delivered, notices, runner } = await setUp();
+  const bodies = [{ not: 'bytes' }, 42, undefined];
+  queue.push(...bodies.map((body, i) => ({ id: `odd-${i}`, body: body as unknown as Buffer })));
+  queue.push({ id: 'good', body: '{"n":1}' });
+  await until(
+    () => notices.length === 3 && delivered.length === 1 && queue.acked.length === 4,
+    'three refusals, one delivery, four acks',
+  );
+  expect(delivered.map((e) => e.id)).toEqual(['good']);
+  expect(notices.map((n) => [n.messageId, n.code, n.size, n.body])).toEqual([
+    ['odd-0', 'VALIDATION_FAILED', 0, ''],
+    ['odd-1', 'VALIDATION_FAILED', 0, ''],
+    ['odd-2', 'VALIDATION_FAILED', 0, ''],
+  ]);
+  expect(notices[0].reason).toMatch(/neither text nor bytes/);
+  expect(queue.acked.sort()).toEqual(['good', 'odd-0', 'odd-1', 'odd-2']);
+  expect(runner.health()[0]).toMatchObject({ refused: 3, accepted: 1, inFlight: 0 });
+});
+
+test("a custom source's release that returns no promise, or throws, never crashes the host", async () => {
+  const rejections = await unhandledDuring(async () => {
+    let context: SourceContext | undefined;
+    const released: string[] = [];
+    const { runner } = await setUp(
+      {},
+      {
+        sources: {
+          kafka: (given) => {
+            context = given;
+            const nothing = () => undefined;
+            return {
+              start: async () => undefined,
+              pause: nothing,
+              resume: nothing,
+              close: async () => undefined,
+            };
+          },
+        },
+        // Not accepted (the gateway closing): each message is given back to its source.
+        entry: async () => {
+          throw new GatewayClosedError('The gateway is closed.');
+        },
+      },
+    );
+    const message = (id: string, release: () => unknown): SourceMessage => ({
+      id,
+      body: '{}',
+      ack: async () => undefined,
+      release: release as () => Promise<void>,
+    });
+    context!.deliver(message('sync', () => void released.push('sync')));
+    context!.deliver(
+      message('throws', () => {
+        released.push('throws');
+        throw new Error('release failed');
+      }),
+    );
+    await until(
+      () => released.length === 2 && runner.health()[0]?.inFlight === 0,
+      'both given back',
+    );
+    await runner.close();
+    // Handed over after the run closed: given back at once, deliver() never throws.
+    expect(() => context!.deliver(message('late', () => void released.push('late')))).not.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(released).toEqual(['sync', 'throws', 'late']);
+  });
+  expect(rejections).toEqual([]);
+});
+
+test("a custom source's pause() and resume() that throw are reported, never thrown into deliver() or left unhandled", async () => {
+  const rejections = await unhandledDuring(async () => {
+    let context: SourceContext | undefined;
+    const calls: string[] = [];
+    const { runner, delivered } = await setUp(
+      { maxInFlight: 1 },
+      {
+        sources: {
+          kafka: (given) => {
+            context = given;
+            return {
+              start: async () => undefined,
+              pause: () => {
+                calls.push('pause');
+                throw new Error('pause failed');
+              },
+              resume: () => {
+                calls.push('resume');
+                throw new Error('resume failed');
+              },
+              close: async () => undefined,
+            };
+          },
+        },
+      },
+    );
+    const message = (id: string): SourceMessage => ({ id, body: '{}', ack: async () => undefined });
+    expect(() => context!.deliver(message('one'))).not.toThrow();
+    await until(() => delivered.length === 1 && runner.health()[0]?.inFlight === 0, 'one delivery');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls).toEqual(['pause', 'resume']);
+    expect(runner.health()[0].lastError).toMatch(/resume failed/);
+  });
+  expect(rejections).toEqual([]);
+});
+
+test("a custom source's lag() that throws or answers nonsense leaves the lag unknown, never failing health()", async () => {
+  const answers: (() => unknown)[] = [
+    () => {
+      throw new Error('lag failed');
+    },
+    () => ({ lagMessages: NaN, lagMs: -5, inFlight: 99, state: 'running' }),
+    () => 'behind',
+    () => ({ lagMessages: 7, lagMs: 250 }),
+  ];
+  let answer = answers[0];
+  const nothing = () => undefined;
+  const { runner } = await setUp(
+    {},
+    {
+      sources: {
+        kafka: () => ({
+          start: async () => undefined,
+          pause: nothing,
+          resume: nothing,
+          close: async () => undefined,
+          lag: () => answer() as never,
+        }),
+      },
+    },
+  );
+  const seen = answers.map((given) => {
+    answer = given;
+    const [health] = runner.health();
+    return { lagMessages: health.lagMessages, lagMs: health.lagMs, inFlight: health.inFlight };
+  });
+  expect(seen).toEqual([
+    { lagMessages: undefined, lagMs: undefined, inFlight: 0 },
+    { lagMessages: undefined, lagMs: undefined, inFlight: 0 },
+    { lagMessages: undefined, lagMs: undefined, inFlight: 0 },
+    { lagMessages: 7, lagMs: 250, inFlight: 0 },
+  ]);
 });
 
 test("a wrapped message's data reaches functions frozen: a handler changing it changes nothing another sees", async () => {

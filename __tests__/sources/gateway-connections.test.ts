@@ -92,3 +92,34 @@ test.each([
     expect.objectContaining({ code: 'VALIDATION_FAILED', message: expect.stringMatching(message) }),
   );
 });
+
+test("connections' code that cannot be loaded (a package file left out) is reported when a connection is configured, never thrown into the configuration cache", async () => {
+  await jest.isolateModulesAsync(async () => {
+    jest.doMock('../../lib/sources/connection-runner', () => {
+      throw new Error("Cannot find module './lazy.js'");
+    });
+    const lib = (await import('../../lib')) as typeof import('../../lib');
+    const errors: Error[] = [];
+    const isolated = lib.createGateway(new lib.MemoryStore(), { resyncInterval: 0 });
+    isolated.on('gateway.error', (error) => void errors.push(error));
+    try {
+      await isolated.ready();
+      await isolated.createEventType({ name: 'clock.tick' });
+      await isolated.createConnection({
+        connectionId: 'clock',
+        type: 'schedule',
+        source: { cron: '* * * * * *' },
+        eventType: 'clock.tick',
+      });
+      // The configuration is still applied after the connection's (tried again at its next change).
+      await isolated.createEventType({ name: 'after.it' });
+      expect(isolated.listEventTypes().map((type) => type.name)).toContain('after.it');
+      expect(errors.map((error) => error.message)).toEqual([
+        expect.stringMatching(/connections could not be loaded: Cannot find module '\.\/lazy\.js'/),
+      ]);
+      expect(isolated.health().connections).toEqual([]);
+    } finally {
+      await isolated.close();
+    }
+  });
+});

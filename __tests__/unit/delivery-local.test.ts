@@ -537,3 +537,28 @@ describe('emit and the local provider', () => {
     expect(await registry.metrics()).toBe('\n');
   });
 });
+
+describe('per-delivery caches (by function record and subscription) follow the configuration', () => {
+  // A guard (passes on the cached lookups): each step changes the configuration between two emits
+  // and checks that the next delivery, in this space and in the other, uses the change.
+  test('a function of the same ID in another space, and a handler bound there, never reach this space', async () => {
+    const { gateway } = await gatewayWith();
+    const outcome = async (space: string) =>
+      (await gateway.emit(cloudEvent('user.created'), { space, wait: true })).outcomes?.[0];
+    for (const space of ['space-a', 'space-b']) {
+      await gateway.createEventType({ space, name: 'user.created' });
+      await gateway.registerFunction({ space, functionId: 'h', handler: () => space });
+      await gateway.subscribe({ space, eventType: 'user.created', functionId: 'h' });
+      expect(await outcome('space-a')).toMatchObject({ ok: true, result: 'space-a' });
+    }
+    gateway.bindLocalHandler({ space: 'space-b', functionId: 'h', handler: () => 'b again' });
+    expect(await outcome('space-b')).toMatchObject({ result: 'b again' });
+    expect(await outcome('space-a')).toMatchObject({ result: 'space-a' });
+    // Gone from space-b (subscription, then function): space-a's deliveries are unchanged.
+    const [subscription] = gateway.listSubscriptions({ space: 'space-b' });
+    await gateway.unsubscribe({ space: 'space-b', subscriptionId: subscription.subscriptionId });
+    await gateway.deleteFunction({ space: 'space-b', functionId: 'h' });
+    expect(await outcome('space-b')).toBeUndefined();
+    expect(await outcome('space-a')).toMatchObject({ result: 'space-a' });
+  });
+});

@@ -1,5 +1,6 @@
 import type { ConfigurationApi } from '../config/configuration-api';
 import { GatewayClosedError } from '../errors';
+import { describeError } from '../model/describe-error';
 import type { Admitted } from '../pipeline/screen';
 import type { EmitResult } from '../pipeline/emit-options';
 import type { Pipeline } from '../pipeline/pipeline';
@@ -95,8 +96,18 @@ export class GatewayConnections {
     const { catalog } = host.config;
     const resolved = host.options;
     type Runner = typeof import('../sources/connection-runner');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    const { ConnectionRunner } = require('../sources/connection-runner') as Runner;
+    let ConnectionRunner: Runner['ConnectionRunner'];
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+      ({ ConnectionRunner } = require('../sources/connection-runner') as Runner);
+    } catch (error) {
+      // A package file left out (a host's bundler, say): this runs in the configuration cache's
+      // listener, which must not throw. Reported; tried again at the next connection change.
+      host.reportError(
+        new Error(`The connections could not be loaded: ${describeError(error)}`, { cause: error }),
+      );
+      return undefined;
+    }
     this.runner = new ConnectionRunner({
       ...(resolved.connections as ConnectionsOptions),
       minScheduleInterval: resolved.limits.minScheduleInterval,

@@ -14,9 +14,9 @@ import { DEFAULT_MAX_IN_FLIGHT, type ConnectionRecord } from '../model/connectio
 import { describeError } from '../model/describe-error';
 import { exponentialDelay, type ExponentialDelayOptions } from '../model/exponential-delay';
 import { SYSTEM_EVENT_TYPES } from '../model/system-events';
-import { bodyText, messageEvent } from './message-event';
+import { bodyText, messageBody, messageEvent } from './message-event';
 import type { OutboundCheck } from '../model/outbound-policy';
-import type { Source, SourceFactory, SourceMessage } from './source';
+import type { Source, SourceFactory, SourceLag, SourceMessage } from './source';
 import { outboundRefusalIn } from './source-outbound';
 import type { StoreLeases } from './store-leases';
 
@@ -135,7 +135,7 @@ export class ConnectionRun {
       inFlight: this.inFlight,
       ...this.counts,
       owned: this.ownedUnits,
-      ...this.source?.lag?.(),
+      ...lagOf(this.source),
       ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
       ...(this.lastErrorCode === undefined ? {} : { lastErrorCode: this.lastErrorCode }),
     };
@@ -149,7 +149,7 @@ export class ConnectionRun {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.startTimer);
-    this.source?.pause();
+    this.flowControl('pause');
     for (const wake of this.wakers) wake();
     if (this.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -163,7 +163,7 @@ export class ConnectionRun {
     // makes a duplicate, which at-least-once allows; an ack after this point could lose it).
     const left = [...this.unsettled];
     this.unsettled.clear();
-    await Promise.allSettled(left.map(async (message) => message.release?.()));
+    await Promise.all(left.map(giveBack));
     await this.source?.close().catch((error: unknown) => this.fail(error));
   }
 
@@ -217,14 +217,14 @@ export class ConnectionRun {
 
   private deliver(message: SourceMessage): void {
     if (this.closed) {
-      void message.release?.().catch(() => undefined);
+      void giveBack(message);
       return;
     }
     this.inFlight++;
     this.unsettled.add(message);
     if (this.inFlight >= this.maxInFlight && !this.paused) {
       this.paused = true;
-      this.source?.pause();
+      this.flowControl('pause');
     }
     // settle() never rejects, and counts the message out itself: no promise is kept per message.
     void this.settle(message);
@@ -238,7 +238,7 @@ export class ConnectionRun {
       if (this.inFlight === 0) this.drained?.();
     } else if (this.paused && this.inFlight <= this.resumeAt) {
       this.paused = false;
-      this.source?.resume();
+      this.flowControl('resume');
     }
   }
 
@@ -267,7 +267,7 @@ export class ConnectionRun {
           }
           if (this.closed || error instanceof GatewayClosedError) {
             // Not accepted: the source delivers it again (here after a restart, or elsewhere).
-            if (this.unsettled.delete(message)) await message.release?.().catch(() => undefined);
+            if (this.unsettled.delete(message)) await giveBack(message);
             return;
           }
           this.counts.retries++;
@@ -301,12 +301,26 @@ export class ConnectionRun {
     });
   }
 
+  /**
+   * Pauses or resumes the source: what a custom source's throws is reported (its last error),
+   * never thrown into its own `deliver()` call nor left an unhandled rejection by `settle()`.
+   */
+  private flowControl(step: 'pause' | 'resume'): void {
+    try {
+      this.source?.[step]();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
   /** Counts, reports and dead-letters a refused message (never throws). */
   private async refuse(message: SourceMessage, error: GatewayError): Promise<void> {
     this.counts.refused++;
     const { space, connectionId, type, deadLetter } = this.record;
-    const text = bodyText(message.body);
-    const whole = text ?? (message.body as Buffer).toString('base64');
+    // What a custom source gave may be neither text nor bytes (refused for that): an empty body.
+    const body = messageBody(message.body) ?? '';
+    const text = bodyText(body);
+    const whole = text ?? (body as Buffer).toString('base64');
     const notice: ConnectionRefusedNotice = {
       space,
       connectionId,
@@ -314,8 +328,7 @@ export class ConnectionRun {
       messageId: message.id,
       reason: error.message,
       code: typeof error.code === 'string' ? error.code : 'ERROR',
-      size:
-        typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length,
+      size: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
       body: whole.slice(0, NOTICE_BODY),
       encoding: text === undefined ? 'base64' : 'utf8',
       truncated: whole.length > NOTICE_BODY,
@@ -336,4 +349,38 @@ export class ConnectionRun {
       );
     }
   }
+}
+
+/**
+ * Gives a message back to its source, whatever its `release` does (a custom source's may throw or
+ * return no promise): never throws nor rejects. One it failed to take back is redelivered all the
+ * same, after the source's own timeout.
+ */
+async function giveBack(message: SourceMessage): Promise<void> {
+  try {
+    await message.release?.();
+  } catch {
+    // redelivered after the source's own timeout
+  }
+}
+
+/**
+ * The source's lag as `health()` and Prometheus show it: its finite, non-negative figures only,
+ * none when `lag()` throws (a custom source's may): the rest of the health report stays readable.
+ */
+function lagOf(source: Source | undefined): SourceLag {
+  let lag: unknown;
+  try {
+    lag = source?.lag?.();
+  } catch {
+    return {};
+  }
+  if (typeof lag !== 'object' || lag === null) return {};
+  const { lagMessages, lagMs } = lag as Record<string, unknown>;
+  const figure = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  return {
+    ...(figure(lagMessages) ? { lagMessages } : {}),
+    ...(figure(lagMs) ? { lagMs } : {}),
+  };
 }

@@ -21,6 +21,23 @@ export function bodyText(body: Buffer | string): string | undefined {
   }
 }
 
+/**
+ * A message's body as text or a Buffer: any other Uint8Array (what the AWS SDK gives) read in
+ * place as a Buffer, whose `toString('base64')` a made event's `data_base64` is taken on trust
+ * from (a Uint8Array's writes `255,254`); undefined for anything else, which a custom source may
+ * hand over from JavaScript.
+ * @example
+ * ```ts
+ * messageBody(new Uint8Array([0xff])); // <Buffer ff>
+ * messageBody({}); // undefined
+ * ```
+ */
+export function messageBody(body: unknown): Buffer | string | undefined {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return undefined;
+}
+
 /** `/spaces/<space>/connections/<id>`: the `source` of the events a connection makes. */
 export function connectionSource(record: Pick<ConnectionRecord, 'space' | 'connectionId'>): string {
   return `/spaces/${record.space}/connections/${record.connectionId}`;
@@ -70,12 +87,13 @@ export function messageEvent(
   message: SourceMessage,
   maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
 ): Record<string, unknown> {
-  const size =
-    typeof message.body === 'string' ? Buffer.byteLength(message.body) : message.body.length;
+  const body = messageBody(message.body);
+  if (body === undefined) throw invalidEvent('the message body is neither text nor bytes.');
+  const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   if (size > maxBytes) {
     throw invalidEvent(`the message is ${size} bytes, over the limit of ${maxBytes}.`);
   }
-  const text = bodyText(message.body);
+  const text = bodyText(body);
   if (record.cloudEvents) {
     const parsed = text === undefined ? undefined : parseJson(text);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -122,7 +140,7 @@ export function messageEvent(
     event.data = text;
   } else {
     event.datacontenttype = message.contentType ?? 'application/octet-stream';
-    event.data_base64 = (message.body as Buffer).toString('base64');
+    event.data_base64 = (body as Buffer).toString('base64');
   }
   return event;
 }
