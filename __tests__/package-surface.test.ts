@@ -153,10 +153,12 @@ test('each module of lib/ lives in one output file', () => {
   expect(twice).toEqual([]);
 });
 
-// The budget of the root: set just above what it loads (418,363 B on 2026-12-05, see
-// BENCHMARKS.md "Package surface"), so that what grows it is seen and either moved to a lazy
-// output (scripts/build.js) or the budget raised on purpose.
-const ROOT_BYTES = 421_000;
+// The budget of the root: set just above what it loads, so that what grows it is seen and either
+// moved to a lazy output (scripts/build.js) or the budget raised on purpose. 418,363 B after the
+// lazy outputs (BENCHMARKS.md "Package surface"); raised on purpose to 436,249 B the same day by
+// code every gateway runs: shared filter lists and compiled shapes (memory per subscription),
+// one ISO time parser, the cache's rewatch pacing, the faster emit path (17.5 KB in all).
+const ROOT_BYTES = 439_000;
 
 test(`require('event-gateway') loads at most ${ROOT_BYTES} bytes`, () => {
   const bytes = run(
