@@ -26,8 +26,8 @@ export interface ConfigCacheOptions {
   resyncInterval?: number;
   /**
    * First delay before retrying a failed listing, and the cap of the first wait before relisting
-   * after watches that keep ending at once (see {@link RewatchPacer}); both double up to
-   * `maxRetryDelay`. @default 100
+   * after watches that keep ending at once (a full-jitter backoff, reset by a watch that applies a
+   * change); both double up to `maxRetryDelay`. @default 100
    */
   retryDelay?: number;
   /**
