@@ -606,3 +606,70 @@ test("a tenant's keyless AWS connection found in the store never starts with the
     lastError: expect.stringMatching(/host's credentials are never used/),
   });
 });
+
+test("a custom source's close() that throws while its connection is updated is reported, the new record still runs, nothing is left unhandled", async () => {
+  const reported: Error[] = [];
+  const rejections = await unhandledDuring(async () => {
+    const closes: string[] = [];
+    const { runner, gateway } = await setUp(
+      {},
+      {
+        reportError: (error) => void reported.push(error),
+        sources: {
+          kafka: (context) => {
+            const eventType = String(context.record.eventType);
+            const nothing = () => undefined;
+            return {
+              start: async () => undefined,
+              pause: nothing,
+              resume: nothing,
+              // As a source written in JavaScript may: a throw, not a rejected promise.
+              close: (() => {
+                closes.push(eventType);
+                throw new Error(`close of ${eventType} failed`);
+              }) as () => Promise<void>,
+            };
+          },
+        },
+      },
+    );
+    await gateway.createEventType({ name: 'order.changed' });
+    const record = gateway.getConnection({ connectionId: 'orders', secrets: true });
+    await gateway.updateConnection({ ...record, eventType: 'order.changed' });
+    await until(
+      () => runner.health()[0]?.state === 'running' && reported.length > 0,
+      'the restart and the report',
+    );
+    expect(closes).toEqual(['order.placed']);
+    expect(runner.health()).toEqual([
+      expect.objectContaining({ connectionId: 'orders', state: 'running' }),
+    ]);
+    // The new run is the one with the new record (the old one never comes back).
+    await runner.close();
+    expect(closes).toEqual(['order.placed', 'order.changed']);
+  });
+  expect(rejections).toEqual([]);
+  expect(reported.map((error) => error.message)).toEqual([
+    expect.stringMatching(/Connection orders \(space default\).*close of order\.placed failed/),
+    expect.stringMatching(/Connection orders \(space default\).*close of order\.changed failed/),
+  ]);
+});
+
+test('a failure while starting a connection (its outbound policy cannot be built) is reported, never an unhandled rejection', async () => {
+  const reported: Error[] = [];
+  const rejections = await unhandledDuring(async () => {
+    const { gateway } = await setUp();
+    const runner = newRunner(gateway, new MemoryStore(), {
+      reportError: (error) => void reported.push(error),
+      outbound: () => {
+        throw new Error('policy chain broken');
+      },
+    });
+    await until(() => reported.length > 0, 'the report');
+    expect(runner.health()).toEqual([]);
+  });
+  expect(rejections).toEqual([]);
+  expect(reported.map((error) => error.message)).toEqual([
+    expect.stringMatching(/Connection orders \(space default\): policy chain broken/),
+  ]);
+});

@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors';
 import { optionsArgument } from '../model/checks';
 import { registerConnectionMetrics, type ConnectionFigures } from './connection-metrics';
 import type { FunctionMetrics } from './function-counters';
@@ -58,10 +59,26 @@ const COUNTERS: [keyof MetricsSnapshot, string, string][] = [
 ];
 
 /**
+ * prom-client, an optional peer dependency loaded only by those who ask for Prometheus: a missing
+ * one is the host's setup to fix, told as such (like `tracing` without `@opentelemetry/api`).
+ */
+function loadPromClient(): typeof import('prom-client') {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
+    return require('prom-client') as typeof import('prom-client');
+  } catch (error) {
+    throw new ValidationError(
+      'registerPrometheusMetrics needs the package prom-client (npm install prom-client).',
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Exposes a gateway's metrics through prom-client (an optional peer dependency, loaded on this
  * call). Counters and gauges are read from `gateway.metrics()` when Prometheus scrapes; attempt
  * durations feed a prom-client histogram (seconds) as they happen. Returns a function that
- * unregisters them.
+ * unregisters them. Throws a `ValidationError` saying how to install prom-client when it is missing.
  *
  * @example
  * ```ts
@@ -80,9 +97,7 @@ export function registerPrometheusMetrics(
     );
   }
   optionsArgument(options, 'registerPrometheusMetrics(gateway, options)');
-  // An optional peer dependency: loaded only by those who ask for Prometheus.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const prom = require('prom-client') as typeof import('prom-client');
+  const prom = loadPromClient();
   const registry = (options.registry ?? prom.register) as import('prom-client').Registry;
   const prefix = options.prefix ?? 'eventgateway_';
   const labels = options.labels ?? {};

@@ -126,13 +126,33 @@ export class ConnectionRunner {
   async close(): Promise<void> {
     this.closed = true;
     await this.turns.settled();
-    await Promise.allSettled([...this.runs.values()].map((run) => run.close()));
+    await Promise.all([...this.runs.values()].map((run) => this.closeRun(run)));
     this.runs.clear();
   }
 
   private reconcile(space: string, connectionId: string): void {
     const key = `${space}/${connectionId}`;
-    void this.turns.inTurn(key, () => this.update(key, space, connectionId));
+    // Nothing waits on a turn: its failure is reported here, never left unhandled.
+    void this.turns
+      .inTurn(key, () => this.update(key, space, connectionId))
+      .catch((error: unknown) => this.report(space, connectionId, error));
+  }
+
+  /** Closes a run; a source whose close() throws is reported, and the run is gone all the same. */
+  private async closeRun(run: ConnectionRun): Promise<void> {
+    try {
+      await run.close();
+    } catch (error) {
+      this.report(run.record.space, run.record.connectionId, error);
+    }
+  }
+
+  private report(space: string, connectionId: string, error: unknown): void {
+    this.options.reportError(
+      new Error(`Connection ${connectionId} (space ${space}): ${describeError(error)}`, {
+        cause: error,
+      }),
+    );
   }
 
   private async update(key: string, space: string, connectionId: string): Promise<void> {
@@ -142,7 +162,8 @@ export class ConnectionRunner {
     if (running?.record === record) return;
     if (running) {
       this.runs.delete(key);
-      await running.close();
+      // A close that fails still lets the new record start: the connection keeps running.
+      await this.closeRun(running);
     }
     if (!record || this.closed) return;
     const outbound = this.options.outbound?.(record);
