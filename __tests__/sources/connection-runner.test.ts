@@ -673,3 +673,32 @@ test('a failure while starting a connection (its outbound policy cannot be built
     expect.stringMatching(/Connection orders \(space default\): policy chain broken/),
   ]);
 });
+
+test('a custom source whose start() fails and whose close() throws at once is still retried, nothing left unhandled', async () => {
+  let starts = 0;
+  const rejections = await unhandledDuring(async () => {
+    const nothing = () => undefined;
+    // setUp waits for the run to be running: the fourth start, after three failed ones retried
+    // 5-20 ms apart (a close() throwing at once used to end the retries at the first).
+    const { runner } = await setUp(
+      {},
+      {
+        sources: {
+          kafka: () => ({
+            start: async () => {
+              if (++starts <= 3) throw new Error('start failed');
+            },
+            pause: nothing,
+            resume: nothing,
+            close: () => {
+              throw new Error('close failed at once');
+            },
+          }),
+        },
+      },
+    );
+    expect(starts).toBe(4);
+    expect(runner.health()[0].lastError).toMatch(/start failed/);
+  });
+  expect(rejections).toEqual([]);
+});

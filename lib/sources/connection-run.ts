@@ -164,7 +164,7 @@ export class ConnectionRun {
     const left = [...this.unsettled];
     this.unsettled.clear();
     await Promise.all(left.map(giveBack));
-    await this.source?.close().catch((error: unknown) => this.fail(error));
+    if (this.source) await closeSource(this.source).catch((error: unknown) => this.fail(error));
   }
 
   private async startSource(): Promise<void> {
@@ -180,14 +180,15 @@ export class ConnectionRun {
         minScheduleInterval: this.deps.minScheduleInterval,
         ...(this.deps.outbound ? { outbound: this.deps.outbound } : {}),
       });
-      if (this.closed) return void (await source.close());
+      if (this.closed) return void (await closeSource(source));
       this.source = source;
       await source.start();
       this.startAttempts = 0;
     } catch (error) {
       this.source = undefined;
       this.fail(error);
-      await source?.close().catch(() => undefined);
+      // The start's failure is the one reported; the retry goes on whatever close() does.
+      if (source) await closeSource(source).catch(() => undefined);
       if (this.closed) return;
       const delay = exponentialDelay(this.startAttempts++, this.deps.retry);
       this.startTimer = setTimeout(() => void this.startSource(), delay).unref();
@@ -349,6 +350,11 @@ export class ConnectionRun {
       );
     }
   }
+}
+
+/** A source's `close()` as a promise, also when a custom source's throws at once. */
+async function closeSource(source: Source): Promise<void> {
+  await source.close();
 }
 
 /**
