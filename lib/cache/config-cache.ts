@@ -1,9 +1,9 @@
 import { describeError } from '../model/describe-error';
 import { exponentialDelay } from '../model/exponential-delay';
+import { RewatchPacer } from '../model/rewatch-pacer';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
-import { RewatchPacer } from './rewatch-pacer';
 
 /** One key's change as the cache applied it: `kv` is the new state (absent: deleted). */
 export interface CacheChange {
