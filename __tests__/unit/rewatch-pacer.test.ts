@@ -67,4 +67,10 @@ test('a watch that stays up provenAfter ms resets the pacer and says so; a cance
   pacer.opened()();
   expect((spy.mock.results[0].value as NodeJS.Timeout).hasRef()).toBe(false);
   spy.mockRestore();
+  // A maxDelay past the timer range (a timeout would fire at once) never proves a watch early.
+  const endless = new RewatchPacer({ initialDelay: 1, maxDelay: 2 ** 31 });
+  endless.ended(Date.now(), false);
+  endless.opened(() => proven++);
+  jest.advanceTimersByTime(60_000);
+  expect([proven, endless.inARow]).toEqual([1, 1]);
 });

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from './checks';
 import { exponentialDelay, type ExponentialDelayOptions } from './exponential-delay';
 
 /**
@@ -64,6 +65,8 @@ export class RewatchPacer {
    * the cancel, for the watch's end or close. The timer does not hold the process open.
    */
   opened(onProven?: () => void): () => void {
+    // Past the timer range a timeout fires at once: every watch would count as proven.
+    if (!(this.provenAfter <= MAX_TIMER_MS)) return () => undefined;
     const timer = setTimeout(() => {
       this.reset();
       onProven?.();
