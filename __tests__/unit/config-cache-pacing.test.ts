@@ -121,4 +121,18 @@ describe('ConfigCache pacing against a store whose watches end at once', () => {
     await cache.waitFor(later.revision);
     expect(cache.get(P + 'c')?.value).toBe('3');
   });
+
+  test('a quiet watch that stays up maxRetryDelay after a bad run clears lastError', async () => {
+    const store = new EndingStore('async');
+    const cache = make(store, { retryDelay: 20, maxRetryDelay: 300 });
+    await cache.ready();
+    await waitUntil(() => /ended \d+ times in a row/.test(cache.lastError ?? ''), 10_000);
+    // The peer recovers, but nothing is written: the watch stays up without applying a change.
+    store.hostile = false;
+    await waitUntil(() => cache.watching, 10_000);
+    expect(cache.lastError).toMatch(/ended \d+ times in a row/);
+    // Before, the old message stood until some change came, however long that took.
+    await waitUntil(() => cache.lastError === undefined, 3000);
+    expect(cache.watching).toBe(true);
+  });
 });

@@ -1,9 +1,9 @@
 import { describeError } from '../model/describe-error';
 import { exponentialDelay } from '../model/exponential-delay';
+import { RewatchPacer } from '../model/rewatch-pacer';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
-import { RewatchPacer } from './rewatch-pacer';
 
 /** One key's change as the cache applied it: `kv` is the new state (absent: deleted). */
 export interface CacheChange {
@@ -31,7 +31,8 @@ export interface ConfigCacheOptions {
    */
   retryDelay?: number;
   /**
-   * The longest of those waits; a watch that stays up this long counts as working. @default 5000
+   * The longest of those waits; a watch that stays up this long counts as working (the backoff
+   * resets and `lastError` clears, even if no change came meanwhile). @default 5000
    */
   maxRetryDelay?: number;
   /**
@@ -105,6 +106,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private readonly pacer: RewatchPacer;
   private resyncs = 0;
   private lastFailure: string | undefined;
+  /** Stops the open watch's proof timer ({@link RewatchPacer.opened}). */
+  private cancelProof: () => void = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -161,7 +164,10 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     return this.resyncs;
   }
 
-  /** The last failure seen (a failed listing or a watch error), if any since the last success. */
+  /**
+   * The last failure seen (a failed listing or a watch error), if any since the last success: a
+   * listing, a watch that applied a change, or one that stayed up `maxRetryDelay`.
+   */
   get lastError(): string | undefined {
     return this.lastFailure;
   }
@@ -207,6 +213,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cancelProof();
     this.watch?.close();
     this.watch = undefined;
     clearTimeout(this.retryTimer);
@@ -219,6 +226,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private async relist(reason: string): Promise<void> {
     // A relisting asked for meanwhile (anti-entropy, a caller) makes a pending retry needless.
     clearTimeout(this.retryTimer);
+    this.cancelProof();
     this.watch?.close();
     this.watch = undefined;
     let listing: Map<string, KeyValue>;
@@ -263,8 +271,15 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     const run: WatchRun = { openedAt: Date.now(), applied: false, over: false };
     const watch = this.store.watch(this.prefix, fromRevision, (event) => this.onWatch(event, run));
     // A store may end the watch inside the call: it is over before it was handed back.
-    if (run.over) watch.close();
-    else this.watch = watch;
+    if (run.over) {
+      watch.close();
+      return;
+    }
+    this.watch = watch;
+    // A quiet watch that stays up is working too: a failure from before it no longer stands.
+    this.cancelProof = this.pacer.opened(() => {
+      if (!run.over && !this.closed) this.lastFailure = undefined;
+    });
   }
 
   /** Relists after `delay` ms (0: at once, unless a relisting is running: just after it). */
@@ -367,6 +382,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
    */
   private watchEnded(run: WatchRun, reason: string, error: Error | undefined): void {
     run.over = true;
+    this.cancelProof();
     this.watch?.close();
     this.watch = undefined;
     const delay = this.pacer.ended(run.openedAt, run.applied);

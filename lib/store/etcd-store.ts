@@ -10,12 +10,13 @@ import {
 } from '../errors';
 import { keepAliveWhile } from '../model/keep-alive';
 import { exponentialDelay } from '../model/exponential-delay';
+import { RewatchPacer } from '../model/rewatch-pacer';
 import { pause } from './deadline';
 import { EtcdCommit } from './etcd-commit';
 import { ETCD_RETRY_BACKOFF, isUnavailable, prefixEnd } from './etcd-requests';
 import { EtcdCalls } from './etcd-calls';
 import { http2WatchStream, type WatchStreamOpener } from './etcd-watch-stream';
-import { etcdWatch, WatchPacer, type EtcdWatchHost } from './etcd-watch';
+import { etcdWatch, type EtcdWatchHost } from './etcd-watch';
 import {
   decodeRangeResponse,
   encodeCompaction,
@@ -215,7 +216,7 @@ export class EtcdStore implements Store {
     const open = this.openWatchStream;
     this.watchHost = {
       watchCheckInterval: this.watchCheckInterval,
-      pacer: new WatchPacer(),
+      pacer: new RewatchPacer(ETCD_RETRY_BACKOFF),
       openStream: (prefix, fromRevision, handlers) =>
         open()(Buffer.from(prefix), prefixEnd(prefix), fromRevision, handlers),
       latestRevision: async (prefix) => {

@@ -1,42 +1,18 @@
 import { StoreUnavailableError, type GatewayError } from '../errors';
-import { exponentialDelay } from '../model/exponential-delay';
-import { ETCD_RETRY_BACKOFF } from './etcd-requests';
+import type { RewatchPacer } from '../model/rewatch-pacer';
 import type { WatchStreamHandlers } from './etcd-watch-stream';
 import type { Watch, WatchChange, WatchEvent, WatchListener } from './store';
-
-/**
- * How soon the next watch of a store may open: watches in a row that ended within
- * `ETCD_RETRY_BACKOFF.maxDelay` of opening, without delivering a change, make it wait 25 ms
- * doubling to 1 s. Their owner relists and watches again at once: against a peer that ends every
- * watch as soon as it is created (RST_STREAM, GOAWAY: a flapping proxy, a hostile endpoint) that
- * loop spun at hundreds of connections a second.
- *
- * @example
- * ```ts
- * const pacer = new WatchPacer();
- * setTimeout(open, pacer.wait());
- * ```
- */
-export class WatchPacer {
-  private quickEnds = 0;
-
-  /** The ms the next watch waits before it opens (0: none). */
-  wait(): number {
-    return this.quickEnds > 0 ? exponentialDelay(this.quickEnds - 1, ETCD_RETRY_BACKOFF) : 0;
-  }
-
-  /** A watch opened at `openedAt` ended (not closed by its owner). */
-  ended(openedAt: number, changed: boolean): void {
-    if (!changed && Date.now() - openedAt < ETCD_RETRY_BACKOFF.maxDelay) this.quickEnds++;
-    else this.quickEnds = 0;
-  }
-}
 
 /** What {@link etcdWatch} needs of its store. */
 export interface EtcdWatchHost {
   /** How often the watch checks it has not gone silent, in ms (0: never). */
   readonly watchCheckInterval: number;
-  readonly pacer: WatchPacer;
+  /**
+   * Paces the store's watches (`ETCD_RETRY_BACKOFF`: 25 ms doubling to 1 s): their owner relists
+   * and watches again at once, and against a peer that ends every watch as soon as it is created
+   * (RST_STREAM, GOAWAY) that loop spun at hundreds of connections a second.
+   */
+  readonly pacer: RewatchPacer;
   /** Opens the stream of a watch of every key under `prefix` from `fromRevision`. */
   openStream(prefix: string, fromRevision: number, handlers: WatchStreamHandlers): Watch;
   /** The newest mod_revision under `prefix` (0: none), by a linearizable read. */
