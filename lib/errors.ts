@@ -450,8 +450,6 @@ export class ReplayBusyError extends GatewayError {
 export class PeerMissingError extends GatewayError {
   readonly code = 'PEER_MISSING';
   readonly status = 500;
-  /** A missing package stays missing for the next attempt: retrying a delivery cannot help. */
-  readonly retryable = false;
   /** The package that is not installed, e.g. `@aws-sdk/client-s3`. */
   readonly peer: string;
 
