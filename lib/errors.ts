@@ -25,7 +25,8 @@ export type GatewayErrorCode =
   | 'REPLAY_BUSY'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'LIMIT_EXCEEDED'
-  | 'OUTBOUND_REFUSED';
+  | 'OUTBOUND_REFUSED'
+  | 'PEER_MISSING';
 
 /** The kind of resource an error is about. */
 export type ResourceKind =
@@ -427,4 +428,33 @@ export class ReplayNotConfiguredError extends GatewayError {
 export class ReplayBusyError extends GatewayError {
   readonly code = 'REPLAY_BUSY';
   readonly status = 429;
+}
+
+/**
+ * An optional peer dependency a feature needs (a store's client, the AWS SDK, kafkajs,
+ * classic-level, prom-client, `@opentelemetry/api`...) is not installed: the host's setup to fix,
+ * never a client's input, so HTTP 500 (not 501: that one is cacheable by default, and the feature
+ * works once the package is installed). The message holds the `npm install` command; `cause` is
+ * the original MODULE_NOT_FOUND. A peer that is installed but fails while loading is not this
+ * error: its own failure surfaces.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new ZooKeeperStore({ connect: '127.0.0.1:2181' });
+ * } catch (err) {
+ *   if (err instanceof PeerMissingError) console.error(err.peer, err.message);
+ * }
+ * ```
+ */
+export class PeerMissingError extends GatewayError {
+  readonly code = 'PEER_MISSING';
+  readonly status = 500;
+  /** The package that is not installed, e.g. `@aws-sdk/client-s3`. */
+  readonly peer: string;
+
+  constructor(message: string, details: GatewayErrorDetails & { peer: string }) {
+    super(message, details);
+    this.peer = details.peer;
+  }
 }

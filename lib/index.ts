@@ -48,6 +48,7 @@ export {
   LimitExceededError,
   NotFoundError,
   OutboundRefusedError,
+  PeerMissingError,
   RevisionCompactedError,
   StoreUnavailableError,
   UnsupportedMediaTypeError,

@@ -1,4 +1,4 @@
-import { JournalUnavailableError } from '../errors';
+import { requireOptionalPeer } from '../model/optional-peer';
 import { gatewayKafkaClass } from './gateway-kafka';
 
 /** What the Kafka journal and archive use of kafkajs 2 (an optional peer dependency, lazy). */
@@ -81,32 +81,20 @@ export interface KafkaConsumer {
 let gatewayKafka: KafkaModule['Kafka'] | undefined;
 
 /**
- * kafkajs, loaded on first use: a clear error when it is not installed. Its `Kafka` is the
+ * kafkajs, loaded on first use: a PeerMissingError naming `feature` when it is not installed. Its `Kafka` is the
  * gateway's own (see {@link gatewayKafkaClass}): consumers made from it stop cleanly, and the host's
  * own `require('kafkajs')` is left exactly as it was.
  *
- * @param missing - the error to throw when kafkajs is not installed
- * @default missing: a `JournalUnavailableError` naming the package
+ * @param feature - what needs kafkajs, for the message when it is not installed
+ * @default feature: `'The Kafka journal'`
  * @example
  * ```ts
  * const { Kafka } = loadKafka();
  * const consumer = new Kafka({ brokers: ['127.0.0.1:9092'] }).consumer({ groupId: 'g' });
  * ```
  */
-export function loadKafka(
-  missing: (error: unknown) => Error = (error) =>
-    new JournalUnavailableError(
-      'The Kafka journal needs the "kafkajs" package: npm install kafkajs@2',
-      { cause: error },
-    ),
-): KafkaModule {
-  let kafkajs: KafkaModule;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    kafkajs = require('kafkajs') as KafkaModule;
-  } catch (error) {
-    throw missing(error);
-  }
+export function loadKafka(feature = 'The Kafka journal'): KafkaModule {
+  const kafkajs = requireOptionalPeer<KafkaModule>('kafkajs', { feature, install: 'kafkajs@2' });
   gatewayKafka ??= (gatewayKafkaClass() as KafkaModule['Kafka'] | undefined) ?? kafkajs.Kafka;
   return { ...kafkajs, Kafka: gatewayKafka };
 }

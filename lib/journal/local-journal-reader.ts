@@ -1,5 +1,6 @@
 import { JournalUnavailableError } from '../errors';
 import { describeError } from '../model/describe-error';
+import { requireOptionalPeer } from '../model/optional-peer';
 import { setAsideOps, type Damage } from './damaged-records';
 import type { JournalEntry } from './journal';
 import { decodeEntries, decodeJson, strictUtf8 } from './journal-records';
@@ -33,10 +34,9 @@ export interface JournalContents {
 export async function loadJournal(
   directory: string,
 ): Promise<{ db: Level; contents: JournalContents }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-  const { ClassicLevel } = require('classic-level') as {
+  const { ClassicLevel } = requireOptionalPeer<{
     ClassicLevel: new (dir: string, options: { valueEncoding: string }) => Level;
-  };
+  }>('classic-level', { feature: 'LocalJournal', install: 'classic-level@3' });
   const db = new ClassicLevel(directory, { valueEncoding: 'utf8' });
   try {
     await db.open();

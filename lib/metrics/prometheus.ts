@@ -1,5 +1,5 @@
-import { ValidationError } from '../errors';
 import { optionsArgument } from '../model/checks';
+import { requireOptionalPeer } from '../model/optional-peer';
 import { registerConnectionMetrics, type ConnectionFigures } from './connection-metrics';
 import type { FunctionMetrics } from './function-counters';
 import type { AttemptObserver, MetricsSnapshot } from './gateway-metrics';
@@ -63,15 +63,9 @@ const COUNTERS: [keyof MetricsSnapshot, string, string][] = [
  * one is the host's setup to fix, told as such (like `tracing` without `@opentelemetry/api`).
  */
 function loadPromClient(): typeof import('prom-client') {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require('prom-client') as typeof import('prom-client');
-  } catch (error) {
-    throw new ValidationError(
-      'registerPrometheusMetrics needs the package prom-client (npm install prom-client).',
-      { cause: error },
-    );
-  }
+  return requireOptionalPeer<typeof import('prom-client')>('prom-client', {
+    feature: 'registerPrometheusMetrics',
+  });
 }
 
 /**

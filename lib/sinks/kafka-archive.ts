@@ -161,15 +161,7 @@ export class KafkaArchive extends ArchiveSink<KafkaMessage[]> implements Archive
   }
 
   private kafkajs(): KafkaModule {
-    return loadKafka(
-      (error) =>
-        new ArchiveUnavailableError(
-          'KafkaArchive needs the "kafkajs" package: npm install kafkajs@2',
-          {
-            cause: error,
-          },
-        ),
-    );
+    return loadKafka('KafkaArchive');
   }
 
   private client(kafkajs: KafkaModule): InstanceType<KafkaModule['Kafka']> {

@@ -7,6 +7,7 @@ import type { ArchivedEvent, ArchiveQuery, ArchiveSource } from '../plugins/arch
 import type { AcceptedContext } from '../plugins/intake-plugin';
 import { positiveOption } from '../model/checks';
 import { describeError } from '../model/describe-error';
+import { requireOptionalPeer } from '../model/optional-peer';
 import { writeRecord, type StoredRecord } from './archive-record';
 import { LineCursor } from './line-cursor';
 import { ArchiveSink, type ArchiveBatch, type ArchiveSinkOptions } from './archive-sink';
@@ -305,17 +306,10 @@ export class S3Archive extends ArchiveSink<ByteChunks> implements ArchiveSource 
 
   private s3Client(): S3Like {
     if (!this.commands) {
-      let sdk: Record<string, unknown>;
-      try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peer, lazy
-        sdk = require('@aws-sdk/client-s3') as Record<string, unknown>;
-      } catch (error) {
-        throw new ArchiveUnavailableError(
-          'S3Archive needs the "@aws-sdk/client-s3" package: npm install @aws-sdk/client-s3',
-          { cause: error },
-        );
-      }
-      this.commands = sdk as Record<string, new (input: unknown) => unknown>;
+      this.commands = requireOptionalPeer<Record<string, new (input: unknown) => unknown>>(
+        '@aws-sdk/client-s3',
+        { feature: 'S3Archive', install: '@aws-sdk/client-s3@3' },
+      );
     }
     // The archive retries failed writes itself, for as long as it takes: one request per try.
     this.client ??= new (this.commands.S3Client as new (config: unknown) => S3Like)({

@@ -4,7 +4,7 @@ import { describeError } from '../model/describe-error';
 import { PeriodicReading } from './periodic-reading';
 import type { Source, SourceContext, SourceLag } from './source';
 import { amqpSocketOptions } from './source-outbound';
-import { requirePeer } from './source-peers';
+import { requireOptionalPeer } from '../model/optional-peer';
 
 /** What the AMQP source uses of amqplib 2 (an optional peer dependency, lazy). */
 interface AmqpModule {
@@ -58,7 +58,10 @@ export function amqpSource(context: SourceContext): Source {
 }
 
 class AmqpSource implements Source {
-  private readonly amqp = requirePeer<AmqpModule>('amqplib', 'amqp', 'amqplib@2');
+  private readonly amqp = requireOptionalPeer<AmqpModule>('amqplib', {
+    feature: 'amqp connections',
+    install: 'amqplib@2',
+  });
   private connection: AmqpConnection | undefined;
   private closed = false;
   private failures = 0;

@@ -76,12 +76,7 @@ class KafkaSource implements Source {
     const { record } = context;
     const { source } = record;
     this.topic = String(source.topic);
-    const { Kafka, logLevel } = loadKafka(
-      (error) =>
-        new Error(`kafka connections need the "kafkajs" package: npm install kafkajs@2`, {
-          cause: error,
-        }),
-    );
+    const { Kafka, logLevel } = loadKafka('kafka connections');
     const kafka = new Kafka({
       clientId: 'event-gateway',
       brokers: String(source.brokers)

@@ -1,6 +1,7 @@
 import { describeError } from '../model/describe-error';
 import type { Source, SourceContext, SourceLag } from './source';
-import { awsClientConfig, requirePeer } from './source-peers';
+import { requireOptionalPeer } from '../model/optional-peer';
+import { awsClientConfig } from './source-peers';
 
 /** What the Kinesis source uses of @aws-sdk/client-kinesis 3 (an optional peer, lazy). */
 interface KinesisModule {
@@ -58,11 +59,10 @@ export function kinesisSource(context: SourceContext): Source {
 }
 
 class KinesisSource implements Source {
-  private readonly sdk = requirePeer<KinesisModule>(
-    '@aws-sdk/client-kinesis',
-    'awskinesis',
-    '@aws-sdk/client-kinesis@3',
-  );
+  private readonly sdk = requireOptionalPeer<KinesisModule>('@aws-sdk/client-kinesis', {
+    feature: 'awskinesis connections',
+    install: '@aws-sdk/client-kinesis@3',
+  });
   private readonly client: KinesisClient;
   private readonly stream: string;
   private readonly stop = new AbortController();

@@ -1,4 +1,4 @@
-import { requirePeer } from './source-peers';
+import { requireOptionalPeer } from '../model/optional-peer';
 
 /** What schedules use of cron-parser 5 (an optional peer dependency, lazy). */
 export interface CronParser {
@@ -22,7 +22,10 @@ interface CronExpression {
 
 /** cron-parser, or an error saying that schedules need it and how to install it. */
 export function cronParser(): CronParser['CronExpressionParser'] {
-  return requirePeer<CronParser>('cron-parser', 'schedule', 'cron-parser@5').CronExpressionParser;
+  return requireOptionalPeer<CronParser>('cron-parser', {
+    feature: 'schedule connections',
+    install: 'cron-parser@5',
+  }).CronExpressionParser;
 }
 
 const DAY = 86_400;

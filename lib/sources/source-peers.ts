@@ -1,26 +1,7 @@
 import type { ConnectionRecord } from '../model/connection';
-import { describeError } from '../model/describe-error';
+import { requireOptionalPeer } from '../model/optional-peer';
 import type { OutboundCheck } from '../model/outbound-policy';
 import { awsAgents } from './source-outbound';
-
-/**
- * A source's client library (an optional peer dependency), required on first use, or an error
- * saying which connections need it and how to install it.
- * @example
- * ```ts
- * const sqs = requirePeer<SqsModule>('@aws-sdk/client-sqs', 'awssqs', '@aws-sdk/client-sqs@3');
- * ```
- */
-export function requirePeer<T>(name: string, type: string, install: string): T {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require(name) as T;
-  } catch (error) {
-    throw new Error(
-      `${type} connections need the "${name}" package: npm install ${install} (${describeError(error)})`,
-    );
-  }
-}
 
 /**
  * The AWS SDK client configuration of an AWS source: its region, endpoint and credentials (the
@@ -43,11 +24,12 @@ export function awsClientConfig(
       `connection ${record.connectionId} was written by a tenant and has no AWS keys of its own: the host's credentials are never used for it.`,
     );
   }
-  const { NodeHttpHandler } = requirePeer<{ NodeHttpHandler: new (options: unknown) => unknown }>(
-    '@smithy/node-http-handler',
-    record.type,
-    '@smithy/node-http-handler@4',
-  );
+  const { NodeHttpHandler } = requireOptionalPeer<{
+    NodeHttpHandler: new (options: unknown) => unknown;
+  }>('@smithy/node-http-handler', {
+    feature: `${record.type} connections`,
+    install: '@smithy/node-http-handler@4',
+  });
   return {
     requestHandler: new NodeHttpHandler(outbound ? awsAgents(outbound) : {}),
     region: source.region,

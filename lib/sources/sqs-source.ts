@@ -1,7 +1,8 @@
 import { describeError } from '../model/describe-error';
 import { PeriodicReading } from './periodic-reading';
 import type { Source, SourceContext, SourceLag } from './source';
-import { awsClientConfig, requirePeer } from './source-peers';
+import { requireOptionalPeer } from '../model/optional-peer';
+import { awsClientConfig } from './source-peers';
 import { SqsDeletes, type DeleteBatchOutput } from './sqs-deletes';
 
 /** What the SQS source uses of @aws-sdk/client-sqs 3 (an optional peer dependency, lazy). */
@@ -62,11 +63,10 @@ export function sqsSource(context: SourceContext): Source {
 }
 
 class SqsSource implements Source {
-  private readonly sdk = requirePeer<SqsModule>(
-    '@aws-sdk/client-sqs',
-    'awssqs',
-    '@aws-sdk/client-sqs@3',
-  );
+  private readonly sdk = requireOptionalPeer<SqsModule>('@aws-sdk/client-sqs', {
+    feature: 'awssqs connections',
+    install: '@aws-sdk/client-sqs@3',
+  });
   private readonly client: SqsClient;
   private readonly queueUrl: string;
   private readonly visibility: number;

@@ -8,6 +8,7 @@ import type {
   LogRecord,
   StoredKey,
 } from './log-backend';
+import { requireOptionalPeer } from '../model/optional-peer';
 import { parseRecordBody, seqRange } from './log-backend';
 import { decodeKey, encodeKey } from './key-encoding';
 
@@ -66,15 +67,7 @@ export class ConsulBackend implements LogBackend {
   private readonly logPrefix: string;
 
   constructor(private readonly options: ConsulBackendOptions) {
-    let module: ConsulModule;
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      module = require('consul') as ConsulModule;
-    } catch (error) {
-      throw new StoreUnavailableError('ConsulStore needs the consul package: npm install consul', {
-        cause: error,
-      });
-    }
+    const module = requireOptionalPeer<ConsulModule>('consul', { feature: 'ConsulStore' });
     this.client = new module({
       baseUrl: `${options.url.replace(/\/+$/, '')}/v1`,
       defaults: options.token ? { token: options.token } : {},

@@ -7,6 +7,7 @@ import type {
   LogRecord,
   StoredKey,
 } from './log-backend';
+import { requireOptionalPeer } from '../model/optional-peer';
 import { parseRecordBody } from './log-backend';
 import { decodeKey, encodeKey } from './key-encoding';
 
@@ -117,15 +118,9 @@ export class ZooKeeperBackend implements LogBackend {
   private readonly acls: ZkAcls;
 
   constructor(private readonly options: ZooKeeperBackendOptions) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      this.zk = require('node-zookeeper-client') as ZkModule;
-    } catch (error) {
-      throw new StoreUnavailableError(
-        'ZooKeeperStore needs the node-zookeeper-client package: npm install node-zookeeper-client',
-        { cause: error },
-      );
-    }
+    this.zk = requireOptionalPeer<ZkModule>('node-zookeeper-client', {
+      feature: 'ZooKeeperStore',
+    });
     this.keysPath = `${options.path}/keys`;
     this.logPath = `${options.path}/log`;
     this.headPath = `${options.path}/head`;

@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors';
+import { requireOptionalPeer } from '../model/optional-peer';
 
 /** `@opentelemetry/api`, the optional peer dependency tracing goes through. */
 export type OtelApi = typeof import('@opentelemetry/api');
@@ -26,7 +26,7 @@ let api: OtelApi | undefined;
 
 /**
  * Loads `@opentelemetry/api` at first need (never at import: a gateway without tracing does not
- * pay for it), or throws a ValidationError that says to install it. `what` names the option.
+ * pay for it), or throws a PeerMissingError that says to install it. `what` names the option.
  * @example
  * ```ts
  * const { trace } = loadOtelApi('"tracing"');
@@ -34,14 +34,9 @@ let api: OtelApi | undefined;
  */
 export function loadOtelApi(what: string): OtelApi {
   if (api) return api;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    api = require('@opentelemetry/api') as OtelApi;
-  } catch (error) {
-    throw new ValidationError(
-      `createGateway: option ${what} needs the package @opentelemetry/api (npm install @opentelemetry/api).`,
-      { cause: error },
-    );
-  }
+  api = requireOptionalPeer<OtelApi>('@opentelemetry/api', {
+    feature: `createGateway: option ${what}`,
+    install: '@opentelemetry/api@1',
+  });
   return api;
 }

@@ -1,6 +1,8 @@
 import { InvocationError } from '../../../errors';
+import { describeError } from '../../../model/describe-error';
 import type { FunctionRecord } from '../../../model/function';
 import { normalizeHostName } from '../../../model/host-name';
+import { requireOptionalPeer } from '../../../model/optional-peer';
 import { OutboundPolicies } from '../../../model/outbound-policies';
 import { OutboundPolicy, type OutboundCheck } from '../../../model/outbound-policy';
 import { BoundedCache } from '../bounded-cache';
@@ -275,14 +277,22 @@ interface MiddlewareStack {
   ): void;
 }
 
+/**
+ * An SDK package, or a final InvocationError (what every delivery failure is) whose message and
+ * `cause` are the PeerMissingError's: retrying cannot install it.
+ */
 function load(name: string, fn: FunctionRecord): unknown {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy on purpose
-    return require(name);
+    return requireOptionalPeer(name, {
+      feature: `Function "${fn.functionId}" of type "${fn.type}"`,
+    });
   } catch (error) {
-    throw new InvocationError(
-      `Function "${fn.functionId}" is of type "${fn.type}", which needs the package ${name}: npm install ${name}.`,
-      { retryable: false, cause: error, resource: 'function', id: fn.functionId, space: fn.space },
-    );
+    throw new InvocationError(describeError(error), {
+      retryable: false,
+      cause: error,
+      resource: 'function',
+      id: fn.functionId,
+      space: fn.space,
+    });
   }
 }
