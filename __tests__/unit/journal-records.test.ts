@@ -145,3 +145,27 @@ test('in a group record, an emit that cannot be read is reported and the others 
     expect(decodeEntries(bytes(bad)).damage).toMatch(/not (a record of|a list of) deliveries/);
   }
 });
+
+test('IDs and names in a compact record are written as JSON.stringify writes them, whatever they hold', () => {
+  const odd = [
+    'plain',
+    'a"b',
+    'back\\slash',
+    'tab\there',
+    '\u0000\u001f\u007f',
+    '\u2028',
+    '😀',
+    '\ud800',
+    'x\udc00',
+    '',
+  ];
+  for (const text of odd) {
+    const [a] = deliveries(1);
+    const entry = { ...a, space: text, subscriptionId: text, functionId: text };
+    const event: Record<string, unknown> = { ...a.event };
+    delete event.deliveryid;
+    const fields = { v: 2, s: text, t: a.acceptedAt, d: [[a.deliveryId, text, text, 0]], e: event };
+    expect(encodeEntries([entry])).toBe(JSON.stringify(fields));
+    expect(decodeEntries(bytes(encodeEntries([entry])))).toEqual({ entries: [entry] });
+  }
+});
