@@ -252,3 +252,33 @@ describe('ConfigCache', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'GATEWAY_CLOSED' });
   });
 });
+
+test.each([
+  ['retryDelay', NaN],
+  ['retryDelay', -1],
+  ['retryDelay', 0],
+  ['retryDelay', 2 ** 31],
+  ['maxRetryDelay', Infinity],
+  ['maxRetryDelay', 1.5],
+  ['resyncInterval', -5],
+  ['resyncInterval', 2 ** 40],
+  ['pageSize', 0],
+  ['pageSize', NaN],
+])(
+  'a ConfigCache option %s of %p is refused with a ValidationError, before anything starts',
+  (name, value) => {
+    const store = new MemoryStore();
+    const list = jest.spyOn(store, 'list');
+    expect(() => new ConfigCache(store, P, { [name]: value })).toThrow(
+      expect.objectContaining({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining(name),
+      }),
+    );
+    expect(list).not.toHaveBeenCalled();
+  },
+);
+
+test('resyncInterval 0 still turns the anti-entropy relisting off', () => {
+  expect(() => new ConfigCache(new MemoryStore(), P, { resyncInterval: 0 }).close()).not.toThrow();
+});

@@ -1,6 +1,7 @@
 import { describeError } from '../model/describe-error';
 import { exponentialDelay } from '../model/exponential-delay';
 import { RewatchPacer } from '../model/rewatch-pacer';
+import { MAX_TIMER_MS, positiveOption } from '../model/checks';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
@@ -115,11 +116,19 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     options: ConfigCacheOptions = {},
   ) {
     super();
-    this.pageSize = options.pageSize ?? 10_000;
+    // Checked here too (the class is public): a NaN, negative or past-2^31 delay would make a
+    // timer fire at once, and the cache relist in a tight loop.
+    this.pageSize = positiveOption(options.pageSize ?? 10_000, 'pageSize');
     this.onPage = options.onPage;
-    this.resyncInterval = options.resyncInterval ?? 300_000;
-    this.retryDelay = options.retryDelay ?? 100;
-    this.maxRetryDelay = options.maxRetryDelay ?? 5000;
+    const resyncInterval = options.resyncInterval ?? 300_000;
+    this.resyncInterval =
+      resyncInterval === 0 ? 0 : positiveOption(resyncInterval, 'resyncInterval', MAX_TIMER_MS);
+    this.retryDelay = positiveOption(options.retryDelay ?? 100, 'retryDelay', MAX_TIMER_MS);
+    this.maxRetryDelay = positiveOption(
+      options.maxRetryDelay ?? 5000,
+      'maxRetryDelay',
+      MAX_TIMER_MS,
+    );
     this.retainValues = options.retainValues ?? true;
     this.pacer = new RewatchPacer({ initialDelay: this.retryDelay, maxDelay: this.maxRetryDelay });
     this.readyPromise = new Promise((resolve, reject) => {
