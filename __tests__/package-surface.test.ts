@@ -157,8 +157,9 @@ test('each module of lib/ lives in one output file', () => {
 // moved to a lazy output (scripts/build.js) or the budget raised on purpose. 418,363 B after the
 // lazy outputs (BENCHMARKS.md "Package surface"); raised on purpose to 436,249 B the same day by
 // code every gateway runs: shared filter lists and compiled shapes (memory per subscription),
-// one ISO time parser, the cache's rewatch pacing, the faster emit path (17.5 KB in all).
-const ROOT_BYTES = 439_000;
+// one ISO time parser, the cache's rewatch pacing, the faster emit path (17.5 KB in all); to
+// 439,128 B by the typed missing-peer error and the cache's own option checks.
+const ROOT_BYTES = 441_000;
 
 test(`require('event-gateway') loads at most ${ROOT_BYTES} bytes`, () => {
   const bytes = run(
