@@ -21,6 +21,7 @@
 const esbuild = require('esbuild');
 const { readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { dirname, join, relative, resolve } = require('node:path');
+const { writeEsmEntry } = require('./esm-entries');
 
 const root = resolve(__dirname, '..');
 const dist = join(root, 'dist');
@@ -275,6 +276,8 @@ async function main() {
   const at = text.lastIndexOf('//# sourceMappingURL=');
   const note = `0 && (module.exports = { ${names.join(', ')} });\n`;
   writeFileSync(index, text.slice(0, at) + note + text.slice(at));
+  // 4. Each entry for ES module importers, over its CommonJS bundle (scripts/esm-entries.js).
+  for (const out of Object.keys(ENTRIES)) writeEsmEntry(dist, out);
 }
 
 main().catch((error) => {
