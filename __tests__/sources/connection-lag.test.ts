@@ -123,6 +123,41 @@ test('Kafka: a source paused (maxInFlight reached) fetches no batch, yet its lag
   await until(() => health().lagMessages === 0, 'no lag once committed');
 });
 
+// The brokers frozen (SIGSTOP): the offsets read every 5 s times out, and the paused source's last
+// batch (fetched before) is all that is left: its high watermark would be shown as current.
+test('Kafka: a paused source whose offsets cannot be read shows its lag as unknown, not as of its last batch', async () => {
+  const mock = await startKafkaMock();
+  stops.push(() => mock.stop());
+  const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
+  await producer.connect();
+  await producer.send({
+    topic: 'frozen',
+    acks: -1,
+    messages: Array.from({ length: 20 }, (_, n) => ({ value: JSON.stringify({ n }) })),
+  });
+  await producer.disconnect();
+  const { gateway, delivered, release, health } = await heldSetUp('order.placed');
+  await gateway.createConnection({
+    connectionId: 'orders',
+    type: 'kafka',
+    source: { brokers: mock.brokers.join(','), topic: 'frozen' },
+    eventType: 'order.placed',
+    maxInFlight: 5,
+  });
+  await until(() => health()?.state === 'paused' && health().lagMessages === 20, 'paused', 30_000);
+  process.kill(mock.pid, 'SIGSTOP');
+  try {
+    // A read times out within 10 s (5 s apart, 5 s each); the batch is older than 5 s by then.
+    await until(() => health().lagMessages === undefined, 'the lag unknown', 15_000);
+    expect(health().state).toBe('paused'); // the same source, not one restarted
+  } finally {
+    process.kill(mock.pid, 'SIGCONT');
+  }
+  await until(() => health()?.lagMessages === 20, 'the lag read again', 30_000);
+  release();
+  await until(() => delivered.length >= 20, 'all delivered', 60_000);
+});
+
 test('Kinesis: lag is MillisBehindLatest; behind while the records read are held, 0 once caught up', async () => {
   const kinesis = new KinesisClient(awsClient());
   stops.push(async () => kinesis.destroy());
