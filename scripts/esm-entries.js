@@ -5,17 +5,22 @@
 // Why a wrapper: Node imports a CommonJS module by building its namespace from every name
 // cjs-module-lexer finds, reading each one, so `import { createGateway } from 'event-gateway'`
 // ran every lazy getter of the root (the deprecated subpath names, the dashboard, the local
-// journal, Prometheus metrics) and loaded ~680 KB where `require()` loads ~440 KB.
+// journal, Prometheus metrics) and loaded ~710 KB where `require()` loads ~440 KB.
 //
-// What a wrapper is: the CommonJS entry itself, loaded with `createRequire` (one copy of every
-// module and class, whichever way a user loads the package), its names re-exported as they are,
-// except the names whose getter loads code: those are exported as a forwarder (a Proxy of the
-// function or class) that loads it on first use: calling, `new`, `extends`, `instanceof` and
-// static members all reach the real one, and instances are the real class's. The one thing a
-// forwarder cannot give is identity: `import { LocalJournal }` is not `===` the CommonJS
-// `LocalJournal` (an ES module's export is a binding, not a getter: it has a value at link time).
+// What a wrapper is: a default import of the CommonJS entry (one copy of every module and class,
+// whichever way a user loads the package), whose names it re-exports as they are, except the
+// names whose getter loads code: those are exported as a forwarder (a Proxy of the function or
+// class) that loads it on first use: calling, `new`, `extends`, `instanceof` and static members
+// all reach the real one, and instances are the real class's. The one thing a forwarder cannot
+// give is identity: `import { LocalJournal }` is not `===` the CommonJS `LocalJournal` (an ES
+// module's export is a binding, not a getter: it has its value once the module has run).
+//
+// For that default import to read no name, the CommonJS entry carries none for Node's lexer: the
+// export-names annotation esbuild appends to it is taken out (only this wrapper imports it: the
+// `exports` map sends every ES module importer here). A plain import rather than `createRequire`,
+// so that bundlers (esbuild, webpack) follow it into the CommonJS entry.
 const { execFileSync } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { basename, join } = require('node:path');
 
 /**
@@ -72,9 +77,25 @@ function onFirstUse(name) {
 }
 `;
 
-/** Writes dist/<out>.mjs and dist/<out>.d.mts next to the CommonJS entry dist/<out>.js. */
+/** esbuild's annotation of a CommonJS bundle's export names, for cjs-module-lexer. */
+const EXPORT_NAMES =
+  /\/\/ Annotate the CommonJS export names for ESM import in node:\n0 && \(module\.exports = \{[^}]*\}\);\n/;
+
+/** Takes the export names annotation out of a CommonJS entry (see the top of this file). */
+function unnameExports(file) {
+  const text = readFileSync(file, 'utf8');
+  const bare = text.replace(EXPORT_NAMES, '');
+  if (bare.includes('0 && (module.exports')) throw new Error(`${file}: an annotation is left`);
+  writeFileSync(file, bare);
+}
+
+/**
+ * Writes dist/<out>.mjs and dist/<out>.d.mts next to the CommonJS entry dist/<out>.js, and takes
+ * the export names out of that entry.
+ */
 function writeEsmEntry(dist, out) {
   const file = join(dist, `${out}.js`);
+  unnameExports(file);
   const { names, lazy } = lazyNames(file);
   // `default` is the CommonJS exports object, as Node's own import of it gives.
   if (names.includes('default')) throw new Error(`${file} exports a name \`default\``);
@@ -83,9 +104,7 @@ function writeEsmEntry(dist, out) {
   const lines = [
     `// For ES module importers: the CommonJS entry ${basename(file)} (one copy of each class),`,
     `// without running its lazy getters at import (scripts/esm-entries.js). Generated.`,
-    `import { createRequire } from 'node:module';`,
-    ``,
-    `const cjs = createRequire(import.meta.url)(${from});`,
+    `import cjs from ${from};`,
     ...(lazy.size > 0 ? [FORWARDER] : ['']),
     `export default cjs;`,
     `export const { ${plain.join(', ')} } = cjs;`,
