@@ -3,11 +3,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { installedPackage, packageRoot, type InstalledPackage } from './helpers/installed-package';
 
 const dist = join(packageRoot, 'dist');
 const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
   exports: Record<string, unknown>;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
 };
 /**
  * Every entry of the package, from its `exports` map (a new subpath cannot be left out): its
@@ -228,6 +231,50 @@ test('a forwarded class is the CommonJS one in all but identity: new, extends, i
     call: 'TypeError',
   });
 });
+
+// A bundler resolves an `import` statement with the `import` condition too: the wrapper must lead
+// it into the CommonJS entry (a `createRequire` call it cannot follow left the bundle broken).
+test.each(['cjs', 'esm'] as const)(
+  'esbuild bundles an ESM import of the package (format %s)',
+  async (format) => {
+    writeFileSync(
+      join(app.dir, 'bundled.mjs'),
+      `import { createGateway, LocalJournal, GatewayError } from 'event-gateway';
+     import { EtcdStore } from 'event-gateway/etcd';
+     const gateway = createGateway(undefined, { resyncInterval: 0 });
+     gateway.close().then(() =>
+       console.log(JSON.stringify([typeof LocalJournal, typeof GatewayError, typeof EtcdStore])));`,
+    );
+    const outfile = join(app.dir, `bundle-${format}.${format === 'esm' ? 'mjs' : 'cjs'}`);
+    await build({
+      absWorkingDir: app.dir,
+      entryPoints: ['bundled.mjs'],
+      bundle: true,
+      platform: 'node',
+      format,
+      target: 'node20',
+      outfile,
+      logLevel: 'silent',
+      // The package's dependencies and peers stay outside (found through NODE_PATH): the package
+      // itself is what is bundled.
+      external: Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies }),
+      // The gateway's own CommonJS code requires built-ins: an ESM bundle needs a require.
+      ...(format === 'esm'
+        ? {
+            banner: {
+              js: `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);`,
+            },
+          }
+        : {}),
+    });
+    const out = execFileSync(process.execPath, [outfile], {
+      cwd: app.dir,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: join(packageRoot, 'node_modules') },
+    });
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function']);
+  },
+);
 
 // ESM and CommonJS TypeScript users (module nodenext) each get the declarations of their entry.
 // An ESM user's default import is the CommonJS exports object, as Node's import of CommonJS gave.
