@@ -51,8 +51,8 @@ let app: InstalledPackage;
 
 beforeAll(() => {
   app = installedPackage();
-  // Names every file the ESM loader loads (a CommonJS one read through createRequire is in
-  // require.cache instead): the hooks run on a thread of their own, so they append to a file.
+  // Logs every file the ESM loader loads (what CommonJS modules require() is in require.cache
+  // instead): the hooks run on a thread of their own, so they append to a file.
   const hooks = `import { appendFileSync } from 'node:fs';
     export async function load(url, context, next) {
       if (url.startsWith('file:')) appendFileSync(process.env.LOADS_LOG, url + '\\n');
