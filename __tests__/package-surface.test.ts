@@ -2,11 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  installedPackage,
-  packageRoot as root,
-  type InstalledPackage,
-} from './helpers/installed-package';
+import { installedPackageFixture, packageRoot as root } from './helpers/installed-package';
 
 const dist = join(root, 'dist');
 
@@ -35,13 +31,7 @@ const LAZY_PACKAGES = [
   'prom-client',
 ];
 
-let app: InstalledPackage;
-
-beforeAll(() => {
-  app = installedPackage();
-});
-
-afterAll(() => app.remove());
+const app = installedPackageFixture();
 
 /** Runs a script in a fresh process in the app folder; returns its stdout parsed as JSON. */
 const run = (file: string, source: string): unknown => app.run(file, source);
