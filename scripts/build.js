@@ -18,6 +18,8 @@
 //   source), read by each of them.
 // An output reads another's module through a stub `require('./core.js').m12`; an import of
 // another entry (the root's deprecated getters requiring `./etcd`) is a require of its bundle.
+// Last, each entry gets its face for ES module importers, dist/<entry>.mjs and .d.mts
+// (scripts/esm-entries.js), which package.json `exports` names under `import`.
 const esbuild = require('esbuild');
 const { rmSync } = require('node:fs');
 const { dirname, join, relative, resolve } = require('node:path');

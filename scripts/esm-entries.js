@@ -30,11 +30,11 @@ const { basename, join } = require('node:path');
  * other name loads nothing.
  */
 function lazyNames(file) {
-  const lazy = new Map();
+  const lazy = new Set();
   for (;;) {
     const script = `
       const entry = require(${JSON.stringify(file)});
-      const skip = new Set(${JSON.stringify([...lazy.keys()])});
+      const skip = new Set(${JSON.stringify([...lazy])});
       const loaded = () => Object.keys(require.cache).length + process.moduleLoadList.length;
       const found = [];
       for (const name of Object.keys(entry)) {
@@ -47,13 +47,13 @@ function lazyNames(file) {
     const { names, found } = JSON.parse(
       execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }),
     );
-    if (found.length === 0) return { names, lazy: new Set(lazy.keys()) };
+    if (found.length === 0) return { names, lazy };
     for (const [name, type] of found) {
       // A forwarder is a function: a lazy object or number would change its `typeof`.
       if (type !== 'function') {
         throw new Error(`${file}: the lazy export ${name} is a ${type}, not a function or class`);
       }
-      lazy.set(name, type);
+      lazy.add(name);
     }
   }
 }
