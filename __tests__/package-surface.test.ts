@@ -1,18 +1,9 @@
 // The package as users install it: the build in dist/, reached through a node_modules folder.
 import { execFileSync } from 'node:child_process';
-import {
-  mkdtempSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { installedPackageFixture, packageRoot as root } from './helpers/installed-package';
 
-const root = join(__dirname, '..');
 const dist = join(root, 'dist');
 
 /** What each subpath exports at run time. */
@@ -40,21 +31,10 @@ const LAZY_PACKAGES = [
   'prom-client',
 ];
 
-let app: string;
-
-beforeAll(() => {
-  app = mkdtempSync(join(tmpdir(), 'eg-surface-'));
-  mkdirSync(join(app, 'node_modules'));
-  symlinkSync(root, join(app, 'node_modules', 'event-gateway'), 'dir');
-});
-
-afterAll(() => rmSync(app, { recursive: true, force: true }));
+const app = installedPackageFixture();
 
 /** Runs a script in a fresh process in the app folder; returns its stdout parsed as JSON. */
-function run(file: string, source: string): unknown {
-  writeFileSync(join(app, file), source);
-  return JSON.parse(execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8' }));
-}
+const run = (file: string, source: string): unknown => app.run(file, source);
 
 test('every subpath resolves through node_modules and exports its names', () => {
   const exported = run(
@@ -249,7 +229,7 @@ test.each(['node10', 'node16'])(
   'a TypeScript user compiles against the declarations (moduleResolution %s)',
   (resolution) => {
     writeFileSync(
-      join(app, 'app.ts'),
+      join(app.dir, 'app.ts'),
       `import { createGateway, MemoryStore, HopLimitError, GatewayError, createEventsHandler,
          createConfigHandler, expressMiddleware, koaMiddleware, registerPrometheusMetrics,
          EtcdStore as MovedEtcdStore, type EventsGateway, type ConfigGateway, type MetricsSource,
@@ -281,7 +261,7 @@ test.each(['node10', 'node16'])(
     args.push('--typeRoots', join(root, 'node_modules', '@types'), 'app.ts');
     const out = (() => {
       try {
-        return execFileSync(process.execPath, [tsc, ...args], { cwd: app, encoding: 'utf8' });
+        return execFileSync(process.execPath, [tsc, ...args], { cwd: app.dir, encoding: 'utf8' });
       } catch (failure) {
         return String((failure as { stdout?: string }).stdout);
       }
