@@ -111,6 +111,7 @@ export class Gateway {
       queueSize: resolved.queueSize,
       concurrency: resolved.concurrency,
       functionConcurrency: resolved.functionConcurrency,
+      spaceQueueSize: resolved.spaceQueueSize,
       retry: resolved.retry,
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,

@@ -67,6 +67,19 @@ export interface GatewayOptions {
    */
   queueSize?: number;
   /**
+   * Deliveries one space may have pending (queued, running, between retries), out of the room
+   * every space shares (`queueSize + concurrency`): past it, that space's events are refused with
+   * BackpressureError (503) while other spaces' are still taken, so that one tenant's burst, or
+   * its functions that never answer, cannot refuse the others' events.
+   * @default half of `queueSize + concurrency` while the configuration holds other spaces; the
+   * whole room for a gateway of one space
+   * @example
+   * ```ts
+   * createGateway(store, { queueSize: 10_000, spaceQueueSize: 1_000 }); // ten busy tenants at least
+   * ```
+   */
+  spaceQueueSize?: number;
+  /**
    * Deliveries running at once.
    * @default 100
    */
@@ -243,6 +256,7 @@ const OPTION_NAMES: readonly string[] = [
   'listPageSize',
   'maxWriteAttempts',
   'queueSize',
+  'spaceQueueSize',
   'concurrency',
   'functionConcurrency',
   'timeout',
@@ -320,8 +334,11 @@ export type ResolvedGatewayOptions = Required<
     | 'connections'
     | 'tracing'
     | 'limits'
+    | 'spaceQueueSize'
   >
 > & {
+  /** See {@link GatewayOptions.spaceQueueSize}: undefined for its default. */
+  spaceQueueSize?: number;
   /** See {@link GatewayOptions.tracing}: as given (the gateway decides once whether it traces). */
   tracing?: TracingOption;
   /** See {@link GatewayOptions.limits}, with what checks a schedule's interval. */
@@ -431,6 +448,7 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     queueSize: options.queueSize ?? 10_000,
     concurrency: options.concurrency ?? 100,
     functionConcurrency: options.functionConcurrency ?? options.concurrency ?? 100,
+    ...(options.spaceQueueSize !== undefined ? { spaceQueueSize: options.spaceQueueSize } : {}),
     timeout: options.timeout ?? 10_000,
     drainTimeout: options.drainTimeout ?? 10_000,
     retry: resolveRetry(options.retry, DEFAULT_RETRY, (detail) => {
@@ -520,6 +538,13 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     if (!Number.isSafeInteger(resolved[name]) || resolved[name] <= 0) {
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
     }
+  }
+  const { spaceQueueSize } = resolved;
+  if (
+    spaceQueueSize !== undefined &&
+    (!Number.isSafeInteger(spaceQueueSize) || spaceQueueSize <= 0)
+  ) {
+    throw new ValidationError(`createGateway: option "spaceQueueSize" must be a positive integer.`);
   }
   // Timers overflow past 2^31-1 ms and fire after 1 ms: refuse such durations.
   for (const name of ['consistencyTimeout', 'timeout', 'drainTimeout', 'readyTimeout'] as const) {

@@ -45,6 +45,8 @@ export interface PipelineDeps {
   readonly queueSize: number;
   readonly concurrency: number;
   readonly functionConcurrency: number;
+  /** See `GatewayOptions.spaceQueueSize`. */
+  readonly spaceQueueSize?: number;
   readonly retry: RetryPolicy;
   readonly timeout: number;
   /** Deepest nesting of event data and invoke payloads. */
@@ -106,6 +108,7 @@ export class Pipeline {
         queueSize: deps.queueSize,
         concurrency: deps.concurrency,
         functionConcurrency: deps.functionConcurrency,
+        spaceQueueSize: deps.spaceQueueSize,
       },
       {
         provider: (task) => deps.providers.get(task.fn.type),
@@ -116,6 +119,7 @@ export class Pipeline {
         attemptFailed: (task, error, attempt, retryIn) =>
           outcomes.attemptFailed(task, error, attempt, retryIn),
         deadLettered: (letter, task, abandoned) => outcomes.deadLettered(letter, task, abandoned),
+        otherSpaces: (space) => deps.catalog.spaces().some((other) => other !== space),
       },
     );
     this.accepting = new AcceptStage({ ...deps, outcomes });

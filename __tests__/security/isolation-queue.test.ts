@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { createConfigHandler, createEventsHandler, createGateway, MemoryStore } from '../../lib';
+import type { Gateway } from '../../lib';
+import { FunctionServer } from '../helpers/function-server';
+
+// A tenant holding a key for its own space fills the gateway's one delivery queue with events for a
+// function that never answers: another tenant's events must still be taken.
+
+const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
+const apiKeys = [
+  { hash: sha256('key-a'), spaces: ['tenant-a'], scopes: ['read', 'write', 'emit'] as const },
+  { hash: sha256('key-b'), spaces: ['tenant-b'], scopes: ['read', 'write', 'emit'] as const },
+].map((k) => ({ ...k, scopes: [...k.scopes] }));
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+let gateway: Gateway;
+let servers: Server[];
+let hanging: FunctionServer;
+let quick: FunctionServer;
+let configUrl: string;
+let eventsUrl: string;
+
+beforeEach(async () => {
+  hanging = await FunctionServer.start(() => undefined); // never answers
+  quick = await FunctionServer.start();
+  gateway = createGateway(new MemoryStore(), {
+    resyncInterval: 0,
+    queueSize: 40,
+    concurrency: 4,
+    functionConcurrency: 2,
+    timeout: 20_000,
+    tenantOutbound: { allowLoopback: true },
+  });
+  // The Events API's space is the one the key names (a header here; a host name in real use).
+  const config = createServer(createConfigHandler(gateway, { apiKeys }));
+  const events = createServer(
+    createEventsHandler(gateway, { apiKeys, space: (req) => String(req.headers['x-space']) }),
+  );
+  servers = [config, events];
+  configUrl = await listen(config);
+  eventsUrl = await listen(events);
+});
+
+afterEach(async () => {
+  for (const server of servers) server.closeAllConnections();
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await hanging.stop();
+  await quick.stop();
+  await gateway.close();
+}, 30_000);
+
+async function configure(key: string, space: string, url: string): Promise<void> {
+  const post = async (collection: string, body: unknown) => {
+    const res = await request(`${configUrl}/v1/spaces/${space}/${collection}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify(body),
+    });
+    expect([res.statusCode, await res.body.text()]).toEqual([201, expect.any(String)]);
+  };
+  await post('eventtypes', { name: 'job.queued' });
+  await post('functions', { functionId: 'worker', type: 'http', provider: { url } });
+  await post('subscriptions', { type: 'async', eventType: 'job.queued', functionId: 'worker' });
+}
+
+async function emit(key: string, space: string, id: string) {
+  const res = await request(eventsUrl + '/', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/cloudevents+json',
+      'x-api-key': key,
+      'x-space': space,
+    },
+    body: JSON.stringify({ specversion: '1.0', id, source: '/t', type: 'job.queued' }),
+  });
+  return { status: res.statusCode, text: await res.body.text() };
+}
+
+test("one tenant's hanging function cannot fill the queue against another tenant's events", async () => {
+  await configure('key-a', 'tenant-a', hanging.url);
+  await configure('key-b', 'tenant-b', quick.url);
+  // Tenant A posts until the gateway refuses it.
+  let refusedAt = -1;
+  for (let i = 0; i < 200 && refusedAt < 0; i++) {
+    const { status } = await emit('key-a', 'tenant-a', `a-${i}`);
+    if (status !== 202) {
+      expect(status).toBe(503);
+      refusedAt = i;
+    }
+  }
+  expect(refusedAt).toBeGreaterThan(0);
+  // Tenant B's events are still taken, and delivered.
+  for (let i = 0; i < 5; i++)
+    expect(await emit('key-b', 'tenant-b', `b-${i}`)).toMatchObject({ status: 202 });
+  while (quick.requests.length < 5) await new Promise((r) => setTimeout(r, 10));
+  expect(quick.requests.map((r) => JSON.parse(r.body).id).sort()).toEqual([
+    'b-0',
+    'b-1',
+    'b-2',
+    'b-3',
+    'b-4',
+  ]);
+});
