@@ -112,6 +112,7 @@ export class Gateway {
       concurrency: resolved.concurrency,
       functionConcurrency: resolved.functionConcurrency,
       spaceQueueSize: resolved.spaceQueueSize,
+      spaceConcurrency: resolved.spaceConcurrency,
       retry: resolved.retry,
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,

@@ -80,6 +80,18 @@ export interface GatewayOptions {
    */
   spaceQueueSize?: number;
   /**
+   * Deliveries of one space running at once, out of `concurrency`: a tenant's functions that
+   * hang hold at most these slots until their attempts time out, the others stay free for other
+   * spaces.
+   * @default half of `concurrency` while the configuration holds other spaces; every slot for a
+   * gateway of one space
+   * @example
+   * ```ts
+   * createGateway(store, { concurrency: 200, spaceConcurrency: 50 });
+   * ```
+   */
+  spaceConcurrency?: number;
+  /**
    * Deliveries running at once.
    * @default 100
    */
@@ -257,6 +269,7 @@ const OPTION_NAMES: readonly string[] = [
   'maxWriteAttempts',
   'queueSize',
   'spaceQueueSize',
+  'spaceConcurrency',
   'concurrency',
   'functionConcurrency',
   'timeout',
@@ -335,10 +348,13 @@ export type ResolvedGatewayOptions = Required<
     | 'tracing'
     | 'limits'
     | 'spaceQueueSize'
+    | 'spaceConcurrency'
   >
 > & {
   /** See {@link GatewayOptions.spaceQueueSize}: undefined for its default. */
   spaceQueueSize?: number;
+  /** See {@link GatewayOptions.spaceConcurrency}: undefined for its default. */
+  spaceConcurrency?: number;
   /** See {@link GatewayOptions.tracing}: as given (the gateway decides once whether it traces). */
   tracing?: TracingOption;
   /** See {@link GatewayOptions.limits}, with what checks a schedule's interval. */
@@ -449,6 +465,9 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     concurrency: options.concurrency ?? 100,
     functionConcurrency: options.functionConcurrency ?? options.concurrency ?? 100,
     ...(options.spaceQueueSize !== undefined ? { spaceQueueSize: options.spaceQueueSize } : {}),
+    ...(options.spaceConcurrency !== undefined
+      ? { spaceConcurrency: options.spaceConcurrency }
+      : {}),
     timeout: options.timeout ?? 10_000,
     drainTimeout: options.drainTimeout ?? 10_000,
     retry: resolveRetry(options.retry, DEFAULT_RETRY, (detail) => {
@@ -539,12 +558,11 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
     }
   }
-  const { spaceQueueSize } = resolved;
-  if (
-    spaceQueueSize !== undefined &&
-    (!Number.isSafeInteger(spaceQueueSize) || spaceQueueSize <= 0)
-  ) {
-    throw new ValidationError(`createGateway: option "spaceQueueSize" must be a positive integer.`);
+  for (const name of ['spaceQueueSize', 'spaceConcurrency'] as const) {
+    const value = resolved[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+      throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
+    }
   }
   // Timers overflow past 2^31-1 ms and fire after 1 ms: refuse such durations.
   for (const name of ['consistencyTimeout', 'timeout', 'drainTimeout', 'readyTimeout'] as const) {

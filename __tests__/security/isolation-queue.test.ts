@@ -21,6 +21,7 @@ async function listen(server: Server): Promise<string> {
 }
 
 let gateway: Gateway;
+let options: Parameters<typeof createGateway>[1];
 let servers: Server[];
 let hanging: FunctionServer;
 let quick: FunctionServer;
@@ -34,9 +35,9 @@ beforeEach(async () => {
     resyncInterval: 0,
     queueSize: 40,
     concurrency: 4,
-    functionConcurrency: 2,
     timeout: 20_000,
     tenantOutbound: { allowLoopback: true },
+    ...options,
   });
   // The Events API's space is the one the key names (a header here; a host name in real use).
   const config = createServer(createConfigHandler(gateway, { apiKeys }));
@@ -83,6 +84,8 @@ async function emit(key: string, space: string, id: string) {
   return { status: res.statusCode, text: await res.body.text() };
 }
 
+beforeAll(() => (options = { functionConcurrency: 2 }));
+
 test("one tenant's hanging function cannot fill the queue against another tenant's events", async () => {
   await configure('key-a', 'tenant-a', hanging.url);
   await configure('key-b', 'tenant-b', quick.url);
@@ -107,4 +110,34 @@ test("one tenant's hanging function cannot fill the queue against another tenant
     'b-3',
     'b-4',
   ]);
+});
+
+describe('delivery slots', () => {
+  beforeAll(() => (options = {}));
+
+  test("one tenant's hanging function cannot hold every slot against another tenant's deliveries", async () => {
+    await configure('key-a', 'tenant-a', hanging.url);
+    await configure('key-b', 'tenant-b', quick.url);
+    // Alone, A's function may take every slot (functionConcurrency defaults to concurrency).
+    for (let i = 0; i < 8; i++) {
+      expect(await emit('key-a', 'tenant-a', `a-${i}`)).toMatchObject({ status: 202 });
+    }
+    while (hanging.requests.length < 2) await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    expect(await emit('key-b', 'tenant-b', 'b-0')).toMatchObject({ status: 202 });
+    // Delivered now, not once A's attempts time out (20 s).
+    while (quick.requests.length < 1 && Date.now() - started < 5_000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(quick.requests.map((r) => JSON.parse(r.body).id)).toEqual(['b-0']);
+    expect(hanging.requests.length).toBeLessThanOrEqual(2);
+  });
+
+  test('a gateway of one space still uses every slot and the whole queue', async () => {
+    await configure('key-a', 'tenant-a', hanging.url);
+    let accepted = 0;
+    while ((await emit('key-a', 'tenant-a', `a-${accepted}`)).status === 202) accepted++;
+    expect(accepted).toBe(44); // queueSize + concurrency
+    while (hanging.requests.length < 4) await new Promise((r) => setTimeout(r, 10));
+  });
 });

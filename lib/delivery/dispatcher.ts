@@ -10,7 +10,7 @@ import {
   type AttemptListener,
 } from './attempt';
 import type { DeadLetter } from '../plugins/dead-letter';
-import { Delivery, type DeliveryTask, type Lane } from './delivery';
+import { Delivery, type DeliveryTask, type Lane, type SpaceSlots } from './delivery';
 import type { Provider } from './provider';
 import { StretchClock } from './stretch-clock';
 
@@ -64,6 +64,11 @@ export interface DispatcherOptions {
    * undefined: half the room (`queueSize + concurrency`) while other spaces are configured.
    */
   readonly spaceQueueSize?: number;
+  /**
+   * Deliveries of one space running at once; undefined: half of `concurrency` while other spaces
+   * are configured.
+   */
+  readonly spaceConcurrency?: number;
 }
 
 /**
@@ -115,6 +120,10 @@ export class Dispatcher {
   private readonly share: number;
   /** Pending deliveries by space (those admitted or reserved, until they finish). */
   private readonly bySpace = new Map<string, number>();
+  /** Slots held by space: each lane keeps its space's, so a start costs no lookup. */
+  private readonly slotsBySpace = new Map<string, SpaceSlots>();
+  /** The most slots one space may hold when the option was left out (and others are configured). */
+  private readonly spaceShare: number;
   private readonly clock = new StretchClock();
   /** Hears every attempt's outcome (one object, not a closure per attempt). */
   private readonly listener: AttemptListener<Delivery> = {
@@ -127,6 +136,7 @@ export class Dispatcher {
     private readonly hooks: DispatcherHooks,
   ) {
     this.share = contendedShare(options.concurrency);
+    this.spaceShare = options.spaceConcurrency ?? contendedShare(options.concurrency);
   }
 
   /** The watchdog's period, in ms: a tenth of the shortest timeout in flight, 1 to 100 ms. */
@@ -297,7 +307,10 @@ export class Dispatcher {
     let lane = this.lanes.get(key);
     if (!lane) {
       const provider = this.hooks.provider(delivery);
-      lane = { key, queue: [], head: 0, active: 0, ready: false, provider };
+      const space = delivery.space;
+      let slots = this.slotsBySpace.get(space);
+      if (!slots) this.slotsBySpace.set(space, (slots = { active: 0 }));
+      lane = { key, queue: [], head: 0, active: 0, ready: false, provider, slots };
       this.lanes.set(key, lane);
     }
     return lane;
@@ -331,8 +344,20 @@ export class Dispatcher {
   /** Whether a lane may take one more slot; `contended`: other functions have deliveries waiting. */
   private hasRoom(lane: Lane, contended: boolean): boolean {
     return (
-      lane.active < this.options.functionConcurrency && (!contended || lane.active < this.share)
+      lane.active < this.options.functionConcurrency &&
+      (!contended || lane.active < this.share) &&
+      this.spaceHasRoom(lane.slots, lane.key.space)
     );
+  }
+
+  /**
+   * Whether a space may take one more slot: a tenant's functions that hang would otherwise hold
+   * every slot until their attempts time out, and other spaces' deliveries wait that long. Past
+   * its share, asked only then: the rest of the time a start costs one comparison.
+   */
+  private spaceHasRoom(slots: SpaceSlots, space: string): boolean {
+    if (slots.active < this.spaceShare) return true;
+    return this.options.spaceConcurrency === undefined && this.hooks.otherSpaces?.(space) !== true;
   }
 
   private startQueued(): void {
@@ -404,6 +429,7 @@ export class Dispatcher {
     const lane = delivery.lane as Lane;
     this.active++;
     lane.active++;
+    lane.slots.active++;
     delivery.slot = this.running.push(delivery) - 1;
     // A first attempt starts when it was accepted (no second clock read), unless restored.
     const startedAt =
@@ -478,6 +504,7 @@ export class Dispatcher {
     }
     this.active--;
     (delivery.lane as Lane).active--;
+    (delivery.lane as Lane).slots.active--;
     const task = delivery;
     const now = this.clock.now();
     const elapsed = now - attempt.startedAt;
