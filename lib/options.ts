@@ -13,6 +13,7 @@ import type * as ScheduleGap from './sources/schedule-gap';
 import type { ConnectionLimits } from './config/write-plan';
 import {
   DEFAULT_CONNECTIONS_PER_SPACE,
+  DEFAULT_RECORDS_PER_SPACE,
   DEFAULT_MIN_SCHEDULE_INTERVAL,
 } from './config/connection-limits';
 import type { TracingOption } from './tracing/tracing-option';
@@ -222,7 +223,7 @@ export interface GatewayOptions {
    * (code LIMIT_EXCEEDED, HTTP 422) and changes nothing. Connections stored before a limit was
    * set stay stored; a schedule among them that ticks too often fires only the first tick of each
    * `minScheduleInterval`. Each limit left out has its default; `null` lifts it.
-   * @default { connectionsPerSpace: 100, minScheduleInterval: 1000 }
+   * @default { connectionsPerSpace: 100, minScheduleInterval: 1000, recordsPerSpace: 1000 }
    * @example
    * ```ts
    * createGateway(store, { limits: { connectionsPerSpace: 20, minScheduleInterval: 60_000 } });
@@ -301,6 +302,16 @@ export interface LimitsOptions {
    * @default 100
    */
   readonly connectionsPerSpace?: number | null;
+  /**
+   * The most event types, functions, subscriptions or CORS configurations (each kind counted on
+   * its own) a tenant may create in a space, through the Configuration API served with API keys
+   * (`writer: 'tenant'`): a create past it is refused (the host's own writes are not, but count).
+   * Every instance keeps every record in memory: without it, one tenant's creates would grow
+   * every instance's memory and the store without end. Concurrent tenant creates of a kind in a
+   * space commit one at a time. `null`: no limit.
+   * @default 1000
+   */
+  readonly recordsPerSpace?: number | null;
   /**
    * The shortest time between two ticks of a schedule connection, in ms (`* * * * * *` ticks
    * every 1000): a schedule that would tick more often is refused on create and on update. The
@@ -385,7 +396,7 @@ function resolveLimits(limits: LimitsOptions = {}): ConnectionLimits {
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
     throw new ValidationError('createGateway: option "limits" must be an object.');
   }
-  const known = ['connectionsPerSpace', 'minScheduleInterval'];
+  const known = ['connectionsPerSpace', 'minScheduleInterval', 'recordsPerSpace'];
   for (const name of Object.keys(limits)) {
     if (!known.includes(name)) {
       throw new ValidationError(
@@ -393,16 +404,23 @@ function resolveLimits(limits: LimitsOptions = {}): ConnectionLimits {
       );
     }
   }
-  const { connectionsPerSpace = DEFAULT_CONNECTIONS_PER_SPACE, minScheduleInterval } = limits;
-  if (connectionsPerSpace !== null) {
-    // 0 is a limit too: no connections in any space.
-    if (!Number.isSafeInteger(connectionsPerSpace) || connectionsPerSpace < 0) {
+  const {
+    connectionsPerSpace = DEFAULT_CONNECTIONS_PER_SPACE,
+    recordsPerSpace = DEFAULT_RECORDS_PER_SPACE,
+    minScheduleInterval,
+  } = limits;
+  // 0 is a limit too: none in any space.
+  for (const [name, value] of Object.entries({ connectionsPerSpace, recordsPerSpace })) {
+    if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
       throw new ValidationError(
-        'createGateway: option "limits.connectionsPerSpace" must be a non-negative integer, or null for no limit.',
+        `createGateway: option "limits.${name}" must be a non-negative integer, or null for no limit.`,
       );
     }
   }
-  const counted = connectionsPerSpace === null ? {} : { connectionsPerSpace };
+  const counted = {
+    ...(connectionsPerSpace === null ? {} : { connectionsPerSpace }),
+    ...(recordsPerSpace === null ? {} : { recordsPerSpace }),
+  };
   if (minScheduleInterval === null) return counted;
   if (minScheduleInterval === undefined) {
     return {
