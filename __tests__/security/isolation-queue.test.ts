@@ -141,3 +141,29 @@ describe('delivery slots', () => {
     while (hanging.requests.length < 4) await new Promise((r) => setTimeout(r, 10));
   });
 });
+
+describe('given shares', () => {
+  beforeAll(() => (options = { spaceQueueSize: 3, spaceConcurrency: 1 }));
+
+  test('hold a space to them even when it is the only one', async () => {
+    await configure('key-a', 'tenant-a', hanging.url);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push(await emit('key-a', 'tenant-a', `a-${i}`));
+    expect(statuses.map((s) => s.status)).toEqual([202, 202, 202, 503]);
+    expect(statuses[3].text).toMatch(/for space \\"tenant-a\\".*3 of its 3 pending/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(hanging.requests).toHaveLength(1);
+    expect(gateway.metrics().deliveriesPending).toBe(3);
+  });
+
+  test('are positive integers', () => {
+    for (const bad of [0, -1, 1.5, NaN]) {
+      expect(() => createGateway(new MemoryStore(), { spaceQueueSize: bad })).toThrow(
+        /"spaceQueueSize" must be a positive integer/,
+      );
+      expect(() => createGateway(new MemoryStore(), { spaceConcurrency: bad })).toThrow(
+        /"spaceConcurrency" must be a positive integer/,
+      );
+    }
+  });
+});
