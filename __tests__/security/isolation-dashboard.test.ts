@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { createDashboardHandler, createGateway, MemoryStore, type Gateway } from '../../lib';
+import {
+  createDashboardHandler,
+  createGateway,
+  MemoryStore,
+  type ArchiveSource,
+  type Gateway,
+} from '../../lib';
 import { FunctionServer } from '../helpers/function-server';
 
 // What the dashboard tells a key for one space must not count, time or disturb another space.
@@ -121,5 +127,44 @@ test("one space's open live feeds do not refuse another space's", async () => {
       res.body.on('error', () => undefined);
       res.body.destroy();
     }
+  }
+});
+
+test("one space's replay dry run does not hold the form for another space", async () => {
+  // An archive that never answers: each dry run lasts its whole timeout.
+  const forever: ArchiveSource = {
+    name: 'forever',
+    read: () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => {}) }),
+    }),
+  };
+  const replaying = createDashboardHandler(gateway, {
+    apiKeys,
+    replaySource: forever,
+    replayLimits: { timeoutMs: 1500 },
+  });
+  const other = createServer(replaying);
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const at = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  const dryRun = async (space: string, key: string) => {
+    const res = await request(`${at}/api/spaces/${space}/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key },
+      body: JSON.stringify({ from: '2026-12-01T00:00:00Z', to: '2026-12-01T01:00:00Z' }),
+    });
+    return { status: res.statusCode, body: (await res.body.json()) as Record<string, any> };
+  };
+  try {
+    const a = dryRun('tenant-a', 'key-a');
+    await new Promise((r) => setTimeout(r, 200));
+    // A second of A's own waits its turn; B's runs.
+    expect((await dryRun('tenant-a', 'key-a')).status).toBe(429);
+    const b = await dryRun('tenant-b', 'key-b');
+    expect(b).toMatchObject({ status: 200, body: { space: 'tenant-b', stoppedBy: 'timeout' } });
+    expect((await a).status).toBe(200);
+  } finally {
+    replaying.dashboard.close();
+    other.closeAllConnections();
+    await new Promise((resolve) => other.close(resolve));
   }
 });

@@ -62,8 +62,8 @@ export interface DashboardOptions extends AccessOptions, DashboardEventsOptions 
    */
   replaySource?: ArchiveSource;
   /**
-   * How far one dry run may read (window, events, time); one runs at a time per dashboard, another
-   * is answered `REPLAY_BUSY` (429).
+   * How far one dry run may read (window, events, time); one runs at a time per space, four at
+   * most per dashboard, another is answered `REPLAY_BUSY` (429).
    * @default { maxWindowMs: 86400000, maxEvents: 100000, timeoutMs: 10000 }
    * @example
    * ```ts
