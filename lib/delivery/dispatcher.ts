@@ -165,8 +165,7 @@ export class Dispatcher {
    * do not all fit.
    */
   accept(deliveries: readonly Delivery[]): void {
-    if (deliveries.length === 0) return;
-    this.reserve(deliveries.length, deliveries[0].space);
+    this.reserve(deliveries.length, deliveries[0]?.space ?? '');
     this.acceptReserved(deliveries);
   }
 
@@ -178,6 +177,7 @@ export class Dispatcher {
   reserve(count: number, space: string): void {
     if (this.closingFlag)
       throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
+    if (count === 0) return;
     const total = this.options.queueSize + this.options.concurrency;
     const room = total - this.pending;
     if (count > room) {
