@@ -111,6 +111,8 @@ export class Gateway {
       queueSize: resolved.queueSize,
       concurrency: resolved.concurrency,
       functionConcurrency: resolved.functionConcurrency,
+      spaceQueueSize: resolved.spaceQueueSize,
+      spaceConcurrency: resolved.spaceConcurrency,
       retry: resolved.retry,
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,

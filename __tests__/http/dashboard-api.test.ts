@@ -239,7 +239,11 @@ describe('dashboard live feed under load', () => {
   let running: Running;
   beforeEach(async () => {
     gateway = await setUp();
-    const handler = createDashboardHandler(gateway, { clientBuffer: 50, maxClients: 2 });
+    const handler = createDashboardHandler(gateway, {
+      clientBuffer: 50,
+      maxClients: 2,
+      maxClientsPerSpace: 2,
+    });
     running = await listen(createServer(handler), '', handler.dashboard);
   });
   afterEach(async () => {

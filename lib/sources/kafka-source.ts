@@ -1,5 +1,6 @@
 import { loadKafka, type KafkaAdmin, type KafkaBatchPayload } from '../clients/kafka-client';
 import { GroupConsumer } from '../journal/group-consumer';
+import { defaultKafkaGroup } from '../model/connection';
 import { describeError } from '../model/describe-error';
 import { LAG_INTERVAL_MS, PeriodicReading } from './periodic-reading';
 import type { Source, SourceContext, SourceLag } from './source';
@@ -101,9 +102,7 @@ class KafkaSource implements Source {
       ...(context.outbound ? { socketFactory: kafkaSocketFactory(context.outbound) } : {}),
     });
     this.admin = kafka.admin();
-    const groupId = String(
-      source.groupId ?? `event-gateway.${record.space}.${record.connectionId}`,
-    );
+    const groupId = String(source.groupId ?? defaultKafkaGroup(record.space, record.connectionId));
     this.groupId = groupId;
     this.fromBeginning = source.fromBeginning !== false;
     this.group = new GroupConsumer({
