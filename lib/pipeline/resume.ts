@@ -113,15 +113,34 @@ export class JournalResume {
     return Promise.resolve();
   }
 
-  /** Hands deliveries from the journal to the dispatcher; those whose function is gone are dead-lettered. */
+  /**
+   * Hands deliveries from the journal to the dispatcher; those whose function is gone, or that
+   * made all their attempts before the restart, are dead-lettered.
+   */
   private restore(entries: readonly JournalEntry[]): void {
     const deliveries: Delivery[] = [];
     for (const entry of entries) {
       const task = this.deps.fromJournal(entry);
       task.trace = this.deps.tracing?.resumed(entry.traceparent, entry.tracestate);
-      if (this.deps.catalog.get('functions', entry.space, entry.functionId)) deliveries.push(task);
-      else this.deps.deadLetterNow(task);
+      const spent = spentPolicy(task);
+      if (!this.deps.catalog.get('functions', entry.space, entry.functionId)) {
+        this.deps.deadLetterNow(task);
+      } else if (spent !== undefined) this.deps.dispatcher.refuse(task, spent);
+      else deliveries.push(task);
     }
     this.deps.dispatcher.restore(deliveries);
   }
+}
+
+/**
+ * Why a resumed delivery may not be attempted again, if its retry policy says so. The attempt in
+ * flight when the process ended (or close() cut short) lost its outcome, so a delivery that had
+ * made its last one is made once more; one whose extra attempt was lost too ends here. Without
+ * this, a delivery whose attempt brings the process down would be attempted on every start, for
+ * ever. One past `maxAge` gets its attempt, as any retry after a close() does: a failure ends it.
+ */
+function spentPolicy(task: Delivery): string | undefined {
+  const { attempts, retry } = task;
+  if (attempts <= retry.maxAttempts) return undefined;
+  return `${attempts} attempts were made before the gateway restarted, past maxAttempts (${retry.maxAttempts}): the outcome of the last ones was lost each time the gateway's process ended or closed during it`;
 }
