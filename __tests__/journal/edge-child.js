@@ -3,7 +3,9 @@
 // the journal and resumes what it holds, and tells the parent every dead letter (after `hookDelay`
 // ms: an onDeadLetter hook that writes somewhere slow). The parent asks it to emit events or to
 // close. Options come as one JSON argument: { directory, url, retry, timeout, hookDelay, drainTimeout,
-// localHandler: 'poison' (its handler crashes the process) }.
+// localHandler: 'poison' (its handler appends the event's ID to `receivedLog`, then crashes the
+// process) }.
+const { appendFileSync } = require('node:fs');
 const { createGateway, LocalJournal } = require('../../dist');
 const { childStore } = require('./child-store');
 
@@ -30,11 +32,11 @@ const options = JSON.parse(process.argv[2]);
   if (options.localHandler === 'poison') {
     // The function turns into a local one whose handler brings the process down (a bug in it,
     // an out-of-memory): each attempt kills the gateway before it can answer.
-    await gateway.updateFunction({ functionId: 'fn', type: 'local', provider: {} });
-    gateway.bindLocalHandler({
+    await gateway.updateFunction({
       functionId: 'fn',
       handler: (event) => {
-        process.send({ received: event.id, deliveryId: event.deliveryid });
+        // Written at once: an IPC message may not leave before the exit.
+        appendFileSync(options.receivedLog, `${event.id}\n`);
         setImmediate(() => process.exit(70));
         return new Promise(() => undefined);
       },
