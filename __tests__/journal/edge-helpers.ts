@@ -55,6 +55,23 @@ export class EdgeChild {
     return this.messages.filter((m) => m[key] !== undefined).map((m) => m[key]);
   }
 
+  /** Resolves once its journal holds no delivery (asking its health every 20 ms). */
+  async untilJournalEmpty(timeout = 20_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const from = this.messages.length;
+      this.process.send({ health: true });
+      const { health } = await this.until(
+        (m) => this.messages.indexOf(m) >= from && m.health !== undefined,
+        'its health',
+      );
+      const entries = (health as { journal: { entries: number } }).journal.entries;
+      if (entries === 0) return;
+      if (Date.now() > deadline) throw new Error(`the journal still holds ${entries} deliveries`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Resolves once the process exited by itself (it is not killed). */
   async exit(timeout = 20_000): Promise<void> {
     if (this.exited) return;
