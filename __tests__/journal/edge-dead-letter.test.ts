@@ -112,3 +112,38 @@ test('a delivery resumed after a kill during its last attempt is made once more,
     fn.close();
   }
 });
+
+test('an onDeadLetter hook that rejects or throws is reported, and its delivery still ends in the journal', async () => {
+  const store = new MemoryStore();
+  let calls = 0;
+  const gateway = createGateway(store, {
+    resyncInterval: 0,
+    journal: new LocalJournal({ directory: fx.dir }),
+    onDeadLetter: (letter) => {
+      calls++;
+      if (letter.event.id === 'throws') throw new Error('the dead-letter queue is down');
+      return Promise.reject(new Error('the dead-letter queue said no'));
+    },
+  });
+  fx.gateways.push(gateway);
+  const errors: string[] = [];
+  gateway.on('gateway.error', (error) => void errors.push(error.message));
+  await gateway.registerFunction({
+    functionId: 'fn',
+    handler: () => {
+      throw Object.assign(new Error('refused'), { retryable: false });
+    },
+  });
+  await gateway.createEventType({ name: 'job.created' });
+  await gateway.subscribe({ eventType: 'job.created', functionId: 'fn' });
+  await gateway.ready();
+  for (const id of ['throws', 'rejects']) {
+    await gateway.emit({ specversion: '1.0', id, source: '/edge', type: 'job.created' });
+  }
+  await waitUntil(() => errors.length === 2 && gateway.health().journal?.entries === 0);
+  expect(calls).toBe(2);
+  expect(errors.sort()).toEqual([
+    'The onDeadLetter hook failed: the dead-letter queue is down',
+    'The onDeadLetter hook failed: the dead-letter queue said no',
+  ]);
+});
