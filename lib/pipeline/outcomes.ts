@@ -190,8 +190,17 @@ export class Outcomes {
     const hook = this.deadLetterHook(letter);
     if (journal) {
       const ids = [task.deliveryId as string];
-      if (hook) void hook.then(() => journal.finished(ids));
-      else journal.finished(ids);
+      if (hook) {
+        hook
+          .then(() => journal.finished(ids))
+          .catch((error: unknown) =>
+            this.deps.reportError(
+              new Error(`The journal failed to mark a delivery finished: ${describeError(error)}`, {
+                cause: error,
+              }),
+            ),
+          );
+      } else journal.finished(ids);
     }
     if (!task.system) {
       const { space, functionId, event, error, reason, attempts } = letter;
