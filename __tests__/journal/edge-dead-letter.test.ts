@@ -6,24 +6,26 @@ import {
   LocalJournal,
   MemoryStore,
   type DeadLetter,
+  type Gateway,
   type GatewayHealth,
 } from '../../lib';
 import { waitUntil } from '../../lib/testing';
-import { EdgeChild, edgeFunction } from './edge-helpers';
-import { journalFixture } from './journal-fixture';
+import { edgeChildren, edgeFunction } from './edge-helpers';
 
 jest.setTimeout(60_000);
 
-const fx = journalFixture('eg-edge-dl-');
-const children: EdgeChild[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill();
-});
+const { fx, start } = edgeChildren('eg-edge-dl-');
 
-async function start(options: Record<string, unknown>): Promise<EdgeChild> {
-  const child = await EdgeChild.start({ directory: fx.dir, ...options });
-  children.push(child);
-  return child;
+/** A local function `fn`, subscribed to `job.created`, that fails every event for good. */
+async function refusingFunction(gateway: Gateway): Promise<void> {
+  await gateway.registerFunction({
+    functionId: 'fn',
+    handler: () => {
+      throw Object.assign(new Error('refused'), { retryable: false });
+    },
+  });
+  await gateway.createEventType({ name: 'job.created' });
+  await gateway.subscribe({ eventType: 'job.created', functionId: 'fn' });
 }
 
 const RETRY = { maxAttempts: 2, initialDelay: 5, maxDelay: 5, maxAge: 600_000 };
@@ -61,14 +63,7 @@ test('close() waits for the onDeadLetter hooks running (within drainTimeout) bef
       hookDone = true;
     },
   });
-  await gateway.registerFunction({
-    functionId: 'fn',
-    handler: () => {
-      throw Object.assign(new Error('refused'), { retryable: false });
-    },
-  });
-  await gateway.createEventType({ name: 'job.created' });
-  await gateway.subscribe({ eventType: 'job.created', functionId: 'fn' });
+  await refusingFunction(gateway);
   await gateway.ready();
   await gateway.emit({ specversion: '1.0', id: 'job-1', source: '/edge', type: 'job.created' });
   await waitUntil(() => gateway.metrics().deliveriesDeadLettered === 1);
@@ -128,14 +123,7 @@ test('an onDeadLetter hook that rejects or throws is reported, and its delivery 
   fx.gateways.push(gateway);
   const errors: string[] = [];
   gateway.on('gateway.error', (error) => void errors.push(error.message));
-  await gateway.registerFunction({
-    functionId: 'fn',
-    handler: () => {
-      throw Object.assign(new Error('refused'), { retryable: false });
-    },
-  });
-  await gateway.createEventType({ name: 'job.created' });
-  await gateway.subscribe({ eventType: 'job.created', functionId: 'fn' });
+  await refusingFunction(gateway);
   await gateway.ready();
   for (const id of ['throws', 'rejects']) {
     await gateway.emit({ specversion: '1.0', id, source: '/edge', type: 'job.created' });

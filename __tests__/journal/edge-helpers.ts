@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { journalFixture } from './journal-fixture';
 
 type Message = Record<string, unknown>;
 
@@ -124,6 +125,26 @@ export async function edgeFunction(answer: (id: string, nth: number) => Answer) 
     close(): void {
       server.closeAllConnections();
       server.close();
+    },
+  };
+}
+
+/**
+ * A fresh journal directory per test and `start`, which starts a gateway process on it (killed
+ * after the test, if still running).
+ */
+export function edgeChildren(prefix: string) {
+  const fx = journalFixture(prefix);
+  const children: EdgeChild[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) await child.kill();
+  });
+  return {
+    fx,
+    async start(options: Record<string, unknown>): Promise<EdgeChild> {
+      const child = await EdgeChild.start({ directory: fx.dir, ...options });
+      children.push(child);
+      return child;
     },
   };
 }

@@ -4,31 +4,18 @@
 // while its health said ready, and the marks of its deliveries in flight were dropped.
 import { createGateway, LocalJournal, MemoryStore, ValidationError } from '../../lib';
 import { waitUntil } from '../../lib/testing';
-import { journalFixture } from './journal-fixture';
+import { configuredStore, journalFixture } from './journal-fixture';
 
 const fx = journalFixture('eg-edge-obj-');
 
-async function configured(): Promise<MemoryStore> {
-  const store = new MemoryStore();
-  const setup = createGateway(store, { resyncInterval: 0 });
-  await setup.registerFunction({
-    functionId: 'fn',
-    type: 'http',
-    provider: { url: 'http://127.0.0.1:9/' },
-  });
-  await setup.createEventType({ name: 'job.created' });
-  await setup.subscribe({ eventType: 'job.created', functionId: 'fn' });
-  await setup.close();
-  return store;
-}
-
-const event = (id: string) => ({ specversion: '1.0', id, source: '/edge', type: 'job.created' });
+const event = (id: string) => ({ specversion: '1.0', id, source: '/edge', type: 'user.created' });
 
 test('a second gateway given a journal object another gateway uses is refused at createGateway, and the first goes on recording', async () => {
   const journal = new LocalJournal({ directory: fx.dir });
-  const store = await configured();
+  const store = await configuredStore();
   const first = createGateway(store, { resyncInterval: 0, journal });
   fx.gateways.push(first);
+  first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
   await first.ready();
 
   let error: unknown;
@@ -49,8 +36,9 @@ test('a second gateway given a journal object another gateway uses is refused at
 
 test('a journal object is not reused after its gateway closed: a new LocalJournal on the directory resumes what it left', async () => {
   const journal = new LocalJournal({ directory: fx.dir });
-  const store = await configured();
+  const store = await configuredStore();
   const first = createGateway(store, { resyncInterval: 0, drainTimeout: 10, journal });
+  first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
   await first.ready();
   await first.emit(event('left'));
   await first.close();

@@ -2,22 +2,11 @@
 // during close(), during the startup replay itself, and a close() whose drain runs out while an
 // attempt is in flight. What was accepted is delivered in the end; nothing is resumed for ever.
 import { waitUntil } from '../../lib/testing';
-import { EdgeChild, edgeFunction } from './edge-helpers';
-import { journalFixture } from './journal-fixture';
+import { edgeChildren, edgeFunction } from './edge-helpers';
 
 jest.setTimeout(60_000);
 
-const fx = journalFixture('eg-edge-restart-');
-const children: EdgeChild[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) await child.kill();
-});
-
-async function start(options: Record<string, unknown>): Promise<EdgeChild> {
-  const child = await EdgeChild.start({ directory: fx.dir, ...options });
-  children.push(child);
-  return child;
-}
+const { start } = edgeChildren('eg-edge-restart-');
 
 const RETRY = { maxAttempts: 1000, initialDelay: 5, maxDelay: 20, maxAge: 600_000 };
 const IDS = Array.from({ length: 20 }, (_, i) => `job-${i}`);
