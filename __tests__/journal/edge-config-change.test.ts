@@ -27,6 +27,7 @@ async function leaveUnfinished(store: MemoryStore, ids: string[]): Promise<void>
 function secondLife(store: MemoryStore, maxEntries?: number) {
   const gateway = createGateway(store, {
     resyncInterval: 0,
+    drainTimeout: 10,
     journal: new LocalJournal({ directory: fx.dir, ...(maxEntries ? { maxEntries } : {}) }),
   });
   fx.gateways.push(gateway);
