@@ -158,8 +158,10 @@ test('each module of lib/ lives in one output file', () => {
 // lazy outputs (BENCHMARKS.md "Package surface"); raised on purpose to 436,249 B the same day by
 // code every gateway runs: shared filter lists and compiled shapes (memory per subscription),
 // one ISO time parser, the cache's rewatch pacing, the faster emit path (17.5 KB in all); to
-// 439,128 B by the typed missing-peer error and the cache's own option checks.
-const ROOT_BYTES = 441_000;
+// 439,128 B by the typed missing-peer error and the cache's own option checks; to 443,473 B by the
+// journal's edge fixes (a dead letter ends once its hook settled, close() waits for the hooks,
+// resumed attempts written before they are made, one gateway per journal object).
+const ROOT_BYTES = 444_000;
 
 test(`require('event-gateway') loads at most ${ROOT_BYTES} bytes`, () => {
   const bytes = run(

@@ -17,7 +17,7 @@ const claimed = new WeakSet<Journal>();
 export function claimJournal(journal: Journal): void {
   if (claimed.has(journal)) {
     throw new ValidationError(
-      'createGateway: option "journal" is a journal object another gateway was given; give each gateway its own (e.g. new LocalJournal(...) on its own directory).',
+      'createGateway: option "journal" was given to another gateway; give each gateway its own journal object.',
     );
   }
   claimed.add(journal);

@@ -192,5 +192,5 @@ function undelivered(
 function spentPolicy(task: Delivery): string | undefined {
   const { attempts, retry } = task;
   if (attempts <= retry.maxAttempts) return undefined;
-  return `${attempts} attempts were made before the gateway restarted, past maxAttempts (${retry.maxAttempts}): the outcome of the last ones was lost each time the gateway's process ended or closed during it`;
+  return `${attempts} attempts were made before the gateway restarted, past maxAttempts (${retry.maxAttempts}); the outcome of the last ones was lost`;
 }
