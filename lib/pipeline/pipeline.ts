@@ -311,12 +311,15 @@ export class Pipeline {
 
   /**
    * Stops intake, drains, and reports what could not be delivered (with a journal, deliveries
-   * still waiting for their function too: they stay in the journal).
+   * still waiting for their function too: they stay in the journal), then waits up to
+   * `drainTimeout` ms more for the `onDeadLetter` hooks still running.
    */
   async close(drainTimeout: number): Promise<DeadLetter[]> {
     const waited = this.resuming.close();
     const undelivered = await this.dispatcher.close(drainTimeout);
     undelivered.push(...waited);
+    // The dead letters being reported: their deliveries end (in the journal) once reported.
+    await this.outcomes.hooksSettled(drainTimeout);
     return undelivered;
   }
 
