@@ -431,3 +431,37 @@ test("the deliveries a sync released start after the next wave's write was issue
   const last = Math.max(...seen.map((s) => s.wave));
   expect(seen.filter((s) => s.wave < last && s.issued <= s.wave)).toEqual([]);
 });
+
+test('finished marks, attempt counts and deletes wait for the lazy timer: no batch of their own between a sync and the next wave', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const gateway = await onJournal(store, journal, () => undefined);
+  type Op = { type: string; key: string };
+  type Batch = (ops: Op[], options?: { sync?: boolean }) => Promise<void>;
+  const db = (journal as unknown as { db: { batch: Batch } }).db;
+  const batch = db.batch.bind(db);
+  const withLists: number[] = [];
+  let unsynced = 0;
+  let synced = 0;
+  db.batch = (ops, options) => {
+    if (options?.sync) synced++;
+    else unsynced++;
+    if (ops.some((op) => op.type === 'del' || !op.key.startsWith('s/'))) {
+      withLists.push(performance.now());
+    }
+    return batch(ops, options);
+  };
+  const producer = async () => {
+    for (let round = 0; round < 50; round++) await gateway.emit(cloudEvent('user.created'));
+  };
+  await Promise.all(Array.from({ length: 8 }, producer));
+  while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 30)); // the last lists
+  expect(synced).toBeGreaterThanOrEqual(50);
+  expect(withLists.length).toBeGreaterThan(0);
+  // Written when the timer (10 ms) fires, never sooner: a wave no longer pays for a batch of its
+  // own (each took one: as many unsynced batches as synced ones).
+  const gaps = withLists.slice(1).map((t, i) => t - withLists[i]);
+  expect(gaps.filter((gap) => gap < 9)).toEqual([]);
+  expect(unsynced).toBeLessThanOrEqual(withLists.length);
+});

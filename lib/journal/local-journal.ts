@@ -121,6 +121,15 @@ export class LocalJournal implements Journal {
   private starts: (() => void)[] = [];
   private startsDue = false;
   private lazyTimer: NodeJS.Timeout | undefined;
+  /**
+   * The lazy timer fired: finished marks, attempt counts and deletes go with the next batch.
+   * Until then they wait (at most LAZY_DELAY), rather than taking a batch of their own between a
+   * sync and the next wave's write, or riding each wave (most of them are deleted before then:
+   * a delivery's attempt count once it finished, a group's finished marks once it all ended).
+   */
+  private listsDue = false;
+  /** Whether lists wait for `listsDue` (a field, so that an A/B probe can set it to false). */
+  private readonly listsOnTimer = true;
   private closed = false;
   private failure: Error | undefined;
   private syncCount = 0;
@@ -185,6 +194,7 @@ export class LocalJournal implements Journal {
     for (const report of damageReports(contents.damaged, this.options.directory)) {
       sink.report(report);
     }
+    this.listsDue = true; // the leftovers go at once
     this.write();
     await sink.take(out.sort((a, b) => a.acceptedAt - b.acceptedAt));
   }
@@ -329,18 +339,20 @@ export class LocalJournal implements Journal {
   }
 
   private hasPending(): boolean {
-    return (
-      this.wave.size > 0 ||
-      this.finishedIds.size > 0 ||
-      this.attempts.size > 0 ||
-      this.deletes.length > 0
-    );
+    return this.wave.size > 0 || this.listsWaiting();
+  }
+
+  /** Finished marks, attempt counts or deletes waiting to be written. */
+  private listsWaiting(): boolean {
+    return this.finishedIds.size > 0 || this.attempts.size > 0 || this.deletes.length > 0;
   }
 
   private later(): void {
-    if (this.lazyTimer || this.closed) return;
+    // Due already: what is added meanwhile goes with them; the next timer starts after that write.
+    if (this.lazyTimer || this.listsDue || this.closed) return;
     this.lazyTimer = setTimeout(() => {
       this.lazyTimer = undefined;
+      this.listsDue = true;
       this.write();
     }, LAZY_DELAY);
     this.lazyTimer.unref();
@@ -379,7 +391,9 @@ export class LocalJournal implements Journal {
   private write(): void {
     clearImmediate(this.due);
     this.due = undefined;
-    if (!this.db || !this.hasPending()) return;
+    if (!this.db) return;
+    const lists = (this.listsDue || this.closed || !this.listsOnTimer) && this.listsWaiting();
+    if (this.wave.size === 0 && !lists) return;
     if (this.inFlight.size >= (this.wave.size > 0 ? this.wavesInFlight : 1)) return;
     const ops: Op[] = [];
     const wave = this.wave.take();
@@ -393,24 +407,7 @@ export class LocalJournal implements Journal {
     }
     /** The lists this batch adds to groups, counted in their bytes: given back if it fails. */
     const listed: Listed[] = [];
-    for (const [group, finished] of this.finishedIds) {
-      const key = `f/${seqKey(group)}/${seqKey(++this.seq)}`;
-      this.list(group, key, finished, ops, listed);
-    }
-    this.finishedIds.clear();
-    const bySegment = new Map<number, Record<string, number>>();
-    for (const [id, n] of this.attempts) {
-      const seq = this.segmentOf.get(id);
-      if (seq === undefined) continue;
-      (bySegment.get(seq) ?? bySegment.set(seq, {}).get(seq) ?? {})[id] = n;
-    }
-    this.attempts.clear();
-    for (const [group, counts] of bySegment) {
-      const key = `a/${seqKey(group)}/${seqKey(++this.seq)}`;
-      this.list(group, key, counts, ops, listed);
-    }
-    for (const key of this.deletes) ops.push({ type: 'del', key });
-    this.deletes = [];
+    if (lists) this.lists(ops, listed);
     this.inFlight.add(this.db.batch(ops, { sync: wave !== undefined }), (failed, error) => {
       if (wave && !failed && this.startsAfterWrite) {
         // The next wave's write first (a tick queued before anything the settled emits do), then
@@ -446,6 +443,32 @@ export class LocalJournal implements Journal {
         else this.write();
       });
     });
+  }
+
+  /**
+   * Adds the finished marks, attempt counts and deletes waiting to `ops` (lists counted in their
+   * groups' bytes, noted in `listed`).
+   */
+  private lists(ops: Op[], listed: Listed[]): void {
+    this.listsDue = false;
+    for (const [group, finished] of this.finishedIds) {
+      const key = `f/${seqKey(group)}/${seqKey(++this.seq)}`;
+      this.list(group, key, finished, ops, listed);
+    }
+    this.finishedIds.clear();
+    const bySegment = new Map<number, Record<string, number>>();
+    for (const [id, n] of this.attempts) {
+      const seq = this.segmentOf.get(id);
+      if (seq === undefined) continue;
+      (bySegment.get(seq) ?? bySegment.set(seq, {}).get(seq) ?? {})[id] = n;
+    }
+    this.attempts.clear();
+    for (const [group, counts] of bySegment) {
+      const key = `a/${seqKey(group)}/${seqKey(++this.seq)}`;
+      this.list(group, key, counts, ops, listed);
+    }
+    for (const key of this.deletes) ops.push({ type: 'del', key });
+    this.deletes = [];
   }
 
   /** Adds a group's finished or attempts list to the batch, counted in the group's bytes. */
