@@ -392,6 +392,9 @@ export class LocalJournal implements Journal {
     clearImmediate(this.due);
     this.due = undefined;
     if (!this.db) return;
+    // Nothing left to write (the leftovers at open, or lists that went already): the next list
+    // starts the timer again.
+    if (this.listsDue && !this.listsWaiting()) this.listsDue = false;
     const lists = (this.listsDue || this.closed || !this.listsOnTimer) && this.listsWaiting();
     if (this.wave.size === 0 && !lists) return;
     if (this.inFlight.size >= (this.wave.size > 0 ? this.wavesInFlight : 1)) return;
