@@ -83,6 +83,14 @@ export interface Journal {
   open(sink: JournalSink): Promise<void>;
   /** Records deliveries durably; many concurrent calls may share one sync (group commit). */
   record(entries: readonly JournalEntry[]): Promise<void>;
+  /**
+   * Runs `start` (the deliveries of an emit whose `record` just resolved) once the journal has
+   * issued the write of the emits being made meanwhile, so that the deliveries' work overlaps that
+   * write instead of delaying it (the LocalJournal: the producers its sync released emit again,
+   * and their wave goes to disk first). Absent: the deliveries start at once. Never before the
+   * deliveries' own record is durable: it is only called once `record` resolved.
+   */
+  afterWrite?(start: () => void): void;
   /** Notes a delivery's attempt count (not awaited: a crash may lose the last counts). */
   attempted(deliveryId: string, attempts: number): void;
   /**

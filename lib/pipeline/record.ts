@@ -50,5 +50,9 @@ export async function recordDeliveries(
     if (here) dispatcher.unreserve(tasks.length, tasks[0].space);
     throw journalFailure(error, 'could not record the event (nothing was accepted)');
   }
-  if (here) dispatcher.acceptReserved(tasks);
+  if (!here) return;
+  // Started once the journal has issued the next write (the work of these deliveries then runs
+  // during its sync); the room stays reserved until then, so close() waits for them.
+  if (journal.afterWrite) journal.afterWrite(() => dispatcher.acceptReserved(tasks));
+  else dispatcher.acceptReserved(tasks);
 }
