@@ -2,7 +2,7 @@ import { JournalUnavailableError } from '../errors';
 import { optionsArgument } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import { damageReports, discardDamaged, listDamaged, type DamagedRecord } from './damaged-records';
-import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
+import type { Journal, JournalEntry, JournalSink, JournalSize, ResumedAttempt } from './journal';
 import { seqKey, type Level, type Op } from './level-layout';
 import { loadJournal } from './local-journal-reader';
 import { OrderedWrites } from './ordered-writes';
@@ -196,7 +196,9 @@ export class LocalJournal implements Journal {
     }
     this.listsDue = true; // the leftovers go at once
     this.write();
-    await sink.take(out.sort((a, b) => a.acceptedAt - b.acceptedAt));
+    // In the order the groups were written (sequence keys), not by wall-clock time: a clock
+    // stepped back between two emits would resume the later one first.
+    await sink.take(out);
   }
 
   /**
@@ -278,6 +280,20 @@ export class LocalJournal implements Journal {
       this.starts = [];
       for (const run of starts) run();
     });
+  }
+
+  /**
+   * Writes the attempt counts of resumed deliveries before their attempts are made: a delivery
+   * whose attempt brings the process down would otherwise be resumed with the same count on every
+   * start (lazy counts are written ~10 ms late).
+   */
+  async attemptsBeforeResuming(counts: readonly ResumedAttempt[]): Promise<void> {
+    for (const { deliveryId, attempts } of counts) this.attempted(deliveryId, attempts);
+    while (this.db && counts.some(({ deliveryId }) => this.attempts.has(deliveryId))) {
+      this.listsDue = true; // now, not at the lazy timer: their attempts wait for this write
+      this.write();
+      await this.inFlight.idle();
+    }
   }
 
   attempted(deliveryId: string, attempts: number): void {

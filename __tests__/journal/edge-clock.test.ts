@@ -1,11 +1,9 @@
-// PENDING (not run: jest runs *.test.ts only; rename to edge-pending-clock.test.ts, one folder
-// up, once LocalJournal.open hands back its deliveries in the order it recorded them; see the
-// report of branch journaledge). The wall clock stepped back between two emits (an NTP step, a
-// VM resumed): the restart resumed the later event first, since it sorts what it resumes by
-// `acceptedAt` (the wall clock) rather than by the journal's own sequence.
-import { createGateway, LocalJournal, type CloudEvent } from '../../../lib';
-import { waitUntil } from '../../../lib/testing';
-import { configuredStore, journalFixture } from '../journal-fixture';
+// The wall clock stepped back between two emits (an NTP step, a VM resumed): the restart resumed
+// the later event first, since it sorted what it resumes by `acceptedAt` (the wall clock) rather
+// than by the journal's own sequence.
+import { createGateway, LocalJournal, type CloudEvent } from '../../lib';
+import { waitUntil } from '../../lib/testing';
+import { configuredStore, journalFixture } from './journal-fixture';
 
 const fx = journalFixture('eg-edge-clock-');
 
