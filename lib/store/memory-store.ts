@@ -1,6 +1,7 @@
 import { optionsArgument } from '../model/checks';
 import { inspect } from 'node:util';
 import { GatewayClosedError, RevisionCompactedError, ValidationError } from '../errors';
+import { wellFormedListing, wellFormedText, wellFormedTxn } from './well-formed-text';
 import type {
   Compare,
   KeyValue,
@@ -87,11 +88,13 @@ export class MemoryStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
+    wellFormedText(key, 'key');
     return this.data.get(key);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.assertOpen();
+    wellFormedListing(prefix, options);
     const revision = options.revision ?? this.currentRevision;
     const past = this.changedSince(prefix, revision);
     const all = (this.sortedKeys ??= [...this.data.keys()].sort());
@@ -139,6 +142,7 @@ export class MemoryStore implements Store {
 
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
     this.assertOpen();
+    wellFormedTxn(compares, operations);
     if (!compares.every((c) => this.holds(c))) {
       return { succeeded: false, revision: this.currentRevision };
     }
@@ -153,6 +157,7 @@ export class MemoryStore implements Store {
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
+    wellFormedText(prefix, 'prefix');
     const watcher: Watcher = { prefix, listener, nextRevision: fromRevision, closed: false };
     this.watchers.add(watcher);
     this.scheduleFlush();
