@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import {
   ConfigCache,
   MemoryStore,
-  ValidationError, type CacheChange, type Operation, type Store } from '../../lib';
+  ValidationError,
+  type CacheChange,
+  type Operation,
+  type Store,
+} from '../../lib';
 import { cacheDump, sorted, storeDump, storeFixture } from './store-fixture';
 import type { ServerStore, StoreKind } from './store-servers';
 import type { TcpProxy } from './tcp-proxy';
@@ -30,6 +34,7 @@ const NAMES = [
   '😀',
   '\uff01',
   'k\u0001',
+  'lone\ud800',
   'z~',
   '.',
   '..',
@@ -48,6 +53,12 @@ export type Command =
   | { t: 'block'; which: number; ms: number }
   | { t: 'compact' }
   | { t: 'restart' }
+  /** The server restarted empty: its revisions (Consul's index, ZooKeeper's zxid) start over. */
+  | { t: 'restartEmpty' }
+  /** A link blocked past the session timeout (ZooKeeper's session expires) while writes go on. */
+  | { t: 'longBlock'; which: number }
+  /** With a cache cut off: a key deleted, the store compacted, the key created again. */
+  | { t: 'recreateAcrossCompaction'; which: number; key: string }
   | { t: 'pause'; ms: number }
   | { t: 'duringRelist'; which: number; recreate: boolean };
 
@@ -71,22 +82,23 @@ function commandArbitrary(options: { restarts: boolean }): fc.Arbitrary<Command>
       weight: 1,
     },
     { arbitrary: fc.record({ t: fc.constant('del' as const), key }), weight: 4 },
-    { arbitrary: fc.record({ t: fc.constant('delPrefix' as const), sub: fc.constantFrom(...SUBS) }), weight: 1 },
+    {
+      arbitrary: fc.record({ t: fc.constant('delPrefix' as const), sub: fc.constantFrom(...SUBS) }),
+      weight: 1,
+    },
     {
       arbitrary: fc.record({
         t: fc.constant('txn' as const),
-        ops: fc
-          .uniqueArray(key, { minLength: 1, maxLength: 5 })
-          .chain((keys) =>
-            fc.tuple(
-              ...keys.map((k) =>
-                fc.oneof(
-                  smallValue.map((v): Operation => ({ type: 'put', key: k, value: v })),
-                  fc.constant<Operation>({ type: 'delete', key: k }),
-                ),
+        ops: fc.uniqueArray(key, { minLength: 1, maxLength: 5 }).chain((keys) =>
+          fc.tuple(
+            ...keys.map((k) =>
+              fc.oneof(
+                smallValue.map((v): Operation => ({ type: 'put', key: k, value: v })),
+                fc.constant<Operation>({ type: 'delete', key: k }),
               ),
             ),
           ),
+        ),
       }),
       weight: 3,
     },
@@ -103,7 +115,14 @@ function commandArbitrary(options: { restarts: boolean }): fc.Arbitrary<Command>
     },
     { arbitrary: fc.record({ t: fc.constant('compact' as const) }), weight: 2 },
     {
-      arbitrary: fc.record({ t: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 900 }) }),
+      arbitrary: fc.record({ t: fc.constant('recreateAcrossCompaction' as const), which, key }),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.record({
+        t: fc.constant('pause' as const),
+        ms: fc.integer({ min: 0, max: 900 }),
+      }),
       weight: 1,
     },
     {
@@ -116,7 +135,11 @@ function commandArbitrary(options: { restarts: boolean }): fc.Arbitrary<Command>
     },
   ];
   if (options.restarts) {
-    faults.push({ arbitrary: fc.record({ t: fc.constant('restart' as const) }), weight: 1 });
+    faults.push(
+      { arbitrary: fc.record({ t: fc.constant('restart' as const) }), weight: 1 },
+      { arbitrary: fc.record({ t: fc.constant('restartEmpty' as const) }), weight: 1 },
+      { arbitrary: fc.record({ t: fc.constant('longBlock' as const), which }), weight: 1 },
+    );
   }
   return fc.oneof(...writes, ...faults);
 }
@@ -131,7 +154,9 @@ export interface Subject {
   /** Lets every link through again (the run is over). */
   heal(): void;
   compact(): Promise<void>;
-  restart?(): Promise<void>;
+  restart?(options: { keepData: boolean }): Promise<void>;
+  /** How long a link must stay blocked for the server to give up on the client's session. */
+  readonly sessionTimeout?: number;
 }
 
 /** A store whose next listing runs a write between its pages (see `duringRelist`). */
@@ -182,13 +207,15 @@ class Replayed {
     cache.on('changes', (changes, revision) => this.apply(changes, revision));
   }
 
-  /** The store went back in time on purpose (restarted empty): revisions may restart. */
+  private wentBack = false;
+
+  /** The store went back in time on purpose (restarted empty): revisions may start over. */
   forgetRevisions(): void {
-    this.lastRevision = 0;
+    this.wentBack = true;
   }
 
   private apply(changes: CacheChange[], revision: number): void {
-    if (revision < this.lastRevision) {
+    if (revision < this.lastRevision && !this.wentBack) {
       this.violations.push(`${this.label}: batch revision ${revision} after ${this.lastRevision}`);
     }
     this.lastRevision = revision;
@@ -200,7 +227,7 @@ class Replayed {
           `${this.label}: ${JSON.stringify(key)} prev ${JSON.stringify(prev?.modRevision)} but replay holds ${JSON.stringify(had?.modRevision)}`,
         );
       }
-      if (kv && prev && kv.modRevision <= prev.modRevision && kv.value !== prev.value) {
+      if (kv && prev && kv.modRevision <= prev.modRevision && !this.wentBack) {
         this.violations.push(
           `${this.label}: ${JSON.stringify(key)} went from mod ${prev.modRevision} back to ${kv.modRevision}`,
         );
@@ -261,37 +288,54 @@ export async function runSequence(
     return new Replayed(cache, `cache ${i}`);
   });
   // A write refused with a typed error (too large) must change nothing: the final check sees it.
-  const write = (fn: () => Promise<unknown>) =>
-    retrying(fn).catch((error: unknown) => {
+  // The model: what the one writer's writes leave (every write is idempotent, so one retried
+  // after an answer was lost leaves the same).
+  const model = new Map<string, string>();
+  const write = (fn: () => Promise<unknown>, then: () => void = () => undefined) =>
+    retrying(fn).then(then, (error: unknown) => {
       if (!(error instanceof ValidationError)) throw error;
     });
+  const put = (k: string, v: string) => () => void model.set(k, v);
+  const del = (k: string) => () => void model.delete(k);
   try {
     for (const { cache } of caches) cache.start();
     await Promise.all(caches.map(({ cache }) => cache.ready()));
     for (const command of commands) {
       switch (command.t) {
         case 'put':
-          await write(() => writer.put(prefix + command.key, command.value));
-          break;
-        case 'putBig':
-          await write(() =>
-            writer.put(prefix + command.key, `${command.size}:`.padEnd(command.size, 'x')),
+          await write(
+            () => writer.put(prefix + command.key, command.value),
+            put(prefix + command.key, command.value),
           );
           break;
+        case 'putBig': {
+          const big = `${command.size}:`.padEnd(command.size, 'x');
+          await write(() => writer.put(prefix + command.key, big), put(prefix + command.key, big));
+          break;
+        }
         case 'del':
-          await write(() => writer.delete(prefix + command.key));
+          await write(() => writer.delete(prefix + command.key), del(prefix + command.key));
           break;
         case 'delPrefix':
-          await write(() => deletePrefix(writer, prefix + command.sub));
-          break;
-        case 'txn':
-          await write(() =>
-            writer.txn(
-              [],
-              command.ops.map((op) => ({ ...op, key: prefix + op.key })),
-            ),
+          await write(
+            () => deletePrefix(writer, prefix + command.sub),
+            () =>
+              [...model.keys()]
+                .filter((k) => k.startsWith(prefix + command.sub))
+                .forEach((k) => model.delete(k)),
           );
           break;
+        case 'txn': {
+          const ops = command.ops.map((op) => ({ ...op, key: prefix + op.key }));
+          await write(
+            () => writer.txn([], ops),
+            () =>
+              ops.forEach((op) =>
+                op.type === 'put' ? model.set(op.key, op.value) : model.delete(op.key),
+              ),
+          );
+          break;
+        }
         case 'cut':
           subject.cut(command.which);
           break;
@@ -302,7 +346,25 @@ export async function runSequence(
           await write(() => subject.compact());
           break;
         case 'restart':
-          await subject.restart?.();
+          await subject.restart?.({ keepData: true });
+          break;
+        case 'restartEmpty':
+          if (!subject.restart) break;
+          for (const replayed of caches) replayed.forgetRevisions();
+          await subject.restart({ keepData: false });
+          model.clear();
+          break;
+        case 'longBlock':
+          subject.block(command.which, (subject.sessionTimeout ?? 0) + 1500);
+          break;
+        case 'recreateAcrossCompaction':
+          subject.block(command.which, 1000);
+          await write(() => writer.delete(prefix + command.key), del(prefix + command.key));
+          await write(() => subject.compact());
+          await write(
+            () => writer.put(prefix + command.key, 'recreated after compaction'),
+            put(prefix + command.key, 'recreated after compaction'),
+          );
           break;
         case 'pause':
           await pause(command.ms);
@@ -312,8 +374,9 @@ export async function runSequence(
           subject.stores[command.which].arm(async (listed) => {
             const victim = listed[listed.length - 1];
             if (!victim) return;
-            await write(() => writer.delete(victim));
-            if (command.recreate) await write(() => writer.put(victim, 'recreated'));
+            await write(() => writer.delete(victim), del(victim));
+            if (command.recreate)
+              await write(() => writer.put(victim, 'recreated'), put(victim, 'recreated'));
           });
           void caches[command.which].cache.resync('test: a relisting with writes between pages');
           break;
@@ -321,7 +384,7 @@ export async function runSequence(
       }
     }
     subject.heal();
-    await settle(caches, writer, prefix, options.settleMs ?? 20_000);
+    await settle(caches, writer, prefix, options.settleMs ?? 20_000, model);
   } finally {
     for (const { cache } of caches) cache.close();
   }
@@ -333,6 +396,7 @@ async function settle(
   writer: Store,
   prefix: string,
   timeoutMs: number,
+  model: ReadonlyMap<string, string>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let expected: [string, string][] = [];
@@ -345,6 +409,14 @@ async function settle(
   }
   const problems: string[] = [];
   const want = new Map(expected);
+  // The store holds what was written: no key renamed, no value changed on the way.
+  for (const k of new Set([...model.keys(), ...want.keys()])) {
+    if (model.get(k) !== want.get(k)) {
+      problems.push(
+        `store ${JSON.stringify(k.slice(prefix.length))}: written ${short(model.get(k))}, listed ${short(want.get(k))}`,
+      );
+    }
+  }
   caches.forEach(({ cache, violations }, i) => {
     const have = cacheDump(cache);
     const differs = [...new Set([...Object.keys(have), ...want.keys()])].filter(
@@ -368,7 +440,9 @@ async function settle(
 
 function short(value: string | undefined): string {
   if (value === undefined) return 'absent';
-  return value.length > 40 ? `${JSON.stringify(value.slice(0, 20))}... (${value.length})` : JSON.stringify(value);
+  return value.length > 40
+    ? `${JSON.stringify(value.slice(0, 20))}... (${value.length})`
+    : JSON.stringify(value);
 }
 
 /** A MemoryStore subject: cuts end a cache's watch with an error, blocks hold every watch back. */
@@ -461,7 +535,8 @@ export function serverSubject(
         if (!/compacted/.test(String(error.cause ?? error.message))) throw error;
       });
     },
-    restart: () => fx.server.restart({ keepData: true }),
+    restart: (options) => fx.server.restart(options),
+    sessionTimeout: 4000,
   };
 }
 

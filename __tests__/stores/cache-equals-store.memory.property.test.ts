@@ -21,6 +21,6 @@ test('MemoryStore: two caches equal the store after random writes and faults, an
         await store.close();
       }
     }),
-    propertySettings('MemoryStore', 200, 60_000),
+    propertySettings('MemoryStore', 100, 60_000),
   );
 });
