@@ -54,7 +54,7 @@ export type Command =
   | { t: 'compact' }
   | { t: 'restart' }
   /** The server restarted empty: its revisions (Consul's index, ZooKeeper's zxid) start over. */
-  | { t: 'restartEmpty' }
+  | { t: 'restartEmpty'; behind: boolean }
   /** A link blocked past the session timeout (ZooKeeper's session expires) while writes go on. */
   | { t: 'longBlock'; which: number }
   /** With a cache cut off: a key deleted, the store compacted, the key created again. */
@@ -137,7 +137,10 @@ function commandArbitrary(options: { restarts: boolean }): fc.Arbitrary<Command>
   if (options.restarts) {
     faults.push(
       { arbitrary: fc.record({ t: fc.constant('restart' as const) }), weight: 1 },
-      { arbitrary: fc.record({ t: fc.constant('restartEmpty' as const) }), weight: 1 },
+      {
+        arbitrary: fc.record({ t: fc.constant('restartEmpty' as const), behind: fc.boolean() }),
+        weight: 1,
+      },
       { arbitrary: fc.record({ t: fc.constant('longBlock' as const), which }), weight: 1 },
     );
   }
@@ -164,6 +167,8 @@ export interface HookedStore {
   readonly store: Store;
   /** Runs `write` before the next listing's second page is read (once). */
   arm(write: (listed: readonly string[]) => Promise<void>): void;
+  /** Forgets a write armed and not run (a run is over: the next must not see it). */
+  disarm(): void;
 }
 
 /** Wraps a store so a test can write while a listing pages (list page k, change page k - 1). */
@@ -191,7 +196,11 @@ export function hooked(store: Store): HookedStore {
         : value;
     },
   });
-  return { store: wrapped, arm: (write) => (armed = write) };
+  return {
+    store: wrapped,
+    arm: (write) => (armed = write),
+    disarm: () => (armed = undefined),
+  };
 }
 
 /** A cache and the map its `changes` events rebuild, with what the replay found wrong. */
@@ -203,6 +212,8 @@ class Replayed {
   constructor(
     readonly cache: ConfigCache,
     private readonly label: string,
+    /** The cache keeps values (else, as the gateway's catalog, only its events carry them). */
+    private readonly retained: boolean,
   ) {
     cache.on('changes', (changes, revision) => this.apply(changes, revision));
   }
@@ -222,7 +233,7 @@ class Replayed {
     for (const { key, kv, prev } of changes) {
       const had = this.map.get(key);
       // The prev a change names is what the replay holds: no change missed, none applied twice.
-      if (had?.value !== prev?.value || had?.modRevision !== prev?.modRevision) {
+      if (had?.modRevision !== prev?.modRevision || (this.retained && had?.value !== prev?.value)) {
         this.violations.push(
           `${this.label}: ${JSON.stringify(key)} prev ${JSON.stringify(prev?.modRevision)} but replay holds ${JSON.stringify(had?.modRevision)}`,
         );
@@ -237,8 +248,36 @@ class Replayed {
     }
   }
 
-  dump(): Record<string, string> {
-    return Object.fromEntries([...this.map].map(([k, v]) => [k, v.value]));
+  /**
+   * What the cache holds: its own values, or (keeping none) the values its events carried for
+   * the keys it holds, as the gateway's catalog sees them.
+   */
+  view(): Record<string, string> {
+    if (this.retained) return cacheDump(this.cache);
+    const out: Record<string, string> = {};
+    for (const kv of this.cache.entries()) {
+      out[kv.key] = this.map.get(kv.key)?.value ?? '<no event carried it>';
+    }
+    return out;
+  }
+
+  /** Where the cache and the map its events rebuild disagree (a key, a revision, a value). */
+  mismatches(): string[] {
+    const found: string[] = [];
+    const keys = new Set([...this.map.keys(), ...[...this.cache.entries()].map((kv) => kv.key)]);
+    for (const key of keys) {
+      const held = this.cache.get(key);
+      const replayed = this.map.get(key);
+      if (
+        held?.modRevision !== replayed?.modRevision ||
+        (this.retained && held?.value !== replayed?.value)
+      ) {
+        found.push(
+          `${this.label}: ${JSON.stringify(key)} is mod ${held?.modRevision} in the cache, ${replayed?.modRevision} replayed from its events`,
+        );
+      }
+    }
+    return found;
   }
 }
 
@@ -284,8 +323,10 @@ export async function runSequence(
       maxRetryDelay: 500,
       // Small pages: every relisting pages, so writes can land between its pages.
       pageSize: i === 0 ? 2 : 5,
+      // The second keeps no values, as the gateway's catalog runs its cache.
+      retainValues: i === 0,
     });
-    return new Replayed(cache, `cache ${i}`);
+    return new Replayed(cache, `cache ${i}`, i === 0);
   });
   // A write refused with a typed error (too large) must change nothing: the final check sees it.
   // The model: what the one writer's writes leave (every write is idempotent, so one retried
@@ -348,14 +389,34 @@ export async function runSequence(
         case 'restart':
           await subject.restart?.({ keepData: true });
           break;
-        case 'restartEmpty':
+        case 'restartEmpty': {
           if (!subject.restart) break;
           for (const replayed of caches) replayed.forgetRevisions();
+          const old = [...model];
+          // Behind: the caches are cut off until the new store has the same writes again (equal
+          // modRevisions, other values) and more, past the revision they hold.
+          if (command.behind) for (let i = 0; i < caches.length; i++) subject.block(i, 120_000);
           await subject.restart({ keepData: false });
           model.clear();
+          if (command.behind) {
+            for (const [k, v] of old) await write(() => writer.put(k, v + '+'), put(k, v + '+'));
+            const past = Math.max(...caches.map(({ cache }) => cache.revision)) + 2;
+            for (let revision = 0, i = 0; revision <= past && i < 3000; i++) {
+              revision = (await retrying(() => writer.put(prefix + 'filler', String(i)))).revision;
+              model.set(prefix + 'filler', String(i));
+            }
+            subject.heal();
+          }
           break;
+        }
         case 'longBlock':
+          // Past the session timeout (ZooKeeper's session expires), with a write meanwhile.
           subject.block(command.which, (subject.sessionTimeout ?? 0) + 1500);
+          await write(
+            () => writer.put(prefix + 'a', 'during a long block'),
+            put(prefix + 'a', 'during a long block'),
+          );
+          await pause((subject.sessionTimeout ?? 0) + 1700);
           break;
         case 'recreateAcrossCompaction':
           subject.block(command.which, 1000);
@@ -387,6 +448,7 @@ export async function runSequence(
     await settle(caches, writer, prefix, options.settleMs ?? 20_000, model);
   } finally {
     for (const { cache } of caches) cache.close();
+    for (const hookedStore of subject.stores) hookedStore.disarm();
   }
 }
 
@@ -403,7 +465,7 @@ async function settle(
   for (;;) {
     expected = sorted(await retrying(() => storeDump(writer, prefix)));
     const want = JSON.stringify(expected);
-    if (caches.every(({ cache }) => JSON.stringify(sorted(cacheDump(cache))) === want)) break;
+    if (caches.every((replayed) => JSON.stringify(sorted(replayed.view())) === want)) break;
     if (Date.now() > deadline) break;
     await pause(100);
   }
@@ -417,8 +479,8 @@ async function settle(
       );
     }
   }
-  caches.forEach(({ cache, violations }, i) => {
-    const have = cacheDump(cache);
+  caches.forEach((replayed, i) => {
+    const have = replayed.view();
     const differs = [...new Set([...Object.keys(have), ...want.keys()])].filter(
       (k) => have[k] !== want.get(k),
     );
@@ -427,13 +489,7 @@ async function settle(
         `cache ${i} ${JSON.stringify(k.slice(prefix.length))}: cache ${short(have[k])}, store ${short(want.get(k))}`,
       );
     }
-    problems.push(...violations);
-  });
-  caches.forEach((replayed, i) => {
-    const rebuilt = JSON.stringify(sorted(replayed.dump()));
-    if (rebuilt !== JSON.stringify(sorted(cacheDump(replayed.cache)))) {
-      problems.push(`cache ${i}: its changes events replayed do not rebuild it`);
-    }
+    problems.push(...replayed.violations, ...replayed.mismatches());
   });
   if (problems.length > 0) throw new Error(problems.join('\n'));
 }

@@ -31,5 +31,6 @@ export function describeCacheEqualsStore(kind: StoreKind, numRuns = 4): void {
       }),
       propertySettings(kind, numRuns, 75_000),
     );
+    console.log(`${kind}: ${run} command sequences run (shrinking included)`);
   });
 }
