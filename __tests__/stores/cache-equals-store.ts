@@ -13,7 +13,7 @@ import { storeFixture } from '../helpers/store-fixture';
  * links, compaction past the caches, restarts, pauses past the silence checks, writes between a
  * relisting's pages; then two caches must equal a fresh listing, and their changes replay to them.
  */
-export function describeCacheEqualsStore(kind: StoreKind, numRuns = 4): void {
+export function describeCacheEqualsStore(kind: StoreKind, numRuns = 6): void {
   jest.setTimeout(120_000);
   const fx = storeFixture(kind);
   let run = 0;
@@ -25,11 +25,13 @@ export function describeCacheEqualsStore(kind: StoreKind, numRuns = 4): void {
       await fx.proxied({ requestTimeout: 1500, watchCheckInterval: 300 }),
     ];
     const subject = serverSubject(fx, links, writer);
+    const { settings, inBudget } = propertySettings(kind, numRuns, 55_000);
     await fc.assert(
       fc.asyncProperty(commandsArbitrary({ restarts: true }), async (commands) => {
+        if (!inBudget()) return;
         await runSequence(subject, `/truth-${process.pid}-${++run}/`, commands);
       }),
-      propertySettings(kind, numRuns, 75_000),
+      settings,
     );
     console.log(`${kind}: ${run} command sequences run (shrinking included)`);
   });
