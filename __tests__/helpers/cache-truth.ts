@@ -7,6 +7,7 @@ import {
   type Operation,
   type Store,
 } from '../../lib';
+import { retryWrite } from './retry-write';
 import { cacheDump, sorted, storeDump, storeFixture } from './store-fixture';
 import type { ServerStore, StoreKind } from './store-servers';
 import type { TcpProxy } from './tcp-proxy';
@@ -283,20 +284,6 @@ class Replayed {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs a write again while a restarted server comes back (a CommitUnknownError included). */
-async function retrying<T>(write: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await write();
-    } catch (error) {
-      // Refused for what it is (too large for the server): retrying cannot help.
-      if (error instanceof ValidationError || Date.now() > deadline) throw error;
-      await pause(100);
-    }
-  }
-}
-
 /** Prefix deletes go in transactions of 20 keys (within ZooKeeper's and Consul's limits). */
 async function deletePrefix(store: Store, prefix: string): Promise<void> {
   const keys = Object.keys(await storeDump(store, prefix));
@@ -333,7 +320,7 @@ export async function runSequence(
   // after an answer was lost leaves the same).
   const model = new Map<string, string>();
   const write = (fn: () => Promise<unknown>, then: () => void = () => undefined) =>
-    retrying(fn).then(then, (error: unknown) => {
+    retryWrite(fn).then(then, (error: unknown) => {
       if (!(error instanceof ValidationError)) throw error;
     });
   const put = (k: string, v: string) => () => void model.set(k, v);
@@ -402,7 +389,8 @@ export async function runSequence(
             for (const [k, v] of old) await write(() => writer.put(k, v + '+'), put(k, v + '+'));
             const past = Math.max(...caches.map(({ cache }) => cache.revision)) + 2;
             for (let revision = 0, i = 0; revision <= past && i < 3000; i++) {
-              revision = (await retrying(() => writer.put(prefix + 'filler', String(i)))).revision;
+              revision = (await retryWrite(() => writer.put(prefix + 'filler', String(i))))
+                .revision;
               model.set(prefix + 'filler', String(i));
             }
             subject.heal();
@@ -463,7 +451,7 @@ async function settle(
   const deadline = Date.now() + timeoutMs;
   let expected: [string, string][] = [];
   for (;;) {
-    expected = sorted(await retrying(() => storeDump(writer, prefix)));
+    expected = sorted(await retryWrite(() => storeDump(writer, prefix)));
     const want = JSON.stringify(expected);
     if (caches.every((replayed) => JSON.stringify(sorted(replayed.view())) === want)) break;
     if (Date.now() > deadline) break;

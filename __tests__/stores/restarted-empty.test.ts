@@ -1,3 +1,4 @@
+import { retryWrite } from '../helpers/retry-write';
 import { storeDump, storeFixture } from '../helpers/store-fixture';
 import type { StoreKind } from '../helpers/store-servers';
 
@@ -16,7 +17,7 @@ for (const kind of ['etcd', 'zookeeper', 'consul'] as StoreKind[]) {
       const p = '/replaced/';
       // The first writes of each incarnation: each key's modRevision is the same in both.
       const writeAll = async (store: ReturnType<typeof fx.store>, label: string) => {
-        for (let i = 0; i < 6; i++) await retry(() => store.put(`${p}k${i}`, `${label}${i}`));
+        for (let i = 0; i < 6; i++) await retryWrite(() => store.put(`${p}k${i}`, `${label}${i}`));
       };
       await writeAll(fx.store(), 'old');
       const { proxy, store } = await fx.proxied({ watchCheckInterval: 300 });
@@ -46,17 +47,4 @@ for (const kind of ['etcd', 'zookeeper', 'consul'] as StoreKind[]) {
       expect(want[`${p}k0`]).toBe('new0');
     });
   });
-}
-
-/** Retries a write while the restarted server comes back. */
-async function retry<T>(write: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      return await write();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
