@@ -146,7 +146,13 @@ export class MemoryStore implements Store {
     if (!compares.every((c) => this.holds(c))) {
       return { succeeded: false, revision: this.currentRevision };
     }
-    const writes = operations.filter((op) => op.type === 'put' || this.data.has(op.key));
+    // In order: a delete counts if the key exists at that point (a put earlier in the batch too).
+    const exists = new Map<string, boolean>();
+    const writes = operations.filter((op) => {
+      const counts = op.type === 'put' || (exists.get(op.key) ?? this.data.has(op.key));
+      exists.set(op.key, op.type === 'put');
+      return counts;
+    });
     if (writes.length === 0) return { succeeded: true, revision: this.currentRevision };
     const revision = ++this.currentRevision;
     for (const op of writes) this.apply(op, revision);
