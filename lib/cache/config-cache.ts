@@ -435,8 +435,14 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       const pending = net.get(key);
       const prev = pending ? pending.prev : this.data.get(key);
       const current = pending ? pending.kv : prev;
-      // Already reflected: the listing or an earlier change covered this revision.
-      if (modRevision <= this.appliedRevision || (current && modRevision <= current.modRevision))
+      // Already reflected: the listing or an earlier change covered this revision. A change of
+      // this batch at the same revision as one before it in the batch is a later one (a key
+      // named twice at one revision): it applies, in order.
+      if (modRevision <= this.appliedRevision) continue;
+      if (
+        current &&
+        (pending ? modRevision < current.modRevision : modRevision <= current.modRevision)
+      )
         continue;
       if (change.type === 'delete' && !current) continue;
       net.set(key, { key, kv: change.type === 'put' ? change.kv : undefined, prev });
