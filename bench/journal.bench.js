@@ -4,7 +4,7 @@
 // emitting again as soon as its last emit resolved, to an HTTP function (its own process), with
 // and without the journal. `journal-engine`: the same producers' journaled emits per second
 // against raw classic-level writes (sync) of the same bytes in the same batch sizes.
-const { mkdtempSync, rmSync } = require('node:fs');
+const { mkdtempSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const { tmpdir } = os;
 const { join } = require('node:path');
@@ -114,6 +114,28 @@ function cpuPer(events, since) {
 }
 
 /**
+ * CPU time so far of this process's main thread and of its other threads (libuv's pool, where
+ * LevelDB writes and syncs, LevelDB's compaction thread, V8's helpers), in µs, from
+ * /proc/self/task (Linux; undefined elsewhere). Clock ticks: 10 ms each, so only long loops.
+ */
+function threadCpu() {
+  try {
+    let main = 0;
+    let other = 0;
+    for (const task of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+      if (Number(task) === process.pid) main += ticks;
+      else other += ticks;
+    }
+    return { main: main * 10_000, other: other * 10_000 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * PRODUCERS producers, each emitting again as soon as its last emit resolved, `events` in all,
  * into `gw`; resolves once `done()`; events/s, emit latencies (ms), and the journal's syncs.
  */
@@ -132,10 +154,28 @@ async function producers(gw, journal, events, done) {
   };
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const byThread = threadCpu();
   await Promise.all(Array.from({ length: PRODUCERS }, producer));
   while (!done()) await new Promise((r) => setTimeout(r, 1));
   const rate = events / ((performance.now() - started) / 1000);
-  return { rate, latencies, syncs: (journal?.syncs ?? 0) - syncs, cpu: cpuPer(events, cpu) };
+  const after = threadCpu();
+  const threads = byThread &&
+    after && {
+      main: (after.main - byThread.main) / events,
+      other: (after.other - byThread.other) / events,
+    };
+  return {
+    rate,
+    latencies,
+    syncs: (journal?.syncs ?? 0) - syncs,
+    cpu: cpuPer(events, cpu),
+    threads,
+  };
+}
+
+/** The median CPU µs per event of the rounds' `thread` ('main' or 'other'); NaN off Linux. */
+function threadsMedian(rounds, thread) {
+  return median(rounds.map((r) => r.threads?.[thread] ?? NaN));
 }
 
 async function httpRound(url, journalDir) {
@@ -225,6 +265,9 @@ const journalHttp = {
       const cpu = {
         ours: median(ours.map((r) => r.cpu)),
         baseline: median(baseline.map((r) => r.cpu)),
+        main: threadsMedian(ours, 'main'),
+        other: threadsMedian(ours, 'other'),
+        baselineMain: threadsMedian(baseline, 'main'),
       };
       const wave = {
         disk: median(ours.map((r) => r.waves.disk)),
@@ -242,7 +285,7 @@ const journalHttp = {
         ours: { value: o, unit: 'deliveries/s', label: 'emit -> http function, LocalJournal' },
         baseline: { value: b, unit: 'deliveries/s', label: 'same gateway, no journal' },
         ratio,
-        difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, a wave ${wave.disk.toFixed(2)} ms write + ${wave.between.toFixed(2)} ms between; CPU ${cpu.ours.toFixed(1)} vs ${cpu.baseline.toFixed(1)} µs/event; journaled emit at full load p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; at ${half}/s p50 ${atHalf.journal.p50.toFixed(2)} ms, p99 ${atHalf.journal.p99.toFixed(2)} ms (no journal p99 ${atHalf.none.p99.toFixed(2)} ms)`,
+        difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, a wave ${wave.disk.toFixed(2)} ms write + ${wave.between.toFixed(2)} ms between; CPU ${cpu.ours.toFixed(1)} vs ${cpu.baseline.toFixed(1)} µs/event (main thread ${cpu.main.toFixed(1)} + others ${cpu.other.toFixed(1)} vs main ${cpu.baselineMain.toFixed(1)}); journaled emit at full load p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; at ${half}/s p50 ${atHalf.journal.p50.toFixed(2)} ms, p99 ${atHalf.journal.p99.toFixed(2)} ms (no journal p99 ${atHalf.none.p99.toFixed(2)} ms)`,
         details: {
           ours: ours.map((r) => r.rate),
           baseline: baseline.map((r) => r.rate),
@@ -345,6 +388,7 @@ const journalEngine = {
         rawPerWave: median(raw.map((r) => r.wave.disk)),
       };
       const cpu = median(ours.map((r) => r.cpu));
+      const threads = { main: threadsMedian(ours, 'main'), other: threadsMedian(ours, 'other') };
       const perWave = median(ours.map((r) => (r.syncs * PRODUCERS) / ENGINE_EVENTS));
       const bytes = median(
         ours.map(
@@ -362,7 +406,7 @@ const journalEngine = {
           label: 'raw classic-level sync batches, same bytes, same batch sizes',
         },
         ratio,
-        difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, ${Math.round(bytes)} B per ${PRODUCERS} emits; a synced batch ${wave.disk.toFixed(2)} ms write (issue to callback) + ${wave.between.toFixed(2)} ms from a callback to the next batch (raw write ${wave.raw.toFixed(2)} ms); raw in one batch per ${PRODUCERS} emits ${Math.round(perWaveRate)} emits/s, ratio ${perWaveRatio.toFixed(2)} (its write ${wave.rawPerWave.toFixed(2)} ms); CPU ${cpu.toFixed(1)} µs/emit; emit p99 ${p99.toFixed(2)} ms`,
+        difference: `${perWave.toFixed(2)} syncs per ${PRODUCERS} emits, ${Math.round(bytes)} B per ${PRODUCERS} emits; a synced batch ${wave.disk.toFixed(2)} ms write (issue to callback) + ${wave.between.toFixed(2)} ms from a callback to the next batch (raw write ${wave.raw.toFixed(2)} ms); raw in one batch per ${PRODUCERS} emits ${Math.round(perWaveRate)} emits/s, ratio ${perWaveRatio.toFixed(2)} (its write ${wave.rawPerWave.toFixed(2)} ms); CPU ${cpu.toFixed(1)} µs/emit (main thread ${threads.main.toFixed(1)}, others ${threads.other.toFixed(1)}); emit p99 ${p99.toFixed(2)} ms`,
         details: {
           ours: ours.map((r) => r.rate),
           raw: raw.map((r) => r.same.rate),
@@ -373,6 +417,7 @@ const journalEngine = {
           p99,
           wave,
           cpu,
+          threads,
           loadavg: os.loadavg(),
         },
         met: ratio >= 0.8 && perWave <= 1.05,

@@ -389,3 +389,79 @@ test('an emit made while a wave is syncing is written at once, and settles only 
   await new Promise((r) => setTimeout(r, 20));
   expect(delivered).toEqual(['second']);
 });
+
+test("the deliveries a sync released start after the next wave's write was issued, never before their own sync", async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  type Batch = (ops: { value?: string }[], options?: { sync?: boolean }) => Promise<void>;
+  // Each event's wave (1, 2, ...), and at each delivery how many synced waves were issued and done.
+  const waveOf = new Map<string, number>();
+  let issued = 0;
+  let done = 0;
+  const seen: { wave: number; issued: number; done: number }[] = [];
+  const gateway = await onJournal(store, journal, () => undefined);
+  gateway.bindLocalHandler({
+    functionId: 'fn',
+    handler: (event) =>
+      void seen.push({ wave: waveOf.get((event as CloudEvent).id) ?? 0, issued, done }),
+  });
+  const db = (journal as unknown as { db: { batch: Batch } }).db;
+  const batch = db.batch.bind(db);
+  db.batch = (ops, options) => {
+    if (!options?.sync) return batch(ops, options);
+    const wave = ++issued;
+    for (const op of ops) {
+      for (const [, id] of (op.value ?? '').matchAll(/"id":"(p\d+-r\d+)"/g)) waveOf.set(id, wave);
+    }
+    return batch(ops, options).then(() => void done++);
+  };
+  const rounds = 20;
+  const producer = async (p: number) => {
+    for (let r = 0; r < rounds; r++) {
+      await gateway.emit(cloudEvent('user.created', undefined, { id: `p${p}-r${r}` }));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, p) => producer(p)));
+  while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+  expect(seen).toHaveLength(8 * rounds);
+  // Never before their own wave's sync.
+  expect(seen.filter((s) => s.wave === 0 || s.done < s.wave)).toEqual([]);
+  // The producers' next emits (the next wave) went to disk before these deliveries' work ran, so
+  // it overlaps that sync instead of delaying it (but for the last wave: no next one).
+  const last = Math.max(...seen.map((s) => s.wave));
+  expect(seen.filter((s) => s.wave < last && s.issued <= s.wave)).toEqual([]);
+});
+
+test('finished marks, attempt counts and deletes wait for the lazy timer: no batch of their own between a sync and the next wave', async () => {
+  const store = await configured();
+  const journal = new LocalJournal({ directory: fx.dir });
+  const gateway = await onJournal(store, journal, () => undefined);
+  type Op = { type: string; key: string };
+  type Batch = (ops: Op[], options?: { sync?: boolean }) => Promise<void>;
+  const db = (journal as unknown as { db: { batch: Batch } }).db;
+  const batch = db.batch.bind(db);
+  const withLists: number[] = [];
+  let unsynced = 0;
+  let synced = 0;
+  db.batch = (ops, options) => {
+    if (options?.sync) synced++;
+    else unsynced++;
+    if (ops.some((op) => op.type === 'del' || !op.key.startsWith('s/'))) {
+      withLists.push(performance.now());
+    }
+    return batch(ops, options);
+  };
+  const producer = async () => {
+    for (let round = 0; round < 50; round++) await gateway.emit(cloudEvent('user.created'));
+  };
+  await Promise.all(Array.from({ length: 8 }, producer));
+  while (gateway.metrics().deliveriesPending > 0) await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 30)); // the last lists
+  expect(synced).toBeGreaterThanOrEqual(50);
+  expect(withLists.length).toBeGreaterThan(0);
+  // Written when the timer (10 ms) fires, never sooner: a wave no longer pays for a batch of its
+  // own (each took one: as many unsynced batches as synced ones).
+  const gaps = withLists.slice(1).map((t, i) => t - withLists[i]);
+  expect(gaps.filter((gap) => gap < 9)).toEqual([]);
+  expect(unsynced).toBeLessThanOrEqual(withLists.length);
+});

@@ -58,6 +58,12 @@ interface Segment {
   bytes: number;
 }
 
+/** A finished or attempts list a batch adds to a group, and its bytes. */
+interface Listed {
+  readonly group: number;
+  readonly bytes: number;
+}
+
 /** A record's value and its size in bytes. */
 function encoded(value: unknown): { value: string; bytes: number } {
   const text = JSON.stringify(value);
@@ -72,7 +78,9 @@ function encoded(value: unknown): { value: string; bytes: number } {
  * ended, and LevelDB compacts it away. A crash may lose the last lazy writes, so a delivery may
  * be resumed once more than needed (at least once, never lost). LevelDB's lock file keeps a
  * second process out. (A record per delivery, with its own finished and attempt keys, cost four
- * LevelDB operations per delivery: 13,000 deliveries/s; grouped, see BENCHMARKS.md.)
+ * LevelDB operations per delivery: 13,000 deliveries/s; grouped, see BENCHMARKS.md.) The
+ * deliveries a sync released start once the next wave's write is issued (`afterWrite`), so that
+ * their work overlaps its sync.
  *
  * @example
  * ```ts
@@ -104,7 +112,24 @@ export class LocalJournal implements Journal {
   private tickDue = false;
   /** WAVES_IN_FLIGHT (a field, so that an A/B probe can set it to 1 in one process). */
   private readonly wavesInFlight = WAVES_IN_FLIGHT;
+  /**
+   * Whether the deliveries a sync released start after the next wave's write (see `afterWrite`);
+   * a field, so that an A/B probe can set it to false in one process.
+   */
+  private readonly startsAfterWrite = true;
+  /** The deliveries of released emits, waiting for the write of the next wave to be issued. */
+  private starts: (() => void)[] = [];
+  private startsDue = false;
   private lazyTimer: NodeJS.Timeout | undefined;
+  /**
+   * The lazy timer fired: finished marks, attempt counts and deletes go with the next batch.
+   * Until then they wait (at most LAZY_DELAY), rather than taking a batch of their own between a
+   * sync and the next wave's write, or riding each wave (most of them are deleted before then:
+   * a delivery's attempt count once it finished, a group's finished marks once it all ended).
+   */
+  private listsDue = false;
+  /** Whether lists wait for `listsDue` (a field, so that an A/B probe can set it to false). */
+  private readonly listsOnTimer = true;
   private closed = false;
   private failure: Error | undefined;
   private syncCount = 0;
@@ -169,6 +194,7 @@ export class LocalJournal implements Journal {
     for (const report of damageReports(contents.damaged, this.options.directory)) {
       sink.report(report);
     }
+    this.listsDue = true; // the leftovers go at once
     this.write();
     await sink.take(out.sort((a, b) => a.acceptedAt - b.acceptedAt));
   }
@@ -234,6 +260,26 @@ export class LocalJournal implements Journal {
     return done;
   }
 
+  /**
+   * Runs `start` (the deliveries of an emit whose wave was synced) once the producers that sync
+   * released have emitted again and their wave's write was issued: a tick queued after the one
+   * that writes the wave (see the write's callback). Their work (a local handler, an HTTP
+   * request, finished marks) then runs while that wave syncs, instead of between the two syncs,
+   * where the disk waits for this thread.
+   */
+  afterWrite(start: () => void): void {
+    if (!this.startsAfterWrite) return start();
+    this.starts.push(start);
+    if (this.startsDue) return;
+    this.startsDue = true;
+    process.nextTick(() => {
+      this.startsDue = false;
+      const starts = this.starts;
+      this.starts = [];
+      for (const run of starts) run();
+    });
+  }
+
   attempted(deliveryId: string, attempts: number): void {
     if (!this.segmentOf.has(deliveryId)) return;
     this.attempts.set(deliveryId, attempts);
@@ -293,18 +339,20 @@ export class LocalJournal implements Journal {
   }
 
   private hasPending(): boolean {
-    return (
-      this.wave.size > 0 ||
-      this.finishedIds.size > 0 ||
-      this.attempts.size > 0 ||
-      this.deletes.length > 0
-    );
+    return this.wave.size > 0 || this.listsWaiting();
+  }
+
+  /** Finished marks, attempt counts or deletes waiting to be written. */
+  private listsWaiting(): boolean {
+    return this.finishedIds.size > 0 || this.attempts.size > 0 || this.deletes.length > 0;
   }
 
   private later(): void {
-    if (this.lazyTimer || this.closed) return;
+    // Due already: what is added meanwhile goes with them; the next timer starts after that write.
+    if (this.lazyTimer || this.listsDue || this.closed) return;
     this.lazyTimer = setTimeout(() => {
       this.lazyTimer = undefined;
+      this.listsDue = true;
       this.write();
     }, LAZY_DELAY);
     this.lazyTimer.unref();
@@ -343,7 +391,12 @@ export class LocalJournal implements Journal {
   private write(): void {
     clearImmediate(this.due);
     this.due = undefined;
-    if (!this.db || !this.hasPending()) return;
+    if (!this.db) return;
+    // Nothing left to write (the leftovers at open, or lists that went already): the next list
+    // starts the timer again.
+    if (this.listsDue && !this.listsWaiting()) this.listsDue = false;
+    const lists = (this.listsDue || this.closed || !this.listsOnTimer) && this.listsWaiting();
+    if (this.wave.size === 0 && !lists) return;
     if (this.inFlight.size >= (this.wave.size > 0 ? this.wavesInFlight : 1)) return;
     const ops: Op[] = [];
     const wave = this.wave.take();
@@ -355,27 +408,24 @@ export class LocalJournal implements Journal {
       for (const id of wave.ids) this.segmentOf.set(id, seq);
       this.syncCount++;
     }
-    for (const [group, finished] of this.finishedIds) {
-      const key = `f/${seqKey(group)}/${seqKey(++this.seq)}`;
-      this.list(group, key, finished, ops);
-    }
-    this.finishedIds.clear();
-    const bySegment = new Map<number, Record<string, number>>();
-    for (const [id, n] of this.attempts) {
-      const seq = this.segmentOf.get(id);
-      if (seq === undefined) continue;
-      (bySegment.get(seq) ?? bySegment.set(seq, {}).get(seq) ?? {})[id] = n;
-    }
-    this.attempts.clear();
-    for (const [group, counts] of bySegment) {
-      const key = `a/${seqKey(group)}/${seqKey(++this.seq)}`;
-      this.list(group, key, counts, ops);
-    }
-    for (const key of this.deletes) ops.push({ type: 'del', key });
-    this.deletes = [];
+    /** The lists this batch adds to groups, counted in their bytes: given back if it fails. */
+    const listed: Listed[] = [];
+    if (lists) this.lists(ops, listed);
     this.inFlight.add(this.db.batch(ops, { sync: wave !== undefined }), (failed, error) => {
-      if (failed) {
+      if (wave && !failed && this.startsAfterWrite) {
+        // The next wave's write first (a tick queued before anything the settled emits do), then
+        // their deliveries (`afterWrite`: a later tick).
+        this.writeWave();
+        wave.settle();
+      } else if (failed) {
         this.failure = error instanceof Error ? error : new Error(describeError(error));
+        // Its lists are not on disk: their bytes go back (their keys stay, deleted with the group).
+        for (const { group, bytes } of listed) {
+          const segment = this.segments.get(group);
+          if (!segment) continue; // ended meanwhile: its bytes went with it
+          segment.bytes -= bytes;
+          this.bytes -= bytes;
+        }
         if (wave) {
           this.count -= wave.ids.length;
           if (this.segments.delete(seq)) this.bytes -= wave.bytes;
@@ -398,14 +448,41 @@ export class LocalJournal implements Journal {
     });
   }
 
+  /**
+   * Adds the finished marks, attempt counts and deletes waiting to `ops` (lists counted in their
+   * groups' bytes, noted in `listed`).
+   */
+  private lists(ops: Op[], listed: Listed[]): void {
+    this.listsDue = false;
+    for (const [group, finished] of this.finishedIds) {
+      const key = `f/${seqKey(group)}/${seqKey(++this.seq)}`;
+      this.list(group, key, finished, ops, listed);
+    }
+    this.finishedIds.clear();
+    const bySegment = new Map<number, Record<string, number>>();
+    for (const [id, n] of this.attempts) {
+      const seq = this.segmentOf.get(id);
+      if (seq === undefined) continue;
+      (bySegment.get(seq) ?? bySegment.set(seq, {}).get(seq) ?? {})[id] = n;
+    }
+    this.attempts.clear();
+    for (const [group, counts] of bySegment) {
+      const key = `a/${seqKey(group)}/${seqKey(++this.seq)}`;
+      this.list(group, key, counts, ops, listed);
+    }
+    for (const key of this.deletes) ops.push({ type: 'del', key });
+    this.deletes = [];
+  }
+
   /** Adds a group's finished or attempts list to the batch, counted in the group's bytes. */
-  private list(group: number, key: string, value: unknown, ops: Op[]): void {
+  private list(group: number, key: string, value: unknown, ops: Op[], listed: Listed[]): void {
     const record = encoded(value);
     const segment = this.segments.get(group);
     if (segment) {
       segment.keys.push(key);
       segment.bytes += record.bytes;
       this.bytes += record.bytes;
+      listed.push({ group, bytes: record.bytes });
     }
     ops.push({ type: 'put', key, value: record.value });
   }

@@ -26,7 +26,7 @@ export async function recordDeliveries(
   opened: Promise<unknown>,
 ): Promise<void> {
   const here = !journal.shared;
-  if (here) dispatcher.reserve(tasks.length);
+  if (here) dispatcher.reserve(tasks.length, tasks[0].space);
   else if (dispatcher.closing) {
     throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
   }
@@ -47,8 +47,12 @@ export async function recordDeliveries(
       })),
     );
   } catch (error) {
-    if (here) dispatcher.unreserve(tasks.length);
+    if (here) dispatcher.unreserve(tasks.length, tasks[0].space);
     throw journalFailure(error, 'could not record the event (nothing was accepted)');
   }
-  if (here) dispatcher.acceptReserved(tasks);
+  if (!here) return;
+  // Started once the journal has issued the next write (the work of these deliveries then runs
+  // during its sync); the room stays reserved until then, so close() waits for them.
+  if (journal.afterWrite) journal.afterWrite(() => dispatcher.acceptReserved(tasks));
+  else dispatcher.acceptReserved(tasks);
 }
