@@ -1,7 +1,9 @@
 /**
- * A 53-bit fingerprint of a value (cyrb53: two 32-bit multiply-xor hashes mixed): what a cache
- * that does not keep values compares instead of them. Two different values share one with odds
- * near 2^-53.
+ * A 30-bit fingerprint of a value (cyrb53's two multiply-xor lanes, mixed, cut to 30 bits): what a
+ * cache that does not keep values compares instead of them. 30 bits stay a small integer in V8,
+ * so a fingerprint costs no heap number per key (28 B a key in a Map of 100,000, against 44 B
+ * for 53 bits); two different values share one with odds near 2^-30, and only a key whose
+ * modRevision is also equal (a store replaced behind the cache) is compared on it.
  *
  * @example
  * ```ts
@@ -18,5 +20,5 @@ export function valueFingerprint(value: string): number {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return (h1 ^ h2) >>> 2;
 }
