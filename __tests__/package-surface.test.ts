@@ -142,7 +142,9 @@ test('each module of lib/ lives in one output file', () => {
 // took 2.7 KB of export annotations out) by tenant isolation (each space's share of the queue and
 // the slots, tenants' record count limits, the dashboard's dead letters and feeds by space, ~7 KB)
 // and the journal's edge fixes (a dead letter ends once its hook settled, close() waits for the
-// hooks, resumed attempts written before they are made, one gateway per journal object, ~4.3 KB).
+// hooks, resumed attempts written before they are made, one gateway per journal object, ~4.3 KB), and by every store's check for text without a UTF-8
+// form and the cache's value fingerprints (a store replaced behind it), found by the
+// cache-equals-store property tests (~3 KB).
 const ROOT_BYTES = 452_000;
 
 test(`require('event-gateway') loads at most ${ROOT_BYTES} bytes`, () => {

@@ -5,6 +5,7 @@ import { MAX_TIMER_MS, positiveOption } from '../model/checks';
 import { EventEmitter } from 'eventemitter3';
 import { GatewayClosedError, StoreUnavailableError } from '../errors';
 import type { KeyValue, Store, Watch, WatchChange, WatchEvent } from '../store/store';
+import { valueFingerprint } from './value-fingerprint';
 
 /** One key's change as the cache applied it: `kv` is the new state (absent: deleted). */
 export interface CacheChange {
@@ -85,6 +86,12 @@ interface Waiter {
  */
 export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private readonly data = new Map<string, KeyValue>();
+  /**
+   * Without `retainValues`, each key's {@link valueFingerprint}: a relisting compares it, since
+   * an equal modRevision proves nothing once the store was replaced (restarted empty, restored)
+   * and written past the old revision.
+   */
+  private readonly fingerprints = new Map<string, number>();
   private appliedRevision = 0;
   private watch: Watch | undefined;
   private readonly waiters: Waiter[] = [];
@@ -324,7 +331,7 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       next?.catch(() => undefined);
       for (const kv of items) listing.set(kv.key, kv);
       if (this.onPage) {
-        const fresh = items.filter((kv) => this.data.get(kv.key)?.modRevision !== kv.modRevision);
+        const fresh = items.filter((kv) => this.differs(this.data.get(kv.key), kv));
         if (fresh.length > 0) this.onPage(fresh);
       }
       if (!next) break;
@@ -334,8 +341,8 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   }
 
   /**
-   * What changed between the copy and a listing. A key's modification revision tells whether it
-   * changed, except after the revision went backwards (another store): then everything did.
+   * What changed between the copy and a listing: a key whose modification revision or value
+   * differs, or everything after the revision went backwards (another store).
    */
   private diff(listing: Map<string, KeyValue>, everything: boolean): CacheChange[] {
     const changes: CacheChange[] = [];
@@ -344,16 +351,19 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
     }
     for (const [key, kv] of listing) {
       const prev = this.data.get(key);
-      if (
-        everything ||
-        !prev ||
-        prev.modRevision !== kv.modRevision ||
-        (this.retainValues && prev.value !== kv.value)
-      ) {
-        changes.push({ key, kv, prev });
-      }
+      if (everything || this.differs(prev, kv)) changes.push({ key, kv, prev });
     }
     return changes;
+  }
+
+  /**
+   * A listed pair differs from the copy's. The value is compared too (or its fingerprint): a store
+   * replaced and written past the old revision can hold another value at the same modRevision.
+   */
+  private differs(prev: KeyValue | undefined, kv: KeyValue): boolean {
+    if (!prev || prev.modRevision !== kv.modRevision) return true;
+    if (this.retainValues) return prev.value !== kv.value;
+    return this.fingerprints.get(kv.key) !== valueFingerprint(kv.value);
   }
 
   private onWatch(event: WatchEvent, run: WatchRun): void {
@@ -425,8 +435,14 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
       const pending = net.get(key);
       const prev = pending ? pending.prev : this.data.get(key);
       const current = pending ? pending.kv : prev;
-      // Already reflected: the listing or an earlier change covered this revision.
-      if (modRevision <= this.appliedRevision || (current && modRevision <= current.modRevision))
+      // Already reflected: the listing or an earlier change covered this revision. A change of
+      // this batch at the same revision as one before it in the batch is a later one (a key
+      // named twice at one revision): it applies, in order.
+      if (modRevision <= this.appliedRevision) continue;
+      if (
+        current &&
+        (pending ? modRevision < current.modRevision : modRevision <= current.modRevision)
+      )
         continue;
       if (change.type === 'delete' && !current) continue;
       net.set(key, { key, kv: change.type === 'put' ? change.kv : undefined, prev });
@@ -448,9 +464,12 @@ export class ConfigCache extends EventEmitter<ConfigCacheEvents> {
   private commit(changes: CacheChange[], revision: number): void {
     for (const change of changes) {
       const { kv } = change;
-      if (!kv) this.data.delete(change.key);
-      else if (this.retainValues) this.data.set(change.key, kv);
+      if (!kv) {
+        this.data.delete(change.key);
+        this.fingerprints.delete(change.key);
+      } else if (this.retainValues) this.data.set(change.key, kv);
       else {
+        this.fingerprints.set(change.key, valueFingerprint(kv.value));
         // The consumer keeps its own decoded copy: hold the revisions only.
         this.data.set(change.key, {
           key: kv.key,

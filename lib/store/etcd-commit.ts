@@ -5,6 +5,7 @@ import {
   GatewayClosedError,
   GatewayError,
   StoreUnavailableError,
+  ValidationError,
 } from '../errors';
 import { exponentialDelay } from '../model/exponential-delay';
 import { beforeDeadline, pause } from './deadline';
@@ -12,8 +13,10 @@ import {
   compareToEtcd,
   ETCD_RETRY_BACKOFF,
   isUnavailable,
+  lastPerKey,
   neverSent,
   operationToEtcd,
+  refusedAsInvalid,
 } from './etcd-requests';
 import type { Compare, Operation, WriteResult } from './store';
 
@@ -95,6 +98,13 @@ export class EtcdCommit {
         return this.outcome(res, request.marker);
       } catch (error) {
         if (error instanceof GatewayError) throw error;
+        if (refusedAsInvalid(error)) {
+          // An answer, not a lost one: whatever was sent before was this same request, refused too.
+          throw new ValidationError(
+            `EtcdStore: etcd refused the write (${(error as Error).message}); nothing was written.`,
+            { cause: error },
+          );
+        }
         lastError = error;
         if (sending && !neverSent(error)) inDoubt = request;
         if (/lease not found/i.test(String((error as Error)?.message))) {
@@ -127,7 +137,7 @@ export class EtcdCommit {
     const body: ITxnRequest = {
       compare: [...compares.map(compareToEtcd), compareToEtcd({ key: marker, exists: false })],
       success: [
-        ...operations.map(operationToEtcd),
+        ...lastPerKey(operations).map(operationToEtcd),
         { request_put: { key, value: Buffer.from(COMMITTED), lease } },
       ],
       failure: [{ request_range: { key } }],

@@ -65,6 +65,38 @@ export function operationToEtcd(operation: Operation): IRequestOp {
     : { request_delete_range: { key: Buffer.from(operation.key) } };
 }
 
+/**
+ * A transaction's operations with each key's last one only, in their order: etcd refuses a
+ * transaction that names a key twice ("duplicate key given in txn request"), and the contract
+ * applies operations in order, so the last one per key is the transaction's effect.
+ *
+ * @example
+ * ```ts
+ * lastPerKey([put('/a', '1'), put('/a', '2')]); // [put('/a', '2')]
+ * ```
+ */
+export function lastPerKey(operations: readonly Operation[]): readonly Operation[] {
+  const last = new Map<string, Operation>();
+  for (const op of operations) {
+    last.delete(op.key);
+    last.set(op.key, op);
+  }
+  return last.size === operations.length ? operations : [...last.values()];
+}
+
+/**
+ * etcd answered that the request itself is invalid (gRPC INVALID_ARGUMENT: over
+ * `--max-request-bytes`, too many operations): refused before it was proposed, so never applied,
+ * and the same request is refused again.
+ */
+export function refusedAsInvalid(error: unknown): boolean {
+  const name = (error as Error)?.constructor?.name ?? '';
+  return (
+    name === 'GRPCInvalidArgumentError' ||
+    /^3 INVALID_ARGUMENT/.test(String((error as Error)?.message ?? ''))
+  );
+}
+
 /** gRPC status codes that mean "the call may not have reached etcd, or its answer was lost". */
 export function isUnavailable(error: unknown): boolean {
   const name = (error as Error)?.constructor?.name ?? '';

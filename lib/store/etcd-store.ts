@@ -1,4 +1,5 @@
 import { MAX_TIMER_MS } from '../model/checks';
+import { wellFormedListing, wellFormedText, wellFormedTxn } from './well-formed-text';
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { inspect } from 'node:util';
 import {
@@ -247,11 +248,13 @@ export class EtcdStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
+    wellFormedText(key, 'key');
     const res = await keepAliveWhile(this.call(() => this.range({ key: Buffer.from(key) })));
     return res.kvs[0];
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    wellFormedListing(prefix, options);
     const start =
       options.after === undefined ? Buffer.from(prefix) : Buffer.from(options.after + '\0');
     let res: RangeResponseMessage;
@@ -303,6 +306,7 @@ export class EtcdStore implements Store {
    */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
     this.assertOpen();
+    wellFormedTxn(compares, operations);
     this.commits ??= new EtcdCommit({
       client: this.client,
       requestTimeout: this.requestTimeout,
@@ -314,6 +318,7 @@ export class EtcdStore implements Store {
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
+    wellFormedText(prefix, 'prefix');
     return etcdWatch(this.watchHost, prefix, fromRevision, this.clusterId, listener);
   }
 

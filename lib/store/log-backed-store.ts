@@ -12,6 +12,7 @@ import { seqRange, toKeyValue, type LogBackend, type LogHead } from './log-backe
 import { LogCommit } from './log-commit';
 import { listAtRevision, NamesMemo } from './log-listing';
 import { LogWatch } from './log-watch';
+import { wellFormedListing, wellFormedText, wellFormedTxn } from './well-formed-text';
 import type {
   Compare,
   KeyValue,
@@ -95,6 +96,7 @@ export abstract class LogBackedStore implements Store {
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
+    wellFormedText(key, 'key');
     const [stored] = await keepAliveWhile(
       this.call(() => this.retrying(() => this.backend.readKeys([key]))),
     );
@@ -102,6 +104,7 @@ export abstract class LogBackedStore implements Store {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    wellFormedListing(prefix, options);
     return keepAliveWhile(
       this.call(() =>
         this.retrying(() =>
@@ -125,11 +128,13 @@ export abstract class LogBackedStore implements Store {
    */
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
     this.assertOpen();
+    wellFormedTxn(compares, operations);
     return keepAliveWhile(this.commits.txn(compares, operations));
   }
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
+    wellFormedText(prefix, 'prefix');
     const watch = new LogWatch({
       backend: this.backend,
       call: (read) => this.call(read),

@@ -1,6 +1,7 @@
 import { optionsArgument } from '../model/checks';
 import { inspect } from 'node:util';
 import { GatewayClosedError, RevisionCompactedError, ValidationError } from '../errors';
+import { wellFormedListing, wellFormedText, wellFormedTxn } from './well-formed-text';
 import type {
   Compare,
   KeyValue,
@@ -87,11 +88,13 @@ export class MemoryStore implements Store {
 
   async get(key: string): Promise<KeyValue | undefined> {
     this.assertOpen();
+    wellFormedText(key, 'key');
     return this.data.get(key);
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.assertOpen();
+    wellFormedListing(prefix, options);
     const revision = options.revision ?? this.currentRevision;
     const past = this.changedSince(prefix, revision);
     const all = (this.sortedKeys ??= [...this.data.keys()].sort());
@@ -139,10 +142,17 @@ export class MemoryStore implements Store {
 
   async txn(compares: readonly Compare[], operations: readonly Operation[]): Promise<WriteResult> {
     this.assertOpen();
+    wellFormedTxn(compares, operations);
     if (!compares.every((c) => this.holds(c))) {
       return { succeeded: false, revision: this.currentRevision };
     }
-    const writes = operations.filter((op) => op.type === 'put' || this.data.has(op.key));
+    // In order: a delete counts if the key exists at that point (a put earlier in the batch too).
+    const exists = new Map<string, boolean>();
+    const writes = operations.filter((op) => {
+      const counts = op.type === 'put' || (exists.get(op.key) ?? this.data.has(op.key));
+      exists.set(op.key, op.type === 'put');
+      return counts;
+    });
     if (writes.length === 0) return { succeeded: true, revision: this.currentRevision };
     const revision = ++this.currentRevision;
     for (const op of writes) this.apply(op, revision);
@@ -153,6 +163,7 @@ export class MemoryStore implements Store {
 
   watch(prefix: string, fromRevision: number, listener: WatchListener): Watch {
     this.assertOpen();
+    wellFormedText(prefix, 'prefix');
     const watcher: Watcher = { prefix, listener, nextRevision: fromRevision, closed: false };
     this.watchers.add(watcher);
     this.scheduleFlush();

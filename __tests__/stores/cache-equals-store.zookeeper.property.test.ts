@@ -1,0 +1,3 @@
+import { describeCacheEqualsStore } from './cache-equals-store';
+
+describeCacheEqualsStore('zookeeper');
