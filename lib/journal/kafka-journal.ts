@@ -3,7 +3,12 @@ import { optionsArgument } from '../model/checks';
 import { describeError } from '../model/describe-error';
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { PartitionProgress, type Taken } from './partition-progress';
-import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from '../clients/kafka-client';
+import {
+  loadKafka,
+  type KafkaAdmin,
+  type KafkaBatchPayload,
+  type KafkaProducer,
+} from '../clients/kafka-client';
 import { GroupConsumer } from './group-consumer';
 import { decodeEntries, encodeEntries, encodeGroup } from './journal-records';
 import { waitForFunctionsOption } from './waiting-deliveries';
@@ -76,9 +81,10 @@ interface Pending {
 const GROUP_BYTES = 64 * 1024;
 
 /**
- * Most emits grouped in one Kafka record. A record's offset is committed once all its deliveries
- * ended, so an instance that dies leaves its uncommitted records to be made again: smaller groups
- * bound that (kafkajs's cost per event is ~2.4 µs at 64 per record, ~1.8 at 1,000).
+ * Most emits grouped in one Kafka record (kafkajs's cost per event is ~2.4 µs at 64 per record,
+ * ~1.8 at 1,000). A record's offset is committed once all its deliveries ended; until then the
+ * commits carry finished marks of its ended deliveries (lib/journal/finished-marks.ts), so an
+ * instance that dies leaves only its unfinished deliveries to be made again, whatever the group.
  */
 const GROUP_EMITS = 64;
 
@@ -90,9 +96,12 @@ const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0,
  * produce requests are grouped (the emits that arrive while one is in flight share the next, in
  * as few records as fit, see `compactRecords`). The
  * instances form one consumer group: each makes the deliveries of the partitions it is assigned,
- * and commits a partition's offset only past records whose deliveries have all ended, so when an
- * instance dies, the one that takes its partitions makes what it had not finished (at least once:
- * what was in flight may be made twice). Retries, `maxAge` and dead letters follow the gateway's
+ * and commits a partition's offset only past records whose deliveries have all ended, with the
+ * finished marks of the deliveries that ended past it (the commit's metadata, up to 4,000
+ * characters), so when an instance dies, the one that takes its partitions makes only what it
+ * had not finished (at least once: what was in flight, or ended within the last
+ * `commitInterval`, may be made twice; so may what an instance had taken and not yet made when a
+ * rebalance moves its partitions to a joining instance). Retries, `maxAge` and dead letters follow the gateway's
  * rules; attempt counts are not shared, so a delivery taken over starts its attempts again (its
  * age goes on).
  *
@@ -108,6 +117,12 @@ export class KafkaJournal implements Journal {
   private readonly maxUnfinished: number;
   private producer: KafkaProducer | undefined;
   private consumer: GroupConsumer | undefined;
+  /** Reads the finished marks committed with the offsets of partitions assigned here. */
+  private admin: { client: KafkaAdmin; connected?: Promise<void> } | undefined;
+  /** Marks being read for partitions just assigned: their batches wait for them. */
+  private marksLoading: Promise<void> | undefined;
+  private closedSignal!: () => void;
+  private readonly closedPromise = new Promise<void>((resolve) => (this.closedSignal = resolve));
   private sink: JournalSink | undefined;
   private readonly progress = new PartitionProgress();
   private pending: Pending = nothingPending();
@@ -156,6 +171,7 @@ export class KafkaJournal implements Journal {
     });
     const retry = (this.options.consumer?.retry ?? {}) as { initialRetryTime?: number };
     this.producer = producer;
+    this.admin = { client: kafka.admin() };
     this.consumer = new GroupConsumer({
       topic: this.topic,
       initialRetryTime: retry.initialRetryTime,
@@ -171,8 +187,10 @@ export class KafkaJournal implements Journal {
       onBatch: (payload) => this.consume(payload),
       onAssigned: (partitions) => {
         this.consumerDown = false;
+        const fresh = partitions.filter((partition) => !this.progress.has(partition));
         // Partitions given to another instance are its to commit: forget them here.
         this.progress.keepOnly(partitions);
+        if (fresh.length > 0) this.loadMarks(fresh);
       },
       onCrash: (error, retryIn) => {
         // Reported once per outage: it restarts until it joins again.
@@ -237,6 +255,7 @@ export class KafkaJournal implements Journal {
   }
 
   finished(deliveryIds: readonly string[]): void {
+    // Every end is committed soon, as a finished mark when its record has not ended whole.
     if (this.progress.finished(deliveryIds)) this.commitSoon();
     if (this.roomWaiters.size > 0) this.wake();
   }
@@ -253,6 +272,7 @@ export class KafkaJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closedSignal();
     this.wake();
     clearTimeout(this.commitTimer);
     while (this.sending) await this.sending;
@@ -288,6 +308,8 @@ export class KafkaJournal implements Journal {
   /** Hands a fetched batch's deliveries to the gateway, then waits while it holds too many. */
   private async consume(payload: KafkaBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    // A partition just assigned: its records' finished marks first (they say what not to make).
+    if (this.marksLoading) await Promise.race([this.marksLoading, this.closedPromise]);
     const entries: JournalEntry[] = [];
     const taken: Taken[] = [];
     for (const message of batch.messages) {
@@ -297,8 +319,9 @@ export class KafkaJournal implements Journal {
       // and passed over (it stays in the topic, until its retention) so the partition goes on.
       const { entries: read, damage } = decodeEntries(message.value ?? new Uint8Array());
       if (damage !== undefined) this.passOver(`${batch.partition}/${message.offset}`, damage);
-      taken.push(this.progress.take(batch.partition, message.offset, read));
-      for (const entry of read) entries.push(entry);
+      const { taken: record, open } = this.progress.take(batch.partition, message.offset, read);
+      taken.push(record);
+      for (const entry of open) entries.push(entry);
     }
     if (taken.length === 0) return;
     try {
@@ -366,10 +389,15 @@ export class KafkaJournal implements Journal {
     if (offsets.length === 0 || !this.consumer) return;
     const consumer = this.consumer;
     this.committing = consumer
-      .commit(offsets.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })))
+      .commit(offsets.map((committable) => ({ topic: this.topic, ...committable })))
       .then(
         () => this.progress.committed(offsets),
         (error: unknown) => {
+          if ((error as { type?: unknown }).type === 'OFFSET_METADATA_TOO_LARGE') {
+            // The brokers allow less metadata than Kafka's default: commit without marks.
+            this.progress.marksBytes = 0;
+            this.commitSoon();
+          }
           // Lost in a rebalance, or the brokers are away: the next commit covers it.
           this.sink?.report(
             new JournalUnavailableError(
@@ -383,8 +411,50 @@ export class KafkaJournal implements Journal {
     this.committing = undefined;
   }
 
+  /**
+   * Reads the finished marks committed with the offsets of partitions just assigned here, before
+   * their first batch is taken. If they cannot be read, the partitions resume without them (their
+   * partly finished records are made again in whole: at least once, nothing lost).
+   */
+  private loadMarks(partitions: readonly number[]): void {
+    const admin = this.admin;
+    if (!admin) return;
+    const previous = this.marksLoading;
+    const loading = (async () => {
+      await previous;
+      try {
+        admin.connected ??= admin.client.connect();
+        await admin.connected;
+        const [read] = await admin.client.fetchOffsets({
+          groupId: this.options.groupId ?? 'event-gateway',
+          topics: [this.topic],
+        });
+        for (const { partition, offset, metadata } of read?.partitions ?? []) {
+          if (partitions.includes(partition)) this.progress.restore(partition, offset, metadata);
+        }
+      } catch (error) {
+        admin.connected = undefined;
+        if (this.closed) return;
+        this.sink?.report(
+          new JournalUnavailableError(
+            `The Kafka journal could not read its finished marks (the deliveries of partly finished records of partitions ${partitions.join(', ')} may be made again): ${describeError(error)}`,
+            { cause: error },
+          ),
+        );
+      }
+    })();
+    this.marksLoading = loading;
+    void loading.finally(() => {
+      if (this.marksLoading === loading) this.marksLoading = undefined;
+    });
+  }
+
   private async disconnect(): Promise<void> {
-    const results = await Promise.allSettled([this.consumer?.stop(), this.producer?.disconnect()]);
+    const results = await Promise.allSettled([
+      this.consumer?.stop(),
+      this.producer?.disconnect(),
+      this.admin?.connected?.then(() => this.admin?.client.disconnect()),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
