@@ -73,7 +73,7 @@ afterEach(async () => {
 async function gatewayOn(
   topic: string,
   onError: (error: Error) => void = () => {},
-  options: { compactRecords?: boolean } = {},
+  options: { compactRecords?: boolean; recordFormat?: 3 | 4 } = {},
 ): Promise<{ gateway: Gateway; journal: KafkaJournal }> {
   const journal = new KafkaJournal({
     ...options,
@@ -199,6 +199,39 @@ test('with compactRecords false, records are lists of entries, as versions befor
   ]);
 });
 
+test('with recordFormat 3, records are written as the versions before format 4 read them; format 4 by default', async () => {
+  const written = async (topic: string) => {
+    const consumer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: `raw-${topic}`,
+      maxWaitTimeInMs: 100,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const values: { v?: number }[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => void values.push(JSON.parse(String(message.value))),
+    });
+    await until(() => values.length >= 1, 'the record');
+    await consumer.disconnect();
+    return values.map((value) => value.v);
+  };
+  for (const recordFormat of [3, 4] as const) {
+    const topic = `journal-${++topicCount}`;
+    const { gateway } = await gatewayOn(
+      topic,
+      undefined,
+      recordFormat === 3 ? { recordFormat } : {},
+    );
+    await Promise.all([gateway.emit(event('x')), gateway.emit(event('y'))]);
+    await until(() => fn.received.filter((r) => r.id === 'y').length === 1, 'the events');
+    await gateway.close();
+    expect(await written(topic)).toEqual([recordFormat]);
+  }
+  expect(
+    () => new KafkaJournal({ client: { brokers: mock.brokers }, recordFormat: 5 as 4 }),
+  ).toThrow(/recordFormat/);
+});
+
 test('the emits of one produce request share one record: 300 concurrent emits, far fewer records, each delivered once', async () => {
   const topic = `journal-${++topicCount}`;
   const { gateway, journal } = await gatewayOn(topic);
@@ -319,6 +352,17 @@ test('two gateway processes in one group: one is SIGKILLed mid-stream, the other
   const counts = new Map<string, number>();
   for (const r of fn.received) counts.set(r.id, (counts.get(r.id) ?? 0) + 1);
   const duplicates = [...counts.values()].filter((n) => n > 1).length;
+  if (process.env.DEBUG_DUPS) {
+    const firstAt = new Map<string, number>();
+    fn.received.forEach((r, i) => {
+      if ((counts.get(r.id) ?? 0) > 1) {
+        process.stdout.write(
+          `${r.id} #${i} by ${r.instance}${i < killedAt ? ' (before kill)' : ''} first #${firstAt.get(r.id) ?? '-'}\n`,
+        );
+        if (!firstAt.has(r.id)) firstAt.set(r.id, i);
+      }
+    });
+  }
   process.stdout.write(
     `kafka fleet: ${accepted.size} accepted, ${refused.size} refused, killed after ${killedAt} deliveries, ${duplicates} delivered twice (in flight at the kill or uncommitted)\n`,
   );
