@@ -77,7 +77,8 @@ async function ours(brokers, topic, journaled = true, joined = false) {
     queueSize: BATCH * BATCHES,
     ...(journal ? { journal } : {}),
   });
-  await gw.registerFunction({ functionId: 'handler', handler: () => undefined });
+  let delivered = 0;
+  await gw.registerFunction({ functionId: 'handler', handler: () => void delivered++ });
   await gw.createEventType({ name: BENCH_EVENT.type });
   await gw.subscribe({ eventType: BENCH_EVENT.type, functionId: 'handler' });
   await gw.ready();
@@ -89,6 +90,9 @@ async function ours(brokers, topic, journaled = true, joined = false) {
       consumer.on(consumer.events.GROUP_JOIN, resolve);
       setTimeout(resolve, 15_000);
     });
+    // And made a first delivery: past its join's reads, in its fetch loop.
+    await gw.emit({ ...BENCH_EVENT, id: 'probe' });
+    while (delivered === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const count = counters();
   // The journal's clients (private fields, read here only to count what they send).
