@@ -39,6 +39,9 @@ const USAGE = `Usage: event-gateway [options]
                             connection (--connections=false says the same; default: run them)
   --connections-per-space N the most connections a space may hold (default 100; "none": no
                             limit)
+  --records-per-space N     the most event types, functions, subscriptions and CORS
+                            configurations (each) a space may hold through the APIs (default
+                            1000; "none": no limit)
   --min-schedule-interval MS
                             the shortest time between two ticks of a schedule connection
                             (default 1000, as * * * * * * ticks; "none": no limit)
@@ -69,6 +72,7 @@ const OPTIONS = {
   connections: { type: 'string' },
   'no-connections': { type: 'boolean' },
   'connections-per-space': { type: 'string' },
+  'records-per-space': { type: 'string' },
   'min-schedule-interval': { type: 'string' },
   workers: { type: 'string' },
   'workers-backlog': { type: 'string' },
@@ -156,6 +160,7 @@ function parse(argv) {
     limits: {
       // Left out: the gateway's defaults; "none": no limit (null).
       connectionsPerSpace: limit(values, 'connections-per-space', 0, 1_000_000),
+      recordsPerSpace: limit(values, 'records-per-space', 0, 1_000_000_000),
       minScheduleInterval: limit(values, 'min-schedule-interval', 1, 2_147_483_647),
     },
     workers: integer(values, 'workers', 100, 1, 100_000),

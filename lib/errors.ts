@@ -214,11 +214,12 @@ export class FilterBudgetError extends GatewayError {
 }
 
 /** The gateway's limits a write can go past: see the `limits` option of `createGateway`. */
-export type LimitName = 'connectionsPerSpace' | 'minScheduleInterval';
+export type LimitName = 'connectionsPerSpace' | 'minScheduleInterval' | 'recordsPerSpace';
 
 /**
  * A write would take a space past one of the host's limits (the `limits` option of
- * `createGateway`): more connections than `connectionsPerSpace`, or a schedule that ticks more
+ * `createGateway`): more connections than `connectionsPerSpace`, a tenant's records past
+ * `recordsPerSpace`, or a schedule that ticks more
  * often than `minScheduleInterval` allows. Nothing was changed. HTTP 422, as for the gateway's
  * other limits: the request is well-formed, and the same request is refused again until the
  * space or the limit changes.

@@ -27,6 +27,7 @@ import type { CorsRecord } from './model/cors';
 import type { EventTypeRecord } from './model/event-type';
 import type { LocalHandler } from './model/function';
 import { JournalLink } from './gateway/journal-link';
+import { claimJournal } from './journal/claim-journal';
 import { ListenedEvents } from './gateway/listened-events';
 import type { FunctionMetrics } from './metrics/function-counters';
 import type { AttemptObserver } from './metrics/gateway-metrics';
@@ -88,6 +89,7 @@ export class Gateway {
     private readonly ownsStore = false,
   ) {
     const resolved: ResolvedGatewayOptions = Object.freeze(resolveOptions(options));
+    if (resolved.journal) claimJournal(resolved.journal);
     this.options = resolved;
     this.store = store;
     this.config = new ConfigurationApi(
@@ -111,6 +113,8 @@ export class Gateway {
       queueSize: resolved.queueSize,
       concurrency: resolved.concurrency,
       functionConcurrency: resolved.functionConcurrency,
+      spaceQueueSize: resolved.spaceQueueSize,
+      spaceConcurrency: resolved.spaceConcurrency,
       retry: resolved.retry,
       timeout: resolved.timeout,
       maxDataDepth: resolved.maxDataDepth,

@@ -103,7 +103,13 @@ export type { ReplayOptions, ReplayProgress } from './sinks/replay';
 export type { ArchiveSinkOptions } from './sinks/archive-sink';
 export { LocalJournal } from './journal/local-journal';
 export type { LocalJournalOptions } from './journal/local-journal';
-export type { Journal, JournalEntry, JournalSink, JournalSize } from './journal/journal';
+export type {
+  Journal,
+  JournalEntry,
+  JournalSink,
+  JournalSize,
+  ResumedAttempt,
+} from './journal/journal';
 export type { DamagedRecord } from './journal/damaged-records';
 export type { WaitingFunction } from './journal/waiting-deliveries';
 export { DELIVERY_ID, REPLAY_ID } from './events/gateway-extensions';

@@ -13,6 +13,7 @@ import type * as ScheduleGap from './sources/schedule-gap';
 import type { ConnectionLimits } from './config/write-plan';
 import {
   DEFAULT_CONNECTIONS_PER_SPACE,
+  DEFAULT_RECORDS_PER_SPACE,
   DEFAULT_MIN_SCHEDULE_INTERVAL,
 } from './config/connection-limits';
 import type { TracingOption } from './tracing/tracing-option';
@@ -66,6 +67,31 @@ export interface GatewayOptions {
    * @default 10000
    */
   queueSize?: number;
+  /**
+   * Deliveries one space may have pending (queued, running, between retries), out of the room
+   * every space shares (`queueSize + concurrency`): past it, that space's events are refused with
+   * BackpressureError (503) while other spaces' are still taken, so that one tenant's burst, or
+   * its functions that never answer, cannot refuse the others' events.
+   * @default half of `queueSize + concurrency` while the configuration holds other spaces; the
+   * whole room for a gateway of one space
+   * @example
+   * ```ts
+   * createGateway(store, { queueSize: 10_000, spaceQueueSize: 1_000 }); // ten busy tenants at least
+   * ```
+   */
+  spaceQueueSize?: number;
+  /**
+   * Deliveries of one space running at once, out of `concurrency`: a tenant's functions that
+   * hang hold at most these slots until their attempts time out, the others stay free for other
+   * spaces.
+   * @default half of `concurrency` while the configuration holds other spaces; every slot for a
+   * gateway of one space
+   * @example
+   * ```ts
+   * createGateway(store, { concurrency: 200, spaceConcurrency: 50 });
+   * ```
+   */
+  spaceConcurrency?: number;
   /**
    * Deliveries running at once.
    * @default 100
@@ -197,7 +223,7 @@ export interface GatewayOptions {
    * (code LIMIT_EXCEEDED, HTTP 422) and changes nothing. Connections stored before a limit was
    * set stay stored; a schedule among them that ticks too often fires only the first tick of each
    * `minScheduleInterval`. Each limit left out has its default; `null` lifts it.
-   * @default { connectionsPerSpace: 100, minScheduleInterval: 1000 }
+   * @default { connectionsPerSpace: 100, minScheduleInterval: 1000, recordsPerSpace: 1000 }
    * @example
    * ```ts
    * createGateway(store, { limits: { connectionsPerSpace: 20, minScheduleInterval: 60_000 } });
@@ -243,6 +269,8 @@ const OPTION_NAMES: readonly string[] = [
   'listPageSize',
   'maxWriteAttempts',
   'queueSize',
+  'spaceQueueSize',
+  'spaceConcurrency',
   'concurrency',
   'functionConcurrency',
   'timeout',
@@ -274,6 +302,16 @@ export interface LimitsOptions {
    * @default 100
    */
   readonly connectionsPerSpace?: number | null;
+  /**
+   * The most event types, functions, subscriptions or CORS configurations (each kind counted on
+   * its own) a tenant may create in a space, through the Configuration API served with API keys
+   * (`writer: 'tenant'`): a create past it is refused (the host's own writes are not, but count).
+   * Every instance keeps every record in memory: without it, one tenant's creates would grow
+   * every instance's memory and the store without end. Concurrent tenant creates of a kind in a
+   * space commit one at a time. `null`: no limit.
+   * @default 1000
+   */
+  readonly recordsPerSpace?: number | null;
   /**
    * The shortest time between two ticks of a schedule connection, in ms (`* * * * * *` ticks
    * every 1000): a schedule that would tick more often is refused on create and on update. The
@@ -320,8 +358,14 @@ export type ResolvedGatewayOptions = Required<
     | 'connections'
     | 'tracing'
     | 'limits'
+    | 'spaceQueueSize'
+    | 'spaceConcurrency'
   >
 > & {
+  /** See {@link GatewayOptions.spaceQueueSize}: undefined for its default. */
+  spaceQueueSize?: number;
+  /** See {@link GatewayOptions.spaceConcurrency}: undefined for its default. */
+  spaceConcurrency?: number;
   /** See {@link GatewayOptions.tracing}: as given (the gateway decides once whether it traces). */
   tracing?: TracingOption;
   /** See {@link GatewayOptions.limits}, with what checks a schedule's interval. */
@@ -352,7 +396,7 @@ function resolveLimits(limits: LimitsOptions = {}): ConnectionLimits {
   if (typeof limits !== 'object' || limits === null || Array.isArray(limits)) {
     throw new ValidationError('createGateway: option "limits" must be an object.');
   }
-  const known = ['connectionsPerSpace', 'minScheduleInterval'];
+  const known = ['connectionsPerSpace', 'minScheduleInterval', 'recordsPerSpace'];
   for (const name of Object.keys(limits)) {
     if (!known.includes(name)) {
       throw new ValidationError(
@@ -360,16 +404,23 @@ function resolveLimits(limits: LimitsOptions = {}): ConnectionLimits {
       );
     }
   }
-  const { connectionsPerSpace = DEFAULT_CONNECTIONS_PER_SPACE, minScheduleInterval } = limits;
-  if (connectionsPerSpace !== null) {
-    // 0 is a limit too: no connections in any space.
-    if (!Number.isSafeInteger(connectionsPerSpace) || connectionsPerSpace < 0) {
+  const {
+    connectionsPerSpace = DEFAULT_CONNECTIONS_PER_SPACE,
+    recordsPerSpace = DEFAULT_RECORDS_PER_SPACE,
+    minScheduleInterval,
+  } = limits;
+  // 0 is a limit too: none in any space.
+  for (const [name, value] of Object.entries({ connectionsPerSpace, recordsPerSpace })) {
+    if (value !== null && (!Number.isSafeInteger(value) || value < 0)) {
       throw new ValidationError(
-        'createGateway: option "limits.connectionsPerSpace" must be a non-negative integer, or null for no limit.',
+        `createGateway: option "limits.${name}" must be a non-negative integer, or null for no limit.`,
       );
     }
   }
-  const counted = connectionsPerSpace === null ? {} : { connectionsPerSpace };
+  const counted = {
+    ...(connectionsPerSpace === null ? {} : { connectionsPerSpace }),
+    ...(recordsPerSpace === null ? {} : { recordsPerSpace }),
+  };
   if (minScheduleInterval === null) return counted;
   if (minScheduleInterval === undefined) {
     return {
@@ -431,6 +482,10 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     queueSize: options.queueSize ?? 10_000,
     concurrency: options.concurrency ?? 100,
     functionConcurrency: options.functionConcurrency ?? options.concurrency ?? 100,
+    ...(options.spaceQueueSize !== undefined ? { spaceQueueSize: options.spaceQueueSize } : {}),
+    ...(options.spaceConcurrency !== undefined
+      ? { spaceConcurrency: options.spaceConcurrency }
+      : {}),
     timeout: options.timeout ?? 10_000,
     drainTimeout: options.drainTimeout ?? 10_000,
     retry: resolveRetry(options.retry, DEFAULT_RETRY, (detail) => {
@@ -518,6 +573,12 @@ export function resolveOptions(options: GatewayOptions = {}): ResolvedGatewayOpt
     'maxFilterWork',
   ] as const) {
     if (!Number.isSafeInteger(resolved[name]) || resolved[name] <= 0) {
+      throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
+    }
+  }
+  for (const name of ['spaceQueueSize', 'spaceConcurrency'] as const) {
+    const value = resolved[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
       throw new ValidationError(`createGateway: option "${name}" must be a positive integer.`);
     }
   }

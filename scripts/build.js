@@ -18,9 +18,12 @@
 //   source), read by each of them.
 // An output reads another's module through a stub `require('./core.js').m12`; an import of
 // another entry (the root's deprecated getters requiring `./etcd`) is a require of its bundle.
+// Last, each entry gets its face for ES module importers, dist/<entry>.mjs and .d.mts
+// (scripts/esm-entries.js), which package.json `exports` names under `import`.
 const esbuild = require('esbuild');
-const { readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { rmSync } = require('node:fs');
 const { dirname, join, relative, resolve } = require('node:path');
+const { writeEsmEntry } = require('./esm-entries');
 
 const root = resolve(__dirname, '..');
 const dist = join(root, 'dist');
@@ -267,14 +270,8 @@ async function main() {
       plugins: [linker(out, owner, ids)],
     });
   }
-  // 3. The root's deprecated names are getters defined at run time; name them for Node's ESM
-  // importers too (cjs-module-lexer reads this esbuild-style annotation).
-  const names = Object.keys(require(join(dist, 'index.js')));
-  const index = join(dist, 'index.js');
-  const text = readFileSync(index, 'utf8');
-  const at = text.lastIndexOf('//# sourceMappingURL=');
-  const note = `0 && (module.exports = { ${names.join(', ')} });\n`;
-  writeFileSync(index, text.slice(0, at) + note + text.slice(at));
+  // 3. Each entry for ES module importers, over its CommonJS bundle (scripts/esm-entries.js).
+  for (const out of Object.keys(ENTRIES)) writeEsmEntry(dist, out);
 }
 
 main().catch((error) => {

@@ -8,6 +8,8 @@ export function startMoto(): Promise<RunningMoto>;
 /** librdkafka's mock Kafka cluster (3 brokers, in memory) through kcat. */
 export interface RunningKafkaMock {
   readonly brokers: string[];
+  /** The kcat process (SIGSTOP freezes every broker, SIGCONT thaws them). */
+  readonly pid: number;
   /** Kills it: every broker fails at once. */
   stop(): Promise<void>;
 }

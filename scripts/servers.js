@@ -123,6 +123,7 @@ function startKafkaMock() {
       child.removeAllListeners('exit');
       resolve({
         brokers: found[1].split(','),
+        pid: child.pid,
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null || child.signalCode !== null) return done();

@@ -196,6 +196,7 @@ test('--connections-per-space and --min-schedule-interval: a tenant over HTTP ge
   ).toEqual(['tick']);
   for (const args of [
     ['--connections-per-space=-1'],
+    ['--records-per-space', 'many'],
     ['--min-schedule-interval', '0'],
     ['--min-schedule-interval', '1.5'],
   ]) {
@@ -203,9 +204,40 @@ test('--connections-per-space and --min-schedule-interval: a tenant over HTTP ge
     const bad = run(['--dev', ...args]);
     expect(await bad.exited).toBe(2);
     expect(bad.stderr()).toMatch(
-      /^event-gateway: --(connections-per-space|min-schedule-interval) must be/,
+      /^event-gateway: --(connections-per-space|records-per-space|min-schedule-interval) must be/,
     );
   }
+});
+
+test('--records-per-space: a tenant (a client with an API key) past it gets 422 and writes nothing', async () => {
+  const gateway = await start([
+    '--dev',
+    '--api-keys-file',
+    await keysFile(),
+    '--records-per-space',
+    '2',
+  ]);
+  const register = async (functionId: string) => {
+    const res = await fetch(`${gateway.config}/v1/spaces/default/functions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ops-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ functionId, type: 'http', provider: { url: 'http://fn.example/' } }),
+    });
+    return [res.status, ((await res.json()) as { errors?: { message: string }[] }).errors];
+  };
+  expect((await register('one'))[0]).toBe(201);
+  expect((await register('two'))[0]).toBe(201);
+  expect(await register('three')).toEqual([
+    422,
+    [{ message: expect.stringMatching(/"limits.recordsPerSpace" is 2/) }],
+  ]);
+  const listed = await fetch(`${gateway.config}/v1/spaces/default/functions`, {
+    headers: { authorization: 'Bearer ops-key' },
+  });
+  const { functions } = (await listed.json()) as { functions: { functionId: string }[] };
+  expect(functions.map((f) => f.functionId).sort()).toEqual(['one', 'two']);
+  gateway.child.kill('SIGTERM');
+  expect(await gateway.exited).toBe(0);
 });
 
 test('the default limits hold without flags (100 connections a space, schedules parsed when written); "none" lifts them', async () => {

@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   createConfigHandler,
   HttpProvider,
@@ -14,6 +12,7 @@ import {
 } from '../../lib';
 import { waitUntil } from '../../lib/testing';
 import { cloudEvent } from '../helpers/events';
+import { heapAfterGc } from '../helpers/heap';
 import { FunctionServer, json } from '../helpers/function-server';
 import { AWS_TEST, startMoto, type RunningMoto } from '../helpers/moto';
 import { AwsClients } from '../../lib/delivery/providers/aws/aws-clients';
@@ -648,15 +647,6 @@ describe("a tenant's AWS function never uses the host's credentials", () => {
 });
 
 describe('what a tenant can make the gateway create is bounded', () => {
-  /** The heap after a full collection, in bytes. */
-  function heapAfterGc(): number {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    gc();
-    gc();
-    return process.memoryUsage().heapUsed;
-  }
-
   test('a connection pool per origin ever used is not kept for good: 4,000 origins grow the heap little', async () => {
     // A port nothing listens on: each attempt is refused at once, on loopback.
     const probe = createServer();

@@ -90,7 +90,12 @@ test('Kafka: lag is the high watermark minus the committed offset; N while held,
   );
 });
 
-test('Kafka: a source paused (maxInFlight reached) fetches no batch, yet its lag counts what was produced since', async () => {
+/**
+ * A Kafka connection paused (maxInFlight 5 reached, its intake held) on a topic of 20 messages,
+ * once its lag reads 20: only a first batch's messages were delivered, the partitions not fetched
+ * from count too.
+ */
+async function pausedKafka(topic: string) {
   const mock = await startKafkaMock();
   stops.push(() => mock.stop());
   const producer = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).producer();
@@ -98,29 +103,51 @@ test('Kafka: a source paused (maxInFlight reached) fetches no batch, yet its lag
   stops.unshift(() => producer.disconnect());
   const produce = (from: number, count: number) =>
     producer.send({
-      topic: 'paused',
+      topic,
       acks: -1,
       messages: Array.from({ length: count }, (_, i) => ({
         value: JSON.stringify({ n: from + i }),
       })),
     });
   await produce(0, 20);
-  const { gateway, delivered, release, health } = await heldSetUp('order.placed');
-  await gateway.createConnection({
+  const set = await heldSetUp('order.placed');
+  await set.gateway.createConnection({
     connectionId: 'orders',
     type: 'kafka',
-    source: { brokers: mock.brokers.join(','), topic: 'paused' },
+    source: { brokers: mock.brokers.join(','), topic },
     eventType: 'order.placed',
     maxInFlight: 5,
   });
-  // Only a first batch's messages were delivered; the partitions not fetched from count too.
+  const { health } = set;
   await until(() => health()?.state === 'paused' && health().lagMessages === 20, 'paused', 30_000);
+  return { ...set, mock, produce };
+}
+
+test('Kafka: a source paused (maxInFlight reached) fetches no batch, yet its lag counts what was produced since', async () => {
+  const { produce, delivered, release, health } = await pausedKafka('paused');
   await produce(20, 10);
   // Read with the topic's offsets (every 5 s), not from a batch.
   await until(() => health().lagMessages === 30, 'the messages produced while paused', 15_000);
   release();
   await until(() => delivered.length === 30, 'all delivered', 60_000);
   await until(() => health().lagMessages === 0, 'no lag once committed');
+});
+
+// The brokers frozen (SIGSTOP): the offsets read every 5 s times out, and the paused source's last
+// batch (fetched before) is all that is left: its high watermark would be shown as current.
+test('Kafka: a paused source whose offsets cannot be read shows its lag as unknown, not as of its last batch', async () => {
+  const { mock, delivered, release, health } = await pausedKafka('frozen');
+  process.kill(mock.pid, 'SIGSTOP');
+  try {
+    // A read times out within 10 s (5 s apart, 5 s each); the batch is older than 5 s by then.
+    await until(() => health().lagMessages === undefined, 'the lag unknown', 15_000);
+    expect(health().state).toBe('paused'); // the same source, not one restarted
+  } finally {
+    process.kill(mock.pid, 'SIGCONT');
+  }
+  await until(() => health()?.lagMessages === 20, 'the lag read again', 30_000);
+  release();
+  await until(() => delivered.length >= 20, 'all delivered', 60_000);
 });
 
 test('Kinesis: lag is MillisBehindLatest; behind while the records read are held, 0 once caught up', async () => {

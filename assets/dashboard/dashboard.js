@@ -91,6 +91,8 @@
   function renderHealth(h) {
     var dl = clear($('health'));
     function row(name, value) {
+      // A key for some spaces is not told the gateway's figures.
+      if (value === undefined) return;
       dl.appendChild(el('dt', name));
       dl.appendChild(el('dd', String(value)));
     }
@@ -120,10 +122,17 @@
       );
     });
     if (!h.journal) return row('Journal', 'none');
-    row(
-      'Journal entries',
-      h.journal.entries + ' (' + h.journal.waiting + ' waiting, ' + h.journal.damaged + ' damaged)',
-    );
+    if (h.journal.entries !== undefined) {
+      row(
+        'Journal entries',
+        h.journal.entries +
+          ' (' +
+          h.journal.waiting +
+          ' waiting, ' +
+          h.journal.damaged +
+          ' damaged)',
+      );
+    }
     row(
       'Journal state',
       h.journal.failing

@@ -37,7 +37,8 @@ import * as eventTypes from './event-type-rules';
 import * as functions from './function-rules';
 import * as subscriptions from './subscription-rules';
 import type { ConnectionLimits, RuleContext, WritePlan } from './write-plan';
-import type { WriteOptions } from './function-rules';
+import { writerOf, type WriteOptions } from './function-rules';
+import { checkSpaceCount } from './space-count';
 
 export type { WriteOptions };
 
@@ -98,8 +99,8 @@ export class ConfigurationApi {
   readonly handlers = new Map<string, Map<string, LocalHandler>>();
   /** Set once the gateway closes: reads and writes are refused. @internal */
   closed = false;
-  /** This instance's creates of connections, one space at a time under a count limit. */
-  private readonly connectionCreates = new TurnsByKey();
+  /** This instance's creates under a count limit, one at a time per kind and space. */
+  private readonly countedCreates = new TurnsByKey();
 
   /** Where the store keeps leases, beside the configuration (the connections' units). @internal */
   get leasePrefix(): string {
@@ -186,8 +187,15 @@ export class ConfigurationApi {
    * await gateway.createEventType({ name: 'user.created' });
    * ```
    */
-  createEventType(input: EventTypeInput): Promise<EventTypeRecord> {
-    return this.write((ctx) => eventTypes.planCreateEventType(ctx, input, this.spaceOf(input)));
+  createEventType(input: EventTypeInput, options?: WriteOptions): Promise<EventTypeRecord> {
+    const space = this.spaceOf(input);
+    return this.create(
+      'eventtypes',
+      space,
+      options,
+      (record: EventTypeRecord) => record.name,
+      (ctx) => eventTypes.planCreateEventType(ctx, input, space),
+    );
   }
 
   /** Replaces an event type's authorizer and metadata. */
@@ -228,9 +236,16 @@ export class ConfigurationApi {
    * ```
    */
   async registerFunction(input: FunctionInput, options?: WriteOptions): Promise<FunctionRecord> {
+    const space = this.spaceOf(input);
     const record = await this.bindingIfUnknown(
       input,
-      this.write((ctx) => functions.planRegisterFunction(ctx, input, this.spaceOf(input), options)),
+      this.create(
+        'functions',
+        space,
+        options,
+        (r: FunctionRecord) => r.functionId,
+        (ctx) => functions.planRegisterFunction(ctx, input, space, options),
+      ),
     );
     if (input.handler) this.bind(record.space, record.functionId, input.handler);
     return withoutSecrets(record);
@@ -309,8 +324,15 @@ export class ConfigurationApi {
    * });
    * ```
    */
-  subscribe(input: SubscriptionInput): Promise<SubscriptionRecord> {
-    return this.write((ctx) => subscriptions.planSubscribe(ctx, input, this.spaceOf(input)));
+  subscribe(input: SubscriptionInput, options?: WriteOptions): Promise<SubscriptionRecord> {
+    const space = this.spaceOf(input);
+    return this.create(
+      'subscriptions',
+      space,
+      options,
+      (r: SubscriptionRecord) => r.subscriptionId,
+      (ctx) => subscriptions.planSubscribe(ctx, input, space),
+    );
   }
 
   /** Replaces a subscription's metadata; every other field is fixed. */
@@ -346,8 +368,15 @@ export class ConfigurationApi {
    * await gateway.createCors({ method: 'GET', path: '/users', allowedOrigins: ['https://app.example'] });
    * ```
    */
-  createCors(input: CorsInput): Promise<CorsRecord> {
-    return this.write((ctx) => cors.planCreateCors(ctx, input, this.spaceOf(input)));
+  createCors(input: CorsInput, options?: WriteOptions): Promise<CorsRecord> {
+    const space = this.spaceOf(input);
+    return this.create(
+      'cors',
+      space,
+      options,
+      (r: CorsRecord) => r.corsId,
+      (ctx) => cors.planCreateCors(ctx, input, space),
+    );
   }
 
   /** Replaces a CORS configuration's allowed origins, methods, headers, credentials, metadata. */
@@ -403,7 +432,9 @@ export class ConfigurationApi {
     // Under a count limit, each create's compare refuses every other create of the space made
     // meanwhile: this instance's own take turns instead of contending (30 at once failed 20).
     const counted = this.options.limits?.connectionsPerSpace !== undefined;
-    const record = await (counted ? this.connectionCreates.inTurn(space, write) : write());
+    const record = await (counted
+      ? this.countedCreates.inTurn(`connections/${space}`, write)
+      : write());
     return connectionWithoutSecrets(record);
   }
 
@@ -485,6 +516,31 @@ export class ConfigurationApi {
     return input.metadata
       ? records.filter((r) => matchesMetadata(r.metadata, input.metadata))
       : records;
+  }
+
+  /**
+   * A create: for a tenant (`writer: 'tenant'`) under `limits.recordsPerSpace`, checked against
+   * the count of its kind in its space, and made one at a time per kind and space here (each
+   * create's compare refuses every other of the kind and space made meanwhile, on any instance).
+   */
+  private create<T>(
+    kind: RecordKind,
+    space: string,
+    options: WriteOptions | undefined,
+    idOf: (record: T) => string,
+    plan: (ctx: RuleContext) => WritePlan<T>,
+  ): Promise<T> {
+    const max = this.options.limits?.recordsPerSpace;
+    if (max === undefined || kind === 'connections' || writerOf(options) !== 'tenant') {
+      return this.write(plan);
+    }
+    const counted = (ctx: RuleContext): WritePlan<T> => {
+      const planned = plan(ctx);
+      const id = idOf(planned.result);
+      const limited = checkSpaceCount(ctx, kind, space, id, 'recordsPerSpace', max);
+      return { ...planned, compares: [...planned.compares, ...limited] };
+    };
+    return this.countedCreates.inTurn(`${kind}/${space}`, () => this.write(counted));
   }
 
   /**

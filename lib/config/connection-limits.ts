@@ -1,4 +1,5 @@
 import { LimitExceededError, ValidationError } from '../errors';
+import { checkSpaceCount } from './space-count';
 import type { ConnectionRecord } from '../model/connection';
 import { describeError } from '../model/describe-error';
 import type { Compare } from '../store/store';
@@ -9,6 +10,13 @@ import type { RuleContext } from './write-plan';
  * create connections without end, each one a source the whole fleet runs.
  */
 export const DEFAULT_CONNECTIONS_PER_SPACE = 100;
+
+/**
+ * The default of `limits.recordsPerSpace`: without it, a tenant with write scope could create
+ * event types, functions, subscriptions and CORS configurations without end, each one kept in
+ * the memory of every instance.
+ */
+export const DEFAULT_RECORDS_PER_SPACE = 1000;
 
 /**
  * The default of `limits.minScheduleInterval`, in ms: the finest a cron expression can tick (with
@@ -30,18 +38,8 @@ export const DEFAULT_MIN_SCHEDULE_INTERVAL = 1000;
 export function checkConnectionCount(ctx: RuleContext, record: ConnectionRecord): Compare[] {
   const max = ctx.limits?.connectionsPerSpace;
   if (max === undefined) return [];
-  const count = ctx.catalog.list('connections', record.space).length;
-  if (count >= max) {
-    throw new LimitExceededError(
-      `Connection "${record.connectionId}" cannot be created: space "${record.space}" has ${count} connections, the most it may hold (the gateway's "limits.connectionsPerSpace" is ${max}).`,
-      'connectionsPerSpace',
-      max,
-      { resource: 'connection', id: record.connectionId, space: record.space },
-    );
-  }
-  return [
-    { prefix: ctx.layout.spacePrefix('connections', record.space), maxModRevision: ctx.revision },
-  ];
+  const { space, connectionId } = record;
+  return checkSpaceCount(ctx, 'connections', space, connectionId, 'connectionsPerSpace', max);
 }
 
 /**

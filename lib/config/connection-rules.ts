@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../errors';
 import { Checks } from '../model/checks';
 import {
+  defaultKafkaGroup,
   sourceHolder,
   toConnectionRecord,
   type ConnectionInput,
@@ -38,6 +39,28 @@ const checks = new Checks('connection');
 /** The sources that sign their requests with AWS credentials. */
 const AWS_SOURCES: readonly string[] = ['awssqs', 'awskinesis'];
 
+/**
+ * A tenant's Kafka connection consumes in its own group only. A group is shared by whoever names
+ * it: another space's group (`event-gateway.<space>.<id>`), the host's, or the journal's would
+ * give this connection their partitions, and their messages would be acknowledged as its events.
+ * Its ID cannot hold a dot either: `acme` + `prod.orders` would be the default group of
+ * `acme.prod` + `orders`.
+ */
+function checkTenantGroup(record: ConnectionRecord): void {
+  const own = defaultKafkaGroup(record.space, record.connectionId);
+  if (record.connectionId.includes('.')) {
+    checks.fail(
+      `a tenant's "kafka" connection cannot have a "." in its "connectionId": its consumer group (${own}) could be another space's.`,
+    );
+  }
+  const { groupId } = record.source;
+  if (groupId !== undefined && groupId !== own) {
+    checks.fail(
+      `a tenant's "kafka" connection consumes in its own group: "source.groupId" must be left out or be "${own}".`,
+    );
+  }
+}
+
 /** The input validated into a record written by the options' writer (stored only for a tenant). */
 function recordOf(
   ctx: RuleContext,
@@ -54,6 +77,7 @@ function recordOf(
       `a tenant's "${record.type}" connection needs its own "source.awsAccessKeyId" and "source.awsSecretAccessKey": the host's credentials are never used for it.`,
     );
   }
+  if (record.type === 'kafka') checkTenantGroup(record);
   return { ...record, writer };
 }
 

@@ -32,6 +32,11 @@ export interface RuleContext {
 export interface ConnectionLimits {
   /** The most connections a space may hold; none when undefined. */
   readonly connectionsPerSpace?: number;
+  /**
+   * The most event types, functions, subscriptions or CORS configurations (each kind on its own)
+   * a tenant may create in a space; none when undefined.
+   */
+  readonly recordsPerSpace?: number;
   /** The shortest time between two ticks of a schedule, in ms; none when undefined. */
   readonly minScheduleInterval?: number;
   /**

@@ -33,6 +33,13 @@ export interface Lane {
   ready: boolean;
   /** The provider of the function's type (asked once: a record's type never changes). */
   readonly provider: Provider | undefined;
+  /** The slots its space's deliveries hold, shared by the space's lanes. */
+  readonly slots: SpaceSlots;
+}
+
+/** The delivery slots one space's attempts hold at once. */
+export interface SpaceSlots {
+  active: number;
 }
 
 /**

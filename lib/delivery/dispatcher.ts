@@ -10,7 +10,7 @@ import {
   type AttemptListener,
 } from './attempt';
 import type { DeadLetter } from '../plugins/dead-letter';
-import { Delivery, type DeliveryTask, type Lane } from './delivery';
+import { Delivery, type DeliveryTask, type Lane, type SpaceSlots } from './delivery';
 import type { Provider } from './provider';
 import { StretchClock } from './stretch-clock';
 
@@ -43,6 +43,12 @@ export interface DispatcherHooks {
   attemptFailed(task: Delivery, error: InvocationError, attempt: number, retryInMs?: number): void;
   /** `abandoned`: cut short by close() rather than failed (a journal keeps it for a restart). */
   deadLettered(letter: DeadLetter, task: Delivery, abandoned: boolean): void;
+  /**
+   * Whether spaces other than `space` are configured: asked only when `space` is past half the
+   * room and `spaceQueueSize` was not given (a gateway of one space may use the whole queue).
+   * @default () => false
+   */
+  otherSpaces?(space: string): boolean;
 }
 
 /** Options of the {@link Dispatcher}. */
@@ -53,6 +59,16 @@ export interface DispatcherOptions {
   readonly concurrency: number;
   /** Deliveries running at once to any one function. */
   readonly functionConcurrency: number;
+  /**
+   * Deliveries one space may have pending (queued, running, between retries, being recorded);
+   * undefined: half the room (`queueSize + concurrency`) while other spaces are configured.
+   */
+  readonly spaceQueueSize?: number;
+  /**
+   * Deliveries of one space running at once; undefined: half of `concurrency` while other spaces
+   * are configured.
+   */
+  readonly spaceConcurrency?: number;
 }
 
 /**
@@ -102,6 +118,12 @@ export class Dispatcher {
   private yielding = false;
 
   private readonly share: number;
+  /** Pending deliveries by space (those admitted or reserved, until they finish). */
+  private readonly bySpace = new Map<string, number>();
+  /** Slots held by space: each lane keeps its space's, so a start costs no lookup. */
+  private readonly slotsBySpace = new Map<string, SpaceSlots>();
+  /** The most slots one space may hold when the option was left out (and others are configured). */
+  private readonly spaceShare: number;
   private readonly clock = new StretchClock();
   /** Hears every attempt's outcome (one object, not a closure per attempt). */
   private readonly listener: AttemptListener<Delivery> = {
@@ -114,6 +136,7 @@ export class Dispatcher {
     private readonly hooks: DispatcherHooks,
   ) {
     this.share = contendedShare(options.concurrency);
+    this.spaceShare = options.spaceConcurrency ?? contendedShare(options.concurrency);
   }
 
   /** The watchdog's period, in ms: a tenth of the shortest timeout in flight, 1 to 100 ms. */
@@ -137,31 +160,57 @@ export class Dispatcher {
     return this.queuedCount;
   }
 
-  /** Accepts every delivery, or none: throws BackpressureError when they do not all fit. */
+  /**
+   * Accepts every delivery (of one event: one space), or none: throws BackpressureError when they
+   * do not all fit.
+   */
   accept(deliveries: readonly Delivery[]): void {
-    this.reserve(deliveries.length);
+    this.reserve(deliveries.length, deliveries[0]?.space ?? '');
     this.acceptReserved(deliveries);
   }
 
   /**
-   * Holds room for `count` deliveries (while they are being journaled), or throws
-   * BackpressureError when they do not fit. Give it back with `acceptReserved` or `unreserve`.
+   * Holds room for `count` deliveries of `space` (while they are being journaled), or throws
+   * BackpressureError when they do not fit in the queue or in the space's share of it. Give it
+   * back with `acceptReserved` or `unreserve`.
    */
-  reserve(count: number): void {
+  reserve(count: number, space: string): void {
     if (this.closingFlag)
       throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
-    const room = this.options.queueSize + this.options.concurrency - this.pending;
+    if (count === 0) return;
+    const total = this.options.queueSize + this.options.concurrency;
+    const room = total - this.pending;
     if (count > room) {
       throw new BackpressureError(
         `The delivery queue is full: ${count} deliveries needed, room for ${Math.max(0, room)} (${this.pending} pending). Nothing was accepted; retry later.`,
       );
     }
+    const held = this.bySpace.get(space) ?? 0;
+    const given = this.options.spaceQueueSize;
+    const share = given ?? Math.max(1, Math.floor(total / 2));
+    // One tenant's burst, or its functions that never answer, must not fill the queue that every
+    // space's events share: past its share a space is refused, the others still are taken.
+    if (held + count > share && (given !== undefined || this.hooks.otherSpaces?.(space) === true)) {
+      throw new BackpressureError(
+        `The delivery queue is full for space "${space}": ${count} deliveries needed, ${held} of its ${share} pending already (the most one space may hold). Nothing was accepted; retry later.`,
+        { space },
+      );
+    }
+    this.bySpace.set(space, held + count);
     this.reserved += count;
   }
 
-  /** Gives back room reserved for deliveries that were not accepted after all. */
-  unreserve(count: number): void {
+  /** Gives back room reserved for deliveries of `space` that were not accepted after all. */
+  unreserve(count: number, space: string): void {
     this.reserved -= count;
+    this.release(space, count);
+  }
+
+  /** Counts deliveries of `space` that finished (or were never accepted) out of its share. */
+  private release(space: string, count: number): void {
+    const held = (this.bySpace.get(space) ?? 0) - count;
+    if (held > 0) this.bySpace.set(space, held);
+    else this.bySpace.delete(space);
   }
 
   /** Accepts deliveries whose room was reserved. */
@@ -175,7 +224,10 @@ export class Dispatcher {
    * were accepted already. Their attempts and age go on from where they were.
    */
   restore(deliveries: readonly Delivery[]): void {
-    for (const delivery of deliveries) delivery.restored = true;
+    for (const delivery of deliveries) {
+      delivery.restored = true;
+      this.bySpace.set(delivery.space, (this.bySpace.get(delivery.space) ?? 0) + 1);
+    }
     this.admit(deliveries);
   }
 
@@ -255,7 +307,10 @@ export class Dispatcher {
     let lane = this.lanes.get(key);
     if (!lane) {
       const provider = this.hooks.provider(delivery);
-      lane = { key, queue: [], head: 0, active: 0, ready: false, provider };
+      const space = delivery.space;
+      let slots = this.slotsBySpace.get(space);
+      if (!slots) this.slotsBySpace.set(space, (slots = { active: 0 }));
+      lane = { key, queue: [], head: 0, active: 0, ready: false, provider, slots };
       this.lanes.set(key, lane);
     }
     return lane;
@@ -289,8 +344,20 @@ export class Dispatcher {
   /** Whether a lane may take one more slot; `contended`: other functions have deliveries waiting. */
   private hasRoom(lane: Lane, contended: boolean): boolean {
     return (
-      lane.active < this.options.functionConcurrency && (!contended || lane.active < this.share)
+      lane.active < this.options.functionConcurrency &&
+      (!contended || lane.active < this.share) &&
+      this.spaceHasRoom(lane.slots, lane.key.space)
     );
+  }
+
+  /**
+   * Whether a space may take one more slot: a tenant's functions that hang would otherwise hold
+   * every slot until their attempts time out, and other spaces' deliveries wait that long. Past
+   * its share, asked only then: the rest of the time a start costs one comparison.
+   */
+  private spaceHasRoom(slots: SpaceSlots, space: string): boolean {
+    if (slots.active < this.spaceShare) return true;
+    return this.options.spaceConcurrency === undefined && this.hooks.otherSpaces?.(space) !== true;
   }
 
   private startQueued(): void {
@@ -362,6 +429,7 @@ export class Dispatcher {
     const lane = delivery.lane as Lane;
     this.active++;
     lane.active++;
+    lane.slots.active++;
     delivery.slot = this.running.push(delivery) - 1;
     // A first attempt starts when it was accepted (no second clock read), unless restored.
     const startedAt =
@@ -436,11 +504,13 @@ export class Dispatcher {
     }
     this.active--;
     (delivery.lane as Lane).active--;
+    (delivery.lane as Lane).slots.active--;
     const task = delivery;
     const now = this.clock.now();
     const elapsed = now - attempt.startedAt;
     if (!failed) {
       const result = value;
+      this.release(delivery.space, 1);
       attempt.trace?.end('delivered');
       this.hooks.succeeded(task, result, attempt.attempt, elapsed);
       task.onSettled?.({
@@ -519,6 +589,8 @@ export class Dispatcher {
   }
 
   private deadLetter(delivery: Delivery, error: InvocationError, reason: string): void {
+    // Admitted ones only (they have a lane): `refuse` dead-letters deliveries never counted.
+    if (delivery.lane !== undefined) this.release(delivery.space, 1);
     const { attempts } = delivery;
     const task = delivery;
     const letter: DeadLetter = {

@@ -110,21 +110,8 @@ export class AccessControl {
         return refusal(403, `The API key${key.name ? ` "${key.name}"` : ''} may not ${what}.`);
       }
     }
-    if (this.options.authorize) {
-      let allowed: boolean;
-      try {
-        allowed =
-          (await this.options.authorize(request, {
-            space: space === EVERY_SPACE ? undefined : space,
-            scope,
-          })) === true;
-      } catch (error) {
-        this.reportError(
-          new Error(`The authorize hook threw: ${describeError(error)}`, { cause: error }),
-        );
-        allowed = false;
-      }
-      if (!allowed) return refusal(403, 'The request is not authorized.');
+    if (this.options.authorize && !(await this.hookAllows(request, space, scope))) {
+      return refusal(403, 'The request is not authorized.');
     }
     return { key };
   }
@@ -145,7 +132,35 @@ export class AccessControl {
     const allowed = await this.check(request, undefined, 'read');
     if ('refused' in allowed) return allowed;
     const key = allowed.key;
-    return { spaces: all().filter((space) => !key || AccessControl.allows(key, space, 'read')) };
+    const spaces = all().filter((space) => !key || AccessControl.allows(key, space, 'read'));
+    if (!this.options.authorize) return { spaces };
+    // The hook allowed a listing: it says which spaces are in it, one by one.
+    const listed: string[] = [];
+    for (const space of spaces) {
+      if (await this.hookAllows(request, space, 'read')) listed.push(space);
+    }
+    return { spaces: listed };
+  }
+
+  /**
+   * The `authorize` hook's answer, a throw reported and taken as a refusal. What spans every
+   * space is asked as `'*'` (never a space's name): as `undefined`, it would read as a listing,
+   * which a hook lets any caller make.
+   */
+  private async hookAllows(
+    request: EventsRequest,
+    space: string | typeof EVERY_SPACE | undefined,
+    scope: AccessScope,
+  ): Promise<boolean> {
+    try {
+      const access = { space: space === EVERY_SPACE ? '*' : space, scope };
+      return (await this.options.authorize?.(request, access)) === true;
+    } catch (error) {
+      this.reportError(
+        new Error(`The authorize hook threw: ${describeError(error)}`, { cause: error }),
+      );
+      return false;
+    }
   }
 
   /**

@@ -27,7 +27,8 @@ export interface DashboardEvent {
 /** Options of {@link DashboardEvents}. */
 export interface DashboardEventsOptions {
   /**
-   * Dead letters kept (the newest), across every space.
+   * Dead letters kept (the newest) per space, for the spaces that failed last (at most 1,000
+   * spaces): one space's failures never push another's out.
    * @default 100
    */
   deadLetters?: number;
@@ -43,6 +44,12 @@ export interface DashboardEventsOptions {
    * @default 100
    */
   maxClients?: number;
+  /**
+   * Live feeds of one space open at once; one more is refused, so that a tenant's pages cannot
+   * take every feed.
+   * @default a tenth of `maxClients` (at least 1)
+   */
+  maxClientsPerSpace?: number;
   /**
    * Length of one bucket of the per-function figures, ms.
    * @default 10000
@@ -61,6 +68,8 @@ export interface DashboardEventsOptions {
 }
 
 const CUT = 500;
+/** Spaces whose dead letters are kept: those that failed last. */
+const MAX_LETTER_SPACES = 1000;
 const KEEP_ALIVE_MS = 15_000;
 
 function cut(value: unknown): string | undefined {
@@ -80,7 +89,10 @@ function cut(value: unknown): string | undefined {
  * ```
  */
 export class DashboardEvents {
-  private readonly letters: DashboardEvent[] = [];
+  /** The newest dead letters by space, the space that failed last at the end. */
+  private readonly letters = new Map<string, DashboardEvent[]>();
+  /** Live feeds open by space. */
+  private readonly feedsBySpace = new Map<string, number>();
   private readonly figures: FunctionFigures;
   private readonly clients = new Set<FeedStream>();
   private readonly timers: NodeJS.Timeout[];
@@ -90,10 +102,16 @@ export class DashboardEvents {
   private readonly limits: Required<DashboardEventsOptions>;
 
   constructor(gateway: DashboardEventSource, options: DashboardEventsOptions = {}) {
+    const maxClients = positive(options.maxClients, 100, 'maxClients');
     this.limits = {
       deadLetters: positive(options.deadLetters, 100, 'deadLetters'),
       clientBuffer: positive(options.clientBuffer, 256, 'clientBuffer'),
-      maxClients: positive(options.maxClients, 100, 'maxClients'),
+      maxClients,
+      maxClientsPerSpace: positive(
+        options.maxClientsPerSpace,
+        Math.max(1, Math.floor(maxClients / 10)),
+        'maxClientsPerSpace',
+      ),
       bucketMs: positive(options.bucketMs, 10_000, 'bucketMs'),
       buckets: positive(options.buckets, 30, 'buckets'),
       maxFunctions: positive(options.maxFunctions, 1000, 'maxFunctions'),
@@ -133,8 +151,7 @@ export class DashboardEvents {
         code: cut(e.error?.code),
         ...(e.lastStatus !== undefined ? { lastStatus: e.lastStatus } : {}),
       };
-      this.letters.push(letter);
-      if (this.letters.length > this.limits.deadLetters) this.letters.shift();
+      this.keepLetter(letter);
       this.publish(letter);
     };
     const refused: Listener<'event.refused'> = (e) =>
@@ -178,7 +195,19 @@ export class DashboardEvents {
 
   /** The newest dead letters of a space, oldest first. */
   deadLetters(space: string): DashboardEvent[] {
-    return this.letters.filter((letter) => letter.space === space);
+    return [...(this.letters.get(space) ?? [])];
+  }
+
+  /** Keeps a dead letter in its space's ring, the space moved to the end (it failed last). */
+  private keepLetter(letter: DashboardEvent): void {
+    const ring = this.letters.get(letter.space) ?? [];
+    this.letters.delete(letter.space);
+    this.letters.set(letter.space, ring);
+    ring.push(letter);
+    if (ring.length > this.limits.deadLetters) ring.shift();
+    if (this.letters.size > MAX_LETTER_SPACES) {
+      this.letters.delete(this.letters.keys().next().value as string);
+    }
   }
 
   /** The figures of each function of a space over the kept buckets, oldest bucket first. */
@@ -193,12 +222,24 @@ export class DashboardEvents {
 
   /**
    * A live feed of the events of `spaces`, as server-sent events (`text/event-stream`), or
-   * undefined when `maxClients` feeds are open already. Destroy the stream to end it.
+   * undefined when `maxClients` feeds are open already, or `maxClientsPerSpace` of one of the
+   * spaces. Destroy the stream to end it.
    */
   open(spaces: ReadonlySet<string>): Readable | undefined {
     if (this.clients.size >= this.limits.maxClients) return undefined;
+    const perSpace = this.limits.maxClientsPerSpace;
+    for (const space of spaces)
+      if ((this.feedsBySpace.get(space) ?? 0) >= perSpace) return undefined;
+    for (const space of spaces)
+      this.feedsBySpace.set(space, (this.feedsBySpace.get(space) ?? 0) + 1);
     const client = new FeedStream(spaces, this.limits.clientBuffer, () => {
-      if (this.clients.delete(client) && this.clients.size === 0) this.busy.detach();
+      if (!this.clients.delete(client)) return;
+      for (const space of spaces) {
+        const open = (this.feedsBySpace.get(space) ?? 1) - 1;
+        if (open > 0) this.feedsBySpace.set(space, open);
+        else this.feedsBySpace.delete(space);
+      }
+      if (this.clients.size === 0) this.busy.detach();
     });
     if (this.clients.size === 0) this.busy.attach();
     this.clients.add(client);
@@ -211,6 +252,7 @@ export class DashboardEvents {
     this.detach();
     for (const client of this.clients) client.push(null);
     this.clients.clear();
+    this.feedsBySpace.clear();
   }
 
   private publish(line: DashboardEvent): void {

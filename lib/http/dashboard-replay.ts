@@ -60,6 +60,11 @@ export interface DashboardReplayResult {
 const MAX_FUNCTIONS_SHOWN = 100;
 /** How long past `timeoutMs` the replay itself may take to stop before it is aborted. */
 const STOP_GRACE_MS = 2000;
+/**
+ * Dry runs at once, each of its own space: one tenant's runs never hold the form for the others,
+ * and the archive is read by a few at most.
+ */
+const MAX_RUNNING = 4;
 
 function limit(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -71,8 +76,8 @@ function limit(value: number | undefined, fallback: number, name: string): numbe
 
 /**
  * The dashboard's replay dry runs: `gateway.replay({ dryRun: true })` of one space's window of an
- * archive, bounded (window length, events read, time) and one at a time, since even a dry run reads
- * the archive. A dry run sends nothing (no plugin, function or authorizer is called), so a key
+ * archive, bounded (window length, events read, time), one at a time per space and a few at most at once,
+ * since even a dry run reads the archive. A dry run sends nothing (no plugin, function or authorizer is called), so a key
  * with read scope may run one.
  * @example
  * ```ts
@@ -83,7 +88,8 @@ function limit(value: number | undefined, fallback: number, name: string): numbe
  */
 export class DashboardReplay {
   private readonly limits: Required<DashboardReplayLimits>;
-  private running: AbortController | undefined;
+  /** The dry runs running, by space (one per space). */
+  private readonly running = new Map<string, AbortController>();
 
   constructor(
     private readonly gateway: Partial<Pick<Gateway, 'replay'>>,
@@ -126,10 +132,15 @@ export class DashboardReplay {
       );
     }
     const { from, to, type } = this.checkInput(input);
-    if (this.running) {
-      throw new ReplayBusyError('A replay dry run is running already; try again when it ends.');
+    if (this.running.has(space) || this.running.size >= MAX_RUNNING) {
+      throw new ReplayBusyError(
+        this.running.has(space)
+          ? 'A replay dry run of this space is running already; try again when it ends.'
+          : 'Too many replay dry runs are running; try again when one ends.',
+      );
     }
-    const running = (this.running = new AbortController());
+    const running = new AbortController();
+    this.running.set(space, running);
     const stopped: { by?: 'maxEvents' | 'timeout' } = {};
     const started = performance.now();
     const deadline = AbortSignal.timeout(this.limits.timeoutMs);
@@ -179,13 +190,15 @@ export class DashboardReplay {
       }
       throw error;
     } finally {
-      this.running = undefined;
+      this.running.delete(space);
     }
   }
 
   /** Stops the running dry run, if any (it rejects). */
   close(): void {
-    this.running?.abort(new ArchiveUnavailableError('The dashboard was closed.'));
+    for (const running of this.running.values()) {
+      running.abort(new ArchiveUnavailableError('The dashboard was closed.'));
+    }
   }
 
   private checkInput(input: unknown): { from: number; to: number; type?: string } {

@@ -62,8 +62,8 @@ export interface DashboardOptions extends AccessOptions, DashboardEventsOptions 
    */
   replaySource?: ArchiveSource;
   /**
-   * How far one dry run may read (window, events, time); one runs at a time per dashboard, another
-   * is answered `REPLAY_BUSY` (429).
+   * How far one dry run may read (window, events, time); one runs at a time per space, four at
+   * most per dashboard, another is answered `REPLAY_BUSY` (429).
    * @default { maxWindowMs: 86400000, maxEvents: 100000, timeoutMs: 10000 }
    * @example
    * ```ts
@@ -275,9 +275,11 @@ export class Dashboard {
   }
 
   /**
-   * Readiness and the journal's counts for any reader; errors (they name addresses and paths),
-   * the functions deliveries wait for (of every space) and the intake plugins' and archives'
-   * figures (they span every space) only for a key for every space.
+   * Readiness and whether the store and the journal fail, for any reader; the gateway's figures
+   * (the revision, which every space's writes move, the deliveries and journal entries of every
+   * space), errors (they name addresses and paths), the functions deliveries wait for and the
+   * intake plugins' and archives' figures only for a key for every space: a tenant's page must
+   * not count or time what other spaces do.
    */
   private async status(request: EventsRequest): Promise<DashboardResponse> {
     const allowed = await this.access.check(request, undefined, 'read');
@@ -285,20 +287,19 @@ export class Dashboard {
     const trusted = !('refused' in (await this.access.check(request, EVERY_SPACE, 'read')));
     const h = this.gateway.health();
     const journal = h.journal && {
-      entries: h.journal.entries,
-      damaged: h.journal.damaged,
-      waiting: h.journal.waiting,
       failing: h.journal.lastError !== undefined,
+      ...(trusted
+        ? { entries: h.journal.entries, damaged: h.journal.damaged, waiting: h.journal.waiting }
+        : {}),
       ...(trusted && h.journal.lastError ? { lastError: h.journal.lastError } : {}),
       ...(trusted && h.journal.waitingFor ? { waitingFor: h.journal.waitingFor } : {}),
     };
     return json(200, {
       ready: h.ready,
-      revision: h.revision,
       store: h.store,
       watching: h.watching,
-      pendingDeliveries: h.pendingDeliveries,
       storeFailing: h.lastError !== undefined,
+      ...(trusted ? { revision: h.revision, pendingDeliveries: h.pendingDeliveries } : {}),
       ...(trusted && h.lastError ? { storeError: h.lastError } : {}),
       ...(journal ? { journal } : {}),
       ...(trusted ? { plugins: this.plugins() } : {}),

@@ -87,8 +87,17 @@ export interface AccessOptions {
   apiKeys?: readonly ApiKey[];
   /**
    * Your own check, after the keys: resolve false to refuse a request with 403 (a throw refuses
-   * too, and is reported as `gateway.error`).
+   * too, and is reported as `gateway.error`). `space` is the space the request acts in;
+   * `undefined` for a listing of spaces (`GET /v1/spaces`, the dashboard's), which then holds
+   * the spaces this hook allows when asked for each one; `'*'` for what spans every space at
+   * once (`GET /v1/metrics`, the store's and the journal's errors): allow it to operators only.
    * @default none
+   * @example
+   * ```ts
+   * createConfigHandler(gateway, {
+   *   authorize: (req, { space }) => space === undefined || sessionOf(req).spaces.includes(space),
+   * });
+   * ```
    */
   authorize?: (
     request: EventsRequest,

@@ -23,6 +23,13 @@ export interface JournalEntry {
   readonly tracestate?: string;
 }
 
+/** A resumed delivery's attempt about to be made: see `Journal.attemptsBeforeResuming`. */
+export interface ResumedAttempt {
+  readonly deliveryId: string;
+  /** The attempt's number (the attempts recorded, plus this one). */
+  readonly attempts: number;
+}
+
 /** How much a journal holds. */
 export interface JournalSize {
   /** Unfinished deliveries. */
@@ -78,6 +85,14 @@ export interface Journal {
   record(entries: readonly JournalEntry[]): Promise<void>;
   /** Notes a delivery's attempt count (not awaited: a crash may lose the last counts). */
   attempted(deliveryId: string, attempts: number): void;
+  /**
+   * Writes the attempt counts of deliveries it handed back, before those attempts are made
+   * (`attempted`'s lazy write would come after them): resolves once a crash of this process
+   * would not lose them. Without it, a delivery whose attempt brings the process down (a local
+   * handler's bug, an out-of-memory) is resumed with the same count on every start, for ever.
+   * Optional: a journal that does not keep attempts across instances (KafkaJournal) omits it.
+   */
+  attemptsBeforeResuming?(counts: readonly ResumedAttempt[]): Promise<void>;
   /** Marks deliveries finished (delivered or dead-lettered): they are never resumed. */
   finished(deliveryIds: readonly string[]): void;
   /** What the journal holds now. */

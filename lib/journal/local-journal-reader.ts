@@ -6,6 +6,13 @@ import type { JournalEntry } from './journal';
 import { decodeEntries, decodeJson, strictUtf8 } from './journal-records';
 import { LAYOUT, type Level } from './level-layout';
 
+/**
+ * The highest sequence number a key may carry (2^52): numbers past it are not all exact in
+ * JavaScript, so the keys numbered after it would collide (a new group overwriting the last) and
+ * a group's deletion would aim at a rounded key. This version's own numbers never come near it.
+ */
+const MAX_SEQ = 2 ** 52;
+
 /** What a LocalJournal's directory holds, as read on open. */
 export interface JournalContents {
   /** Groups of deliveries by sequence number. */
@@ -112,7 +119,11 @@ function readRecord(out: JournalContents, key: Buffer, value: Buffer): Damage | 
   if (!match) return { key, value, reason: "its key is not part of the journal's layout" };
   const [, single, singleSeq, list, listSeq, listN] = match;
   const seq = Number(singleSeq ?? listSeq);
-  out.seq = Math.max(out.seq, seq, Number(listN ?? 0));
+  const n = Number(listN ?? 0);
+  if (seq > MAX_SEQ || n > MAX_SEQ) {
+    return { key, value, reason: `its sequence number is past ${MAX_SEQ} (another writer's)` };
+  }
+  out.seq = Math.max(out.seq, seq, n);
   if (single === 'd') {
     out.setAside++;
     return undefined;

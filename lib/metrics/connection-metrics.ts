@@ -24,7 +24,8 @@ export interface ConnectionFigures {
    * known): Kafka, the sum over the partitions this instance owns of the high watermark minus
    * the group's committed offset (the next message to consume: messages in flight count), as of
    * the last batch fetched or the last read of the topic's offsets (every 5 s, so that a paused
-   * source's lag still grows); SQS, the queue's `ApproximateNumberOfMessages` plus
+   * source's lag still grows; absent when that read failed or timed out and a partition's last
+   * batch is older than 5 s: a paused source's last batch is no news); SQS, the queue's `ApproximateNumberOfMessages` plus
    * `ApproximateNumberOfMessagesNotVisible` (in flight, on any instance), read every 5 s; AMQP,
    * the queue's ready messages (`messageCount` of a passive declare: those delivered and not
    * acknowledged are not counted, `inFlight` counts this instance's), read every 5 s. The SQS

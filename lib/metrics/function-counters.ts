@@ -17,24 +17,30 @@ export const OTHER_FUNCTIONS = '(other)';
 
 /**
  * Counts per (space, function), for metrics labelled by function. Bounded: past `limit` distinct
- * functions, the rest share one `(other)` entry, so a configuration with many functions (or one
- * that churns) cannot grow the metrics without end.
+ * functions, a space names at most `perSpace` of its own (from a reserve of another `limit`), and
+ * the rest of its functions share its `(other)` entry: one tenant's many (or churning) functions
+ * cannot take every other space's names, nor mix another space's counts into a shared entry.
+ * Past `limit` spaces with an `(other)` entry, the rest share one `(other)` / `(other)` entry.
  */
 export class FunctionCounters {
   private readonly bySpace = new Map<string, Map<string, Counts>>();
+  private readonly otherBySpace = new Map<string, Counts>();
   private size = 0;
   private other: Counts | undefined;
 
-  constructor(private readonly limit = 1000) {}
+  constructor(
+    private readonly limit = 1000,
+    private readonly perSpace = 50,
+  ) {}
 
   /** The counts to add to for a function (no allocation once it has them). */
   of(space: string, functionId: string): Counts {
     let byFunction = this.bySpace.get(space);
     const found = byFunction?.get(functionId);
     if (found) return found;
-    if (this.size >= this.limit) {
-      return (this.other ??= counts(OTHER_FUNCTIONS, OTHER_FUNCTIONS));
-    }
+    const named = byFunction?.size ?? 0;
+    const room = this.size < this.limit || (named < this.perSpace && this.size < 2 * this.limit);
+    if (!room) return this.otherOf(space);
     if (!byFunction) this.bySpace.set(space, (byFunction = new Map()));
     const created = counts(space, functionId);
     byFunction.set(functionId, created);
@@ -47,8 +53,20 @@ export class FunctionCounters {
     for (const byFunction of this.bySpace.values()) {
       for (const entry of byFunction.values()) out.push({ ...entry });
     }
+    for (const entry of this.otherBySpace.values()) out.push({ ...entry });
     if (this.other) out.push({ ...this.other });
     return out;
+  }
+
+  private otherOf(space: string): Counts {
+    const found = this.otherBySpace.get(space);
+    if (found) return found;
+    if (this.otherBySpace.size >= this.limit) {
+      return (this.other ??= counts(OTHER_FUNCTIONS, OTHER_FUNCTIONS));
+    }
+    const created = counts(space, OTHER_FUNCTIONS);
+    this.otherBySpace.set(space, created);
+    return created;
   }
 }
 

@@ -203,6 +203,18 @@ function sourceOptions(type: SourceType, value: unknown, outbound?: OutboundChec
 }
 
 /** The SASL mechanisms a Kafka connection may authenticate with (kafkajs's names). */
+/**
+ * The consumer group of a Kafka connection that names none: where its offsets live, and the
+ * members brokers share the topic's partitions among.
+ * @example
+ * ```ts
+ * defaultKafkaGroup('acme', 'orders'); // 'event-gateway.acme.orders'
+ * ```
+ */
+export function defaultKafkaGroup(space: string, connectionId: string): string {
+  return `event-gateway.${space}.${connectionId}`;
+}
+
 export const KAFKA_SASL_MECHANISMS: readonly string[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
 
 /** A Kafka connection's SASL options: a known mechanism, with a username and a password. */

@@ -47,6 +47,8 @@ export class Outcomes {
    * replaced record's entry goes with it.
    */
   private readonly counts = new WeakMap<FunctionRecord, FunctionCounts>();
+  /** `onDeadLetter` hooks that returned a promise not yet settled. */
+  private readonly hooksRunning = new Set<Promise<void>>();
 
   constructor(private readonly deps: OutcomeDeps) {}
 
@@ -173,28 +175,77 @@ export class Outcomes {
     this.countsOf(task).retried++;
   }
 
-  /** A delivery failed for good; `abandoned` when close() cut it short (a journal keeps it). */
+  /**
+   * A delivery failed for good; `abandoned` when close() cut it short (a journal keeps it). A
+   * journaled delivery is marked finished once its `onDeadLetter` hook has settled: killed while
+   * the hook runs (it writes the letter somewhere), the next start resumes it and reports it
+   * again, rather than losing the report with the delivery already ended.
+   */
   deadLettered(letter: DeadLetter, task: Delivery, abandoned: boolean): void {
-    if (task.deliveryId !== undefined && this.deps.journal) {
-      // Cut short by close(): the journal keeps it, and the next start delivers it.
-      if (abandoned) return;
-      this.deps.journal.finished([task.deliveryId]);
-    }
+    const journal = task.deliveryId !== undefined ? this.deps.journal : undefined;
+    // Cut short by close(): the journal keeps it, and the next start delivers it.
+    if (journal && abandoned) return;
     this.metrics.deliveriesDeadLettered++;
     this.metrics.functions.of(letter.space, letter.functionId).deadLettered++;
-    const hook = this.deps.onDeadLetter;
-    if (hook) {
-      try {
-        Promise.resolve(hook(letter)).catch((error: unknown) => this.hookFailed(error));
-      } catch (error) {
-        this.hookFailed(error);
-      }
+    const hook = this.deadLetterHook(letter);
+    if (journal) {
+      const ids = [task.deliveryId as string];
+      if (hook) {
+        hook
+          .then(() => journal.finished(ids))
+          .catch((error: unknown) =>
+            this.deps.reportError(
+              new Error(`The journal failed to mark a delivery finished: ${describeError(error)}`, {
+                cause: error,
+              }),
+            ),
+          );
+      } else journal.finished(ids);
     }
     if (!task.system) {
       const { space, functionId, event, error, reason, attempts } = letter;
       this.deps.systemEvents.invocationFailed(space, functionId, event, error, reason, attempts);
       this.deps.intake.deadLettered(letter);
     }
+  }
+
+  /**
+   * Waits up to `timeout` ms for the `onDeadLetter` hooks still running (close(), before the
+   * journal closes: a hook that ends later leaves its delivery in the journal, reported again on
+   * the next start).
+   */
+  async hooksSettled(timeout: number): Promise<void> {
+    if (this.hooksRunning.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.hooksRunning),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeout))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Calls `onDeadLetter`; returns its settling when it returned a promise (never rejects). */
+  private deadLetterHook(letter: DeadLetter): Promise<void> | undefined {
+    const hook = this.deps.onDeadLetter;
+    if (!hook) return undefined;
+    let result: unknown;
+    try {
+      result = hook(letter);
+      if (result === null || (typeof result !== 'object' && typeof result !== 'function')) {
+        return undefined;
+      }
+    } catch (error) {
+      this.hookFailed(error);
+      return undefined;
+    }
+    const running: Promise<void> = Promise.resolve(result)
+      .then(
+        () => undefined,
+        (error: unknown) => this.hookFailed(error),
+      )
+      .finally(() => this.hooksRunning.delete(running));
+    this.hooksRunning.add(running);
+    return running;
   }
 
   private countsOf(task: Delivery): FunctionCounts {

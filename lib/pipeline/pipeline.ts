@@ -45,6 +45,10 @@ export interface PipelineDeps {
   readonly queueSize: number;
   readonly concurrency: number;
   readonly functionConcurrency: number;
+  /** See `GatewayOptions.spaceQueueSize`. */
+  readonly spaceQueueSize?: number;
+  /** See `GatewayOptions.spaceConcurrency`. */
+  readonly spaceConcurrency?: number;
   readonly retry: RetryPolicy;
   readonly timeout: number;
   /** Deepest nesting of event data and invoke payloads. */
@@ -106,6 +110,8 @@ export class Pipeline {
         queueSize: deps.queueSize,
         concurrency: deps.concurrency,
         functionConcurrency: deps.functionConcurrency,
+        spaceQueueSize: deps.spaceQueueSize,
+        spaceConcurrency: deps.spaceConcurrency,
       },
       {
         provider: (task) => deps.providers.get(task.fn.type),
@@ -116,6 +122,7 @@ export class Pipeline {
         attemptFailed: (task, error, attempt, retryIn) =>
           outcomes.attemptFailed(task, error, attempt, retryIn),
         deadLettered: (letter, task, abandoned) => outcomes.deadLettered(letter, task, abandoned),
+        otherSpaces: (space) => this.otherSpaces(space),
       },
     );
     this.accepting = new AcceptStage({ ...deps, outcomes });
@@ -127,6 +134,22 @@ export class Pipeline {
       fromJournal: (entry) => this.routing.fromJournal(entry),
       deadLetterNow: (task) => this.deadLetterNow(task),
     });
+  }
+
+  /** The configured spaces as of a catalog version (listed again only once it changed). */
+  private spaces: { readonly version: number; readonly names: readonly string[] } = {
+    version: -1,
+    names: [],
+  };
+
+  /** Whether the configuration holds spaces other than `space`: their share of the dispatcher is kept. */
+  private otherSpaces(space: string): boolean {
+    const { catalog } = this.deps;
+    if (this.spaces.version !== catalog.version) {
+      this.spaces = { version: catalog.version, names: catalog.spaces() };
+    }
+    const { names } = this.spaces;
+    return names.length > 1 || (names.length === 1 && names[0] !== space);
   }
 
   /** Counters of events and deliveries. */
@@ -288,12 +311,15 @@ export class Pipeline {
 
   /**
    * Stops intake, drains, and reports what could not be delivered (with a journal, deliveries
-   * still waiting for their function too: they stay in the journal).
+   * still waiting for their function too: they stay in the journal), then waits up to
+   * `drainTimeout` ms more for the `onDeadLetter` hooks still running.
    */
   async close(drainTimeout: number): Promise<DeadLetter[]> {
     const waited = this.resuming.close();
     const undelivered = await this.dispatcher.close(drainTimeout);
     undelivered.push(...waited);
+    // The dead letters being reported: their deliveries end (in the journal) once reported.
+    await this.outcomes.hooksSettled(drainTimeout);
     return undelivered;
   }
 

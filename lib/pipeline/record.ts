@@ -26,7 +26,7 @@ export async function recordDeliveries(
   opened: Promise<unknown>,
 ): Promise<void> {
   const here = !journal.shared;
-  if (here) dispatcher.reserve(tasks.length);
+  if (here) dispatcher.reserve(tasks.length, tasks[0].space);
   else if (dispatcher.closing) {
     throw new GatewayClosedError('The gateway is closing; it accepts no more events.');
   }
@@ -47,7 +47,7 @@ export async function recordDeliveries(
       })),
     );
   } catch (error) {
-    if (here) dispatcher.unreserve(tasks.length);
+    if (here) dispatcher.unreserve(tasks.length, tasks[0].space);
     throw journalFailure(error, 'could not record the event (nothing was accepted)');
   }
   if (here) dispatcher.acceptReserved(tasks);

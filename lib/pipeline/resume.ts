@@ -33,6 +33,9 @@ export class JournalResume {
   /** Settles once the journal is open: records wait for it. */
   opened: Promise<unknown> = Promise.resolve();
   private waiting: WaitingDeliveries | undefined;
+  private journal: Journal | undefined;
+  /** Deliveries whose attempt counts are being written before they are made. */
+  private readonly noting = new Set<Delivery>();
 
   constructor(private readonly deps: ResumeDeps) {}
 
@@ -42,6 +45,7 @@ export class JournalResume {
    */
   resume(journal: Journal): Promise<void> {
     const { catalog, dispatcher } = this.deps;
+    this.journal = journal;
     this.waiting = new WaitingDeliveries({
       wait: journal.waitForFunctions ?? Infinity,
       missing: (entry) => {
@@ -50,7 +54,7 @@ export class JournalResume {
         const bound = fn.type !== 'local' || this.deps.localHandler(fn.space, fn.functionId);
         return bound ? undefined : 'handler';
       },
-      release: (entries) => this.restore(entries),
+      release: (entries) => void this.restore(entries),
       expire: (entry, reason) => dispatcher.refuse(this.deps.fromJournal(entry), reason),
     });
     const opened = (async () =>
@@ -84,18 +88,24 @@ export class JournalResume {
 
   /** Stops waiting: what still waited is reported undelivered (it stays in the journal). */
   close(): DeadLetter[] {
-    return (this.waiting?.close() ?? []).map((entry) => {
-      const reason = `the gateway closed while the delivery waited for function "${entry.functionId}" to be configured or bound here (it stays in the journal)`;
-      return {
-        space: entry.space,
-        event: entry.event,
-        subscriptionId: entry.subscriptionId,
-        functionId: entry.functionId,
-        reason,
-        attempts: entry.attempts,
-        error: new InvocationError(`Not delivered: ${reason}.`, { retryable: false }),
-      };
-    });
+    const waited = (this.waiting?.close() ?? []).map((entry) =>
+      undelivered(
+        entry,
+        `the gateway closed while the delivery waited for function "${entry.functionId}" to be configured or bound here (it stays in the journal)`,
+      ),
+    );
+    const noted = [...this.noting].map((task) =>
+      undelivered(
+        {
+          ...task,
+          functionId: task.fn.functionId,
+          subscriptionId: task.subscription.subscriptionId,
+        },
+        'the gateway closed while the journal wrote the attempt count of the resumed delivery (it stays in the journal)',
+      ),
+    );
+    this.noting.clear();
+    return [...waited, ...noted];
   }
 
   /**
@@ -109,19 +119,78 @@ export class JournalResume {
         new GatewayClosedError('The gateway is closing; it takes no deliveries.'),
       );
     }
-    this.restore(entries.filter((entry) => !this.waiting?.hold(entry)));
-    return Promise.resolve();
+    return this.restore(entries.filter((entry) => !this.waiting?.hold(entry)));
   }
 
-  /** Hands deliveries from the journal to the dispatcher; those whose function is gone are dead-lettered. */
-  private restore(entries: readonly JournalEntry[]): void {
+  /**
+   * Hands deliveries from the journal to the dispatcher; those whose function is gone, or that
+   * made all their attempts before the restart, are dead-lettered.
+   */
+  private restore(entries: readonly JournalEntry[]): Promise<void> {
     const deliveries: Delivery[] = [];
     for (const entry of entries) {
       const task = this.deps.fromJournal(entry);
       task.trace = this.deps.tracing?.resumed(entry.traceparent, entry.tracestate);
-      if (this.deps.catalog.get('functions', entry.space, entry.functionId)) deliveries.push(task);
-      else this.deps.deadLetterNow(task);
+      const spent = spentPolicy(task);
+      if (!this.deps.catalog.get('functions', entry.space, entry.functionId)) {
+        this.deps.deadLetterNow(task);
+      } else if (spent !== undefined) this.deps.dispatcher.refuse(task, spent);
+      else deliveries.push(task);
     }
-    this.deps.dispatcher.restore(deliveries);
+    const note = this.journal?.attemptsBeforeResuming;
+    if (deliveries.length === 0 || !note) {
+      this.deps.dispatcher.restore(deliveries);
+      return Promise.resolve();
+    }
+    // Each attempt's count is written before it is made: a delivery whose attempt brings the
+    // process down counts it, and ends (spentPolicy) instead of being resumed for ever.
+    for (const task of deliveries) this.noting.add(task);
+    const counts = deliveries.map((task) => ({
+      deliveryId: task.deliveryId as string,
+      attempts: task.attempts + 1,
+    }));
+    return note.call(this.journal, counts).then(
+      () => this.restoreNoted(deliveries),
+      (error: unknown) => {
+        // Made all the same (the count may stay behind): a journal failing never holds them up.
+        this.deps.reportError(journalFailure(error, 'could not write resumed attempt counts'));
+        this.restoreNoted(deliveries);
+      },
+    );
   }
+
+  /** Hands resumed deliveries whose counts were written to the dispatcher, unless it closed. */
+  private restoreNoted(deliveries: readonly Delivery[]): void {
+    const open = deliveries.filter((task) => this.noting.delete(task));
+    if (open.length > 0 && !this.deps.dispatcher.closing) this.deps.dispatcher.restore(open);
+  }
+}
+
+/** What close() reports of a delivery from the journal it did not hand to the dispatcher. */
+function undelivered(
+  entry: Pick<JournalEntry, 'space' | 'event' | 'subscriptionId' | 'functionId' | 'attempts'>,
+  reason: string,
+): DeadLetter {
+  return {
+    space: entry.space,
+    event: entry.event,
+    subscriptionId: entry.subscriptionId,
+    functionId: entry.functionId,
+    reason,
+    attempts: entry.attempts,
+    error: new InvocationError(`Not delivered: ${reason}.`, { retryable: false }),
+  };
+}
+
+/**
+ * Why a resumed delivery may not be attempted again, if its retry policy says so. The attempt in
+ * flight when the process ended (or close() cut short) lost its outcome, so a delivery that had
+ * made its last one is made once more; one whose extra attempt was lost too ends here. Without
+ * this, a delivery whose attempt brings the process down would be attempted on every start, for
+ * ever. One past `maxAge` gets its attempt, as any retry after a close() does: a failure ends it.
+ */
+function spentPolicy(task: Delivery): string | undefined {
+  const { attempts, retry } = task;
+  if (attempts <= retry.maxAttempts) return undefined;
+  return `${attempts} attempts were made before the gateway restarted, past maxAttempts (${retry.maxAttempts}); the outcome of the last ones was lost`;
 }

@@ -1,7 +1,8 @@
 import { loadKafka, type KafkaAdmin, type KafkaBatchPayload } from '../clients/kafka-client';
 import { GroupConsumer } from '../journal/group-consumer';
+import { defaultKafkaGroup } from '../model/connection';
 import { describeError } from '../model/describe-error';
-import { PeriodicReading } from './periodic-reading';
+import { LAG_INTERVAL_MS, PeriodicReading } from './periodic-reading';
 import type { Source, SourceContext, SourceLag } from './source';
 import { kafkaSocketFactory } from './source-outbound';
 
@@ -18,6 +19,8 @@ interface PartitionProgress {
   committed: number;
   /** The partition's high watermark as of the last batch fetched. */
   highWatermark: number;
+  /** When that batch was fetched (ms since the epoch). */
+  fetchedAt: number;
 }
 
 /** What the admin client says of a partition. */
@@ -99,9 +102,7 @@ class KafkaSource implements Source {
       ...(context.outbound ? { socketFactory: kafkaSocketFactory(context.outbound) } : {}),
     });
     this.admin = kafka.admin();
-    const groupId = String(
-      source.groupId ?? `event-gateway.${record.space}.${record.connectionId}`,
-    );
+    const groupId = String(source.groupId ?? defaultKafkaGroup(record.space, record.connectionId));
     this.groupId = groupId;
     this.fromBeginning = source.fromBeginning !== false;
     this.group = new GroupConsumer({
@@ -144,16 +145,21 @@ class KafkaSource implements Source {
   /**
    * Messages behind, over the partitions this member owns: each one's high watermark (the latest
    * of its last batch's and the last read) minus its committed offset. Unknown before any batch
-   * or read.
+   * or read, and unknown (not the last batch's figure) for a partition whose offsets the last
+   * read could not give (it failed or timed out) and whose last batch is older than the reads'
+   * interval (5 s): a paused source fetches nothing, so that batch's high watermark says nothing
+   * of what was produced since. One partition unknown makes the sum unknown.
    */
   lag(): SourceLag {
     const read = this.tips.value;
+    const fresh = Date.now() - LAG_INTERVAL_MS;
     let known = false;
     let behind = 0;
     for (const partition of this.assigned) {
       const progress = this.partitions.get(partition);
       const tip = read?.get(partition);
       if (progress) {
+        if (!tip && progress.fetchedAt < fresh) return {};
         const high = Math.max(progress.highWatermark, tip?.high ?? 0);
         behind += Math.max(0, high - progress.committed);
       } else if (tip) {
@@ -207,6 +213,7 @@ class KafkaSource implements Source {
   private async batch(payload: KafkaBatchPayload): Promise<void> {
     const { partition, messages } = payload.batch;
     const highWatermark = Number(payload.batch.highWatermark);
+    const fetchedAt = Date.now();
     let progress = this.partitions.get(partition);
     let unresolved: string | undefined;
     const resolve = () => {
@@ -222,13 +229,20 @@ class KafkaSource implements Source {
       if (this.closed || !payload.isRunning() || payload.isStale()) return resolve();
       const offset = Number(message.offset);
       if (!progress || this.partitions.get(partition) !== progress) {
-        progress = { pending: new Set(), next: offset, committed: offset, highWatermark: 0 };
+        progress = {
+          pending: new Set(),
+          next: offset,
+          committed: offset,
+          highWatermark: 0,
+          fetchedAt,
+        };
         this.partitions.set(partition, progress);
       }
       const owner = progress;
       // A broker that gave no high watermark: this message is the last known.
       const tip = Number.isFinite(highWatermark) ? highWatermark : offset + 1;
       owner.highWatermark = Math.max(owner.highWatermark, tip);
+      owner.fetchedAt = fetchedAt;
       owner.pending.add(offset);
       owner.next = offset + 1;
       // The fetch position moves on; the committed offset waits for the acks.
