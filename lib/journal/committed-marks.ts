@@ -41,10 +41,14 @@ export class CommittedMarks {
 
   /** Reads the marks of `partitions` (after any read in progress). */
   load(partitions: readonly number[]): void {
+    // A join seen while stopping (the consumer's stop waits for it) reads nothing: nothing
+    // would disconnect a client connected now, and the process would not exit.
+    if (this.stopped) return;
     const { admin, groupId, topic, progress } = this.options;
     const previous = this.current;
     const loading = (async () => {
       await previous;
+      if (this.stopped) return;
       try {
         this.connected ??= admin.connect();
         await this.connected;
@@ -69,10 +73,15 @@ export class CommittedMarks {
     });
   }
 
-  /** Disconnects the admin client, if it connected. */
+  /** Reads no more, and disconnects the admin client if it connected (or is connecting). */
   async stop(): Promise<void> {
     this.stopped = true;
     const connected = this.connected;
-    if (connected) await connected.then(() => this.options.admin.disconnect());
+    if (connected) {
+      await connected.then(
+        () => this.options.admin.disconnect(),
+        () => undefined,
+      );
+    }
   }
 }
