@@ -31,11 +31,13 @@ export interface KafkaAdmin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string; low: string }[]>;
-  /** A group's committed offsets (`-1` for a partition it never committed). */
-  fetchOffsets(request: {
-    groupId: string;
-    topics: string[];
-  }): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+  /** A group's committed offsets (`-1` for a partition it never committed), with their metadata. */
+  fetchOffsets(request: { groupId: string; topics: string[] }): Promise<
+    {
+      topic: string;
+      partitions: { partition: number; offset: string; metadata?: string | null }[];
+    }[]
+  >;
 }
 
 /** One fetched batch, as `eachBatch` receives it. */
@@ -66,7 +68,10 @@ export interface KafkaConsumer {
     eachBatchAutoResolve: boolean;
     eachBatch(payload: KafkaBatchPayload): Promise<void>;
   }): Promise<void>;
-  commitOffsets(offsets: { topic: string; partition: number; offset: string }[]): Promise<void>;
+  /** Commits offsets; `metadata` goes with each (Kafka keeps it beside the offset). */
+  commitOffsets(
+    offsets: { topic: string; partition: number; offset: string; metadata?: string }[],
+  ): Promise<void>;
   pause(topics: { topic: string; partitions: number[] }[]): void;
   resume(topics: { topic: string; partitions: number[] }[]): void;
   on(

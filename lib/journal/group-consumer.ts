@@ -75,7 +75,9 @@ export class GroupConsumer {
   }
 
   /** Commits offsets through the current member. */
-  commit(offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+  commit(
+    offsets: { topic: string; partition: number; offset: string; metadata?: string }[],
+  ): Promise<void> {
     if (!this.consumer) return Promise.reject(new Error('the consumer is not running'));
     return this.consumer.commitOffsets(offsets);
   }

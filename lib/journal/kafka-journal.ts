@@ -4,8 +4,10 @@ import { describeError } from '../model/describe-error';
 import type { Journal, JournalEntry, JournalSink, JournalSize } from './journal';
 import { PartitionProgress, type Taken } from './partition-progress';
 import { loadKafka, type KafkaBatchPayload, type KafkaProducer } from '../clients/kafka-client';
+import { CommittedMarks } from './committed-marks';
 import { GroupConsumer } from './group-consumer';
-import { decodeEntries, encodeEntries, encodeGroup } from './journal-records';
+import { encodeEntries, encodeGroup } from './journal-records';
+import { decodeKafkaRecord, KafkaGroup } from './kafka-group';
 import { waitForFunctionsOption } from './waiting-deliveries';
 
 /** Options of {@link KafkaJournal}. */
@@ -57,6 +59,15 @@ export interface KafkaJournalOptions {
    * @default true
    */
   compactRecords?: boolean;
+  /**
+   * The compact format written: 4 (the emits of a record share their space, subscription and
+   * function IDs and time; about two thirds of format 3's bytes, see `KafkaGroup`), or 3 (a group
+   * of format 2 records, as the versions before 4 write). Versions before format 4 cannot read it
+   * (they report and pass over each record): set 3 until every instance of the fleet runs this
+   * version or later. Every version since reads both.
+   * @default 4
+   */
+  recordFormat?: 3 | 4;
 }
 
 /** A produce request's records, and the emits waiting for it. */
@@ -64,9 +75,15 @@ interface Pending {
   messages: { value: string }[];
   /** Compact records of emits not yet in `messages`: they go as one record (`encodeGroup`). */
   group: string[];
+  /** Or, in format 4, the record they go in. */
+  grouped?: KafkaGroup;
   /** Their bytes (as UTF-16 code units: the cap needs no more precision). */
   groupBytes: number;
-  waiters: { resolve(): void; reject(error: Error): void }[];
+  /** Emits waiting for it. */
+  emits: number;
+  /** What they all wait on (one promise per request, not one per emit), and how it settles. */
+  done?: Promise<void>;
+  settle?: { resolve(): void; reject(error: Error): void };
 }
 
 /**
@@ -76,13 +93,14 @@ interface Pending {
 const GROUP_BYTES = 64 * 1024;
 
 /**
- * Most emits grouped in one Kafka record. A record's offset is committed once all its deliveries
- * ended, so an instance that dies leaves its uncommitted records to be made again: smaller groups
- * bound that (kafkajs's cost per event is ~2.4 µs at 64 per record, ~1.8 at 1,000).
+ * Most emits grouped in one Kafka record (kafkajs's cost per event is ~2.4 µs at 64 per record,
+ * ~1.8 at 1,000). A record's offset is committed once all its deliveries ended; until then the
+ * commits carry finished marks of its ended deliveries (lib/journal/finished-marks.ts), so an
+ * instance that dies leaves only its unfinished deliveries to be made again, whatever the group.
  */
 const GROUP_EMITS = 64;
 
-const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0, waiters: [] });
+const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0, emits: 0 });
 
 /**
  * A journal on a Kafka topic for a fleet of gateways (kafkajs, an optional peer dependency loaded
@@ -90,9 +108,12 @@ const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0,
  * produce requests are grouped (the emits that arrive while one is in flight share the next, in
  * as few records as fit, see `compactRecords`). The
  * instances form one consumer group: each makes the deliveries of the partitions it is assigned,
- * and commits a partition's offset only past records whose deliveries have all ended, so when an
- * instance dies, the one that takes its partitions makes what it had not finished (at least once:
- * what was in flight may be made twice). Retries, `maxAge` and dead letters follow the gateway's
+ * and commits a partition's offset only past records whose deliveries have all ended, with the
+ * finished marks of the deliveries that ended past it (the commit's metadata, up to 4,000
+ * characters), so when an instance dies, the one that takes its partitions makes only what it
+ * had not finished (at least once: what was in flight, or ended within the last
+ * `commitInterval`, may be made twice; so may what an instance had taken and not yet made when a
+ * rebalance moves its partitions to a joining instance). Retries, `maxAge` and dead letters follow the gateway's
  * rules; attempt counts are not shared, so a delivery taken over starts its attempts again (its
  * age goes on).
  *
@@ -105,9 +126,14 @@ const nothingPending = (): Pending => ({ messages: [], group: [], groupBytes: 0,
 export class KafkaJournal implements Journal {
   readonly shared = true;
   private readonly topic: string;
+  private readonly recordFormat: 3 | 4;
   private readonly maxUnfinished: number;
   private producer: KafkaProducer | undefined;
   private consumer: GroupConsumer | undefined;
+  /** Reads the finished marks committed with the offsets of partitions assigned here. */
+  private marks: CommittedMarks | undefined;
+  private closedSignal!: () => void;
+  private readonly closedPromise = new Promise<void>((resolve) => (this.closedSignal = resolve));
   private sink: JournalSink | undefined;
   private readonly progress = new PartitionProgress();
   private pending: Pending = nothingPending();
@@ -131,6 +157,10 @@ export class KafkaJournal implements Journal {
       );
     }
     this.topic = options.topic ?? 'event-gateway-journal';
+    this.recordFormat = options.recordFormat ?? 4;
+    if (this.recordFormat !== 3 && this.recordFormat !== 4) {
+      throw new TypeError('new KafkaJournal(options): "recordFormat" must be 3 or 4.');
+    }
     this.maxUnfinished = options.maxUnfinished ?? 10_000;
     if (typeof this.topic !== 'string' || this.topic === '') {
       throw new TypeError('new KafkaJournal(options): "topic" must be a non-empty string.');
@@ -156,6 +186,13 @@ export class KafkaJournal implements Journal {
     });
     const retry = (this.options.consumer?.retry ?? {}) as { initialRetryTime?: number };
     this.producer = producer;
+    this.marks = new CommittedMarks({
+      admin: kafka.admin(),
+      groupId: this.options.groupId ?? 'event-gateway',
+      topic: this.topic,
+      progress: this.progress,
+      report: (error) => this.sink?.report(error),
+    });
     this.consumer = new GroupConsumer({
       topic: this.topic,
       initialRetryTime: retry.initialRetryTime,
@@ -171,8 +208,10 @@ export class KafkaJournal implements Journal {
       onBatch: (payload) => this.consume(payload),
       onAssigned: (partitions) => {
         this.consumerDown = false;
+        const fresh = partitions.filter((partition) => !this.progress.has(partition));
         // Partitions given to another instance are its to commit: forget them here.
         this.progress.keepOnly(partitions);
+        if (fresh.length > 0) this.marks?.load(fresh);
       },
       onCrash: (error, retryIn) => {
         // Reported once per outage: it restarts until it joins again.
@@ -212,9 +251,16 @@ export class KafkaJournal implements Journal {
       );
     }
     const pending = this.pending;
-    const first = pending.waiters.length === 0;
+    const first = pending.emits === 0;
     if (this.options.compactRecords === false) {
       pending.messages.push({ value: JSON.stringify(entries) });
+    } else if (this.recordFormat === 4) {
+      if (pending.grouped?.size === GROUP_EMITS) closeGroup(pending);
+      pending.grouped ??= new KafkaGroup();
+      if (!pending.grouped.add(entries, GROUP_BYTES)) {
+        closeGroup(pending);
+        (pending.grouped = new KafkaGroup()).add(entries);
+      }
     } else {
       const record = encodeEntries(entries);
       if (
@@ -226,7 +272,9 @@ export class KafkaJournal implements Journal {
       pending.group.push(record);
       pending.groupBytes += record.length;
     }
-    const done = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }));
+    pending.emits++;
+    pending.done ??= new Promise<void>((resolve, reject) => (pending.settle = { resolve, reject }));
+    const done = pending.done;
     // The emits of this turn go together: one produce request instead of one, then the rest.
     if (first && !this.sending) setImmediate(() => this.send());
     return done;
@@ -237,6 +285,7 @@ export class KafkaJournal implements Journal {
   }
 
   finished(deliveryIds: readonly string[]): void {
+    // Every end is committed soon, as a finished mark when its record has not ended whole.
     if (this.progress.finished(deliveryIds)) this.commitSoon();
     if (this.roomWaiters.size > 0) this.wake();
   }
@@ -253,6 +302,7 @@ export class KafkaJournal implements Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closedSignal();
     this.wake();
     clearTimeout(this.commitTimer);
     while (this.sending) await this.sending;
@@ -262,21 +312,21 @@ export class KafkaJournal implements Journal {
 
   /** Sends what is pending in one produce request, unless one is in flight: it goes next. */
   private send(): void {
-    if (this.sending || this.pending.waiters.length === 0 || !this.producer) return;
+    if (this.sending || this.pending.emits === 0 || !this.producer) return;
     closeGroup(this.pending);
-    const { messages, waiters } = this.pending;
+    const { messages, settle } = this.pending;
     this.pending = nothingPending();
     this.produceRequests++;
     this.sending = this.producer.send({ topic: this.topic, acks: -1, messages }).then(
       () => {
-        for (const waiter of waiters) waiter.resolve();
+        settle?.resolve();
       },
       (error: unknown) => {
         const failed = new JournalUnavailableError(
           `The Kafka journal could not record the event: ${describeError(error)}. Nothing was accepted.`,
           { cause: error },
         );
-        for (const waiter of waiters) waiter.reject(failed);
+        settle?.reject(failed);
       },
     );
     void this.sending.finally(() => {
@@ -288,6 +338,9 @@ export class KafkaJournal implements Journal {
   /** Hands a fetched batch's deliveries to the gateway, then waits while it holds too many. */
   private async consume(payload: KafkaBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    // A partition just assigned: its records' finished marks first (they say what not to make).
+    const loading = this.marks?.loading;
+    if (loading) await Promise.race([loading, this.closedPromise]);
     const entries: JournalEntry[] = [];
     const taken: Taken[] = [];
     for (const message of batch.messages) {
@@ -295,10 +348,11 @@ export class KafkaJournal implements Journal {
       if (!this.progress.isNew(batch.partition, message.offset)) continue;
       // A record that cannot be read is never dropped silently: it is reported and counted,
       // and passed over (it stays in the topic, until its retention) so the partition goes on.
-      const { entries: read, damage } = decodeEntries(message.value ?? new Uint8Array());
+      const { entries: read, damage } = decodeKafkaRecord(message.value ?? new Uint8Array());
       if (damage !== undefined) this.passOver(`${batch.partition}/${message.offset}`, damage);
-      taken.push(this.progress.take(batch.partition, message.offset, read));
-      for (const entry of read) entries.push(entry);
+      const { taken: record, open } = this.progress.take(batch.partition, message.offset, read);
+      taken.push(record);
+      for (const entry of open) entries.push(entry);
     }
     if (taken.length === 0) return;
     try {
@@ -366,10 +420,15 @@ export class KafkaJournal implements Journal {
     if (offsets.length === 0 || !this.consumer) return;
     const consumer = this.consumer;
     this.committing = consumer
-      .commit(offsets.map(({ partition, offset }) => ({ topic: this.topic, partition, offset })))
+      .commit(offsets.map((committable) => ({ topic: this.topic, ...committable })))
       .then(
         () => this.progress.committed(offsets),
         (error: unknown) => {
+          if ((error as { type?: unknown }).type === 'OFFSET_METADATA_TOO_LARGE') {
+            // The brokers allow less metadata than Kafka's default: commit without marks.
+            this.progress.marksBytes = 0;
+            this.commitSoon();
+          }
           // Lost in a rebalance, or the brokers are away: the next commit covers it.
           this.sink?.report(
             new JournalUnavailableError(
@@ -384,7 +443,11 @@ export class KafkaJournal implements Journal {
   }
 
   private async disconnect(): Promise<void> {
-    const results = await Promise.allSettled([this.consumer?.stop(), this.producer?.disconnect()]);
+    const results = await Promise.allSettled([
+      this.consumer?.stop(),
+      this.producer?.disconnect(),
+      this.marks?.stop(),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -392,6 +455,10 @@ export class KafkaJournal implements Journal {
 
 /** Moves the grouped compact records into one record of the request (a lone one as it is). */
 function closeGroup(pending: Pending): void {
+  if (pending.grouped) {
+    pending.messages.push({ value: pending.grouped.close() });
+    pending.grouped = undefined;
+  }
   const { group } = pending;
   if (group.length === 0) return;
   pending.messages.push({ value: group.length === 1 ? group[0] : encodeGroup(group) });
