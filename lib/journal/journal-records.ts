@@ -209,7 +209,7 @@ export function decodeEntries(bytes: Uint8Array): DecodedEntries {
 }
 
 /** What a record of `total` items (`what`) gives when the items at `bad` could not be read. */
-function partly(
+export function partly(
   entries: JournalEntry[],
   bad: number[],
   total: number,

@@ -5,6 +5,7 @@ import {
   decodeJson,
   encodeEntries,
   isEntry,
+  partly,
   type DecodedEntries,
 } from './journal-records';
 
@@ -139,15 +140,7 @@ export function decodeKafkaRecord(bytes: Uint8Array): DecodedEntries {
     if (!read) bad.push(index);
     else for (const entry of read) entries.push(entry);
   });
-  if (bad.length === 0) return { entries };
-  const where = bad.slice(0, 10).join(', ') + (bad.length > 10 ? ', …' : '');
-  return {
-    entries,
-    damage:
-      entries.length === 0
-        ? 'it is not a list of deliveries'
-        : `${bad.length} of its ${g.length} emits (at index ${where}) are not deliveries; the other ${entries.length} resume`,
-  };
+  return partly(entries, bad, g.length, 'emits');
 }
 
 /** An emit written by `KafkaGroup.add`'s fallback (an `encodeEntries` record). */
