@@ -3,7 +3,7 @@
 // than by the journal's own sequence.
 import { createGateway, LocalJournal, type CloudEvent } from '../../lib';
 import { waitUntil } from '../../lib/testing';
-import { configuredStore, journalFixture } from './journal-fixture';
+import { configuredStore, journalFixture, neverAnswering } from './journal-fixture';
 
 const fx = journalFixture('eg-edge-clock-');
 
@@ -11,13 +11,7 @@ const event = (id: string) => ({ specversion: '1.0', id, source: '/edge', type: 
 
 test('deliveries resume in the order they were accepted, even when the clock stepped back between them', async () => {
   const store = await configuredStore();
-  const first = createGateway(store, {
-    resyncInterval: 0,
-    drainTimeout: 10,
-    journal: new LocalJournal({ directory: fx.dir }),
-  });
-  first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
-  await first.ready();
+  const first = await neverAnswering(store, fx.dir);
   const now = Date.now();
   const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
   try {

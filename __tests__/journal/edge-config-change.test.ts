@@ -4,7 +4,7 @@
 // resumes all of it even past its own maxEntries, refusing new events until there is room.
 import { createGateway, LocalJournal, type CloudEvent, type MemoryStore } from '../../lib';
 import { waitUntil } from '../../lib/testing';
-import { configuredStore, journalFixture } from './journal-fixture';
+import { configuredStore, journalFixture, neverAnswering } from './journal-fixture';
 
 const fx = journalFixture('eg-edge-config-');
 
@@ -12,13 +12,7 @@ const event = (id: string) => ({ specversion: '1.0', id, source: '/edge', type: 
 
 /** A first life that accepts `ids` and closes with them unfinished (its handler never answers). */
 async function leaveUnfinished(store: MemoryStore, ids: string[]): Promise<void> {
-  const first = createGateway(store, {
-    resyncInterval: 0,
-    drainTimeout: 10,
-    journal: new LocalJournal({ directory: fx.dir }),
-  });
-  first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
-  await first.ready();
+  const first = await neverAnswering(store, fx.dir);
   for (const id of ids) await first.emit(event(id));
   const { undelivered } = await first.close();
   expect(undelivered.map((l) => l.event.id).sort()).toEqual([...ids].sort());

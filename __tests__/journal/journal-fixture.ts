@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGateway, MemoryStore, type Gateway } from '../../lib';
+import { createGateway, LocalJournal, MemoryStore, type Gateway } from '../../lib';
 
 /**
  * A fresh journal directory for each test of the file, removed after it with the gateways the
@@ -32,4 +32,19 @@ export async function configuredStore(): Promise<MemoryStore> {
   await setup.subscribe({ eventType: 'user.created', functionId: 'fn' });
   await setup.close();
   return store;
+}
+
+/**
+ * A gateway journaling in `directory` whose function `fn` never answers (of `configuredStore`):
+ * what it accepts is still unfinished when it closes (drainTimeout 10 ms).
+ */
+export async function neverAnswering(store: MemoryStore, directory: string): Promise<Gateway> {
+  const gateway = createGateway(store, {
+    resyncInterval: 0,
+    drainTimeout: 10,
+    journal: new LocalJournal({ directory }),
+  });
+  gateway.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
+  await gateway.ready();
+  return gateway;
 }

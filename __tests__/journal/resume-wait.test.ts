@@ -19,7 +19,7 @@ import {
 } from '../../lib';
 import { waitUntil } from '../../lib/testing';
 import { cloudEvent } from '../helpers/events';
-import { configuredStore, journalFixture } from './journal-fixture';
+import { configuredStore, journalFixture, neverAnswering } from './journal-fixture';
 
 jest.setTimeout(120_000);
 
@@ -208,13 +208,7 @@ describe('waitForFunctions', () => {
   /** A delivery left unfinished in the journal for a local function `fn`. */
   async function saved(): Promise<MemoryStore> {
     const store = await configuredStore();
-    const first = createGateway(store, {
-      resyncInterval: 0,
-      drainTimeout: 10,
-      journal: new LocalJournal({ directory: fx.dir }),
-    });
-    first.bindLocalHandler({ functionId: 'fn', handler: () => new Promise(() => undefined) });
-    await first.ready();
+    const first = await neverAnswering(store, fx.dir);
     await first.emit(cloudEvent('user.created', undefined, { id: 'saved' }));
     await first.close();
     return store;
