@@ -149,7 +149,8 @@ function runFile(dir: string, file: string, env: Record<string, string>) {
       stderr += `\n[killed: still running after ${SNIPPET_TIMEOUT} ms]`;
       child.kill('SIGKILL');
     }, SNIPPET_TIMEOUT);
-    child.once('exit', (code) => {
+    // 'close': every byte the snippet wrote has been read ('exit' may come first).
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

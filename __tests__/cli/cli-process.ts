@@ -32,7 +32,11 @@ export function run(args: string[], env: Record<string, string> = {}) {
     output += chunk;
     stderr += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': at 'exit' the child's last stderr may not have been read yet (a refusal's
+  // one line was seen missing once, under load).
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => resolve(code)),
+  );
   return { child, output: () => output, stderr: () => stderr, exited };
 }
 
