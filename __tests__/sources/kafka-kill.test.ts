@@ -58,13 +58,27 @@ test('a gateway SIGKILLed mid-stream and restarted loses nothing; duplicates are
   first.kill('SIGKILL');
   await new Promise((resolve) => first.once('exit', resolve));
   const beforeKill = received.length;
+  // What the group had committed when it died: everything past it is read again.
+  const admin = new Kafka({ brokers: mock.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const [offsets] = await admin.fetchOffsets({
+    groupId: 'event-gateway.default.jobs',
+    topics: [topic],
+  });
+  await admin.disconnect();
+  const committed = offsets.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
   await start(topic, received);
   await until(() => new Set(received).size === N, `all ${N} events`, 90_000);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const duplicates = received.length - N;
-  console.log(`SIGKILL after ${beforeKill} deliveries: ${N} messages, ${duplicates} duplicates`);
+  console.log(
+    `SIGKILL after ${beforeKill} deliveries, ${committed} committed: ${N} messages, ${duplicates} duplicates`,
+  );
   expect(new Set(received).size).toBe(N);
-  // What can come twice: events accepted and not yet committed past (in flight, or acked in the
-  // last commit window), and journaled deliveries done but not yet marked finished.
-  expect(duplicates).toBeLessThanOrEqual(100);
+  // What can come twice: an event past the offset the group had committed when it died (read
+  // again, and also resumed from the journal when it was accepted), and a journaled delivery that
+  // ended in the last ~10 ms without its finished mark written (the handler takes 2 ms: a few,
+  // 32 at most). A fixed bound (100) failed under load: commits lag acceptance there (0-100
+  // committed after 90-130 deliveries), which the bound must follow, not guess.
+  expect(duplicates).toBeLessThanOrEqual(N - committed + 32);
 });

@@ -193,6 +193,13 @@ export class EtcdCommit {
       } catch (error) {
         if (error instanceof GatewayError) throw error;
         lastError = error;
+        if (/lease not found/i.test(String((error as Error)?.message))) {
+          // The marker's lease is gone (etcd restored or restarted empty, the lease expired):
+          // the marker went with it, so nothing can tell any more, and waiting cannot change
+          // that. The next write takes a new lease (this one would fail every write until renewAt).
+          if (this.lease?.id === sent.lease) this.lease = undefined;
+          throw this.unknown("the marker's lease is gone, so etcd cannot tell", lastError);
+        }
         if (Date.now() + delay >= until) throw this.unknown('etcd did not answer', lastError);
         await pause(delay);
         delay = exponentialDelay(++retries, ETCD_RETRY_BACKOFF);
