@@ -23,6 +23,31 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `count` distinct free ports on 127.0.0.1 (each held until all are found: asked one at a time,
+ * a port let go may be handed out again, and a server given the same port twice will not start).
+ * `taken` are never returned.
+ */
+export async function freePorts(count: number, taken: readonly number[] = []): Promise<number[]> {
+  const servers: import('node:net').Server[] = [];
+  const ports: number[] = [];
+  try {
+    while (ports.length < count) {
+      const server = net().createServer();
+      server.unref();
+      servers.push(server);
+      const port = await new Promise<number>((resolve, reject) => {
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
+      });
+      if (!taken.includes(port)) ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
 /** A new temporary directory named after the server. */
 export function temporaryDirectory(server: string): Promise<string> {
   return fs().mkdtemp(path().join(os().tmpdir(), `event-gateway-${server}-`));

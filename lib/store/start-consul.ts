@@ -1,7 +1,7 @@
 import { optionsArgument } from '../model/checks';
 import type { ChildProcess } from 'node:child_process';
 import { ValidationError } from '../errors';
-import { freePort, spawnDevServer, temporaryDirectory } from './dev-server';
+import { freePort, freePorts, spawnDevServer, temporaryDirectory } from './dev-server';
 
 // Loaded on first use: a gateway that never starts Consul should not pay for these modules.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -73,7 +73,7 @@ export async function startConsul(options: StartConsulOptions = {}): Promise<Run
   if (httpPort === 8500) {
     throw new ValidationError('startConsul: port 8500 belongs to a system Consul; choose another.');
   }
-  const [serverPort, lanPort, wanPort] = [await freePort(), await freePort(), await freePort()];
+  const [serverPort, lanPort, wanPort] = await freePorts(3, [httpPort]);
   const url = `http://127.0.0.1:${httpPort}`;
   const persistent = options.dataDir !== undefined;
   // Consul reads its configuration from files only; a temporary one holds the faster raft timing.

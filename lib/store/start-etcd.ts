@@ -2,7 +2,7 @@ import { optionsArgument } from '../model/checks';
 import type { ChildProcess } from 'node:child_process';
 import { ValidationError } from '../errors';
 
-import { freePort, spawnDevServer, temporaryDirectory } from './dev-server';
+import { freePort, freePorts, spawnDevServer, temporaryDirectory } from './dev-server';
 
 // Loaded on first use: a gateway that never starts etcd should not pay for this module.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -94,7 +94,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
   optionsArgument(options, 'startEtcd(options)');
   const name = options.name ?? 'eg-dev';
   const clientPort = options.clientPort ?? (await freePort());
-  const peerPort = options.peerPort ?? (await freePort());
+  const peerPort = options.peerPort ?? (await freePorts(1, [clientPort]))[0];
   if (clientPort === 2379 || clientPort === 2380 || peerPort === 2379 || peerPort === 2380) {
     throw new ValidationError(
       'startEtcd: ports 2379 and 2380 belong to a system etcd; choose others.',
@@ -106,7 +106,9 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<Running
   const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   // With TLS (mutual, perhaps) the client port needs certificates; metrics and health do not.
-  const healthUrl = tls ? `http://127.0.0.1:${await freePort()}` : clientUrl;
+  const healthUrl = tls
+    ? `http://127.0.0.1:${(await freePorts(1, [clientPort, peerPort]))[0]}`
+    : clientUrl;
   const args = [
     '--name',
     name,
